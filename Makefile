@@ -1,0 +1,35 @@
+# gort: `make demo` serves the demo page, `make test` runs every test.
+# Each target installs what is missing first (scripts/setup.sh, seconds when all is there).
+
+export PATH := $(or $(CARGO_HOME),$(HOME)/.cargo)/bin:$(PATH)
+
+PORT ?= 8080
+WASM := target/wasm32-unknown-unknown/release/gort.wasm
+
+.PHONY: setup pkg demo test bench fmt lint
+
+setup:
+	bash scripts/setup.sh
+
+pkg: setup
+	cargo wasm-build
+	wasm-bindgen --target web --out-dir pkg/wasm --out-name gort $(WASM)
+
+demo: pkg
+	PORT=$(PORT) node scripts/serve.mjs
+
+test: pkg
+	cargo test --release -p gort
+	RUSTFLAGS="--cfg loom" cargo test --release -p gort --lib --target-dir target/loom loom
+	node --test tests/
+
+bench:
+	bash scripts/setup.sh --bench
+	$(MAKE) pkg
+	node bench/run.mjs
+
+fmt:
+	cargo fmt --all -- --check
+
+lint: fmt
+	cargo clippy --all-targets -- -D warnings
