@@ -1,0 +1,54 @@
+//! gort: Go's runtime model for the browser.
+//!
+//! Goroutines run on every core through Web Workers that share one wasm memory: an M/P/G
+//! work-stealing scheduler ([`sched`]) whose Ms are Workers in the browser and std threads
+//! natively; a platform layer that differs between the two ([`platform`]); and the JavaScript
+//! facade's Rust half (`js`, wasm only).
+//!
+//! ```no_run
+//! let rt = gort::Runtime::builder().procs(2).start();
+//! let sum = rt.block_on(async {
+//!     let children: Vec<_> = (0..10u64).map(|i| gort::go(async move { i * i })).collect();
+//!     let mut sum = 0;
+//!     for c in children {
+//!         sum += c.await.unwrap();
+//!     }
+//!     sum
+//! });
+//! assert_eq!(sum.unwrap(), 285);
+//! rt.shutdown();
+//! ```
+#![cfg_attr(all(target_arch = "wasm32", target_feature = "atomics"), feature(stdarch_wasm_atomic_wait))]
+
+mod shim;
+
+#[cfg(loom)]
+#[path = "sched"]
+mod sched {
+    //! Under loom only the lock-free parts are compiled and model-checked.
+    pub(crate) mod idle;
+    pub(crate) mod inbox;
+    pub(crate) mod runq;
+}
+
+#[cfg(not(loom))]
+mod platform;
+#[cfg(not(loom))]
+mod runtime;
+#[cfg(not(loom))]
+mod sched;
+#[cfg(all(target_arch = "wasm32", not(loom)))]
+mod js;
+
+#[cfg(not(loom))]
+pub use runtime::{Builder, GoroutineInfo, ProcStats, Runtime, Stats};
+#[cfg(not(loom))]
+pub use sched::{
+    go, gosched, goid, join::JoinError, join::JoinHandle, procid, Gosched, WaitReason,
+};
+
+/// Timers (Go's `time` package).
+#[cfg(not(loom))]
+pub mod time {
+    pub use crate::sched::timer::{sleep, Sleep};
+}

@@ -1,0 +1,167 @@
+//! The public handle of one runtime: build it, start goroutines on it, read its statistics,
+//! shut it down. Natively `start` spawns one std thread per M; in the browser the JS facade
+//! starts the Workers (see `js`).
+
+use crate::sched::{join::JoinHandle, Shared};
+use crate::shim::Arc;
+use std::future::Future;
+
+/// Configures a runtime (Go's `GOMAXPROCS` is `procs`).
+pub struct Builder {
+    procs: usize,
+}
+
+/// One P's counters, as `Runtime::stats` reports them.
+#[derive(Clone, Debug, Default)]
+pub struct ProcStats {
+    /// Goroutine polls this P has run.
+    pub runs: u64,
+    /// Successful steals made by this P's M.
+    pub steals: u64,
+    /// Goroutines other Ms stole from this P.
+    pub stolen: u64,
+    /// Times this P's M parked.
+    pub parks: u64,
+    /// Times it woke from parking.
+    pub wakeups: u64,
+    /// Goroutines in its run queue and LIFO slot.
+    pub runq: usize,
+    /// Whether it has pending timers.
+    pub timers: bool,
+}
+
+/// A snapshot of the scheduler's counters.
+#[derive(Clone, Debug, Default)]
+pub struct Stats {
+    pub procs: usize,
+    /// Live goroutines (started, not finished).
+    pub goroutines: u64,
+    pub spawned: u64,
+    pub completed: u64,
+    pub global_queue: usize,
+    pub idle_procs: usize,
+    pub spinning: usize,
+    pub per_p: Vec<ProcStats>,
+}
+
+/// One line of a goroutine dump.
+#[derive(Clone, Debug)]
+pub struct GoroutineInfo {
+    pub id: u64,
+    /// "runnable", "running" or "waiting" (Go's words).
+    pub state: &'static str,
+    /// Why it waits, in Go's words ("sleep", …); empty unless waiting.
+    pub wait_reason: &'static str,
+    /// The M a JS goroutine is bound to.
+    pub proc: Option<usize>,
+}
+
+impl Stats {
+    pub fn steals(&self) -> u64 {
+        self.per_p.iter().map(|p| p.steals).sum()
+    }
+}
+
+impl Default for Builder {
+    fn default() -> Self {
+        Builder { procs: std::thread::available_parallelism().map_or(1, |n| n.get()) }
+    }
+}
+
+impl Builder {
+    /// Number of Ps (and Ms). Clamped to 1..=64.
+    pub fn procs(mut self, n: usize) -> Self {
+        self.procs = n.clamp(1, crate::sched::idle::MAX_PROCS);
+        self
+    }
+
+    /// Starts one std thread per M.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn start(self) -> Runtime {
+        let shared = Shared::new(self.procs);
+        let threads = (0..self.procs)
+            .map(|i| {
+                let shared = shared.clone();
+                std::thread::Builder::new()
+                    .name(format!("gort-m{i}"))
+                    .spawn(move || {
+                        crate::sched::m::Machine::new(shared, i).run(false);
+                    })
+                    .expect("failed to spawn an M thread")
+            })
+            .collect();
+        Runtime { shared, threads }
+    }
+
+    /// In the browser the Ms are Workers that the JS facade starts; this creates the shared
+    /// state they enter.
+    #[cfg(target_arch = "wasm32")]
+    pub(crate) fn build_shared(self) -> Arc<Shared> {
+        Shared::new(self.procs)
+    }
+}
+
+/// A running gort runtime (native). Dropping it shuts it down.
+#[cfg(not(target_arch = "wasm32"))]
+pub struct Runtime {
+    shared: Arc<Shared>,
+    threads: Vec<std::thread::JoinHandle<()>>,
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+impl Runtime {
+    pub fn builder() -> Builder {
+        Builder::default()
+    }
+
+    pub fn procs(&self) -> usize {
+        self.shared.procs.len()
+    }
+
+    /// Starts a goroutine from outside the runtime.
+    pub fn go<F>(&self, fut: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.shared.go(fut)
+    }
+
+    /// Runs `fut` as a goroutine and blocks this thread until it finishes.
+    pub fn block_on<F>(&self, fut: F) -> Result<F::Output, crate::JoinError>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.go(fut).wait()
+    }
+
+    pub fn stats(&self) -> Stats {
+        self.shared.stats()
+    }
+
+    /// A goroutine dump (Go's `runtime.Stack(buf, true)`, as data).
+    pub fn goroutines(&self) -> Vec<GoroutineInfo> {
+        self.shared.goroutines()
+    }
+
+    /// Stops every M, joins their threads and drops every unfinished goroutine (their
+    /// `JoinHandle`s report `JoinError::Cancelled`).
+    pub fn shutdown(mut self) {
+        self.stop();
+    }
+
+    fn stop(&mut self) {
+        self.shared.begin_shutdown();
+        for t in self.threads.drain(..) {
+            t.join().expect("an M thread panicked");
+        }
+    }
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}

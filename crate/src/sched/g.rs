@@ -1,0 +1,190 @@
+//! G: a goroutine, its state word and its waker (Go's `g`, `gopark`, `goready`).
+//!
+//! # States
+//! ```text
+//!   WAITING --wake--> RUNNABLE --an M takes it--> RUNNING --Pending--> WAITING
+//!                                                  |  ^
+//!                                             wake |  | (requeued after the poll)
+//!                                                  v  |
+//!                                          RUNNING|NOTIFIED
+//!   RUNNING --Ready--> DEAD
+//! ```
+//! Only the waker that moves a G from WAITING to RUNNABLE enqueues it, so a G is in at most one
+//! queue and is never polled twice at once. A wake-up that arrives during the poll sets
+//! NOTIFIED instead; the M that polled requeues the G after the poll, so that wake-up is
+//! neither lost nor doubled. Transitions are CAS loops with AcqRel ordering: the enqueuing
+//! wake happens-before the next poll, and everything the poll wrote happens-before the wake
+//! that follows it.
+//!
+//! # The task and who may touch it
+//! `task` is reached only by the M that moved the G to RUNNING (or, after shutdown, by the last
+//! M out), which gives that M exclusive access. A goroutine made from JavaScript is created
+//! unstarted (`Task::Unstarted`, a `Send` closure holding encoded arguments); its first poll
+//! builds its `!Send` future on that M and binds the G there for good (`home`), like Go's
+//! `LockOSThread`: its wake-ups go to that M's bound inbox, never to a run queue.
+
+use super::{Shared, WaitReason};
+use crate::shim::{AtomicU32, AtomicU64, Arc};
+use std::cell::UnsafeCell;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::AtomicU8;
+use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release};
+use std::task::{Context, Wake};
+
+pub(crate) const WAITING: u32 = 0;
+pub(crate) const RUNNABLE: u32 = 1;
+pub(crate) const RUNNING: u32 = 2;
+const NOTIFIED: u32 = 4;
+pub(crate) const DEAD: u32 = 8;
+
+/// No home M: the G runs wherever it is scheduled.
+pub(crate) const UNBOUND: u32 = u32::MAX;
+
+pub(crate) type BoxFuture = Pin<Box<dyn Future<Output = ()> + Send>>;
+pub(crate) type LocalBoxFuture = Pin<Box<dyn Future<Output = ()>>>;
+pub(crate) type Starter = Box<dyn FnOnce() -> LocalBoxFuture + Send>;
+
+pub(crate) enum Task {
+    /// A `Send` future: migrates freely between Ms.
+    Ready(BoxFuture),
+    /// Builds a `!Send` future on the first M that runs it, which becomes its home.
+    Unstarted(Starter),
+    /// A `!Send` future, polled only on its home M.
+    Bound(LocalBoxFuture),
+    Done,
+}
+
+pub(crate) struct G {
+    pub(crate) id: u64,
+    state: AtomicU32,
+    wait_reason: AtomicU8,
+    home: AtomicU32,
+    /// Where the registry keeps this G: `p << 32 | slot`.
+    pub(crate) registry_key: AtomicU64,
+    pub(crate) shared: Arc<Shared>,
+    task: UnsafeCell<Task>,
+}
+
+// SAFETY: `task` is only accessed by the M that owns the RUNNING state (see the module header);
+// a `Bound` task is only ever polled or dropped on its home M's thread. Every other field is
+// atomic or immutable.
+unsafe impl Send for G {}
+// SAFETY: as above.
+unsafe impl Sync for G {}
+
+pub(crate) enum Polled {
+    /// The goroutine finished; its task has been dropped.
+    Finished,
+    /// It waits; nothing to do until a waker makes it runnable.
+    Parked,
+    /// It was woken during its poll (or yielded): requeue it.
+    Requeue,
+}
+
+impl G {
+    pub(crate) fn new(id: u64, shared: Arc<Shared>, task: Task, home: u32) -> Self {
+        G {
+            id,
+            state: AtomicU32::new(RUNNABLE),
+            wait_reason: AtomicU8::new(WaitReason::None as u8),
+            home: AtomicU32::new(home),
+            registry_key: AtomicU64::new(u64::MAX),
+            shared,
+            task: UnsafeCell::new(task),
+        }
+    }
+
+    pub(crate) fn home(&self) -> u32 {
+        self.home.load(Acquire)
+    }
+
+    pub(crate) fn state(&self) -> u32 {
+        self.state.load(Acquire)
+    }
+
+    pub(crate) fn wait_reason(&self) -> WaitReason {
+        WaitReason::from_u8(self.wait_reason.load(Relaxed))
+    }
+
+    pub(crate) fn set_wait_reason(&self, r: WaitReason) {
+        self.wait_reason.store(r as u8, Relaxed);
+    }
+
+    /// WAITING → RUNNABLE (true: the caller must enqueue it), or flags a running G.
+    fn make_runnable(&self) -> bool {
+        let mut s = self.state.load(Acquire);
+        loop {
+            let next = match s {
+                WAITING => RUNNABLE,
+                RUNNING => RUNNING | NOTIFIED,
+                _ => return false,
+            };
+            match self.state.compare_exchange_weak(s, next, AcqRel, Acquire) {
+                Ok(_) => return s == WAITING,
+                Err(now) => s = now,
+            }
+        }
+    }
+
+    /// Polls the task once. The caller took the G off a queue (so it is RUNNABLE) and, for a
+    /// bound G, is on its home M (`m`).
+    pub(crate) fn poll(self: &Arc<Self>, m: u32) -> Polled {
+        self.state.store(RUNNING, Release);
+        self.set_wait_reason(WaitReason::None);
+        let waker = std::task::Waker::from(self.clone());
+        let mut cx = Context::from_waker(&waker);
+        // SAFETY: RUNNING gives this M exclusive access to `task` (module header).
+        let task = unsafe { &mut *self.task.get() };
+        if let Task::Unstarted(_) = task {
+            let Task::Unstarted(start) = std::mem::replace(task, Task::Done) else { unreachable!() };
+            self.home.store(m, Release);
+            *task = Task::Bound(start());
+            super::bound_count_add(1);
+        }
+        let ready = match task {
+            Task::Ready(f) => f.as_mut().poll(&mut cx).is_ready(),
+            Task::Bound(f) => f.as_mut().poll(&mut cx).is_ready(),
+            Task::Unstarted(_) | Task::Done => unreachable!("polled a G without a task"),
+        };
+        if ready {
+            self.drop_task();
+            self.state.store(DEAD, Release);
+            return Polled::Finished;
+        }
+        match self.state.compare_exchange(RUNNING, WAITING, AcqRel, Acquire) {
+            Ok(_) => Polled::Parked,
+            Err(_) => {
+                self.state.store(RUNNABLE, Release);
+                Polled::Requeue
+            }
+        }
+    }
+
+    /// Drops the task. Called after it finished, or at shutdown by the M allowed to (the home
+    /// M for a bound task).
+    pub(crate) fn drop_task(&self) {
+        // SAFETY: the caller has exclusive access (it finished the poll, or the runtime is
+        // stopped and the caller is the home M or the last M out).
+        let task = unsafe { &mut *self.task.get() };
+        if matches!(task, Task::Bound(_)) {
+            super::bound_count_add(-1);
+        }
+        *task = Task::Done;
+    }
+}
+
+impl Wake for G {
+    fn wake(self: Arc<Self>) {
+        if self.make_runnable() {
+            let shared = self.shared.clone();
+            shared.ready(self);
+        }
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        if self.make_runnable() {
+            self.shared.ready(self.clone());
+        }
+    }
+}

@@ -1,0 +1,271 @@
+//! Which Ms are idle, which are spinning, and how an M sleeps and is woken (Go's
+//! `nmspinning` protocol over per-M futex words).
+//!
+//! Each M owns one P for its whole life (Ms are Workers created once at start-up and never
+//! block outside the scheduler, so there is no P hand-off), so "an idle P" is "a parked M".
+//!
+//! # The protocol
+//! Work is published by pushing a G onto some queue, then calling [`Idle::wake_one`]:
+//! 1. if some M is spinning, do nothing: a spinner looks at every queue before it parks;
+//! 2. otherwise, if some M is idle, claim the right to wake by raising `nmspinning` from 0 to
+//!    1, clear one idle M's bit in `mask` and unpark it. It wakes as a spinner, counted by
+//!    the increment made on its behalf.
+//!
+//! An M that finds no work parks in this order:
+//! 1. set its bit in `mask` ([`Idle::announce_idle`]);
+//! 2. if spinning, lower `nmspinning` ([`Idle::stop_spinning`]);
+//! 3. look at every queue once more; if it finds work, [`Idle::leave_idle`] and run it;
+//! 4. park on its futex word; on waking, [`Idle::leave_idle`] tells whether a waker claimed it
+//!    (then it is spinning) or it woke on its own (timeout or a bound goroutine's wake-up).
+//!
+//! No wake-up is lost: step 1 and 2 of the publisher and steps 1–3 of the parker are separated
+//! by SeqCst fences, so either the publisher sees the parker's bit (and wakes it) or the
+//! parker's final look sees the work. Spinning is throttled to half the busy Ms, and the last
+//! spinner to find work wakes a replacement ([`Idle::stop_spinning`] returns true), so a burst
+//! of work spreads over idle Ms one at a time.
+//!
+//! A parker's word is EMPTY, PARKED or NOTIFIED; an unpark that comes before the park leaves
+//! NOTIFIED behind, so the park returns at once.
+
+use crate::shim::{fence, AtomicU32, AtomicU64};
+use std::sync::atomic::Ordering::{Acquire, Relaxed, SeqCst};
+
+const EMPTY: u32 = 0;
+pub(crate) const PARKED: u32 = 1;
+const NOTIFIED: u32 = 2;
+
+/// The futex word one M sleeps on.
+pub(crate) struct Parker {
+    state: AtomicU32,
+    #[cfg(loom)]
+    lock: loom::sync::Mutex<()>,
+    #[cfg(loom)]
+    cond: loom::sync::Condvar,
+}
+
+impl Parker {
+    fn new() -> Self {
+        Parker {
+            state: AtomicU32::new(EMPTY),
+            #[cfg(loom)]
+            lock: loom::sync::Mutex::new(()),
+            #[cfg(loom)]
+            cond: loom::sync::Condvar::new(),
+        }
+    }
+
+    /// Moves to PARKED unless a notification is pending; returns false if there was one
+    /// (consumed), true if the caller must now wait on the word for the value PARKED.
+    pub(crate) fn prepare_park(&self) -> bool {
+        if self.state.compare_exchange(NOTIFIED, EMPTY, Acquire, Relaxed).is_ok() {
+            return false;
+        }
+        self.state.compare_exchange(EMPTY, PARKED, Acquire, Relaxed).is_ok()
+    }
+
+    /// Clears the word after a wait, consuming any notification.
+    pub(crate) fn finish_park(&self) {
+        self.state.swap(EMPTY, Acquire);
+    }
+
+    /// The word's address in linear memory, for a Worker that waits with `Atomics.waitAsync`.
+    #[cfg(target_arch = "wasm32")]
+    pub(crate) fn word_address(&self) -> u32 {
+        self.state.as_ptr() as u32
+    }
+
+    #[cfg(not(loom))]
+    pub(crate) fn park(&self, timeout_ns: Option<u64>) {
+        if self.prepare_park() {
+            crate::platform::futex_wait(&self.state, PARKED, timeout_ns);
+            self.finish_park();
+        }
+    }
+
+    #[cfg(not(loom))]
+    pub(crate) fn unpark(&self) {
+        if self.state.swap(NOTIFIED, SeqCst) == PARKED {
+            crate::platform::futex_wake(&self.state, 1);
+        }
+    }
+
+    #[cfg(loom)]
+    pub(crate) fn park(&self, _timeout_ns: Option<u64>) {
+        if self.prepare_park() {
+            let mut guard = self.lock.lock().unwrap();
+            while self.state.load(SeqCst) == PARKED {
+                guard = self.cond.wait(guard).unwrap();
+            }
+            drop(guard);
+            self.finish_park();
+        }
+    }
+
+    #[cfg(loom)]
+    pub(crate) fn unpark(&self) {
+        if self.state.swap(NOTIFIED, SeqCst) == PARKED {
+            drop(self.lock.lock().unwrap());
+            self.cond.notify_one();
+        }
+    }
+}
+
+pub(crate) struct Idle {
+    nmspinning: AtomicU32,
+    mask: AtomicU64,
+    procs: u32,
+    pub(crate) parkers: Box<[Parker]>,
+}
+
+/// Ms are tracked in a 64-bit mask.
+pub(crate) const MAX_PROCS: usize = 64;
+
+impl Idle {
+    pub(crate) fn new(procs: usize) -> Self {
+        assert!((1..=MAX_PROCS).contains(&procs));
+        Idle {
+            nmspinning: AtomicU32::new(0),
+            mask: AtomicU64::new(0),
+            procs: procs as u32,
+            parkers: (0..procs).map(|_| Parker::new()).collect(),
+        }
+    }
+
+    pub(crate) fn idle_count(&self) -> u32 {
+        self.mask.load(Relaxed).count_ones()
+    }
+
+    pub(crate) fn spinning_count(&self) -> u32 {
+        self.nmspinning.load(Relaxed)
+    }
+
+    /// Called after publishing work: wakes one idle M to look for it, unless an M is already
+    /// spinning. Lock-free, never blocks: safe on the page's main thread.
+    pub(crate) fn wake_one(&self) -> bool {
+        fence(SeqCst);
+        if self.nmspinning.load(SeqCst) != 0 || self.mask.load(SeqCst) == 0 {
+            return false;
+        }
+        if self.nmspinning.compare_exchange(0, 1, SeqCst, Relaxed).is_err() {
+            return false;
+        }
+        let mut mask = self.mask.load(SeqCst);
+        loop {
+            if mask == 0 {
+                self.nmspinning.fetch_sub(1, SeqCst);
+                return false;
+            }
+            let m = mask.trailing_zeros();
+            match self.mask.compare_exchange(mask, mask & !(1 << m), SeqCst, SeqCst) {
+                Ok(_) => {
+                    self.parkers[m as usize].unpark();
+                    return true;
+                }
+                Err(now) => mask = now,
+            }
+        }
+    }
+
+    /// An M with nothing local to run may spin (steal) only while spinners are at most half
+    /// of the busy Ms.
+    pub(crate) fn try_start_spinning(&self) -> bool {
+        let busy = self.procs - self.idle_count();
+        let spinning = self.nmspinning.load(SeqCst);
+        if 2 * spinning >= busy {
+            return false;
+        }
+        self.nmspinning.fetch_add(1, SeqCst);
+        true
+    }
+
+    /// Returns true when the caller was the last spinner: if it found work, it must call
+    /// `wake_one` so that a replacement looks for more.
+    pub(crate) fn stop_spinning(&self) -> bool {
+        let was = self.nmspinning.fetch_sub(1, SeqCst);
+        fence(SeqCst);
+        was == 1
+    }
+
+    pub(crate) fn announce_idle(&self, m: usize) {
+        self.mask.fetch_or(1 << m, SeqCst);
+        fence(SeqCst);
+    }
+
+    /// Removes M `m` from the idle set. Returns true if a waker had claimed it first, which
+    /// makes it a spinner.
+    pub(crate) fn leave_idle(&self, m: usize) -> bool {
+        self.mask.fetch_and(!(1 << m), SeqCst) & (1 << m) == 0
+    }
+
+    pub(crate) fn unpark_all(&self) {
+        self.parkers.iter().for_each(Parker::unpark);
+    }
+}
+
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use super::*;
+    use crate::shim::{Arc, AtomicUsize};
+
+    /// One M looks for work and parks by the protocol; a publisher adds work and wakes it.
+    /// The M must take every item: a lost wake-up leaves it parked forever, which loom reports.
+    fn model(items: usize, start_spinning: bool) {
+        loom::model(move || {
+            let idle = Arc::new(Idle::new(2));
+            let work = Arc::new(AtomicUsize::new(0));
+            let take = |w: &AtomicUsize| {
+                let n = w.load(SeqCst);
+                n > 0 && w.compare_exchange(n, n - 1, SeqCst, SeqCst).is_ok()
+            };
+            let publisher = {
+                let (idle, work) = (idle.clone(), work.clone());
+                loom::thread::spawn(move || {
+                    for _ in 0..items {
+                        work.fetch_add(1, SeqCst);
+                        idle.wake_one();
+                    }
+                })
+            };
+            let mut spinning = start_spinning && idle.try_start_spinning();
+            let mut taken = 0;
+            while taken < items {
+                if take(&work) {
+                    taken += 1;
+                    if spinning {
+                        spinning = false;
+                        if idle.stop_spinning() {
+                            idle.wake_one();
+                        }
+                    }
+                    continue;
+                }
+                idle.announce_idle(0);
+                if spinning {
+                    spinning = false;
+                    idle.stop_spinning();
+                }
+                if work.load(SeqCst) > 0 {
+                    spinning = idle.leave_idle(0);
+                    continue;
+                }
+                idle.parkers[0].park(None);
+                spinning = idle.leave_idle(0);
+            }
+            publisher.join().unwrap();
+            if spinning {
+                idle.stop_spinning();
+            }
+            assert_eq!(idle.spinning_count(), 0, "spinner count returns to zero");
+        });
+    }
+
+    #[test]
+    fn loom_park_wake_one_item() {
+        model(1, false);
+    }
+
+    #[test]
+    fn loom_park_wake_two_items_from_spinning() {
+        model(2, true);
+    }
+}

@@ -1,0 +1,334 @@
+//! M: a thread that runs goroutines for its P (Go's `schedule` and `findRunnable`).
+//!
+//! An M loops: find a runnable G (the order is in the `sched` module header), poll it once,
+//! put it back where it belongs. With nothing to do it parks by the protocol in `idle.rs`,
+//! until woken or until the earliest timer of any P.
+//!
+//! # Hosting JS goroutines (the web)
+//! A Worker M also hosts the JS goroutines bound to it, whose continuations (promise
+//! reactions) run only when the M returns to its event loop. While it hosts any, `run` comes
+//! back to the Worker's JS instead of blocking: after polling a bound G (so that the promise
+//! reactions it queued run), after a time slice (so that timers and messages run), and to park
+//! (the Worker then waits with `Atomics.waitAsync` on the parker's word). An M that hosts no
+//! JS goroutine parks with a blocking `wait32` and never returns until shutdown.
+//!
+//! # Shutdown
+//! Each M stops at its next schedule once `shutdown` is set, drops the tasks of the goroutines
+//! bound to it (their futures hold this thread's JS objects), and the last M out drops every
+//! remaining task and empties every queue, which breaks the reference cycles between Gs and
+//! the runtime.
+
+use super::g::{Polled, UNBOUND};
+use super::{bound_live, coop, set_current_g, set_current_m, GRef, Shared, P};
+use crate::platform::now_ns;
+use crate::shim::Arc;
+use std::collections::VecDeque;
+use std::sync::atomic::Ordering::{AcqRel, Relaxed};
+
+/// Goroutines from the LIFO slot run at most this many times in a row (tokio's limit).
+const MAX_LIFO_RUNS: u32 = 3;
+/// Every this many schedules, the global queue is checked first (Go's fairness rule).
+const GLOBAL_CHECK_INTERVAL: u32 = 61;
+/// Steal passes over all victims before giving up (Go's `stealTries`).
+const STEAL_PASSES: usize = 4;
+/// While hosting JS goroutines, return to the event loop at least this often.
+const HOST_SLICE_NS: u64 = 2_000_000;
+
+/// Why `Machine::run` returned.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Exit {
+    /// The runtime shut down and this M has cleaned up.
+    Stopped,
+    /// Let promise reactions run (`await` a resolved promise), then call `run` again.
+    Microtasks,
+    /// Let the event loop run a task (timers, messages), then call `run` again.
+    Macrotask,
+    /// Wait on the parker's word until it changes from PARKED or the timeout passes, without
+    /// blocking the event loop (`Atomics.waitAsync`), then call `run` again.
+    ParkAsync { timeout_ns: Option<u64> },
+}
+
+pub(crate) struct Machine {
+    shared: Arc<Shared>,
+    index: usize,
+    tick: u32,
+    spinning: bool,
+    lifo_runs: u32,
+    rng: u32,
+    /// Numbers coprime with the number of Ps: strides for random steal orders.
+    coprimes: Vec<usize>,
+    /// Bound Gs ready to run here.
+    bound_ready: VecDeque<GRef>,
+    parked_async: bool,
+}
+
+impl Machine {
+    /// Makes this thread M number `index` of `shared`.
+    pub(crate) fn new(shared: Arc<Shared>, index: usize) -> Self {
+        set_current_m(Some((shared.clone(), index)));
+        let n = shared.procs.len();
+        Machine {
+            coprimes: (1..=n).filter(|&c| gcd(c, n) == 1).collect(),
+            shared,
+            index,
+            tick: 0,
+            spinning: false,
+            lifo_runs: 0,
+            rng: 0x9E37_79B9 ^ (index as u32).wrapping_mul(0x85EB_CA6B) | 1,
+            bound_ready: VecDeque::new(),
+            parked_async: false,
+        }
+    }
+
+    /// The address of this M's parker word, for `Atomics.waitAsync` in its Worker.
+    #[cfg(target_arch = "wasm32")]
+    pub(crate) fn parker_address(&self) -> u32 {
+        self.shared.idle.parkers[self.index].word_address()
+    }
+
+    fn p(&self) -> &P {
+        &self.shared.procs[self.index]
+    }
+
+    /// Runs goroutines until shutdown or, when `host` is set and this M hosts JS goroutines,
+    /// until it must give its event loop a turn.
+    pub(crate) fn run(&mut self, host: bool) -> Exit {
+        self.resume_after_async_park();
+        let slice_start = now_ns();
+        loop {
+            let g = match self.find_runnable(host) {
+                Ok(g) => g,
+                Err(Exit::Stopped) => {
+                    self.exit();
+                    return Exit::Stopped;
+                }
+                Err(other) => return other,
+            };
+            if self.spinning {
+                self.spinning = false;
+                if self.shared.idle.stop_spinning() {
+                    self.shared.idle.wake_one();
+                }
+            }
+            self.execute(&g);
+            if host && bound_live() > 0 {
+                if g.home() != UNBOUND {
+                    return Exit::Microtasks;
+                }
+                if now_ns().saturating_sub(slice_start) > HOST_SLICE_NS {
+                    return Exit::Macrotask;
+                }
+            }
+        }
+    }
+
+    fn execute(&mut self, g: &GRef) {
+        let p = &self.shared.procs[self.index];
+        p.counters.runs.fetch_add(1, Relaxed);
+        set_current_g(Arc::as_ptr(g));
+        coop::reset();
+        let polled = g.poll(self.index as u32);
+        set_current_g(std::ptr::null());
+        match polled {
+            Polled::Finished => self.shared.unregister(g),
+            Polled::Parked => {}
+            Polled::Requeue if g.home() != UNBOUND => self.bound_ready.push_back(g.clone()),
+            Polled::Requeue => self.shared.runq_put(p, g.clone()),
+        }
+    }
+
+    fn find_runnable(&mut self, host: bool) -> Result<GRef, Exit> {
+        loop {
+            if self.shared.is_shut_down() {
+                return Err(Exit::Stopped);
+            }
+            if let Some(g) = self.bound_next() {
+                return Ok(g);
+            }
+            self.tick = self.tick.wrapping_add(1);
+            if self.tick % GLOBAL_CHECK_INTERVAL == 0 {
+                if let Some(g) = self.shared.global_get(self.index, 1) {
+                    return Ok(g);
+                }
+            }
+            if self.p().timers.next_deadline() != u64::MAX {
+                self.p().timers.run_expired(now_ns());
+            }
+            if let Some(g) = self.local_next() {
+                return Ok(g);
+            }
+            if let Some(g) = self.shared.global_get(self.index, usize::MAX) {
+                return Ok(g);
+            }
+            if !self.spinning {
+                self.spinning = self.shared.idle.try_start_spinning();
+            }
+            if self.spinning {
+                if let Some(g) = self.steal() {
+                    return Ok(g);
+                }
+            }
+            if let Some(exit) = self.park(host) {
+                return Err(exit);
+            }
+        }
+    }
+
+    fn bound_next(&mut self) -> Option<GRef> {
+        let inbox = &self.shared.bound[self.index];
+        if !inbox.is_empty() {
+            self.bound_ready.extend(inbox.take_all());
+        }
+        self.bound_ready.pop_front()
+    }
+
+    /// LIFO slot (at most `MAX_LIFO_RUNS` in a row), then the ring.
+    fn local_next(&mut self) -> Option<GRef> {
+        let p = &self.shared.procs[self.index];
+        if let Some(g) = p.lifo_take() {
+            if self.lifo_runs < MAX_LIFO_RUNS {
+                self.lifo_runs += 1;
+                return Some(g);
+            }
+            self.shared.runq_put(p, g);
+        }
+        self.lifo_runs = 0;
+        p.runq.pop()
+    }
+
+    fn random(&mut self) -> u32 {
+        self.rng ^= self.rng << 13;
+        self.rng ^= self.rng >> 17;
+        self.rng ^= self.rng << 5;
+        self.rng
+    }
+
+    /// Go's `stealWork`: a few passes over the other Ps in random order.
+    fn steal(&mut self) -> Option<GRef> {
+        let n = self.shared.procs.len();
+        if n == 1 {
+            return None;
+        }
+        let shared = self.shared.clone();
+        for pass in 0..STEAL_PASSES {
+            let last_pass = pass == STEAL_PASSES - 1;
+            let start = self.random() as usize % n;
+            let pick = self.random() as usize % self.coprimes.len();
+            let stride = self.coprimes[pick];
+            let mut now = None;
+            for k in 0..n {
+                let v = (start + k * stride) % n;
+                if v == self.index {
+                    continue;
+                }
+                let victim = &shared.procs[v];
+                let mine = &shared.procs[self.index];
+                if let Some(g) = victim.runq.steal_into(&mine.runq) {
+                    let took = 1 + mine.runq.len() as u64;
+                    victim.counters.stolen.fetch_add(took, Relaxed);
+                    mine.counters.steals.fetch_add(1, Relaxed);
+                    return Some(g);
+                }
+                let deadline = victim.timers.next_deadline();
+                if deadline != u64::MAX && deadline <= *now.get_or_insert_with(now_ns) {
+                    victim.timers.run_expired(now.unwrap());
+                    if let Some(g) = self.local_next() {
+                        return Some(g);
+                    }
+                }
+                if last_pass {
+                    if let Some(g) = victim.lifo_take() {
+                        victim.counters.stolen.fetch_add(1, Relaxed);
+                        mine.counters.steals.fetch_add(1, Relaxed);
+                        return Some(g);
+                    }
+                }
+            }
+            if let Some(g) = shared.global_get(self.index, usize::MAX) {
+                return Some(g);
+            }
+        }
+        None
+    }
+
+    /// Is there anything this M could run, anywhere? (The parker's final look.)
+    fn work_anywhere(&self) -> bool {
+        !self.shared.bound[self.index].is_empty()
+            || !self.shared.global_is_empty()
+            || self.shared.procs.iter().any(P::has_work)
+            || self.shared.is_shut_down()
+    }
+
+    fn earliest_timer(&self) -> u64 {
+        self.shared.procs.iter().map(|p| p.timers.next_deadline()).min().unwrap_or(u64::MAX)
+    }
+
+    /// Parks by the protocol in `idle.rs`. Returns `Some` when the caller must return to the
+    /// Worker's event loop to wait; `None` to look for work again.
+    fn park(&mut self, host: bool) -> Option<Exit> {
+        let idle = &self.shared.idle;
+        idle.announce_idle(self.index);
+        if self.spinning {
+            self.spinning = false;
+            idle.stop_spinning();
+        }
+        let deadline = self.earliest_timer();
+        let now = now_ns();
+        if self.work_anywhere() || deadline <= now {
+            self.spinning = idle.leave_idle(self.index);
+            return None;
+        }
+        let timeout_ns = (deadline != u64::MAX).then(|| deadline - now);
+        self.p().counters.parks.fetch_add(1, Relaxed);
+        let parker = &idle.parkers[self.index];
+        if host && bound_live() > 0 {
+            if parker.prepare_park() {
+                self.parked_async = true;
+                return Some(Exit::ParkAsync { timeout_ns });
+            }
+        } else {
+            parker.park(timeout_ns);
+        }
+        self.woke();
+        None
+    }
+
+    fn resume_after_async_park(&mut self) {
+        if std::mem::take(&mut self.parked_async) {
+            self.shared.idle.parkers[self.index].finish_park();
+            self.woke();
+        }
+    }
+
+    fn woke(&mut self) {
+        self.p().counters.wakeups.fetch_add(1, Relaxed);
+        self.spinning = self.shared.idle.leave_idle(self.index);
+    }
+
+    fn exit(&mut self) {
+        if self.spinning {
+            self.spinning = false;
+            self.shared.idle.stop_spinning();
+        }
+        let here = self.index as u32;
+        for g in self.shared.all_gs() {
+            if g.home() == here {
+                g.drop_task();
+            }
+        }
+        self.bound_ready.clear();
+        self.shared.bound[self.index].take_all();
+        if self.shared.running_ms.fetch_sub(1, AcqRel) == 1 {
+            self.shared.release_everything();
+        }
+        set_current_m(None);
+    }
+}
+
+fn gcd(a: usize, b: usize) -> usize {
+    if b == 0 {
+        a
+    } else {
+        gcd(b, a % b)
+    }
+}

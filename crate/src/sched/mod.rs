@@ -1,0 +1,547 @@
+//! The scheduler: goroutines (G) multiplexed onto Ms (threads; Web Workers in the browser),
+//! each holding one P (a run queue, a LIFO slot and a timer heap), with work stealing.
+//!
+//! # Design
+//! The model is Go's `proc.go`; the differences come from the platform:
+//! * **Ms own their P for life.** Ms are Workers created once at start-up, and a goroutine
+//!   never blocks its M in a system call (a JS goroutine that awaits returns to the M), so
+//!   there is no P hand-off: an idle P is a parked M (`idle.rs`).
+//! * **Goroutines are futures.** A G is a heap task holding a pinned boxed future; `gopark` is
+//!   returning `Pending` and `goready` is waking its `Waker` (`g.rs`).
+//! * **Threads outside the runtime never block.** The page's main thread submits goroutines
+//!   and wakes them through lock-free inboxes (`inbox.rs`) and futex notifies only.
+//!
+//! # Where a runnable G goes
+//! 1. A G made runnable by code running on an M of this runtime goes into that M's P's LIFO
+//!    slot (message-passing locality; Go's `runnext`); the G it displaces goes to the tail of
+//!    the P's ring, and a full ring moves half of itself to the global queue (`runq.rs`).
+//! 2. A G made runnable from outside any M goes to the global inbox, drained into the global
+//!    queue by Ms.
+//! 3. A G bound to an M (a JS goroutine) goes to that M's bound inbox.
+//! 4. A G woken during its own poll (or yielding) is requeued at the tail of the ring, never
+//!    into the LIFO slot, so that yielding really lets others run.
+//!
+//! A new goroutine always asks for an idle M to be woken (`Idle::wake_one`), as Go's `newproc`
+//! does. A woken existing goroutine asks only when it displaced another G into the ring:
+//! the current M runs the LIFO slot next, so waking a thief for it would only make the two Ms
+//! fight over a ping-pong pair (tokio makes the same choice).
+//!
+//! # Finding work (`m.rs`, Go's `findRunnable`)
+//! bound inbox → every 61st tick the global queue → own expired timers → LIFO slot (at most 3
+//! in a row) → own ring → global queue (a batch) → steal from other Ps in random order (half a
+//! ring; their LIFO slot on the last pass; their expired timers) → spin briefly → park until
+//! the earliest timer of any P.
+
+pub(crate) mod coop;
+pub(crate) mod g;
+pub(crate) mod idle;
+pub(crate) mod inbox;
+pub(crate) mod join;
+pub(crate) mod m;
+pub(crate) mod runq;
+pub(crate) mod timer;
+
+use crate::shim::{AtomicU64, AtomicUsize, Arc};
+use g::{Task, G, UNBOUND};
+use idle::Idle;
+use inbox::Inbox;
+use join::{Goroutine, JoinCell, JoinHandle};
+use runq::RunQueue;
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::AtomicBool;
+use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release};
+use std::sync::Mutex;
+use std::task::{Context, Poll};
+use timer::Timers;
+
+pub(crate) type GRef = Arc<G>;
+
+enum Placed {
+    Bound,
+    Lifo { displaced: bool },
+    Global,
+}
+
+/// Why a goroutine waits, in Go's words where Go has them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum WaitReason {
+    None = 0,
+    Sleep,
+    Join,
+    Yield,
+    Promise,
+}
+
+impl WaitReason {
+    fn from_u8(v: u8) -> Self {
+        match v {
+            1 => WaitReason::Sleep,
+            2 => WaitReason::Join,
+            3 => WaitReason::Yield,
+            4 => WaitReason::Promise,
+            _ => WaitReason::None,
+        }
+    }
+
+    /// The reason as a goroutine dump prints it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WaitReason::None => "",
+            WaitReason::Sleep => "sleep",
+            WaitReason::Join => "goroutine join",
+            WaitReason::Yield => "yield",
+            WaitReason::Promise => "JS promise",
+        }
+    }
+}
+
+/// Per-P counters, read by `stats()` without locks.
+#[derive(Default)]
+pub(crate) struct Counters {
+    pub(crate) runs: AtomicU64,
+    pub(crate) steals: AtomicU64,
+    pub(crate) stolen: AtomicU64,
+    pub(crate) parks: AtomicU64,
+    pub(crate) wakeups: AtomicU64,
+}
+
+/// A P: the scheduling resources one M works with.
+pub(crate) struct P {
+    pub(crate) runq: RunQueue<G>,
+    pub(crate) lifo: std::sync::atomic::AtomicPtr<G>,
+    pub(crate) timers: Timers,
+    pub(crate) counters: Counters,
+    /// Every live G registered on this P, for shutdown and goroutine dumps.
+    registry: Mutex<Slab>,
+}
+
+#[derive(Default)]
+struct Slab {
+    slots: Vec<Option<GRef>>,
+    free: Vec<u32>,
+}
+
+impl P {
+    fn new() -> Self {
+        P {
+            runq: RunQueue::new(),
+            lifo: std::sync::atomic::AtomicPtr::new(std::ptr::null_mut()),
+            timers: Timers::new(),
+            counters: Counters::default(),
+            registry: Mutex::new(Slab::default()),
+        }
+    }
+
+    /// Takes the LIFO slot.
+    pub(crate) fn lifo_take(&self) -> Option<GRef> {
+        let p = self.lifo.swap(std::ptr::null_mut(), AcqRel);
+        // SAFETY: a non-null slot holds a pointer from Arc::into_raw; the swap took ownership.
+        (!p.is_null()).then(|| unsafe { Arc::from_raw(p) })
+    }
+
+    /// Puts `g` in the LIFO slot and returns the G it displaced.
+    fn lifo_put(&self, g: GRef) -> Option<GRef> {
+        let p = self.lifo.swap(Arc::into_raw(g) as *mut G, AcqRel);
+        // SAFETY: as in `lifo_take`.
+        (!p.is_null()).then(|| unsafe { Arc::from_raw(p) })
+    }
+
+    pub(crate) fn has_work(&self) -> bool {
+        !self.runq.is_empty() || !self.lifo.load(Acquire).is_null()
+    }
+}
+
+/// The state every M of one runtime shares.
+pub(crate) struct Shared {
+    pub(crate) procs: Box<[P]>,
+    pub(crate) idle: Idle,
+    /// The global run queue (Go's `sched.runq`); Ms only.
+    global: Mutex<VecDeque<GRef>>,
+    global_len: AtomicUsize,
+    /// Goroutines submitted, or woken, from outside any M.
+    inbox: Inbox<G>,
+    /// Per M: wake-ups of the goroutines bound to it.
+    pub(crate) bound: Box<[Inbox<G>]>,
+    pub(crate) shutdown: AtomicBool,
+    /// Ms that have not yet exited after shutdown; the last one out drops what is left.
+    pub(crate) running_ms: AtomicUsize,
+    next_goid: AtomicU64,
+    pub(crate) spawned: AtomicU64,
+    pub(crate) completed: AtomicU64,
+}
+
+thread_local! {
+    /// The M this thread is, if it is one.
+    static CURRENT_M: RefCell<Option<(Arc<Shared>, usize)>> = const { RefCell::new(None) };
+    /// The goroutine being polled on this thread.
+    static CURRENT_G: Cell<*const G> = const { Cell::new(std::ptr::null()) };
+    /// Goroutines bound to this M that are alive (started, not finished).
+    static BOUND_LIVE: Cell<usize> = const { Cell::new(0) };
+}
+
+pub(crate) fn set_current_m(m: Option<(Arc<Shared>, usize)>) {
+    CURRENT_M.with(|c| *c.borrow_mut() = m);
+}
+
+fn current_m<R>(f: impl FnOnce(&Arc<Shared>, usize) -> R) -> Option<R> {
+    CURRENT_M.with(|c| c.borrow().as_ref().map(|(s, i)| f(s, *i)))
+}
+
+pub(crate) fn with_current_p<R>(f: impl FnOnce(&P) -> R) -> Option<R> {
+    current_m(|s, i| f(&s.procs[i]))
+}
+
+pub(crate) fn set_current_g(g: *const G) {
+    CURRENT_G.with(|c| c.set(g));
+}
+
+pub(crate) fn set_wait_reason(r: WaitReason) {
+    CURRENT_G.with(|c| {
+        // SAFETY: CURRENT_G is set only for the duration of that G's poll, while the M holds a
+        // reference to it.
+        if let Some(g) = unsafe { c.get().as_ref() } {
+            g.set_wait_reason(r);
+        }
+    });
+}
+
+pub(crate) fn bound_count_add(d: isize) {
+    BOUND_LIVE.with(|b| b.set(b.get().wrapping_add_signed(d)));
+}
+
+pub(crate) fn bound_live() -> usize {
+    BOUND_LIVE.with(Cell::get)
+}
+
+/// The id of the goroutine running on this thread, or 0 outside any goroutine.
+pub fn goid() -> u64 {
+    // SAFETY: as in `set_wait_reason`.
+    CURRENT_G.with(|c| unsafe { c.get().as_ref() }.map_or(0, |g| g.id))
+}
+
+/// The index of the P this thread runs goroutines for, if it is an M.
+pub fn procid() -> Option<usize> {
+    current_m(|_, i| i)
+}
+
+/// Starts a goroutine on the runtime of the current goroutine (Go's `go` statement).
+///
+/// # Panics
+/// Outside a goroutine; use [`crate::Runtime::go`] there.
+pub fn go<F>(fut: F) -> JoinHandle<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let shared = current_m(|s, _| s.clone()).expect("gort::go called outside a goroutine; use Runtime::go");
+    shared.go(fut)
+}
+
+/// Yields the processor, letting other goroutines run (Go's `runtime.Gosched`).
+pub fn gosched() -> Gosched {
+    Gosched { yielded: false }
+}
+
+pub struct Gosched {
+    yielded: bool,
+}
+
+impl Future for Gosched {
+    type Output = ();
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.yielded {
+            return Poll::Ready(());
+        }
+        self.yielded = true;
+        set_wait_reason(WaitReason::Yield);
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+}
+
+impl Shared {
+    pub(crate) fn new(procs: usize) -> Arc<Self> {
+        Arc::new(Shared {
+            procs: (0..procs).map(|_| P::new()).collect(),
+            idle: Idle::new(procs),
+            global: Mutex::new(VecDeque::new()),
+            global_len: AtomicUsize::new(0),
+            inbox: Inbox::new(),
+            bound: (0..procs).map(|_| Inbox::new()).collect(),
+            shutdown: AtomicBool::new(false),
+            running_ms: AtomicUsize::new(procs),
+            next_goid: AtomicU64::new(1),
+            spawned: AtomicU64::new(0),
+            completed: AtomicU64::new(0),
+        })
+    }
+
+    pub(crate) fn is_shut_down(&self) -> bool {
+        self.shutdown.load(Acquire)
+    }
+
+    /// Starts a goroutine running `fut`.
+    pub(crate) fn go<F>(self: &Arc<Self>, fut: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let goid = self.next_goid.fetch_add(1, Relaxed);
+        let cell = Arc::new(JoinCell::new());
+        let task = Task::Ready(Box::pin(Goroutine::new(fut, cell.clone(), goid)));
+        self.submit(G::new(goid, self.clone(), task, UNBOUND));
+        JoinHandle { cell, goid }
+    }
+
+    /// Starts a goroutine whose `!Send` future is built by `start` on the M that first runs it,
+    /// and which stays bound to that M.
+    pub(crate) fn go_unstarted<T, S, F>(self: &Arc<Self>, start: S) -> JoinHandle<T>
+    where
+        T: Send + 'static,
+        S: FnOnce() -> F + Send + 'static,
+        F: Future<Output = T> + 'static,
+    {
+        let goid = self.next_goid.fetch_add(1, Relaxed);
+        let cell = Arc::new(JoinCell::new());
+        let c = cell.clone();
+        let task = Task::Unstarted(Box::new(move || Box::pin(Goroutine::new(start(), c, goid))));
+        self.submit(G::new(goid, self.clone(), task, UNBOUND));
+        JoinHandle { cell, goid }
+    }
+
+    /// Starts a goroutine bound to the current M (which must be one) running a `!Send` future.
+    pub(crate) fn go_local<F>(self: &Arc<Self>, fut: F) -> JoinHandle<F::Output>
+    where
+        F: Future + 'static,
+        F::Output: Send + 'static,
+    {
+        let m = current_m(|_, i| i).expect("go_local outside an M");
+        let goid = self.next_goid.fetch_add(1, Relaxed);
+        let cell = Arc::new(JoinCell::new());
+        let task = Task::Bound(Box::pin(Goroutine::new(fut, cell.clone(), goid)));
+        bound_count_add(1);
+        self.submit(G::new(goid, self.clone(), task, m as u32));
+        JoinHandle { cell, goid }
+    }
+
+    fn submit(self: &Arc<Self>, g: G) {
+        let g = Arc::new(g);
+        self.spawned.fetch_add(1, Relaxed);
+        match current_m(|s, i| Arc::ptr_eq(s, self).then_some(i)).flatten() {
+            Some(m) => self.register(m, &g),
+            // Registered by the M that takes it from the inbox (`drain_inbox`): the page's
+            // main thread must not take the registry lock.
+            None => {}
+        }
+        self.ready_new(g);
+    }
+
+    fn ready_new(self: &Arc<Self>, g: GRef) {
+        match self.place(g) {
+            Placed::Bound => {}
+            Placed::Lifo { .. } | Placed::Global => {
+                self.idle.wake_one();
+            }
+        }
+    }
+
+    /// Makes a woken G runnable (called by its waker).
+    pub(crate) fn ready(self: &Arc<Self>, g: GRef) {
+        match self.place(g) {
+            Placed::Bound | Placed::Lifo { displaced: false } => {}
+            Placed::Lifo { displaced: true } | Placed::Global => {
+                self.idle.wake_one();
+            }
+        }
+    }
+
+    /// Queues a runnable G where it belongs (see "Where a runnable G goes").
+    fn place(self: &Arc<Self>, g: GRef) -> Placed {
+        let home = g.home();
+        if home != UNBOUND {
+            self.bound[home as usize].push(g);
+            self.idle.parkers[home as usize].unpark();
+            return Placed::Bound;
+        }
+        match current_m(|s, i| Arc::ptr_eq(s, self).then_some(i)).flatten() {
+            Some(m) => {
+                let p = &self.procs[m];
+                let old = p.lifo_put(g);
+                let displaced = old.is_some();
+                if let Some(old) = old {
+                    self.runq_put(p, old);
+                }
+                Placed::Lifo { displaced }
+            }
+            None => {
+                self.inbox.push(g);
+                Placed::Global
+            }
+        }
+    }
+
+    /// Puts a G at the tail of `p`'s ring (owner only), overflowing to the global queue.
+    pub(crate) fn runq_put(&self, p: &P, g: GRef) {
+        p.runq.push_or_overflow(g, |batch| self.global_put_batch(batch));
+    }
+
+    fn global_put_batch(&self, batch: Vec<GRef>) {
+        let mut q = self.global.lock().unwrap();
+        self.global_len.fetch_add(batch.len(), Release);
+        q.extend(batch);
+    }
+
+    pub(crate) fn global_is_empty(&self) -> bool {
+        self.global_len.load(Acquire) == 0 && self.inbox.is_empty()
+    }
+
+    pub(crate) fn global_len(&self) -> usize {
+        self.global_len.load(Relaxed) + self.inbox.len()
+    }
+
+    /// Takes up to `max` Gs from the global queue (draining the inbox into it first): one to
+    /// run now, the rest into `p`'s ring (Go's `globrunqget`).
+    pub(crate) fn global_get(&self, m: usize, max: usize) -> Option<GRef> {
+        if self.global_is_empty() {
+            return None;
+        }
+        let mut q = self.global.lock().unwrap();
+        let incoming = self.inbox.take_all();
+        for g in &incoming {
+            if g.registry_key.load(Relaxed) == u64::MAX && g.home() == UNBOUND {
+                self.register(m, g);
+            }
+        }
+        self.global_len.fetch_add(incoming.len(), Release);
+        q.extend(incoming);
+        let n = q.len().min(q.len() / self.procs.len() + 1).min(max).min(runq::CAP as usize / 2);
+        if n == 0 {
+            return None;
+        }
+        self.global_len.fetch_sub(n, Release);
+        let first = q.pop_front();
+        let p = &self.procs[m];
+        for g in q.drain(..n - 1) {
+            self.runq_put(p, g);
+        }
+        first
+    }
+
+    fn register(&self, m: usize, g: &GRef) {
+        let mut slab = self.procs[m].registry.lock().unwrap();
+        let slot = match slab.free.pop() {
+            Some(s) => {
+                slab.slots[s as usize] = Some(g.clone());
+                s
+            }
+            None => {
+                slab.slots.push(Some(g.clone()));
+                (slab.slots.len() - 1) as u32
+            }
+        };
+        g.registry_key.store((m as u64) << 32 | slot as u64, Relaxed);
+    }
+
+    /// Forgets a finished G.
+    pub(crate) fn unregister(&self, g: &G) {
+        self.completed.fetch_add(1, Relaxed);
+        let key = g.registry_key.load(Relaxed);
+        if key == u64::MAX {
+            return;
+        }
+        let (p, slot) = ((key >> 32) as usize, key as u32);
+        let mut slab = self.procs[p].registry.lock().unwrap();
+        slab.slots[slot as usize] = None;
+        slab.free.push(slot);
+    }
+
+    /// Every registered live G.
+    pub(crate) fn all_gs(&self) -> Vec<GRef> {
+        let mut all: Vec<GRef> = Vec::new();
+        for p in self.procs.iter() {
+            all.extend(p.registry.lock().unwrap().slots.iter().flatten().cloned());
+        }
+        all
+    }
+
+    /// Stops every M at its next schedule. Lock-free: callable from the page's main thread.
+    pub(crate) fn begin_shutdown(&self) {
+        self.shutdown.store(true, Release);
+        self.idle.unpark_all();
+    }
+
+    /// Called by the last M to exit: drops every remaining task and empties every queue,
+    /// breaking the reference cycles between Gs and this runtime.
+    pub(crate) fn release_everything(&self) {
+        let gs = self.all_gs();
+        for g in &gs {
+            g.drop_task();
+        }
+        drop(gs);
+        for p in self.procs.iter() {
+            std::mem::take(&mut *p.registry.lock().unwrap());
+            p.lifo_take();
+            while p.runq.pop().is_some() {}
+            p.timers.clear();
+        }
+        self.inbox.take_all();
+        self.bound.iter().for_each(|b| drop(b.take_all()));
+        self.global.lock().unwrap().clear();
+        self.global_len.store(0, Release);
+    }
+
+    /// A goroutine dump: every live goroutine, sorted by id.
+    pub(crate) fn goroutines(&self) -> Vec<crate::GoroutineInfo> {
+        let mut all: Vec<_> = self
+            .all_gs()
+            .iter()
+            .map(|g| {
+                let state = g.state();
+                crate::GoroutineInfo {
+                    id: g.id,
+                    state: match state {
+                        g::WAITING => "waiting",
+                        g::RUNNABLE => "runnable",
+                        g::DEAD => "dead",
+                        _ => "running",
+                    },
+                    wait_reason: if state == g::WAITING { g.wait_reason().as_str() } else { "" },
+                    proc: (g.home() != UNBOUND).then(|| g.home() as usize),
+                }
+            })
+            .collect();
+        all.sort_by_key(|g| g.id);
+        all
+    }
+
+    pub(crate) fn stats(&self) -> crate::Stats {
+        let spawned = self.spawned.load(Relaxed);
+        let completed = self.completed.load(Relaxed);
+        crate::Stats {
+            procs: self.procs.len(),
+            goroutines: spawned.saturating_sub(completed),
+            spawned,
+            completed,
+            global_queue: self.global_len(),
+            idle_procs: self.idle.idle_count() as usize,
+            spinning: self.idle.spinning_count() as usize,
+            per_p: self
+                .procs
+                .iter()
+                .map(|p| crate::ProcStats {
+                    runs: p.counters.runs.load(Relaxed),
+                    steals: p.counters.steals.load(Relaxed),
+                    stolen: p.counters.stolen.load(Relaxed),
+                    parks: p.counters.parks.load(Relaxed),
+                    wakeups: p.counters.wakeups.load(Relaxed),
+                    runq: p.runq.len() as usize + usize::from(!p.lifo.load(Relaxed).is_null()),
+                    timers: p.timers.next_deadline() != u64::MAX,
+                })
+                .collect(),
+        }
+    }
+}

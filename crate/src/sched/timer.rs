@@ -1,0 +1,222 @@
+//! Per-P timer heaps and the `sleep` future (Go's per-P timers, `checkTimers`).
+//!
+//! A `Sleep` registers itself, on its first poll, in the heap of the P its goroutine runs on.
+//! Whichever M holds that P runs the expired timers at its next schedule; idle Ms also run
+//! other Ps' expired timers while stealing, and a parked M sleeps until the earliest deadline of
+//! any P, so a timer fires on time even when its own P is busy with a long poll.
+//!
+//! Each heap publishes its earliest deadline in `next` (u64::MAX when empty) so that Ms can
+//! check "anything due?" without taking the lock. `next` is written under the lock and read
+//! Relaxed: a stale read only delays a timer until the next check, never loses it, because the
+//! M that registers a timer checks its own heap at its next schedule.
+//!
+//! A timer entry fires at most once: `fire` and `cancel` race on one atomic state word. A
+//! dropped `Sleep` cancels its entry, which stays in the heap until its deadline (lazy
+//! deletion, as Go does) and is then discarded.
+
+use crate::shim::{AtomicU32, AtomicU64, Arc};
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed};
+use std::sync::Mutex;
+use std::task::{Context, Poll, Waker};
+use std::time::Duration;
+
+const PENDING: u32 = 0;
+const FIRED: u32 = 1;
+const CANCELLED: u32 = 2;
+
+pub(crate) struct TimerEntry {
+    state: AtomicU32,
+    waker: Mutex<Option<Waker>>,
+}
+
+impl TimerEntry {
+    fn fire(&self) -> Option<Waker> {
+        if self.state.compare_exchange(PENDING, FIRED, AcqRel, Acquire).is_ok() {
+            self.waker.lock().unwrap().take()
+        } else {
+            None
+        }
+    }
+}
+
+struct Queued {
+    when: u64,
+    seq: u64,
+    entry: Arc<TimerEntry>,
+}
+
+impl PartialEq for Queued {
+    fn eq(&self, o: &Self) -> bool {
+        (self.when, self.seq) == (o.when, o.seq)
+    }
+}
+impl Eq for Queued {}
+impl PartialOrd for Queued {
+    fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl Ord for Queued {
+    fn cmp(&self, o: &Self) -> std::cmp::Ordering {
+        (self.when, self.seq).cmp(&(o.when, o.seq))
+    }
+}
+
+#[derive(Default)]
+struct Heap {
+    queue: BinaryHeap<Reverse<Queued>>,
+    seq: u64,
+}
+
+pub(crate) struct Timers {
+    heap: Mutex<Heap>,
+    next: AtomicU64,
+}
+
+impl Timers {
+    pub(crate) fn new() -> Self {
+        Timers { heap: Mutex::new(Heap::default()), next: AtomicU64::new(u64::MAX) }
+    }
+
+    /// The earliest deadline in ns, or `u64::MAX`.
+    pub(crate) fn next_deadline(&self) -> u64 {
+        self.next.load(Relaxed)
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.heap.lock().unwrap().queue.len()
+    }
+
+    fn add(&self, when: u64, waker: Waker) -> Arc<TimerEntry> {
+        let entry = Arc::new(TimerEntry { state: AtomicU32::new(PENDING), waker: Mutex::new(Some(waker)) });
+        let mut heap = self.heap.lock().unwrap();
+        heap.seq += 1;
+        let seq = heap.seq;
+        heap.queue.push(Reverse(Queued { when, seq, entry: entry.clone() }));
+        if when < self.next.load(Relaxed) {
+            self.next.store(when, Relaxed);
+        }
+        entry
+    }
+
+    /// Drops every entry (shutdown).
+    pub(crate) fn clear(&self) {
+        std::mem::take(&mut *self.heap.lock().unwrap());
+        self.next.store(u64::MAX, Relaxed);
+    }
+
+    /// Fires every timer due at `now`, in deadline order; returns how many woke a goroutine.
+    pub(crate) fn run_expired(&self, now: u64) -> usize {
+        if self.next_deadline() > now {
+            return 0;
+        }
+        let mut due = Vec::new();
+        {
+            let mut heap = self.heap.lock().unwrap();
+            while heap.queue.peek().is_some_and(|q| q.0.when <= now) {
+                due.push(heap.queue.pop().unwrap().0.entry);
+            }
+            self.next.store(heap.queue.peek().map_or(u64::MAX, |q| q.0.when), Relaxed);
+        }
+        // Wake outside the lock: a wake-up may schedule onto this very P.
+        due.iter().filter_map(|e| e.fire()).map(Waker::wake).count()
+    }
+}
+
+/// A future that completes once `deadline` has passed (Go's `time.Sleep`).
+pub struct Sleep {
+    deadline: u64,
+    entry: Option<Arc<TimerEntry>>,
+}
+
+/// Sleeps for `d` (Go's `time.Sleep`). Must be awaited inside a goroutine.
+pub fn sleep(d: Duration) -> Sleep {
+    Sleep { deadline: crate::platform::now_ns().saturating_add(d.as_nanos() as u64), entry: None }
+}
+
+impl Future for Sleep {
+    type Output = ();
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        match &self.entry {
+            Some(e) if e.state.load(Acquire) == FIRED => Poll::Ready(()),
+            Some(_) => Poll::Pending, // woken only by `fire`; spurious polls keep waiting
+            None => {
+                if crate::platform::now_ns() >= self.deadline {
+                    return Poll::Ready(());
+                }
+                let entry = super::with_current_p(|p| p.timers.add(self.deadline, cx.waker().clone()))
+                    .expect("gort::time::sleep must be awaited inside a goroutine");
+                super::set_wait_reason(super::WaitReason::Sleep);
+                self.entry = Some(entry);
+                Poll::Pending
+            }
+        }
+    }
+}
+
+impl Drop for Sleep {
+    fn drop(&mut self) {
+        if let Some(e) = &self.entry {
+            if e.state.compare_exchange(PENDING, CANCELLED, AcqRel, Acquire).is_ok() {
+                e.waker.lock().unwrap().take();
+            }
+        }
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicUsize;
+    use std::task::Wake;
+
+    struct Count(AtomicUsize);
+    impl Wake for Count {
+        fn wake(self: std::sync::Arc<Self>) {
+            self.0.fetch_add(1, Relaxed);
+        }
+    }
+
+    #[test]
+    fn fires_in_deadline_order_once() {
+        let timers = Timers::new();
+        let order = std::sync::Arc::new(Mutex::new(Vec::new()));
+        struct Push(usize, std::sync::Arc<Mutex<Vec<usize>>>);
+        impl Wake for Push {
+            fn wake(self: std::sync::Arc<Self>) {
+                self.1.lock().unwrap().push(self.0);
+            }
+        }
+        let entries: Vec<_> = [30u64, 10, 20, 10]
+            .iter()
+            .enumerate()
+            .map(|(i, &when)| timers.add(when, Waker::from(std::sync::Arc::new(Push(i, order.clone())))))
+            .collect();
+        assert_eq!(timers.next_deadline(), 10);
+        assert_eq!(timers.run_expired(5), 0);
+        assert_eq!(timers.run_expired(20), 3);
+        assert_eq!(*order.lock().unwrap(), vec![1, 3, 2], "deadline order, ties by registration");
+        assert_eq!(timers.next_deadline(), 30);
+        assert_eq!(timers.run_expired(100), 1);
+        assert_eq!(timers.run_expired(200), 0, "a timer fires once");
+        assert_eq!(timers.next_deadline(), u64::MAX);
+        assert!(entries.iter().all(|e| e.state.load(Relaxed) == FIRED));
+    }
+
+    #[test]
+    fn cancelled_timer_does_not_wake() {
+        let timers = Timers::new();
+        let count = std::sync::Arc::new(Count(AtomicUsize::new(0)));
+        let entry = timers.add(10, Waker::from(count.clone()));
+        let sleep = Sleep { deadline: 10, entry: Some(entry) };
+        drop(sleep);
+        assert_eq!(timers.run_expired(10), 0);
+        assert_eq!(count.0.load(Relaxed), 0);
+        assert_eq!(timers.len(), 0, "the cancelled entry was discarded at its deadline");
+    }
+}
