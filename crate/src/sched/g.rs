@@ -49,6 +49,7 @@ pub(crate) enum Task {
     /// A `Send` future: migrates freely between Ms.
     Ready(BoxFuture),
     /// Builds a `!Send` future on the first M that runs it, which becomes its home.
+    #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
     Unstarted(Starter),
     /// A `!Send` future, polled only on its home M.
     Bound(LocalBoxFuture),

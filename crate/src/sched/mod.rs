@@ -297,8 +297,10 @@ impl Shared {
         JoinHandle { cell, goid }
     }
 
+    /// (Used by the JS facade for goroutines shipped from JavaScript.)
     /// Starts a goroutine whose `!Send` future is built by `start` on the M that first runs it,
     /// and which stays bound to that M.
+    #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
     pub(crate) fn go_unstarted<T, S, F>(self: &Arc<Self>, start: S) -> JoinHandle<T>
     where
         T: Send + 'static,
@@ -314,6 +316,7 @@ impl Shared {
     }
 
     /// Starts a goroutine bound to the current M (which must be one) running a `!Send` future.
+    #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
     pub(crate) fn go_local<F>(self: &Arc<Self>, fut: F) -> JoinHandle<F::Output>
     where
         F: Future + 'static,
