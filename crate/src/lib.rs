@@ -41,7 +41,9 @@ mod sched;
 mod js;
 
 #[cfg(not(loom))]
-pub use runtime::{Builder, GoroutineInfo, ProcStats, Runtime, Stats};
+pub use runtime::{Builder, GoroutineInfo, ProcStats, Stats};
+#[cfg(all(not(loom), not(target_arch = "wasm32")))]
+pub use runtime::Runtime;
 #[cfg(not(loom))]
 pub use sched::{
     go, gosched, goid, join::JoinError, join::JoinHandle, procid, Gosched, WaitReason,

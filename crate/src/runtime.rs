@@ -2,9 +2,10 @@
 //! shut it down. Natively `start` spawns one std thread per M; in the browser the JS facade
 //! starts the Workers (see `js`).
 
-use crate::sched::{join::JoinHandle, Shared};
+use crate::sched::Shared;
 use crate::shim::Arc;
-use std::future::Future;
+#[cfg(not(target_arch = "wasm32"))]
+use {crate::sched::join::JoinHandle, std::future::Future};
 
 /// Configures a runtime (Go's `GOMAXPROCS` is `procs`).
 pub struct Builder {

@@ -74,6 +74,10 @@ unsafe impl Send for G {}
 // SAFETY: as above.
 unsafe impl Sync for G {}
 
+// A goroutine's panic is caught inside its task (`join::Goroutine`), so the state word and the
+// task slot are consistent whenever control crosses an unwind boundary.
+impl std::panic::RefUnwindSafe for G {}
+
 pub(crate) enum Polled {
     /// The goroutine finished; its task has been dropped.
     Finished,

@@ -56,6 +56,9 @@ unsafe impl<T: Send> Send for JoinCell<T> {}
 // SAFETY: as above.
 unsafe impl<T: Send> Sync for JoinCell<T> {}
 
+// A panic cannot leave a half-written outcome visible: it is published by the READY store.
+impl<T> std::panic::RefUnwindSafe for JoinCell<T> {}
+
 impl<T> JoinCell<T> {
     pub(crate) fn new() -> Self {
         JoinCell { state: AtomicU32::new(PENDING), value: UnsafeCell::new(None), waker: Mutex::new(None) }

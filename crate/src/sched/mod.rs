@@ -217,6 +217,18 @@ pub(crate) fn bound_live() -> usize {
     BOUND_LIVE.with(Cell::get)
 }
 
+/// The runtime this thread is an M of.
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+pub(crate) fn current_shared() -> Option<Arc<Shared>> {
+    current_m(|s, _| s.clone())
+}
+
+/// Makes this thread's M look at its queues again even if it is parked.
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+pub(crate) fn unpark_current_m() {
+    current_m(|s, i| s.idle.parkers[i].unpark());
+}
+
 /// The id of the goroutine running on this thread, or 0 outside any goroutine.
 pub fn goid() -> u64 {
     // SAFETY: as in `set_wait_reason`.
@@ -237,7 +249,7 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    let shared = current_m(|s, _| s.clone()).expect("gort::go called outside a goroutine; use Runtime::go");
+    let shared = current_shared().expect("gort::go called outside a goroutine; use Runtime::go");
     shared.go(fut)
 }
 

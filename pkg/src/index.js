@@ -1,0 +1,174 @@
+// gort's JavaScript facade, page side. `Runtime.start()` instantiates the wasm module on this
+// thread, creates the runtime's shared state, and starts one module Worker per P; each Worker
+// instantiates the same module over the same shared memory and becomes an M (worker.js).
+//
+// This thread never blocks: it submits goroutines through lock-free inboxes and waits for
+// results with `Atomics.waitAsync` on each goroutine's state word.
+
+import {
+  Goroutine,
+  GoroutineError,
+  ShutdownError,
+  encodeArgs,
+  functionSource,
+  settleOutcome,
+} from './goroutine.js';
+
+export { Goroutine, GoroutineError, ShutdownError };
+
+const DEFAULT_GLUE = new URL('../wasm/gort.js', import.meta.url).href;
+const WORKER = new URL('./worker.js', import.meta.url);
+const MAX_PROCS = 64;
+
+const glues = new Map(); // glue URL → Promise of the initialized glue module
+
+function loadGlue(url) {
+  let glue = glues.get(url);
+  if (!glue) {
+    glue = import(url).then(async (g) => {
+      await g.default();
+      return g;
+    });
+    glues.set(url, glue);
+    glue.catch(() => glues.delete(url));
+  }
+  return glue;
+}
+
+/** Waits, without blocking, until the 32-bit word at `address` no longer holds `value`. */
+async function waitWhile(memory, address, value) {
+  const r = Atomics.waitAsync(new Int32Array(memory.buffer), address >>> 2, value);
+  if (r.async) await r.value;
+}
+
+function startWorker(index, init) {
+  const worker = new Worker(WORKER, { type: 'module', name: `gort-m${index}` });
+  let stopped;
+  const stoppedPromise = new Promise((resolve) => (stopped = resolve));
+  const ready = new Promise((resolve, reject) => {
+    worker.onmessage = ({ data }) => {
+      if (data.type === 'ready') resolve();
+      else if (data.type === 'stopped') stopped();
+      else if (data.type === 'crash') {
+        console.error(`gort: M ${index} crashed: ${data.message}`);
+        reject(new Error(`gort: M ${index} failed to start: ${data.message}`));
+        stopped();
+      }
+    };
+    worker.onerror = (e) => {
+      e.preventDefault();
+      const message = e.message || 'the Worker script failed to load';
+      console.error(`gort: M ${index}: ${message}`);
+      reject(new Error(`gort: M ${index} failed to start: ${message}`));
+      stopped();
+    };
+  });
+  worker.postMessage({ ...init, index });
+  return { worker, ready, stopped: stoppedPromise };
+}
+
+export class Runtime {
+  #glue;
+  #core;
+  #memory;
+  #workers;
+  #closing = null;
+
+  constructor(key, glue, core, workers) {
+    if (key !== START) throw new TypeError('use Runtime.start() to create a runtime');
+    this.#glue = glue;
+    this.#core = core;
+    this.#memory = glue.gortSharedMemory();
+    this.#workers = workers;
+  }
+
+  /**
+   * Starts a runtime with `procs` Ps, each run by a module Worker.
+   * `wasm`: URL of a wasm-bindgen glue module built from a crate that includes gort (defaults
+   * to this package's own build).
+   */
+  static async start({ procs = globalThis.navigator?.hardwareConcurrency ?? 1, wasm = DEFAULT_GLUE } = {}) {
+    if (!Number.isInteger(procs) || procs < 1 || procs > MAX_PROCS) {
+      throw new RangeError(`Runtime.start: procs must be an integer from 1 to ${MAX_PROCS}, got ${procs}`);
+    }
+    if (!globalThis.crossOriginIsolated) {
+      throw new Error(
+        'Runtime.start: SharedArrayBuffer is unavailable; serve the page with ' +
+          '"Cross-Origin-Opener-Policy: same-origin" and "Cross-Origin-Embedder-Policy: require-corp"',
+      );
+    }
+    const glueUrl = new URL(wasm, import.meta.url).href;
+    const glue = await loadGlue(glueUrl);
+    const core = new glue.RuntimeCore(procs);
+    const init = { glue: glueUrl, module: glue.gortWasmModule(), memory: glue.gortSharedMemory() };
+    const workers = Array.from({ length: procs }, (_, i) =>
+      startWorker(i, { ...init, reference: core.workerReference() }),
+    );
+    try {
+      await Promise.all(workers.map((w) => w.ready));
+    } catch (e) {
+      core.shutdown();
+      workers.forEach((w) => w.worker.terminate());
+      throw e;
+    }
+    return new Runtime(START, glue, core, workers);
+  }
+
+  /** Number of Ps (and worker Ms). */
+  get procs() {
+    return this.#core.procs();
+  }
+
+  #check(what) {
+    if (this.#closing) throw new ShutdownError(what);
+  }
+
+  /**
+   * Runs `fn(rt, ...args)` as a goroutine on a worker M. `fn` is shipped by source, so it must
+   * be self-contained (no closures); arguments are copied (structured-clone-like values).
+   */
+  go(fn, ...args) {
+    this.#check('rt.go');
+    const source = functionSource(fn, 'rt.go');
+    const bytes = encodeArgs(args);
+    const ref = this.#core.go(source, bytes);
+    return this.#handle(ref);
+  }
+
+  #handle(ref) {
+    const id = ref.id();
+    return new Goroutine(id, async () => {
+      try {
+        while (!ref.isReady()) await waitWhile(this.#memory, ref.stateAddress(), 0);
+        return settleOutcome(ref.take(), id);
+      } finally {
+        ref.free();
+      }
+    });
+  }
+
+  /** Scheduler counters: `{ procs, goroutines, sched: { spawned, completed, steals, … } }`. */
+  stats() {
+    this.#check('rt.stats');
+    return this.#core.stats();
+  }
+
+  /** A goroutine dump: `[{ id, state, waitReason, proc }]`. */
+  goroutines() {
+    this.#check('rt.goroutines');
+    return this.#handle(this.#core.goroutines()).join();
+  }
+
+  /** Stops every M and terminates the Workers. Unfinished goroutines' joins reject. */
+  shutdown() {
+    this.#closing ??= (async () => {
+      this.#core.shutdown();
+      await Promise.all(this.#workers.map((w) => w.stopped));
+      this.#workers.forEach((w) => w.worker.terminate());
+      this.#core.free();
+    })();
+    return this.#closing;
+  }
+}
+
+const START = Symbol('Runtime.start');
