@@ -32,6 +32,8 @@ mod sched {
 }
 
 #[cfg(not(loom))]
+pub mod chan;
+#[cfg(not(loom))]
 mod platform;
 #[cfg(not(loom))]
 mod runtime;
@@ -44,6 +46,10 @@ mod js;
 pub use runtime::{Builder, GoroutineInfo, ProcStats, Stats};
 #[cfg(all(not(loom), not(target_arch = "wasm32")))]
 pub use runtime::Runtime;
+/// The page-side handles of the JS facade, for crates that build their own wasm module with
+/// gort and start Rust goroutines from JS ([`RuntimeCore::go_json`]).
+#[cfg(all(target_arch = "wasm32", not(loom)))]
+pub use js::{JoinRef, RuntimeCore};
 #[cfg(not(loom))]
 pub use sched::{
     go, gosched, goid, join::JoinError, join::JoinHandle, procid, Gosched, WaitReason,

@@ -37,6 +37,7 @@ pub(crate) mod g;
 pub(crate) mod idle;
 pub(crate) mod inbox;
 pub(crate) mod join;
+pub(crate) mod lock;
 pub(crate) mod m;
 pub(crate) mod runq;
 pub(crate) mod timer;
@@ -74,6 +75,15 @@ pub enum WaitReason {
     Join,
     Yield,
     Promise,
+    ChanSend,
+    ChanRecv,
+    ChanSendNil,
+    ChanRecvNil,
+    Select,
+    SelectNoCases,
+    WaitGroupWait,
+    MutexLock,
+    Semacquire,
 }
 
 impl WaitReason {
@@ -83,6 +93,15 @@ impl WaitReason {
             2 => WaitReason::Join,
             3 => WaitReason::Yield,
             4 => WaitReason::Promise,
+            5 => WaitReason::ChanSend,
+            6 => WaitReason::ChanRecv,
+            7 => WaitReason::ChanSendNil,
+            8 => WaitReason::ChanRecvNil,
+            9 => WaitReason::Select,
+            10 => WaitReason::SelectNoCases,
+            11 => WaitReason::WaitGroupWait,
+            12 => WaitReason::MutexLock,
+            13 => WaitReason::Semacquire,
             _ => WaitReason::None,
         }
     }
@@ -95,6 +114,15 @@ impl WaitReason {
             WaitReason::Join => "goroutine join",
             WaitReason::Yield => "yield",
             WaitReason::Promise => "JS promise",
+            WaitReason::ChanSend => "chan send",
+            WaitReason::ChanRecv => "chan receive",
+            WaitReason::ChanSendNil => "chan send (nil chan)",
+            WaitReason::ChanRecvNil => "chan receive (nil chan)",
+            WaitReason::Select => "select",
+            WaitReason::SelectNoCases => "select (no cases)",
+            WaitReason::WaitGroupWait => "sync.WaitGroup.Wait",
+            WaitReason::MutexLock => "sync.Mutex.Lock",
+            WaitReason::Semacquire => "semacquire",
         }
     }
 }

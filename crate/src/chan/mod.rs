@@ -1,0 +1,482 @@
+//! Channels with Go's semantics (Go's `chan.go`).
+//!
+//! # Semantics
+//! * Unbuffered (`cap == 0`): a send completes only when a receiver takes the value, handed
+//!   over directly. Buffered: a ring of `cap` values.
+//! * `close`: receivers drain what is buffered, then get `None` (Go's zero value with
+//!   `ok == false`); a send on a closed channel, or one blocked when the channel closes, returns
+//!   its value in a [`SendError`] ("send on closed channel"); a second close is a [`CloseError`]
+//!   ("close of closed channel").
+//! * Blocked senders and receivers are served first in, first out.
+//!
+//! # Invariants (all under the channel's lock)
+//! 1. Receivers wait only while the buffer is empty and no sender waits; senders wait only
+//!    while the buffer is full (`cap` values) and no receiver waits. So at most one queue holds
+//!    live waiters, and a value never waits in a buffer while a receiver is blocked.
+//! 2. A value is in exactly one place at a time: a sender's slot, the buffer, or a receiver's
+//!    slot, and moves between them only under the lock, by the one party that claimed the
+//!    waiter involved (see `waiter.rs`). So no value is lost or delivered twice.
+//! 3. A receive that is abandoned after a sender handed it a value (its future dropped, for
+//!    instance at shutdown) gives the value back to the channel: to the next blocked receiver,
+//!    else to the front of the buffer, even beyond `cap`.
+//!
+//! The lock is a [`RawLock`] taken only by Ms (the page's main thread reaches channels through
+//! goroutines); `select` holds several at once (`select.rs`). Wake-ups happen after the lock
+//! is released.
+
+mod select;
+mod waiter;
+
+pub use select::{CaseChan, RecvCaseHandle, Select, SelectFuture, SelectOutcome, SendCaseHandle};
+
+use crate::sched::lock::RawLock;
+use crate::sched::{coop, set_wait_reason, WaitReason};
+use std::cell::UnsafeCell;
+use std::collections::VecDeque;
+use std::fmt;
+use std::future::Future;
+use std::ops::{Deref, DerefMut};
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use waiter::{Entry, Parked, Slot};
+
+/// The value of a send that could not complete because the channel is closed.
+#[derive(PartialEq, Eq)]
+pub struct SendError<T>(pub T);
+
+impl<T> fmt::Debug for SendError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SendError(send on closed channel)")
+    }
+}
+
+impl<T> fmt::Display for SendError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("send on closed channel")
+    }
+}
+
+impl<T> std::error::Error for SendError<T> {}
+
+/// A second `close`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CloseError;
+
+impl fmt::Display for CloseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("close of closed channel")
+    }
+}
+
+impl std::error::Error for CloseError {}
+
+#[derive(PartialEq, Eq)]
+pub enum TrySendError<T> {
+    /// The send would block.
+    Full(T),
+    Closed(T),
+}
+
+impl<T> fmt::Debug for TrySendError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TrySendError::Full(_) => f.write_str("Full(..)"),
+            TrySendError::Closed(_) => f.write_str("Closed(..)"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TryRecvError {
+    /// The receive would block.
+    Empty,
+    /// Closed and drained.
+    Closed,
+}
+
+pub(crate) struct State<T> {
+    buf: VecDeque<T>,
+    closed: bool,
+    recvq: VecDeque<Entry<T>>,
+    sendq: VecDeque<Entry<T>>,
+}
+
+/// What an operation found, before any waiting.
+pub(crate) enum Attempt<T> {
+    Done(T),
+    WouldBlock,
+}
+
+impl<T> State<T> {
+    /// A send that does not wait. Returns the receiver to wake, if it handed the value over.
+    pub(crate) fn try_send(&mut self, cap: usize, v: T) -> Result<Option<Arc<Parked>>, TrySendError<T>> {
+        if self.closed {
+            return Err(TrySendError::Closed(v));
+        }
+        let mut v = Some(v);
+        while let Some(rx) = self.recvq.pop_front() {
+            if rx.complete(false, |slot| *slot = v.take()).is_some() {
+                return Ok(Some(rx.parked));
+            }
+        }
+        let v = v.expect("the value is still here when no receiver took it");
+        if self.buf.len() < cap {
+            self.buf.push_back(v);
+            return Ok(None);
+        }
+        Err(TrySendError::Full(v))
+    }
+
+    /// A receive that does not wait: `Done(Some(v))`, `Done(None)` when closed and drained.
+    /// Also returns the sender to wake, if one was unblocked.
+    pub(crate) fn try_recv(&mut self) -> (Attempt<Option<T>>, Option<Arc<Parked>>) {
+        if let Some(v) = self.buf.pop_front() {
+            // Room in the buffer: the first blocked sender moves its value in.
+            while let Some(tx) = self.sendq.pop_front() {
+                if let Some(sent) = tx.complete(false, Option::take) {
+                    self.buf.push_back(sent.expect("a blocked sender's slot holds its value"));
+                    return (Attempt::Done(Some(v)), Some(tx.parked));
+                }
+            }
+            return (Attempt::Done(Some(v)), None);
+        }
+        while let Some(tx) = self.sendq.pop_front() {
+            if let Some(sent) = tx.complete(false, Option::take) {
+                return (Attempt::Done(sent), Some(tx.parked));
+            }
+        }
+        if self.closed {
+            return (Attempt::Done(None), None);
+        }
+        (Attempt::WouldBlock, None)
+    }
+
+    /// Closes; returns every waiter to wake.
+    fn close(&mut self) -> Result<Vec<Arc<Parked>>, CloseError> {
+        if self.closed {
+            return Err(CloseError);
+        }
+        self.closed = true;
+        let waiters = self.recvq.drain(..).chain(self.sendq.drain(..));
+        Ok(waiters.filter_map(|e| e.complete(true, |_| ()).map(|()| e.parked)).collect())
+    }
+
+    pub(crate) fn enqueue_send(&mut self, entry: Entry<T>) {
+        self.sendq.push_back(entry);
+    }
+
+    pub(crate) fn enqueue_recv(&mut self, entry: Entry<T>) {
+        self.recvq.push_back(entry);
+    }
+
+    /// Removes the entries of `parked` (which was cancelled or completed elsewhere).
+    pub(crate) fn withdraw(&mut self, parked: &Arc<Parked>) {
+        self.recvq.retain(|e| !e.is_for(parked));
+        self.sendq.retain(|e| !e.is_for(parked));
+    }
+
+    /// Gives back a value handed to a receive that was then abandoned (invariant 3).
+    pub(crate) fn give_back(&mut self, v: T) -> Option<Arc<Parked>> {
+        let mut v = Some(v);
+        while let Some(rx) = self.recvq.pop_front() {
+            if rx.complete(false, |slot| *slot = v.take()).is_some() {
+                return Some(rx.parked);
+            }
+        }
+        self.buf.push_front(v.expect("no receiver took the value"));
+        None
+    }
+}
+
+pub(crate) struct Inner<T> {
+    cap: usize,
+    lock: RawLock,
+    state: UnsafeCell<State<T>>,
+}
+
+// SAFETY: `state` is only reached with `lock` held (through `Locked` or `state_mut`); values
+// of type T move between threads through it, hence `T: Send`.
+unsafe impl<T: Send> Send for Inner<T> {}
+// SAFETY: as above.
+unsafe impl<T: Send> Sync for Inner<T> {}
+
+impl<T> Inner<T> {
+    pub(crate) fn lock(&self) -> Locked<'_, T> {
+        self.lock.lock();
+        Locked(self)
+    }
+
+    pub(crate) fn raw_lock(&self) -> &RawLock {
+        &self.lock
+    }
+
+    /// # Safety
+    /// The caller holds `self.raw_lock()` and has no other reference to the state.
+    #[allow(clippy::mut_from_ref)]
+    pub(crate) unsafe fn state_mut(&self) -> &mut State<T> {
+        // SAFETY: exclusive by the caller's contract.
+        unsafe { &mut *self.state.get() }
+    }
+
+    pub(crate) fn cap(&self) -> usize {
+        self.cap
+    }
+}
+
+/// The channel's state with its lock held; unlocks on drop.
+pub(crate) struct Locked<'a, T>(&'a Inner<T>);
+
+impl<T> Deref for Locked<'_, T> {
+    type Target = State<T>;
+    fn deref(&self) -> &State<T> {
+        // SAFETY: this guard holds the lock.
+        unsafe { &*self.0.state.get() }
+    }
+}
+
+impl<T> DerefMut for Locked<'_, T> {
+    fn deref_mut(&mut self) -> &mut State<T> {
+        // SAFETY: this guard holds the lock, and `&mut self` makes this the only reference.
+        unsafe { &mut *self.0.state.get() }
+    }
+}
+
+impl<T> Drop for Locked<'_, T> {
+    fn drop(&mut self) {
+        // SAFETY: this guard holds the lock.
+        unsafe { self.0.lock.unlock() }
+    }
+}
+
+/// A channel handle; clones refer to the same channel (Go's `chan T`).
+pub struct Chan<T> {
+    pub(crate) inner: Arc<Inner<T>>,
+}
+
+impl<T> Clone for Chan<T> {
+    fn clone(&self) -> Self {
+        Chan { inner: self.inner.clone() }
+    }
+}
+
+impl<T> fmt::Debug for Chan<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Chan(cap {}, len {})", self.cap(), self.len())
+    }
+}
+
+/// Makes a channel with room for `cap` values (0: unbuffered), Go's `make(chan T, cap)`.
+pub fn chan<T>(cap: usize) -> Chan<T> {
+    Chan {
+        inner: Arc::new(Inner {
+            cap,
+            lock: RawLock::new(),
+            state: UnsafeCell::new(State {
+                buf: VecDeque::with_capacity(cap.min(1024)),
+                closed: false,
+                recvq: VecDeque::new(),
+                sendq: VecDeque::new(),
+            }),
+        }),
+    }
+}
+
+fn wake(p: Option<Arc<Parked>>) {
+    if let Some(p) = p {
+        p.wake();
+    }
+}
+
+impl<T> Chan<T> {
+    /// Sends `v`, waiting for room or for a receiver. On a closed channel, returns `v` back.
+    pub fn send(&self, v: T) -> SendFuture<'_, T> {
+        SendFuture { chan: self, value: Some(v), wait: None }
+    }
+
+    /// Receives a value; `None` once the channel is closed and drained.
+    pub fn recv(&self) -> RecvFuture<'_, T> {
+        RecvFuture { chan: self, wait: None }
+    }
+
+    pub fn try_send(&self, v: T) -> Result<(), TrySendError<T>> {
+        let woken = self.inner.lock().try_send(self.inner.cap, v)?;
+        wake(woken);
+        Ok(())
+    }
+
+    pub fn try_recv(&self) -> Result<T, TryRecvError> {
+        let (attempt, woken) = self.inner.lock().try_recv();
+        wake(woken);
+        match attempt {
+            Attempt::Done(Some(v)) => Ok(v),
+            Attempt::Done(None) => Err(TryRecvError::Closed),
+            Attempt::WouldBlock => Err(TryRecvError::Empty),
+        }
+    }
+
+    /// Closes the channel (Go's `close`).
+    pub fn close(&self) -> Result<(), CloseError> {
+        let woken = self.inner.lock().close()?;
+        woken.into_iter().for_each(|p| p.wake());
+        Ok(())
+    }
+
+    /// Values buffered now.
+    pub fn len(&self) -> usize {
+        self.inner.lock().buf.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn cap(&self) -> usize {
+        self.inner.cap
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.inner.lock().closed
+    }
+
+    /// Whether two handles are the same channel.
+    pub fn same_channel(&self, other: &Chan<T>) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
+    }
+}
+
+/// A blocked operation's registration: its waiter and its slot.
+struct Wait<T> {
+    parked: Arc<Parked>,
+    slot: Arc<Slot<T>>,
+}
+
+impl<T> Wait<T> {
+    fn new(cx: &Context<'_>, value: Option<T>) -> (Self, Entry<T>) {
+        let parked = Parked::new(cx.waker());
+        let slot = Arc::new(Mutex::new(value));
+        let entry = Entry { parked: parked.clone(), case: 0, slot: slot.clone() };
+        (Wait { parked, slot }, entry)
+    }
+
+    /// The outcome once claimed, re-registering the waker otherwise.
+    fn poll_outcome(&self, cx: &Context<'_>) -> Option<bool> {
+        if let Some((_, closed)) = self.parked.outcome() {
+            return Some(closed);
+        }
+        self.parked.set_waker(cx.waker());
+        self.parked.outcome().map(|(_, closed)| closed)
+    }
+}
+
+/// Future of [`Chan::send`].
+pub struct SendFuture<'a, T> {
+    chan: &'a Chan<T>,
+    value: Option<T>,
+    wait: Option<Wait<T>>,
+}
+
+impl<T> Unpin for SendFuture<'_, T> {}
+
+impl<T> Future for SendFuture<'_, T> {
+    type Output = Result<(), SendError<T>>;
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        if let Some(wait) = &self.wait {
+            let Some(closed) = wait.poll_outcome(cx) else {
+                set_wait_reason(WaitReason::ChanSend);
+                return Poll::Pending;
+            };
+            let wait = self.wait.take().unwrap();
+            return Poll::Ready(if closed {
+                let v = wait.slot.lock().unwrap().take().expect("a closed send keeps its value");
+                Err(SendError(v))
+            } else {
+                Ok(())
+            });
+        }
+        std::task::ready!(coop::poll_proceed(cx));
+        let v = self.value.take().expect("SendFuture polled after completion");
+        let mut state = self.chan.inner.lock();
+        match state.try_send(self.chan.inner.cap, v) {
+            Ok(woken) => {
+                drop(state);
+                wake(woken);
+                Poll::Ready(Ok(()))
+            }
+            Err(TrySendError::Closed(v)) => Poll::Ready(Err(SendError(v))),
+            Err(TrySendError::Full(v)) => {
+                let (wait, entry) = Wait::new(cx, Some(v));
+                state.enqueue_send(entry);
+                drop(state);
+                self.wait = Some(wait);
+                set_wait_reason(WaitReason::ChanSend);
+                Poll::Pending
+            }
+        }
+    }
+}
+
+impl<T> Drop for SendFuture<'_, T> {
+    fn drop(&mut self) {
+        if let Some(wait) = self.wait.take() {
+            let mut state = self.chan.inner.lock();
+            if wait.parked.cancel() {
+                state.withdraw(&wait.parked);
+            }
+        }
+    }
+}
+
+/// Future of [`Chan::recv`].
+pub struct RecvFuture<'a, T> {
+    chan: &'a Chan<T>,
+    wait: Option<Wait<T>>,
+}
+
+impl<T> Unpin for RecvFuture<'_, T> {}
+
+impl<T> Future for RecvFuture<'_, T> {
+    type Output = Option<T>;
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        if let Some(wait) = &self.wait {
+            let Some(closed) = wait.poll_outcome(cx) else {
+                set_wait_reason(WaitReason::ChanRecv);
+                return Poll::Pending;
+            };
+            let wait = self.wait.take().unwrap();
+            return Poll::Ready(if closed { None } else { wait.slot.lock().unwrap().take() });
+        }
+        std::task::ready!(coop::poll_proceed(cx));
+        let mut state = self.chan.inner.lock();
+        match state.try_recv() {
+            (Attempt::Done(v), woken) => {
+                drop(state);
+                wake(woken);
+                Poll::Ready(v)
+            }
+            (Attempt::WouldBlock, _) => {
+                let (wait, entry) = Wait::new(cx, None);
+                state.enqueue_recv(entry);
+                drop(state);
+                self.wait = Some(wait);
+                set_wait_reason(WaitReason::ChanRecv);
+                Poll::Pending
+            }
+        }
+    }
+}
+
+impl<T> Drop for RecvFuture<'_, T> {
+    fn drop(&mut self) {
+        if let Some(wait) = self.wait.take() {
+            let mut state = self.chan.inner.lock();
+            if wait.parked.cancel() {
+                state.withdraw(&wait.parked);
+            } else if let Some(v) = wait.slot.lock().unwrap().take() {
+                let woken = state.give_back(v);
+                drop(state);
+                wake(woken);
+            }
+        }
+    }
+}
