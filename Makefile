@@ -5,6 +5,7 @@ export PATH := $(or $(CARGO_HOME),$(HOME)/.cargo)/bin:$(PATH)
 
 PORT ?= 8080
 WASM := target/wasm32-unknown-unknown/release/gort.wasm
+BENCH_WASM := target/wasm32-unknown-unknown/release/gort_bench.wasm
 
 .PHONY: setup pkg demo test bench fmt lint
 
@@ -23,10 +24,14 @@ test: pkg
 	RUSTFLAGS="--cfg loom" cargo test --release -p gort --lib --target-dir target/loom loom
 	node --test tests/
 
+# The bench page runs the workloads from bench/'s own wasm module (gort included), bound into
+# target/bench-pkg/; the runner builds the native gort-bench itself. BENCH_ARGS: runner options.
 bench:
 	bash scripts/setup.sh --bench
 	$(MAKE) pkg
-	node bench/run.mjs
+	cargo wasm-build-bench
+	wasm-bindgen --target web --out-dir target/bench-pkg --out-name gort_bench $(BENCH_WASM)
+	node bench/run.mjs $(BENCH_ARGS)
 
 fmt:
 	cargo fmt --all -- --check

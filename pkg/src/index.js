@@ -135,6 +135,27 @@ export class Runtime {
     return this.#handle(ref);
   }
 
+  /**
+   * Runs a Rust goroutine defined by the wasm module this runtime was started with (the
+   * `wasm` glue of `Runtime.start`): calls that glue's export `name(core, ...args)`, which
+   * starts the goroutine with `RuntimeCore::go_json` and returns its `JoinRef`. `join()`
+   * resolves to the goroutine's JSON result, parsed; it rejects with a GoroutineError if the
+   * goroutine panicked.
+   */
+  goRust(name, ...args) {
+    this.#check('rt.goRust');
+    const start = this.#glue[name];
+    if (typeof start !== 'function') {
+      throw new TypeError(`rt.goRust: the wasm module has no exported function ${JSON.stringify(name)}`);
+    }
+    const ref = start(this.#core, ...args);
+    if (!(ref instanceof this.#glue.JoinRef)) {
+      ref?.free?.();
+      throw new TypeError(`rt.goRust: ${name} must return the JoinRef of the goroutine it started`);
+    }
+    return this.#handle(ref);
+  }
+
   #handle(ref) {
     const id = ref.id();
     return new Goroutine(id, async () => {

@@ -15,7 +15,8 @@
 //! # Outcomes
 //! A JS goroutine's outcome is bytes made by the host: tag 0 and an encoded value, or tag 1 and
 //! an encoded error record. [`JoinRef::take`] adds tag 2 and a UTF-8 message for a goroutine
-//! that panicked or was cancelled, and tag 3 for JSON produced by the runtime itself.
+//! that panicked or was cancelled, and tag 3 for JSON produced by the runtime itself (the
+//! goroutine dump) or by a Rust goroutine started from JS ([`RuntimeCore::go_json`]).
 //!
 //! # Worker-side operations
 //! `rt.sleep`, `rt.gosched` and `g.join()` inside a goroutine return promises; each is resolved
@@ -146,6 +147,30 @@ impl RuntimeCore {
                 .collect();
             let mut out = vec![OUTCOME_JSON];
             out.extend_from_slice(format!("[{}]", dump.join(",")).as_bytes());
+            out
+        });
+        JoinRef::from(handle)
+    }
+}
+
+impl RuntimeCore {
+    /// Starts a Rust goroutine from the page's main thread and hands JS its result.
+    ///
+    /// For crates that build their own wasm module with gort (and so carry gort's exports in
+    /// their wasm-bindgen glue): an entry point of theirs, exported with `#[wasm_bindgen]`,
+    /// takes the `&RuntimeCore`, starts its future here and returns the `JoinRef`; the page
+    /// calls it through `rt.goRust(exportName, ...args)`, whose `join()` resolves to the JSON
+    /// value `fut` produced (a panic rejects it with a `GoroutineError`). `fut` runs on the
+    /// Worker Ms like a goroutine started with [`crate::go`]. Lock-free, like [`Self::go`].
+    pub fn go_json<F>(&self, fut: F) -> JoinRef
+    where
+        F: Future<Output = String> + Send + 'static,
+    {
+        let handle = self.shared.go(async move {
+            let json = fut.await;
+            let mut out = Vec::with_capacity(json.len() + 1);
+            out.push(OUTCOME_JSON);
+            out.extend_from_slice(json.as_bytes());
             out
         });
         JoinRef::from(handle)

@@ -1,0 +1,138 @@
+//! `gort-bench`: the anchor benchmark's workloads on gort, natively.
+//!
+//! ```text
+//! gort-bench [--only=spawn,fib] [--rounds=N] [--stats]
+//! ```
+//! Prints bench.go's lines: `meta.*`, `size.*`, then each selected workload's metrics for
+//! every round (rounds ≥ 2 suffixed `@rN`), then `done`. The runtime has `GOMAXPROCS` Ps
+//! (environment; default: the available parallelism), and each workload runs as one goroutine
+//! inside `Runtime::block_on`. A workload of bench.go that gort does not implement yet prints
+//! nothing; an unknown name exits with status 2. `--stats` adds the scheduler's counters over
+//! each workload (`<workload>.runs|steals|parks|wakeups`).
+
+#[cfg(target_arch = "wasm32")]
+fn main() {}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn main() {
+    native::main()
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+mod native {
+    use gort_bench::clock::{ms, Stamp};
+    use gort_bench::{preamble, round_suffix, Lookup, Metric, Workload, ANCHOR_WORKLOADS};
+    use std::process::exit;
+
+    const USAGE: &str = "usage: gort-bench [--only=W1,W2] [--rounds=N] [--stats]";
+
+    struct Options {
+        only: Vec<String>,
+        rounds: u32,
+        stats: bool,
+    }
+
+    fn options() -> Options {
+        let mut o = Options { only: Vec::new(), rounds: 1, stats: false };
+        for arg in std::env::args().skip(1) {
+            // bench.go's flag package takes -only and --only alike.
+            let a = arg.strip_prefix("--").or_else(|| arg.strip_prefix('-')).unwrap_or("");
+            let (k, v) = a.split_once('=').unwrap_or((a, ""));
+            match k {
+                "only" => o.only = v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect(),
+                "rounds" => match v.parse::<u32>() {
+                    Ok(n) if n >= 1 => o.rounds = n,
+                    _ => usage(&format!("--rounds wants a positive integer, got {v:?}")),
+                },
+                "stats" => o.stats = true,
+                "h" | "help" => {
+                    println!("{USAGE}");
+                    exit(0);
+                }
+                _ => usage(&format!("unknown option {arg:?}")),
+            }
+        }
+        if o.only.is_empty() {
+            o.only = ANCHOR_WORKLOADS.iter().map(|s| s.to_string()).collect();
+        }
+        o
+    }
+
+    fn usage(msg: &str) -> ! {
+        eprintln!("{msg}\n{USAGE}");
+        exit(2);
+    }
+
+    fn print(metrics: &[Metric], suffix: &str) {
+        for m in metrics {
+            println!("{}", m.json(suffix));
+        }
+    }
+
+    fn procs_from_env() -> Option<usize> {
+        let v = std::env::var("GOMAXPROCS").ok()?;
+        match v.trim().parse::<usize>() {
+            Ok(n) if n >= 1 => Some(n),
+            _ => {
+                eprintln!("gort-bench: ignoring GOMAXPROCS={v:?}");
+                None
+            }
+        }
+    }
+
+    /// Scheduler counters summed over the Ps.
+    fn counters(rt: &gort::Runtime) -> [u64; 4] {
+        let s = rt.stats();
+        let sum = |f: fn(&gort::ProcStats) -> u64| s.per_p.iter().map(f).sum();
+        [sum(|p| p.runs), sum(|p| p.steals), sum(|p| p.parks), sum(|p| p.wakeups)]
+    }
+
+    pub(crate) fn main() {
+        let o = options();
+        let mut selected = Vec::new();
+        for name in &o.only {
+            match Workload::lookup(name) {
+                Lookup::Implemented(w) => selected.push(w),
+                Lookup::NotYet => eprintln!("gort-bench: workload {name:?} is not implemented yet (no lines)"),
+                Lookup::Unknown => {
+                    eprintln!("unknown workload {name:?}");
+                    exit(2);
+                }
+            }
+        }
+
+        let numcpu = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let procs = procs_from_env().unwrap_or(numcpu);
+        let rt = gort::Runtime::builder().procs(procs).start();
+        let platform = format!("{}/{}", std::env::consts::OS, std::env::consts::ARCH);
+        print(&preamble(numcpu, rt.procs(), &platform), "");
+
+        let all_start = Stamp::now();
+        for round in 1..=o.rounds {
+            let suffix = round_suffix(round);
+            for &w in &selected {
+                let before = counters(&rt);
+                let metrics = match rt.block_on(w.run()) {
+                    Ok(m) => m,
+                    Err(e) => {
+                        eprintln!("gort-bench: {}: {e}", w.name());
+                        exit(1);
+                    }
+                };
+                print(&metrics, &suffix);
+                if o.stats {
+                    let after = counters(&rt);
+                    let names = ["runs", "steals", "parks", "wakeups"];
+                    let extra: Vec<Metric> = (0..4)
+                        .map(|i| {
+                            Metric::new(format!("{}.{}", w.name(), names[i]), (after[i] - before[i]) as f64, "count")
+                        })
+                        .collect();
+                    print(&extra, &suffix);
+                }
+            }
+        }
+        print(&[Metric::new("done", ms(all_start.elapsed_ns()), "ms")], "");
+        rt.shutdown();
+    }
+}

@@ -1,0 +1,40 @@
+//! The browser entry points (wasm only), called by `bench/web/main.js`.
+//!
+//! The page starts a gort runtime over this module's glue (`Runtime.start({ wasm:
+//! '/target/bench-pkg/gort_bench.js' })`; the glue carries gort's own exports, so the facade
+//! and its Workers use it unchanged), then runs each workload as a Rust goroutine with
+//! `rt.goRust('benchWorkload', name, round)`; its `join()` resolves to the metric objects.
+
+use crate::workloads::{Lookup, Workload};
+use crate::{json_array, preamble, round_suffix};
+use gort::{JoinRef, RuntimeCore};
+use wasm_bindgen::prelude::*;
+
+/// bench.go's `meta.*` and `size.*` lines as a JSON array (measures the clock step on the
+/// calling thread). `numcpu`: `navigator.hardwareConcurrency`; `procs`: the runtime's Ps.
+#[wasm_bindgen(js_name = benchPreamble)]
+pub fn bench_preamble(numcpu: u32, procs: u32) -> String {
+    json_array(&preamble(numcpu as usize, procs as usize, "web/wasm32"), "")
+}
+
+/// 2: gort implements the workload; 1: bench.go has it, gort not yet (print nothing);
+/// 0: unknown.
+#[wasm_bindgen(js_name = benchLookup)]
+pub fn bench_lookup(name: &str) -> u32 {
+    match Workload::lookup(name) {
+        Lookup::Implemented(_) => 2,
+        Lookup::NotYet => 1,
+        Lookup::Unknown => 0,
+    }
+}
+
+/// Starts workload `name` as a goroutine on `core`'s runtime; its JSON result is the array of
+/// its metrics, named with the suffix of `round` (1 = none, N = "@rN").
+#[wasm_bindgen(js_name = benchWorkload)]
+pub fn bench_workload(core: &RuntimeCore, name: &str, round: u32) -> Result<JoinRef, JsError> {
+    let Lookup::Implemented(w) = Workload::lookup(name) else {
+        return Err(JsError::new(&format!("gort-bench: no workload named {name:?}")));
+    };
+    let suffix = round_suffix(round);
+    Ok(core.go_json(async move { json_array(&w.run().await, &suffix) }))
+}

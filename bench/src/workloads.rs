@@ -1,0 +1,204 @@
+//! The workloads of the Go anchor benchmark (`bench.go`), written over gort's public Rust API.
+//!
+//! Each runs as one goroutine (bench.go's `main`) and returns its figures with bench.go's
+//! names and units; the caller adds the round suffix. Problem sizes are bench.go's constants.
+//! The same code runs natively (inside `Runtime::block_on`) and in the browser (a goroutine
+//! started from the page, `crate::web`).
+
+use crate::clock::{ms, Stamp};
+use crate::metric::Metric;
+use std::future::{poll_fn, Future};
+use std::hint::black_box;
+use std::sync::atomic::AtomicUsize;
+use std::sync::atomic::Ordering::{AcqRel, Acquire};
+use std::sync::{Arc, Mutex};
+use std::task::{Poll, Waker};
+use std::time::Duration;
+
+/// bench.go's workloads, in its fixed order (`workloadsOrder`).
+pub const ANCHOR_WORKLOADS: [&str; 9] =
+    ["spawn", "pingpong", "fib", "pipeline", "select", "timers", "sleep1", "gc", "gcparallel"];
+
+// ---- problem sizes (bench.go's constants) ----
+/// Goroutines spawned.
+pub const SPAWN_N: usize = 100_000;
+/// Goroutines in fib.
+pub const FIB_GOROUTINES: usize = 32;
+/// Each computes fib(FIB_N) recursively.
+pub const FIB_N: u32 = 25;
+/// fib(25).
+pub const FIB_EXPECTED: u64 = 75_025;
+/// Sequential 1 ms sleeps in sleep1.
+pub const SLEEP1_N: u32 = 100;
+
+/// The workloads gort implements so far.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Workload {
+    Spawn,
+    Fib,
+    Sleep1,
+}
+
+/// What a workload name on the command line (or the page's query) stands for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lookup {
+    Implemented(Workload),
+    /// A workload of bench.go that gort does not implement yet: prints nothing.
+    NotYet,
+    Unknown,
+}
+
+impl Workload {
+    pub const ALL: [Workload; 3] = [Workload::Spawn, Workload::Fib, Workload::Sleep1];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Workload::Spawn => "spawn",
+            Workload::Fib => "fib",
+            Workload::Sleep1 => "sleep1",
+        }
+    }
+
+    pub fn lookup(name: &str) -> Lookup {
+        if let Some(w) = Workload::ALL.into_iter().find(|w| w.name() == name) {
+            Lookup::Implemented(w)
+        } else if ANCHOR_WORKLOADS.contains(&name) {
+            Lookup::NotYet
+        } else {
+            Lookup::Unknown
+        }
+    }
+
+    /// bench.go's `size.*` lines for this workload.
+    pub fn sizes(self) -> Vec<Metric> {
+        match self {
+            Workload::Spawn => vec![Metric::new("size.spawn", SPAWN_N as f64, "goroutines")],
+            Workload::Fib => vec![
+                Metric::new("size.fib_goroutines", FIB_GOROUTINES as f64, "goroutines"),
+                Metric::new("size.fib_n", FIB_N as f64, "n"),
+            ],
+            Workload::Sleep1 => vec![Metric::new("size.sleep1", SLEEP1_N as f64, "sleeps")],
+        }
+    }
+
+    /// Runs the workload; must be awaited inside a goroutine. Panics if a result is wrong.
+    pub async fn run(self) -> Vec<Metric> {
+        match self {
+            Workload::Spawn => spawn().await,
+            Workload::Fib => fib_par_seq().await,
+            Workload::Sleep1 => sleep1().await,
+        }
+    }
+}
+
+// ---------------------------------------------------------------- spawn
+
+/// The part of Go's `sync.WaitGroup` that bench.go's spawn uses (gort has no WaitGroup yet):
+/// a count set before the goroutines start (`wg.Add(n)`), one atomic decrement per goroutine
+/// (`wg.Done()`), and one wake-up of the waiter by the goroutine that brings the count to zero
+/// (`wg.Wait()`). This mirrors Go more faithfully than collecting and awaiting 100000
+/// `JoinHandle`s, which would add a per-goroutine join (a waker registration and a wake-up)
+/// that Go's workload does not have; the handles are dropped at once, like Go's `go f()`.
+struct Group {
+    left: AtomicUsize,
+    waiter: Mutex<Option<Waker>>,
+}
+
+impl Group {
+    fn new(n: usize) -> Self {
+        Group { left: AtomicUsize::new(n), waiter: Mutex::new(None) }
+    }
+
+    fn done(&self) {
+        if self.left.fetch_sub(1, AcqRel) == 1 {
+            if let Some(w) = self.waiter.lock().unwrap().take() {
+                w.wake();
+            }
+        }
+    }
+
+    fn wait(&self) -> impl Future<Output = ()> + '_ {
+        poll_fn(move |cx| {
+            if self.left.load(Acquire) == 0 {
+                return Poll::Ready(());
+            }
+            *self.waiter.lock().unwrap() = Some(cx.waker().clone());
+            // A `done` that reached zero before the waker was stored found no waker.
+            if self.left.load(Acquire) == 0 {
+                Poll::Ready(())
+            } else {
+                Poll::Pending
+            }
+        })
+    }
+}
+
+/// Spawns SPAWN_N goroutines that each call `done`; waits for all.
+/// `spawn` = ns per goroutine (wall / SPAWN_N), `spawn.wall` ms.
+async fn spawn() -> Vec<Metric> {
+    let start = Stamp::now();
+    let wg = Arc::new(Group::new(SPAWN_N));
+    for _ in 0..SPAWN_N {
+        let wg = wg.clone();
+        drop(gort::go(async move { wg.done() }));
+    }
+    wg.wait().await;
+    let el = start.elapsed_ns();
+    vec![Metric::new("spawn", el as f64 / SPAWN_N as f64, "ns/goroutine"), Metric::new("spawn.wall", ms(el), "ms")]
+}
+
+// ---------------------------------------------------------------- fib
+
+/// bench.go's `fib`. Pure, so the argument goes through `black_box` at every call site that
+/// would otherwise let the compiler fold or hoist it.
+pub fn fib(n: u32) -> u64 {
+    if n < 2 {
+        n as u64
+    } else {
+        fib(n - 1) + fib(n - 2)
+    }
+}
+
+/// FIB_GOROUTINES goroutines each compute fib(FIB_N); the spawner sums their results. Then the
+/// spawner computes fib(FIB_N) FIB_GOROUTINES times itself.
+/// `fib.par_wall`, `fib.seq_wall` ms, `fib.speedup` = seq / par.
+///
+/// bench.go collects the results from an unbuffered channel (completion order); gort has no
+/// channels yet, so the spawner awaits the `JoinHandle`s in spawn order. Either way the wall
+/// time ends when the last result is in.
+async fn fib_par_seq() -> Vec<Metric> {
+    let start = Stamp::now();
+    let handles: Vec<_> = (0..FIB_GOROUTINES).map(|_| gort::go(async { fib(black_box(FIB_N)) })).collect();
+    let mut sum = 0;
+    for h in handles {
+        sum += h.await.expect("a fib goroutine failed");
+    }
+    let par = start.elapsed_ns();
+
+    let start = Stamp::now();
+    let mut sum2 = 0;
+    for _ in 0..FIB_GOROUTINES {
+        sum2 += fib(black_box(FIB_N));
+    }
+    let seq = start.elapsed_ns();
+    assert!(sum == FIB_GOROUTINES as u64 * FIB_EXPECTED && sum2 == sum, "fib: bad sum");
+    vec![
+        Metric::new("fib.par_wall", ms(par), "ms"),
+        Metric::new("fib.seq_wall", ms(seq), "ms"),
+        Metric::new("fib.speedup", ms(seq) / ms(par), "x"),
+    ]
+}
+
+// ---------------------------------------------------------------- sleep1
+
+/// One goroutine sleeps 1 ms SLEEP1_N times in a row (nothing else runnable).
+/// `sleep1.mean` ms/sleep, `sleep1.late_mean` ms (mean - 1 ms).
+async fn sleep1() -> Vec<Metric> {
+    let start = Stamp::now();
+    for _ in 0..SLEEP1_N {
+        gort::time::sleep(Duration::from_millis(1)).await;
+    }
+    let el = start.elapsed_ns();
+    let mean = ms(el) / SLEEP1_N as f64;
+    vec![Metric::new("sleep1.mean", mean, "ms/sleep"), Metric::new("sleep1.late_mean", mean - 1.0, "ms")]
+}

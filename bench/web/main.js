@@ -1,0 +1,71 @@
+// gort's side of the anchor benchmark in the browser: the page counterpart of the Go
+// anchor's web/index.html. Every result is printed with console.log as one JSON object
+// {"name","value","unit"} with bench.go's names (round N ≥ 2 suffixed "@rN"), then
+// {"name":"done"}; a failure is {"name":"page.error","value":0,"unit":"<message>"}.
+//
+//   /bench/web/index.html?only=spawn,fib&rounds=2[&stats=1]
+//
+// The runtime is gort's JS facade started over the bench crate's wasm module (its glue
+// carries gort's exports, so the facade's Workers run it unchanged), with one P per core.
+// Each workload runs as a Rust goroutine on the worker Ms (`rt.goRust`, `benchWorkload` in
+// bench/src/web.rs) and times itself there. Like bench.go, round 1 is cold — right after
+// start-up, with V8's baseline-tier code, no warm-up run — and round 2 runs the same workload
+// again in the same page, warm. `stats=1` adds the scheduler's counters over each workload
+// (`<workload>.runs|steals|parks|wakeups`).
+import { Runtime } from '/pkg/src/index.js';
+
+const GLUE = '/target/bench-pkg/gort_bench.js';
+const DEFAULT_ONLY = 'spawn,pingpong,fib,pipeline,select,timers,sleep1,gc,gcparallel';
+
+const emit = (name, value, unit) => console.log(JSON.stringify({ name, value, unit }));
+const print = (metric) => console.log(JSON.stringify(metric));
+
+function counters(rt) {
+  const s = rt.stats().sched;
+  const sum = (a) => a.reduce((x, y) => x + y, 0);
+  return { runs: sum(s.runs), steals: s.steals, parks: s.parks, wakeups: s.wakeups };
+}
+
+async function main() {
+  const q = new URLSearchParams(location.search);
+  const only = (q.get('only') || DEFAULT_ONLY).split(',').map((s) => s.trim()).filter(Boolean);
+  const rounds = Number(q.get('rounds') || 1);
+  if (!Number.isInteger(rounds) || rounds < 1) throw new RangeError(`rounds must be a positive integer, got ${q.get('rounds')}`);
+  const withStats = q.get('stats') === '1';
+
+  emit('page.cross_origin_isolated', self.crossOriginIsolated ? 1 : 0, 'bool');
+  emit('page.hardware_concurrency', navigator.hardwareConcurrency, 'count');
+  const t0 = performance.now();
+  const rt = await Runtime.start({ procs: navigator.hardwareConcurrency, wasm: GLUE });
+  const t1 = performance.now();
+  emit('page.runtime_start', t1 - t0, 'ms'); // glue import + compile + instantiate + Workers ready
+  emit('page.nav_to_started', t1, 'ms');
+  const bench = await import(GLUE); // the module instance the facade initialized
+
+  for (const m of JSON.parse(bench.benchPreamble(navigator.hardwareConcurrency, rt.procs))) print(m);
+  const selected = [];
+  for (const w of only) {
+    const known = bench.benchLookup(w);
+    if (known === 0) throw new Error(`unknown workload ${JSON.stringify(w)}`);
+    if (known === 2) selected.push(w); // 1: a bench.go workload gort lacks yet — no lines
+  }
+
+  const allStart = performance.now();
+  for (let r = 1; r <= rounds; r++) {
+    const suffix = r > 1 ? `@r${r}` : '';
+    for (const w of selected) {
+      const before = withStats ? counters(rt) : null;
+      const metrics = await rt.goRust('benchWorkload', w, r).join();
+      metrics.forEach(print);
+      if (withStats) {
+        const after = counters(rt);
+        for (const k of Object.keys(after)) emit(`${w}.${k}${suffix}`, after[k] - before[k], 'count');
+      }
+    }
+  }
+  emit('done', performance.now() - allStart, 'ms');
+  await rt.shutdown();
+  document.getElementById('out').textContent = 'finished';
+}
+
+main().catch((e) => emit('page.error', 0, String((e && e.stack) || e)));
