@@ -18,7 +18,10 @@
 //! assert_eq!(sum.unwrap(), 285);
 //! rt.shutdown();
 //! ```
-#![cfg_attr(all(target_arch = "wasm32", target_feature = "atomics"), feature(stdarch_wasm_atomic_wait))]
+#![cfg_attr(
+    all(target_arch = "wasm32", target_feature = "atomics"),
+    feature(stdarch_wasm_atomic_wait)
+)]
 
 mod shim;
 
@@ -33,30 +36,29 @@ mod sched {
 
 #[cfg(not(loom))]
 pub mod chan;
+#[cfg(all(target_arch = "wasm32", not(loom)))]
+mod js;
 #[cfg(not(loom))]
 mod platform;
 #[cfg(not(loom))]
 mod runtime;
 #[cfg(not(loom))]
 mod sched;
-#[cfg(all(target_arch = "wasm32", not(loom)))]
-mod js;
-
 #[cfg(not(loom))]
-pub use runtime::{Builder, GoroutineInfo, ProcStats, Stats};
-#[cfg(all(not(loom), not(target_arch = "wasm32")))]
-pub use runtime::Runtime;
+pub mod sync;
+
 /// The page-side handles of the JS facade, for crates that build their own wasm module with
 /// gort and start Rust goroutines from JS ([`RuntimeCore::go_json`]).
 #[cfg(all(target_arch = "wasm32", not(loom)))]
 pub use js::{JoinRef, RuntimeCore};
+#[cfg(all(not(loom), not(target_arch = "wasm32")))]
+pub use runtime::Runtime;
+#[cfg(not(loom))]
+pub use runtime::{Builder, GoroutineInfo, ProcStats, Stats};
 #[cfg(not(loom))]
 pub use sched::{
-    go, gosched, goid, join::JoinError, join::JoinHandle, procid, Gosched, WaitReason,
+    go, goid, gosched, join::JoinError, join::JoinHandle, procid, Gosched, WaitReason,
 };
 
-/// Timers (Go's `time` package).
 #[cfg(not(loom))]
-pub mod time {
-    pub use crate::sched::timer::{sleep, Sleep};
-}
+pub mod time;

@@ -24,7 +24,7 @@
 //! `LockOSThread`: its wake-ups go to that M's bound inbox, never to a run queue.
 
 use super::{Shared, WaitReason};
-use crate::shim::{AtomicU32, AtomicU64, Arc};
+use crate::shim::{Arc, AtomicU32, AtomicU64};
 use std::cell::UnsafeCell;
 use std::future::Future;
 use std::pin::Pin;
@@ -64,6 +64,8 @@ pub(crate) struct G {
     /// Where the registry keeps this G: `p << 32 | slot`.
     pub(crate) registry_key: AtomicU64,
     pub(crate) shared: Arc<Shared>,
+    /// The goroutine's result cell, so the runtime can fail its join (deadlock).
+    pub(crate) join: Arc<dyn super::join::FailJoin>,
     task: UnsafeCell<Task>,
 }
 
@@ -88,9 +90,16 @@ pub(crate) enum Polled {
 }
 
 impl G {
-    pub(crate) fn new(id: u64, shared: Arc<Shared>, task: Task, home: u32) -> Self {
+    pub(crate) fn new(
+        id: u64,
+        shared: Arc<Shared>,
+        task: Task,
+        home: u32,
+        join: Arc<dyn super::join::FailJoin>,
+    ) -> Self {
         G {
             id,
+            join,
             state: AtomicU32::new(RUNNABLE),
             wait_reason: AtomicU8::new(WaitReason::None as u8),
             home: AtomicU32::new(home),
@@ -142,7 +151,9 @@ impl G {
         // SAFETY: RUNNING gives this M exclusive access to `task` (module header).
         let task = unsafe { &mut *self.task.get() };
         if let Task::Unstarted(_) = task {
-            let Task::Unstarted(start) = std::mem::replace(task, Task::Done) else { unreachable!() };
+            let Task::Unstarted(start) = std::mem::replace(task, Task::Done) else {
+                unreachable!()
+            };
             self.home.store(m, Release);
             *task = Task::Bound(start());
             super::bound_count_add(1);
@@ -157,7 +168,10 @@ impl G {
             self.state.store(DEAD, Release);
             return Polled::Finished;
         }
-        match self.state.compare_exchange(RUNNING, WAITING, AcqRel, Acquire) {
+        match self
+            .state
+            .compare_exchange(RUNNING, WAITING, AcqRel, Acquire)
+        {
             Ok(_) => Polled::Parked,
             Err(_) => {
                 self.state.store(RUNNABLE, Release);

@@ -8,7 +8,7 @@
 //! `state` with Acquire before touching `value`. If the goroutine is dropped unfinished (the
 //! runtime shut down), the outcome is `JoinError::Cancelled`, so no joiner waits forever.
 
-use crate::shim::{AtomicU32, Arc};
+use crate::shim::{Arc, AtomicU32};
 use std::cell::UnsafeCell;
 use std::fmt;
 use std::future::Future;
@@ -21,6 +21,8 @@ use std::task::{Context, Poll, Waker};
 pub(crate) const PENDING: u32 = 0;
 pub(crate) const READY: u32 = 1;
 const TAKEN: u32 = 2;
+/// An outcome is being written (between PENDING and READY).
+const WRITING: u32 = 3;
 
 /// Why a goroutine produced no value.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,20 +31,43 @@ pub enum JoinError {
     Panicked { goid: u64, message: String },
     /// The runtime shut down before the goroutine finished.
     Cancelled { goid: u64 },
+    /// Every goroutine was blocked on runtime objects with nothing left to wake them (Go's
+    /// "all goroutines are asleep - deadlock!"); `dump` lists them.
+    Deadlock { goid: u64, dump: String },
 }
 
 impl fmt::Display for JoinError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            JoinError::Panicked { goid, message } => write!(f, "goroutine {goid} panicked: {message}"),
-            JoinError::Cancelled { goid } => {
-                write!(f, "goroutine {goid} was cancelled: the runtime shut down before it finished")
+            JoinError::Panicked { goid, message } => {
+                write!(f, "goroutine {goid} panicked: {message}")
             }
+            JoinError::Cancelled { goid } => {
+                write!(
+                    f,
+                    "goroutine {goid} was cancelled: the runtime shut down before it finished"
+                )
+            }
+            JoinError::Deadlock { dump, .. } => write!(f, "{DEADLOCK}\n\n{dump}"),
         }
     }
 }
 
 impl std::error::Error for JoinError {}
+
+/// Go's words.
+pub(crate) const DEADLOCK: &str = "all goroutines are asleep - deadlock!";
+
+/// A goroutine's result cell, seen without its type: the runtime can fail it (deadlock).
+pub(crate) trait FailJoin: Send + Sync {
+    fn fail(&self, err: JoinError);
+}
+
+impl<T: Send> FailJoin for JoinCell<T> {
+    fn fail(&self, err: JoinError) {
+        self.complete(Err(err));
+    }
+}
 
 pub(crate) struct JoinCell<T> {
     pub(crate) state: AtomicU32,
@@ -61,11 +86,24 @@ impl<T> std::panic::RefUnwindSafe for JoinCell<T> {}
 
 impl<T> JoinCell<T> {
     pub(crate) fn new() -> Self {
-        JoinCell { state: AtomicU32::new(PENDING), value: UnsafeCell::new(None), waker: Mutex::new(None) }
+        JoinCell {
+            state: AtomicU32::new(PENDING),
+            value: UnsafeCell::new(None),
+            waker: Mutex::new(None),
+        }
     }
 
+    /// Records the outcome unless one was recorded already (the goroutine finishing and the
+    /// runtime failing it may race; the first wins).
     fn complete(&self, outcome: Result<T, JoinError>) {
-        // SAFETY: only the goroutine's wrapper completes, once, before publishing READY.
+        if self
+            .state
+            .compare_exchange(PENDING, WRITING, AcqRel, Acquire)
+            .is_err()
+        {
+            return;
+        }
+        // SAFETY: winning PENDING → WRITING makes this the only writer, before READY is published.
         unsafe { *self.value.get() = Some(outcome) };
         self.state.store(READY, Release);
         crate::platform::futex_wake(&self.state, u32::MAX);
@@ -76,7 +114,11 @@ impl<T> JoinCell<T> {
 
     /// Takes the outcome once it is READY; None while pending or once taken.
     pub(crate) fn take(&self) -> Option<Result<T, JoinError>> {
-        if self.state.compare_exchange(READY, TAKEN, AcqRel, Acquire).is_ok() {
+        if self
+            .state
+            .compare_exchange(READY, TAKEN, AcqRel, Acquire)
+            .is_ok()
+        {
             // SAFETY: winning READY → TAKEN makes this the only reader, after the write.
             unsafe { (*self.value.get()).take() }
         } else {
@@ -130,7 +172,11 @@ impl<T> Future for JoinHandle<T> {
             }
         }
         std::task::ready!(super::coop::poll_proceed(cx));
-        Poll::Ready(self.cell.take().expect("JoinHandle polled after it returned its result"))
+        Poll::Ready(
+            self.cell
+                .take()
+                .expect("JoinHandle polled after it returned its result"),
+        )
     }
 }
 
@@ -143,7 +189,11 @@ pub(crate) struct Goroutine<F: Future> {
 
 impl<F: Future> Goroutine<F> {
     pub(crate) fn new(fut: F, cell: Arc<JoinCell<F::Output>>, goid: u64) -> Self {
-        Goroutine { fut, cell: Some(cell), goid }
+        Goroutine {
+            fut,
+            cell: Some(cell),
+            goid,
+        }
     }
 }
 
@@ -158,7 +208,10 @@ impl<F: Future> Future for Goroutine<F> {
         let outcome = match catch_unwind(AssertUnwindSafe(|| fut.poll(cx))) {
             Ok(Poll::Pending) => return Poll::Pending,
             Ok(Poll::Ready(v)) => Ok(v),
-            Err(payload) => Err(JoinError::Panicked { goid: this.goid, message: panic_message(&*payload) }),
+            Err(payload) => Err(JoinError::Panicked {
+                goid: this.goid,
+                message: panic_message(&*payload),
+            }),
         };
         if let Some(cell) = this.cell.take() {
             cell.complete(outcome);

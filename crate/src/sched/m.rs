@@ -260,7 +260,12 @@ impl Machine {
     }
 
     fn earliest_timer(&self) -> u64 {
-        self.shared.procs.iter().map(|p| p.timers.next_deadline()).min().unwrap_or(u64::MAX)
+        self.shared
+            .procs
+            .iter()
+            .map(|p| p.timers.next_deadline())
+            .min()
+            .unwrap_or(u64::MAX)
     }
 
     /// Parks by the protocol in `idle.rs`. Returns `Some` when the caller must return to the
@@ -277,6 +282,9 @@ impl Machine {
         if self.work_anywhere() || deadline <= now {
             self.spinning = idle.leave_idle(self.index);
             return None;
+        }
+        if deadline == u64::MAX && idle.idle_count() == self.shared.procs.len() as u32 {
+            self.shared.check_dead();
         }
         let timeout_ns = (deadline != u64::MAX).then(|| deadline - now);
         self.p().counters.parks.fetch_add(1, Relaxed);

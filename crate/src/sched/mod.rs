@@ -42,7 +42,7 @@ pub(crate) mod m;
 pub(crate) mod runq;
 pub(crate) mod timer;
 
-use crate::shim::{AtomicU64, AtomicUsize, Arc};
+use crate::shim::{Arc, AtomicU64, AtomicUsize};
 use g::{Task, G, UNBOUND};
 use idle::Idle;
 use inbox::Inbox;
@@ -104,6 +104,14 @@ impl WaitReason {
             13 => WaitReason::Semacquire,
             _ => WaitReason::None,
         }
+    }
+
+    /// Whether a goroutine waiting for this reason can only be woken through a runtime object.
+    fn is_on_runtime_object(self) -> bool {
+        !matches!(
+            self,
+            WaitReason::None | WaitReason::Sleep | WaitReason::Yield | WaitReason::Promise
+        )
     }
 
     /// The reason as a goroutine dump prints it.
@@ -200,6 +208,15 @@ pub(crate) struct Shared {
     next_goid: AtomicU64,
     pub(crate) spawned: AtomicU64,
     pub(crate) completed: AtomicU64,
+    /// Handles to runtime objects held outside every goroutine (the page's JS): while any
+    /// exists, blocked goroutines may still be woken from outside, so no deadlock is reported.
+    pub(crate) external_handles: AtomicUsize,
+    /// `spawned` when the last deadlock was reported: one report per stall.
+    deadlock_epoch: AtomicU64,
+    /// The last deadlock report, for the page to pick up (`take_deadlock_report`).
+    deadlock_report: std::sync::atomic::AtomicPtr<String>,
+    /// Bumped and notified at each deadlock report; the page waits on it.
+    pub(crate) events: std::sync::atomic::AtomicU32,
 }
 
 thread_local! {
@@ -303,6 +320,21 @@ impl Future for Gosched {
     }
 }
 
+/// A goroutine dump in Go's format, one `goroutine N [reason]:` line each.
+pub(crate) fn dump_text(gs: &[crate::GoroutineInfo]) -> String {
+    gs.iter()
+        .map(|g| {
+            let what = if g.wait_reason.is_empty() {
+                g.state
+            } else {
+                g.wait_reason
+            };
+            format!("goroutine {} [{what}]:\n", g.id)
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 impl Shared {
     pub(crate) fn new(procs: usize) -> Arc<Self> {
         Arc::new(Shared {
@@ -317,6 +349,10 @@ impl Shared {
             next_goid: AtomicU64::new(1),
             spawned: AtomicU64::new(0),
             completed: AtomicU64::new(0),
+            external_handles: AtomicUsize::new(0),
+            deadlock_epoch: AtomicU64::new(u64::MAX),
+            deadlock_report: std::sync::atomic::AtomicPtr::new(std::ptr::null_mut()),
+            events: std::sync::atomic::AtomicU32::new(0),
         })
     }
 
@@ -333,7 +369,7 @@ impl Shared {
         let goid = self.next_goid.fetch_add(1, Relaxed);
         let cell = Arc::new(JoinCell::new());
         let task = Task::Ready(Box::pin(Goroutine::new(fut, cell.clone(), goid)));
-        self.submit(G::new(goid, self.clone(), task, UNBOUND));
+        self.submit(G::new(goid, self.clone(), task, UNBOUND, cell.clone()));
         JoinHandle { cell, goid }
     }
 
@@ -351,7 +387,7 @@ impl Shared {
         let cell = Arc::new(JoinCell::new());
         let c = cell.clone();
         let task = Task::Unstarted(Box::new(move || Box::pin(Goroutine::new(start(), c, goid))));
-        self.submit(G::new(goid, self.clone(), task, UNBOUND));
+        self.submit(G::new(goid, self.clone(), task, UNBOUND, cell.clone()));
         JoinHandle { cell, goid }
     }
 
@@ -367,7 +403,7 @@ impl Shared {
         let cell = Arc::new(JoinCell::new());
         let task = Task::Bound(Box::pin(Goroutine::new(fut, cell.clone(), goid)));
         bound_count_add(1);
-        self.submit(G::new(goid, self.clone(), task, m as u32));
+        self.submit(G::new(goid, self.clone(), task, m as u32, cell.clone()));
         JoinHandle { cell, goid }
     }
 
@@ -429,7 +465,8 @@ impl Shared {
 
     /// Puts a G at the tail of `p`'s ring (owner only), overflowing to the global queue.
     pub(crate) fn runq_put(&self, p: &P, g: GRef) {
-        p.runq.push_or_overflow(g, |batch| self.global_put_batch(batch));
+        p.runq
+            .push_or_overflow(g, |batch| self.global_put_batch(batch));
     }
 
     fn global_put_batch(&self, batch: Vec<GRef>) {
@@ -461,7 +498,11 @@ impl Shared {
         }
         self.global_len.fetch_add(incoming.len(), Release);
         q.extend(incoming);
-        let n = q.len().min(q.len() / self.procs.len() + 1).min(max).min(runq::CAP as usize / 2);
+        let n = q
+            .len()
+            .min(q.len() / self.procs.len() + 1)
+            .min(max)
+            .min(runq::CAP as usize / 2);
         if n == 0 {
             return None;
         }
@@ -486,7 +527,8 @@ impl Shared {
                 (slab.slots.len() - 1) as u32
             }
         };
-        g.registry_key.store((m as u64) << 32 | slot as u64, Relaxed);
+        g.registry_key
+            .store((m as u64) << 32 | slot as u64, Relaxed);
     }
 
     /// Forgets a finished G.
@@ -537,6 +579,54 @@ impl Shared {
         self.global_len.store(0, Release);
     }
 
+    /// Go's `checkdead`, run by an M about to park with every M idle and no timer pending:
+    /// if every live goroutine waits on a runtime object (channel, select, sync primitive,
+    /// join) and nothing outside the runtime holds a handle that could wake one, report the
+    /// deadlock once: every goroutine's join fails with `JoinError::Deadlock`, and the page
+    /// is notified.
+    pub(crate) fn check_dead(&self) {
+        if self.external_handles.load(Acquire) > 0 {
+            return;
+        }
+        let epoch = self.spawned.load(Acquire);
+        if self.deadlock_epoch.load(Acquire) == epoch {
+            return;
+        }
+        let gs = self.all_gs();
+        let blocked_inside =
+            |g: &GRef| g.state() == g::WAITING && g.wait_reason().is_on_runtime_object();
+        if gs.is_empty() || !gs.iter().all(blocked_inside) {
+            return;
+        }
+        if self.deadlock_epoch.swap(epoch, AcqRel) == epoch {
+            return;
+        }
+        let dump = dump_text(&self.goroutines());
+        let report = Box::new(format!("fatal error: {}\n\n{dump}", join::DEADLOCK));
+        let old = self.deadlock_report.swap(Box::into_raw(report), AcqRel);
+        if !old.is_null() {
+            // SAFETY: non-null values of `deadlock_report` come from Box::into_raw; the swap
+            // made this one ours.
+            drop(unsafe { Box::from_raw(old) });
+        }
+        self.events.fetch_add(1, Release);
+        crate::platform::futex_wake(&self.events, u32::MAX);
+        for g in &gs {
+            g.join.fail(join::JoinError::Deadlock {
+                goid: g.id,
+                dump: dump.clone(),
+            });
+        }
+    }
+
+    /// The last deadlock report, once. Lock-free (the page calls it).
+    #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+    pub(crate) fn take_deadlock_report(&self) -> Option<String> {
+        let p = self.deadlock_report.swap(std::ptr::null_mut(), AcqRel);
+        // SAFETY: as in `check_dead`.
+        (!p.is_null()).then(|| *unsafe { Box::from_raw(p) })
+    }
+
     /// A goroutine dump: every live goroutine, sorted by id.
     pub(crate) fn goroutines(&self) -> Vec<crate::GoroutineInfo> {
         let mut all: Vec<_> = self
@@ -552,7 +642,11 @@ impl Shared {
                         g::DEAD => "dead",
                         _ => "running",
                     },
-                    wait_reason: if state == g::WAITING { g.wait_reason().as_str() } else { "" },
+                    wait_reason: if state == g::WAITING {
+                        g.wait_reason().as_str()
+                    } else {
+                        ""
+                    },
                     proc: (g.home() != UNBOUND).then(|| g.home() as usize),
                 }
             })

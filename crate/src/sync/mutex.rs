@@ -1,0 +1,252 @@
+//! An async mutual-exclusion lock with Go's fairness rules (Go's `sync.Mutex`).
+//!
+//! # Modes
+//! * **Normal**: waiters queue FIFO, but `unlock` only wakes the first one, which then competes
+//!   with goroutines arriving meanwhile; an arriving goroutine takes a free lock at once. This
+//!   favours throughput (the arriving goroutine is already running).
+//! * **Starvation**: a woken waiter that loses and has waited over 1 ms switches the mutex to
+//!   starvation mode, where `unlock` hands the lock directly to the first waiter and arriving
+//!   goroutines queue at the tail without trying. It switches back to normal when a waiter
+//!   that gets the lock is the last one or waited under 1 ms.
+//!
+//! # Invariants (under `state`'s lock)
+//! `locked` says whether some goroutine holds the mutex. A waiter `granted` by a hand-off owns
+//! the mutex (and `locked` stayed true for it). The first waiter may be `woken`: it will try
+//! to take the lock when polled. A waiter that gives up passes a grant or a wake-up on to the
+//! next waiter, so none is lost.
+
+use crate::platform::now_ns;
+use crate::sched::{set_wait_reason, WaitReason};
+use std::cell::UnsafeCell;
+use std::collections::VecDeque;
+use std::fmt;
+use std::future::Future;
+use std::ops::{Deref, DerefMut};
+use std::pin::Pin;
+use std::sync::atomic::AtomicBool;
+use std::sync::atomic::Ordering::{AcqRel, Acquire};
+use std::sync::{Arc, Mutex as StdMutex};
+use std::task::{Context, Poll, Waker};
+
+/// Go's `starvationThresholdNs`.
+const STARVATION_THRESHOLD_NS: u64 = 1_000_000;
+
+/// `unlock` of a mutex that is not locked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnlockError;
+
+impl fmt::Display for UnlockError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("sync: unlock of unlocked mutex")
+    }
+}
+
+impl std::error::Error for UnlockError {}
+
+struct LockWaiter {
+    since: u64,
+    granted: AtomicBool,
+    woken: AtomicBool,
+    waker: StdMutex<Option<Waker>>,
+}
+
+impl LockWaiter {
+    fn signal(&self, flag: &AtomicBool) {
+        flag.store(true, std::sync::atomic::Ordering::Release);
+        if let Some(w) = self.waker.lock().unwrap().take() {
+            w.wake();
+        }
+    }
+}
+
+#[derive(Default)]
+struct State {
+    locked: bool,
+    starving: bool,
+    waiters: VecDeque<Arc<LockWaiter>>,
+}
+
+/// A mutex without data, locked and unlocked explicitly (any goroutine may unlock, as in Go).
+#[derive(Default)]
+pub struct RawMutex {
+    state: StdMutex<State>,
+}
+
+impl RawMutex {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Waits until this goroutine holds the lock.
+    pub fn lock(&self) -> LockFuture<'_> {
+        LockFuture {
+            mutex: self,
+            waiter: None,
+        }
+    }
+
+    /// Takes the lock if it is free now.
+    pub fn try_lock(&self) -> bool {
+        let mut s = self.state.lock().unwrap();
+        if s.locked || s.starving && !s.waiters.is_empty() {
+            return false;
+        }
+        s.locked = true;
+        true
+    }
+
+    pub fn is_locked(&self) -> bool {
+        self.state.lock().unwrap().locked
+    }
+
+    /// Releases the lock: hands it to the first waiter (starvation mode) or wakes it to compete.
+    pub fn unlock(&self) -> Result<(), UnlockError> {
+        let mut s = self.state.lock().unwrap();
+        if !s.locked {
+            return Err(UnlockError);
+        }
+        Self::release(&mut s);
+        Ok(())
+    }
+
+    fn release(s: &mut State) {
+        if s.starving {
+            if let Some(w) = s.waiters.pop_front() {
+                if s.waiters.is_empty()
+                    || now_ns().saturating_sub(w.since) < STARVATION_THRESHOLD_NS
+                {
+                    s.starving = false;
+                }
+                w.signal(&w.granted);
+                return;
+            }
+            s.starving = false;
+        }
+        s.locked = false;
+        if let Some(w) = s.waiters.front() {
+            w.signal(&w.woken);
+        }
+    }
+}
+
+/// Future of [`RawMutex::lock`].
+pub struct LockFuture<'a> {
+    mutex: &'a RawMutex,
+    waiter: Option<Arc<LockWaiter>>,
+}
+
+impl Future for LockFuture<'_> {
+    type Output = ();
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let mut s = self.mutex.state.lock().unwrap();
+        let Some(w) = self.waiter.clone() else {
+            if !s.locked && !(s.starving && !s.waiters.is_empty()) {
+                s.locked = true;
+                return Poll::Ready(());
+            }
+            let w = Arc::new(LockWaiter {
+                since: now_ns(),
+                granted: AtomicBool::new(false),
+                woken: AtomicBool::new(false),
+                waker: StdMutex::new(Some(cx.waker().clone())),
+            });
+            s.waiters.push_back(w.clone());
+            drop(s);
+            self.waiter = Some(w);
+            set_wait_reason(WaitReason::MutexLock);
+            return Poll::Pending;
+        };
+        if w.granted.load(Acquire) {
+            self.waiter = None;
+            return Poll::Ready(());
+        }
+        if w.woken.swap(false, AcqRel) && !s.locked {
+            s.locked = true;
+            s.waiters.retain(|x| !Arc::ptr_eq(x, &w));
+            self.waiter = None;
+            return Poll::Ready(());
+        }
+        if now_ns().saturating_sub(w.since) > STARVATION_THRESHOLD_NS && s.locked {
+            s.starving = true;
+        }
+        *w.waker.lock().unwrap() = Some(cx.waker().clone());
+        set_wait_reason(WaitReason::MutexLock);
+        Poll::Pending
+    }
+}
+
+impl Drop for LockFuture<'_> {
+    fn drop(&mut self) {
+        let Some(w) = self.waiter.take() else { return };
+        let mut s = self.mutex.state.lock().unwrap();
+        s.waiters.retain(|x| !Arc::ptr_eq(x, &w));
+        if w.granted.load(Acquire) {
+            // We were handed the lock but will never use it: pass it on.
+            RawMutex::release(&mut s);
+        } else if w.woken.load(Acquire) && !s.locked {
+            if let Some(next) = s.waiters.front() {
+                next.signal(&next.woken);
+            }
+        }
+    }
+}
+
+/// A mutex protecting a `T` (the Rust shape of `sync.Mutex` beside the data it guards).
+#[derive(Default)]
+pub struct Mutex<T> {
+    raw: RawMutex,
+    value: UnsafeCell<T>,
+}
+
+// SAFETY: the value is only reached through a `MutexGuard`, which exists only while `raw` is
+// held by its owner, so at most one goroutine accesses it at a time.
+unsafe impl<T: Send> Send for Mutex<T> {}
+// SAFETY: as above.
+unsafe impl<T: Send> Sync for Mutex<T> {}
+
+impl<T> Mutex<T> {
+    pub fn new(value: T) -> Self {
+        Mutex {
+            raw: RawMutex::new(),
+            value: UnsafeCell::new(value),
+        }
+    }
+
+    pub async fn lock(&self) -> MutexGuard<'_, T> {
+        self.raw.lock().await;
+        MutexGuard { mutex: self }
+    }
+
+    pub fn try_lock(&self) -> Option<MutexGuard<'_, T>> {
+        self.raw.try_lock().then_some(MutexGuard { mutex: self })
+    }
+
+    pub fn into_inner(self) -> T {
+        self.value.into_inner()
+    }
+}
+
+pub struct MutexGuard<'a, T> {
+    mutex: &'a Mutex<T>,
+}
+
+impl<T> Deref for MutexGuard<'_, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        // SAFETY: the guard holds the lock.
+        unsafe { &*self.mutex.value.get() }
+    }
+}
+
+impl<T> DerefMut for MutexGuard<'_, T> {
+    fn deref_mut(&mut self) -> &mut T {
+        // SAFETY: the guard holds the lock and `&mut self` is unique.
+        unsafe { &mut *self.mutex.value.get() }
+    }
+}
+
+impl<T> Drop for MutexGuard<'_, T> {
+    fn drop(&mut self) {
+        self.mutex.raw.unlock().expect("a guard's mutex is locked");
+    }
+}
