@@ -399,7 +399,9 @@ impl Future for SelectFuture<'_> {
 
 impl Drop for SelectFuture<'_> {
     fn drop(&mut self) {
-        let Some(parked) = self.parked.take() else { return };
+        let Some(parked) = self.parked.take() else {
+            return;
+        };
         let woken = self.with_all_locked(|cases| {
             let won = if parked.cancel() { None } else { parked.outcome() };
             cases.iter().for_each(|c| c.withdraw(&parked));
@@ -470,6 +472,10 @@ macro_rules! __select_dispatch {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __select_take {
-    (recv $out:ident $case:ident) => { $out.recv($case) };
-    (send $out:ident $case:ident) => { $out.sent($case) };
+    (recv $out:ident $case:ident) => {
+        $out.recv($case)
+    };
+    (send $out:ident $case:ident) => {
+        $out.sent($case)
+    };
 }

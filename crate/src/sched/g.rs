@@ -151,9 +151,7 @@ impl G {
         // SAFETY: RUNNING gives this M exclusive access to `task` (module header).
         let task = unsafe { &mut *self.task.get() };
         if let Task::Unstarted(_) = task {
-            let Task::Unstarted(start) = std::mem::replace(task, Task::Done) else {
-                unreachable!()
-            };
+            let Task::Unstarted(start) = std::mem::replace(task, Task::Done) else { unreachable!() };
             self.home.store(m, Release);
             *task = Task::Bound(start());
             super::bound_count_add(1);
@@ -168,10 +166,7 @@ impl G {
             self.state.store(DEAD, Release);
             return Polled::Finished;
         }
-        match self
-            .state
-            .compare_exchange(RUNNING, WAITING, AcqRel, Acquire)
-        {
+        match self.state.compare_exchange(RUNNING, WAITING, AcqRel, Acquire) {
             Ok(_) => Polled::Parked,
             Err(_) => {
                 self.state.store(RUNNABLE, Release);

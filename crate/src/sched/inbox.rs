@@ -9,7 +9,7 @@
 //! Acquire, so it sees every node it takes fully written. `len` is bumped before the push and
 //! lowered after the take, so it never reads lower than the true length.
 
-use crate::shim::{AtomicPtr, AtomicUsize, Arc};
+use crate::shim::{Arc, AtomicPtr, AtomicUsize};
 use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release};
 
 struct Node<T> {

@@ -43,10 +43,7 @@ impl fmt::Display for JoinError {
                 write!(f, "goroutine {goid} panicked: {message}")
             }
             JoinError::Cancelled { goid } => {
-                write!(
-                    f,
-                    "goroutine {goid} was cancelled: the runtime shut down before it finished"
-                )
+                write!(f, "goroutine {goid} was cancelled: the runtime shut down before it finished")
             }
             JoinError::Deadlock { dump, .. } => write!(f, "{DEADLOCK}\n\n{dump}"),
         }
@@ -86,21 +83,13 @@ impl<T> std::panic::RefUnwindSafe for JoinCell<T> {}
 
 impl<T> JoinCell<T> {
     pub(crate) fn new() -> Self {
-        JoinCell {
-            state: AtomicU32::new(PENDING),
-            value: UnsafeCell::new(None),
-            waker: Mutex::new(None),
-        }
+        JoinCell { state: AtomicU32::new(PENDING), value: UnsafeCell::new(None), waker: Mutex::new(None) }
     }
 
     /// Records the outcome unless one was recorded already (the goroutine finishing and the
     /// runtime failing it may race; the first wins).
     fn complete(&self, outcome: Result<T, JoinError>) {
-        if self
-            .state
-            .compare_exchange(PENDING, WRITING, AcqRel, Acquire)
-            .is_err()
-        {
+        if self.state.compare_exchange(PENDING, WRITING, AcqRel, Acquire).is_err() {
             return;
         }
         // SAFETY: winning PENDING → WRITING makes this the only writer, before READY is published.
@@ -114,11 +103,7 @@ impl<T> JoinCell<T> {
 
     /// Takes the outcome once it is READY; None while pending or once taken.
     pub(crate) fn take(&self) -> Option<Result<T, JoinError>> {
-        if self
-            .state
-            .compare_exchange(READY, TAKEN, AcqRel, Acquire)
-            .is_ok()
-        {
+        if self.state.compare_exchange(READY, TAKEN, AcqRel, Acquire).is_ok() {
             // SAFETY: winning READY → TAKEN makes this the only reader, after the write.
             unsafe { (*self.value.get()).take() }
         } else {
@@ -172,11 +157,7 @@ impl<T> Future for JoinHandle<T> {
             }
         }
         std::task::ready!(super::coop::poll_proceed(cx));
-        Poll::Ready(
-            self.cell
-                .take()
-                .expect("JoinHandle polled after it returned its result"),
-        )
+        Poll::Ready(self.cell.take().expect("JoinHandle polled after it returned its result"))
     }
 }
 
@@ -189,11 +170,7 @@ pub(crate) struct Goroutine<F: Future> {
 
 impl<F: Future> Goroutine<F> {
     pub(crate) fn new(fut: F, cell: Arc<JoinCell<F::Output>>, goid: u64) -> Self {
-        Goroutine {
-            fut,
-            cell: Some(cell),
-            goid,
-        }
+        Goroutine { fut, cell: Some(cell), goid }
     }
 }
 
@@ -208,10 +185,7 @@ impl<F: Future> Future for Goroutine<F> {
         let outcome = match catch_unwind(AssertUnwindSafe(|| fut.poll(cx))) {
             Ok(Poll::Pending) => return Poll::Pending,
             Ok(Poll::Ready(v)) => Ok(v),
-            Err(payload) => Err(JoinError::Panicked {
-                goid: this.goid,
-                message: panic_message(&*payload),
-            }),
+            Err(payload) => Err(JoinError::Panicked { goid: this.goid, message: panic_message(&*payload) }),
         };
         if let Some(cell) = this.cell.take() {
             cell.complete(outcome);

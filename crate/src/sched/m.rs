@@ -260,12 +260,7 @@ impl Machine {
     }
 
     fn earliest_timer(&self) -> u64 {
-        self.shared
-            .procs
-            .iter()
-            .map(|p| p.timers.next_deadline())
-            .min()
-            .unwrap_or(u64::MAX)
+        self.shared.procs.iter().map(|p| p.timers.next_deadline()).min().unwrap_or(u64::MAX)
     }
 
     /// Parks by the protocol in `idle.rs`. Returns `Some` when the caller must return to the

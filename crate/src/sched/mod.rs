@@ -108,10 +108,7 @@ impl WaitReason {
 
     /// Whether a goroutine waiting for this reason can only be woken through a runtime object.
     fn is_on_runtime_object(self) -> bool {
-        !matches!(
-            self,
-            WaitReason::None | WaitReason::Sleep | WaitReason::Yield | WaitReason::Promise
-        )
+        !matches!(self, WaitReason::None | WaitReason::Sleep | WaitReason::Yield | WaitReason::Promise)
     }
 
     /// The reason as a goroutine dump prints it.
@@ -324,11 +321,7 @@ impl Future for Gosched {
 pub(crate) fn dump_text(gs: &[crate::GoroutineInfo]) -> String {
     gs.iter()
         .map(|g| {
-            let what = if g.wait_reason.is_empty() {
-                g.state
-            } else {
-                g.wait_reason
-            };
+            let what = if g.wait_reason.is_empty() { g.state } else { g.wait_reason };
             format!("goroutine {} [{what}]:\n", g.id)
         })
         .collect::<Vec<_>>()
@@ -465,8 +458,7 @@ impl Shared {
 
     /// Puts a G at the tail of `p`'s ring (owner only), overflowing to the global queue.
     pub(crate) fn runq_put(&self, p: &P, g: GRef) {
-        p.runq
-            .push_or_overflow(g, |batch| self.global_put_batch(batch));
+        p.runq.push_or_overflow(g, |batch| self.global_put_batch(batch));
     }
 
     fn global_put_batch(&self, batch: Vec<GRef>) {
@@ -498,11 +490,7 @@ impl Shared {
         }
         self.global_len.fetch_add(incoming.len(), Release);
         q.extend(incoming);
-        let n = q
-            .len()
-            .min(q.len() / self.procs.len() + 1)
-            .min(max)
-            .min(runq::CAP as usize / 2);
+        let n = q.len().min(q.len() / self.procs.len() + 1).min(max).min(runq::CAP as usize / 2);
         if n == 0 {
             return None;
         }
@@ -527,8 +515,7 @@ impl Shared {
                 (slab.slots.len() - 1) as u32
             }
         };
-        g.registry_key
-            .store((m as u64) << 32 | slot as u64, Relaxed);
+        g.registry_key.store((m as u64) << 32 | slot as u64, Relaxed);
     }
 
     /// Forgets a finished G.
@@ -593,8 +580,7 @@ impl Shared {
             return;
         }
         let gs = self.all_gs();
-        let blocked_inside =
-            |g: &GRef| g.state() == g::WAITING && g.wait_reason().is_on_runtime_object();
+        let blocked_inside = |g: &GRef| g.state() == g::WAITING && g.wait_reason().is_on_runtime_object();
         if gs.is_empty() || !gs.iter().all(blocked_inside) {
             return;
         }
@@ -612,10 +598,7 @@ impl Shared {
         self.events.fetch_add(1, Release);
         crate::platform::futex_wake(&self.events, u32::MAX);
         for g in &gs {
-            g.join.fail(join::JoinError::Deadlock {
-                goid: g.id,
-                dump: dump.clone(),
-            });
+            g.join.fail(join::JoinError::Deadlock { goid: g.id, dump: dump.clone() });
         }
     }
 
@@ -642,11 +625,7 @@ impl Shared {
                         g::DEAD => "dead",
                         _ => "running",
                     },
-                    wait_reason: if state == g::WAITING {
-                        g.wait_reason().as_str()
-                    } else {
-                        ""
-                    },
+                    wait_reason: if state == g::WAITING { g.wait_reason().as_str() } else { "" },
                     proc: (g.home() != UNBOUND).then(|| g.home() as usize),
                 }
             })

@@ -16,7 +16,7 @@
 //! slot the owner is rewriting; its CAS then fails and it drops what it read. Slots are atomics,
 //! so that race is benign.
 
-use crate::shim::{AtomicPtr, AtomicU32, Arc};
+use crate::shim::{Arc, AtomicPtr, AtomicU32};
 use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release};
 
 /// Slots per ring: 256 as in Go; 4 under loom so that models reach wrap-around and overflow.

@@ -14,7 +14,7 @@
 //! dropped `Sleep` cancels its entry, which stays in the heap until its deadline (lazy
 //! deletion, as Go does) and is then discarded.
 
-use crate::shim::{AtomicU32, AtomicU64, Arc};
+use crate::shim::{Arc, AtomicU32, AtomicU64};
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::future::Future;
