@@ -37,7 +37,8 @@ use std::fmt;
 use std::future::Future;
 use std::ops::{Deref, DerefMut};
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
+use crate::sched::lock::Lock;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use waiter::{Entry, Parked, Slot};
 
@@ -354,7 +355,7 @@ struct Wait<T> {
 impl<T> Wait<T> {
     fn new(cx: &Context<'_>, value: Option<T>) -> (Self, Entry<T>) {
         let parked = Parked::new(cx.waker());
-        let slot = Arc::new(Mutex::new(value));
+        let slot = Arc::new(Lock::new(value));
         let entry = Entry { parked: parked.clone(), case: 0, slot: slot.clone() };
         (Wait { parked, slot }, entry)
     }
@@ -388,7 +389,7 @@ impl<T> Future for SendFuture<'_, T> {
             };
             let wait = self.wait.take().unwrap();
             return Poll::Ready(if closed {
-                let v = wait.slot.lock().unwrap().take().expect("a closed send keeps its value");
+                let v = wait.slot.lock().take().expect("a closed send keeps its value");
                 Err(SendError(v))
             } else {
                 Ok(())
@@ -444,7 +445,7 @@ impl<T> Future for RecvFuture<'_, T> {
                 return Poll::Pending;
             };
             let wait = self.wait.take().unwrap();
-            return Poll::Ready(if closed { None } else { wait.slot.lock().unwrap().take() });
+            return Poll::Ready(if closed { None } else { wait.slot.lock().take() });
         }
         std::task::ready!(coop::poll_proceed(cx));
         let mut state = self.chan.inner.lock();
@@ -472,7 +473,7 @@ impl<T> Drop for RecvFuture<'_, T> {
             let mut state = self.chan.inner.lock();
             if wait.parked.cancel() {
                 state.withdraw(&wait.parked);
-            } else if let Some(v) = wait.slot.lock().unwrap().take() {
+            } else if let Some(v) = wait.slot.lock().take() {
                 let woken = state.give_back(v);
                 drop(state);
                 wake(woken);

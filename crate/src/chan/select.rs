@@ -23,7 +23,8 @@ use std::cell::Cell;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
+use crate::sched::lock::Lock;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 /// One case, type-erased. Methods marked "locked" require the case's channel lock held.
@@ -64,7 +65,7 @@ impl<T: Send> Case for RecvCase<'_, T> {
         let state = unsafe { self.chan?.state_mut() };
         match state.try_recv() {
             (Attempt::Done(Some(v)), woken) => {
-                *self.slot.lock().unwrap() = Some(v);
+                *self.slot.lock() = Some(v);
                 Some((false, woken))
             }
             (Attempt::Done(None), woken) => Some((true, woken)),
@@ -88,7 +89,7 @@ impl<T: Send> Case for RecvCase<'_, T> {
     }
 
     fn give_back(&self) -> Option<Arc<Parked>> {
-        let v = self.slot.lock().unwrap().take()?;
+        let v = self.slot.lock().take()?;
         // SAFETY: locked, as above.
         unsafe { self.chan?.state_mut() }.give_back(v)
     }
@@ -101,7 +102,7 @@ impl<T: Send> Case for SendCase<'_, T> {
 
     fn try_now(&self) -> Option<(bool, Option<Arc<Parked>>)> {
         let c = self.chan?;
-        let mut slot = self.slot.lock().unwrap();
+        let mut slot = self.slot.lock();
         let v = slot.take().expect("a send case holds its value until it completes");
         // SAFETY: locked, as above.
         match unsafe { c.state_mut() }.try_send(c.cap(), v) {
@@ -236,7 +237,7 @@ impl SelectOutcome {
         if self.closed {
             None
         } else {
-            case.slot.lock().unwrap().take()
+            case.slot.lock().take()
         }
     }
 
@@ -244,7 +245,7 @@ impl SelectOutcome {
     pub fn sent<T>(&mut self, case: SendCaseHandle<T>) -> Result<(), SendError<T>> {
         assert_eq!(self.index, Some(case.index), "reading a send case the select did not take");
         if self.closed {
-            Err(SendError(case.slot.lock().unwrap().take().expect("a closed send keeps its value")))
+            Err(SendError(case.slot.lock().take().expect("a closed send keeps its value")))
         } else {
             Ok(())
         }
@@ -264,7 +265,7 @@ impl<'a> Select<'a> {
 
     /// Adds a receive case; `None` is a nil channel, never ready.
     pub fn recv<T: Send + 'a>(&mut self, chan: impl CaseChan<'a, T>) -> RecvCaseHandle<T> {
-        let slot = Arc::new(Mutex::new(None));
+        let slot = Arc::new(Lock::new(None));
         let index = self.cases.len();
         let chan = chan.case_chan().map(|c| &*c.inner);
         self.cases.push(Box::new(RecvCase { chan, slot: slot.clone() }));
@@ -274,7 +275,7 @@ impl<'a> Select<'a> {
     /// Adds a send case; `None` is a nil channel, never ready (the value is dropped with the
     /// select).
     pub fn send<T: Send + 'a>(&mut self, chan: impl CaseChan<'a, T>, v: T) -> SendCaseHandle<T> {
-        let slot = Arc::new(Mutex::new(Some(v)));
+        let slot = Arc::new(Lock::new(Some(v)));
         let index = self.cases.len();
         let chan = chan.case_chan().map(|c| &*c.inner);
         self.cases.push(Box::new(SendCase { chan, slot: slot.clone() }));

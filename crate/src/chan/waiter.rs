@@ -20,7 +20,8 @@
 
 use std::sync::atomic::AtomicUsize;
 use std::sync::atomic::Ordering::{AcqRel, Acquire};
-use std::sync::{Arc, Mutex};
+use crate::sched::lock::Lock;
+use std::sync::Arc;
 use std::task::Waker;
 
 const WAITING: usize = usize::MAX;
@@ -28,12 +29,12 @@ const CANCELLED: usize = usize::MAX - 1;
 
 pub(crate) struct Parked {
     state: AtomicUsize,
-    waker: Mutex<Option<Waker>>,
+    waker: Lock<Option<Waker>>,
 }
 
 impl Parked {
     pub(crate) fn new(waker: &Waker) -> Arc<Self> {
-        Arc::new(Parked { state: AtomicUsize::new(WAITING), waker: Mutex::new(Some(waker.clone())) })
+        Arc::new(Parked { state: AtomicUsize::new(WAITING), waker: Lock::new(Some(waker.clone())) })
     }
 
     fn claim(&self, case: usize, closed: bool) -> bool {
@@ -54,21 +55,21 @@ impl Parked {
     }
 
     pub(crate) fn set_waker(&self, waker: &Waker) {
-        let mut w = self.waker.lock().unwrap();
+        let mut w = self.waker.lock();
         if !w.as_ref().is_some_and(|old| old.will_wake(waker)) {
             *w = Some(waker.clone());
         }
     }
 
     pub(crate) fn wake(&self) {
-        if let Some(w) = self.waker.lock().unwrap().take() {
+        if let Some(w) = self.waker.lock().take() {
             w.wake();
         }
     }
 }
 
 /// What a case carries: the value to send, or the value received.
-pub(crate) type Slot<T> = Mutex<Option<T>>;
+pub(crate) type Slot<T> = Lock<Option<T>>;
 
 pub(crate) struct Entry<T> {
     pub(crate) parked: Arc<Parked>,
@@ -80,7 +81,7 @@ impl<T> Entry<T> {
     /// Claims the waiter for this entry's case and runs `transfer` on its slot, holding the
     /// slot's lock across both. None if the waiter was no longer waiting (a stale entry).
     pub(crate) fn complete<R>(&self, closed: bool, transfer: impl FnOnce(&mut Option<T>) -> R) -> Option<R> {
-        let mut slot = self.slot.lock().unwrap();
+        let mut slot = self.slot.lock();
         self.parked.claim(self.case, closed).then(|| transfer(&mut slot))
     }
 

@@ -1,12 +1,22 @@
-//! A futex-based lock with explicit `lock`/`unlock` (Drepper's three-state mutex), used by
-//! channels: a `select` must hold the locks of several channels of different element types at
-//! once, in address order (Go's `sellock`), which RAII guards of typed mutexes cannot express.
+//! Locks for state that both Ms and the page's main thread touch: channels, wait groups,
+//! mutexes and their waiters.
+//!
+//! [`RawLock`] is a futex-based lock with explicit `lock`/`unlock` (Drepper's three-state
+//! mutex): a `select` holds the locks of several channels of different element types at once,
+//! in address order (Go's `sellock`), which RAII guards of typed mutexes cannot express.
+//! [`Lock<T>`] wraps it around data with a guard.
 //!
 //! States: 0 unlocked, 1 locked, 2 locked with possible waiters. `lock` takes it with a CAS,
 //! spins briefly, then marks it contended and waits on the futex; `unlock` wakes one waiter only
 //! if the state was contended. Acquire on lock and Release on unlock order the protected data.
-//! Only Ms lock (never the page's main thread, where waiting traps).
+//!
+//! The page's main thread may not wait (`wait32` traps there). There, `lock` only spins: every
+//! critical section guarded by these locks is a few instructions long (queue and buffer
+//! updates, no waiting, no user code), as with the spin lock of std's own wasm allocator,
+//! which the page already goes through for every allocation.
 
+use std::cell::UnsafeCell;
+use std::ops::{Deref, DerefMut};
 use std::sync::atomic::AtomicU32;
 use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
 
@@ -23,10 +33,17 @@ impl RawLock {
         if self.state.compare_exchange(0, 1, Acquire, Relaxed).is_ok() {
             return;
         }
-        for _ in 0..100 {
-            std::hint::spin_loop();
-            if self.state.load(Relaxed) == 0 && self.state.compare_exchange(0, 1, Acquire, Relaxed).is_ok() {
-                return;
+        let may_wait = super::thread_may_wait();
+        loop {
+            for _ in 0..100 {
+                std::hint::spin_loop();
+                if self.state.load(Relaxed) == 0 && self.state.compare_exchange(0, 1, Acquire, Relaxed).is_ok()
+                {
+                    return;
+                }
+            }
+            if may_wait {
+                break;
             }
         }
         while self.state.swap(2, Acquire) != 0 {
@@ -40,5 +57,57 @@ impl RawLock {
         if self.state.swap(0, Release) == 2 {
             crate::platform::futex_wake(&self.state, 1);
         }
+    }
+}
+
+/// Data behind a [`RawLock`].
+pub(crate) struct Lock<T> {
+    raw: RawLock,
+    data: UnsafeCell<T>,
+}
+
+// SAFETY: the data is reached only through a guard, which exists only while the lock is held.
+unsafe impl<T: Send> Send for Lock<T> {}
+// SAFETY: as above.
+unsafe impl<T: Send> Sync for Lock<T> {}
+
+impl<T: Default> Default for Lock<T> {
+    fn default() -> Self {
+        Lock::new(T::default())
+    }
+}
+
+impl<T> Lock<T> {
+    pub(crate) const fn new(data: T) -> Self {
+        Lock { raw: RawLock::new(), data: UnsafeCell::new(data) }
+    }
+
+    pub(crate) fn lock(&self) -> LockGuard<'_, T> {
+        self.raw.lock();
+        LockGuard(self)
+    }
+}
+
+pub(crate) struct LockGuard<'a, T>(&'a Lock<T>);
+
+impl<T> Deref for LockGuard<'_, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        // SAFETY: this guard holds the lock.
+        unsafe { &*self.0.data.get() }
+    }
+}
+
+impl<T> DerefMut for LockGuard<'_, T> {
+    fn deref_mut(&mut self) -> &mut T {
+        // SAFETY: this guard holds the lock and `&mut self` is unique.
+        unsafe { &mut *self.0.data.get() }
+    }
+}
+
+impl<T> Drop for LockGuard<'_, T> {
+    fn drop(&mut self) {
+        // SAFETY: this guard holds the lock.
+        unsafe { self.0.raw.unlock() }
     }
 }

@@ -259,6 +259,12 @@ pub(crate) fn bound_live() -> usize {
     BOUND_LIVE.with(Cell::get)
 }
 
+/// Whether this thread may block in a futex wait: natively every thread; in the browser only
+/// Ms (Workers), never the page's main thread.
+pub(crate) fn thread_may_wait() -> bool {
+    cfg!(not(target_arch = "wasm32")) || current_m(|_, _| ()).is_some()
+}
+
 /// The runtime this thread is an M of.
 #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 pub(crate) fn current_shared() -> Option<Arc<Shared>> {

@@ -1,6 +1,7 @@
 //! Go's `sync` package for goroutines: [`WaitGroup`], [`Mutex`] (with starvation mode) and
 //! [`Once`]. Each blocks a goroutine by returning `Pending` and is woken through its `Waker`;
-//! the internal locks are std mutexes held for a few instructions, taken only by Ms.
+//! the internal locks (`sched::lock`) are held for a few instructions; the page's main thread
+//! may take them too (it spins, never waits), so `WaitGroup::add` and `RawMutex::unlock` work there.
 
 mod mutex;
 mod once;
@@ -10,6 +11,7 @@ pub use mutex::{Mutex, MutexGuard, RawMutex, UnlockError};
 pub use once::Once;
 pub use waitgroup::{WaitGroup, WaitGroupError};
 
+use crate::sched::lock::Lock;
 use std::sync::atomic::AtomicBool;
 use std::sync::atomic::Ordering::{AcqRel, Acquire};
 use std::task::Waker;
@@ -18,14 +20,14 @@ use std::task::Waker;
 pub(crate) struct Waiter {
     /// Set once by whoever releases the waiter.
     released: AtomicBool,
-    waker: std::sync::Mutex<Option<Waker>>,
+    waker: Lock<Option<Waker>>,
 }
 
 impl Waiter {
     pub(crate) fn new(waker: &Waker) -> std::sync::Arc<Self> {
         std::sync::Arc::new(Waiter {
             released: AtomicBool::new(false),
-            waker: std::sync::Mutex::new(Some(waker.clone())),
+            waker: Lock::new(Some(waker.clone())),
         })
     }
 
@@ -34,7 +36,7 @@ impl Waiter {
         if self.released.swap(true, AcqRel) {
             return false;
         }
-        if let Some(w) = self.waker.lock().unwrap().take() {
+        if let Some(w) = self.waker.lock().take() {
             w.wake();
         }
         true
@@ -46,7 +48,7 @@ impl Waiter {
 
     /// Stores a new waker; true if the waiter was released meanwhile (no wake will come).
     pub(crate) fn update(&self, waker: &Waker) -> bool {
-        *self.waker.lock().unwrap() = Some(waker.clone());
+        *self.waker.lock() = Some(waker.clone());
         self.is_released()
     }
 }

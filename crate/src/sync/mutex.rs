@@ -25,7 +25,8 @@ use std::ops::{Deref, DerefMut};
 use std::pin::Pin;
 use std::sync::atomic::AtomicBool;
 use std::sync::atomic::Ordering::{AcqRel, Acquire};
-use std::sync::{Arc, Mutex as StdMutex};
+use crate::sched::lock::Lock;
+use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
 /// Go's `starvationThresholdNs`.
@@ -47,13 +48,13 @@ struct LockWaiter {
     since: u64,
     granted: AtomicBool,
     woken: AtomicBool,
-    waker: StdMutex<Option<Waker>>,
+    waker: Lock<Option<Waker>>,
 }
 
 impl LockWaiter {
     fn signal(&self, flag: &AtomicBool) {
         flag.store(true, std::sync::atomic::Ordering::Release);
-        if let Some(w) = self.waker.lock().unwrap().take() {
+        if let Some(w) = self.waker.lock().take() {
             w.wake();
         }
     }
@@ -69,7 +70,7 @@ struct State {
 /// A mutex without data, locked and unlocked explicitly (any goroutine may unlock, as in Go).
 #[derive(Default)]
 pub struct RawMutex {
-    state: StdMutex<State>,
+    state: Lock<State>,
 }
 
 impl RawMutex {
@@ -79,15 +80,12 @@ impl RawMutex {
 
     /// Waits until this goroutine holds the lock.
     pub fn lock(&self) -> LockFuture<'_> {
-        LockFuture {
-            mutex: self,
-            waiter: None,
-        }
+        LockFuture { mutex: self, waiter: None }
     }
 
     /// Takes the lock if it is free now.
     pub fn try_lock(&self) -> bool {
-        let mut s = self.state.lock().unwrap();
+        let mut s = self.state.lock();
         if s.locked || s.starving && !s.waiters.is_empty() {
             return false;
         }
@@ -96,12 +94,12 @@ impl RawMutex {
     }
 
     pub fn is_locked(&self) -> bool {
-        self.state.lock().unwrap().locked
+        self.state.lock().locked
     }
 
     /// Releases the lock: hands it to the first waiter (starvation mode) or wakes it to compete.
     pub fn unlock(&self) -> Result<(), UnlockError> {
-        let mut s = self.state.lock().unwrap();
+        let mut s = self.state.lock();
         if !s.locked {
             return Err(UnlockError);
         }
@@ -112,9 +110,7 @@ impl RawMutex {
     fn release(s: &mut State) {
         if s.starving {
             if let Some(w) = s.waiters.pop_front() {
-                if s.waiters.is_empty()
-                    || now_ns().saturating_sub(w.since) < STARVATION_THRESHOLD_NS
-                {
+                if s.waiters.is_empty() || now_ns().saturating_sub(w.since) < STARVATION_THRESHOLD_NS {
                     s.starving = false;
                 }
                 w.signal(&w.granted);
@@ -138,7 +134,7 @@ pub struct LockFuture<'a> {
 impl Future for LockFuture<'_> {
     type Output = ();
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let mut s = self.mutex.state.lock().unwrap();
+        let mut s = self.mutex.state.lock();
         let Some(w) = self.waiter.clone() else {
             if !s.locked && !(s.starving && !s.waiters.is_empty()) {
                 s.locked = true;
@@ -148,7 +144,7 @@ impl Future for LockFuture<'_> {
                 since: now_ns(),
                 granted: AtomicBool::new(false),
                 woken: AtomicBool::new(false),
-                waker: StdMutex::new(Some(cx.waker().clone())),
+                waker: Lock::new(Some(cx.waker().clone())),
             });
             s.waiters.push_back(w.clone());
             drop(s);
@@ -169,7 +165,7 @@ impl Future for LockFuture<'_> {
         if now_ns().saturating_sub(w.since) > STARVATION_THRESHOLD_NS && s.locked {
             s.starving = true;
         }
-        *w.waker.lock().unwrap() = Some(cx.waker().clone());
+        *w.waker.lock() = Some(cx.waker().clone());
         set_wait_reason(WaitReason::MutexLock);
         Poll::Pending
     }
@@ -178,7 +174,7 @@ impl Future for LockFuture<'_> {
 impl Drop for LockFuture<'_> {
     fn drop(&mut self) {
         let Some(w) = self.waiter.take() else { return };
-        let mut s = self.mutex.state.lock().unwrap();
+        let mut s = self.mutex.state.lock();
         s.waiters.retain(|x| !Arc::ptr_eq(x, &w));
         if w.granted.load(Acquire) {
             // We were handed the lock but will never use it: pass it on.
@@ -206,10 +202,7 @@ unsafe impl<T: Send> Sync for Mutex<T> {}
 
 impl<T> Mutex<T> {
     pub fn new(value: T) -> Self {
-        Mutex {
-            raw: RawMutex::new(),
-            value: UnsafeCell::new(value),
-        }
+        Mutex { raw: RawMutex::new(), value: UnsafeCell::new(value) }
     }
 
     pub async fn lock(&self) -> MutexGuard<'_, T> {

@@ -9,7 +9,8 @@ use crate::sched::{set_wait_reason, WaitReason};
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
+use crate::sched::lock::Lock;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 /// Misuse of a `WaitGroup`.
@@ -32,7 +33,7 @@ struct State {
 /// A cloneable handle to one wait group.
 #[derive(Clone)]
 pub struct WaitGroup {
-    state: Arc<Mutex<State>>,
+    state: Arc<Lock<State>>,
 }
 
 impl Default for WaitGroup {
@@ -43,23 +44,14 @@ impl Default for WaitGroup {
 
 impl WaitGroup {
     pub fn new() -> Self {
-        WaitGroup {
-            state: Arc::new(Mutex::new(State {
-                count: 0,
-                waiters: Vec::new(),
-            })),
-        }
+        WaitGroup { state: Arc::new(Lock::new(State { count: 0, waiters: Vec::new() })) }
     }
 
     /// Adds `delta` (may be negative) to the counter.
     pub fn add(&self, delta: i64) -> Result<(), WaitGroupError> {
         let woken = {
-            let mut s = self.state.lock().unwrap();
-            let next = s
-                .count
-                .checked_add(delta)
-                .filter(|&n| n >= 0)
-                .ok_or(WaitGroupError)?;
+            let mut s = self.state.lock();
+            let next = s.count.checked_add(delta).filter(|&n| n >= 0).ok_or(WaitGroupError)?;
             s.count = next;
             if next == 0 {
                 std::mem::take(&mut s.waiters)
@@ -79,15 +71,12 @@ impl WaitGroup {
     }
 
     pub fn count(&self) -> i64 {
-        self.state.lock().unwrap().count
+        self.state.lock().count
     }
 
     /// Waits until the counter is zero.
     pub fn wait(&self) -> WaitGroupWait<'_> {
-        WaitGroupWait {
-            wg: self,
-            waiter: None,
-        }
+        WaitGroupWait { wg: self, waiter: None }
     }
 }
 
@@ -107,7 +96,7 @@ impl Future for WaitGroupWait<'_> {
             set_wait_reason(WaitReason::WaitGroupWait);
             return Poll::Pending;
         }
-        let mut s = self.wg.state.lock().unwrap();
+        let mut s = self.wg.state.lock();
         if s.count == 0 {
             return Poll::Ready(());
         }
@@ -123,12 +112,7 @@ impl Future for WaitGroupWait<'_> {
 impl Drop for WaitGroupWait<'_> {
     fn drop(&mut self) {
         if let Some(w) = self.waiter.take() {
-            self.wg
-                .state
-                .lock()
-                .unwrap()
-                .waiters
-                .retain(|x| !Arc::ptr_eq(x, &w));
+            self.wg.state.lock().waiters.retain(|x| !Arc::ptr_eq(x, &w));
         }
     }
 }
