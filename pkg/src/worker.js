@@ -16,6 +16,8 @@ import {
 } from './goroutine.js';
 import { encode } from './codec.js';
 
+const MAX_SLEEP_MS = 1e15; // about 31,700 years
+
 const EXIT_STOPPED = 0;
 const EXIT_MICROTASKS = 1;
 const EXIT_MACROTASK = 2;
@@ -83,7 +85,9 @@ class WorkerRuntime {
     if (typeof ms !== 'number' || Number.isNaN(ms) || ms < 0) {
       throw new RangeError(`rt.sleep: expected a duration in ms (a number ≥ 0), got ${ms}`);
     }
-    return glue.workerSleep(ms);
+    // Longer than this is forever, and Infinity must not reach the conversion to a Rust
+    // Duration (which panics on it).
+    return glue.workerSleep(Math.min(ms, MAX_SLEEP_MS));
   }
 
   /** Lets other goroutines run (Go's runtime.Gosched). */

@@ -134,9 +134,11 @@ pub struct Sleep {
     entry: Option<Arc<TimerEntry>>,
 }
 
-/// Sleeps for `d` (Go's `time.Sleep`). Must be awaited inside a goroutine.
+/// Sleeps for `d` (Go's `time.Sleep`). Must be awaited inside a goroutine. A duration beyond the
+/// clock's range (about 584 years) sleeps forever.
 pub fn sleep(d: Duration) -> Sleep {
-    Sleep { deadline: crate::platform::now_ns().saturating_add(d.as_nanos() as u64), entry: None }
+    let ns = u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
+    Sleep { deadline: crate::platform::now_ns().saturating_add(ns), entry: None }
 }
 
 impl Future for Sleep {
@@ -180,6 +182,16 @@ mod tests {
         fn wake(self: std::sync::Arc<Self>) {
             self.0.fetch_add(1, Relaxed);
         }
+    }
+
+    #[test]
+    fn huge_durations_saturate_instead_of_wrapping() {
+        let now = crate::platform::now_ns();
+        assert_eq!(sleep(Duration::MAX).deadline, u64::MAX);
+        assert_eq!(sleep(Duration::from_secs(u64::MAX / 2)).deadline, u64::MAX);
+        // 2^64 ns + 2 s would wrap to about 2 s if truncated.
+        let d = Duration::from_nanos(u64::MAX) + Duration::from_secs(2);
+        assert!(sleep(d).deadline >= now.saturating_add(u64::MAX / 2));
     }
 
     #[test]
