@@ -7,6 +7,8 @@
 //!   `target/bench-pkg/`), whose exports (`web`) start a workload as a Rust goroutine from
 //!   the page `bench/web/index.html`, through the facade's `rt.goRust`.
 
+#![cfg_attr(all(target_arch = "wasm32", target_feature = "atomics"), feature(stdarch_wasm_atomic_wait))]
+
 pub mod clock;
 pub mod metric;
 #[cfg(target_arch = "wasm32")]

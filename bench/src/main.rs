@@ -8,7 +8,8 @@
 //! (environment; default: the available parallelism), and each workload runs as one goroutine
 //! inside `Runtime::block_on`. A workload of bench.go that gort does not implement yet prints
 //! nothing; an unknown name exits with status 2. `--stats` adds the scheduler's counters over
-//! each workload (`<workload>.runs|steals|parks|wakeups`).
+//! each workload (`<workload>.runs|steals|parks|wakeups`) and the workloads' explanatory
+//! figures (see `workloads`).
 
 #[cfg(target_arch = "wasm32")]
 fn main() {}
@@ -112,7 +113,7 @@ mod native {
             let suffix = round_suffix(round);
             for &w in &selected {
                 let before = counters(&rt);
-                let metrics = match rt.block_on(w.run()) {
+                let metrics = match rt.block_on(w.run(o.stats)) {
                     Ok(m) => m,
                     Err(e) => {
                         eprintln!("gort-bench: {}: {e}", w.name());

@@ -29,12 +29,13 @@ pub fn bench_lookup(name: &str) -> u32 {
 }
 
 /// Starts workload `name` as a goroutine on `core`'s runtime; its JSON result is the array of
-/// its metrics, named with the suffix of `round` (1 = none, N = "@rN").
+/// its metrics, named with the suffix of `round` (1 = none, N = "@rN"); `diag` adds the
+/// workload's explanatory figures.
 #[wasm_bindgen(js_name = benchWorkload)]
-pub fn bench_workload(core: &RuntimeCore, name: &str, round: u32) -> Result<JoinRef, JsError> {
+pub fn bench_workload(core: &RuntimeCore, name: &str, round: u32, diag: bool) -> Result<JoinRef, JsError> {
     let Lookup::Implemented(w) = Workload::lookup(name) else {
         return Err(JsError::new(&format!("gort-bench: no workload named {name:?}")));
     };
     let suffix = round_suffix(round);
-    Ok(core.go_json(async move { json_array(&w.run().await, &suffix) }))
+    Ok(core.go_json(async move { json_array(&w.run(diag).await, &suffix) }))
 }

@@ -82,10 +82,12 @@ impl Workload {
     }
 
     /// Runs the workload; must be awaited inside a goroutine. Panics if a result is wrong.
-    pub async fn run(self) -> Vec<Metric> {
+    /// `diag` adds figures that explain the main ones (named `<workload>.<what>`, not in
+    /// bench.go), measured without changing what is timed.
+    pub async fn run(self, diag: bool) -> Vec<Metric> {
         match self {
-            Workload::Spawn => spawn().await,
-            Workload::Fib => fib_par_seq().await,
+            Workload::Spawn => spawn(diag).await,
+            Workload::Fib => fib_par_seq(diag).await,
             Workload::Sleep1 => sleep1().await,
         }
     }
@@ -135,16 +137,54 @@ impl Group {
 
 /// Spawns SPAWN_N goroutines that each call `done`; waits for all.
 /// `spawn` = ns per goroutine (wall / SPAWN_N), `spawn.wall` ms.
-async fn spawn() -> Vec<Metric> {
+/// diag: `spawn.loop_wall` ms until the spawning loop returned (the rest is waiting for the
+/// last goroutines to run).
+async fn spawn(diag: bool) -> Vec<Metric> {
     let start = Stamp::now();
     let wg = Arc::new(Group::new(SPAWN_N));
     for _ in 0..SPAWN_N {
         let wg = wg.clone();
         drop(gort::go(async move { wg.done() }));
     }
+    let looped = Stamp::now();
     wg.wait().await;
     let el = start.elapsed_ns();
-    vec![Metric::new("spawn", el as f64 / SPAWN_N as f64, "ns/goroutine"), Metric::new("spawn.wall", ms(el), "ms")]
+    let mut out =
+        vec![Metric::new("spawn", el as f64 / SPAWN_N as f64, "ns/goroutine"), Metric::new("spawn.wall", ms(el), "ms")];
+    if diag {
+        out.push(Metric::new("spawn.loop_wall", ms(looped.since(start)), "ms"));
+        out.push(Metric::new("spawn.notify_ns", notify_ns(), "ns"));
+    }
+    out
+}
+
+/// The cost of waking a futex word that nobody waits on (gort's `JoinCell::complete` wakes its
+/// state word once per finished goroutine), measured on this thread after the timing:
+/// `memory.atomic.notify` in wasm, a `FUTEX_WAKE` system call natively.
+fn notify_ns() -> f64 {
+    let word = std::sync::atomic::AtomicU32::new(0);
+    let n = 20_000;
+    let t = Stamp::now();
+    for _ in 0..n {
+        wake_all(&word);
+    }
+    t.elapsed_ns() as f64 / n as f64
+}
+
+#[cfg(target_arch = "wasm32")]
+fn wake_all(word: &std::sync::atomic::AtomicU32) {
+    // SAFETY: notify only uses the address of the live, aligned word as a key.
+    unsafe {
+        core::arch::wasm32::memory_atomic_notify(word.as_ptr() as *mut i32, u32::MAX);
+    }
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn wake_all(word: &std::sync::atomic::AtomicU32) {
+    // SAFETY: FUTEX_WAKE only uses the address as a key.
+    unsafe {
+        libc::syscall(libc::SYS_futex, word.as_ptr(), libc::FUTEX_WAKE | libc::FUTEX_PRIVATE_FLAG, i32::MAX);
+    }
 }
 
 // ---------------------------------------------------------------- fib
@@ -163,30 +203,65 @@ pub fn fib(n: u32) -> u64 {
 /// spawner computes fib(FIB_N) FIB_GOROUTINES times itself.
 /// `fib.par_wall`, `fib.seq_wall` ms, `fib.speedup` = seq / par.
 ///
-/// bench.go collects the results from an unbuffered channel (completion order); gort has no
-/// channels yet, so the spawner awaits the `JoinHandle`s in spawn order. Either way the wall
-/// time ends when the last result is in.
-async fn fib_par_seq() -> Vec<Metric> {
+/// bench.go collects the results from an unbuffered channel (completion order); here the
+/// spawner awaits the `JoinHandle`s in spawn order. Either way the wall time ends when the
+/// last result is in.
+///
+/// diag: `fib.busiest_p` goroutines run by the P that ran most of them (16 when even),
+/// `fib.other_p_start` ms from the start until a P other than the spawner's began one, and
+/// `fib.p_end_gap` ms between the Ps' last goroutine ends (a tail where a P idles).
+async fn fib_par_seq(diag: bool) -> Vec<Metric> {
     let start = Stamp::now();
-    let handles: Vec<_> = (0..FIB_GOROUTINES).map(|_| gort::go(async { fib(black_box(FIB_N)) })).collect();
+    let handles: Vec<_> = (0..FIB_GOROUTINES)
+        .map(|_| {
+            gort::go(async move {
+                let t0 = diag.then(Stamp::now);
+                let v = fib(black_box(FIB_N));
+                (v, t0.map(|t0| (gort::procid().unwrap_or(0), t0, Stamp::now())))
+            })
+        })
+        .collect();
     let mut sum = 0;
+    let mut trace = Vec::new();
     for h in handles {
-        sum += h.await.expect("a fib goroutine failed");
+        let (v, t) = h.await.expect("a fib goroutine failed");
+        sum += v;
+        trace.extend(t);
     }
     let par = start.elapsed_ns();
+    let home = gort::procid().unwrap_or(0);
 
-    let start = Stamp::now();
+    let start_seq = Stamp::now();
     let mut sum2 = 0;
     for _ in 0..FIB_GOROUTINES {
         sum2 += fib(black_box(FIB_N));
     }
-    let seq = start.elapsed_ns();
+    let seq = start_seq.elapsed_ns();
     assert!(sum == FIB_GOROUTINES as u64 * FIB_EXPECTED && sum2 == sum, "fib: bad sum");
-    vec![
+    let mut out = vec![
         Metric::new("fib.par_wall", ms(par), "ms"),
         Metric::new("fib.seq_wall", ms(seq), "ms"),
         Metric::new("fib.speedup", ms(seq) / ms(par), "x"),
-    ]
+    ];
+    if diag {
+        let mut per_p = std::collections::BTreeMap::<usize, (usize, Stamp)>::new();
+        for &(p, _, end) in &trace {
+            let e = per_p.entry(p).or_insert((0, end));
+            e.0 += 1;
+            e.1 = e.1.max(end);
+        }
+        let busiest = per_p.values().map(|e| e.0).max().unwrap_or(0);
+        let other_start = trace.iter().filter(|t| t.0 != home).map(|t| t.1.since(start)).min();
+        let ends: Vec<Stamp> = per_p.values().map(|e| e.1).collect();
+        let gap = match (ends.iter().min(), ends.iter().max()) {
+            (Some(a), Some(b)) if ends.len() > 1 => ms(b.since(*a)),
+            _ => f64::NAN,
+        };
+        out.push(Metric::new("fib.busiest_p", busiest as f64, "goroutines"));
+        out.push(Metric::new("fib.other_p_start", other_start.map_or(f64::NAN, ms), "ms"));
+        out.push(Metric::new("fib.p_end_gap", gap, "ms"));
+    }
+    out
 }
 
 // ---------------------------------------------------------------- sleep1

@@ -3,15 +3,16 @@
 // {"name","value","unit"} with bench.go's names (round N ≥ 2 suffixed "@rN"), then
 // {"name":"done"}; a failure is {"name":"page.error","value":0,"unit":"<message>"}.
 //
-//   /bench/web/index.html?only=spawn,fib&rounds=2[&stats=1]
+//   /bench/web/index.html?only=spawn,fib&rounds=2[&stats=1][&procs=P]
 //
 // The runtime is gort's JS facade started over the bench crate's wasm module (its glue
-// carries gort's exports, so the facade's Workers run it unchanged), with one P per core.
+// carries gort's exports, so the facade's Workers run it unchanged), with one P per core
+// (`procs=P` overrides, as GOMAXPROCS does natively).
 // Each workload runs as a Rust goroutine on the worker Ms (`rt.goRust`, `benchWorkload` in
 // bench/src/web.rs) and times itself there. Like bench.go, round 1 is cold — right after
 // start-up, with V8's baseline-tier code, no warm-up run — and round 2 runs the same workload
 // again in the same page, warm. `stats=1` adds the scheduler's counters over each workload
-// (`<workload>.runs|steals|parks|wakeups`).
+// (`<workload>.runs|steals|parks|wakeups`) and the workloads' explanatory figures.
 import { Runtime } from '/pkg/src/index.js';
 
 const GLUE = '/target/bench-pkg/gort_bench.js';
@@ -36,7 +37,8 @@ async function main() {
   emit('page.cross_origin_isolated', self.crossOriginIsolated ? 1 : 0, 'bool');
   emit('page.hardware_concurrency', navigator.hardwareConcurrency, 'count');
   const t0 = performance.now();
-  const rt = await Runtime.start({ procs: navigator.hardwareConcurrency, wasm: GLUE });
+  const procs = Number(q.get('procs') || navigator.hardwareConcurrency); // GOMAXPROCS
+  const rt = await Runtime.start({ procs, wasm: GLUE });
   const t1 = performance.now();
   emit('page.runtime_start', t1 - t0, 'ms'); // glue import + compile + instantiate + Workers ready
   emit('page.nav_to_started', t1, 'ms');
@@ -55,7 +57,7 @@ async function main() {
     const suffix = r > 1 ? `@r${r}` : '';
     for (const w of selected) {
       const before = withStats ? counters(rt) : null;
-      const metrics = await rt.goRust('benchWorkload', w, r).join();
+      const metrics = await rt.goRust('benchWorkload', w, r, withStats).join();
       metrics.forEach(print);
       if (withStats) {
         const after = counters(rt);
