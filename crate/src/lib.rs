@@ -18,10 +18,7 @@
 //! assert_eq!(sum.unwrap(), 285);
 //! rt.shutdown();
 //! ```
-#![cfg_attr(
-    all(target_arch = "wasm32", target_feature = "atomics"),
-    feature(stdarch_wasm_atomic_wait)
-)]
+#![cfg_attr(all(target_arch = "wasm32", target_feature = "atomics"), feature(stdarch_wasm_atomic_wait))]
 
 mod shim;
 
@@ -56,9 +53,7 @@ pub use runtime::Runtime;
 #[cfg(not(loom))]
 pub use runtime::{Builder, GoroutineInfo, ProcStats, Stats};
 #[cfg(not(loom))]
-pub use sched::{
-    go, goid, gosched, join::JoinError, join::JoinHandle, procid, Gosched, WaitReason,
-};
+pub use sched::{go, goid, gosched, join::JoinError, join::JoinHandle, procid, Gosched, WaitReason};
 
 #[cfg(not(loom))]
 pub mod time;

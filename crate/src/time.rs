@@ -20,9 +20,7 @@ pub struct Instant {
 
 impl Instant {
     pub fn now() -> Self {
-        Instant {
-            ns: crate::platform::now_ns(),
-        }
+        Instant { ns: crate::platform::now_ns() }
     }
 
     pub fn elapsed(&self) -> Duration {
@@ -35,10 +33,7 @@ impl Instant {
     }
 
     pub fn checked_add(&self, d: Duration) -> Option<Instant> {
-        u64::try_from(d.as_nanos())
-            .ok()
-            .and_then(|d| self.ns.checked_add(d))
-            .map(|ns| Instant { ns })
+        u64::try_from(d.as_nanos()).ok().and_then(|d| self.ns.checked_add(d)).map(|ns| Instant { ns })
     }
 }
 

@@ -59,10 +59,7 @@ fn deadlock_is_reported_to_block_on() {
         })
         .unwrap_err();
     let text = err.to_string();
-    assert!(
-        text.starts_with("all goroutines are asleep - deadlock!"),
-        "{text}"
-    );
+    assert!(text.starts_with("all goroutines are asleep - deadlock!"), "{text}");
     assert!(text.contains("[chan receive]"), "{text}");
 }
 

@@ -1,21 +1,6 @@
-// What the page and the Worker Ms share about goroutines: shipping a function by source,
-// encoding its arguments, turning an outcome back into a value or a typed error, and the
-// handle `rt.go` returns.
-//
-// Outcome bytes (made by the Worker host in worker.js, or by the runtime):
-//   0, value    the goroutine returned (an encoded value)
-//   1, thrown   it threw or rejected (the encoded thrown value, usually an Error)
-//   2, text     the runtime failed it (a Rust panic, or a shutdown before it finished)
-//   3, text     JSON produced by the runtime itself (the goroutine dump)
+// What the page and the Worker Ms share about goroutines: shipping a function by source, the
+// errors a goroutine can end with, and the handle `rt.go` returns.
 
-import { encode, decode } from './codec.js';
-
-export const OUTCOME_VALUE = 0;
-export const OUTCOME_THROWN = 1;
-const OUTCOME_RUNTIME_ERROR = 2;
-const OUTCOME_JSON = 3;
-
-const utf8 = new TextDecoder();
 
 /** A goroutine threw, rejected, panicked or was cancelled. */
 export class GoroutineError extends Error {
@@ -67,11 +52,10 @@ export function functionSource(fn, what) {
 
 function toExpression(src, name, what) {
   if (/\{\s*\[native code\]\s*\}\s*$/.test(src)) {
-    throw new TypeError(
-      `${what}: ${name || 'this function'} is native or bound and cannot be shipped by source; ` +
-        'pass a self-contained function expression',
-    );
+    const which = name.startsWith('bound ') ? `the bound function ${name.slice(6) || '(anonymous)'}` : `the native function ${name || '(anonymous)'}`;
+    throw new TypeError(`${what}: ${which} cannot be shipped by source; pass a self-contained function expression`);
   }
+  if (/^(async\s+)?function\s*\*/.test(src)) throw new TypeError(`${what}: a generator function cannot run as a goroutine`);
   if (/^class\b/.test(src)) throw new TypeError(`${what}: a class cannot run as a goroutine`);
   const candidates = [`(${src})`, `({${src}})[${JSON.stringify(name)}]`]; // expression, or method shorthand
   let firstError;
@@ -89,52 +73,6 @@ function toExpression(src, name, what) {
 /** Compiles a shipped function (in a Worker; cached by the caller). */
 export function compileFunction(expr) {
   return new Function(`return ${expr}`)();
-}
-
-/**
- * Encodes goroutine arguments. On failure, finds the argument at fault so the TypeError names
- * it ("argument 2.items[3]"); nothing is sent.
- */
-export function encodeArgs(args, options) {
-  try {
-    return encode(args, 'arguments', options);
-  } catch (e) {
-    if (!(e instanceof TypeError)) throw e;
-    args.forEach((a, i) => encode(a, `argument ${i + 1}`, options));
-    throw e;
-  }
-}
-
-export function decodeArgs(bytes, options) {
-  return decode(bytes, options);
-}
-
-function errorSummary(thrown) {
-  if (thrown instanceof Error) return `${thrown.name}: ${thrown.message}`;
-  try {
-    return `threw ${typeof thrown === 'string' ? thrown : JSON.stringify(thrown)}`;
-  } catch {
-    return `threw ${String(thrown)}`;
-  }
-}
-
-/** Turns outcome bytes into the goroutine's value, or throws its GoroutineError. */
-export function settleOutcome(bytes, goroutineId, options) {
-  const body = bytes.subarray(1);
-  switch (bytes[0]) {
-    case OUTCOME_VALUE:
-      return decode(body, options);
-    case OUTCOME_THROWN: {
-      const thrown = decode(body, options);
-      throw new GoroutineError(goroutineId, errorSummary(thrown), thrown, thrown?.stack);
-    }
-    case OUTCOME_RUNTIME_ERROR:
-      throw new GoroutineError(goroutineId, utf8.decode(body));
-    case OUTCOME_JSON:
-      return JSON.parse(utf8.decode(body));
-    default:
-      throw new RangeError(`goroutine ${goroutineId}: unknown outcome tag ${bytes[0]}`);
-  }
 }
 
 /** A started goroutine: `id`, and `join()` for its result (the same promise every call). */

@@ -5,16 +5,10 @@
 // This thread never blocks: it submits goroutines through lock-free inboxes and waits for
 // results with `Atomics.waitAsync` on each goroutine's state word.
 
-import {
-  Goroutine,
-  GoroutineError,
-  ShutdownError,
-  encodeArgs,
-  functionSource,
-  settleOutcome,
-} from './goroutine.js';
+import { Goroutine, GoroutineError, ShutdownError, functionSource } from './goroutine.js';
+import { Chan, ChannelError, Mutex, Realm, RuntimeBase, SyncError, WaitGroup, holdOn } from './realm.js';
 
-export { Goroutine, GoroutineError, ShutdownError };
+export { Chan, ChannelError, Goroutine, GoroutineError, Mutex, ShutdownError, SyncError, WaitGroup };
 
 const DEFAULT_GLUE = new URL('../wasm/gort.js', import.meta.url).href;
 const WORKER = new URL('./worker.js', import.meta.url);
@@ -67,7 +61,12 @@ function startWorker(index, init) {
   return { worker, ready, stopped: stoppedPromise };
 }
 
-export class Runtime {
+/**
+ * A running gort runtime, held by the page. An EventTarget: a `deadlock` event (a
+ * CustomEvent whose `detail` is `{ message }`, Go's report) fires when every goroutine is
+ * blocked on runtime objects and the page holds no handle that could wake one.
+ */
+export class Runtime extends RuntimeBase {
   #glue;
   #core;
   #memory;
@@ -76,10 +75,40 @@ export class Runtime {
 
   constructor(key, glue, core, workers) {
     if (key !== START) throw new TypeError('use Runtime.start() to create a runtime');
+    super();
     this.#glue = glue;
     this.#core = core;
     this.#memory = glue.gortSharedMemory();
     this.#workers = workers;
+    this.realm = new Realm(glue, (op) => this.#await(core.run(op)), {
+      hold: (handle, ref) => holdOn(core, handle, ref),
+      unhold: (key) => this.#closing || core.unhold(key),
+    });
+    this.#watchEvents();
+  }
+
+  /** A goroutine's (or operation's) outcome Message, awaited without blocking. */
+  async #await(ref) {
+    try {
+      while (!ref.isReady()) await waitWhile(this.#memory, ref.stateAddress(), 0);
+      return ref.take();
+    } finally {
+      ref.free();
+    }
+  }
+
+  async #watchEvents() {
+    let seen = this.#core.eventsValue();
+    while (!this.#closing) {
+      await waitWhile(this.#memory, this.#core.eventsAddress(), seen);
+      if (this.#closing) return;
+      seen = this.#core.eventsValue();
+      const message = this.#core.takeDeadlockReport();
+      if (message !== undefined) {
+        console.error(message);
+        this.dispatchEvent(new CustomEvent('deadlock', { detail: { message } }));
+      }
+    }
   }
 
   /**
@@ -119,7 +148,7 @@ export class Runtime {
     return this.#core.procs();
   }
 
-  #check(what) {
+  check(what) {
     if (this.#closing) throw new ShutdownError(what);
   }
 
@@ -128,10 +157,9 @@ export class Runtime {
    * be self-contained (no closures); arguments are copied (structured-clone-like values).
    */
   go(fn, ...args) {
-    this.#check('rt.go');
+    this.check('rt.go');
     const source = functionSource(fn, 'rt.go');
-    const bytes = encodeArgs(args);
-    const ref = this.#core.go(source, bytes);
+    const ref = this.#core.go(source, this.realm.args(args));
     return this.#handle(ref);
   }
 
@@ -143,7 +171,7 @@ export class Runtime {
    * goroutine panicked.
    */
   goRust(name, ...args) {
-    this.#check('rt.goRust');
+    this.check('rt.goRust');
     const start = this.#glue[name];
     if (typeof start !== 'function') {
       throw new TypeError(`rt.goRust: the wasm module has no exported function ${JSON.stringify(name)}`);
@@ -158,25 +186,18 @@ export class Runtime {
 
   #handle(ref) {
     const id = ref.id();
-    return new Goroutine(id, async () => {
-      try {
-        while (!ref.isReady()) await waitWhile(this.#memory, ref.stateAddress(), 0);
-        return settleOutcome(ref.take(), id);
-      } finally {
-        ref.free();
-      }
-    });
+    return new Goroutine(id, async () => this.realm.settle(await this.#await(ref), id));
   }
 
   /** Scheduler counters: `{ procs, goroutines, sched: { spawned, completed, steals, … } }`. */
   stats() {
-    this.#check('rt.stats');
+    this.check('rt.stats');
     return this.#core.stats();
   }
 
   /** A goroutine dump: `[{ id, state, waitReason, proc }]`. */
   goroutines() {
-    this.#check('rt.goroutines');
+    this.check('rt.goroutines');
     return this.#handle(this.#core.goroutines()).join();
   }
 
@@ -184,6 +205,7 @@ export class Runtime {
   shutdown() {
     this.#closing ??= (async () => {
       this.#core.shutdown();
+      Atomics.notify(new Int32Array(this.#memory.buffer), this.#core.eventsAddress() >>> 2);
       await Promise.all(this.#workers.map((w) => w.stopped));
       this.#workers.forEach((w) => w.worker.terminate());
       this.#core.free();

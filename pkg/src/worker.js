@@ -3,53 +3,40 @@
 // Worker's event loop a turn whenever the M asks (see crate/src/sched/m.rs, "Hosting JS
 // goroutines") and hosts the JS goroutines that run here.
 
-import {
-  Goroutine,
-  OUTCOME_THROWN,
-  OUTCOME_VALUE,
-  ShutdownError,
-  compileFunction,
-  decodeArgs,
-  encodeArgs,
-  functionSource,
-  settleOutcome,
-} from './goroutine.js';
+import { Goroutine, compileFunction, functionSource } from './goroutine.js';
+import { Realm, RuntimeBase } from './realm.js';
 import { encode } from './codec.js';
-
-const MAX_SLEEP_MS = 1e15; // about 31,700 years
 
 const EXIT_STOPPED = 0;
 const EXIT_MICROTASKS = 1;
 const EXIT_MACROTASK = 2;
 
+const TAG_THROWN = 1;
+
 const functions = new Map(); // shipped source → compiled function, once per Worker
 let glue;
 let procIndex;
 
-function tagged(tag, body) {
-  const out = new Uint8Array(body.length + 1);
-  out[0] = tag;
-  out.set(body, 1);
-  return out;
-}
-
 function failed(thrown) {
-  let body;
+  let bytes;
   try {
-    body = encode(thrown, 'thrown error');
-  } catch (e) {
+    bytes = encode(thrown, 'thrown error');
+  } catch {
     // The thrown value itself cannot cross goroutines: keep what can be said about it.
     const err = new Error(thrown instanceof Error ? thrown.message : String(thrown));
     err.name = thrown instanceof Error ? thrown.name : 'Error';
-    err.stack = thrown instanceof Error ? thrown.stack : err.stack;
-    body = encode(err, 'thrown error');
+    if (thrown instanceof Error) err.stack = thrown.stack;
+    bytes = encode(err, 'thrown error');
   }
-  return tagged(OUTCOME_THROWN, body);
+  const tagged = new Uint8Array(bytes.length + 1);
+  tagged[0] = TAG_THROWN;
+  tagged.set(bytes, 1);
+  return new glue.Message(tagged);
 }
 
-function returned(value) {
+function returned(realm, value) {
   try {
-    return tagged(OUTCOME_VALUE, encode(value, 'result'));
+    return realm.message(value, 'result');
   } catch (e) {
     return failed(e);
   }
@@ -60,39 +47,28 @@ function isThenable(v) {
 }
 
 /** The `rt` a goroutine function receives on its worker. */
-class WorkerRuntime {
+class WorkerRuntime extends RuntimeBase {
   #goid;
   constructor(goid) {
+    super();
     this.#goid = goid;
+    // This goroutine's own view of the runtime: the handles it receives or makes run their
+    // operations for it, so that it shows their wait reasons while it awaits them.
+    this.realm = new Realm(glue, (op) => glue.workerRun(op, goid));
   }
 
   /** Starts a child goroutine (it may be stolen by another M). */
   go(fn, ...args) {
     const source = functionSource(fn, 'rt.go');
-    const ref = glue.workerGo(source, encodeArgs(args));
+    const ref = glue.workerGo(source, this.realm.args(args));
     const id = ref.id();
     return new Goroutine(id, async () => {
       try {
-        return settleOutcome(await glue.workerJoin(ref), id);
+        return this.realm.settle(await this.realm.run(glue.Op.join(ref)), id);
       } finally {
         ref.free();
       }
     });
-  }
-
-  /** Resolves after `ms` milliseconds, measured by the runtime's timers. */
-  sleep(ms) {
-    if (typeof ms !== 'number' || Number.isNaN(ms) || ms < 0) {
-      throw new RangeError(`rt.sleep: expected a duration in ms (a number ≥ 0), got ${ms}`);
-    }
-    // Longer than this is forever, and Infinity must not reach the conversion to a Rust
-    // Duration (which panics on it).
-    return glue.workerSleep(Math.min(ms, MAX_SLEEP_MS));
-  }
-
-  /** Lets other goroutines run (Go's runtime.Gosched). */
-  gosched() {
-    return glue.workerGosched();
   }
 
   /** This goroutine's id. */
@@ -114,8 +90,10 @@ const host = {
         fn = compileFunction(source);
         functions.set(source, fn);
       }
-      const result = fn(new WorkerRuntime(goid), ...decodeArgs(args));
-      return isThenable(result) ? Promise.resolve(result).then(returned, failed) : returned(result);
+      const rt = new WorkerRuntime(goid);
+      const result = fn(rt, ...rt.realm.settle(args, goid));
+      const ret = (v) => returned(rt.realm, v);
+      return isThenable(result) ? Promise.resolve(result).then(ret, failed) : ret(result);
     } catch (e) {
       return failed(e);
     }
@@ -163,5 +141,3 @@ self.onmessage = ({ data }) => {
     postMessage({ type: 'crash', message: e instanceof Error ? `${e.name}: ${e.message}` : String(e) });
   });
 };
-
-export { ShutdownError };

@@ -29,6 +29,7 @@ mod waiter;
 
 pub use select::{CaseChan, RecvCaseHandle, Select, SelectFuture, SelectOutcome, SendCaseHandle};
 
+use crate::sched::lock::Lock;
 use crate::sched::lock::RawLock;
 use crate::sched::{coop, set_wait_reason, WaitReason};
 use std::cell::UnsafeCell;
@@ -37,7 +38,6 @@ use std::fmt;
 use std::future::Future;
 use std::ops::{Deref, DerefMut};
 use std::pin::Pin;
-use crate::sched::lock::Lock;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use waiter::{Entry, Parked, Slot};
@@ -201,6 +201,16 @@ pub(crate) struct Inner<T> {
 unsafe impl<T: Send> Send for Inner<T> {}
 // SAFETY: as above.
 unsafe impl<T: Send> Sync for Inner<T> {}
+
+impl<T: Send> crate::sched::Held for Inner<T> {
+    fn has_waiters(&self) -> bool {
+        let state = self.lock();
+        !state.recvq.is_empty() || !state.sendq.is_empty()
+    }
+}
+
+// As for `sched::lock::Lock`: no user code and no panic runs under the channel's lock.
+impl<T> std::panic::RefUnwindSafe for Inner<T> {}
 
 impl<T> Inner<T> {
     pub(crate) fn lock(&self) -> Locked<'_, T> {

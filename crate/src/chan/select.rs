@@ -17,13 +17,13 @@
 
 use super::waiter::{Entry, Parked, Slot};
 use super::{Attempt, Chan, Inner, SendError, TrySendError};
+use crate::sched::lock::Lock;
 use crate::sched::lock::RawLock;
 use crate::sched::{coop, set_wait_reason, WaitReason};
 use std::cell::Cell;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::pin::Pin;
-use crate::sched::lock::Lock;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 

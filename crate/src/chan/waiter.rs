@@ -18,9 +18,9 @@
 //! channel's lock, then a slot's. A waiter that gives up (its future is dropped) claims itself
 //! as CANCELLED while holding the channel's lock.
 
+use crate::sched::lock::Lock;
 use std::sync::atomic::AtomicUsize;
 use std::sync::atomic::Ordering::{AcqRel, Acquire};
-use crate::sched::lock::Lock;
 use std::sync::Arc;
 use std::task::Waker;
 

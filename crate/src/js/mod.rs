@@ -12,43 +12,48 @@
 //! in that Worker's JS heap. If the function returned a promise, the goroutine waits on it
 //! (`JsFuture`), and its Worker's M keeps running other goroutines meanwhile.
 //!
-//! # Outcomes
-//! A JS goroutine's outcome is bytes made by the host: tag 0 and an encoded value, or tag 1 and
-//! an encoded error record. [`JoinRef::take`] adds tag 2 and a UTF-8 message for a goroutine
-//! that panicked or was cancelled, and tag 3 for JSON produced by the runtime itself (the
-//! goroutine dump) or by a Rust goroutine started from JS ([`RuntimeCore::go_json`]).
+//! # Values and operations
+//! Arguments, results and channel messages are [`value::Message`]s: codec bytes with an outcome
+//! tag, plus the channels, wait groups and mutexes they reference. Blocking operations are
+//! [`op::Op`]s: the page runs them as goroutines and awaits their [`op::JoinRef`]; a Worker runs
+//! them in a goroutine bound to its M that resolves a promise ([`worker_run`]), so the
+//! resolution, and the continuation of the awaiting JS goroutine, happen on that M's thread.
 //!
-//! # Worker-side operations
-//! `rt.sleep`, `rt.gosched` and `g.join()` inside a goroutine return promises; each is resolved
-//! by a small goroutine bound to the calling M ([`local_promise`]), so the resolution, and the
-//! continuation of the awaiting JS goroutine, happen on that M's thread.
+//! # Deadlock reports
+//! The page waits on the runtime's `events` word; when an M reports a deadlock, the page takes
+//! the report with [`RuntimeCore::take_deadlock_report`] and raises a `deadlock` event.
+//! Channels, wait groups and mutexes the page holds are registered with the runtime
+//! ([`RuntimeCore::hold_chan`] …): while one of them has a blocked goroutine, no deadlock is
+//! reported, since the page could still wake it.
 
-use crate::sched::join::{JoinCell, JoinError, JoinHandle};
+mod op;
+mod value;
+
+pub use op::{JoinRef, Op};
+pub use value::{ChanRef, Message, MutexRef, WaitGroupRef};
+
 use crate::sched::m::{Exit, Machine as M};
 use crate::sched::{self, set_wait_reason, Shared, WaitReason};
 use crate::shim::Arc;
-use js_sys::{Array, Object, Promise, Reflect, Uint8Array};
+use js_sys::{Array, Object, Promise, Reflect};
 use std::cell::RefCell;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
+use std::sync::atomic::Ordering::Acquire;
 use std::task::{Context, Poll};
-use std::time::Duration;
+use value::JSON;
+use wasm_bindgen::convert::TryFromJsValue;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
-
-const OUTCOME_RUNTIME_ERROR: u8 = 2;
-const OUTCOME_JSON: u8 = 3;
-
-type Outcome = Vec<u8>;
 
 #[wasm_bindgen]
 extern "C" {
     /// The Worker's JS side: compiles, decodes and calls goroutine functions.
     pub type Host;
-    /// Calls the goroutine; returns its outcome bytes, or a promise of them.
+    /// Calls the goroutine; returns its outcome `Message`, or a promise of one.
     #[wasm_bindgen(method)]
-    fn start(this: &Host, goid: f64, source: &str, args: &[u8]) -> JsValue;
+    fn start(this: &Host, goid: f64, source: &str, args: Message) -> JsValue;
 }
 
 thread_local! {
@@ -91,8 +96,51 @@ impl RuntimeCore {
     }
 
     /// Starts a JS goroutine from outside the runtime.
-    pub fn go(&self, source: String, args: Vec<u8>) -> JoinRef {
+    pub fn go(&self, source: String, args: Message) -> JoinRef {
         go_js(&self.shared, source, args)
+    }
+
+    /// Runs a blocking operation as a goroutine; the page awaits the result.
+    pub fn run(&self, op: &mut Op) -> JoinRef {
+        JoinRef::from(self.shared.go(op.take()))
+    }
+
+    /// The page holds a handle to this channel: goroutines blocked on it may still be woken.
+    #[wasm_bindgen(js_name = holdChan)]
+    pub fn hold_chan(&self, c: &ChanRef) {
+        self.shared.hold_outside(c.held());
+    }
+
+    #[wasm_bindgen(js_name = holdWaitGroup)]
+    pub fn hold_wait_group(&self, w: &WaitGroupRef) {
+        self.shared.hold_outside(w.held());
+    }
+
+    #[wasm_bindgen(js_name = holdMutex)]
+    pub fn hold_mutex(&self, m: &MutexRef) {
+        self.shared.hold_outside(m.held());
+    }
+
+    /// The page dropped a handle (`key` from the handle's `key()`).
+    pub fn unhold(&self, key: usize) {
+        self.shared.release_outside(key);
+    }
+
+    /// Address of the word bumped at each runtime event (a deadlock report).
+    #[wasm_bindgen(js_name = eventsAddress)]
+    pub fn events_address(&self) -> u32 {
+        self.shared.events.as_ptr() as u32
+    }
+
+    #[wasm_bindgen(js_name = eventsValue)]
+    pub fn events_value(&self) -> u32 {
+        self.shared.events.load(Acquire)
+    }
+
+    /// The last deadlock report (Go's text), once.
+    #[wasm_bindgen(js_name = takeDeadlockReport)]
+    pub fn take_deadlock_report(&self) -> Option<String> {
+        self.shared.take_deadlock_report()
     }
 
     /// Asks every M to stop; each Worker's loop then returns and reports back.
@@ -108,7 +156,8 @@ impl RuntimeCore {
     /// Scheduler counters, read from atomics without locks.
     pub fn stats(&self) -> Object {
         let s = self.shared.stats();
-        let per_p = |f: fn(&crate::ProcStats) -> f64| s.per_p.iter().map(|p| JsValue::from(f(p))).collect::<Array>();
+        let per_p =
+            |f: fn(&crate::ProcStats) -> f64| s.per_p.iter().map(|p| JsValue::from(f(p))).collect::<Array>();
         let sched = object(&[
             ("spawned", (s.spawned as f64).into()),
             ("completed", (s.completed as f64).into()),
@@ -125,7 +174,11 @@ impl RuntimeCore {
             ("stolenByProc", per_p(|p| p.stolen as f64).into()),
             ("parksByProc", per_p(|p| p.parks as f64).into()),
         ]);
-        object(&[("procs", (s.procs as f64).into()), ("goroutines", (s.goroutines as f64).into()), ("sched", sched.into())])
+        object(&[
+            ("procs", (s.procs as f64).into()),
+            ("goroutines", (s.goroutines as f64).into()),
+            ("sched", sched.into()),
+        ])
     }
 
     /// A goroutine dump, gathered by a goroutine (the registry is behind locks the main thread
@@ -145,9 +198,7 @@ impl RuntimeCore {
                     )
                 })
                 .collect();
-            let mut out = vec![OUTCOME_JSON];
-            out.extend_from_slice(format!("[{}]", dump.join(",")).as_bytes());
-            out
+            Message::text(JSON, &format!("[{}]", dump.join(",")))
         });
         JoinRef::from(handle)
     }
@@ -166,13 +217,7 @@ impl RuntimeCore {
     where
         F: Future<Output = String> + Send + 'static,
     {
-        let handle = self.shared.go(async move {
-            let json = fut.await;
-            let mut out = Vec::with_capacity(json.len() + 1);
-            out.push(OUTCOME_JSON);
-            out.extend_from_slice(json.as_bytes());
-            out
-        });
+        let handle = self.shared.go(async move { Message::text(JSON, &fut.await) });
         JoinRef::from(handle)
     }
 }
@@ -185,19 +230,41 @@ fn object(fields: &[(&str, JsValue)]) -> Object {
     o
 }
 
-fn go_js(shared: &Arc<Shared>, source: String, args: Vec<u8>) -> JoinRef {
+fn go_js(shared: &Arc<Shared>, source: String, args: Message) -> JoinRef {
     let handle = shared.go_unstarted(move || run_js_goroutine(source, args));
     JoinRef::from(handle)
 }
 
-async fn run_js_goroutine(source: String, args: Vec<u8>) -> Outcome {
+async fn run_js_goroutine(source: String, args: Message) -> Message {
     let goid = crate::goid() as f64;
-    let out = HOST.with(|h| h.borrow().as_ref().expect("an M without a JS host").start(goid, &source, &args));
+    let out = HOST.with(|h| h.borrow().as_ref().expect("an M without a JS host").start(goid, &source, args));
     let out = match out.dyn_into::<Promise>() {
         Ok(promise) => Waiting(WaitReason::Promise, JsFuture::from(promise)).await.unwrap_or_else(|e| e),
-        Err(bytes) => bytes,
+        Err(message) => message,
     };
-    Uint8Array::new(&out).to_vec()
+    Message::try_from_js_value(out).expect("the JS host resolves goroutines with a Message")
+}
+
+/// Polls an operation for a JS goroutine and, while it waits, lends that goroutine its reason.
+struct Relay<F> {
+    caller: Option<sched::GRef>,
+    fut: F,
+}
+
+impl<F: Future + Unpin> Future for Relay<F> {
+    type Output = F::Output;
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let r = Pin::new(&mut self.fut).poll(cx);
+        if let Some(caller) = &self.caller {
+            // Once the operation is done the caller's code runs again (in promise reactions),
+            // so it must not look blocked on the operation's object any more.
+            caller.set_wait_reason(match r {
+                Poll::Pending => sched::current_wait_reason(),
+                Poll::Ready(_) => WaitReason::Promise,
+            });
+        }
+        r
+    }
 }
 
 /// Sets the goroutine's wait reason each time the inner future is pending.
@@ -212,50 +279,6 @@ impl<F: Future + Unpin> Future for Waiting<F> {
         }
         r
     }
-}
-
-/// A goroutine's result, as JS holds it.
-#[wasm_bindgen]
-pub struct JoinRef {
-    cell: Arc<JoinCell<Outcome>>,
-    goid: u64,
-}
-
-impl From<JoinHandle<Outcome>> for JoinRef {
-    fn from(h: JoinHandle<Outcome>) -> Self {
-        JoinRef { cell: h.cell, goid: h.goid }
-    }
-}
-
-#[wasm_bindgen]
-impl JoinRef {
-    pub fn id(&self) -> f64 {
-        self.goid as f64
-    }
-
-    /// Byte address of the state word (0 while pending), for `Atomics.waitAsync`.
-    #[wasm_bindgen(js_name = stateAddress)]
-    pub fn state_address(&self) -> u32 {
-        self.cell.state.as_ptr() as u32
-    }
-
-    #[wasm_bindgen(js_name = isReady)]
-    pub fn is_ready(&self) -> bool {
-        self.cell.is_ready()
-    }
-
-    /// The outcome bytes once ready (see the module header), or undefined.
-    pub fn take(&self) -> Option<Vec<u8>> {
-        self.cell.take().map(outcome_bytes)
-    }
-}
-
-fn outcome_bytes(r: Result<Outcome, JoinError>) -> Vec<u8> {
-    r.unwrap_or_else(|e| {
-        let mut out = vec![OUTCOME_RUNTIME_ERROR];
-        out.extend_from_slice(e.to_string().as_bytes());
-        out
-    })
 }
 
 /// Exit codes of [`Machine::run`], mirrored in worker.js.
@@ -327,51 +350,30 @@ fn current_shared() -> Arc<Shared> {
 
 /// `rt.go` inside a goroutine: the child starts on this M's P (other Ms may steal it).
 #[wasm_bindgen(js_name = workerGo)]
-pub fn worker_go(source: String, args: Vec<u8>) -> JoinRef {
-    let shared = current_shared();
-    let j = go_js(&shared, source, args);
+pub fn worker_go(source: String, args: Message) -> JoinRef {
+    let j = go_js(&current_shared(), source, args);
     // This may run outside the M's loop (in a promise reaction while the M waits in
     // `Atomics.waitAsync`): make sure the M looks at its queues again.
     sched::unpark_current_m();
     j
 }
 
-/// A promise resolved with `fut`'s value by a goroutine bound to this M.
-fn local_promise<F: Future<Output = JsValue> + 'static>(fut: F) -> Promise {
+/// Runs a blocking operation inside a Worker for the JS goroutine `caller`: a promise of its
+/// result `Message`, resolved by a system goroutine bound to this M. While the operation
+/// waits, `caller` shows its wait reason ("chan receive", …) rather than "JS promise", in
+/// dumps and to deadlock detection.
+#[wasm_bindgen(js_name = workerRun)]
+pub fn worker_run(op: &mut Op, caller: f64) -> Promise {
+    let fut = Relay { caller: sched::bound_here(caller as u64), fut: op.take() };
     let mut resolve = None;
     let mut slot = AssertUnwindSafe(&mut resolve);
     let promise = Promise::new(&mut move |res, _rej| **slot = Some(res));
     let resolve = resolve.expect("the Promise executor runs synchronously");
     current_shared().go_local(async move {
-        let v = fut.await;
+        let m = fut.await;
         // A resolve function cannot throw.
-        let _ = resolve.call1(&JsValue::UNDEFINED, &v);
+        let _ = resolve.call1(&JsValue::UNDEFINED, &JsValue::from(m));
     });
+    sched::unpark_current_m();
     promise
-}
-
-/// `rt.sleep(ms)` inside a goroutine.
-#[wasm_bindgen(js_name = workerSleep)]
-pub fn worker_sleep(ms: f64) -> Promise {
-    let d = Duration::from_secs_f64(ms.max(0.0) / 1e3);
-    local_promise(async move {
-        crate::time::sleep(d).await;
-        JsValue::UNDEFINED
-    })
-}
-
-/// `rt.gosched()` inside a goroutine.
-#[wasm_bindgen(js_name = workerGosched)]
-pub fn worker_gosched() -> Promise {
-    local_promise(async {
-        crate::gosched().await;
-        JsValue::UNDEFINED
-    })
-}
-
-/// `g.join()` inside a goroutine: a promise of the outcome bytes.
-#[wasm_bindgen(js_name = workerJoin)]
-pub fn worker_join(j: &JoinRef) -> Promise {
-    let handle = JoinHandle { cell: j.cell.clone(), goid: j.goid };
-    local_promise(async move { Uint8Array::from(outcome_bytes(handle.await).as_slice()).into() })
 }

@@ -13,4 +13,4 @@ pub(crate) use native::{futex_wait, futex_wake, now_ns};
 #[cfg(target_arch = "wasm32")]
 mod web;
 #[cfg(target_arch = "wasm32")]
-pub(crate) use web::{futex_wait, futex_wake, now_ns};
+pub(crate) use web::{futex_wait, futex_wake, now_ns, now_unix_ms};

@@ -30,6 +30,11 @@ pub(crate) fn now_ns() -> u64 {
     (ms * 1e6) as u64
 }
 
+/// Milliseconds since the Unix epoch, on the scale of `performance.timeOrigin + performance.now()`.
+pub(crate) fn now_unix_ms() -> f64 {
+    now_ns() as f64 / 1e6 + EPOCH_MS
+}
+
 pub(crate) fn futex_wait(word: &AtomicU32, expected: u32, timeout_ns: Option<u64>) {
     let timeout = timeout_ns.map_or(-1, |ns| ns.min(i64::MAX as u64) as i64);
     // SAFETY: the word is a live, aligned u32 in the shared linear memory; wait32 only reads it.

@@ -66,6 +66,9 @@ pub(crate) struct G {
     pub(crate) shared: Arc<Shared>,
     /// The goroutine's result cell, so the runtime can fail its join (deadlock).
     pub(crate) join: Arc<dyn super::join::FailJoin>,
+    /// A helper of the runtime's own (Go's system goroutines): not listed in goroutine dumps
+    /// or counts, and not considered by deadlock detection.
+    pub(crate) system: bool,
     task: UnsafeCell<Task>,
 }
 
@@ -96,10 +99,12 @@ impl G {
         task: Task,
         home: u32,
         join: Arc<dyn super::join::FailJoin>,
+        system: bool,
     ) -> Self {
         G {
             id,
             join,
+            system,
             state: AtomicU32::new(RUNNABLE),
             wait_reason: AtomicU8::new(WaitReason::None as u8),
             home: AtomicU32::new(home),
@@ -155,6 +160,7 @@ impl G {
             self.home.store(m, Release);
             *task = Task::Bound(start());
             super::bound_count_add(1);
+            super::bind_here(self);
         }
         let ready = match task {
             Task::Ready(f) => f.as_mut().poll(&mut cx).is_ready(),

@@ -37,7 +37,8 @@ impl RawLock {
         loop {
             for _ in 0..100 {
                 std::hint::spin_loop();
-                if self.state.load(Relaxed) == 0 && self.state.compare_exchange(0, 1, Acquire, Relaxed).is_ok()
+                if self.state.load(Relaxed) == 0
+                    && self.state.compare_exchange(0, 1, Acquire, Relaxed).is_ok()
                 {
                     return;
                 }
@@ -70,6 +71,10 @@ pub(crate) struct Lock<T> {
 unsafe impl<T: Send> Send for Lock<T> {}
 // SAFETY: as above.
 unsafe impl<T: Send> Sync for Lock<T> {}
+
+// Critical sections under these locks run no user code and do not panic, so a panic never
+// leaves the data half-updated behind an unwind.
+impl<T> std::panic::RefUnwindSafe for Lock<T> {}
 
 impl<T: Default> Default for Lock<T> {
     fn default() -> Self {

@@ -205,10 +205,10 @@ pub(crate) struct Shared {
     next_goid: AtomicU64,
     pub(crate) spawned: AtomicU64,
     pub(crate) completed: AtomicU64,
-    /// Handles to runtime objects held outside every goroutine (the page's JS): while any
-    /// exists, blocked goroutines may still be woken from outside, so no deadlock is reported.
-    pub(crate) external_handles: AtomicUsize,
-    /// `spawned` when the last deadlock was reported: one report per stall.
+    /// Runtime objects the page's JS holds, by address, with how many handles it holds: a
+    /// goroutine blocked on one of them may still be woken from outside (`check_dead`).
+    held_outside: lock::Lock<Vec<(usize, usize, Arc<dyn Held>)>>,
+    /// Identifies the set of goroutines in the last deadlock report: one report per set.
     deadlock_epoch: AtomicU64,
     /// The last deadlock report, for the page to pick up (`take_deadlock_report`).
     deadlock_report: std::sync::atomic::AtomicPtr<String>,
@@ -223,6 +223,26 @@ thread_local! {
     static CURRENT_G: Cell<*const G> = const { Cell::new(std::ptr::null()) };
     /// Goroutines bound to this M that are alive (started, not finished).
     static BOUND_LIVE: Cell<usize> = const { Cell::new(0) };
+    /// The JS goroutines bound to this M, by id.
+    static BOUND_HERE: RefCell<std::collections::HashMap<u64, std::sync::Weak<G>>> =
+        RefCell::new(std::collections::HashMap::new());
+}
+
+pub(crate) fn bind_here(g: &GRef) {
+    BOUND_HERE.with(|b| b.borrow_mut().insert(g.id, Arc::downgrade(g)));
+}
+
+/// A goroutine bound to this M, by id.
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+pub(crate) fn bound_here(goid: u64) -> Option<GRef> {
+    BOUND_HERE.with(|b| b.borrow().get(&goid).and_then(std::sync::Weak::upgrade))
+}
+
+/// The wait reason the goroutine being polled on this thread has set.
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+pub(crate) fn current_wait_reason() -> WaitReason {
+    // SAFETY: as in `set_wait_reason`.
+    CURRENT_G.with(|c| unsafe { c.get().as_ref() }.map_or(WaitReason::None, |g| g.wait_reason()))
 }
 
 pub(crate) fn set_current_m(m: Option<(Arc<Shared>, usize)>) {
@@ -323,6 +343,12 @@ impl Future for Gosched {
     }
 }
 
+/// A runtime object goroutines can block on (a channel, wait group or mutex).
+pub(crate) trait Held: Send + Sync {
+    /// Whether some goroutine is blocked on it.
+    fn has_waiters(&self) -> bool;
+}
+
 /// A goroutine dump in Go's format, one `goroutine N [reason]:` line each.
 pub(crate) fn dump_text(gs: &[crate::GoroutineInfo]) -> String {
     gs.iter()
@@ -348,7 +374,7 @@ impl Shared {
             next_goid: AtomicU64::new(1),
             spawned: AtomicU64::new(0),
             completed: AtomicU64::new(0),
-            external_handles: AtomicUsize::new(0),
+            held_outside: lock::Lock::new(Vec::new()),
             deadlock_epoch: AtomicU64::new(u64::MAX),
             deadlock_report: std::sync::atomic::AtomicPtr::new(std::ptr::null_mut()),
             events: std::sync::atomic::AtomicU32::new(0),
@@ -368,7 +394,7 @@ impl Shared {
         let goid = self.next_goid.fetch_add(1, Relaxed);
         let cell = Arc::new(JoinCell::new());
         let task = Task::Ready(Box::pin(Goroutine::new(fut, cell.clone(), goid)));
-        self.submit(G::new(goid, self.clone(), task, UNBOUND, cell.clone()));
+        self.submit(G::new(goid, self.clone(), task, UNBOUND, cell.clone(), false));
         JoinHandle { cell, goid }
     }
 
@@ -386,11 +412,12 @@ impl Shared {
         let cell = Arc::new(JoinCell::new());
         let c = cell.clone();
         let task = Task::Unstarted(Box::new(move || Box::pin(Goroutine::new(start(), c, goid))));
-        self.submit(G::new(goid, self.clone(), task, UNBOUND, cell.clone()));
+        self.submit(G::new(goid, self.clone(), task, UNBOUND, cell.clone(), false));
         JoinHandle { cell, goid }
     }
 
-    /// Starts a goroutine bound to the current M (which must be one) running a `!Send` future.
+    /// Starts a system goroutine (a helper of the runtime's own, see `G::system`) bound to the
+    /// current M (which must be one), running a `!Send` future.
     #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
     pub(crate) fn go_local<F>(self: &Arc<Self>, fut: F) -> JoinHandle<F::Output>
     where
@@ -402,13 +429,15 @@ impl Shared {
         let cell = Arc::new(JoinCell::new());
         let task = Task::Bound(Box::pin(Goroutine::new(fut, cell.clone(), goid)));
         bound_count_add(1);
-        self.submit(G::new(goid, self.clone(), task, m as u32, cell.clone()));
+        self.submit(G::new(goid, self.clone(), task, m as u32, cell.clone(), true));
         JoinHandle { cell, goid }
     }
 
     fn submit(self: &Arc<Self>, g: G) {
         let g = Arc::new(g);
-        self.spawned.fetch_add(1, Relaxed);
+        if !g.system {
+            self.spawned.fetch_add(1, Relaxed);
+        }
         match current_m(|s, i| Arc::ptr_eq(s, self).then_some(i)).flatten() {
             Some(m) => self.register(m, &g),
             // Registered by the M that takes it from the inbox (`drain_inbox`): the page's
@@ -526,7 +555,12 @@ impl Shared {
 
     /// Forgets a finished G.
     pub(crate) fn unregister(&self, g: &G) {
-        self.completed.fetch_add(1, Relaxed);
+        if !g.system {
+            self.completed.fetch_add(1, Relaxed);
+        }
+        if g.home() != UNBOUND {
+            BOUND_HERE.with(|b| b.borrow_mut().remove(&g.id));
+        }
         let key = g.registry_key.load(Relaxed);
         if key == u64::MAX {
             return;
@@ -572,24 +606,47 @@ impl Shared {
         self.global_len.store(0, Release);
     }
 
+    /// The page took a handle to `obj` (lock-free for the page: the lock only spins there).
+    #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+    pub(crate) fn hold_outside(&self, obj: Arc<dyn Held>) {
+        let key = Arc::as_ptr(&obj) as *const () as usize;
+        let mut held = self.held_outside.lock();
+        match held.iter_mut().find(|(k, _, _)| *k == key) {
+            Some((_, n, _)) => *n += 1,
+            None => held.push((key, 1, obj)),
+        }
+    }
+
+    /// The page dropped a handle to the object at `key` (its address).
+    #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+    pub(crate) fn release_outside(&self, key: usize) {
+        let mut held = self.held_outside.lock();
+        if let Some(i) = held.iter().position(|(k, _, _)| *k == key) {
+            held[i].1 -= 1;
+            if held[i].1 == 0 {
+                held.swap_remove(i);
+            }
+        }
+    }
+
     /// Go's `checkdead`, run by an M about to park with every M idle and no timer pending:
     /// if every live goroutine waits on a runtime object (channel, select, sync primitive,
-    /// join) and nothing outside the runtime holds a handle that could wake one, report the
-    /// deadlock once: every goroutine's join fails with `JoinError::Deadlock`, and the page
+    /// join) and no object the page holds has a waiter (the page could wake it, and it others),
+    /// report the deadlock once: every goroutine's join fails with `JoinError::Deadlock`, and the page
     /// is notified.
     pub(crate) fn check_dead(&self) {
-        if self.external_handles.load(Acquire) > 0 {
+        if self.held_outside.lock().iter().any(|(_, _, obj)| obj.has_waiters()) {
             return;
         }
-        let epoch = self.spawned.load(Acquire);
-        if self.deadlock_epoch.load(Acquire) == epoch {
-            return;
-        }
-        let gs = self.all_gs();
+        let gs: Vec<GRef> = self.all_gs().into_iter().filter(|g| !g.system).collect();
         let blocked_inside = |g: &GRef| g.state() == g::WAITING && g.wait_reason().is_on_runtime_object();
         if gs.is_empty() || !gs.iter().all(blocked_inside) {
             return;
         }
+        // One report per set of deadlocked goroutines.
+        let epoch = gs
+            .iter()
+            .fold(gs.len() as u64, |h, g| h.rotate_left(7) ^ g.id.wrapping_mul(0x9E37_79B9_7F4A_7C15));
         if self.deadlock_epoch.swap(epoch, AcqRel) == epoch {
             return;
         }
@@ -621,6 +678,7 @@ impl Shared {
         let mut all: Vec<_> = self
             .all_gs()
             .iter()
+            .filter(|g| !g.system)
             .map(|g| {
                 let state = g.state();
                 crate::GoroutineInfo {

@@ -16,6 +16,7 @@
 //! next waiter, so none is lost.
 
 use crate::platform::now_ns;
+use crate::sched::lock::Lock;
 use crate::sched::{set_wait_reason, WaitReason};
 use std::cell::UnsafeCell;
 use std::collections::VecDeque;
@@ -25,7 +26,6 @@ use std::ops::{Deref, DerefMut};
 use std::pin::Pin;
 use std::sync::atomic::AtomicBool;
 use std::sync::atomic::Ordering::{AcqRel, Acquire};
-use crate::sched::lock::Lock;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
@@ -71,6 +71,12 @@ struct State {
 #[derive(Default)]
 pub struct RawMutex {
     state: Lock<State>,
+}
+
+impl crate::sched::Held for RawMutex {
+    fn has_waiters(&self) -> bool {
+        !self.state.lock().waiters.is_empty()
+    }
 }
 
 impl RawMutex {

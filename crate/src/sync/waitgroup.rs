@@ -5,11 +5,11 @@
 //! is refused with an error and changes nothing.
 
 use super::Waiter;
+use crate::sched::lock::Lock;
 use crate::sched::{set_wait_reason, WaitReason};
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use crate::sched::lock::Lock;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
@@ -25,15 +25,21 @@ impl fmt::Display for WaitGroupError {
 
 impl std::error::Error for WaitGroupError {}
 
-struct State {
+pub(crate) struct State {
     count: i64,
     waiters: Vec<Arc<Waiter>>,
+}
+
+impl crate::sched::Held for Lock<State> {
+    fn has_waiters(&self) -> bool {
+        !self.lock().waiters.is_empty()
+    }
 }
 
 /// A cloneable handle to one wait group.
 #[derive(Clone)]
 pub struct WaitGroup {
-    state: Arc<Lock<State>>,
+    pub(crate) state: Arc<Lock<State>>,
 }
 
 impl Default for WaitGroup {

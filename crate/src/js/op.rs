@@ -1,0 +1,248 @@
+//! Blocking runtime operations started from JavaScript, and goroutine results as JS holds them.
+//!
+//! An [`Op`] is a `Send` future producing a [`Message`]. The page runs it as a goroutine
+//! (`RuntimeCore::run`, awaited through the [`JoinRef`]'s state word with `Atomics.waitAsync`,
+//! since the page may not wait or take the channel locks for long); a Worker runs it inside a
+//! goroutine bound to its M that resolves a promise (`workerRun`). So every blocking operation
+//! (send, receive, select, wait, lock, sleep, join) has one implementation for both sides.
+
+use super::value::{ChanRef, Message, MutexRef, WaitGroupRef, CLOSED, OP_ERROR, RUNTIME_ERROR, SELECTED};
+use crate::chan::{Chan, Select};
+use crate::sched::join::{JoinCell, JoinError, JoinHandle};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+use wasm_bindgen::prelude::*;
+
+type BoxOp = Pin<Box<dyn Future<Output = Message> + Send>>;
+
+/// A blocking operation, ready to run once.
+#[wasm_bindgen]
+pub struct Op {
+    fut: Option<BoxOp>,
+}
+
+// The future is only moved out (`take`), never polled, while JS holds the Op.
+impl std::panic::RefUnwindSafe for Op {}
+impl std::panic::UnwindSafe for Op {}
+
+impl Op {
+    fn new(f: impl Future<Output = Message> + Send + 'static) -> Op {
+        Op { fut: Some(Box::pin(f)) }
+    }
+
+    pub(crate) fn take(&mut self) -> BoxOp {
+        self.fut.take().expect("an Op runs once")
+    }
+}
+
+#[wasm_bindgen]
+impl Op {
+    /// `ch.send(v)`: undefined, or an error "send on closed channel".
+    #[wasm_bindgen(js_name = chanSend)]
+    pub fn chan_send(c: &ChanRef, m: Message) -> Op {
+        let c = c.chan.clone();
+        Op::new(async move {
+            match c.send(m).await {
+                Ok(()) => Message::undefined(),
+                Err(e) => Message::text(OP_ERROR, &e.to_string()),
+            }
+        })
+    }
+
+    /// `ch.recv()`: the value, or closed.
+    #[wasm_bindgen(js_name = chanRecv)]
+    pub fn chan_recv(c: &ChanRef) -> Op {
+        let c = c.chan.clone();
+        Op::new(async move { c.recv().await.unwrap_or_else(|| Message::tagged(CLOSED, &[])) })
+    }
+
+    #[wasm_bindgen(js_name = waitGroupWait)]
+    pub fn wait_group_wait(w: &WaitGroupRef) -> Op {
+        let wg = w.wg.clone();
+        Op::new(async move {
+            wg.wait().await;
+            Message::undefined()
+        })
+    }
+
+    #[wasm_bindgen(js_name = mutexLock)]
+    pub fn mutex_lock(m: &MutexRef) -> Op {
+        let m = m.mutex.clone();
+        Op::new(async move {
+            m.lock().await;
+            Message::undefined()
+        })
+    }
+
+    pub fn sleep(ms: f64) -> Op {
+        let d = duration_ms(ms);
+        Op::new(async move {
+            crate::time::sleep(d).await;
+            Message::undefined()
+        })
+    }
+
+    pub fn gosched() -> Op {
+        Op::new(async {
+            crate::gosched().await;
+            Message::undefined()
+        })
+    }
+
+    /// `rt.after(ms)`: a channel that receives the time (ms since the Unix epoch, the scale
+    /// of `performance.timeOrigin + performance.now()`) once `ms` have passed.
+    pub fn after(ms: f64, c: &ChanRef) -> Op {
+        let (d, tx) = (duration_ms(ms), c.chan.clone());
+        Op::new(async move {
+            crate::time::sleep(d).await;
+            let _ = tx.try_send(Message::number(crate::platform::now_unix_ms()));
+            Message::undefined()
+        })
+    }
+
+    /// A goroutine's outcome.
+    pub fn join(j: &JoinRef) -> Op {
+        let handle = JoinHandle { cell: j.cell.clone(), goid: j.goid };
+        Op::new(async move { outcome(handle.await) })
+    }
+
+    /// `rt.select(cases, { default })`: a SELECTED message.
+    pub fn select(s: &mut SelectBuilder, default: bool) -> Op {
+        let cases = std::mem::take(&mut s.cases);
+        Op::new(async move { run_select(&cases, default).await })
+    }
+}
+
+/// `ms` as a Duration; NaN and negatives are zero, and past `Duration::MAX` is forever.
+fn duration_ms(ms: f64) -> Duration {
+    Duration::try_from_secs_f64(ms.max(0.0) / 1e3).unwrap_or(Duration::MAX)
+}
+
+enum SelectCase {
+    Recv(Option<Chan<Message>>),
+    Send(Option<Chan<Message>>, std::sync::Mutex<Option<Message>>),
+}
+
+/// The cases of a select from JS, in order (`null` channels are nil: never ready).
+#[wasm_bindgen]
+#[derive(Default)]
+pub struct SelectBuilder {
+    cases: Vec<SelectCase>,
+}
+
+#[wasm_bindgen]
+impl SelectBuilder {
+    #[wasm_bindgen(constructor)]
+    pub fn new() -> SelectBuilder {
+        SelectBuilder::default()
+    }
+
+    pub fn recv(&mut self, c: &ChanRef) {
+        self.cases.push(SelectCase::Recv(Some(c.chan.clone())));
+    }
+
+    /// A receive case on a nil channel.
+    #[wasm_bindgen(js_name = recvNil)]
+    pub fn recv_nil(&mut self) {
+        self.cases.push(SelectCase::Recv(None));
+    }
+
+    pub fn send(&mut self, c: &ChanRef, m: Message) {
+        self.cases.push(SelectCase::Send(Some(c.chan.clone()), std::sync::Mutex::new(Some(m))));
+    }
+
+    /// A send case on a nil channel.
+    #[wasm_bindgen(js_name = sendNil)]
+    pub fn send_nil(&mut self, m: Message) {
+        self.cases.push(SelectCase::Send(None, std::sync::Mutex::new(Some(m))));
+    }
+}
+
+async fn run_select(cases: &[SelectCase], default: bool) -> Message {
+    enum H {
+        Recv(crate::chan::RecvCaseHandle<Message>),
+        Send(crate::chan::SendCaseHandle<Message>),
+    }
+    let mut sel = Select::new();
+    let handles: Vec<H> = cases
+        .iter()
+        .map(|case| match case {
+            SelectCase::Recv(c) => H::Recv(sel.recv(c.as_ref())),
+            SelectCase::Send(c, m) => {
+                let m = m.lock().unwrap().take().expect("a select case's value is sent once");
+                H::Send(sel.send(c.as_ref(), m))
+            }
+        })
+        .collect();
+    if default {
+        sel.set_default();
+    }
+    let mut out = sel.wait().await;
+    let Some(i) = out.index() else { return select_message(-1, true, None) };
+    match handles.into_iter().nth(i).expect("the select took one of its cases") {
+        H::Recv(h) => match out.recv(h) {
+            Some(m) => select_message(i as i32, true, Some(m)),
+            None => select_message(i as i32, false, None),
+        },
+        H::Send(h) => match out.sent(h) {
+            Ok(()) => select_message(i as i32, true, None),
+            Err(e) => Message::text(OP_ERROR, &e.to_string()),
+        },
+    }
+}
+
+fn select_message(index: i32, ok: bool, value: Option<Message>) -> Message {
+    let mut bytes = vec![SELECTED];
+    bytes.extend_from_slice(&index.to_le_bytes());
+    bytes.push(ok as u8);
+    let handles = match value {
+        Some(m) => {
+            bytes.extend_from_slice(&m.bytes[1..]);
+            m.handles
+        }
+        None => Vec::new(),
+    };
+    Message { bytes, handles }
+}
+
+/// A goroutine's (or an operation's) result, as JS holds it.
+#[wasm_bindgen]
+pub struct JoinRef {
+    pub(crate) cell: Arc<JoinCell<Message>>,
+    pub(crate) goid: u64,
+}
+
+impl From<JoinHandle<Message>> for JoinRef {
+    fn from(h: JoinHandle<Message>) -> Self {
+        JoinRef { cell: h.cell, goid: h.goid }
+    }
+}
+
+#[wasm_bindgen]
+impl JoinRef {
+    pub fn id(&self) -> f64 {
+        self.goid as f64
+    }
+
+    /// Byte address of the state word (0 while pending), for `Atomics.waitAsync`.
+    #[wasm_bindgen(js_name = stateAddress)]
+    pub fn state_address(&self) -> u32 {
+        self.cell.state.as_ptr() as u32
+    }
+
+    #[wasm_bindgen(js_name = isReady)]
+    pub fn is_ready(&self) -> bool {
+        self.cell.is_ready()
+    }
+
+    /// The outcome once ready, or undefined.
+    pub fn take(&self) -> Option<Message> {
+        self.cell.take().map(outcome)
+    }
+}
+
+pub(crate) fn outcome(r: Result<Message, JoinError>) -> Message {
+    r.unwrap_or_else(|e| Message::text(RUNTIME_ERROR, &e.to_string()))
+}

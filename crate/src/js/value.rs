@@ -1,0 +1,292 @@
+//! Values that cross goroutines from JavaScript, and the runtime objects JS holds.
+//!
+//! A [`Message`] is the bytes `pkg/src/codec.js` made of a JS value, preceded by one outcome tag
+//! (below), plus the runtime handles (channels, wait groups, mutexes) the value referenced:
+//! the codec writes each handle as an index into `handles`, and the Message keeps the objects
+//! themselves alive while the value is in flight (in a channel's buffer, a goroutine's
+//! arguments or result). Decoding in another realm wraps each handle in a new JS object.
+//!
+//! Outcome tags (byte 0):
+//! | tag | meaning | rest |
+//! |---|---|---|
+//! | 0 | a value | codec bytes |
+//! | 1 | a JS goroutine threw or rejected | codec bytes of the thrown value |
+//! | 2 | the runtime failed a goroutine (panic, cancellation, deadlock) | UTF-8 text |
+//! | 3 | JSON made by the runtime (goroutine dump) or by a Rust goroutine | UTF-8 JSON |
+//! | 4 | a receive found the channel closed (`ok == false`) | – |
+//! | 5 | a select's result | i32 case index (−1: default), u8 ok, codec bytes of the value or nothing |
+//! | 6 | an operation failed as Go would panic ("send on closed channel", …) | UTF-8 text |
+
+use crate::chan::Chan;
+use crate::sched::Held;
+use crate::sync::{RawMutex, WaitGroup};
+use std::sync::Arc;
+use wasm_bindgen::prelude::*;
+
+pub(crate) const VALUE: u8 = 0;
+pub(crate) const RUNTIME_ERROR: u8 = 2;
+pub(crate) const JSON: u8 = 3;
+pub(crate) const CLOSED: u8 = 4;
+pub(crate) const SELECTED: u8 = 5;
+pub(crate) const OP_ERROR: u8 = 6;
+
+/// The codec's encoding of `undefined` (tag 0x00), for results that carry no value.
+const CODEC_UNDEFINED: u8 = 0x00;
+
+#[derive(Clone)]
+pub(crate) enum Handle {
+    Chan(Chan<Message>),
+    WaitGroup(WaitGroup),
+    Mutex(Arc<RawMutex>),
+}
+
+/// A tagged value with the handles it references.
+#[wasm_bindgen]
+pub struct Message {
+    pub(crate) bytes: Vec<u8>,
+    pub(crate) handles: Vec<Handle>,
+}
+
+impl Message {
+    pub(crate) fn tagged(tag: u8, body: &[u8]) -> Message {
+        let mut bytes = Vec::with_capacity(body.len() + 1);
+        bytes.push(tag);
+        bytes.extend_from_slice(body);
+        Message { bytes, handles: Vec::new() }
+    }
+
+    pub(crate) fn undefined() -> Message {
+        Message::tagged(VALUE, &[CODEC_UNDEFINED])
+    }
+
+    pub(crate) fn text(tag: u8, text: &str) -> Message {
+        Message::tagged(tag, text.as_bytes())
+    }
+
+    /// The value the codec encodes for a float64 (tag 0x06, little-endian).
+    pub(crate) fn number(v: f64) -> Message {
+        let mut body = vec![0x06];
+        body.extend_from_slice(&v.to_le_bytes());
+        Message::tagged(VALUE, &body)
+    }
+}
+
+#[wasm_bindgen]
+impl Message {
+    /// `bytes` starts with its outcome tag.
+    #[wasm_bindgen(constructor)]
+    pub fn new(bytes: Vec<u8>) -> Message {
+        Message { bytes, handles: Vec::new() }
+    }
+
+    #[wasm_bindgen(js_name = addChan)]
+    pub fn add_chan(&mut self, c: &ChanRef) {
+        self.handles.push(Handle::Chan(c.chan.clone()));
+    }
+
+    #[wasm_bindgen(js_name = addWaitGroup)]
+    pub fn add_wait_group(&mut self, w: &WaitGroupRef) {
+        self.handles.push(Handle::WaitGroup(w.wg.clone()));
+    }
+
+    #[wasm_bindgen(js_name = addMutex)]
+    pub fn add_mutex(&mut self, m: &MutexRef) {
+        self.handles.push(Handle::Mutex(m.mutex.clone()));
+    }
+
+    /// A copy of the tagged bytes.
+    pub fn bytes(&self) -> Vec<u8> {
+        self.bytes.clone()
+    }
+
+    #[wasm_bindgen(js_name = handleCount)]
+    pub fn handle_count(&self) -> usize {
+        self.handles.len()
+    }
+
+    /// 0 channel, 1 wait group, 2 mutex.
+    #[wasm_bindgen(js_name = handleKind)]
+    pub fn handle_kind(&self, i: usize) -> u8 {
+        match self.handles[i] {
+            Handle::Chan(_) => 0,
+            Handle::WaitGroup(_) => 1,
+            Handle::Mutex(_) => 2,
+        }
+    }
+
+    #[wasm_bindgen(js_name = chanAt)]
+    pub fn chan_at(&self, i: usize) -> Option<ChanRef> {
+        match &self.handles[i] {
+            Handle::Chan(c) => Some(ChanRef { chan: c.clone() }),
+            _ => None,
+        }
+    }
+
+    #[wasm_bindgen(js_name = waitGroupAt)]
+    pub fn wait_group_at(&self, i: usize) -> Option<WaitGroupRef> {
+        match &self.handles[i] {
+            Handle::WaitGroup(w) => Some(WaitGroupRef { wg: w.clone() }),
+            _ => None,
+        }
+    }
+
+    #[wasm_bindgen(js_name = mutexAt)]
+    pub fn mutex_at(&self, i: usize) -> Option<MutexRef> {
+        match &self.handles[i] {
+            Handle::Mutex(m) => Some(MutexRef { mutex: m.clone() }),
+            _ => None,
+        }
+    }
+}
+
+/// A channel of JS values, as JS holds it.
+#[wasm_bindgen]
+pub struct ChanRef {
+    pub(crate) chan: Chan<Message>,
+}
+
+#[wasm_bindgen]
+impl ChanRef {
+    #[wasm_bindgen(constructor)]
+    pub fn new(cap: u32) -> ChanRef {
+        ChanRef { chan: crate::chan::chan(cap as usize) }
+    }
+
+    pub fn cap(&self) -> u32 {
+        self.chan.cap() as u32
+    }
+
+    pub fn len(&self) -> u32 {
+        self.chan.len() as u32
+    }
+
+    #[wasm_bindgen(js_name = isEmpty)]
+    pub fn is_empty(&self) -> bool {
+        self.chan.is_empty()
+    }
+
+    /// Closes; the error text on a second close.
+    pub fn close(&self) -> Option<String> {
+        self.chan.close().err().map(|e| e.to_string())
+    }
+
+    /// 0 sent, 1 would block, 2 closed (the message is dropped).
+    #[wasm_bindgen(js_name = trySend)]
+    pub fn try_send(&self, m: Message) -> u8 {
+        use crate::chan::TrySendError;
+        match self.chan.try_send(m) {
+            Ok(()) => 0,
+            Err(TrySendError::Full(_)) => 1,
+            Err(TrySendError::Closed(_)) => 2,
+        }
+    }
+
+    /// A value (tag 0), closed (tag 4), or undefined when it would block.
+    #[wasm_bindgen(js_name = tryRecv)]
+    pub fn try_recv(&self) -> Option<Message> {
+        use crate::chan::TryRecvError;
+        match self.chan.try_recv() {
+            Ok(m) => Some(m),
+            Err(TryRecvError::Closed) => Some(Message::tagged(CLOSED, &[])),
+            Err(TryRecvError::Empty) => None,
+        }
+    }
+
+    /// Identifies the channel (its address), for `RuntimeCore::unhold`.
+    pub fn key(&self) -> usize {
+        Arc::as_ptr(&self.chan.inner) as *const () as usize
+    }
+
+    #[wasm_bindgen(js_name = sameChannel)]
+    pub fn same_channel(&self, other: &ChanRef) -> bool {
+        self.chan.same_channel(&other.chan)
+    }
+}
+
+impl ChanRef {
+    pub(crate) fn held(&self) -> Arc<dyn Held> {
+        self.chan.inner.clone()
+    }
+}
+
+impl WaitGroupRef {
+    pub(crate) fn held(&self) -> Arc<dyn Held> {
+        self.wg.state.clone()
+    }
+}
+
+impl MutexRef {
+    pub(crate) fn held(&self) -> Arc<dyn Held> {
+        self.mutex.clone()
+    }
+}
+
+/// A wait group, as JS holds it.
+#[wasm_bindgen]
+pub struct WaitGroupRef {
+    pub(crate) wg: WaitGroup,
+}
+
+#[wasm_bindgen]
+impl WaitGroupRef {
+    #[wasm_bindgen(constructor)]
+    pub fn new() -> WaitGroupRef {
+        WaitGroupRef { wg: WaitGroup::new() }
+    }
+
+    /// Adds `delta`; the error text if the counter would go negative (nothing changes then).
+    pub fn add(&self, delta: f64) -> Option<String> {
+        if delta.fract() != 0.0 || !delta.is_finite() {
+            return Some(format!("sync: WaitGroup delta must be an integer, got {delta}"));
+        }
+        self.wg.add(delta as i64).err().map(|e| e.to_string())
+    }
+
+    pub fn count(&self) -> f64 {
+        self.wg.count() as f64
+    }
+
+    pub fn key(&self) -> usize {
+        Arc::as_ptr(&self.wg.state) as *const () as usize
+    }
+}
+
+impl Default for WaitGroupRef {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// A mutex, as JS holds it (locked and unlocked explicitly, as in Go).
+#[wasm_bindgen]
+pub struct MutexRef {
+    pub(crate) mutex: Arc<RawMutex>,
+}
+
+#[wasm_bindgen]
+impl MutexRef {
+    #[wasm_bindgen(constructor)]
+    pub fn new() -> MutexRef {
+        MutexRef { mutex: Arc::new(RawMutex::new()) }
+    }
+
+    /// The error text if it was not locked.
+    pub fn unlock(&self) -> Option<String> {
+        self.mutex.unlock().err().map(|e| e.to_string())
+    }
+
+    #[wasm_bindgen(js_name = tryLock)]
+    pub fn try_lock(&self) -> bool {
+        self.mutex.try_lock()
+    }
+
+    pub fn key(&self) -> usize {
+        Arc::as_ptr(&self.mutex) as *const () as usize
+    }
+}
+
+impl Default for MutexRef {
+    fn default() -> Self {
+        Self::new()
+    }
+}
