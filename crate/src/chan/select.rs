@@ -61,9 +61,10 @@ impl<T: Send> Case for RecvCase<'_, T> {
     }
 
     fn try_now(&self) -> Option<(bool, Option<Arc<Parked>>)> {
+        let c = self.chan?;
         // SAFETY: "locked" methods run with the channel's lock held (`Select` protocol).
-        let state = unsafe { self.chan?.state_mut() };
-        match state.try_recv() {
+        let state = unsafe { c.state_mut() };
+        match state.try_recv(c.cap()) {
             (Attempt::Done(Some(v)), woken) => {
                 *self.slot.lock() = Some(v);
                 Some((false, woken))
@@ -314,7 +315,7 @@ fn random_below(n: usize) -> usize {
         x ^= x >> 7;
         x ^= x << 17;
         r.set(x);
-        ((x >> 32) * n as u64 >> 32) as usize
+        (((x >> 32) * n as u64) >> 32) as usize
     })
 }
 
@@ -426,7 +427,8 @@ impl Drop for SelectFuture<'_> {
 /// # }
 /// ```
 /// A case's channel is a `Chan<T>` or an `Option<Chan<T>>` / `Option<&Chan<T>>`, borrowed by
-/// the select; `None` is a nil channel, never ready.
+/// the select; `None` is a nil channel, never ready. It may be a temporary, as in Go's
+/// `case <-time.After(d):`, written `recv(gort::time::after(d)) -> t => …`.
 #[macro_export]
 macro_rules! select {
     ($($arms:tt)*) => {
@@ -438,17 +440,20 @@ macro_rules! select {
 #[macro_export]
 macro_rules! __select_arms {
     (@sel [$($cases:tt)*] [$($default:tt)*] recv($ch:expr) -> $pat:pat => $body:expr $(, $($rest:tt)*)?) => {
-        $crate::__select_arms!(@sel [$($cases)* (recv (&$ch) __case $pat => $body)] [$($default)*] $($($rest)*)?)
+        $crate::__select_arms!(@sel [$($cases)* (recv (&$ch) () __case $pat => $body)] [$($default)*] $($($rest)*)?)
     };
     (@sel [$($cases:tt)*] [$($default:tt)*] send($ch:expr, $v:expr) -> $pat:pat => $body:expr $(, $($rest:tt)*)?) => {
-        $crate::__select_arms!(@sel [$($cases)* (send (&$ch, $v) __case $pat => $body)] [$($default)*] $($($rest)*)?)
+        $crate::__select_arms!(@sel [$($cases)* (send (&$ch) ($v) __case $pat => $body)] [$($default)*] $($($rest)*)?)
     };
     (@sel [$($cases:tt)*] [] default => $body:expr $(, $($rest:tt)*)?) => {
         $crate::__select_arms!(@sel [$($cases)*] [$body] $($($rest)*)?)
     };
-    (@sel [$(($op:ident ($($args:expr),*) $case:ident $pat:pat => $body:expr))*] [$($default:expr)?]) => {{
+    (@sel [$(($op:ident ($chan:expr) ($($value:expr)?) $case:ident $pat:pat => $body:expr))*] [$($default:expr)?]) => {{
+        // `let x = &expr;` keeps a temporary channel (`recv(time::after(d))`) alive until the
+        // end of this block, after the select that borrows it.
+        $( let $case = $chan; )*
         let mut __select = $crate::chan::Select::new();
-        $( let $case = __select.$op($($args),*); )*
+        $( let $case = __select.$op($case $(, $value)?); )*
         $( let _ = stringify!($default); __select.set_default(); )?
         let mut __outcome = __select.wait().await;
         $crate::__select_dispatch!(__outcome [$(($op $case $pat => $body))*] [$($default)?])
