@@ -11,8 +11,11 @@
 //!
 //! # Invariants (all under the channel's lock)
 //! 1. Receivers wait only while the buffer is empty and no sender waits; senders wait only
-//!    while the buffer is full (`cap` values) and no receiver waits. So at most one queue holds
-//!    live waiters, and a value never waits in a buffer while a receiver is blocked.
+//!    while the buffer is full (`cap` values, or more after a give-back, see 3) and no receiver
+//!    waits. So at most one queue holds live waiters, and a value never waits in a buffer while
+//!    a receiver is blocked. A receive lets a blocked sender's value into the buffer only if
+//!    that leaves at most `cap` values, so an unbuffered send still completes only when a
+//!    receiver takes its own value.
 //! 2. A value is in exactly one place at a time: a sender's slot, the buffer, or a receiver's
 //!    slot, and moves between them only under the lock, by the one party that claimed the
 //!    waiter involved (see `waiter.rs`). So no value is lost or delivered twice.
@@ -131,8 +134,12 @@ impl<T> State<T> {
 
     /// A receive that does not wait: `Done(Some(v))`, `Done(None)` when closed and drained.
     /// Also returns the sender to wake, if one was unblocked.
-    pub(crate) fn try_recv(&mut self) -> (Attempt<Option<T>>, Option<Arc<Parked>>) {
+    pub(crate) fn try_recv(&mut self, cap: usize) -> (Attempt<Option<T>>, Option<Arc<Parked>>) {
         if let Some(v) = self.buf.pop_front() {
+            if self.buf.len() >= cap {
+                // Still full: `v` was given back beyond `cap` (invariant 3), so no room yet.
+                return (Attempt::Done(Some(v)), None);
+            }
             // Room in the buffer: the first blocked sender moves its value in.
             while let Some(tx) = self.sendq.pop_front() {
                 if let Some(sent) = tx.complete(false, Option::take) {
@@ -317,7 +324,7 @@ impl<T> Chan<T> {
     }
 
     pub fn try_recv(&self) -> Result<T, TryRecvError> {
-        let (attempt, woken) = self.inner.lock().try_recv();
+        let (attempt, woken) = self.inner.lock().try_recv(self.inner.cap);
         wake(woken);
         match attempt {
             Attempt::Done(Some(v)) => Ok(v),
@@ -459,7 +466,7 @@ impl<T> Future for RecvFuture<'_, T> {
         }
         std::task::ready!(coop::poll_proceed(cx));
         let mut state = self.chan.inner.lock();
-        match state.try_recv() {
+        match state.try_recv(self.chan.inner.cap) {
             (Attempt::Done(v), woken) => {
                 drop(state);
                 wake(woken);
