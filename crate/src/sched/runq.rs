@@ -298,6 +298,15 @@ mod loom_tests {
     use super::*;
     use loom::thread;
 
+    /// Explores every interleaving with at most `bound` preemptions per execution (unless
+    /// LOOM_MAX_PREEMPTIONS says otherwise): the bugs loom finds need only a few, and the
+    /// unbounded search of these models takes minutes.
+    fn check<F: Fn() + Sync + Send + 'static>(bound: usize, f: F) {
+        let mut builder = loom::model::Builder::new();
+        builder.preemption_bound = builder.preemption_bound.or(Some(bound));
+        builder.check(f);
+    }
+
     fn drain(q: &RunQueue<usize>, out: &mut Vec<usize>) {
         while let Some(v) = q.pop() {
             out.push(*v);
@@ -308,7 +317,7 @@ mod loom_tests {
     /// steals: every item is taken exactly once.
     #[test]
     fn loom_ring_push_pop_steal() {
-        loom::model(|| {
+        check(5, || {
             let q = Arc::new(RunQueue::<usize>::new());
             let thief = {
                 let q = q.clone();
@@ -341,7 +350,7 @@ mod loom_tests {
     /// Two thieves race on one ring.
     #[test]
     fn loom_ring_two_thieves() {
-        loom::model(|| {
+        check(5, || {
             let q = Arc::new(RunQueue::<usize>::new());
             for i in 0..3 {
                 q.push(Arc::new(i)).unwrap();
