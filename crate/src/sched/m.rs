@@ -133,6 +133,9 @@ impl Machine {
             Polled::Finished => self.shared.unregister(g),
             Polled::Parked => {}
             Polled::Requeue if g.home() != UNBOUND => self.bound_ready.push_back(g.clone()),
+            Polled::Requeue if p.runq.is_empty() && !self.shared.global_is_empty() => {
+                self.shared.global_put_yielded(self.index, g.clone())
+            }
             Polled::Requeue => self.shared.runq_put(p, g.clone()),
         }
     }

@@ -19,7 +19,10 @@
 //!    queue by Ms.
 //! 3. A G bound to an M (a JS goroutine) goes to that M's bound inbox.
 //! 4. A G woken during its own poll (or yielding) is requeued at the tail of the ring, never
-//!    into the LIFO slot, so that yielding really lets others run.
+//!    into the LIFO slot, so that yielding really lets others run. If the ring is empty but the
+//!    global queue is not, it goes to the tail of the global queue instead, as Go's `Gosched`
+//!    does: at the ring's tail it would run again at once, and the goroutines waiting in the
+//!    global queue would get in only one per 61 schedules.
 //!
 //! A new goroutine always asks for an idle M to be woken (`Idle::wake_one`), as Go's `newproc`
 //! does. A woken existing goroutine asks only when it displaced another G into the ring:
@@ -517,14 +520,7 @@ impl Shared {
             return None;
         }
         let mut q = self.global.lock().unwrap();
-        let incoming = self.inbox.take_all();
-        for g in &incoming {
-            if g.registry_key.load(Relaxed) == u64::MAX && g.home() == UNBOUND {
-                self.register(m, g);
-            }
-        }
-        self.global_len.fetch_add(incoming.len(), Release);
-        q.extend(incoming);
+        self.drain_inbox(m, &mut q);
         let n = q.len().min(q.len() / self.procs.len() + 1).min(max).min(runq::CAP as usize / 2);
         if n == 0 {
             return None;
@@ -536,6 +532,28 @@ impl Shared {
             self.runq_put(p, g);
         }
         first
+    }
+
+    /// Puts a G that yielded (or was woken during its poll) at the tail of the global queue,
+    /// behind every goroutine submitted so far (Go's `Gosched`; see "Where a runnable G goes").
+    pub(crate) fn global_put_yielded(&self, m: usize, g: GRef) {
+        let mut q = self.global.lock().unwrap();
+        self.drain_inbox(m, &mut q);
+        q.push_back(g);
+        self.global_len.fetch_add(1, Release);
+    }
+
+    /// Moves the inbox to the tail of the global queue `q` (whose lock the caller holds),
+    /// registering on M `m` the goroutines submitted from outside.
+    fn drain_inbox(&self, m: usize, q: &mut VecDeque<GRef>) {
+        let incoming = self.inbox.take_all();
+        for g in &incoming {
+            if g.registry_key.load(Relaxed) == u64::MAX && g.home() == UNBOUND {
+                self.register(m, g);
+            }
+        }
+        self.global_len.fetch_add(incoming.len(), Release);
+        q.extend(incoming);
     }
 
     fn register(&self, m: usize, g: &GRef) {
