@@ -6,7 +6,8 @@
 //! tokio does) and stores the outcome exactly once: `value` is written, then `state` becomes
 //! READY with Release ordering, then the waiters are woken (futex and `Waker`). Readers load
 //! `state` with Acquire before touching `value`. If the goroutine is dropped unfinished (the
-//! runtime shut down), the outcome is `JoinError::Cancelled`, so no joiner waits forever.
+//! runtime shut down), the outcome is `JoinError::Cancelled`, so no joiner waits forever; this
+//! holds too for a goroutine dropped before its future was even built ([`Unstarted`]).
 
 use crate::shim::{Arc, AtomicU32};
 use std::cell::UnsafeCell;
@@ -158,6 +159,33 @@ impl<T> Future for JoinHandle<T> {
         }
         std::task::ready!(super::coop::poll_proceed(cx));
         Poll::Ready(self.cell.take().expect("JoinHandle polled after it returned its result"))
+    }
+}
+
+/// The result cell of a goroutine whose future is built on the M that first runs it
+/// (`Task::Unstarted`). Dropped before that (the runtime shut down first), it records
+/// `JoinError::Cancelled`, as a dropped [`Goroutine`] does.
+pub(crate) struct Unstarted<T> {
+    cell: Option<Arc<JoinCell<T>>>,
+    goid: u64,
+}
+
+impl<T> Unstarted<T> {
+    pub(crate) fn new(cell: Arc<JoinCell<T>>, goid: u64) -> Self {
+        Unstarted { cell: Some(cell), goid }
+    }
+
+    /// Wraps the goroutine's future, which takes over the cell.
+    pub(crate) fn start<F: Future<Output = T>>(mut self, fut: F) -> Goroutine<F> {
+        Goroutine::new(fut, self.cell.take().expect("started twice"), self.goid)
+    }
+}
+
+impl<T> Drop for Unstarted<T> {
+    fn drop(&mut self) {
+        if let Some(cell) = self.cell.take() {
+            cell.complete(Err(JoinError::Cancelled { goid: self.goid }));
+        }
     }
 }
 

@@ -413,8 +413,8 @@ impl Shared {
     {
         let goid = self.next_goid.fetch_add(1, Relaxed);
         let cell = Arc::new(JoinCell::new());
-        let c = cell.clone();
-        let task = Task::Unstarted(Box::new(move || Box::pin(Goroutine::new(start(), c, goid))));
+        let unstarted = join::Unstarted::new(cell.clone(), goid);
+        let task = Task::Unstarted(Box::new(move || Box::pin(unstarted.start(start()))));
         self.submit(G::new(goid, self.clone(), task, UNBOUND, cell.clone(), false));
         JoinHandle { cell, goid }
     }
