@@ -149,7 +149,7 @@ impl Machine {
                 return Ok(g);
             }
             self.tick = self.tick.wrapping_add(1);
-            if self.tick % GLOBAL_CHECK_INTERVAL == 0 {
+            if self.tick.is_multiple_of(GLOBAL_CHECK_INTERVAL) {
                 if let Some(g) = self.shared.global_get(self.index, 1) {
                     return Ok(g);
                 }

@@ -191,6 +191,9 @@ impl P {
     }
 }
 
+/// An object the page holds: its address, how many handles, the object.
+type HeldOutside = (usize, usize, Arc<dyn Held>);
+
 /// The state every M of one runtime shares.
 pub(crate) struct Shared {
     pub(crate) procs: Box<[P]>,
@@ -210,7 +213,7 @@ pub(crate) struct Shared {
     pub(crate) completed: AtomicU64,
     /// Runtime objects the page's JS holds, by address, with how many handles it holds: a
     /// goroutine blocked on one of them may still be woken from outside (`check_dead`).
-    held_outside: lock::Lock<Vec<(usize, usize, Arc<dyn Held>)>>,
+    held_outside: lock::Lock<Vec<HeldOutside>>,
     /// Identifies the set of goroutines in the last deadlock report: one report per set.
     deadlock_epoch: AtomicU64,
     /// The last deadlock report, for the page to pick up (`take_deadlock_report`).
@@ -441,11 +444,10 @@ impl Shared {
         if !g.system {
             self.spawned.fetch_add(1, Relaxed);
         }
-        match current_m(|s, i| Arc::ptr_eq(s, self).then_some(i)).flatten() {
-            Some(m) => self.register(m, &g),
-            // Registered by the M that takes it from the inbox (`drain_inbox`): the page's
-            // main thread must not take the registry lock.
-            None => {}
+        // Otherwise registered by the M that takes it from the inbox (`drain_inbox`): the page's
+        // main thread must not take the registry lock.
+        if let Some(m) = current_m(|s, i| Arc::ptr_eq(s, self).then_some(i)).flatten() {
+            self.register(m, &g);
         }
         self.ready_new(g);
     }
