@@ -1,0 +1,1124 @@
+//! Native integration tests of the scheduler, on real threads.
+//!
+//! Every test is deterministic in what it asserts: results, counts, orders that the design
+//! guarantees. Time only appears in generous bounds (a test machine may be loaded, and these
+//! tests run in parallel with each other), and waits on the runtime are bounded polls that fail
+//! with a message instead of hanging.
+
+use gort::{gosched, JoinError, JoinHandle, Runtime};
+use std::collections::HashSet;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize};
+use std::sync::{mpsc, Arc, Mutex};
+use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+// ---------------------------------------------------------------------------------------------
+
+fn rt(procs: usize) -> Runtime {
+    Runtime::builder().procs(procs).start()
+}
+
+/// Polls `cond` until it holds; panics with `what` after `limit`.
+fn wait_until(limit: Duration, what: &str, mut cond: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !cond() {
+        assert!(start.elapsed() < limit, "timed out after {limit:?} waiting for {what}");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
+/// Waits until every goroutine of `rt` has finished and been accounted for.
+fn wait_quiescent(rt: &Runtime) {
+    wait_until(Duration::from_secs(30), "stats().goroutines == 0", || rt.stats().goroutines == 0);
+}
+
+/// A one-slot mailbox: the smallest channel that parks a goroutine through its `Waker`.
+/// A send into a full slot is a bug in the test (or a doubled wake-up), so it panics.
+struct Mailbox<T> {
+    slot: Mutex<(Option<T>, Option<Waker>)>,
+}
+
+impl<T> Mailbox<T> {
+    fn new() -> Arc<Self> {
+        Arc::new(Mailbox { slot: Mutex::new((None, None)) })
+    }
+
+    fn send(&self, v: T) {
+        let waker = {
+            let mut s = self.slot.lock().unwrap();
+            assert!(s.0.is_none(), "mailbox already full");
+            s.0 = Some(v);
+            s.1.take()
+        };
+        if let Some(w) = waker {
+            w.wake();
+        }
+    }
+
+    fn recv(self: &Arc<Self>) -> Recv<T> {
+        Recv(self.clone())
+    }
+}
+
+struct Recv<T>(Arc<Mailbox<T>>);
+
+impl<T> Future for Recv<T> {
+    type Output = T;
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
+        let mut s = self.0.slot.lock().unwrap();
+        match s.0.take() {
+            Some(v) => Poll::Ready(v),
+            None => {
+                s.1 = Some(cx.waker().clone());
+                Poll::Pending
+            }
+        }
+    }
+}
+
+/// Wraps a future and reports scheduler misbehaviour through `violations`: a poll that
+/// overlaps another poll of the same future (a G polled twice at once), or a poll after the
+/// future completed (a G run again after it finished).
+struct Checked<F> {
+    fut: Pin<Box<F>>,
+    in_poll: AtomicBool,
+    done: bool,
+    violations: Arc<AtomicUsize>,
+}
+
+impl<F: Future> Checked<F> {
+    fn new(fut: F, violations: Arc<AtomicUsize>) -> Self {
+        Checked { fut: Box::pin(fut), in_poll: AtomicBool::new(false), done: false, violations }
+    }
+}
+
+impl<F: Future> Future for Checked<F> {
+    type Output = F::Output;
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        if self.done || self.in_poll.swap(true, AcqRel) {
+            self.violations.fetch_add(1, Relaxed);
+        }
+        let r = self.fut.as_mut().poll(cx);
+        self.in_poll.store(false, Release);
+        if r.is_ready() {
+            self.done = true;
+        }
+        r
+    }
+}
+
+/// Counts drops, to see that a goroutine's future really was dropped.
+struct DropCount(Arc<AtomicUsize>);
+
+impl Drop for DropCount {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, Relaxed);
+    }
+}
+
+/// A small deterministic PRNG (xorshift64*), for shuffles.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    fn shuffle<T>(&mut self, v: &mut [T]) {
+        for i in (1..v.len()).rev() {
+            let j = (self.next() % (i as u64 + 1)) as usize;
+            v.swap(i, j);
+        }
+    }
+}
+
+/// CPU-bound work that the optimiser cannot remove: `rounds` steps of a hash chain.
+fn busy(rounds: u64, seed: u64) -> u64 {
+    let mut x = seed | 1;
+    for i in 0..rounds {
+        x = std::hint::black_box(x.rotate_left(7) ^ i).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+    x
+}
+
+/// Roughly how many `busy` rounds take `d` on this machine (measured once, on an idle thread).
+fn rounds_for(d: Duration) -> u64 {
+    let probe = 200_000;
+    let start = Instant::now();
+    std::hint::black_box(busy(probe, 1));
+    let per_round = start.elapsed().as_secs_f64() / probe as f64;
+    ((d.as_secs_f64() / per_round.max(1e-10)) as u64).clamp(1_000, 50_000_000)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Many goroutines
+// ---------------------------------------------------------------------------------------------
+
+fn million(procs: usize) {
+    const N: usize = 1_000_000;
+    const SPAWNERS: usize = 8;
+    struct State {
+        hits: Vec<AtomicU8>,
+        done: AtomicUsize,
+        violations: Arc<AtomicUsize>,
+    }
+    let rt = rt(procs);
+    let violations = Arc::new(AtomicUsize::new(0));
+    let state = Arc::new(State {
+        hits: (0..N).map(|_| AtomicU8::new(0)).collect(),
+        done: AtomicUsize::new(0),
+        violations: violations.clone(),
+    });
+    let start = Instant::now();
+    let spawners: Vec<_> = (0..SPAWNERS)
+        .map(|s| {
+            let state = state.clone();
+            rt.go(async move {
+                for i in (s..N).step_by(SPAWNERS) {
+                    let st = state.clone();
+                    let child = async move {
+                        st.hits[i].fetch_add(1, Relaxed);
+                        st.done.fetch_add(1, Release);
+                    };
+                    drop(gort::go(Checked::new(child, state.violations.clone())));
+                }
+            })
+        })
+        .collect();
+    for s in spawners {
+        s.wait().unwrap();
+    }
+    wait_until(Duration::from_secs(60), "every child to run", || state.done.load(Acquire) == N);
+    wait_quiescent(&rt);
+    let elapsed = start.elapsed();
+    let stats = rt.stats();
+    assert_eq!(stats.spawned, (N + SPAWNERS) as u64);
+    assert_eq!(stats.completed, (N + SPAWNERS) as u64);
+    assert_eq!(stats.goroutines, 0);
+    assert_eq!(stats.per_p.len(), procs);
+    let runs: u64 = stats.per_p.iter().map(|p| p.runs).sum();
+    assert!(runs >= (N + SPAWNERS) as u64, "every goroutine was polled at least once ({runs} polls)");
+    let wrong: Vec<usize> = (0..N).filter(|&i| state.hits[i].load(Relaxed) != 1).take(10).collect();
+    assert!(wrong.is_empty(), "goroutines that did not run exactly once (first 10): {wrong:?}");
+    assert_eq!(violations.load(Relaxed), 0, "a goroutine was polled concurrently or after finishing");
+    assert!(elapsed < Duration::from_secs(60), "1M goroutines on {procs} Ps took {elapsed:?}");
+    eprintln!("1M goroutines on {procs} Ps: {elapsed:?}, {} steals", stats.steals());
+    rt.shutdown();
+    assert_eq!(Arc::strong_count(&state), 1, "every child's future was dropped");
+}
+
+#[test]
+fn million_goroutines_2_procs() {
+    million(2);
+}
+
+#[test]
+fn million_goroutines_4_procs() {
+    million(4);
+}
+
+/// Spawning from outside the runtime (the global inbox) while the Ms drain it.
+#[test]
+fn many_goroutines_from_outside() {
+    const N: usize = 100_000;
+    let rt = rt(3);
+    let hits: Arc<Vec<AtomicU8>> = Arc::new((0..N).map(|_| AtomicU8::new(0)).collect());
+    let handles: Vec<_> = (0..N)
+        .map(|i| {
+            let hits = hits.clone();
+            rt.go(async move {
+                hits[i].fetch_add(1, Relaxed);
+                i
+            })
+        })
+        .collect();
+    for (i, h) in handles.into_iter().enumerate() {
+        assert_eq!(h.wait().unwrap(), i);
+    }
+    assert!(hits.iter().all(|h| h.load(Relaxed) == 1));
+    wait_quiescent(&rt);
+    assert_eq!(rt.stats().completed, N as u64);
+    rt.shutdown();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Chains and rings of wake-ups
+// ---------------------------------------------------------------------------------------------
+
+type BoxFut<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+
+/// Goroutine `n` spawns goroutine `n - 1` and awaits it: `n` nested join wake-ups.
+fn chain(n: u32) -> BoxFut<u32> {
+    Box::pin(async move {
+        if n == 0 {
+            return 0;
+        }
+        gort::go(chain(n - 1)).await.unwrap() + 1
+    })
+}
+
+#[test]
+fn chain_of_joins() {
+    for procs in [1, 2, 4] {
+        let rt = rt(procs);
+        for _ in 0..3 {
+            assert_eq!(rt.block_on(chain(10_000)).unwrap(), 10_000, "on {procs} Ps");
+        }
+        wait_quiescent(&rt);
+        assert_eq!(rt.stats().completed, 3 * 10_001);
+        rt.shutdown();
+    }
+}
+
+/// `n` goroutines in a ring pass a token through one-slot mailboxes for `laps` laps; each
+/// checks the value it receives, so a lost, doubled or reordered wake-up fails the test.
+fn token_ring(procs: usize, n: usize, laps: u64) {
+    let rt = rt(procs);
+    let violations = Arc::new(AtomicUsize::new(0));
+    let boxes: Vec<Arc<Mailbox<u64>>> = (0..n).map(|_| Mailbox::new()).collect();
+    let handles: Vec<JoinHandle<u64>> = (0..n)
+        .map(|i| {
+            let me = boxes[i].clone();
+            let next = boxes[(i + 1) % n].clone();
+            let fut = async move {
+                for lap in 0..laps {
+                    let v = me.recv().await;
+                    assert_eq!(v, lap * n as u64 + i as u64, "goroutine {i} got a wrong token");
+                    next.send(v + 1);
+                }
+                if i == 0 {
+                    me.recv().await // the last hop of the last lap
+                } else {
+                    0
+                }
+            };
+            rt.go(Checked::new(fut, violations.clone()))
+        })
+        .collect();
+    boxes[0].send(0);
+    let results: Vec<u64> = handles.into_iter().map(|h| h.wait().unwrap()).collect();
+    assert_eq!(results[0], n as u64 * laps, "{n} goroutines, {laps} laps, {procs} Ps");
+    assert_eq!(violations.load(Relaxed), 0);
+    rt.shutdown();
+}
+
+#[test]
+fn token_ring_two_goroutines_ping_pong() {
+    token_ring(1, 2, 20_000);
+    token_ring(2, 2, 20_000);
+    token_ring(4, 2, 20_000);
+}
+
+#[test]
+fn token_ring_many_goroutines() {
+    token_ring(1, 300, 100);
+    token_ring(2, 300, 100);
+    token_ring(4, 1000, 30);
+}
+
+/// Many independent ping-pong pairs at once, across Ps: wake-ups race with polls everywhere.
+#[test]
+fn many_ping_pong_pairs() {
+    const PAIRS: usize = 500;
+    const ROUNDS: u64 = 200;
+    for procs in [2, 4] {
+        let rt = rt(procs);
+        let violations = Arc::new(AtomicUsize::new(0));
+        let mut handles = Vec::new();
+        for _ in 0..PAIRS {
+            let (a, b) = (Mailbox::<u64>::new(), Mailbox::<u64>::new());
+            let (a2, b2) = (a.clone(), b.clone());
+            let ping = async move {
+                for r in 0..ROUNDS {
+                    b2.send(r);
+                    assert_eq!(a2.recv().await, r);
+                }
+                ROUNDS
+            };
+            let pong = async move {
+                for r in 0..ROUNDS {
+                    assert_eq!(b.recv().await, r);
+                    a.send(r);
+                }
+                ROUNDS
+            };
+            handles.push(rt.go(Checked::new(ping, violations.clone())));
+            handles.push(rt.go(Checked::new(pong, violations.clone())));
+        }
+        for h in handles {
+            assert_eq!(h.wait().unwrap(), ROUNDS);
+        }
+        assert_eq!(violations.load(Relaxed), 0);
+        rt.shutdown();
+    }
+}
+
+/// A plain thread and a goroutine ping-pong: every wake-up of the goroutine comes from outside
+/// the runtime (the global inbox path).
+#[test]
+fn wakeups_from_a_foreign_thread() {
+    const ROUNDS: u64 = 10_000;
+    for procs in [1, 2] {
+        let rt = rt(procs);
+        let inbox = Mailbox::<u64>::new();
+        let (tx, rx) = mpsc::channel();
+        let me = inbox.clone();
+        let h = rt.go(async move {
+            for _ in 0..ROUNDS {
+                let v = me.recv().await;
+                tx.send(v + 1).unwrap();
+            }
+        });
+        let mut v = 0;
+        for _ in 0..ROUNDS {
+            inbox.send(v);
+            v = rx.recv_timeout(Duration::from_secs(30)).expect("the goroutine stopped answering");
+        }
+        assert_eq!(v, ROUNDS);
+        h.wait().unwrap();
+        rt.shutdown();
+    }
+}
+
+/// Goroutines of two runtimes wake each other: a wake-up from an M of another runtime must go
+/// to the woken goroutine's own runtime.
+#[test]
+fn wakeups_across_runtimes() {
+    const ROUNDS: u64 = 5_000;
+    let (rt_a, rt_b) = (rt(2), rt(1));
+    let (to_a, to_b) = (Mailbox::<u64>::new(), Mailbox::<u64>::new());
+    let (a_in, a_out) = (to_a.clone(), to_b.clone());
+    let a = rt_a.go(async move {
+        for r in 0..ROUNDS {
+            a_out.send(2 * r);
+            assert_eq!(a_in.recv().await, 2 * r + 1);
+        }
+        gort::procid().unwrap()
+    });
+    let b = rt_b.go(async move {
+        for _ in 0..ROUNDS {
+            let v = to_b.recv().await;
+            to_a.send(v + 1);
+        }
+        gort::procid().unwrap()
+    });
+    assert!(a.wait().unwrap() < 2);
+    assert_eq!(b.wait().unwrap(), 0);
+    rt_a.shutdown();
+    rt_b.shutdown();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Timers
+// ---------------------------------------------------------------------------------------------
+
+/// 200 goroutines sleep until distinct deadlines 1 ms apart (spawned in shuffled order).
+/// Asserted: nobody wakes before its deadline, nobody is absurdly late, and the completion
+/// order follows the deadline order for deadlines at least `GAP` apart — unless the earlier
+/// goroutine was itself so late that it finished after the later deadline (then the two timers
+/// may legitimately fire in the same batch).
+fn sleeps_in_deadline_order(procs: usize) {
+    const N: usize = 200;
+    const GAP: Duration = Duration::from_millis(5);
+    let rt = rt(procs);
+    let base = Instant::now() + Duration::from_millis(30);
+    let deadlines: Vec<Instant> = (1..=N as u64).map(|k| base + Duration::from_millis(k)).collect();
+    let mut order: Vec<usize> = (0..N).collect();
+    Rng(0x5EED_1234_ABCD_0001).shuffle(&mut order);
+    let tickets = Arc::new(AtomicUsize::new(0));
+    let mut handles: Vec<Option<JoinHandle<(usize, Instant, Instant)>>> = (0..N).map(|_| None).collect();
+    for &i in &order {
+        let (deadline, tickets) = (deadlines[i], tickets.clone());
+        handles[i] = Some(rt.go(async move {
+            gort::time::sleep(deadline.saturating_duration_since(Instant::now())).await;
+            let woke = Instant::now();
+            let ticket = tickets.fetch_add(1, AcqRel);
+            (ticket, woke, Instant::now())
+        }));
+    }
+    let results: Vec<(usize, Instant, Instant)> =
+        handles.into_iter().map(|h| h.unwrap().wait().unwrap()).collect();
+    for (i, &(_, woke, _)) in results.iter().enumerate() {
+        assert!(woke >= deadlines[i], "goroutine {i} woke {:?} early", deadlines[i] - woke);
+        assert!(
+            woke - deadlines[i] < Duration::from_secs(5),
+            "goroutine {i} woke {:?} late",
+            woke - deadlines[i]
+        );
+    }
+    let mut inversions = Vec::new();
+    for a in 0..N {
+        for b in 0..N {
+            let (ta, _, after_a) = results[a];
+            let (tb, _, _) = results[b];
+            if deadlines[b] >= deadlines[a] + GAP && ta > tb && after_a < deadlines[b] {
+                inversions.push((a, b));
+            }
+        }
+    }
+    assert!(inversions.is_empty(), "finished out of deadline order on {procs} Ps: {inversions:?}");
+    let mut sorted: Vec<usize> = results.iter().map(|r| r.0).collect();
+    sorted.sort_unstable();
+    assert_eq!(sorted, (0..N).collect::<Vec<_>>(), "each goroutine finished once");
+    rt.shutdown();
+}
+
+#[test]
+fn sleeps_finish_in_deadline_order_1_proc() {
+    sleeps_in_deadline_order(1);
+}
+
+#[test]
+fn sleeps_finish_in_deadline_order_2_procs() {
+    sleeps_in_deadline_order(2);
+}
+
+/// A timer registered on a P whose M is stuck in a long poll still fires: another M runs it.
+#[test]
+fn timer_fires_while_its_p_is_busy() {
+    let rt = rt(2);
+    let fired_during_hog = rt
+        .block_on(async move {
+            let sleeper = gort::go(async {
+                gort::time::sleep(Duration::from_millis(5)).await;
+            });
+            // The sleeper runs next on this P (LIFO slot) and registers its timer here, unless
+            // the other M steals it first; either way this M then hogs its P until it fired.
+            gosched().await;
+            let start = Instant::now();
+            while !sleeper.is_finished() && start.elapsed() < Duration::from_secs(20) {
+                std::hint::spin_loop();
+            }
+            let fired = sleeper.is_finished();
+            sleeper.await.unwrap();
+            fired
+        })
+        .unwrap();
+    assert!(fired_during_hog, "the timer waited for its busy P");
+    rt.shutdown();
+}
+
+#[test]
+fn sleep_zero_and_past_deadlines_complete() {
+    let rt = rt(2);
+    let n = rt
+        .block_on(async {
+            let mut n = 0;
+            for _ in 0..1000 {
+                gort::time::sleep(Duration::ZERO).await;
+                n += 1;
+            }
+            n
+        })
+        .unwrap();
+    assert_eq!(n, 1000);
+    rt.shutdown();
+}
+
+/// Dropping a pending `Sleep` cancels its timer: the goroutine is not woken later.
+#[test]
+fn dropped_sleep_does_not_wake() {
+    struct PollCount<F>(Pin<Box<F>>, Arc<AtomicUsize>);
+    impl<F: Future> Future for PollCount<F> {
+        type Output = F::Output;
+        fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+            self.1.fetch_add(1, Relaxed);
+            self.0.as_mut().poll(cx)
+        }
+    }
+    let rt = rt(1);
+    let polls = Arc::new(AtomicUsize::new(0));
+    let mb = Mailbox::<()>::new();
+    let mb2 = mb.clone();
+    let h = rt.go(PollCount(
+        Box::pin(async move {
+            // Poll the sleep once (registering its timer), then drop it.
+            let mut s = Box::pin(gort::time::sleep(Duration::from_millis(20)));
+            std::future::poll_fn(|cx| {
+                assert!(s.as_mut().poll(cx).is_pending());
+                Poll::Ready(())
+            })
+            .await;
+            drop(s);
+            mb2.recv().await;
+        }),
+        polls.clone(),
+    ));
+    wait_until(Duration::from_secs(10), "the goroutine to wait", || {
+        rt.goroutines().iter().any(|g| g.id == h.id() && g.state == "waiting")
+    });
+    let before = polls.load(Relaxed);
+    std::thread::sleep(Duration::from_millis(100));
+    assert_eq!(polls.load(Relaxed), before, "the cancelled timer woke the goroutine");
+    mb.send(());
+    h.wait().unwrap();
+    rt.shutdown();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Panics
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn panicking_goroutine_reports_and_runtime_survives() {
+    let rt = rt(2);
+    let h = rt.go(async { panic!("boom {}", 42) });
+    let id = h.id();
+    assert_eq!(h.wait(), Err::<(), _>(JoinError::Panicked { goid: id, message: "boom 42".into() }));
+
+    // A panic in a later poll, with a &'static str payload.
+    let h = rt.go(async {
+        gort::time::sleep(Duration::from_millis(1)).await;
+        gosched().await;
+        if gort::goid() != 0 {
+            panic!("after a sleep");
+        }
+    });
+    let id = h.id();
+    match h.wait() {
+        Err(JoinError::Panicked { goid, message }) => {
+            assert_eq!((goid, message.as_str()), (id, "after a sleep"));
+        }
+        other => panic!("expected a panic, got {other:?}"),
+    }
+
+    // A goroutine awaiting a panicking child sees the error and goes on.
+    let r = rt
+        .block_on(async {
+            let child = gort::go(async { panic!("child") });
+            let err = child.await.unwrap_err();
+            let ok: Vec<u32> = {
+                let hs: Vec<_> = (0..100u32).map(|i| gort::go(async move { i })).collect();
+                let mut v = Vec::new();
+                for h in hs {
+                    v.push(h.await.unwrap());
+                }
+                v
+            };
+            (err.to_string(), ok.iter().sum::<u32>())
+        })
+        .unwrap();
+    assert!(r.0.contains("panicked: child"), "{}", r.0);
+    assert_eq!(r.1, 4950);
+
+    // The runtime still runs goroutines everywhere, and panicked ones were accounted for.
+    let hs: Vec<_> = (0..1000u64).map(|i| rt.go(async move { i * 2 })).collect();
+    assert_eq!(hs.into_iter().map(|h| h.wait().unwrap()).sum::<u64>(), 999_000);
+    wait_quiescent(&rt);
+    rt.shutdown();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shutdown
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn shutdown_cancels_waiting_goroutines_and_drops_them() {
+    let rt = rt(2);
+    let drops = Arc::new(AtomicUsize::new(0));
+    let started = Arc::new(AtomicUsize::new(0));
+    let never = Mailbox::<()>::new();
+    let mut handles: Vec<JoinHandle<()>> = Vec::new();
+    let mut total = 0;
+    for _ in 0..50 {
+        let (d, s) = (DropCount(drops.clone()), started.clone());
+        handles.push(rt.go(async move {
+            let _d = d;
+            s.fetch_add(1, Relaxed);
+            gort::time::sleep(Duration::from_secs(3600)).await;
+            unreachable!("slept an hour");
+        }));
+        total += 1;
+    }
+    for _ in 0..50 {
+        let (d, s, never) = (DropCount(drops.clone()), started.clone(), never.clone());
+        handles.push(rt.go(async move {
+            let _d = d;
+            s.fetch_add(1, Relaxed);
+            never.recv().await;
+            unreachable!("nobody sends");
+        }));
+        total += 1;
+    }
+    for _ in 0..2 {
+        // Always runnable: shutdown must not wait for it to finish.
+        let (d, s) = (DropCount(drops.clone()), started.clone());
+        handles.push(rt.go(async move {
+            let _d = d;
+            s.fetch_add(1, Relaxed);
+            loop {
+                gosched().await;
+            }
+        }));
+        total += 1;
+    }
+    {
+        // Awaits a child that sleeps; both are cancelled.
+        let (d, d2, s) = (DropCount(drops.clone()), DropCount(drops.clone()), started.clone());
+        handles.push(rt.go(async move {
+            let _d = d;
+            let child = gort::go(async move {
+                let _d = d2;
+                gort::time::sleep(Duration::from_secs(3600)).await;
+            });
+            s.fetch_add(1, Relaxed);
+            child.await.unwrap();
+        }));
+        total += 2;
+    }
+    wait_until(Duration::from_secs(10), "every goroutine to start", || started.load(Relaxed) == 103);
+
+    // Wait for the results from other threads.
+    let (tx, rx) = mpsc::channel();
+    let waiters: Vec<_> = handles
+        .into_iter()
+        .map(|h| {
+            let tx = tx.clone();
+            std::thread::spawn(move || {
+                let id = h.id();
+                tx.send((id, h.wait())).unwrap();
+            })
+        })
+        .collect();
+    drop(tx);
+
+    let t = Instant::now();
+    rt.shutdown();
+    let took = t.elapsed();
+    assert!(took < Duration::from_secs(5), "shutdown took {took:?}");
+    for w in waiters {
+        w.join().unwrap();
+    }
+    let results: Vec<_> = rx.iter().collect();
+    assert_eq!(results.len(), 103);
+    for (id, r) in results {
+        assert_eq!(r, Err(JoinError::Cancelled { goid: id }));
+    }
+    assert_eq!(drops.load(Relaxed), total, "every unfinished future was dropped");
+    assert_eq!(Arc::strong_count(&started), 1, "no goroutine future is still alive");
+}
+
+/// Goroutines that were submitted but never polled (stuck behind a goroutine hogging the only
+/// M) are dropped at shutdown too, and their handles report `Cancelled`.
+#[test]
+fn shutdown_drops_goroutines_never_polled() {
+    let rt = rt(1);
+    let drops = Arc::new(AtomicUsize::new(0));
+    let release = Arc::new(AtomicBool::new(false));
+    let hogging = Arc::new(AtomicBool::new(false));
+    let ran = Arc::new(AtomicUsize::new(0));
+    let (r, hg) = (release.clone(), hogging.clone());
+    let (d0, ran0) = (drops.clone(), ran.clone());
+    let hog = rt.go(async move {
+        // Children into this P's LIFO slot and ring: never polled while this poll runs.
+        let children: Vec<_> = (0..100)
+            .map(|_| {
+                let (d, ran) = (DropCount(d0.clone()), ran0.clone());
+                gort::go(async move {
+                    let _d = d;
+                    ran.fetch_add(1, Relaxed);
+                })
+            })
+            .collect();
+        hg.store(true, Release);
+        let start = Instant::now();
+        while !r.load(Acquire) && start.elapsed() < Duration::from_secs(30) {
+            std::hint::spin_loop();
+        }
+        children
+    });
+    wait_until(Duration::from_secs(10), "the hog to start", || hogging.load(Acquire));
+    // Submitted from outside while the only M is busy: they wait in the global inbox.
+    let outside: Vec<_> = (0..100)
+        .map(|_| {
+            let (d, ran) = (DropCount(drops.clone()), ran.clone());
+            rt.go(async move {
+                let _d = d;
+                ran.fetch_add(1, Relaxed);
+            })
+        })
+        .collect();
+    let waiter = std::thread::spawn(move || {
+        let children = hog.wait().unwrap();
+        children.into_iter().chain(outside).map(|h| h.wait()).collect::<Vec<_>>()
+    });
+    release.store(true, Release);
+    rt.shutdown();
+    let results = waiter.join().unwrap();
+    let ok = results.iter().filter(|r| r.is_ok()).count();
+    let cancelled = results.iter().filter(|r| matches!(r, Err(JoinError::Cancelled { .. }))).count();
+    assert_eq!(ok + cancelled, 200);
+    assert_eq!(ok, ran.load(Relaxed), "a goroutine is Ok exactly when it ran");
+    assert_eq!(drops.load(Relaxed), 200, "every future was dropped, run or not");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fairness
+// ---------------------------------------------------------------------------------------------
+
+/// Two goroutines on one P that yield after each step strictly alternate.
+#[test]
+fn gosched_alternates_on_one_proc() {
+    const STEPS: usize = 1000;
+    let rt = rt(1);
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let l = log.clone();
+    rt.block_on(async move {
+        let hs: Vec<_> = (0..2u8)
+            .map(|who| {
+                let l = l.clone();
+                gort::go(async move {
+                    for _ in 0..STEPS {
+                        l.lock().unwrap().push(who);
+                        gosched().await;
+                    }
+                })
+            })
+            .collect();
+        for h in hs {
+            h.await.unwrap();
+        }
+    })
+    .unwrap();
+    let log = log.lock().unwrap();
+    assert_eq!(log.len(), 2 * STEPS);
+    let repeats = log.windows(2).filter(|w| w[0] == w[1]).count();
+    assert_eq!(repeats, 0, "the two goroutines did not alternate: {:?}", &log[..20]);
+    rt.shutdown();
+}
+
+/// A goroutine spinning on `gosched` until another goroutine on the same single P sets a flag:
+/// terminates only if yielding really lets the other run.
+#[test]
+fn gosched_lets_the_other_goroutine_run() {
+    let rt = rt(1);
+    let spins = rt
+        .block_on(async {
+            let flag = Arc::new(AtomicBool::new(false));
+            let f = flag.clone();
+            let setter = gort::go(async move { f.store(true, Release) });
+            let mut spins = 0u64;
+            while !flag.load(Acquire) {
+                gosched().await;
+                spins += 1;
+                assert!(spins < 1_000_000, "the other goroutine never ran");
+            }
+            setter.await.unwrap();
+            spins
+        })
+        .unwrap();
+    assert!(spins <= 2, "took {spins} yields");
+    rt.shutdown();
+}
+
+/// A goroutine that yields while the only other runnable goroutines wait in the global queue
+/// (submitted from outside) goes behind them, as Go's `Gosched` does, instead of running again
+/// at once and letting them in one per 61 schedules.
+#[test]
+fn gosched_yields_to_the_global_queue() {
+    const N: usize = 1000;
+    let rt = rt(1);
+    let release = Arc::new(AtomicBool::new(false));
+    let hogging = Arc::new(AtomicBool::new(false));
+    let (r, hg) = (release.clone(), hogging.clone());
+    // Hog the only M so that everything below queues up before anything runs.
+    let hog = rt.go(async move {
+        hg.store(true, Release);
+        let start = Instant::now();
+        while !r.load(Acquire) && start.elapsed() < Duration::from_secs(30) {
+            std::hint::spin_loop();
+        }
+    });
+    wait_until(Duration::from_secs(10), "the hog to start", || hogging.load(Acquire));
+    let done = Arc::new(AtomicUsize::new(0));
+    let d = done.clone();
+    let yielder = rt.go(async move {
+        let mut yields = 0u64;
+        while d.load(Acquire) < N {
+            gosched().await;
+            yields += 1;
+        }
+        yields
+    });
+    let others: Vec<_> = (0..N)
+        .map(|_| {
+            let done = done.clone();
+            rt.go(async move {
+                done.fetch_add(1, Release);
+            })
+        })
+        .collect();
+    release.store(true, Release);
+    hog.wait().unwrap();
+    let yields = yielder.wait().unwrap();
+    others.into_iter().for_each(|h| h.wait().unwrap());
+    assert!(yields <= 20, "the yielder ran {yields} times before {N} queued goroutines had run once");
+    rt.shutdown();
+}
+
+/// Two goroutines ping-pong through the LIFO slot on one P; a third goroutine displaced into
+/// the ring must still run soon (the LIFO slot is capped), or the pair would starve it.
+#[test]
+fn lifo_ping_pong_does_not_starve_the_ring() {
+    const MAX_HOPS: u64 = 1_000_000;
+    let rt = rt(1);
+    let hops = rt
+        .block_on(async {
+            let stop = Arc::new(AtomicBool::new(false));
+            let hops = Arc::new(AtomicU64::new(0));
+            let (a, b, c) = (Mailbox::<u64>::new(), Mailbox::<u64>::new(), Mailbox::<()>::new());
+            let third = {
+                let (c, stop) = (c.clone(), stop.clone());
+                gort::go(async move {
+                    c.recv().await;
+                    stop.store(true, Release);
+                })
+            };
+            let pong = {
+                let (a, b) = (a.clone(), b.clone());
+                gort::go(async move {
+                    loop {
+                        let v = b.recv().await;
+                        if v == u64::MAX {
+                            return;
+                        }
+                        a.send(v + 1);
+                    }
+                })
+            };
+            // Let `third` and `pong` run and park before the game starts.
+            for _ in 0..3 {
+                gosched().await;
+            }
+            let ping = {
+                let (hops, stop) = (hops.clone(), stop.clone());
+                gort::go(async move {
+                    let mut v = 0;
+                    // The first hop wakes the third goroutine, which the wake of pong then
+                    // displaces from the LIFO slot into the ring.
+                    c.send(());
+                    while !stop.load(Acquire) && v < MAX_HOPS {
+                        b.send(v);
+                        v = a.recv().await;
+                        hops.store(v, Relaxed);
+                    }
+                    b.send(u64::MAX);
+                })
+            };
+            third.await.unwrap();
+            ping.await.unwrap();
+            pong.await.unwrap();
+            hops.load(Relaxed)
+        })
+        .unwrap();
+    assert!(hops < 1000, "the ring was starved for {hops} hops");
+    rt.shutdown();
+}
+
+/// The coop budget: awaiting 10,000 handles that are all already finished must still yield now
+/// and then, so another goroutine on the same single P makes progress meanwhile.
+#[test]
+fn coop_budget_forces_yields() {
+    const N: usize = 10_000;
+    let rt = rt(1);
+    let (during, total) = rt
+        .block_on(async {
+            let children: Vec<_> = (0..N).map(|i| gort::go(async move { i })).collect();
+            while !children.iter().all(|c| c.is_finished()) {
+                gosched().await;
+            }
+            let stop = Arc::new(AtomicBool::new(false));
+            let ticks = Arc::new(AtomicUsize::new(0));
+            let other = {
+                let (stop, ticks) = (stop.clone(), ticks.clone());
+                gort::go(async move {
+                    while !stop.load(Acquire) {
+                        ticks.fetch_add(1, Relaxed);
+                        gosched().await;
+                    }
+                })
+            };
+            // No await between spawning `other` and this loop: `other` has not run yet.
+            let before = ticks.load(Relaxed);
+            let mut sum = 0;
+            for c in children {
+                sum += c.await.unwrap();
+            }
+            let during = ticks.load(Relaxed) - before;
+            stop.store(true, Release);
+            other.await.unwrap();
+            assert_eq!(sum, N * (N - 1) / 2);
+            (during, ticks.load(Relaxed))
+        })
+        .unwrap();
+    // 10,000 ready joins with a budget of 128 per poll: about 78 forced yields.
+    assert!(during >= 30, "the other goroutine ran only {during} times (total {total})");
+    rt.shutdown();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Work stealing
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn work_is_stolen_by_the_idle_proc() {
+    const CHILDREN: usize = 64;
+    let rounds = rounds_for(Duration::from_millis(2));
+    let rt = rt(2);
+    let seen = Arc::new(AtomicU64::new(0));
+    let s = seen.clone();
+    let procs = rt
+        .block_on(async move {
+            let children: Vec<_> = (0..CHILDREN as u64)
+                .map(|i| {
+                    let seen = s.clone();
+                    gort::go(async move {
+                        let r = busy(rounds, i);
+                        let p = gort::procid().unwrap();
+                        seen.fetch_or(1 << p, AcqRel);
+                        // Keep this M busy until the other P has run a child (bounded): a
+                        // loaded machine may be slow to schedule the other M, but it must come.
+                        let start = Instant::now();
+                        while seen.load(Acquire).count_ones() < 2 && start.elapsed() < Duration::from_secs(20)
+                        {
+                            std::hint::black_box(busy(1000, r));
+                        }
+                        (p, r)
+                    })
+                })
+                .collect();
+            let mut procs = Vec::new();
+            for c in children {
+                procs.push(c.await.unwrap().0);
+            }
+            procs
+        })
+        .unwrap();
+    let stats = rt.stats();
+    assert_eq!(seen.load(Relaxed), 0b11, "children ran on both Ps: {procs:?}");
+    assert!(stats.steals() > 0, "no steals: {stats:?}");
+    assert!(stats.per_p.iter().all(|p| p.runs > 0));
+    rt.shutdown();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Identity and introspection
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn goids_are_unique_and_nonzero() {
+    assert_eq!(gort::goid(), 0, "outside any goroutine");
+    assert_eq!(gort::procid(), None, "outside any M");
+    let rt = rt(4);
+    let handles: Vec<_> = (0..1000)
+        .map(|_| {
+            rt.go(async {
+                let before = gort::goid();
+                gosched().await;
+                assert_eq!(gort::goid(), before, "goid is stable across polls");
+                (before, gort::procid().unwrap())
+            })
+        })
+        .collect();
+    let mut ids = HashSet::new();
+    for h in handles {
+        let expect = h.id();
+        let (id, p) = h.wait().unwrap();
+        assert_ne!(id, 0);
+        assert_eq!(id, expect, "goid() matches JoinHandle::id()");
+        assert!(p < 4);
+        assert!(ids.insert(id), "duplicate goid {id}");
+    }
+    let nested = rt
+        .block_on(async {
+            let me = gort::goid();
+            let child = gort::go(async { gort::goid() });
+            let cid = child.id();
+            (me, cid, child.await.unwrap())
+        })
+        .unwrap();
+    assert!(nested.0 != nested.1 && nested.1 == nested.2 && nested.0 != 0);
+    rt.shutdown();
+}
+
+#[test]
+fn goroutine_dump_shows_wait_reasons() {
+    let rt = rt(2);
+    let sleeper = rt.go(async {
+        gort::time::sleep(Duration::from_secs(3600)).await;
+    });
+    let never = Mailbox::<()>::new();
+    let n = never.clone();
+    let joiner = rt.go(async move {
+        let child = gort::go(async move { n.recv().await });
+        child.await.unwrap();
+    });
+    let (sid, jid) = (sleeper.id(), joiner.id());
+    wait_until(Duration::from_secs(10), "the dump to show both waiting", || {
+        let dump = rt.goroutines();
+        let find = |id| dump.iter().find(|g| g.id == id).map(|g| (g.state, g.wait_reason));
+        find(sid) == Some(("waiting", "sleep")) && find(jid) == Some(("waiting", "goroutine join"))
+    });
+    let dump = rt.goroutines();
+    assert_eq!(dump.len(), 3, "{dump:?}");
+    assert!(dump.windows(2).all(|w| w[0].id < w[1].id), "sorted by id");
+    assert!(dump.iter().all(|g| g.proc.is_none()), "no bound goroutines natively");
+    assert_eq!(rt.stats().goroutines, 3);
+    assert!(rt.stats().per_p.iter().any(|p| p.timers), "a P has a pending timer");
+    never.send(());
+    joiner.wait().unwrap();
+    rt.shutdown();
+    assert_eq!(sleeper.wait(), Err(JoinError::Cancelled { goid: sid }));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Join handles
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn join_handles_in_every_order() {
+    let rt = rt(2);
+    let r = rt
+        .block_on(async {
+            // Awaited before and after the child finished; results of different types.
+            let slow = gort::go(async {
+                gort::time::sleep(Duration::from_millis(10)).await;
+                String::from("slow")
+            });
+            let fast = gort::go(async { vec![1u8, 2, 3] });
+            while !fast.is_finished() {
+                gosched().await;
+            }
+            let v = fast.await.unwrap();
+            let s = slow.await.unwrap();
+            (v, s)
+        })
+        .unwrap();
+    assert_eq!(r, (vec![1, 2, 3], "slow".to_string()));
+
+    // A handle dropped without being awaited: the goroutine still runs.
+    let ran = Arc::new(AtomicBool::new(false));
+    let r2 = ran.clone();
+    drop(rt.go(async move { r2.store(true, Release) }));
+    wait_until(Duration::from_secs(10), "the detached goroutine", || ran.load(Acquire));
+    wait_quiescent(&rt);
+
+    // The future is dropped once the goroutine finishes, not when its handle is.
+    let drops = Arc::new(AtomicUsize::new(0));
+    let d = DropCount(drops.clone());
+    let h = rt.go(async move {
+        let _d = d;
+        7
+    });
+    wait_until(Duration::from_secs(10), "the finished future to be dropped", || drops.load(Relaxed) == 1);
+    assert_eq!(h.wait().unwrap(), 7);
+    rt.shutdown();
+}
