@@ -217,7 +217,8 @@ impl<T> Mutex<T> {
     }
 
     pub fn try_lock(&self) -> Option<MutexGuard<'_, T>> {
-        self.raw.try_lock().then_some(MutexGuard { mutex: self })
+        // Lazily: a guard built for a failed attempt would unlock the holder's lock on drop.
+        self.raw.try_lock().then(|| MutexGuard { mutex: self })
     }
 
     pub fn into_inner(self) -> T {
