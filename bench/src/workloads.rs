@@ -88,7 +88,7 @@ impl Workload {
         match self {
             Workload::Spawn => spawn(diag).await,
             Workload::Fib => fib_par_seq(diag).await,
-            Workload::Sleep1 => sleep1().await,
+            Workload::Sleep1 => sleep1(diag).await,
         }
     }
 }
@@ -190,7 +190,9 @@ fn wake_all(word: &std::sync::atomic::AtomicU32) {
 // ---------------------------------------------------------------- fib
 
 /// bench.go's `fib`. Pure, so the argument goes through `black_box` at every call site that
-/// would otherwise let the compiler fold or hoist it.
+/// would otherwise let the compiler fold or hoist it; never inlined, so that the parallel and
+/// the sequential runs execute the same code.
+#[inline(never)]
 pub fn fib(n: u32) -> u64 {
     if n < 2 {
         n as u64
@@ -268,12 +270,31 @@ async fn fib_par_seq(diag: bool) -> Vec<Metric> {
 
 /// One goroutine sleeps 1 ms SLEEP1_N times in a row (nothing else runnable).
 /// `sleep1.mean` ms/sleep, `sleep1.late_mean` ms (mean - 1 ms).
-async fn sleep1() -> Vec<Metric> {
+///
+/// diag: the single sleeps' durations, `sleep1.min|p50|p90|max` ms (one clock reading per
+/// sleep, taken anyway by the loop's timing).
+async fn sleep1(diag: bool) -> Vec<Metric> {
     let start = Stamp::now();
+    let mut each = Vec::with_capacity(if diag { SLEEP1_N as usize } else { 0 });
+    let mut last = start;
     for _ in 0..SLEEP1_N {
         gort::time::sleep(Duration::from_millis(1)).await;
+        if diag {
+            let now = Stamp::now();
+            each.push(now.since(last));
+            last = now;
+        }
     }
     let el = start.elapsed_ns();
     let mean = ms(el) / SLEEP1_N as f64;
-    vec![Metric::new("sleep1.mean", mean, "ms/sleep"), Metric::new("sleep1.late_mean", mean - 1.0, "ms")]
+    let mut out = vec![Metric::new("sleep1.mean", mean, "ms/sleep"), Metric::new("sleep1.late_mean", mean - 1.0, "ms")];
+    if diag {
+        each.sort_unstable();
+        let at = |q: usize| ms(each[(each.len() - 1) * q / 100]);
+        out.push(Metric::new("sleep1.min", at(0), "ms"));
+        out.push(Metric::new("sleep1.p50", at(50), "ms"));
+        out.push(Metric::new("sleep1.p90", at(90), "ms"));
+        out.push(Metric::new("sleep1.max", at(100), "ms"));
+    }
+    out
 }

@@ -12,7 +12,8 @@
 // bench/src/web.rs) and times itself there. Like bench.go, round 1 is cold — right after
 // start-up, with V8's baseline-tier code, no warm-up run — and round 2 runs the same workload
 // again in the same page, warm. `stats=1` adds the scheduler's counters over each workload
-// (`<workload>.runs|steals|parks|wakeups`) and the workloads' explanatory figures.
+// (`<workload>.runs|steals|parks|wakeups`), the workloads' explanatory figures, and for fib a
+// plain-JS control of the parallelism available (`fib.js_control_speedup`).
 import { Runtime } from '/pkg/src/index.js';
 
 const GLUE = '/target/bench-pkg/gort_bench.js';
@@ -20,6 +21,26 @@ const DEFAULT_ONLY = 'spawn,pingpong,fib,pipeline,select,timers,sleep1,gc,gcpara
 
 const emit = (name, value, unit) => console.log(JSON.stringify({ name, value, unit }));
 const print = (metric) => console.log(JSON.stringify(metric));
+
+// A control for fib.speedup (stats=1): the same work in plain JS on two Workers of this page,
+// 32 x fib(25) on one Worker, then 16 + 16 on two, measured right after gort's fib. Says
+// how much parallelism the browser and the machine offer at that moment.
+const CONTROL = `function fib(n) { return n < 2 ? n : fib(n - 1) + fib(n - 2); }
+onmessage = ({ data: n }) => { let s = 0; for (let i = 0; i < n; i++) s += fib(25); postMessage(s); };`;
+let controlWorkers = null;
+async function jsFibSpeedup() {
+  const run = (w, n) => new Promise((resolve) => { w.onmessage = () => resolve(); w.postMessage(n); });
+  if (!controlWorkers) {
+    controlWorkers = Array.from({ length: 2 }, () => new Worker(URL.createObjectURL(new Blob([CONTROL], { type: 'text/javascript' }))));
+    for (const w of controlWorkers) await run(w, 32); // JIT warm-up
+  }
+  let t = performance.now();
+  await run(controlWorkers[0], 32);
+  const seq = performance.now() - t;
+  t = performance.now();
+  await Promise.all(controlWorkers.map((w) => run(w, 16)));
+  return seq / (performance.now() - t);
+}
 
 function counters(rt) {
   const s = rt.stats().sched;
@@ -62,6 +83,7 @@ async function main() {
       if (withStats) {
         const after = counters(rt);
         for (const k of Object.keys(after)) emit(`${w}.${k}${suffix}`, after[k] - before[k], 'count');
+        if (w === 'fib') emit(`fib.js_control_speedup${suffix}`, await jsFibSpeedup(), 'x');
       }
     }
   }
