@@ -506,6 +506,49 @@ fn timer_fires_while_its_p_is_busy() {
     rt.shutdown();
 }
 
+/// The other M parked with no timer pending (so with no timeout); then a goroutine registers a
+/// timer on a P whose M stays busy. The parked M must still wake for that timer and fire it.
+#[test]
+fn timer_registered_after_the_other_m_parked_fires_on_time() {
+    for _ in 0..3 {
+        let rt = rt(2);
+        let signal = Mailbox::<()>::new();
+        let s = signal.clone();
+        let sleeper = rt.go(async move {
+            s.recv().await;
+            gort::time::sleep(Duration::from_millis(5)).await;
+        });
+        let sid = sleeper.id();
+        wait_until(Duration::from_secs(10), "the sleeper to wait", || {
+            rt.goroutines().iter().any(|g| g.id == sid && g.state == "waiting")
+        });
+        let go_ahead = Arc::new(AtomicBool::new(false));
+        let g = go_ahead.clone();
+        let hog = rt.go(async move {
+            let start = Instant::now();
+            while !g.load(Acquire) && start.elapsed() < Duration::from_secs(20) {
+                std::hint::spin_loop();
+            }
+            // Wakes the sleeper into this P's LIFO slot (no other M is woken for that), then
+            // lets it run here: it registers its timer on this P and parks.
+            signal.send(());
+            gosched().await;
+            let start = Instant::now();
+            while !sleeper.is_finished() && start.elapsed() < Duration::from_secs(5) {
+                std::hint::spin_loop();
+            }
+            let fired = sleeper.is_finished();
+            sleeper.await.unwrap();
+            fired
+        });
+        wait_until(Duration::from_secs(10), "the other M to park", || rt.stats().idle_procs == 1);
+        std::thread::sleep(Duration::from_millis(20));
+        go_ahead.store(true, Release);
+        assert!(hog.wait().unwrap(), "the timer waited for its busy P although another M was idle");
+        rt.shutdown();
+    }
+}
+
 #[test]
 fn sleep_zero_and_past_deadlines_complete() {
     let rt = rt(2);

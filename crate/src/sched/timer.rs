@@ -3,12 +3,18 @@
 //! A `Sleep` registers itself, on its first poll, in the heap of the P its goroutine runs on.
 //! Whichever M holds that P runs the expired timers at its next schedule; idle Ms also run
 //! other Ps' expired timers while stealing, and a parked M sleeps until the earliest deadline of
-//! any P, so a timer fires on time even when its own P is busy with a long poll.
+//! any P, so a timer fires on time even when its own P is busy with a long poll. An M that
+//! parked before the timer existed sleeps until an older deadline (or forever), so a timer
+//! that becomes its heap's earliest wakes an idle M (`Idle::wake_one`, as Go's
+//! `wakeNetPoller` does), which parks again until the new earliest deadline.
 //!
 //! Each heap publishes its earliest deadline in `next` (u64::MAX when empty) so that Ms can
 //! check "anything due?" without taking the lock. `next` is written under the lock and read
 //! Relaxed: a stale read only delays a timer until the next check, never loses it, because the
-//! M that registers a timer checks its own heap at its next schedule.
+//! M that registers a timer checks its own heap at its next schedule. Against parking Ms the
+//! SeqCst fences of the park/wake protocol (`idle.rs`) order it as they order new work: either
+//! `wake_one` sees the parking M idle (and wakes it) or spinning (a spinner looks again before
+//! it parks), or that M's last look before parking sees `next`.
 //!
 //! A timer entry fires at most once: `fire` and `cancel` race on one atomic state word. A
 //! dropped `Sleep` cancels its entry, which stays in the heap until its deadline (lazy
@@ -92,16 +98,18 @@ impl Timers {
         self.heap.lock().unwrap().queue.len()
     }
 
-    fn add(&self, when: u64, waker: Waker) -> Arc<TimerEntry> {
+    /// Adds a timer; also returns whether it is now the heap's earliest.
+    fn add(&self, when: u64, waker: Waker) -> (Arc<TimerEntry>, bool) {
         let entry = Arc::new(TimerEntry { state: AtomicU32::new(PENDING), waker: Mutex::new(Some(waker)) });
         let mut heap = self.heap.lock().unwrap();
         heap.seq += 1;
         let seq = heap.seq;
         heap.queue.push(Reverse(Queued { when, seq, entry: entry.clone() }));
-        if when < self.next.load(Relaxed) {
+        let earliest = when < self.next.load(Relaxed);
+        if earliest {
             self.next.store(when, Relaxed);
         }
-        entry
+        (entry, earliest)
     }
 
     /// Drops every entry (shutdown).
@@ -151,8 +159,14 @@ impl Future for Sleep {
                 if crate::platform::now_ns() >= self.deadline {
                     return Poll::Ready(());
                 }
-                let entry = super::with_current_p(|p| p.timers.add(self.deadline, cx.waker().clone()))
-                    .expect("gort::time::sleep must be awaited inside a goroutine");
+                let (entry, earliest) =
+                    super::with_current_p(|p| p.timers.add(self.deadline, cx.waker().clone()))
+                        .expect("gort::time::sleep must be awaited inside a goroutine");
+                if earliest {
+                    if let Some(shared) = super::current_shared() {
+                        shared.idle.wake_one();
+                    }
+                }
                 super::set_wait_reason(super::WaitReason::Sleep);
                 self.entry = Some(entry);
                 Poll::Pending
@@ -207,7 +221,7 @@ mod tests {
         let entries: Vec<_> = [30u64, 10, 20, 10]
             .iter()
             .enumerate()
-            .map(|(i, &when)| timers.add(when, Waker::from(std::sync::Arc::new(Push(i, order.clone())))))
+            .map(|(i, &when)| timers.add(when, Waker::from(std::sync::Arc::new(Push(i, order.clone())))).0)
             .collect();
         assert_eq!(timers.next_deadline(), 10);
         assert_eq!(timers.run_expired(5), 0);
@@ -224,7 +238,8 @@ mod tests {
     fn cancelled_timer_does_not_wake() {
         let timers = Timers::new();
         let count = std::sync::Arc::new(Count(AtomicUsize::new(0)));
-        let entry = timers.add(10, Waker::from(count.clone()));
+        let (entry, earliest) = timers.add(10, Waker::from(count.clone()));
+        assert!(earliest);
         let sleep = Sleep { deadline: 10, entry: Some(entry) };
         drop(sleep);
         assert_eq!(timers.run_expired(10), 0);
