@@ -3,7 +3,8 @@
 //! Used where the producer may be a thread that must never block or take a lock, such as the
 //! page's main thread: goroutines submitted from outside any M, and wake-ups of goroutines bound
 //! to one M. Producers push with a CAS loop; a consumer takes the whole list with one `swap`
-//! and reverses it into FIFO order. Because nodes are never popped one by one, there is no ABA.
+//! and reverses it into FIFO order. Because nodes are never popped one by one, there is no ABA,
+//! and two racing `take_all`s (as after shutdown) simply get disjoint parts.
 //!
 //! Memory ordering: a push publishes its node with a Release CAS; `take_all` swaps with
 //! Acquire, so it sees every node it takes fully written. `len` is bumped before the push and

@@ -16,7 +16,8 @@
 //! Each M stops at its next schedule once `shutdown` is set, drops the tasks of the goroutines
 //! bound to it (their futures hold this thread's JS objects), and the last M out drops every
 //! remaining task and empties every queue, which breaks the reference cycles between Gs and
-//! the runtime.
+//! the runtime. A goroutine woken or submitted from outside after that is dropped by its waker
+//! (`Shared::drop_if_stopped`).
 
 use super::g::{Polled, UNBOUND};
 use super::{bound_live, coop, set_current_g, set_current_m, GRef, Shared, P};

@@ -45,7 +45,7 @@ pub(crate) mod m;
 pub(crate) mod runq;
 pub(crate) mod timer;
 
-use crate::shim::{Arc, AtomicU64, AtomicUsize};
+use crate::shim::{fence, Arc, AtomicU64, AtomicUsize};
 use g::{Task, G, UNBOUND};
 use idle::Idle;
 use inbox::Inbox;
@@ -56,7 +56,7 @@ use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::AtomicBool;
-use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release};
+use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release, SeqCst};
 use std::sync::Mutex;
 use std::task::{Context, Poll};
 use timer::Timers;
@@ -475,8 +475,10 @@ impl Shared {
     fn place(self: &Arc<Self>, g: GRef) -> Placed {
         let home = g.home();
         if home != UNBOUND {
-            self.bound[home as usize].push(g);
+            let inbox = &self.bound[home as usize];
+            inbox.push(g);
             self.idle.parkers[home as usize].unpark();
+            self.drop_if_stopped(inbox);
             return Placed::Bound;
         }
         match current_m(|s, i| Arc::ptr_eq(s, self).then_some(i)).flatten() {
@@ -491,8 +493,21 @@ impl Shared {
             }
             None => {
                 self.inbox.push(g);
+                self.drop_if_stopped(&self.inbox);
                 Placed::Global
             }
+        }
+    }
+
+    /// After the last M has emptied the queues at shutdown (`release_everything`), nobody
+    /// drains an inbox again: a goroutine woken, or submitted, from outside after that is
+    /// dropped here (its unfinished task reports `Cancelled`), or it would keep the runtime
+    /// alive through `G::shared` forever. The SeqCst fences here and in `release_everything`
+    /// make either the last M's drain see the push or this load see that M gone.
+    fn drop_if_stopped(&self, inbox: &Inbox<G>) {
+        fence(SeqCst);
+        if self.running_ms.load(Relaxed) == 0 {
+            drop(inbox.take_all());
         }
     }
 
@@ -609,6 +624,7 @@ impl Shared {
     /// Called by the last M to exit: drops every remaining task and empties every queue,
     /// breaking the reference cycles between Gs and this runtime.
     pub(crate) fn release_everything(&self) {
+        fence(SeqCst); // pairs with `drop_if_stopped`: `running_ms` is 0 now
         let gs = self.all_gs();
         for g in &gs {
             g.drop_task();
@@ -971,6 +987,44 @@ mod tests {
         assert_eq!(homes, dropped, "each dropped on the thread it was started on");
         for h in handles {
             assert!(matches!(h.wait(), Err(join::JoinError::Cancelled { .. })));
+        }
+    }
+
+    /// After shutdown nothing keeps the runtime's shared state alive: not the goroutines that
+    /// were still waiting, nor one woken afterwards from another thread.
+    #[test]
+    fn shutdown_frees_the_runtime() {
+        for wake_after_shutdown in [false, true] {
+            let rt = crate::Runtime::builder().procs(2).start();
+            let shared = Arc::downgrade(&shared_of(&rt));
+            let signals: Vec<Signal> = (0..4).map(|_| Signal::default()).collect();
+            let handles: Vec<_> = signals
+                .iter()
+                .map(|s| {
+                    let s = s.clone();
+                    rt.go(async move { s.wait().await })
+                })
+                .collect();
+            let sleeper = rt.go(timer::sleep(Duration::from_secs(3600)));
+            wait_until("every goroutine to wait", || {
+                rt.goroutines().iter().filter(|g| g.state == "waiting").count() == 5
+            });
+            rt.shutdown();
+            if wake_after_shutdown {
+                signals.iter().for_each(Signal::fire);
+            }
+            for h in handles.into_iter().chain([sleeper]) {
+                assert!(matches!(h.wait(), Err(join::JoinError::Cancelled { .. })));
+            }
+            if wake_after_shutdown {
+                // Firing took the wakers (goroutines) out of the signals and queued them.
+                assert!(
+                    shared.upgrade().is_none(),
+                    "a goroutine woken after shutdown keeps the runtime alive"
+                );
+            }
+            drop(signals);
+            assert!(shared.upgrade().is_none(), "the runtime outlived its shutdown");
         }
     }
 
