@@ -7,12 +7,9 @@
 
 use crate::clock::{ms, Stamp};
 use crate::metric::Metric;
-use std::future::{poll_fn, Future};
+use gort::chan::chan;
+use gort::sync::WaitGroup;
 use std::hint::black_box;
-use std::sync::atomic::AtomicUsize;
-use std::sync::atomic::Ordering::{AcqRel, Acquire};
-use std::sync::{Arc, Mutex};
-use std::task::{Poll, Waker};
 use std::time::Duration;
 
 /// bench.go's workloads, in its fixed order (`workloadsOrder`).
@@ -95,56 +92,19 @@ impl Workload {
 
 // ---------------------------------------------------------------- spawn
 
-/// The part of Go's `sync.WaitGroup` that bench.go's spawn uses (gort has no WaitGroup yet):
-/// a count set before the goroutines start (`wg.Add(n)`), one atomic decrement per goroutine
-/// (`wg.Done()`), and one wake-up of the waiter by the goroutine that brings the count to zero
-/// (`wg.Wait()`). This mirrors Go more faithfully than collecting and awaiting 100000
-/// `JoinHandle`s, which would add a per-goroutine join (a waker registration and a wake-up)
-/// that Go's workload does not have; the handles are dropped at once, like Go's `go f()`.
-struct Group {
-    left: AtomicUsize,
-    waiter: Mutex<Option<Waker>>,
-}
-
-impl Group {
-    fn new(n: usize) -> Self {
-        Group { left: AtomicUsize::new(n), waiter: Mutex::new(None) }
-    }
-
-    fn done(&self) {
-        if self.left.fetch_sub(1, AcqRel) == 1 {
-            if let Some(w) = self.waiter.lock().unwrap().take() {
-                w.wake();
-            }
-        }
-    }
-
-    fn wait(&self) -> impl Future<Output = ()> + '_ {
-        poll_fn(move |cx| {
-            if self.left.load(Acquire) == 0 {
-                return Poll::Ready(());
-            }
-            *self.waiter.lock().unwrap() = Some(cx.waker().clone());
-            // A `done` that reached zero before the waker was stored found no waker.
-            if self.left.load(Acquire) == 0 {
-                Poll::Ready(())
-            } else {
-                Poll::Pending
-            }
-        })
-    }
-}
-
-/// Spawns SPAWN_N goroutines that each call `done`; waits for all.
+/// Spawns SPAWN_N goroutines that each call `wg.done()` on one `gort::sync::WaitGroup`, after
+/// `wg.add(SPAWN_N)`; waits for all (bench.go's code, line for line). The `JoinHandle`s are
+/// dropped at once: Go's `go f()` has none.
 /// `spawn` = ns per goroutine (wall / SPAWN_N), `spawn.wall` ms.
 /// diag: `spawn.loop_wall` ms until the spawning loop returned (the rest is waiting for the
 /// last goroutines to run).
 async fn spawn(diag: bool) -> Vec<Metric> {
+    let wg = WaitGroup::new();
     let start = Stamp::now();
-    let wg = Arc::new(Group::new(SPAWN_N));
+    wg.add(SPAWN_N as i64).expect("wg.add");
     for _ in 0..SPAWN_N {
         let wg = wg.clone();
-        drop(gort::go(async move { wg.done() }));
+        drop(gort::go(async move { wg.done().expect("wg.done") }));
     }
     let looped = Stamp::now();
     wg.wait().await;
@@ -201,32 +161,29 @@ pub fn fib(n: u32) -> u64 {
     }
 }
 
-/// FIB_GOROUTINES goroutines each compute fib(FIB_N); the spawner sums their results. Then the
-/// spawner computes fib(FIB_N) FIB_GOROUTINES times itself.
+/// FIB_GOROUTINES goroutines each send fib(FIB_N) on one unbuffered channel; the spawner sums
+/// FIB_GOROUTINES receives. Then the spawner computes fib(FIB_N) FIB_GOROUTINES times itself.
 /// `fib.par_wall`, `fib.seq_wall` ms, `fib.speedup` = seq / par.
-///
-/// bench.go collects the results from an unbuffered channel (completion order); here the
-/// spawner awaits the `JoinHandle`s in spawn order. Either way the wall time ends when the
-/// last result is in.
 ///
 /// diag: `fib.busiest_p` goroutines run by the P that ran most of them (16 when even),
 /// `fib.other_p_start` ms from the start until a P other than the spawner's began one, and
 /// `fib.p_end_gap` ms between the Ps' last goroutine ends (a tail where a P idles).
 async fn fib_par_seq(diag: bool) -> Vec<Metric> {
     let start = Stamp::now();
-    let handles: Vec<_> = (0..FIB_GOROUTINES)
-        .map(|_| {
-            gort::go(async move {
-                let t0 = diag.then(Stamp::now);
-                let v = fib(black_box(FIB_N));
-                (v, t0.map(|t0| (gort::procid().unwrap_or(0), t0, Stamp::now())))
-            })
-        })
-        .collect();
+    let res = chan(0);
+    for _ in 0..FIB_GOROUTINES {
+        let res = res.clone();
+        drop(gort::go(async move {
+            let t0 = diag.then(Stamp::now);
+            let v = fib(black_box(FIB_N));
+            let trace = t0.map(|t0| (gort::procid().unwrap_or(0), t0, Stamp::now()));
+            assert!(res.send((v, trace)).await.is_ok(), "fib: the result channel closed");
+        }));
+    }
     let mut sum = 0;
     let mut trace = Vec::new();
-    for h in handles {
-        let (v, t) = h.await.expect("a fib goroutine failed");
+    for _ in 0..FIB_GOROUTINES {
+        let (v, t) = res.recv().await.expect("fib: the result channel closed");
         sum += v;
         trace.extend(t);
     }
