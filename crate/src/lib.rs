@@ -3,7 +3,8 @@
 //! Goroutines run on every core through Web Workers that share one wasm memory: an M/P/G
 //! work-stealing scheduler ([`sched`]) whose Ms are Workers in the browser and std threads
 //! natively; a platform layer that differs between the two ([`platform`]); and the JavaScript
-//! facade's Rust half (`js`, wasm only).
+//! facade's Rust half (`js`, wasm only); and a garbage-collected heap shared by every M
+//! ([`gc`]).
 //!
 //! ```no_run
 //! let rt = gort::Runtime::builder().procs(2).start();
@@ -22,6 +23,9 @@
 
 mod shim;
 
+// Lets `#[derive(Trace)]` (which names `::gort::gc`) work inside this crate too.
+extern crate self as gort;
+
 #[cfg(loom)]
 #[path = "sched"]
 mod sched {
@@ -33,6 +37,8 @@ mod sched {
 
 #[cfg(not(loom))]
 pub mod chan;
+#[cfg(not(loom))]
+pub mod gc;
 #[cfg(all(target_arch = "wasm32", not(loom)))]
 mod js;
 #[cfg(not(loom))]

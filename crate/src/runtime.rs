@@ -7,9 +7,10 @@ use crate::shim::Arc;
 #[cfg(not(target_arch = "wasm32"))]
 use {crate::sched::join::JoinHandle, std::future::Future};
 
-/// Configures a runtime (Go's `GOMAXPROCS` is `procs`).
+/// Configures a runtime (Go's `GOMAXPROCS` is `procs`; `gc_percent` is `GOGC`).
 pub struct Builder {
     procs: usize,
+    gc: crate::gc::Config,
 }
 
 /// One P's counters, as `Runtime::stats` reports them.
@@ -43,6 +44,8 @@ pub struct Stats {
     pub idle_procs: usize,
     pub spinning: usize,
     pub per_p: Vec<ProcStats>,
+    /// The garbage-collected heap.
+    pub gc: crate::gc::GcStats,
 }
 
 /// One line of a goroutine dump.
@@ -65,7 +68,10 @@ impl Stats {
 
 impl Default for Builder {
     fn default() -> Self {
-        Builder { procs: std::thread::available_parallelism().map_or(1, |n| n.get()) }
+        Builder {
+            procs: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            gc: crate::gc::Config::default(),
+        }
     }
 }
 
@@ -76,10 +82,39 @@ impl Builder {
         self
     }
 
+    /// GOGC: collect when the heap has grown by `percent`% over the live heap of the last
+    /// collection (at least a 4 MiB goal). Negative: no automatic collection (only
+    /// `gc::collect` and the heap limit's). Default 100.
+    pub fn gc_percent(mut self, percent: i32) -> Self {
+        self.gc.gc_percent = percent;
+        self
+    }
+
+    /// A hard ceiling on the GC heap's pages in use: an allocation that would go past it fails
+    /// with `gc::HeapLimitError`. Collections also start before the heap gets close to it.
+    pub fn heap_limit(mut self, bytes: usize) -> Self {
+        self.gc.heap_limit = bytes;
+        self
+    }
+
+    /// Prints a line per collection in Go's gctrace format (stderr natively, the console of
+    /// the Worker that ended the collection in the browser).
+    pub fn gctrace(mut self, on: bool) -> Self {
+        self.gc.trace = on;
+        self
+    }
+
+    /// Overwrites freed objects with 0xDB bytes, so that a use after free reads garbage
+    /// (Go's `GODEBUG=clobberfree=1`). A debugging aid: sweeping gets slower.
+    pub fn gc_clobber_free(mut self, on: bool) -> Self {
+        self.gc.clobber_free = on;
+        self
+    }
+
     /// Starts one std thread per M.
     #[cfg(not(target_arch = "wasm32"))]
     pub fn start(self) -> Runtime {
-        let shared = Shared::new(self.procs);
+        let shared = Shared::new(self.procs, self.gc);
         let threads = (0..self.procs)
             .map(|i| {
                 let shared = shared.clone();
@@ -98,7 +133,7 @@ impl Builder {
     /// state they enter.
     #[cfg(target_arch = "wasm32")]
     pub(crate) fn build_shared(self) -> Arc<Shared> {
-        Shared::new(self.procs)
+        Shared::new(self.procs, self.gc)
     }
 }
 

@@ -111,6 +111,8 @@ impl Machine {
                     self.shared.idle.wake_one();
                 }
             }
+            // (gc) A safepoint: join a requested collection before polling.
+            crate::gc::safepoint(&self.shared, self.index);
             self.execute(&g);
             if host && bound_live() > 0 {
                 if g.home() != UNBOUND {
@@ -146,6 +148,8 @@ impl Machine {
             if self.shared.is_shut_down() {
                 return Err(Exit::Stopped);
             }
+            // (gc) Also the first thing an M does after waking from parking.
+            crate::gc::safepoint(&self.shared, self.index);
             if let Some(g) = self.bound_next() {
                 return Ok(g);
             }
@@ -270,6 +274,10 @@ impl Machine {
     /// Parks by the protocol in `idle.rs`. Returns `Some` when the caller must return to the
     /// Worker's event loop to wait; `None` to look for work again.
     fn park(&mut self, host: bool) -> Option<Exit> {
+        // (gc) Sweep in the background before sleeping; look for work after each batch.
+        if crate::gc::sweep_idle(&self.shared) {
+            return None;
+        }
         let idle = &self.shared.idle;
         idle.announce_idle(self.index);
         if self.spinning {
@@ -325,6 +333,8 @@ impl Machine {
         }
         self.bound_ready.clear();
         self.shared.bound[self.index].take_all();
+        // (gc) Give this P's cached spans back to the heap.
+        crate::gc::m_exit(&self.shared, self.index);
         if self.shared.running_ms.fetch_sub(1, AcqRel) == 1 {
             self.shared.release_everything();
         }

@@ -153,6 +153,8 @@ pub(crate) struct P {
     pub(crate) counters: Counters,
     /// Every live G registered on this P, for shutdown and goroutine dumps.
     registry: Mutex<Slab>,
+    /// (gc) This P's allocation cache (Go's `p.mcache`).
+    pub(crate) gc: crate::gc::Cache,
 }
 
 #[derive(Default)]
@@ -169,6 +171,7 @@ impl P {
             timers: Timers::new(),
             counters: Counters::default(),
             registry: Mutex::new(Slab::default()),
+            gc: crate::gc::Cache::new(),
         }
     }
 
@@ -220,6 +223,8 @@ pub(crate) struct Shared {
     deadlock_report: std::sync::atomic::AtomicPtr<String>,
     /// Bumped and notified at each deadlock report; the page waits on it.
     pub(crate) events: std::sync::atomic::AtomicU32,
+    /// (gc) The garbage-collected heap of this runtime.
+    pub(crate) heap: crate::gc::Heap,
 }
 
 thread_local! {
@@ -255,7 +260,7 @@ pub(crate) fn set_current_m(m: Option<(Arc<Shared>, usize)>) {
     CURRENT_M.with(|c| *c.borrow_mut() = m);
 }
 
-fn current_m<R>(f: impl FnOnce(&Arc<Shared>, usize) -> R) -> Option<R> {
+pub(crate) fn current_m<R>(f: impl FnOnce(&Arc<Shared>, usize) -> R) -> Option<R> {
     CURRENT_M.with(|c| c.borrow().as_ref().map(|(s, i)| f(s, *i)))
 }
 
@@ -367,7 +372,7 @@ pub(crate) fn dump_text(gs: &[crate::GoroutineInfo]) -> String {
 }
 
 impl Shared {
-    pub(crate) fn new(procs: usize) -> Arc<Self> {
+    pub(crate) fn new(procs: usize, gc: crate::gc::Config) -> Arc<Self> {
         Arc::new(Shared {
             procs: (0..procs).map(|_| P::new()).collect(),
             idle: Idle::new(procs),
@@ -384,6 +389,7 @@ impl Shared {
             deadlock_epoch: AtomicU64::new(u64::MAX),
             deadlock_report: std::sync::atomic::AtomicPtr::new(std::ptr::null_mut()),
             events: std::sync::atomic::AtomicU32::new(0),
+            heap: crate::gc::Heap::new(procs, gc),
         })
     }
 
@@ -619,6 +625,8 @@ impl Shared {
     pub(crate) fn begin_shutdown(&self) {
         self.shutdown.store(true, Release);
         self.idle.unpark_all();
+        // (gc) Ms waiting for a collection to start withdraw.
+        self.heap.wake_for_shutdown();
     }
 
     /// Called by the last M to exit: drops every remaining task and empties every queue,
@@ -671,6 +679,10 @@ impl Shared {
     /// report the deadlock once: every goroutine's join fails with `JoinError::Deadlock`, and the page
     /// is notified.
     pub(crate) fn check_dead(&self) {
+        // (gc) Ms stopping for a collection are not idle, whatever the idle mask says.
+        if self.heap.collecting() {
+            return;
+        }
         if self.held_outside.lock().iter().any(|(_, _, obj)| obj.has_waiters()) {
             return;
         }
@@ -758,6 +770,7 @@ impl Shared {
                     timers: p.timers.next_deadline() != u64::MAX,
                 })
                 .collect(),
+            gc: crate::gc::stats_of(self),
         }
     }
 }

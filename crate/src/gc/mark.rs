@@ -1,0 +1,177 @@
+//! Parallel marking: per-M mark stacks that grow on the heap instead of overflowing, a shared
+//! pool of work batches through which idle markers steal from busy ones, and termination
+//! detection (Go's `gcDrain` with work buffers, simplified for a stopped world).
+//!
+//! # Protocol
+//! Every M of the runtime marks (the world is stopped, so the object graph is frozen). An M
+//! scans its own stack; while some marker is idle (`idle > 0`), a busy M with a deep stack
+//! moves half of it into the pool. An M whose stack is empty takes a batch from the pool;
+//! with none there it becomes idle and waits for a batch or for the end.
+//!
+//! Marking is finished when every marker is idle and the pool is empty: only a busy marker
+//! creates work, so nothing can appear after that. To make "every marker is idle" and "the
+//! pool is empty" one observation, both change only under the pool's lock: pushing a batch,
+//! taking one, and becoming idle or busy again. The marker that observes the end sets `done`
+//! (Release); the others see it (Acquire) and stop. `idle` and `batches` mirror the locked
+//! state for lock-free peeking; a stale peek only delays a decision made under the lock.
+//!
+//! Mark bits are set with a Relaxed `fetch_or` (span.rs); the collector's barriers order the
+//! marks before the sweeps that read them.
+
+use super::heap::Heap;
+use super::object::Header;
+use super::span::span_of;
+use crate::sched::lock::Lock;
+use std::ptr::NonNull;
+use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize};
+
+/// A busy marker shares half its stack once it holds at least this many entries.
+const SHARE_MIN: usize = 64;
+/// How often (in scanned objects) a busy marker checks for idle ones.
+const SHARE_CHECK: u32 = 64;
+
+/// A batch of objects to scan, moved between markers.
+struct Batch(Vec<NonNull<Header>>);
+
+// SAFETY: the headers belong to the heap all Ms share; batches move only while the world is
+// stopped.
+unsafe impl Send for Batch {}
+
+#[derive(Default)]
+struct PoolState {
+    batches: Vec<Batch>,
+    idle: u32,
+}
+
+#[derive(Default)]
+pub(crate) struct MarkPool {
+    state: Lock<PoolState>,
+    idle: AtomicU32,
+    batches: AtomicUsize,
+    done: AtomicBool,
+}
+
+impl MarkPool {
+    /// Readies the pool for the next collection (every marker has left it).
+    pub(crate) fn reset(&self) {
+        let mut st = self.state.lock();
+        st.batches.clear();
+        st.idle = 0;
+        self.idle.store(0, Relaxed);
+        self.batches.store(0, Relaxed);
+        self.done.store(false, Relaxed);
+    }
+}
+
+/// One M's marking state; the argument of [`Trace::trace`](super::Trace::trace).
+pub struct Tracer<'a> {
+    pool: &'a MarkPool,
+    stack: Vec<NonNull<Header>>,
+    pub(crate) marked_bytes: u64,
+    pub(crate) marked_objects: u64,
+    scanned: u32,
+}
+
+impl<'a> Tracer<'a> {
+    pub(crate) fn new(heap: &'a Heap) -> Self {
+        Tracer {
+            pool: &heap.mark,
+            stack: Vec::with_capacity(1024),
+            marked_bytes: 0,
+            marked_objects: 0,
+            scanned: 0,
+        }
+    }
+
+    /// Marks the object whose header is `header`; queues it for scanning if it is newly marked
+    /// and its type may hold `Gc`s.
+    #[inline]
+    pub(crate) fn mark(&mut self, header: NonNull<Header>, needs_trace: bool) {
+        let addr = header.as_ptr() as usize;
+        // SAFETY: every Gc and root points at a live object of this heap, and spans are not
+        // freed while the world is stopped.
+        let span = unsafe { span_of(addr) };
+        if span.mark(addr) {
+            self.marked_bytes += span.elem_size as u64;
+            self.marked_objects += 1;
+            if needs_trace {
+                self.stack.push(header);
+            }
+        }
+    }
+
+    /// Marks a root, whose type is known only from its header.
+    pub(crate) fn mark_root(&mut self, header: NonNull<Header>) {
+        // SAFETY: a root's object is live; its header was written at allocation.
+        let needs_trace = unsafe { header.as_ref() }.vtable.needs_trace;
+        self.mark(header, needs_trace);
+    }
+
+    /// Scans until every marker is out of work (see the module header).
+    pub(crate) fn drain(&mut self, markers: u32) {
+        let pool = self.pool;
+        'work: loop {
+            while let Some(header) = self.stack.pop() {
+                // SAFETY: queued objects are live; the header names the vtable of the value
+                // at `offset`.
+                unsafe {
+                    let vtable = header.as_ref().vtable;
+                    (vtable.trace)((header.as_ptr() as *const u8).add(vtable.offset), self);
+                }
+                self.scanned = self.scanned.wrapping_add(1);
+                if self.scanned.is_multiple_of(SHARE_CHECK)
+                    && self.stack.len() >= SHARE_MIN
+                    && pool.idle.load(Relaxed) > 0
+                {
+                    self.share();
+                }
+            }
+            {
+                let mut st = pool.state.lock();
+                if let Some(Batch(b)) = st.batches.pop() {
+                    pool.batches.store(st.batches.len(), Relaxed);
+                    self.stack = b;
+                    continue 'work;
+                }
+                st.idle += 1;
+                pool.idle.store(st.idle, Relaxed);
+                if st.idle == markers {
+                    pool.done.store(true, Release);
+                    return;
+                }
+            }
+            let mut spins = 0u32;
+            loop {
+                if pool.done.load(Acquire) {
+                    return;
+                }
+                if pool.batches.load(Relaxed) > 0 {
+                    let mut st = pool.state.lock();
+                    if let Some(Batch(b)) = st.batches.pop() {
+                        pool.batches.store(st.batches.len(), Relaxed);
+                        st.idle -= 1;
+                        pool.idle.store(st.idle, Relaxed);
+                        self.stack = b;
+                        continue 'work;
+                    }
+                }
+                spins = spins.saturating_add(1);
+                if spins < 1024 {
+                    std::hint::spin_loop();
+                } else {
+                    std::thread::yield_now();
+                }
+            }
+        }
+    }
+
+    /// Moves the older half of the stack into the pool.
+    fn share(&mut self) {
+        let half = self.stack.len() / 2;
+        let batch: Vec<_> = self.stack.drain(..half).collect();
+        let mut st = self.pool.state.lock();
+        st.batches.push(Batch(batch));
+        self.pool.batches.store(st.batches.len(), Relaxed);
+    }
+}

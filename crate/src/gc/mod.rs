@@ -1,0 +1,444 @@
+//! A precise, parallel mark-sweep garbage collector over a heap shared by every M.
+//!
+//! ```
+//! use gort::gc::{self, Gc, GcCell, Root, Trace};
+//!
+//! #[derive(Trace)]
+//! struct Node {
+//!     value: u64,
+//!     next: GcCell<Option<Gc<Node>>>,
+//! }
+//!
+//! let rt = gort::Runtime::builder().procs(2).start();
+//! let freed = rt
+//!     .block_on(async {
+//!         let list: Root<Node> = {
+//!             let a = Gc::new(Node { value: 1, next: GcCell::new(None) });
+//!             let b = Gc::new(Node { value: 2, next: GcCell::new(Some(a)) });
+//!             a.next.set(Some(b)); // a cycle
+//!             Gc::root(b)
+//!         };
+//!         gc::collect().await; // both nodes survive: `list` roots b, b points to a
+//!         assert_eq!(list.get().next.get().unwrap().value, 1);
+//!         drop(list);
+//!         gc::collect().await; // the cycle is unreachable now
+//!         gc::stats().frees
+//!     })
+//!     .unwrap();
+//! assert_eq!(freed, 2);
+//! rt.shutdown();
+//! ```
+//!
+//! # Rooting rules
+//! The wasm stack cannot be scanned, so roots are explicit (as in gc-arena):
+//! * A [`Gc<T>`] is a `Copy` pointer, `!Send` and `!Sync`. It is valid only during the current
+//!   poll of the current goroutine, or inside the traced fields of another heap object.
+//! * Collections happen only at safepoints, while every M is between two polls. So a `Gc` on
+//!   the stack of a poll is never freed under it, and allocation never collects inline.
+//! * Goroutine futures must be `Send` (`gort::go` requires it), so a `Gc` held across an
+//!   `.await` is a compile error: misuse is loud. To keep an object alive across awaits, in
+//!   channels or in Rust data outside the heap, use a [`Root<T>`] (`Send + Sync`; cloning adds a
+//!   root, dropping removes one) and call [`Root::get`] inside a later poll.
+//! * A `Gc` must not be stashed where it outlives the poll by other means (a thread-local): it
+//!   would dangle after the next collection.
+//! * Interior mutability inside the heap goes through [`GcCell`] (a lock) or atomics. Marking
+//!   stops the world, so no write barrier is needed.
+//! * Allocation and [`Root::get`] work only in goroutines of the heap's runtime (they panic
+//!   elsewhere: a native thread outside the runtime could not be stopped for a collection).
+//!   [`Root`] may be cloned and dropped anywhere.
+//! * Heap objects implement [`Trace`], which stands for "`Send + Sync`, apart from the `Gc`s
+//!   inside" (see `trace.rs`); `#[derive(Trace)]` checks it. Their `Drop` runs when a sweep
+//!   finds them dead, on whichever M sweeps; it must not dereference `Gc`s (the derive forbids
+//!   `Drop` impls) nor allocate in the heap (that panics, and the panic is contained).
+//! * A `Root` stored inside a heap object is an independent root: a cycle through it is never
+//!   collected (as with `Rc`).
+//!
+//! # Parts
+//! * `sizeclass.rs`: Go's size classes. `span.rs`: spans, mark bits, sweeping one span.
+//! * `heap.rs`: chunks and pages, central lists, lazy sweeping, pacing accounting, the limit.
+//! * `cache.rs`: per-P caches; the common allocation takes no lock and no atomic RMW.
+//! * `mark.rs`: parallel marking with work stealing. `root.rs`: roots.
+//! * `collect.rs`: the stop-the-world protocol, pacing, statistics, gctrace.
+//!
+//! # Scheduler integration
+//! The heap lives in the runtime's shared state and each P holds its cache. Ms call
+//! [`safepoint`] before each poll and whenever they look for work (and so as soon as they wake
+//! from parking); idle Ms sweep in the background before parking ([`sweep_idle`]); an exiting M
+//! flushes its cache ([`m_exit`]). The page's main thread never takes part in a collection and
+//! never allocates here.
+
+mod cache;
+mod collect;
+mod heap;
+mod mark;
+mod object;
+mod root;
+mod sizeclass;
+mod span;
+mod trace;
+
+pub use collect::Collect;
+pub use gort_derive::Trace;
+pub use mark::Tracer;
+pub use root::Root;
+pub use trace::Trace;
+
+pub(crate) use cache::Cache;
+pub(crate) use collect::{safepoint, stats_of};
+pub(crate) use heap::{Config, Heap};
+
+use crate::sched::lock::{Lock, LockGuard};
+use crate::sched::Shared;
+use object::{Header, Layout};
+use root::Pinned;
+use std::fmt;
+use std::future::Future;
+use std::marker::PhantomData;
+use std::ops::{Deref, DerefMut};
+use std::pin::Pin;
+use std::ptr::NonNull;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+/// A pointer to an object in the garbage-collected heap. See the rooting rules in the module
+/// documentation: valid for the current poll, or inside the traced fields of heap objects.
+pub struct Gc<T: Trace + 'static> {
+    ptr: NonNull<T>,
+    /// `!Send + !Sync`: a Gc cannot be held across an await in a goroutine.
+    _not_send: PhantomData<*const T>,
+}
+
+impl<T: Trace + 'static> Clone for Gc<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T: Trace + 'static> Copy for Gc<T> {}
+
+impl<T: Trace + 'static> Deref for Gc<T> {
+    type Target = T;
+    #[inline]
+    fn deref(&self) -> &T {
+        // SAFETY: a Gc exists only while its object is reachable and the world runs (rooting
+        // rules), and the object was initialized at allocation.
+        unsafe { self.ptr.as_ref() }
+    }
+}
+
+impl<T: Trace + fmt::Debug + 'static> fmt::Debug for Gc<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}
+
+impl<T: Trace + 'static> Gc<T> {
+    /// Allocates `value` in the heap of the current goroutine's runtime. Never collects: past
+    /// the heap goal it requests a collection, which starts at the next safepoint.
+    ///
+    /// # Panics
+    /// Outside a goroutine, or past the heap limit (use [`alloc`] or [`alloc_root`] to handle
+    /// that).
+    #[inline]
+    pub fn new(value: T) -> Gc<T> {
+        alloc(value).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Roots the object (same as [`Root::new`]).
+    pub fn root(this: Gc<T>) -> Root<T> {
+        Root::new(this)
+    }
+
+    /// Whether two pointers point at the same object.
+    pub fn ptr_eq(a: Gc<T>, b: Gc<T>) -> bool {
+        a.ptr == b.ptr
+    }
+
+    pub fn as_ptr(this: Gc<T>) -> *const T {
+        this.ptr.as_ptr()
+    }
+
+    pub(crate) fn header(self) -> NonNull<Header> {
+        // SAFETY: the header sits `OFFSET` bytes before the value, in the same slot.
+        unsafe { NonNull::new_unchecked((self.ptr.as_ptr() as *mut u8).sub(Layout::<T>::OFFSET).cast()) }
+    }
+
+    /// # Safety
+    /// `header` is the header of a live object of type `T`, and the `Gc` obeys the rooting
+    /// rules.
+    pub(crate) unsafe fn from_header(header: NonNull<Header>) -> Self {
+        // SAFETY: the value sits `OFFSET` bytes after its header.
+        let ptr =
+            unsafe { NonNull::new_unchecked((header.as_ptr() as *mut u8).add(Layout::<T>::OFFSET).cast()) };
+        Gc { ptr, _not_send: PhantomData }
+    }
+}
+
+// SAFETY: marks the object; its own fields are traced when the collector scans it.
+unsafe impl<T: Trace + 'static> Trace for Gc<T> {
+    const NEEDS_TRACE: bool = true;
+    #[inline]
+    fn trace(&self, tracer: &mut Tracer<'_>) {
+        tracer.mark(self.header(), T::NEEDS_TRACE);
+    }
+}
+
+/// Interior mutability for heap objects: a small lock (the scheduler's, which only spins on the
+/// page's main thread) around the value. Not reentrant: borrowing a cell again while holding
+/// its guard deadlocks.
+#[derive(Default)]
+pub struct GcCell<T> {
+    lock: Lock<T>,
+}
+
+/// A borrow of a [`GcCell`]; `!Send`, so it cannot be held across an await in a goroutine.
+pub struct GcCellGuard<'a, T> {
+    guard: LockGuard<'a, T>,
+    _not_send: PhantomData<*const ()>,
+}
+
+impl<T> GcCell<T> {
+    pub fn new(value: T) -> Self {
+        GcCell { lock: Lock::new(value) }
+    }
+
+    pub fn borrow(&self) -> GcCellGuard<'_, T> {
+        GcCellGuard { guard: self.lock.lock(), _not_send: PhantomData }
+    }
+
+    /// Replaces the value; returns the old one.
+    pub fn set(&self, value: T) -> T {
+        std::mem::replace(&mut *self.lock.lock(), value)
+    }
+
+    pub fn get(&self) -> T
+    where
+        T: Copy,
+    {
+        *self.lock.lock()
+    }
+}
+
+impl<T> Deref for GcCellGuard<'_, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.guard
+    }
+}
+
+impl<T> DerefMut for GcCellGuard<'_, T> {
+    fn deref_mut(&mut self) -> &mut T {
+        &mut self.guard
+    }
+}
+
+impl<T: fmt::Debug> fmt::Debug for GcCell<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("GcCell").field(&*self.lock.lock()).finish()
+    }
+}
+
+// SAFETY: traces the value under the lock (no goroutine holds it across a safepoint: guards
+// are !Send, and nothing else runs while the world is stopped).
+unsafe impl<T: Trace> Trace for GcCell<T> {
+    const NEEDS_TRACE: bool = T::NEEDS_TRACE;
+    fn trace(&self, tracer: &mut Tracer<'_>) {
+        self.lock.lock().trace(tracer)
+    }
+}
+
+/// An allocation would take the heap past its limit (`Builder::heap_limit`), or the system
+/// refused more memory. The runtime stays usable: free some objects (drop roots), collect and
+/// try again.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HeapLimitError {
+    /// Bytes of pages the allocation needed.
+    pub requested: usize,
+    /// The heap limit (`usize::MAX` when none is set and the system ran out of memory).
+    pub limit: usize,
+    /// Bytes of pages in use when it failed.
+    pub in_use: usize,
+}
+
+impl fmt::Display for HeapLimitError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.limit == usize::MAX {
+            write!(
+                f,
+                "gort::gc: out of memory: the system refused {} more bytes for the GC heap ({} bytes in use, no heap limit set)",
+                self.requested, self.in_use
+            )
+        } else {
+            write!(
+                f,
+                "gort::gc: heap limit exceeded: allocating {} bytes would take the GC heap past its limit of {} bytes ({} bytes in use)",
+                self.requested, self.limit, self.in_use
+            )
+        }
+    }
+}
+
+impl std::error::Error for HeapLimitError {}
+
+/// Memory statistics of one runtime's heap (Go's `runtime.MemStats`, the GC part).
+#[derive(Clone, Debug, Default)]
+pub struct GcStats {
+    /// Bytes of allocated objects, including unreachable ones not swept yet (size classes).
+    pub heap_alloc: u64,
+    /// Bytes of memory obtained for the heap (whole chunks).
+    pub heap_sys: u64,
+    /// Bytes of pages in spans.
+    pub heap_inuse: u64,
+    /// Allocated objects, including unreachable ones not swept yet.
+    pub heap_objects: u64,
+    /// Bytes allocated, ever.
+    pub total_alloc: u64,
+    pub mallocs: u64,
+    pub frees: u64,
+    /// Completed collections.
+    pub num_gc: u32,
+    /// Of which forced (`gc::collect`, `gc::alloc_root` at the limit).
+    pub num_forced_gc: u32,
+    pub pause_total_ns: u64,
+    /// The last (up to 256) pauses, oldest first. A pause runs from the first M stopping to
+    /// the world restarting.
+    pub pause_ns: Vec<u64>,
+    /// When the last collection ended, in ns since the Unix epoch (0: never).
+    pub last_gc_unix_ns: u64,
+    /// The heap goal: a collection is requested when the live heap estimate reaches it.
+    pub next_gc: u64,
+    /// Fraction of the time since the runtime started spent with the world stopped.
+    pub gc_cpu_fraction: f64,
+    pub heap_limit: u64,
+    pub gc_percent: i32,
+}
+
+fn with_m<R>(what: &str, f: impl FnOnce(&Arc<Shared>, usize) -> R) -> R {
+    crate::sched::current_m(f).unwrap_or_else(|| panic!("gort::gc::{what} called outside a goroutine"))
+}
+
+/// Allocates on M `m`; gives the value back if the heap limit is in the way.
+fn try_alloc<T: Trace + 'static>(shared: &Shared, m: usize, value: T) -> Result<Gc<T>, (HeapLimitError, T)> {
+    let heap = &shared.heap;
+    let (size, align) = (Layout::<T>::SIZE, Layout::<T>::ALIGN);
+    let addr = match sizeclass::class_for(size, align) {
+        Some(class) => shared.procs[m].gc.alloc(heap, class, &shared.idle),
+        None => {
+            assert!(
+                align <= sizeclass::PAGE_SIZE,
+                "gort::gc: alignment {align} is not supported (at most 8192)"
+            );
+            heap.alloc_large(size, &shared.idle)
+        }
+    };
+    let addr = match addr {
+        Ok(addr) => addr,
+        Err(e) => return Err((e, value)),
+    };
+    // SAFETY: `addr` is a free slot of at least `size` bytes, aligned to `align`, owned by this
+    // allocation until it returns.
+    unsafe {
+        let header = NonNull::new_unchecked(addr as *mut Header);
+        header.as_ptr().write(Header { vtable: Layout::<T>::VTABLE });
+        let gc = Gc::<T>::from_header(header);
+        gc.ptr.as_ptr().write(value);
+        Ok(gc)
+    }
+}
+
+/// Allocates `value` in the heap of the current goroutine's runtime, or fails past the heap
+/// limit. Never collects (see [`Gc::new`]).
+///
+/// # Panics
+/// Outside a goroutine.
+#[inline]
+pub fn alloc<T: Trace + 'static>(value: T) -> Result<Gc<T>, HeapLimitError> {
+    with_m("alloc", |shared, m| try_alloc(shared, m, value).map_err(|(e, _)| e))
+}
+
+/// Allocates `value` and roots it; at the heap limit, forces a collection, waits for it and
+/// tries once more. The value's own `Gc` fields stay alive meanwhile.
+///
+/// # Panics
+/// Outside a goroutine.
+pub fn alloc_root<T: Trace + 'static>(value: T) -> AllocRoot<T> {
+    let state = with_m("alloc_root", |shared, m| match try_alloc(shared, m, value) {
+        Ok(gc) => State::Done(Some(Ok(Root::new(gc)))),
+        Err((_, value)) => {
+            State::Retry { value: Pinned::new(shared.clone(), value), collect: Collect::new() }
+        }
+    });
+    AllocRoot { state }
+}
+
+/// The future of [`alloc_root`].
+#[must_use = "futures do nothing unless awaited"]
+pub struct AllocRoot<T: Trace + 'static> {
+    state: State<T>,
+}
+
+enum State<T: Trace + 'static> {
+    Done(Option<Result<Root<T>, HeapLimitError>>),
+    Retry { value: Pinned<T>, collect: Collect },
+}
+
+impl<T: Trace + 'static> Future for AllocRoot<T> {
+    type Output = Result<Root<T>, HeapLimitError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let state = &mut self.state;
+        if let State::Retry { collect, .. } = state {
+            if Pin::new(collect).poll(cx).is_pending() {
+                return Poll::Pending;
+            }
+            let State::Retry { value, .. } = std::mem::replace(state, State::Done(None)) else {
+                unreachable!()
+            };
+            let value = value.into_inner();
+            let result = with_m("alloc_root", |shared, m| try_alloc(shared, m, value));
+            *state = State::Done(Some(result.map(Root::new).map_err(|(e, _)| e)));
+        }
+        match state {
+            State::Done(result) => Poll::Ready(result.take().expect("AllocRoot polled after completion")),
+            State::Retry { .. } => unreachable!(),
+        }
+    }
+}
+
+/// Runs a full collection and returns when it has ended (Go's `runtime.GC()`). The calling
+/// goroutine's own `Gc`s cannot exist across this await (they are `!Send`), so only what is
+/// rooted or reachable survives.
+///
+/// # Panics
+/// When awaited outside a goroutine.
+pub fn collect() -> Collect {
+    Collect::new()
+}
+
+/// The heap statistics of the current goroutine's runtime (`Runtime::stats().gc` from
+/// outside).
+///
+/// # Panics
+/// Outside a goroutine.
+pub fn stats() -> GcStats {
+    with_m("stats", |shared, _| stats_of(shared))
+}
+
+/// Spans an idle M sweeps before looking for work again.
+const IDLE_SWEEP_BATCH: usize = 16;
+
+/// Called by an M about to park: sweeps a batch of spans in the background. True if it swept
+/// something (the M then looks for work again before parking).
+pub(crate) fn sweep_idle(shared: &Shared) -> bool {
+    let mut swept = 0;
+    while swept < IDLE_SWEEP_BATCH && shared.heap.sweep_one().is_some() {
+        swept += 1;
+    }
+    swept > 0
+}
+
+/// Called by an M that exits: gives its P's cached spans back, so the heap's destructor
+/// finds (and drops) every object.
+pub(crate) fn m_exit(shared: &Shared, m: usize) {
+    shared.procs[m].gc.flush(&shared.heap);
+}
