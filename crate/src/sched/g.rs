@@ -16,6 +16,14 @@
 //! wake happens-before the next poll, and everything the poll wrote happens-before the wake
 //! that follows it.
 //!
+//! A wake that finds the G already RUNNABLE or NOTIFIED changes nothing, but it still writes
+//! the word (a CAS to the same value), and the M moves the word to RUNNING before a poll, and
+//! to RUNNABLE after a notified one, with swaps. Read-modify-writes of one word are totally
+//! ordered and each reads the latest value, so the M's next swap acquires whatever the waker
+//! published before waking. With a plain load in the waker and a plain store in the M, the
+//! waker could read RUNNABLE while the poll still read the waker's event as not happened (the
+//! store-buffering pattern), and that wake-up would be lost.
+//!
 //! # The task and who may touch it
 //! `task` is reached only by the M that moved the G to RUNNING (or, after shutdown, by the last
 //! M out), which gives that M exclusive access. A goroutine made from JavaScript is created
@@ -36,6 +44,7 @@ pub(crate) const WAITING: u32 = 0;
 pub(crate) const RUNNABLE: u32 = 1;
 pub(crate) const RUNNING: u32 = 2;
 const NOTIFIED: u32 = 4;
+const RUNNING_NOTIFIED: u32 = RUNNING | NOTIFIED;
 pub(crate) const DEAD: u32 = 8;
 
 /// No home M: the G runs wherever it is scheduled.
@@ -137,6 +146,8 @@ impl G {
             let next = match s {
                 WAITING => RUNNABLE,
                 RUNNING => RUNNING | NOTIFIED,
+                // Queued or notified already: rewrite the same value (module header).
+                RUNNABLE | RUNNING_NOTIFIED => s,
                 _ => return false,
             };
             match self.state.compare_exchange_weak(s, next, AcqRel, Acquire) {
@@ -149,7 +160,7 @@ impl G {
     /// Polls the task once. The caller took the G off a queue (so it is RUNNABLE) and, for a
     /// bound G, is on its home M (`m`).
     pub(crate) fn poll(self: &Arc<Self>, m: u32) -> Polled {
-        self.state.store(RUNNING, Release);
+        self.state.swap(RUNNING, AcqRel);
         self.set_wait_reason(WaitReason::None);
         let waker = std::task::Waker::from(self.clone());
         let mut cx = Context::from_waker(&waker);
@@ -175,7 +186,7 @@ impl G {
         match self.state.compare_exchange(RUNNING, WAITING, AcqRel, Acquire) {
             Ok(_) => Polled::Parked,
             Err(_) => {
-                self.state.store(RUNNABLE, Release);
+                self.state.swap(RUNNABLE, AcqRel);
                 Polled::Requeue
             }
         }
