@@ -37,6 +37,10 @@ unsafe impl Sync for Cache {}
 // SAFETY: as above; the spans it names are owned by the cache, wherever it is.
 unsafe impl Send for Cache {}
 
+// A panic can only come out of a refill before or after the cell is updated (user `Drop` code
+// runs under `catch_unwind` while sweeping), so the cache is consistent across an unwind.
+impl std::panic::RefUnwindSafe for Cache {}
+
 impl Cache {
     pub(crate) fn new() -> Self {
         Cache {
