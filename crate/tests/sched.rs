@@ -32,6 +32,15 @@ fn wait_until(limit: Duration, what: &str, mut cond: impl FnMut() -> bool) {
     }
 }
 
+/// `h.wait()`, failing the test instead of hanging after `limit`.
+fn join_within<T: Send + 'static>(h: JoinHandle<T>, limit: Duration) -> Result<T, JoinError> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(h.wait());
+    });
+    rx.recv_timeout(limit).unwrap_or_else(|_| panic!("no result after {limit:?}"))
+}
+
 /// Waits until every goroutine of `rt` has finished and been accounted for.
 fn wait_quiescent(rt: &Runtime) {
     wait_until(Duration::from_secs(30), "stats().goroutines == 0", || rt.stats().goroutines == 0);
@@ -657,6 +666,72 @@ fn panicking_goroutine_reports_and_runtime_survives() {
     assert_eq!(hs.into_iter().map(|h| h.wait().unwrap()).sum::<u64>(), 999_000);
     wait_quiescent(&rt);
     rt.shutdown();
+}
+
+/// A future whose destructor panics. Ready at once when `ready` is set, else pending forever.
+struct PanicOnDrop {
+    ready: bool,
+}
+
+impl Future for PanicOnDrop {
+    type Output = u32;
+    fn poll(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<u32> {
+        if self.ready {
+            Poll::Ready(7)
+        } else {
+            Poll::Pending
+        }
+    }
+}
+
+impl Drop for PanicOnDrop {
+    fn drop(&mut self) {
+        panic!("a destructor panicked");
+    }
+}
+
+/// A goroutine's future whose destructor panics (after it finished, or when shutdown drops it
+/// unfinished) neither takes its M down nor stops the others from being dropped.
+#[test]
+fn panicking_destructors_do_not_take_the_runtime_down() {
+    let rt1 = rt(1);
+    assert_eq!(rt1.go(PanicOnDrop { ready: true }).wait(), Ok(7));
+    // The only M still runs goroutines.
+    let h = rt1.go(async {
+        let hs: Vec<_> = (0..100u32).map(|i| gort::go(async move { i })).collect();
+        let mut sum = 0;
+        for h in hs {
+            sum += h.await.unwrap();
+        }
+        sum
+    });
+    assert_eq!(join_within(h, Duration::from_secs(30)), Ok(4950));
+    rt1.shutdown();
+
+    let rt2 = rt(2);
+    let drops = Arc::new(AtomicUsize::new(0));
+    let mut handles = Vec::new();
+    for i in 0..20 {
+        let d = DropCount(drops.clone());
+        handles.push(rt2.go(async move {
+            let _d = d;
+            if i % 2 == 0 {
+                PanicOnDrop { ready: false }.await
+            } else {
+                gort::time::sleep(Duration::from_secs(3600)).await;
+                0
+            }
+        }));
+    }
+    wait_until(Duration::from_secs(10), "every goroutine to wait", || {
+        rt2.goroutines().iter().filter(|g| g.state == "waiting").count() == 20
+    });
+    rt2.shutdown(); // would panic with "an M thread panicked"
+    for h in handles {
+        let id = h.id();
+        assert_eq!(h.wait(), Err(JoinError::Cancelled { goid: id }));
+    }
+    assert_eq!(drops.load(Relaxed), 20);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -201,7 +201,12 @@ impl G {
         if matches!(task, Task::Bound(_)) {
             super::bound_count_add(-1);
         }
-        *task = Task::Done;
+        let old = std::mem::replace(task, Task::Done);
+        // A destructor that panics must not unwind through the M: it would stop running
+        // goroutines, or at shutdown leave the remaining ones undropped and their joiners
+        // waiting forever. The outcome is recorded already (`Goroutine`'s own drop runs before
+        // its fields'), and the panic hook has reported the panic.
+        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(old)));
     }
 }
 

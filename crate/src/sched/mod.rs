@@ -644,7 +644,8 @@ impl Shared {
             while p.runq.pop().is_some() {}
             p.timers.clear();
         }
-        self.inbox.take_all();
+        // Goroutines submitted from outside and never taken by an M still hold their tasks.
+        self.inbox.take_all().iter().for_each(|g| g.drop_task());
         self.bound.iter().for_each(|b| drop(b.take_all()));
         self.global.lock().unwrap().clear();
         self.global_len.store(0, Release);
