@@ -249,8 +249,7 @@ mod loom_tests {
                     continue;
                 }
                 idle.announce_idle(0);
-                if spinning {
-                    spinning = false;
+                if std::mem::take(&mut spinning) {
                     idle.stop_spinning();
                 }
                 if work.load(SeqCst) > 0 {
@@ -276,5 +275,72 @@ mod loom_tests {
     #[test]
     fn loom_park_wake_two_items_from_spinning() {
         model(2, true);
+    }
+
+    /// Two Ms run the whole loop (take work; else spin if allowed; else park by the protocol)
+    /// while a publisher adds `items`; the M that takes the last item stops everyone. A lost
+    /// wake-up leaves an item behind with both Ms parked, which loom reports as a deadlock;
+    /// the spinner count must also come back to zero.
+    fn two_ms(items: usize, bound: usize) {
+        check(bound, move || {
+            let idle = Arc::new(Idle::new(2));
+            let work = Arc::new(AtomicUsize::new(0));
+            let taken = Arc::new(AtomicUsize::new(0));
+            let ms: Vec<_> = (0..2)
+                .map(|i| {
+                    let (idle, work, taken) = (idle.clone(), work.clone(), taken.clone());
+                    loom::thread::spawn(move || {
+                        let mut spinning = false;
+                        while taken.load(SeqCst) < items {
+                            let n = work.load(SeqCst);
+                            if n > 0 && work.compare_exchange(n, n - 1, SeqCst, SeqCst).is_ok() {
+                                if spinning {
+                                    spinning = false;
+                                    if idle.stop_spinning() {
+                                        idle.wake_one();
+                                    }
+                                }
+                                if taken.fetch_add(1, SeqCst) + 1 == items {
+                                    idle.unpark_all();
+                                }
+                                continue;
+                            }
+                            if !spinning {
+                                spinning = idle.try_start_spinning();
+                            }
+                            idle.announce_idle(i);
+                            if std::mem::take(&mut spinning) {
+                                idle.stop_spinning();
+                            }
+                            if work.load(SeqCst) > 0 || taken.load(SeqCst) == items {
+                                spinning = idle.leave_idle(i);
+                                continue;
+                            }
+                            idle.parkers[i].park(None);
+                            spinning = idle.leave_idle(i);
+                        }
+                        if spinning {
+                            idle.stop_spinning();
+                        }
+                    })
+                })
+                .collect();
+            for _ in 0..items {
+                work.fetch_add(1, SeqCst);
+                idle.wake_one();
+            }
+            ms.into_iter().for_each(|m| m.join().unwrap());
+            assert_eq!(idle.spinning_count(), 0, "spinner count returns to zero");
+        });
+    }
+
+    #[test]
+    fn loom_two_ms_one_item() {
+        two_ms(1, 3);
+    }
+
+    #[test]
+    fn loom_two_ms_two_items() {
+        two_ms(2, 2);
     }
 }
