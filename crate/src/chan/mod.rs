@@ -23,20 +23,30 @@
 //!    instance at shutdown) gives the value back to the channel: to the next blocked receiver,
 //!    else to the front of the buffer, even beyond `cap`.
 //!
-//! The lock is a [`RawLock`] taken only by Ms (the page's main thread reaches channels through
-//! goroutines); `select` holds several at once (`select.rs`). Wake-ups happen after the lock
-//! is released.
+//! The lock is a [`RawLock`] (`select` holds several at once, `select.rs`); the page's thread
+//! takes it only for the operations that never wait (`try_send`, `try_recv`, `close`, `len`).
+//! Wake-ups happen before the lock is released (see `wake`).
+//!
+//! # Layout
+//! `state.rs` holds the state under the lock and its non-blocking operations, `waiter.rs` the
+//! waiters and their claiming protocol, `error.rs` the errors; this file the handle and the
+//! send and receive futures, `select.rs` the select. The first three are also compiled under
+//! loom, which checks the hand-off, close and select's withdrawal over every interleaving
+//! (the models at the end of `state.rs`).
 
+mod error;
 mod select;
+mod state;
 mod waiter;
 
+pub use error::{CloseError, SendError, TryRecvError, TrySendError};
 pub use select::{CaseChan, RecvCaseHandle, Select, SelectFuture, SelectOutcome, SendCaseHandle};
 
 use crate::sched::lock::Lock;
 use crate::sched::lock::RawLock;
 use crate::sched::{coop, set_wait_reason, WaitReason};
+use state::{Attempt, State};
 use std::cell::UnsafeCell;
-use std::collections::VecDeque;
 use std::fmt;
 use std::future::Future;
 use std::ops::{Deref, DerefMut};
@@ -45,157 +55,6 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use waiter::{Entry, Parked, Slot};
 
-/// The value of a send that could not complete because the channel is closed.
-#[derive(PartialEq, Eq)]
-pub struct SendError<T>(pub T);
-
-impl<T> fmt::Debug for SendError<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("SendError(send on closed channel)")
-    }
-}
-
-impl<T> fmt::Display for SendError<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("send on closed channel")
-    }
-}
-
-impl<T> std::error::Error for SendError<T> {}
-
-/// A second `close`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CloseError;
-
-impl fmt::Display for CloseError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("close of closed channel")
-    }
-}
-
-impl std::error::Error for CloseError {}
-
-#[derive(PartialEq, Eq)]
-pub enum TrySendError<T> {
-    /// The send would block.
-    Full(T),
-    Closed(T),
-}
-
-impl<T> fmt::Debug for TrySendError<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            TrySendError::Full(_) => f.write_str("Full(..)"),
-            TrySendError::Closed(_) => f.write_str("Closed(..)"),
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TryRecvError {
-    /// The receive would block.
-    Empty,
-    /// Closed and drained.
-    Closed,
-}
-
-pub(crate) struct State<T> {
-    buf: VecDeque<T>,
-    closed: bool,
-    recvq: VecDeque<Entry<T>>,
-    sendq: VecDeque<Entry<T>>,
-}
-
-/// What an operation found, before any waiting.
-pub(crate) enum Attempt<T> {
-    Done(T),
-    WouldBlock,
-}
-
-impl<T> State<T> {
-    /// A send that does not wait. Returns the receiver to wake, if it handed the value over.
-    pub(crate) fn try_send(&mut self, cap: usize, v: T) -> Result<Option<Arc<Parked>>, TrySendError<T>> {
-        if self.closed {
-            return Err(TrySendError::Closed(v));
-        }
-        let mut v = Some(v);
-        while let Some(rx) = self.recvq.pop_front() {
-            if rx.complete(false, |slot| *slot = v.take()).is_some() {
-                return Ok(Some(rx.parked));
-            }
-        }
-        let v = v.expect("the value is still here when no receiver took it");
-        if self.buf.len() < cap {
-            self.buf.push_back(v);
-            return Ok(None);
-        }
-        Err(TrySendError::Full(v))
-    }
-
-    /// A receive that does not wait: `Done(Some(v))`, `Done(None)` when closed and drained.
-    /// Also returns the sender to wake, if one was unblocked.
-    pub(crate) fn try_recv(&mut self, cap: usize) -> (Attempt<Option<T>>, Option<Arc<Parked>>) {
-        if let Some(v) = self.buf.pop_front() {
-            if self.buf.len() >= cap {
-                // Still full: `v` was given back beyond `cap` (invariant 3), so no room yet.
-                return (Attempt::Done(Some(v)), None);
-            }
-            // Room in the buffer: the first blocked sender moves its value in.
-            while let Some(tx) = self.sendq.pop_front() {
-                if let Some(sent) = tx.complete(false, Option::take) {
-                    self.buf.push_back(sent.expect("a blocked sender's slot holds its value"));
-                    return (Attempt::Done(Some(v)), Some(tx.parked));
-                }
-            }
-            return (Attempt::Done(Some(v)), None);
-        }
-        while let Some(tx) = self.sendq.pop_front() {
-            if let Some(sent) = tx.complete(false, Option::take) {
-                return (Attempt::Done(sent), Some(tx.parked));
-            }
-        }
-        if self.closed {
-            return (Attempt::Done(None), None);
-        }
-        (Attempt::WouldBlock, None)
-    }
-
-    /// Closes; returns every waiter to wake.
-    fn close(&mut self) -> Result<Vec<Arc<Parked>>, CloseError> {
-        if self.closed {
-            return Err(CloseError);
-        }
-        self.closed = true;
-        let waiters = self.recvq.drain(..).chain(self.sendq.drain(..));
-        Ok(waiters.filter_map(|e| e.complete(true, |_| ()).map(|()| e.parked)).collect())
-    }
-
-    pub(crate) fn enqueue_send(&mut self, entry: Entry<T>) {
-        self.sendq.push_back(entry);
-    }
-
-    pub(crate) fn enqueue_recv(&mut self, entry: Entry<T>) {
-        self.recvq.push_back(entry);
-    }
-
-    /// Removes the entries of `parked` (which was cancelled or completed elsewhere).
-    pub(crate) fn withdraw(&mut self, parked: &Arc<Parked>) {
-        self.recvq.retain(|e| !e.is_for(parked));
-        self.sendq.retain(|e| !e.is_for(parked));
-    }
-
-    /// Gives back a value handed to a receive that was then abandoned (invariant 3).
-    pub(crate) fn give_back(&mut self, v: T) -> Option<Arc<Parked>> {
-        let mut v = Some(v);
-        while let Some(rx) = self.recvq.pop_front() {
-            if rx.complete(false, |slot| *slot = v.take()).is_some() {
-                return Some(rx.parked);
-            }
-        }
-        self.buf.push_front(v.expect("no receiver took the value"));
-        None
-    }
-}
 
 pub(crate) struct Inner<T> {
     cap: usize,
@@ -212,7 +71,7 @@ unsafe impl<T: Send> Sync for Inner<T> {}
 impl<T: Send> crate::sched::Held for Inner<T> {
     fn has_waiters(&self) -> bool {
         let state = self.lock();
-        !state.recvq.is_empty() || !state.sendq.is_empty()
+        state.has_waiters()
     }
 }
 
@@ -290,16 +149,15 @@ pub fn chan<T>(cap: usize) -> Chan<T> {
         inner: Arc::new(Inner {
             cap,
             lock: RawLock::new(),
-            state: UnsafeCell::new(State {
-                buf: VecDeque::with_capacity(cap.min(1024)),
-                closed: false,
-                recvq: VecDeque::new(),
-                sendq: VecDeque::new(),
-            }),
+            state: UnsafeCell::new(State::new(cap)),
         }),
     }
 }
 
+/// Wakes a waiter that an operation completed. Called with the channel's lock still held:
+/// the page's thread is invisible to deadlock detection, so a goroutine it completes must be
+/// runnable by the time the page releases the lock (`Shared::check_dead` looks at the page's
+/// channels under their locks, then at goroutine states). Waking takes no channel lock.
 fn wake(p: Option<Arc<Parked>>) {
     if let Some(p) = p {
         p.wake();
@@ -318,14 +176,16 @@ impl<T> Chan<T> {
     }
 
     pub fn try_send(&self, v: T) -> Result<(), TrySendError<T>> {
-        let woken = self.inner.lock().try_send(self.inner.cap, v)?;
-        wake(woken);
+        let mut state = self.inner.lock();
+        wake(state.try_send(self.inner.cap, v)?);
         Ok(())
     }
 
     pub fn try_recv(&self) -> Result<T, TryRecvError> {
-        let (attempt, woken) = self.inner.lock().try_recv(self.inner.cap);
+        let mut state = self.inner.lock();
+        let (attempt, woken) = state.try_recv(self.inner.cap);
         wake(woken);
+        drop(state);
         match attempt {
             Attempt::Done(Some(v)) => Ok(v),
             Attempt::Done(None) => Err(TryRecvError::Closed),
@@ -335,14 +195,14 @@ impl<T> Chan<T> {
 
     /// Closes the channel (Go's `close`).
     pub fn close(&self) -> Result<(), CloseError> {
-        let woken = self.inner.lock().close()?;
-        woken.into_iter().for_each(|p| p.wake());
+        let mut state = self.inner.lock();
+        state.close()?.into_iter().for_each(|p| p.wake());
         Ok(())
     }
 
     /// Values buffered now.
     pub fn len(&self) -> usize {
-        self.inner.lock().buf.len()
+        self.inner.lock().len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -354,7 +214,7 @@ impl<T> Chan<T> {
     }
 
     pub fn is_closed(&self) -> bool {
-        self.inner.lock().closed
+        self.inner.lock().is_closed()
     }
 
     /// Whether two handles are the same channel.
@@ -417,7 +277,6 @@ impl<T> Future for SendFuture<'_, T> {
         let mut state = self.chan.inner.lock();
         match state.try_send(self.chan.inner.cap, v) {
             Ok(woken) => {
-                drop(state);
                 wake(woken);
                 Poll::Ready(Ok(()))
             }
@@ -468,7 +327,6 @@ impl<T> Future for RecvFuture<'_, T> {
         let mut state = self.chan.inner.lock();
         match state.try_recv(self.chan.inner.cap) {
             (Attempt::Done(v), woken) => {
-                drop(state);
                 wake(woken);
                 Poll::Ready(v)
             }
@@ -491,9 +349,7 @@ impl<T> Drop for RecvFuture<'_, T> {
             if wait.parked.cancel() {
                 state.withdraw(&wait.parked);
             } else if let Some(v) = wait.slot.lock().take() {
-                let woken = state.give_back(v);
-                drop(state);
-                wake(woken);
+                wake(state.give_back(v));
             }
         }
     }

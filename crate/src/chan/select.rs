@@ -15,8 +15,9 @@
 //! it is fully enqueued. Dropping a waiting select withdraws it; if a receive case had already
 //! been handed a value, the value goes back to its channel (invariant 3 of `chan`).
 
+use super::state::Attempt;
 use super::waiter::{Entry, Parked, Slot};
-use super::{Attempt, Chan, Inner, SendError, TrySendError};
+use super::{Chan, Inner, SendError, TrySendError};
 use crate::sched::lock::Lock;
 use crate::sched::lock::RawLock;
 use crate::sched::{coop, set_wait_reason, WaitReason};
@@ -373,20 +374,21 @@ impl Future for SelectFuture<'_> {
         let (taken, parked) = self.with_all_locked(|cases| {
             for &i in &order {
                 if let Some((closed, woken)) = cases[i].try_now() {
-                    return (Some((Some(i), closed, woken)), None);
+                    // Woken under the channels' locks, as `chan::wake` explains.
+                    if let Some(w) = woken {
+                        w.wake();
+                    }
+                    return (Some((Some(i), closed)), None);
                 }
             }
             if default {
-                return (Some((None, false, None)), None);
+                return (Some((None, false)), None);
             }
             let parked = Parked::new(waker);
             order.iter().for_each(|&i| cases[i].enqueue(&parked, i));
             (None, Some(parked))
         });
-        if let Some((index, closed, woken)) = taken {
-            if let Some(w) = woken {
-                w.wake();
-            }
+        if let Some((index, closed)) = taken {
             return self.finish(index, closed);
         }
         set_wait_reason(if self.select.cases.iter().all(|c| c.channel().is_none()) {
@@ -404,14 +406,13 @@ impl Drop for SelectFuture<'_> {
         let Some(parked) = self.parked.take() else {
             return;
         };
-        let woken = self.with_all_locked(|cases| {
+        self.with_all_locked(|cases| {
             let won = if parked.cancel() { None } else { parked.outcome() };
             cases.iter().for_each(|c| c.withdraw(&parked));
-            won.and_then(|(i, closed)| if closed { None } else { cases[i].give_back() })
+            if let Some(w) = won.and_then(|(i, closed)| if closed { None } else { cases[i].give_back() }) {
+                w.wake();
+            }
         });
-        if let Some(w) = woken {
-            w.wake();
-        }
     }
 }
 

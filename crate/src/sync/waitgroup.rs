@@ -55,19 +55,15 @@ impl WaitGroup {
 
     /// Adds `delta` (may be negative) to the counter.
     pub fn add(&self, delta: i64) -> Result<(), WaitGroupError> {
-        let woken = {
-            let mut s = self.state.lock();
-            let next = s.count.checked_add(delta).filter(|&n| n >= 0).ok_or(WaitGroupError)?;
-            s.count = next;
-            if next == 0 {
-                std::mem::take(&mut s.waiters)
-            } else {
-                Vec::new()
-            }
-        };
-        woken.iter().for_each(|w| {
-            w.release();
-        });
+        let mut s = self.state.lock();
+        let next = s.count.checked_add(delta).filter(|&n| n >= 0).ok_or(WaitGroupError)?;
+        s.count = next;
+        if next == 0 {
+            // Released under the lock, for the reason `chan::wake` gives.
+            std::mem::take(&mut s.waiters).iter().for_each(|w| {
+                w.release();
+            });
+        }
         Ok(())
     }
 
