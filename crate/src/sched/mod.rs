@@ -687,9 +687,16 @@ impl Shared {
         if self.held_outside.lock().iter().any(|(_, _, obj)| obj.has_waiters()) {
             return;
         }
-        let gs: Vec<GRef> = self.all_gs().into_iter().filter(|g| !g.system).collect();
-        let blocked_inside = |g: &GRef| g.state() == g::WAITING && g.wait_reason().is_on_runtime_object();
-        if gs.is_empty() || !gs.iter().all(blocked_inside) {
+        // Every goroutine, system ones included, must be waiting: a woken system goroutine
+        // (one that runs a JS goroutine's channel operation) is work in flight. Wake-ups that
+        // come from the page happen before it releases the object's lock (see `chan`), so the
+        // look at the held objects above and at the states here cannot miss one.
+        let all = self.all_gs();
+        if all.iter().any(|g| g.state() != g::WAITING) {
+            return;
+        }
+        let gs: Vec<GRef> = all.into_iter().filter(|g| !g.system).collect();
+        if gs.is_empty() || !gs.iter().all(|g| g.wait_reason().is_on_runtime_object()) {
             return;
         }
         // One report per set of deadlocked goroutines.
