@@ -26,13 +26,27 @@ mod shim;
 // Lets `#[derive(Trace)]` (which names `::gort::gc`) work inside this crate too.
 extern crate self as gort;
 
+// Under loom only the lock-free parts and the protocols between threads are compiled and
+// model-checked: the scheduler's queues and park/wake protocol, and the channels' state and
+// waiter protocol (over a version of `RawLock` built on loom's `Mutex`), without the futures
+// around them.
 #[cfg(loom)]
 #[path = "sched"]
+#[allow(dead_code)] // the models use part of each module
 mod sched {
-    //! Under loom only the lock-free parts are compiled and model-checked.
     pub(crate) mod idle;
     pub(crate) mod inbox;
+    pub(crate) mod lock;
     pub(crate) mod runq;
+}
+
+#[cfg(loom)]
+#[path = "chan"]
+#[allow(dead_code)]
+mod chan {
+    pub(crate) mod error;
+    pub(crate) mod state;
+    pub(crate) mod waiter;
 }
 
 #[cfg(not(loom))]

@@ -55,7 +55,6 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use waiter::{Entry, Parked, Slot};
 
-
 pub(crate) struct Inner<T> {
     cap: usize,
     lock: RawLock,
@@ -145,13 +144,7 @@ impl<T> fmt::Debug for Chan<T> {
 
 /// Makes a channel with room for `cap` values (0: unbuffered), Go's `make(chan T, cap)`.
 pub fn chan<T>(cap: usize) -> Chan<T> {
-    Chan {
-        inner: Arc::new(Inner {
-            cap,
-            lock: RawLock::new(),
-            state: UnsafeCell::new(State::new(cap)),
-        }),
-    }
+    Chan { inner: Arc::new(Inner { cap, lock: RawLock::new(), state: UnsafeCell::new(State::new(cap)) }) }
 }
 
 /// Wakes a waiter that an operation completed. Called with the channel's lock still held:

@@ -19,9 +19,8 @@
 //! as CANCELLED while holding the channel's lock.
 
 use crate::sched::lock::Lock;
-use std::sync::atomic::AtomicUsize;
+use crate::shim::{Arc, AtomicUsize};
 use std::sync::atomic::Ordering::{AcqRel, Acquire};
-use std::sync::Arc;
 use std::task::Waker;
 
 const WAITING: usize = usize::MAX;

@@ -14,16 +14,54 @@
 //! critical section guarded by these locks is a few instructions long (queue and buffer
 //! updates, no waiting, no user code), as with the spin lock of std's own wasm allocator,
 //! which the page already goes through for every allocation.
+//!
+//! Under `cfg(loom)` (which has no futex) the lock is a flag behind loom's `Mutex` and
+//! `Condvar`, so that models of the channel protocol take channel and slot locks as the real
+//! code does. It waits instead of spinning: loom explores spin loops poorly (each retry is a
+//! new branch of the search), and a thread blocked on a lock shows up as such in a deadlock.
 
 use std::cell::UnsafeCell;
 use std::ops::{Deref, DerefMut};
-use std::sync::atomic::AtomicU32;
-use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
+#[cfg(not(loom))]
+use std::sync::atomic::{
+    AtomicU32,
+    Ordering::{Acquire, Relaxed, Release},
+};
 
+#[cfg(not(loom))]
 pub(crate) struct RawLock {
     state: AtomicU32,
 }
 
+#[cfg(loom)]
+pub(crate) struct RawLock {
+    held: loom::sync::Mutex<bool>,
+    released: loom::sync::Condvar,
+}
+
+#[cfg(loom)]
+impl RawLock {
+    pub(crate) fn new() -> Self {
+        RawLock { held: loom::sync::Mutex::new(false), released: loom::sync::Condvar::new() }
+    }
+
+    pub(crate) fn lock(&self) {
+        let mut held = self.held.lock().unwrap();
+        while *held {
+            held = self.released.wait(held).unwrap();
+        }
+        *held = true;
+    }
+
+    /// # Safety
+    /// The caller holds the lock.
+    pub(crate) unsafe fn unlock(&self) {
+        *self.held.lock().unwrap() = false;
+        self.released.notify_one();
+    }
+}
+
+#[cfg(not(loom))]
 impl RawLock {
     pub(crate) const fn new() -> Self {
         RawLock { state: AtomicU32::new(0) }
@@ -83,7 +121,7 @@ impl<T: Default> Default for Lock<T> {
 }
 
 impl<T> Lock<T> {
-    pub(crate) const fn new(data: T) -> Self {
+    pub(crate) fn new(data: T) -> Self {
         Lock { raw: RawLock::new(), data: UnsafeCell::new(data) }
     }
 

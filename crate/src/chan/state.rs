@@ -1,0 +1,476 @@
+//! A channel's state under its lock (Go's `hchan` without the lock): the buffer, the closed
+//! flag and the queues of blocked senders and receivers. Every method runs with the channel's
+//! lock held and wakes nobody itself: it returns the waiters to wake once the lock is released.
+//! The invariants are listed in `mod.rs`; the claiming protocol in `waiter.rs`.
+
+use super::error::{CloseError, TrySendError};
+use super::waiter::{Entry, Parked};
+use crate::shim::Arc;
+use std::collections::VecDeque;
+
+pub(crate) struct State<T> {
+    buf: VecDeque<T>,
+    closed: bool,
+    recvq: VecDeque<Entry<T>>,
+    sendq: VecDeque<Entry<T>>,
+}
+
+/// What an operation found, before any waiting.
+pub(crate) enum Attempt<T> {
+    Done(T),
+    WouldBlock,
+}
+
+impl<T> State<T> {
+    pub(crate) fn new(cap: usize) -> Self {
+        State {
+            buf: VecDeque::with_capacity(cap.min(1024)),
+            closed: false,
+            recvq: VecDeque::new(),
+            sendq: VecDeque::new(),
+        }
+    }
+
+    /// Values buffered.
+    pub(crate) fn len(&self) -> usize {
+        self.buf.len()
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        self.closed
+    }
+
+    /// Whether any entry, live or stale, is queued.
+    pub(crate) fn has_waiters(&self) -> bool {
+        !self.recvq.is_empty() || !self.sendq.is_empty()
+    }
+
+    /// A send that does not wait. Returns the receiver to wake, if it handed the value over.
+    pub(crate) fn try_send(&mut self, cap: usize, v: T) -> Result<Option<Arc<Parked>>, TrySendError<T>> {
+        if self.closed {
+            return Err(TrySendError::Closed(v));
+        }
+        let mut v = Some(v);
+        while let Some(rx) = self.recvq.pop_front() {
+            if rx.complete(false, |slot| *slot = v.take()).is_some() {
+                return Ok(Some(rx.parked));
+            }
+        }
+        let v = v.expect("the value is still here when no receiver took it");
+        if self.buf.len() < cap {
+            self.buf.push_back(v);
+            return Ok(None);
+        }
+        Err(TrySendError::Full(v))
+    }
+
+    /// A receive that does not wait: `Done(Some(v))`, `Done(None)` when closed and drained.
+    /// Also returns the sender to wake, if one was unblocked.
+    pub(crate) fn try_recv(&mut self, cap: usize) -> (Attempt<Option<T>>, Option<Arc<Parked>>) {
+        if let Some(v) = self.buf.pop_front() {
+            if self.buf.len() >= cap {
+                // Still full: `v` was given back beyond `cap` (invariant 3), so no room yet.
+                return (Attempt::Done(Some(v)), None);
+            }
+            // Room in the buffer: the first blocked sender moves its value in.
+            while let Some(tx) = self.sendq.pop_front() {
+                if let Some(sent) = tx.complete(false, Option::take) {
+                    self.buf.push_back(sent.expect("a blocked sender's slot holds its value"));
+                    return (Attempt::Done(Some(v)), Some(tx.parked));
+                }
+            }
+            return (Attempt::Done(Some(v)), None);
+        }
+        while let Some(tx) = self.sendq.pop_front() {
+            if let Some(sent) = tx.complete(false, Option::take) {
+                return (Attempt::Done(sent), Some(tx.parked));
+            }
+        }
+        if self.closed {
+            return (Attempt::Done(None), None);
+        }
+        (Attempt::WouldBlock, None)
+    }
+
+    /// Closes; returns every waiter to wake.
+    pub(crate) fn close(&mut self) -> Result<Vec<Arc<Parked>>, CloseError> {
+        if self.closed {
+            return Err(CloseError);
+        }
+        self.closed = true;
+        let waiters = self.recvq.drain(..).chain(self.sendq.drain(..));
+        Ok(waiters.filter_map(|e| e.complete(true, |_| ()).map(|()| e.parked)).collect())
+    }
+
+    pub(crate) fn enqueue_send(&mut self, entry: Entry<T>) {
+        self.sendq.push_back(entry);
+    }
+
+    pub(crate) fn enqueue_recv(&mut self, entry: Entry<T>) {
+        self.recvq.push_back(entry);
+    }
+
+    /// Removes the entries of `parked` (which was cancelled or completed elsewhere).
+    pub(crate) fn withdraw(&mut self, parked: &Arc<Parked>) {
+        self.recvq.retain(|e| !e.is_for(parked));
+        self.sendq.retain(|e| !e.is_for(parked));
+    }
+
+    /// Gives back a value handed to a receive that was then abandoned (invariant 3).
+    pub(crate) fn give_back(&mut self, v: T) -> Option<Arc<Parked>> {
+        let mut v = Some(v);
+        while let Some(rx) = self.recvq.pop_front() {
+            if rx.complete(false, |slot| *slot = v.take()).is_some() {
+                return Some(rx.parked);
+            }
+        }
+        self.buf.push_front(v.expect("no receiver took the value"));
+        None
+    }
+}
+
+/// Models of the channel protocol over every interleaving (up to a preemption bound). Each
+/// thread plays a future step by step — `SendFuture`, `RecvFuture`, `SelectFuture` and their
+/// drops — taking the same locks in the same order, and parks its loom thread where the
+/// goroutine would return `Pending`; its `Waker` sets that thread's token. A lost wake-up
+/// leaves a thread waiting forever, which loom reports as a deadlock.
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use super::*;
+    use crate::chan::waiter::Slot;
+    use crate::sched::lock::Lock;
+    use loom::thread;
+    use std::task::{Wake, Waker};
+
+    type Chan = Arc<Lock<State<u32>>>;
+
+    /// Explores every interleaving with at most `bound` preemptions (unless LOOM_MAX_PREEMPTIONS
+    /// says otherwise). Every lock, reference count and waker is an atomic here, so executions
+    /// are long: the branch limit is raised accordingly.
+    fn check<F: Fn() + Sync + Send + 'static>(bound: usize, f: F) {
+        let mut builder = loom::model::Builder::new();
+        builder.preemption_bound = builder.preemption_bound.or(Some(bound));
+        builder.max_branches = builder.max_branches.max(20_000);
+        builder.check(f);
+    }
+
+    fn chan(cap: usize) -> Chan {
+        Arc::new(Lock::new(State::new(cap)))
+    }
+
+    /// A goroutine's park token: its waker sets it, the waiting thread consumes it. (Not
+    /// `thread::park`: an unpark that hits a thread blocked on a loom `Mutex`, such as the one
+    /// in `RawLock`, confuses loom.)
+    #[derive(Default)]
+    struct Token {
+        set: loom::sync::Mutex<bool>,
+        cond: loom::sync::Condvar,
+    }
+
+    impl Wake for Token {
+        fn wake(self: std::sync::Arc<Self>) {
+            *self.set.lock().unwrap() = true;
+            self.cond.notify_one();
+        }
+    }
+
+    impl Token {
+        fn park(&self) {
+            let mut set = self.set.lock().unwrap();
+            while !*set {
+                set = self.cond.wait(set).unwrap();
+            }
+            *set = false;
+        }
+    }
+
+    loom::thread_local! {
+        static TOKEN: std::sync::Arc<Token> = std::sync::Arc::new(Token::default());
+    }
+
+    /// The waker of the "goroutine" this thread plays.
+    fn waker() -> Waker {
+        TOKEN.with(|t| Waker::from(t.clone()))
+    }
+
+    fn wake(p: Option<Arc<Parked>>) {
+        if let Some(p) = p {
+            p.wake();
+        }
+    }
+
+    /// `Wait::poll_outcome` in a loop: the case that claimed `parked`, and whether by a close.
+    fn wait(parked: &Parked) -> (usize, bool) {
+        loop {
+            if let Some(o) = parked.outcome() {
+                return o;
+            }
+            parked.set_waker(&waker());
+            if let Some(o) = parked.outcome() {
+                return o;
+            }
+            TOKEN.with(|t| t.park());
+        }
+    }
+
+    fn entry(parked: &Arc<Parked>, case: usize, slot: &Arc<Slot<u32>>) -> Entry<u32> {
+        Entry { parked: parked.clone(), case, slot: slot.clone() }
+    }
+
+    /// `SendFuture`: `Err(v)` when the channel closed.
+    fn send(c: &Chan, cap: usize, v: u32) -> Result<(), u32> {
+        let mut st = c.lock();
+        match st.try_send(cap, v) {
+            Ok(woken) => {
+                drop(st);
+                wake(woken);
+                Ok(())
+            }
+            Err(TrySendError::Closed(v)) => Err(v),
+            Err(TrySendError::Full(v)) => {
+                let parked = Parked::new(&waker());
+                let slot = Arc::new(Lock::new(Some(v)));
+                st.enqueue_send(entry(&parked, 0, &slot));
+                drop(st);
+                let (_, closed) = wait(&parked);
+                let left = slot.lock().take();
+                if closed {
+                    Err(left.expect("a closed send keeps its value"))
+                } else {
+                    assert_eq!(left, None, "a completed send still holds its value");
+                    Ok(())
+                }
+            }
+        }
+    }
+
+    /// `RecvFuture`: `None` once closed and drained.
+    fn recv(c: &Chan, cap: usize) -> Option<u32> {
+        let mut st = c.lock();
+        match st.try_recv(cap) {
+            (Attempt::Done(v), woken) => {
+                drop(st);
+                wake(woken);
+                v
+            }
+            (Attempt::WouldBlock, _) => {
+                let parked = Parked::new(&waker());
+                let slot = Arc::new(Lock::new(None));
+                st.enqueue_recv(entry(&parked, 0, &slot));
+                drop(st);
+                let (_, closed) = wait(&parked);
+                let v = slot.lock().take();
+                if closed {
+                    assert_eq!(v, None, "a receive woken by close holds no value");
+                    None
+                } else {
+                    Some(v.expect("a completed receive holds its value"))
+                }
+            }
+        }
+    }
+
+    fn close(c: &Chan) {
+        let woken = c.lock().close().expect("closed once");
+        woken.into_iter().for_each(|p| p.wake());
+    }
+
+    /// A sender, a receiver and a closer on one channel: the value arrives exactly once, or the
+    /// send reports the close and gets its value back (then the receiver sees the close).
+    fn hand_off_with_close(cap: usize) {
+        check(3, move || {
+            let c = chan(cap);
+            let tx = {
+                let c = c.clone();
+                thread::spawn(move || send(&c, cap, 7))
+            };
+            let rx = {
+                let c = c.clone();
+                thread::spawn(move || recv(&c, cap))
+            };
+            close(&c);
+            match (tx.join().unwrap(), rx.join().unwrap()) {
+                (Ok(()), Some(7)) | (Err(7), None) => {}
+                other => panic!("send and receive disagree: {other:?}"),
+            }
+            let st = c.lock();
+            assert!(!st.has_waiters() && st.len() == 0 && st.is_closed());
+        });
+    }
+
+    #[test]
+    fn loom_unbuffered_hand_off_with_close() {
+        hand_off_with_close(0);
+    }
+
+    #[test]
+    fn loom_buffered_hand_off_with_close() {
+        hand_off_with_close(1);
+    }
+
+    /// A receive that gives up (its future dropped) races a sender: if the sender handed it the
+    /// value, the value goes back into the channel; otherwise the send found nobody.
+    #[test]
+    fn loom_abandoned_receive_gives_its_value_back() {
+        check(3, || {
+            let c = chan(0);
+            let rx = {
+                let c = c.clone();
+                thread::spawn(move || {
+                    let parked = Parked::new(&waker());
+                    let slot = Arc::new(Lock::new(None));
+                    {
+                        let mut st = c.lock();
+                        assert!(matches!(st.try_recv(0), (Attempt::WouldBlock, None)));
+                        st.enqueue_recv(entry(&parked, 0, &slot));
+                    }
+                    // `RecvFuture::drop`.
+                    let mut st = c.lock();
+                    if parked.cancel() {
+                        st.withdraw(&parked);
+                    } else if let Some(v) = slot.lock().take() {
+                        let woken = st.give_back(v);
+                        drop(st);
+                        wake(woken);
+                    }
+                })
+            };
+            let sent = c.lock().try_send(0, 5);
+            let sent = match sent {
+                Ok(woken) => {
+                    wake(woken);
+                    true
+                }
+                Err(TrySendError::Full(5)) => false,
+                Err(e) => panic!("{e:?}"),
+            };
+            rx.join().unwrap();
+            let mut st = c.lock();
+            match st.try_recv(0) {
+                (Attempt::Done(Some(5)), None) => assert!(sent, "a value appeared from nowhere"),
+                (Attempt::WouldBlock, None) => assert!(!sent, "a sent value was lost"),
+                _ => panic!("unexpected state"),
+            }
+            assert!(!st.has_waiters());
+        });
+    }
+
+    /// `SelectFuture`'s passes 1 and 2 over receive cases on `a` (case 0) and `b` (case 1),
+    /// both locks held in a fixed order. `Ok((case, value))` if a case was ready; otherwise the
+    /// waiter and the cases' slots, registered in both channels.
+    #[allow(clippy::type_complexity)]
+    fn select_register(a: &Chan, b: &Chan) -> Result<(usize, u32), (Arc<Parked>, [Arc<Slot<u32>>; 2])> {
+        let (mut sa, mut sb) = (a.lock(), b.lock());
+        let ready = [&mut sa, &mut sb].into_iter().enumerate().find_map(|(i, st)| match st.try_recv(0) {
+            (Attempt::Done(v), woken) => Some((i, v.expect("open channels"), woken)),
+            (Attempt::WouldBlock, _) => None,
+        });
+        if let Some((i, v, woken)) = ready {
+            drop((sa, sb));
+            wake(woken);
+            return Ok((i, v));
+        }
+        let parked = Parked::new(&waker());
+        let slots = [Arc::new(Lock::new(None)), Arc::new(Lock::new(None))];
+        sa.enqueue_recv(entry(&parked, 0, &slots[0]));
+        sb.enqueue_recv(entry(&parked, 1, &slots[1]));
+        Err((parked, slots))
+    }
+
+    /// A select waiting on two channels while a sender on each tries to complete it: exactly
+    /// one case wins, with its own sender's value; the other sender is not completed, and the
+    /// close at the end gives it its value back.
+    #[test]
+    fn loom_select_one_case_wins() {
+        check(2, || {
+            let (a, b) = (chan(0), chan(0));
+            let sel = {
+                let (a, b) = (a.clone(), b.clone());
+                thread::spawn(move || match select_register(&a, &b) {
+                    Ok(won) => won,
+                    Err((parked, slots)) => {
+                        let (case, closed) = wait(&parked);
+                        assert!(!closed);
+                        // Pass 3: withdraw the other entries.
+                        let (mut sa, mut sb) = (a.lock(), b.lock());
+                        sa.withdraw(&parked);
+                        sb.withdraw(&parked);
+                        assert_eq!(slots[1 - case].lock().take(), None, "the losing case got a value");
+                        (case, slots[case].lock().take().expect("the winner's value"))
+                    }
+                })
+            };
+            let senders: Vec<_> = [(a.clone(), 10), (b.clone(), 20)]
+                .into_iter()
+                .map(|(c, v)| thread::spawn(move || send(&c, 0, v)))
+                .collect();
+            let (case, v) = sel.join().unwrap();
+            assert_eq!(v, [10, 20][case], "the value came through the wrong case");
+            close(&a);
+            close(&b);
+            let results: Vec<_> = senders.into_iter().map(|t| t.join().unwrap()).collect();
+            assert_eq!(results[case], Ok(()));
+            assert_eq!(results[1 - case], Err([10, 20][1 - case]), "the loser's value is kept");
+            assert!(!a.lock().has_waiters() && !b.lock().has_waiters());
+        });
+    }
+
+    /// A waiting select is dropped (`SelectFuture::drop`) while senders on both channels try to
+    /// complete it: at most one send goes through, and its value goes back to its channel.
+    #[test]
+    fn loom_select_drop_races_completion() {
+        check(3, || {
+            let (a, b) = (chan(0), chan(0));
+            let sel = {
+                let (a, b) = (a.clone(), b.clone());
+                thread::spawn(move || {
+                    let (parked, slots) = select_register(&a, &b).expect_err("nothing is ready");
+                    let (mut sa, mut sb) = (a.lock(), b.lock());
+                    let won = if parked.cancel() { None } else { parked.outcome() };
+                    sa.withdraw(&parked);
+                    sb.withdraw(&parked);
+                    let woken = won.and_then(|(case, closed)| {
+                        assert!(!closed);
+                        let v = slots[case].lock().take().expect("the winner's value");
+                        [&mut sa, &mut sb][case].give_back(v)
+                    });
+                    drop((sa, sb));
+                    wake(woken);
+                })
+            };
+            let senders: Vec<_> = [(a.clone(), 10), (b.clone(), 20)]
+                .into_iter()
+                .map(|(c, v)| {
+                    thread::spawn(move || {
+                        let r = c.lock().try_send(0, v);
+                        match r {
+                            Ok(woken) => {
+                                wake(woken);
+                                true
+                            }
+                            Err(TrySendError::Full(back)) => {
+                                assert_eq!(back, v);
+                                false
+                            }
+                            Err(e) => panic!("{e:?}"),
+                        }
+                    })
+                })
+                .collect();
+            sel.join().unwrap();
+            let sent: Vec<bool> = senders.into_iter().map(|t| t.join().unwrap()).collect();
+            assert!(!(sent[0] && sent[1]), "both cases of one select completed");
+            for (i, c) in [&a, &b].into_iter().enumerate() {
+                let mut st = c.lock();
+                match st.try_recv(0) {
+                    (Attempt::Done(Some(v)), None) => {
+                        assert!(sent[i] && v == [10, 20][i], "a value appeared from nowhere")
+                    }
+                    (Attempt::WouldBlock, None) => assert!(!sent[i], "a sent value was lost"),
+                    _ => panic!("unexpected state"),
+                }
+                assert!(!st.has_waiters(), "a stale entry was left behind");
+            }
+        });
+    }
+}
