@@ -1,6 +1,7 @@
 //! A channel's state under its lock (Go's `hchan` without the lock): the buffer, the closed
 //! flag and the queues of blocked senders and receivers. Every method runs with the channel's
-//! lock held and wakes nobody itself: it returns the waiters to wake once the lock is released.
+//! lock held and wakes nobody itself: it returns the waiters to wake, which the caller wakes
+//! before it releases the lock (see `wake` in `mod.rs`).
 //! The invariants are listed in `mod.rs`; the claiming protocol in `waiter.rs`.
 
 use super::error::{CloseError, TrySendError};
@@ -193,6 +194,7 @@ mod loom_tests {
         TOKEN.with(|t| Waker::from(t.clone()))
     }
 
+    /// As in `mod.rs`: called with the channel's lock held.
     fn wake(p: Option<Arc<Parked>>) {
         if let Some(p) = p {
             p.wake();
@@ -222,7 +224,6 @@ mod loom_tests {
         let mut st = c.lock();
         match st.try_send(cap, v) {
             Ok(woken) => {
-                drop(st);
                 wake(woken);
                 Ok(())
             }
@@ -249,7 +250,6 @@ mod loom_tests {
         let mut st = c.lock();
         match st.try_recv(cap) {
             (Attempt::Done(v), woken) => {
-                drop(st);
                 wake(woken);
                 v
             }
@@ -271,8 +271,8 @@ mod loom_tests {
     }
 
     fn close(c: &Chan) {
-        let woken = c.lock().close().expect("closed once");
-        woken.into_iter().for_each(|p| p.wake());
+        let mut st = c.lock();
+        st.close().expect("closed once").into_iter().for_each(|p| p.wake());
     }
 
     /// A sender, a receiver and a closer on one channel: the value arrives exactly once, or the
@@ -329,14 +329,11 @@ mod loom_tests {
                     if parked.cancel() {
                         st.withdraw(&parked);
                     } else if let Some(v) = slot.lock().take() {
-                        let woken = st.give_back(v);
-                        drop(st);
-                        wake(woken);
+                        wake(st.give_back(v));
                     }
                 })
             };
-            let sent = c.lock().try_send(0, 5);
-            let sent = match sent {
+            let sent = match c.lock().try_send(0, 5) {
                 Ok(woken) => {
                     wake(woken);
                     true
@@ -366,7 +363,6 @@ mod loom_tests {
             (Attempt::WouldBlock, _) => None,
         });
         if let Some((i, v, woken)) = ready {
-            drop((sa, sb));
             wake(woken);
             return Ok((i, v));
         }
@@ -434,26 +430,22 @@ mod loom_tests {
                         let v = slots[case].lock().take().expect("the winner's value");
                         [&mut sa, &mut sb][case].give_back(v)
                     });
-                    drop((sa, sb));
                     wake(woken);
                 })
             };
             let senders: Vec<_> = [(a.clone(), 10), (b.clone(), 20)]
                 .into_iter()
                 .map(|(c, v)| {
-                    thread::spawn(move || {
-                        let r = c.lock().try_send(0, v);
-                        match r {
-                            Ok(woken) => {
-                                wake(woken);
-                                true
-                            }
-                            Err(TrySendError::Full(back)) => {
-                                assert_eq!(back, v);
-                                false
-                            }
-                            Err(e) => panic!("{e:?}"),
+                    thread::spawn(move || match c.lock().try_send(0, v) {
+                        Ok(woken) => {
+                            wake(woken);
+                            true
                         }
+                        Err(TrySendError::Full(back)) => {
+                            assert_eq!(back, v);
+                            false
+                        }
+                        Err(e) => panic!("{e:?}"),
                     })
                 })
                 .collect();
