@@ -75,6 +75,8 @@ mod object;
 mod root;
 mod sizeclass;
 mod span;
+#[cfg(test)]
+mod tests;
 mod trace;
 
 pub use collect::Collect;

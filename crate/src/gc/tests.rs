@@ -1,0 +1,183 @@
+//! Unit tests of the heap's parts, without a runtime: spans (allocation order, mark bits,
+//! sweeping, reuse of free slots), page reuse by empty spans, large objects, the limit.
+
+use super::heap::{Config, Heap};
+use super::object::{Header, Layout};
+use super::sizeclass::{class_of, CLASS_SIZE, PAGE_SIZE};
+use super::span::{span_of, CHUNK_SIZE};
+use super::{Trace, Tracer};
+use crate::sched::idle::Idle;
+use std::sync::atomic::AtomicUsize;
+use std::sync::atomic::Ordering::Relaxed;
+
+/// Counts its drops in the counter it points at.
+struct Counted(&'static AtomicUsize);
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, Relaxed);
+    }
+}
+
+// SAFETY: holds no Gc; Send + Sync.
+unsafe impl Trace for Counted {
+    const NEEDS_TRACE: bool = false;
+    fn trace(&self, _: &mut Tracer<'_>) {}
+}
+
+/// Writes a `Counted` object into the slot at `addr`.
+fn put(addr: usize, counter: &'static AtomicUsize) {
+    // SAFETY: `addr` is a fresh slot of at least `Layout::<Counted>::SIZE` bytes.
+    unsafe {
+        (addr as *mut Header).write(Header { vtable: Layout::<Counted>::VTABLE });
+        ((addr + Layout::<Counted>::OFFSET) as *mut Counted).write(Counted(counter));
+    }
+}
+
+/// Simulates the end of a collection in which nothing was marked since the last sweep.
+fn end_cycle(heap: &Heap) {
+    heap.flip_sweep();
+}
+
+#[test]
+fn span_allocates_in_order_marks_once_and_sweeps_the_unmarked() {
+    static DROPS: AtomicUsize = AtomicUsize::new(0);
+    let heap = Heap::new(1, Config::default());
+    let idle = Idle::new(1);
+    let class = class_of(Layout::<Counted>::SIZE);
+    let span = heap.cache_span(class, &idle).unwrap();
+    // SAFETY: the span is ours (we play the per-P cache) and the heap outlives this test body.
+    let s = unsafe { span.get() };
+    let mut slots = Vec::new();
+    // SAFETY: as above.
+    while let Some(addr) = unsafe { s.alloc() } {
+        put(addr, &DROPS);
+        slots.push(addr);
+    }
+    assert_eq!(slots.len(), s.nelems);
+    assert!(slots.windows(2).all(|w| w[1] == w[0] + CLASS_SIZE[class] as usize), "slots in address order");
+    for (i, &addr) in slots.iter().enumerate() {
+        // SAFETY: a live object of this heap.
+        assert_eq!(unsafe { span_of(addr) }.base, s.base);
+        if i % 3 == 0 {
+            assert!(s.mark(addr), "first mark sets the bit");
+            assert!(!s.mark(addr), "second mark finds it set");
+        }
+    }
+    // SAFETY: ours, and no marking runs.
+    let r = unsafe { s.sweep(false) };
+    let live = slots.len().div_ceil(3);
+    assert_eq!((r.live, r.freed), (live, slots.len() - live));
+    assert_eq!(DROPS.load(Relaxed), slots.len() - live);
+    // The freed slots come back, in address order; the survivors are skipped.
+    let mut again = Vec::new();
+    // SAFETY: ours.
+    while let Some(addr) = unsafe { s.alloc() } {
+        put(addr, &DROPS);
+        again.push(addr);
+    }
+    let expected: Vec<usize> =
+        slots.iter().enumerate().filter(|(i, _)| i % 3 != 0).map(|(_, &a)| a).collect();
+    assert_eq!(again, expected);
+    heap.uncache(span);
+    drop(heap);
+    assert_eq!(DROPS.load(Relaxed), slots.len() + again.len(), "dropping the heap drops every object");
+}
+
+#[test]
+fn empty_spans_give_their_pages_back_for_reuse() {
+    static DROPS: AtomicUsize = AtomicUsize::new(0);
+    let heap = Heap::new(1, Config::default());
+    let idle = Idle::new(1);
+    let span = heap.cache_span(1, &idle).unwrap();
+    // SAFETY: ours.
+    let (base, addr) = unsafe { (span.get().base, span.get().alloc().unwrap()) };
+    put(addr, &DROPS);
+    heap.uncache(span);
+    assert_eq!(heap.in_use.load(Relaxed), PAGE_SIZE);
+    end_cycle(&heap);
+    assert!(heap.sweep_pending());
+    assert_eq!(heap.sweep_one(), Some(1), "the unmarked object dies and its span's page is freed");
+    assert_eq!(DROPS.load(Relaxed), 1);
+    assert!(!heap.sweep_pending());
+    assert_eq!(heap.in_use.load(Relaxed), 0);
+    // A span of another class reuses the page.
+    let other = heap.cache_span(class_of(100), &idle).unwrap();
+    // SAFETY: ours.
+    assert_eq!(unsafe { other.get().base }, base);
+    heap.uncache(other);
+    assert_eq!(heap.sys_bytes(), CHUNK_SIZE, "one chunk served everything");
+}
+
+#[test]
+fn partial_spans_are_swept_lazily_by_allocation() {
+    static DROPS: AtomicUsize = AtomicUsize::new(0);
+    let heap = Heap::new(1, Config::default());
+    let idle = Idle::new(1);
+    let span = heap.cache_span(2, &idle).unwrap();
+    // SAFETY: ours.
+    let s = unsafe { span.get() };
+    // SAFETY: ours.
+    let kept = unsafe { s.alloc() }.unwrap();
+    put(kept, &DROPS);
+    // SAFETY: ours.
+    let dead = unsafe { s.alloc() }.unwrap();
+    put(dead, &DROPS);
+    assert!(s.mark(kept));
+    heap.uncache(span);
+    end_cycle(&heap);
+    // Allocation in that class sweeps the unswept span and reuses it rather than new pages.
+    let again = heap.cache_span(2, &idle).unwrap();
+    assert_eq!(again, span);
+    assert_eq!(DROPS.load(Relaxed), 1);
+    // SAFETY: ours.
+    assert_eq!(unsafe { s.alloc() }, Some(dead), "the dead object's slot is free again");
+    heap.uncache(again);
+}
+
+#[test]
+fn large_objects_get_their_own_pages_and_huge_ones_their_own_chunks() {
+    static DROPS: AtomicUsize = AtomicUsize::new(0);
+    let heap = Heap::new(1, Config::default());
+    let idle = Idle::new(1);
+    let big = heap.alloc_large(100_000, &idle).unwrap();
+    put(big, &DROPS);
+    assert_eq!(big % PAGE_SIZE, 0);
+    // SAFETY: a live object of this heap.
+    let s = unsafe { span_of(big) };
+    assert_eq!((s.class, s.npages, s.nelems), (0, 100_000usize.div_ceil(PAGE_SIZE), 1));
+    let huge = heap.alloc_large(6 << 20, &idle).unwrap();
+    put(huge, &DROPS);
+    // SAFETY: a live object of this heap.
+    assert_eq!(unsafe { span_of(huge) }.npages, (6 << 20) / PAGE_SIZE);
+    assert_eq!(heap.sys_bytes(), CHUNK_SIZE + (8 << 20));
+    assert!(s.mark(big));
+    end_cycle(&heap);
+    while heap.sweep_one().is_some() {}
+    assert_eq!(DROPS.load(Relaxed), 1, "only the unmarked huge object died");
+    assert_eq!(heap.sys_bytes(), CHUNK_SIZE, "its chunks went back");
+    assert_eq!(heap.in_use.load(Relaxed), s.npages * PAGE_SIZE);
+}
+
+#[test]
+fn the_heap_limit_is_a_hard_ceiling_and_sweeping_makes_room() {
+    let heap = Heap::new(1, Config { heap_limit: 64 << 10, ..Config::default() });
+    let idle = Idle::new(1);
+    let mut spans = Vec::new();
+    let err = loop {
+        match heap.cache_span(1, &idle) {
+            Ok(span) => spans.push(span),
+            Err(e) => break e,
+        }
+    };
+    assert_eq!(spans.len(), 8, "eight 8 KiB pages fit in 64 KiB");
+    assert!(err.to_string().contains("heap limit"), "{err}");
+    assert_eq!((err.limit, err.in_use), (64 << 10, 64 << 10));
+    for span in spans {
+        heap.uncache(span);
+    }
+    end_cycle(&heap);
+    // Nothing was allocated in them: the next allocation reclaims pages by sweeping.
+    let span = heap.cache_span(5, &idle).unwrap();
+    heap.uncache(span);
+}

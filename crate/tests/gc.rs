@@ -1,0 +1,645 @@
+//! Native integration tests of the garbage collector, on real threads.
+//!
+//! The model-based test mutates random object graphs from goroutines on several Ps and checks
+//! them against a reference model of reachability: no reachable object is ever freed (freed
+//! memory is clobbered, and every object carries its id and a checksum of it), and every
+//! unreachable object is freed by the next full collection (each object's `Drop` removes its
+//! id from a live set). Seeds are fixed; thread interleavings vary, and the checks hold for all.
+
+use gort::gc::{self, Gc, GcCell, HeapLimitError, Root, Trace};
+use gort::{gosched, Runtime};
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::atomic::{AtomicU64, AtomicUsize};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+// ---------------------------------------------------------------------------------------------
+
+/// xorshift64*: deterministic per seed.
+struct Rng(u64);
+
+impl Rng {
+    fn new(seed: u64) -> Self {
+        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+    }
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+    fn chance(&mut self, percent: u64) -> bool {
+        self.next() % 100 < percent
+    }
+}
+
+fn checksum(id: u64) -> u64 {
+    id.wrapping_mul(0xD6E8_FEB8_6659_FD93).rotate_left(17) ^ 0xA5A5_A5A5
+}
+
+/// The ids of the objects not dropped yet.
+#[derive(Default)]
+struct Tracker {
+    live: Mutex<HashSet<u64>>,
+    next: AtomicU64,
+}
+
+/// Removes its id from the tracker when dropped (by the sweep that frees its object).
+struct Tag {
+    id: u64,
+    tracker: Arc<Tracker>,
+}
+
+impl Tag {
+    fn new(tracker: &Arc<Tracker>) -> Tag {
+        let id = tracker.next.fetch_add(1, Relaxed);
+        tracker.live.lock().unwrap().insert(id);
+        Tag { id, tracker: tracker.clone() }
+    }
+}
+
+impl Drop for Tag {
+    fn drop(&mut self) {
+        let was = self.tracker.live.lock().unwrap().remove(&self.id);
+        assert!(was, "object {} dropped twice", self.id);
+    }
+}
+
+#[derive(Trace)]
+struct Obj {
+    id: u64,
+    check: u64,
+    edges: GcCell<Vec<Gc<Obj>>>,
+    #[trace(skip)]
+    tag: Tag,
+}
+
+impl Obj {
+    fn new(tracker: &Arc<Tracker>) -> Obj {
+        let tag = Tag::new(tracker);
+        Obj { id: tag.id, check: checksum(tag.id), edges: GcCell::new(Vec::new()), tag }
+    }
+
+    /// The object is intact: not freed, not reused.
+    fn verify(&self) {
+        assert_eq!(self.check, checksum(self.id), "object {} was freed or overwritten", self.id);
+        assert_eq!(self.tag.id, self.id, "object {} was freed or overwritten", self.id);
+    }
+}
+
+/// A large object (its own pages) pointing into the graph.
+#[derive(Trace)]
+struct Big {
+    pad: [u64; 5000],
+    edge: Option<Gc<Obj>>,
+    #[trace(skip)]
+    tag: Tag,
+}
+
+fn wait_quiescent(rt: &Runtime) {
+    let start = Instant::now();
+    while rt.stats().goroutines != 0 {
+        assert!(start.elapsed().as_secs() < 60, "goroutines did not finish");
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Model-based property test
+// ---------------------------------------------------------------------------------------------
+
+const SLOTS: usize = 16;
+
+/// The reference model and the real roots, updated together under one lock.
+struct World {
+    roots: Vec<Option<(u64, Root<Obj>)>>,
+    edges: HashMap<u64, Vec<u64>>,
+}
+
+impl World {
+    fn reachable(&self) -> HashSet<u64> {
+        let mut seen = HashSet::new();
+        let mut stack: Vec<u64> = self.roots.iter().flatten().map(|(id, _)| *id).collect();
+        while let Some(id) = stack.pop() {
+            if seen.insert(id) {
+                stack.extend(self.edges[&id].iter().copied());
+            }
+        }
+        seen
+    }
+
+    /// The object and its edges agree with the model.
+    fn check(&self, o: Gc<Obj>) {
+        o.verify();
+        let ids: Vec<u64> = o.edges.borrow().iter().map(|e| e.id).collect();
+        assert_eq!(ids, self.edges[&o.id], "edges of object {}", o.id);
+    }
+
+    /// A reachable object: a root, then a short random walk (each step checked).
+    fn pick(&self, rng: &mut Rng) -> Option<Gc<Obj>> {
+        let rooted: Vec<&Root<Obj>> = self.roots.iter().flatten().map(|(_, r)| r).collect();
+        if rooted.is_empty() {
+            return None;
+        }
+        let mut o = rooted[rng.below(rooted.len())].get();
+        self.check(o);
+        for _ in 0..rng.below(4) {
+            let next = {
+                let edges = o.edges.borrow();
+                if edges.is_empty() {
+                    break;
+                }
+                edges[rng.below(edges.len())]
+            };
+            o = next;
+            self.check(o);
+        }
+        Some(o)
+    }
+
+    /// Every object reachable in the heap is intact and matches the model.
+    fn check_all(&self) -> usize {
+        let mut seen = HashSet::new();
+        let mut stack: Vec<Gc<Obj>> = self.roots.iter().flatten().map(|(_, r)| r.get()).collect();
+        while let Some(o) = stack.pop() {
+            if seen.insert(o.id) {
+                self.check(o);
+                stack.extend(o.edges.borrow().iter().copied());
+            }
+        }
+        seen.len()
+    }
+}
+
+/// One step of a worker: a random mutation of the graph, in heap and model together.
+fn step(world: &Mutex<World>, tracker: &Arc<Tracker>, rng: &mut Rng) {
+    let mut w = world.lock().unwrap();
+    match rng.below(100) {
+        0..=19 => {
+            let o = Gc::new(Obj::new(tracker));
+            w.edges.insert(o.id, Vec::new());
+            let slot = rng.below(SLOTS);
+            w.roots[slot] = Some((o.id, Gc::root(o)));
+        }
+        20..=44 => {
+            if let Some(a) = w.pick(rng) {
+                let o = Gc::new(Obj::new(tracker));
+                w.edges.insert(o.id, Vec::new());
+                a.edges.borrow().push(o);
+                w.edges.get_mut(&a.id).unwrap().push(o.id);
+            }
+        }
+        45..=69 => {
+            if let (Some(a), Some(b)) = (w.pick(rng), w.pick(rng)) {
+                a.edges.borrow().push(b);
+                w.edges.get_mut(&a.id).unwrap().push(b.id);
+            }
+        }
+        70..=89 => {
+            if let Some(a) = w.pick(rng) {
+                let mut edges = a.edges.borrow();
+                if !edges.is_empty() {
+                    let i = rng.below(edges.len());
+                    edges.remove(i);
+                    w.edges.get_mut(&a.id).unwrap().remove(i);
+                }
+            }
+        }
+        _ => {
+            let slot = rng.below(SLOTS);
+            w.roots[slot] = None;
+        }
+    }
+}
+
+/// Garbage: a small random graph (with cycles, and edges into the live graph), and sometimes a
+/// large object; allocated outside the lock, concurrently with the other Ps.
+fn litter(world: &Mutex<World>, tracker: &Arc<Tracker>, rng: &mut Rng) {
+    let anchor = {
+        let w = world.lock().unwrap();
+        w.pick(rng)
+    };
+    let objs: Vec<Gc<Obj>> = (0..rng.below(12)).map(|_| Gc::new(Obj::new(tracker))).collect();
+    for &o in &objs {
+        o.edges.borrow().push(objs[rng.below(objs.len())]);
+        if let Some(a) = anchor {
+            o.edges.borrow().push(a);
+        }
+    }
+    if rng.chance(3) {
+        let big = Gc::new(Big { pad: [7; 5000], edge: anchor, tag: Tag::new(tracker) });
+        assert_eq!(big.pad[4999], 7);
+    }
+}
+
+fn model_run(procs: usize, seed: u64) {
+    let rt = Runtime::builder().procs(procs).gc_clobber_free(true).start();
+    let tracker = Arc::new(Tracker::default());
+    let world =
+        Arc::new(Mutex::new(World { roots: (0..SLOTS).map(|_| None).collect(), edges: HashMap::new() }));
+    for phase in 0..3u64 {
+        let workers: Vec<_> = (0..procs as u64 * 2)
+            .map(|g| {
+                let (world, tracker) = (world.clone(), tracker.clone());
+                let mut rng = Rng::new(seed ^ (phase << 32) ^ (g << 16));
+                rt.go(async move {
+                    for i in 0..1500 {
+                        step(&world, &tracker, &mut rng);
+                        litter(&world, &tracker, &mut rng);
+                        if rng.chance(2) {
+                            gc::collect().await;
+                        }
+                        if i % 4 == 0 {
+                            gosched().await;
+                        }
+                    }
+                })
+            })
+            .collect();
+        for w in workers {
+            w.wait().unwrap();
+        }
+        let (world2, tracker2) = (world.clone(), tracker.clone());
+        rt.block_on(async move {
+            gc::collect().await;
+            let w = world2.lock().unwrap();
+            let reachable = w.reachable();
+            assert_eq!(w.check_all(), reachable.len(), "the heap and the model reach the same objects");
+            let live = tracker2.live.lock().unwrap().clone();
+            let leaked: Vec<_> = live.difference(&reachable).take(10).collect();
+            assert!(leaked.is_empty(), "unreachable objects survived a full collection: {leaked:?}");
+            let lost: Vec<_> = reachable.difference(&live).take(10).collect();
+            assert!(lost.is_empty(), "reachable objects were freed: {lost:?}");
+            let stats = gc::stats();
+            assert_eq!(stats.heap_objects, reachable.len() as u64, "heap_objects after a full collection");
+            assert_eq!(stats.mallocs - stats.frees, stats.heap_objects);
+        })
+        .unwrap();
+        // Forget the model's dead objects.
+        let mut w = world.lock().unwrap();
+        let reachable = w.reachable();
+        w.edges.retain(|id, _| reachable.contains(id));
+    }
+    let stats = rt.stats().gc;
+    assert!(stats.num_gc >= 3 && stats.num_forced_gc >= 3, "{stats:?}");
+    drop(world);
+    rt.shutdown();
+    assert!(tracker.live.lock().unwrap().is_empty(), "shutting down drops every object");
+}
+
+#[test]
+fn model_random_graphs_on_two_ps() {
+    model_run(2, 0x5EED_0001);
+}
+
+#[test]
+fn model_random_graphs_on_four_ps() {
+    model_run(4, 0x5EED_0002);
+}
+
+#[test]
+fn model_random_graphs_on_one_p() {
+    model_run(1, 0x5EED_0003);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Parallel allocation stress
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Trace)]
+struct Node {
+    left: Option<Gc<Node>>,
+    right: Option<Gc<Node>>,
+}
+
+fn tree(depth: u32) -> Gc<Node> {
+    if depth == 0 {
+        Gc::new(Node { left: None, right: None })
+    } else {
+        Gc::new(Node { left: Some(tree(depth - 1)), right: Some(tree(depth - 1)) })
+    }
+}
+
+fn count(n: Gc<Node>) -> u64 {
+    1 + n.left.map_or(0, count) + n.right.map_or(0, count)
+}
+
+fn stress(procs: usize) {
+    let rt = Runtime::builder().procs(procs).gc_clobber_free(true).start();
+    let checked = Arc::new(AtomicUsize::new(0));
+    let handles: Vec<_> = (0..procs * 3)
+        .map(|_| {
+            let checked = checked.clone();
+            rt.go(async move {
+                let long_lived = Gc::root(tree(12));
+                for round in 0..40 {
+                    // Garbage trees: allocation on every P at once, collections meanwhile.
+                    for _ in 0..8 {
+                        assert_eq!(count(tree(10)), 2047);
+                    }
+                    assert_eq!(count(long_lived.get()), 8191, "round {round}");
+                    gosched().await;
+                }
+                checked.fetch_add(1, Relaxed);
+            })
+        })
+        .collect();
+    for h in handles {
+        h.wait().unwrap();
+    }
+    assert_eq!(checked.load(Relaxed), procs * 3);
+    let stats = rt.stats().gc;
+    assert!(stats.num_gc > 0, "automatic collections ran: {stats:?}");
+    assert_eq!(stats.num_forced_gc, 0);
+    assert!(stats.pause_ns.len() as u32 == stats.num_gc.min(256));
+    rt.shutdown();
+}
+
+#[test]
+fn parallel_allocation_stress_two_ps() {
+    stress(2);
+}
+
+#[test]
+fn parallel_allocation_stress_four_ps() {
+    stress(4);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Heap limit
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Trace)]
+struct Link {
+    next: Option<Gc<Link>>,
+    payload: [u64; 6],
+}
+
+#[test]
+fn heap_limit_failure_and_recovery() {
+    const LIMIT: usize = 8 << 20;
+    let rt = Runtime::builder().procs(2).heap_limit(LIMIT).start();
+    rt.block_on(async {
+        // Fill the heap with a rooted list until an allocation fails.
+        let mut head: Option<Root<Link>> = None;
+        let mut n = 0u64;
+        let err: HeapLimitError = loop {
+            let next = head.as_ref().map(|r| r.get());
+            match gc::alloc(Link { next, payload: [n; 6] }) {
+                Ok(l) => head = Some(Gc::root(l)),
+                Err(e) => break e,
+            }
+            n += 1;
+            if n.is_multiple_of(4096) {
+                gosched().await; // let requested collections run
+            }
+        };
+        assert!(err.to_string().contains("heap limit"), "{err}");
+        assert_eq!(err.limit, LIMIT);
+        assert!(n as usize * 64 > LIMIT / 2, "only {n} objects fit");
+        let stats = gc::stats();
+        assert!(stats.heap_inuse as usize <= LIMIT, "{stats:?}");
+        // At the limit with everything live, alloc_root collects, retries and still fails.
+        let again = gc::alloc_root(Link { next: None, payload: [0; 6] }).await;
+        assert!(again.is_err());
+        assert!(gc::stats().num_forced_gc >= 1);
+        // The list is intact.
+        let mut len = 0;
+        let mut cur = head.as_ref().map(|r| r.get());
+        while let Some(l) = cur {
+            assert_eq!(l.payload[0], n - 1 - len);
+            len += 1;
+            cur = l.next;
+        }
+        assert_eq!(len, n);
+        // Drop it, collect: allocation works again, the runtime is fine.
+        drop(head);
+        gc::collect().await;
+        let mut keep = Vec::new();
+        for i in 0..50_000u64 {
+            keep.push(Gc::root(Gc::new(Link { next: None, payload: [i; 6] })));
+        }
+        assert_eq!(keep[49_999].get().payload[5], 49_999);
+    })
+    .unwrap();
+    rt.shutdown();
+}
+
+#[test]
+fn alloc_root_collects_garbage_at_the_limit_and_retries() {
+    const LIMIT: usize = 6 << 20;
+    // No automatic collection: the heap fills with garbage up to the limit.
+    let rt = Runtime::builder().procs(2).heap_limit(LIMIT).gc_percent(-1).start();
+    rt.block_on(async {
+        let keep = gc::alloc_root(Link { next: None, payload: [42; 6] }).await.unwrap();
+        let anchor = keep.get();
+        loop {
+            // Garbage that points at the rooted object.
+            if gc::alloc(Link { next: Some(anchor), payload: [0; 6] }).is_err() {
+                break;
+            }
+        }
+        assert_eq!(gc::stats().num_gc, 0);
+        // This value holds a Gc across the collection that alloc_root forces.
+        let pending = gc::alloc_root(Link { next: Some(keep.get()), payload: [1; 6] });
+        let root = pending.await.expect("a collection makes room");
+        assert_eq!(root.get().next.unwrap().payload, [42; 6]);
+        let stats = gc::stats();
+        assert_eq!((stats.num_gc, stats.num_forced_gc), (1, 1));
+    })
+    .unwrap();
+    rt.shutdown();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pacing
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn pacing_follows_gc_percent() {
+    let rt = Runtime::builder().procs(2).gc_percent(100).start();
+    let (num_gc, peak, live) = rt
+        .block_on(async {
+            // 8 MiB live: 2^18 nodes of 32 bytes (24 + header).
+            let live = Gc::root(tree(18));
+            let live_bytes = ((1u64 << 19) - 1) * 24;
+            let start = gc::stats().num_gc;
+            let mut peak = 0;
+            // 192 MiB of garbage.
+            for i in 0..(192u64 << 20) / (2047 * 24) {
+                tree(10);
+                if i % 8 == 0 {
+                    peak = peak.max(gc::stats().heap_inuse);
+                    gosched().await;
+                }
+            }
+            assert_eq!(count(live.get()), (1 << 19) - 1);
+            (gc::stats().num_gc - start, peak, live_bytes)
+        })
+        .unwrap();
+    // The goal is twice the live heap: each cycle makes room for about `live` bytes.
+    let expected = (192 << 20) / live;
+    eprintln!(
+        "pacing: {num_gc} collections (about {expected} expected), peak in use {} MiB, live {} MiB",
+        peak >> 20,
+        live >> 20
+    );
+    assert!(num_gc as u64 >= expected / 2 && num_gc as u64 <= expected * 2, "{num_gc} collections");
+    assert!(peak <= 3 * live + (8 << 20), "peak {peak} for live {live}");
+    rt.shutdown();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Statistics, derive shapes, figures
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Trace)]
+enum Shape {
+    Leaf(u32),
+    Pair(Gc<Obj>, Option<Gc<Obj>>),
+    Named {
+        items: Vec<Gc<Obj>>,
+        #[trace(skip)]
+        label: String,
+    },
+    Empty,
+}
+
+#[derive(Trace)]
+struct Generic<T, const N: usize> {
+    items: [T; N],
+}
+
+#[derive(Trace)]
+struct Unit;
+
+#[test]
+fn derive_handles_enums_generics_and_skipped_fields() {
+    const {
+        assert!(<Shape as Trace>::NEEDS_TRACE);
+        assert!(!<Generic<u8, 3> as Trace>::NEEDS_TRACE);
+        assert!(<Generic<Gc<Obj>, 3> as Trace>::NEEDS_TRACE);
+        assert!(!<Unit as Trace>::NEEDS_TRACE);
+    }
+    let rt = Runtime::builder().procs(2).gc_clobber_free(true).start();
+    let tracker = Arc::new(Tracker::default());
+    let t = tracker.clone();
+    rt.block_on(async move {
+        let shapes: Vec<Root<Shape>> = vec![
+            Gc::root(Gc::new(Shape::Leaf(1))),
+            Gc::root(Gc::new(Shape::Pair(Gc::new(Obj::new(&t)), Some(Gc::new(Obj::new(&t)))))),
+            Gc::root(Gc::new(Shape::Named { items: vec![Gc::new(Obj::new(&t))], label: "x".into() })),
+            Gc::root(Gc::new(Shape::Empty)),
+        ];
+        let generic = Gc::root(Gc::new(Generic { items: [Gc::new(Obj::new(&t)), Gc::new(Obj::new(&t))] }));
+        gc::collect().await;
+        assert_eq!(t.live.lock().unwrap().len(), 5);
+        match &*shapes[1].get() {
+            Shape::Pair(a, Some(b)) => {
+                a.verify();
+                b.verify();
+            }
+            _ => unreachable!(),
+        }
+        match &*shapes[2].get() {
+            Shape::Named { items, label } => {
+                items[0].verify();
+                assert_eq!(label, "x");
+            }
+            _ => unreachable!(),
+        }
+        generic.get().items.iter().for_each(|o| o.verify());
+        drop(shapes);
+        gc::collect().await;
+        assert_eq!(t.live.lock().unwrap().len(), 2);
+        drop(generic);
+        gc::collect().await;
+        assert_eq!(t.live.lock().unwrap().len(), 0);
+    })
+    .unwrap();
+    rt.shutdown();
+}
+
+#[test]
+fn stats_and_roots_from_outside() {
+    let rt = Runtime::builder().procs(2).gctrace(true).start();
+    // A root travels out of the runtime and back in.
+    let root = rt.block_on(async { Gc::root(Gc::new(Link { next: None, payload: [9; 6] })) }).unwrap();
+    let r2 = root.clone();
+    std::thread::spawn(move || drop(r2)).join().unwrap();
+    let before = rt.stats().gc;
+    assert_eq!(before.heap_objects, 1);
+    assert!(before.heap_sys >= 4 << 20 && before.heap_inuse >= 8192, "{before:?}");
+    let back = rt
+        .block_on(async move {
+            gc::collect().await;
+            gc::collect().await;
+            root.get().payload
+        })
+        .unwrap();
+    assert_eq!(back, [9; 6]);
+    wait_quiescent(&rt);
+    let s = rt.stats().gc;
+    assert_eq!((s.num_gc, s.num_forced_gc, s.pause_ns.len()), (2, 2, 2));
+    assert_eq!(s.pause_total_ns, s.pause_ns.iter().sum::<u64>());
+    assert!(s.last_gc_unix_ns > 0 && s.gc_cpu_fraction >= 0.0 && s.gc_cpu_fraction < 1.0);
+    assert_eq!(s.heap_objects, 1, "dropped with its goroutine, but not collected yet: {s:?}");
+    assert_eq!(s.next_gc, 4 << 20, "minimum goal");
+    rt.shutdown();
+}
+
+#[test]
+#[should_panic(expected = "outside a goroutine")]
+fn allocation_outside_a_goroutine_panics() {
+    Gc::new(Unit);
+}
+
+/// Prints the pause for a ~10 MB live heap of 16-byte nodes and the allocation rate.
+#[test]
+fn figures_pause_and_allocation() {
+    for procs in [1, 2] {
+        let rt = Runtime::builder().procs(procs).start();
+        rt.block_on(async move {
+            // 2^19 - 1 nodes of 16 bytes (+ 8 header = 24-byte class): 12 MiB live.
+            let live = Gc::root(tree(18));
+            gc::collect().await;
+            let mut pauses = Vec::new();
+            for _ in 0..5 {
+                gc::collect().await;
+                pauses.push(*gc::stats().pause_ns.last().unwrap());
+            }
+            pauses.sort();
+            assert_eq!(count(live.get()), (1 << 19) - 1);
+            drop(live);
+            gc::collect().await;
+            // Garbage-only heap: allocation rate and the pause when nothing is live.
+            let t = Instant::now();
+            let n = 20u64 << 20;
+            let mut i = 0;
+            while i < n {
+                tree(10);
+                i += 2047;
+                gosched().await; // a safepoint: collections run between polls
+            }
+            let ns_per_alloc = t.elapsed().as_nanos() as f64 / i as f64;
+            let s = gc::stats();
+            eprintln!(
+                "figures, {procs} P: pause with 12 MiB live of 16-byte nodes: median {:.3} ms (min {:.3}, max {:.3}); \
+                 allocation {ns_per_alloc:.1} ns per 16-byte node; {} collections, last pause {:.3} ms",
+                pauses[2] as f64 / 1e6,
+                pauses[0] as f64 / 1e6,
+                pauses[4] as f64 / 1e6,
+                s.num_gc,
+                *s.pause_ns.last().unwrap() as f64 / 1e6
+            );
+        })
+        .unwrap();
+        rt.shutdown();
+    }
+}
