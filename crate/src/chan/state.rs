@@ -308,6 +308,28 @@ mod loom_tests {
         hand_off_with_close(1);
     }
 
+    /// Two senders on a one-slot buffer and a receiver taking two values: a sender blocked on
+    /// the full buffer is let in when the receiver makes room; both values arrive, once each.
+    #[test]
+    fn loom_blocked_sender_enters_the_buffer() {
+        check(3, || {
+            let c = chan(1);
+            let senders: Vec<_> = [1, 2]
+                .into_iter()
+                .map(|v| {
+                    let c = c.clone();
+                    thread::spawn(move || send(&c, 1, v))
+                })
+                .collect();
+            let mut got = [recv(&c, 1), recv(&c, 1)];
+            got.sort();
+            assert_eq!(got, [Some(1), Some(2)]);
+            senders.into_iter().for_each(|t| assert_eq!(t.join().unwrap(), Ok(())));
+            let st = c.lock();
+            assert!(!st.has_waiters() && st.len() == 0);
+        });
+    }
+
     /// A receive that gives up (its future dropped) races a sender: if the sender handed it the
     /// value, the value goes back into the channel; otherwise the send found nobody.
     #[test]
@@ -376,6 +398,8 @@ mod loom_tests {
     /// A select waiting on two channels while a sender on each tries to complete it: exactly
     /// one case wins, with its own sender's value; the other sender is not completed, and the
     /// close at the end gives it its value back.
+    ///
+    /// (Bound 2 keeps it to seconds; LOOM_MAX_PREEMPTIONS=3 passes too, in about a minute.)
     #[test]
     fn loom_select_one_case_wins() {
         check(2, || {
