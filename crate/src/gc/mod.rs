@@ -53,6 +53,22 @@
 //! * A `Root` stored inside a heap object is an independent root: a cycle through it is never
 //!   collected (as with `Rc`).
 //!
+//! Holding a `Gc` across an await does not compile:
+//! ```compile_fail
+//! # let rt = gort::Runtime::builder().procs(1).start();
+//! rt.go(async {
+//!     let node = gort::gc::Gc::new(1u64);
+//!     gort::gosched().await;
+//!     *node
+//! });
+//! ```
+//! and neither does a derived `Trace` type with a `Drop` impl:
+//! ```compile_fail
+//! #[derive(gort::gc::Trace)]
+//! struct Node { next: Option<gort::gc::Gc<Node>> }
+//! impl Drop for Node { fn drop(&mut self) {} }
+//! ```
+//!
 //! # Parts
 //! * `sizeclass.rs`: Go's size classes. `span.rs`: spans, mark bits, sweeping one span.
 //! * `heap.rs`: chunks and pages, central lists, lazy sweeping, pacing accounting, the limit.
