@@ -676,6 +676,40 @@ fn select_send_and_receive_on_the_same_channel() {
     });
 }
 
+/// A send case on a closed channel is ready and gives its value back; a channel may appear in
+/// several cases of one select.
+#[test]
+fn select_send_on_closed_and_repeated_channels() {
+    run(2, async {
+        let (open, closed) = (chan::<String>(0), chan::<String>(0));
+        closed.close().unwrap();
+        let back = gort::select! {
+            send(open, "never".to_string()) -> _r => panic!("nobody receives on open"),
+            send(closed, "mine".to_string()) -> r => r.unwrap_err(),
+        };
+        assert_eq!(back, SendError("mine".to_string()));
+
+        let c = chan::<u32>(0);
+        let c2 = c.clone();
+        let tx = gort::go(async move {
+            for v in 0..100 {
+                c2.send(v).await.unwrap();
+            }
+        });
+        let mut counts = [0; 2];
+        for want in 0..100 {
+            let (i, v) = gort::select! {
+                recv(c) -> v => (0, v),
+                recv(c) -> v => (1, v),
+            };
+            assert_eq!(v, Some(want));
+            counts[i] += 1;
+        }
+        tx.await.unwrap();
+        assert_eq!(counts.iter().sum::<usize>(), 100);
+    });
+}
+
 /// After a select completes, its losing cases are gone from their channels: a later send on a
 /// losing receive case's channel finds no receiver (so it is not handed to the finished
 /// select and lost), and a losing send case's value is not delivered.
@@ -911,8 +945,9 @@ fn ticker_ticks_at_its_period_and_stops() {
         assert!(took >= period * 5 - Duration::from_millis(1), "5 ticks in {took:?}");
         assert!(took < Duration::from_secs(5), "5 ticks in {took:?}");
         ticker.stop();
-        // A tick may already sit in the channel (cap 1); after it, nothing more comes.
-        sleep(period * 2).await;
+        // A tick may already sit in the channel (cap 1), or be on its way from a ticker
+        // goroutine that checked `stop` just before it was set; after it, nothing more comes.
+        sleep(period * 5).await;
         let _ = ticker.c.try_recv();
         sleep(period * 5).await;
         assert_eq!(ticker.c.try_recv(), Err(TryRecvError::Empty), "a tick after stop");
