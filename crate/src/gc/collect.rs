@@ -38,7 +38,7 @@
 use super::heap::{Heap, MIN_HEAP_GOAL};
 use super::mark::Tracer;
 use super::GcStats;
-use crate::platform::{futex_wait, futex_wake, now_ns};
+use crate::platform::{futex_wait, futex_wake_all, now_ns};
 use crate::sched::idle::Idle;
 use crate::sched::lock::Lock;
 use crate::sched::Shared;
@@ -48,10 +48,6 @@ use std::pin::Pin;
 use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release};
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64};
 use std::task::{Context, Poll, Waker};
-
-/// Wakes every waiter: Linux reads the futex count as a signed int (`u32::MAX` would be -1,
-/// which wakes one), wasm's `memory.atomic.notify` as unsigned; `i32::MAX` is "all" for both.
-const WAKE_ALL: u32 = i32::MAX as u32;
 
 /// Pauses kept for `GcStats::pause_ns` (Go's `PauseNs`).
 const PAUSE_HISTORY: usize = 256;
@@ -128,7 +124,7 @@ impl Heap {
     /// Lock-free (the page's main thread may call it).
     pub(crate) fn wake_for_shutdown(&self) {
         self.collector.wake.fetch_add(1, Release);
-        futex_wake(&self.collector.wake, WAKE_ALL);
+        futex_wake_all(&self.collector.wake);
     }
 
     /// Completed collections.
@@ -173,7 +169,7 @@ fn stop(shared: &Shared, m: usize) {
     }
     if n == procs {
         c.wake.fetch_add(1, Release);
-        futex_wake(&c.wake, WAKE_ALL);
+        futex_wake_all(&c.wake);
     } else if !wait_for_everyone(c, procs, &shared.shutdown) {
         return;
     }
@@ -301,7 +297,7 @@ fn terminate(shared: &Shared) {
     c.requested.store(false, Release);
     c.arrived.store(0, Release);
     c.cycles.fetch_add(1, Release);
-    futex_wake(&c.cycles, WAKE_ALL);
+    futex_wake_all(&c.cycles);
     waiters.into_iter().for_each(Waker::wake);
 }
 

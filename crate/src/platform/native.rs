@@ -30,10 +30,20 @@ pub(crate) fn futex_wait(word: &AtomicU32, expected: u32, timeout_ns: Option<u64
     }
 }
 
-/// Wakes up to `count` threads blocked in `futex_wait` on `word`.
-pub(crate) fn futex_wake(word: &AtomicU32, count: u32) {
+fn futex_wake(word: &AtomicU32, count: i32) {
     // SAFETY: FUTEX_WAKE only uses the address as a key.
     unsafe {
         libc::syscall(libc::SYS_futex, word.as_ptr(), libc::FUTEX_WAKE | libc::FUTEX_PRIVATE_FLAG, count);
     }
+}
+
+/// Wakes one thread blocked in `futex_wait` on `word`.
+pub(crate) fn futex_wake_one(word: &AtomicU32) {
+    futex_wake(word, 1);
+}
+
+/// Wakes every thread blocked in `futex_wait` on `word` (the kernel reads the count as a
+/// signed int: `i32::MAX` is "all").
+pub(crate) fn futex_wake_all(word: &AtomicU32) {
+    futex_wake(word, i32::MAX);
 }

@@ -43,9 +43,19 @@ pub(crate) fn futex_wait(word: &AtomicU32, expected: u32, timeout_ns: Option<u64
     }
 }
 
-pub(crate) fn futex_wake(word: &AtomicU32, count: u32) {
+fn futex_wake(word: &AtomicU32, count: u32) {
     // SAFETY: notify only uses the address of the live, aligned word as a key.
     unsafe {
         core::arch::wasm32::memory_atomic_notify(word.as_ptr() as *mut i32, count);
     }
+}
+
+/// Wakes one waiter on `word` (a Worker in `wait32` or anyone in `Atomics.waitAsync`).
+pub(crate) fn futex_wake_one(word: &AtomicU32) {
+    futex_wake(word, 1);
+}
+
+/// Wakes every waiter on `word` (`u32::MAX` is "all" for `memory.atomic.notify`).
+pub(crate) fn futex_wake_all(word: &AtomicU32) {
+    futex_wake(word, u32::MAX);
 }

@@ -85,7 +85,7 @@ impl Parker {
     #[cfg(not(loom))]
     pub(crate) fn unpark(&self) {
         if self.state.swap(NOTIFIED, SeqCst) == PARKED {
-            crate::platform::futex_wake(&self.state, 1);
+            crate::platform::futex_wake_one(&self.state);
         }
     }
 

@@ -96,7 +96,7 @@ impl<T> JoinCell<T> {
         // SAFETY: winning PENDING → WRITING makes this the only writer, before READY is published.
         unsafe { *self.value.get() = Some(outcome) };
         self.state.store(READY, Release);
-        crate::platform::futex_wake(&self.state, u32::MAX);
+        crate::platform::futex_wake_all(&self.state);
         if let Some(w) = self.waker.lock().unwrap().take() {
             w.wake();
         }

@@ -94,7 +94,7 @@ impl RawLock {
     /// The caller holds the lock.
     pub(crate) unsafe fn unlock(&self) {
         if self.state.swap(0, Release) == 2 {
-            crate::platform::futex_wake(&self.state, 1);
+            crate::platform::futex_wake_one(&self.state);
         }
     }
 }

@@ -715,7 +715,7 @@ impl Shared {
             drop(unsafe { Box::from_raw(old) });
         }
         self.events.fetch_add(1, Release);
-        crate::platform::futex_wake(&self.events, u32::MAX);
+        crate::platform::futex_wake_all(&self.events);
         for g in &gs {
             g.join.fail(join::JoinError::Deadlock { goid: g.id, dump: dump.clone() });
         }
