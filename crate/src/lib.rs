@@ -68,10 +68,10 @@ pub mod sync;
 /// gort and start Rust goroutines from JS ([`RuntimeCore::go_json`]).
 #[cfg(all(target_arch = "wasm32", not(loom)))]
 pub use js::{JoinRef, RuntimeCore};
-#[cfg(all(not(loom), not(target_arch = "wasm32")))]
-pub use runtime::Runtime;
 #[cfg(not(loom))]
 pub use runtime::{Builder, GoroutineInfo, ProcStats, Stats};
+#[cfg(all(not(loom), not(target_arch = "wasm32")))]
+pub use runtime::{OutsideHold, Runtime};
 #[cfg(not(loom))]
 pub use sched::{go, goid, gosched, join::JoinError, join::JoinHandle, procid, Gosched, WaitReason};
 

@@ -181,6 +181,13 @@ impl Runtime {
         self.shared.goroutines()
     }
 
+    /// Declares that this thread (outside every goroutine) holds `chan` and may still use it
+    /// (`try_send`, `close`): while the returned guard lives, goroutines blocked on the channel
+    /// are not reported as deadlocked. The page's handles in the browser are held the same way.
+    pub fn hold<T: Send + 'static>(&self, chan: &crate::chan::Chan<T>) -> OutsideHold {
+        OutsideHold { key: self.shared.hold_outside(chan.inner.clone()), shared: self.shared.clone() }
+    }
+
     /// Stops every M, joins their threads and drops every unfinished goroutine (their
     /// `JoinHandle`s report `JoinError::Cancelled`).
     pub fn shutdown(mut self) {
@@ -192,6 +199,20 @@ impl Runtime {
         for t in self.threads.drain(..) {
             t.join().expect("an M thread panicked");
         }
+    }
+}
+
+/// A channel held outside the runtime (see [`Runtime::hold`]); dropping it releases the hold.
+#[cfg(not(target_arch = "wasm32"))]
+pub struct OutsideHold {
+    shared: Arc<Shared>,
+    key: usize,
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+impl Drop for OutsideHold {
+    fn drop(&mut self) {
+        self.shared.release_outside(self.key);
     }
 }
 

@@ -651,19 +651,20 @@ impl Shared {
         self.global_len.store(0, Release);
     }
 
-    /// The page took a handle to `obj` (lock-free for the page: the lock only spins there).
-    #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
-    pub(crate) fn hold_outside(&self, obj: Arc<dyn Held>) {
+    /// Code outside every goroutine (the page, or a native thread) took a handle to `obj`,
+    /// and may still wake goroutines through it. Never waits (the lock only spins on the page).
+    /// Returns the key for `release_outside`.
+    pub(crate) fn hold_outside(&self, obj: Arc<dyn Held>) -> usize {
         let key = Arc::as_ptr(&obj) as *const () as usize;
         let mut held = self.held_outside.lock();
         match held.iter_mut().find(|(k, _, _)| *k == key) {
             Some((_, n, _)) => *n += 1,
             None => held.push((key, 1, obj)),
         }
+        key
     }
 
-    /// The page dropped a handle to the object at `key` (its address).
-    #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+    /// Code outside every goroutine dropped a handle to the object at `key` (its address).
     pub(crate) fn release_outside(&self, key: usize) {
         let mut held = self.held_outside.lock();
         if let Some(i) = held.iter().position(|(k, _, _)| *k == key) {
