@@ -9,6 +9,7 @@
 
 #![cfg_attr(all(target_arch = "wasm32", target_feature = "atomics"), feature(stdarch_wasm_atomic_wait))]
 
+mod chan_workloads;
 pub mod clock;
 pub mod metric;
 #[cfg(target_arch = "wasm32")]

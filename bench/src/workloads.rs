@@ -5,6 +5,7 @@
 //! The same code runs natively (inside `Runtime::block_on`) and in the browser (a goroutine
 //! started from the page, `crate::web`).
 
+use crate::chan_workloads as cw;
 use crate::clock::{ms, Stamp};
 use crate::metric::Metric;
 use gort::chan::chan;
@@ -32,7 +33,11 @@ pub const SLEEP1_N: u32 = 100;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Workload {
     Spawn,
+    Pingpong,
     Fib,
+    Pipeline,
+    Select,
+    Timers,
     Sleep1,
 }
 
@@ -46,12 +51,24 @@ pub enum Lookup {
 }
 
 impl Workload {
-    pub const ALL: [Workload; 3] = [Workload::Spawn, Workload::Fib, Workload::Sleep1];
+    pub const ALL: [Workload; 7] = [
+        Workload::Spawn,
+        Workload::Pingpong,
+        Workload::Fib,
+        Workload::Pipeline,
+        Workload::Select,
+        Workload::Timers,
+        Workload::Sleep1,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
             Workload::Spawn => "spawn",
+            Workload::Pingpong => "pingpong",
             Workload::Fib => "fib",
+            Workload::Pipeline => "pipeline",
+            Workload::Select => "select",
+            Workload::Timers => "timers",
             Workload::Sleep1 => "sleep1",
         }
     }
@@ -70,6 +87,14 @@ impl Workload {
     pub fn sizes(self) -> Vec<Metric> {
         match self {
             Workload::Spawn => vec![Metric::new("size.spawn", SPAWN_N as f64, "goroutines")],
+            Workload::Pingpong => vec![Metric::new("size.pingpong", cw::PINGPONG_N as f64, "roundtrips")],
+            Workload::Pipeline => vec![
+                Metric::new("size.pipeline", cw::PIPELINE_N as f64, "items"),
+                Metric::new("size.pipeline_workers", cw::PIPELINE_W as f64, "goroutines"),
+                Metric::new("size.pipeline_cap", cw::PIPELINE_CAP as f64, "slots"),
+            ],
+            Workload::Select => vec![Metric::new("size.select", cw::SELECT_N as f64, "msgs")],
+            Workload::Timers => vec![Metric::new("size.timers", cw::TIMERS_N as f64, "goroutines")],
             Workload::Fib => vec![
                 Metric::new("size.fib_goroutines", FIB_GOROUTINES as f64, "goroutines"),
                 Metric::new("size.fib_n", FIB_N as f64, "n"),
@@ -84,6 +109,10 @@ impl Workload {
     pub async fn run(self, diag: bool) -> Vec<Metric> {
         match self {
             Workload::Spawn => spawn(diag).await,
+            Workload::Pingpong => cw::pingpong().await,
+            Workload::Pipeline => cw::pipeline().await,
+            Workload::Select => cw::select().await,
+            Workload::Timers => cw::timers().await,
             Workload::Fib => fib_par_seq(diag).await,
             Workload::Sleep1 => sleep1(diag).await,
         }
