@@ -227,8 +227,11 @@ impl JoinRef {
     }
 
     /// Byte address of the state word (0 while pending), for `Atomics.waitAsync`.
+    /// Byte address of the state word (0 while pending), for `Atomics.waitAsync`. Asking for it
+    /// registers the caller as a waiter, so that completion notifies the word.
     #[wasm_bindgen(js_name = stateAddress)]
     pub fn state_address(&self) -> u32 {
+        self.cell.expect_waiter();
         self.cell.state.as_ptr() as u32
     }
 

@@ -4,7 +4,8 @@
 //!
 //! The goroutine's future is wrapped in [`Goroutine`], which catches a panic at the poll (as
 //! tokio does) and stores the outcome exactly once: `value` is written, then `state` becomes
-//! READY with Release ordering, then the waiters are woken (futex and `Waker`). Readers load
+//! READY (SeqCst, which includes Release), then the waiters are woken (a futex notify only if a
+//! thread announced it waits on the word, and the `Waker`). Readers load
 //! `state` with Acquire before touching `value`. If the goroutine is dropped unfinished (the
 //! runtime shut down), the outcome is `JoinError::Cancelled`, so no joiner waits forever; this
 //! holds too for a goroutine dropped before its future was even built ([`Unstarted`]).
@@ -15,7 +16,7 @@ use std::fmt;
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
-use std::sync::atomic::Ordering::{AcqRel, Acquire, Release};
+use std::sync::atomic::Ordering::{AcqRel, Acquire, SeqCst};
 use std::sync::Mutex;
 use std::task::{Context, Poll, Waker};
 
@@ -69,6 +70,10 @@ impl<T: Send> FailJoin for JoinCell<T> {
 
 pub(crate) struct JoinCell<T> {
     pub(crate) state: AtomicU32,
+    /// Non-zero once a thread may wait on `state` with a futex (`JoinHandle::wait`, or the
+    /// page's `Atomics.waitAsync`): only then does completing pay for a notify, which in the
+    /// browser costs a trip through the engine's global futex table.
+    waiters: AtomicU32,
     value: UnsafeCell<Option<Result<T, JoinError>>>,
     waker: Mutex<Option<Waker>>,
 }
@@ -84,7 +89,12 @@ impl<T> std::panic::RefUnwindSafe for JoinCell<T> {}
 
 impl<T> JoinCell<T> {
     pub(crate) fn new() -> Self {
-        JoinCell { state: AtomicU32::new(PENDING), value: UnsafeCell::new(None), waker: Mutex::new(None) }
+        JoinCell {
+            state: AtomicU32::new(PENDING),
+            waiters: AtomicU32::new(0),
+            value: UnsafeCell::new(None),
+            waker: Mutex::new(None),
+        }
     }
 
     /// Records the outcome unless one was recorded already (the goroutine finishing and the
@@ -95,8 +105,12 @@ impl<T> JoinCell<T> {
         }
         // SAFETY: winning PENDING → WRITING makes this the only writer, before READY is published.
         unsafe { *self.value.get() = Some(outcome) };
-        self.state.store(READY, Release);
-        crate::platform::futex_wake_all(&self.state);
+        // SeqCst, against `expect_waiter`: either the waiter's futex wait sees READY, or this
+        // sees the waiter's flag and notifies.
+        self.state.store(READY, SeqCst);
+        if self.waiters.load(SeqCst) != 0 {
+            crate::platform::futex_wake_all(&self.state);
+        }
         if let Some(w) = self.waker.lock().unwrap().take() {
             w.wake();
         }
@@ -110,6 +124,11 @@ impl<T> JoinCell<T> {
         } else {
             None
         }
+    }
+
+    /// Announces a futex waiter on `state`; call before waiting.
+    pub(crate) fn expect_waiter(&self) {
+        self.waiters.store(1, SeqCst);
     }
 
     pub(crate) fn is_ready(&self) -> bool {
@@ -138,6 +157,7 @@ impl<T> JoinHandle<T> {
     /// runtime (tests, `main`); a goroutine awaits the handle instead.
     #[cfg(not(target_arch = "wasm32"))]
     pub fn wait(self) -> Result<T, JoinError> {
+        self.cell.expect_waiter();
         loop {
             if let Some(outcome) = self.cell.take() {
                 return outcome;

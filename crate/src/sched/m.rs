@@ -10,7 +10,8 @@
 //! back to the Worker's JS instead of blocking: after polling a bound G (so that the promise
 //! reactions it queued run), after a time slice (so that timers and messages run), and to park
 //! (the Worker then waits with `Atomics.waitAsync` on the parker's word). An M that hosts no
-//! JS goroutine parks with a blocking `wait32` and never returns until shutdown.
+//! JS goroutine parks with a blocking `wait32`; it comes back to its Worker only every
+//! `REENTER_NS` of work, so that the engine can swap in the optimized code of the loop.
 //!
 //! # Shutdown
 //! Each M stops at its next schedule once `shutdown` is set, drops the tasks of the goroutines
@@ -34,6 +35,12 @@ const GLOBAL_CHECK_INTERVAL: u32 = 61;
 const STEAL_PASSES: usize = 4;
 /// While hosting JS goroutines, return to the event loop at least this often.
 const HOST_SLICE_NS: u64 = 2_000_000;
+/// On the web, an M hosting no JS goroutine still returns to its Worker this often (checked
+/// every `REENTER_CHECK` polls). A wasm frame never switches to code the engine optimized
+/// after it was entered (there is no on-stack replacement for wasm), so without re-entering,
+/// the scheduler loop would run the baseline code it started with for the M's whole life.
+const REENTER_NS: u64 = 20_000_000;
+const REENTER_CHECK: u32 = 1024;
 
 /// Why `Machine::run` returned.
 #[derive(Debug, PartialEq, Eq)]
@@ -96,6 +103,7 @@ impl Machine {
     pub(crate) fn run(&mut self, host: bool) -> Exit {
         self.resume_after_async_park();
         let slice_start = now_ns();
+        let mut polls = 0u32;
         loop {
             let g = match self.find_runnable(host) {
                 Ok(g) => g,
@@ -120,6 +128,11 @@ impl Machine {
                 }
                 if now_ns().saturating_sub(slice_start) > HOST_SLICE_NS {
                     return Exit::Macrotask;
+                }
+            } else if host {
+                polls = polls.wrapping_add(1);
+                if polls.is_multiple_of(REENTER_CHECK) && now_ns().saturating_sub(slice_start) > REENTER_NS {
+                    return Exit::Microtasks;
                 }
             }
         }
