@@ -5,80 +5,42 @@
 //! 4 Ps. Waits on the runtime are bounded polls that fail with a message instead of hanging;
 //! time appears only where timing is the point, with generous bounds.
 
-use gort::chan::{chan, Chan, CloseError, Select, SendError, TryRecvError, TrySendError};
+use gort::chan::{chan, Chan, CloseError, Select, SelectFuture, SendError, TryRecvError, TrySendError};
 use gort::time::{after, sleep, Ticker};
-use gort::{JoinError, Runtime};
+use gort::{JoinError, JoinHandle, Runtime};
 use std::future::Future;
-use std::pin::Pin;
+use std::sync::atomic::AtomicUsize;
 use std::sync::atomic::Ordering::SeqCst;
-use std::sync::atomic::{AtomicBool, AtomicUsize};
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll, Waker};
+use std::task::Poll;
 use std::time::{Duration, Instant};
 
-// ---------------------------------------------------------------------------------------------
-// Helpers
-// ---------------------------------------------------------------------------------------------
+mod common;
+use common::{deadlock_report, go_blocked, poll, rt, run, wait_until};
 
-fn rt(procs: usize) -> Runtime {
-    Runtime::builder().procs(procs).start()
+/// One goroutine per value of `vs`, each started once the previous one is blocked sending its
+/// value on `c` (so they queue in that order).
+fn blocked_senders<T: Send + 'static>(
+    rt: &Runtime,
+    c: &Chan<T>,
+    vs: impl IntoIterator<Item = T>,
+) -> Vec<JoinHandle<Result<(), SendError<T>>>> {
+    vs.into_iter()
+        .map(|v| {
+            let c = c.clone();
+            go_blocked(rt, "chan send", async move { c.send(v).await })
+        })
+        .collect()
 }
 
-/// Polls `f` once with a waker that does nothing.
-fn poll<F: Future + Unpin>(f: &mut F) -> Poll<F::Output> {
-    Pin::new(f).poll(&mut Context::from_waker(Waker::noop()))
-}
-
-/// Polls `cond` until it holds; panics with `what` after `limit`.
-fn wait_until(limit: Duration, what: &str, mut cond: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !cond() {
-        assert!(start.elapsed() < limit, "timed out after {limit:?} waiting for {what}");
-        std::thread::sleep(Duration::from_millis(1));
-    }
-}
-
-/// Waits until goroutine `id` is parked for `reason` (as the goroutine dump shows it).
-fn wait_blocked(rt: &Runtime, id: u64, reason: &str) {
-    wait_until(Duration::from_secs(20), &format!("goroutine {id} [{reason}]"), || {
-        rt.goroutines().iter().any(|g| g.id == id && g.state == "waiting" && g.wait_reason == reason)
-    });
-}
-
-/// A goroutine that keeps a timer pending until dropped. The runtime cannot see the test
-/// thread, so while the test thread still holds a channel that goroutines block on, their
-/// runtime would otherwise (rightly, as far as it can tell) report them deadlocked.
-struct KeepAlive(Arc<AtomicBool>);
-
-impl KeepAlive {
-    fn new(rt: &Runtime) -> Self {
-        let stop = Arc::new(AtomicBool::new(false));
-        let s = stop.clone();
-        rt.go(async move {
-            while !s.load(SeqCst) {
-                sleep(Duration::from_millis(1)).await;
-            }
-        });
-        KeepAlive(stop)
-    }
-}
-
-impl Drop for KeepAlive {
-    fn drop(&mut self) {
-        self.0.store(true, SeqCst);
-    }
-}
-
-/// Runs `fut` as a goroutine on a fresh runtime with `procs` Ps and returns its result.
-fn run<F>(procs: usize, fut: F) -> F::Output
-where
-    F: Future + Send + 'static,
-    F::Output: Send + 'static,
-{
-    let rt = rt(procs);
-    let out = rt.block_on(fut).unwrap_or_else(|e| panic!("on {procs} Ps: {e}"));
-    rt.shutdown();
-    out
+/// `n` goroutines, each started once the previous one is blocked receiving on `c`.
+fn blocked_receivers<T: Send + 'static>(rt: &Runtime, c: &Chan<T>, n: usize) -> Vec<JoinHandle<Option<T>>> {
+    (0..n)
+        .map(|_| {
+            let c = c.clone();
+            go_blocked(rt, "chan receive", async move { c.recv().await })
+        })
+        .collect()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -174,18 +136,11 @@ fn buffered_fifo_len_cap_and_full() {
 fn buffered_blocked_senders_enter_in_arrival_order() {
     for procs in [1, 4] {
         let rt = rt(procs);
-        let _keep = KeepAlive::new(&rt);
         let c = chan::<u32>(2);
+        let _hold = rt.hold(&c);
         c.try_send(0).unwrap();
         c.try_send(1).unwrap();
-        let senders: Vec<_> = (2..6)
-            .map(|v| {
-                let c = c.clone();
-                let h = rt.go(async move { c.send(v).await.unwrap() });
-                wait_blocked(&rt, h.id(), "chan send");
-                h
-            })
-            .collect();
+        let senders = blocked_senders(&rt, &c, 2..6);
         let got = rt
             .block_on(async move {
                 let mut got = Vec::new();
@@ -198,7 +153,7 @@ fn buffered_blocked_senders_enter_in_arrival_order() {
             .unwrap();
         assert_eq!(got, vec![0, 1, 2, 3, 4, 5], "on {procs} Ps");
         for h in senders {
-            h.wait().unwrap();
+            h.wait().unwrap().unwrap();
         }
         rt.shutdown();
     }
@@ -271,16 +226,9 @@ fn close_drains_the_buffer_then_reports_closed() {
 fn close_wakes_every_blocked_receiver_with_none() {
     for procs in [1, 2, 4] {
         let rt = rt(procs);
-        let _keep = KeepAlive::new(&rt);
         let c = chan::<u32>(0);
-        let receivers: Vec<_> = (0..6)
-            .map(|_| {
-                let c = c.clone();
-                let h = rt.go(async move { c.recv().await });
-                wait_blocked(&rt, h.id(), "chan receive");
-                h
-            })
-            .collect();
+        let _hold = rt.hold(&c);
+        let receivers = blocked_receivers(&rt, &c, 6);
         c.close().unwrap();
         for h in receivers {
             assert_eq!(h.wait().unwrap(), None, "on {procs} Ps");
@@ -294,19 +242,12 @@ fn close_wakes_every_blocked_sender_with_its_value() {
     for procs in [1, 2, 4] {
         for cap in [0, 2] {
             let rt = rt(procs);
-            let _keep = KeepAlive::new(&rt);
             let c = chan::<u32>(cap);
+            let _hold = rt.hold(&c);
             for v in 0..cap as u32 {
                 c.try_send(100 + v).unwrap();
             }
-            let senders: Vec<_> = (0..5u32)
-                .map(|v| {
-                    let c = c.clone();
-                    let h = rt.go(async move { c.send(v).await });
-                    wait_blocked(&rt, h.id(), "chan send");
-                    h
-                })
-                .collect();
+            let senders = blocked_senders(&rt, &c, 0..5);
             c.close().unwrap();
             for (v, h) in senders.into_iter().enumerate() {
                 assert_eq!(h.wait().unwrap(), Err(SendError(v as u32)), "on {procs} Ps, cap {cap}");
@@ -348,20 +289,13 @@ fn try_operations_in_every_state() {
 fn blocked_receivers_are_served_in_arrival_order() {
     for procs in [1, 2, 4] {
         let rt = rt(procs);
-        let _keep = KeepAlive::new(&rt);
         let c = chan::<usize>(0);
-        let receivers: Vec<_> = (0..8)
-            .map(|_| {
-                let c = c.clone();
-                let h = rt.go(async move { c.recv().await.unwrap() });
-                wait_blocked(&rt, h.id(), "chan receive");
-                h
-            })
-            .collect();
+        let _hold = rt.hold(&c);
+        let receivers = blocked_receivers(&rt, &c, 8);
         for i in 0..8 {
             c.try_send(i).unwrap_or_else(|_| panic!("receiver {i} is waiting"));
         }
-        let got: Vec<usize> = receivers.into_iter().map(|h| h.wait().unwrap()).collect();
+        let got: Vec<usize> = receivers.into_iter().map(|h| h.wait().unwrap().unwrap()).collect();
         assert_eq!(got, (0..8).collect::<Vec<_>>(), "on {procs} Ps");
         rt.shutdown();
     }
@@ -370,19 +304,12 @@ fn blocked_receivers_are_served_in_arrival_order() {
 #[test]
 fn blocked_senders_are_served_in_arrival_order() {
     let rt = rt(2);
-    let _keep = KeepAlive::new(&rt);
     let c = chan::<usize>(0);
-    let senders: Vec<_> = (0..8)
-        .map(|i| {
-            let c = c.clone();
-            let h = rt.go(async move { c.send(i).await.unwrap() });
-            wait_blocked(&rt, h.id(), "chan send");
-            h
-        })
-        .collect();
+    let _hold = rt.hold(&c);
+    let senders = blocked_senders(&rt, &c, 0..8);
     let got: Vec<usize> = (0..8).map(|_| c.try_recv().unwrap()).collect();
     assert_eq!(got, (0..8).collect::<Vec<_>>());
-    senders.into_iter().for_each(|h| h.wait().unwrap());
+    senders.into_iter().for_each(|h| h.wait().unwrap().unwrap());
     rt.shutdown();
 }
 
@@ -608,13 +535,12 @@ fn select_with_only_nil_cases_blocks_forever() {
     let rt = rt(2);
     // A sleeper keeps a timer pending, so this is not yet a deadlock.
     let sleeper = rt.go(async { sleep(Duration::from_millis(300)).await });
-    let blocked = rt.go(async {
+    let blocked = go_blocked(&rt, "select (no cases)", async {
         let nil: Option<Chan<u32>> = None;
         gort::select! {
             recv(nil) -> _v => {},
         }
     });
-    wait_blocked(&rt, blocked.id(), "select (no cases)");
     assert!(!blocked.is_finished());
     sleeper.wait().unwrap();
     // Now nothing can wake it: a deadlock.
@@ -710,6 +636,22 @@ fn select_send_on_closed_and_repeated_channels() {
     });
 }
 
+/// A plain send of `v` on `c` reaches a receiving goroutine.
+async fn send_to_a_receiver(c: &Chan<u32>, v: u32) {
+    let c2 = c.clone();
+    let rx = gort::go(async move { c2.recv().await });
+    c.send(v).await.unwrap();
+    assert_eq!(rx.await.unwrap(), Some(v));
+}
+
+/// A plain receive on `c` gets the `v` a goroutine sends.
+async fn recv_from_a_sender(c: &Chan<u32>, v: u32) {
+    let c2 = c.clone();
+    let tx = gort::go(async move { c2.send(v).await });
+    assert_eq!(c.recv().await, Some(v));
+    tx.await.unwrap().unwrap();
+}
+
 /// After a select completes, its losing cases are gone from their channels: a later send on a
 /// losing receive case's channel finds no receiver (so it is not handed to the finished
 /// select and lost), and a losing send case's value is not delivered.
@@ -734,14 +676,8 @@ fn losing_cases_leave_no_stale_waiters() {
                 assert_eq!(c.try_recv(), Err(TryRecvError::Empty), "a stale sender on c");
             }
             // The channels still work normally with plain operations.
-            let b2 = b.clone();
-            let rx = gort::go(async move { b2.recv().await });
-            b.send(42).await.unwrap();
-            assert_eq!(rx.await.unwrap(), Some(42));
-            let c2 = c.clone();
-            let tx = gort::go(async move { c2.send(43).await });
-            assert_eq!(c.recv().await, Some(43));
-            tx.await.unwrap().unwrap();
+            send_to_a_receiver(&b, 42).await;
+            recv_from_a_sender(&c, 43).await;
         });
     }
 }
@@ -750,24 +686,24 @@ fn losing_cases_leave_no_stale_waiters() {
 /// handed a value, the value goes back to its channel.
 #[test]
 fn dropped_select_withdraws_and_gives_values_back() {
+    /// A select receiving on `a` or sending `v` on `b`, polled once: waiting on both.
+    fn waiting<'a>(a: &'a Chan<u32>, b: &'a Chan<u32>, v: u32) -> SelectFuture<'a> {
+        let mut sel = Select::new();
+        sel.recv(a);
+        sel.send(b, v);
+        let mut fut = sel.wait();
+        assert!(poll(&mut fut).is_pending());
+        fut
+    }
     let (a, b) = (chan::<u32>(0), chan::<u32>(0));
 
     // Dropped before anything happened: both cases withdrawn.
-    let mut sel = Select::new();
-    sel.recv(&a);
-    sel.send(&b, 5);
-    let mut fut = sel.wait();
-    assert!(poll(&mut fut).is_pending());
-    drop(fut);
+    drop(waiting(&a, &b, 5));
     assert_eq!(a.try_send(1), Err(TrySendError::Full(1)));
     assert_eq!(b.try_recv(), Err(TryRecvError::Empty));
 
     // Dropped after a sender completed its receive case: the value is not lost.
-    let mut sel = Select::new();
-    sel.recv(&a);
-    sel.send(&b, 5);
-    let mut fut = sel.wait();
-    assert!(poll(&mut fut).is_pending());
+    let fut = waiting(&a, &b, 5);
     assert_eq!(a.try_send(2), Ok(()), "the select's receive takes it");
     assert_eq!(b.try_recv(), Err(TryRecvError::Empty), "the select already chose a");
     drop(fut);
@@ -775,11 +711,7 @@ fn dropped_select_withdraws_and_gives_values_back() {
     assert_eq!(b.try_recv(), Err(TryRecvError::Empty));
 
     // Dropped after a receiver completed its send case: that send happened.
-    let mut sel = Select::new();
-    sel.recv(&a);
-    sel.send(&b, 6);
-    let mut fut = sel.wait();
-    assert!(poll(&mut fut).is_pending());
+    let fut = waiting(&a, &b, 6);
     assert_eq!(b.try_recv(), Ok(6));
     drop(fut);
     assert_eq!(a.try_send(3), Err(TrySendError::Full(3)));
@@ -797,10 +729,7 @@ fn select_timeout_then_channel_still_works() {
                 recv(after(Duration::from_millis(10))) -> t => { assert!(t.is_some()); true },
             };
             assert!(timed_out);
-            let c2 = c.clone();
-            let tx = gort::go(async move { c2.send(9).await });
-            assert_eq!(c.recv().await, Some(9));
-            tx.await.unwrap().unwrap();
+            recv_from_a_sender(&c, 9).await;
         });
     }
 }
@@ -959,23 +888,6 @@ fn ticker_ticks_at_its_period_and_stops() {
 // Deadlock reports
 // ---------------------------------------------------------------------------------------------
 
-/// Runs `fut` as a goroutine that must deadlock; returns its id and the report.
-fn deadlock_report<F>(procs: usize, fut: F) -> (u64, String)
-where
-    F: Future + Send + 'static,
-    F::Output: Send + std::fmt::Debug + 'static,
-{
-    let rt = rt(procs);
-    let h = rt.go(fut);
-    let id = h.id();
-    let err = h.wait().expect_err("a deadlock");
-    assert!(matches!(err, JoinError::Deadlock { goid, .. } if goid == id), "{err:?}");
-    let text = err.to_string();
-    assert!(text.starts_with("all goroutines are asleep - deadlock!"), "{text}");
-    rt.shutdown();
-    (id, text)
-}
-
 #[test]
 fn deadlock_on_channel_receive_send_and_select() {
     for procs in [1, 2] {
@@ -1009,8 +921,7 @@ fn deadlock_report_lists_every_blocked_goroutine() {
     let rt = rt(2);
     let c = chan::<u32>(0);
     let c2 = c.clone();
-    let other = rt.go(async move { c2.send(1).await.map_err(|e| e.0) });
-    wait_blocked(&rt, other.id(), "chan send");
+    let other = go_blocked(&rt, "chan send", async move { c2.send(1).await.map_err(|e| e.0) });
     let d = chan::<u32>(0);
     let main = rt.go(async move { d.recv().await });
     let text = main.wait().unwrap_err().to_string();
@@ -1018,6 +929,57 @@ fn deadlock_report_lists_every_blocked_goroutine() {
     assert!(text.contains("[chan receive]:"), "{text}");
     assert!(matches!(other.wait(), Err(JoinError::Deadlock { .. })));
     rt.shutdown();
+}
+
+/// `Runtime::hold`: goroutines blocked on a channel that the test thread holds are not reported
+/// deadlocked (the test thread may still wake them); once the guard is dropped, they are.
+#[test]
+fn held_channel_defers_the_deadlock_report_until_the_hold_is_dropped() {
+    // A deadlock reported to a joiner, or to the goroutine it joins (which may be reported
+    // alone before the joiner blocks).
+    fn deadlocked(r: &Result<Result<Option<u32>, JoinError>, JoinError>) -> bool {
+        matches!(r, Err(JoinError::Deadlock { .. }) | Ok(Err(JoinError::Deadlock { .. })))
+    }
+    // Every M idle: the last one to go idle looked for a deadlock just before parking.
+    fn settle(rt: &Runtime) {
+        wait_until(Duration::from_secs(20), "every M to go idle", || rt.stats().idle_procs == rt.procs());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    fn receiver(c: &Chan<u32>) -> impl Future<Output = Option<u32>> + Send + 'static {
+        let c = c.clone();
+        async move { c.recv().await }
+    }
+    for procs in [1, 2] {
+        // Not held: joining a receiver that only the test thread could serve is a deadlock.
+        // (A reported goroutine stays blocked, so the runtime and channel are not reused.)
+        let unheld = rt(procs);
+        let c = chan::<u32>(0);
+        let rx = unheld.go(receiver(&c));
+        let joined = unheld.block_on(rx);
+        assert!(deadlocked(&joined), "on {procs} Ps, not held: {joined:?}");
+        unheld.shutdown();
+
+        // Held: the same receiver and joiner wait, unreported, until the test thread sends.
+        let rt = rt(procs);
+        let c = chan::<u32>(0);
+        let hold = rt.hold(&c);
+        let rx = go_blocked(&rt, "chan receive", receiver(&c));
+        let joiner = rt.go(rx);
+        settle(&rt);
+        assert!(!joiner.is_finished(), "on {procs} Ps: reported deadlocked while the channel is held");
+        assert_eq!(c.try_send(7), Ok(()));
+        assert_eq!(joiner.wait().unwrap().unwrap(), Some(7), "on {procs} Ps");
+
+        // Dropped: the next look (when the Ms go idle again, here after a goroutine starts to
+        // join the receiver) reports the deadlock.
+        let rx = go_blocked(&rt, "chan receive", receiver(&c));
+        settle(&rt);
+        assert!(!rx.is_finished(), "on {procs} Ps: reported deadlocked while the channel is held");
+        drop(hold);
+        let joined = rt.block_on(rx);
+        assert!(deadlocked(&joined), "on {procs} Ps, after the hold was dropped: {joined:?}");
+        rt.shutdown();
+    }
 }
 
 #[test]

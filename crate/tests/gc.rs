@@ -14,30 +14,12 @@ use std::sync::atomic::{AtomicU64, AtomicUsize};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
+mod common;
+use common::{run, wait_quiescent, Rng};
+
 // ---------------------------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------------------------
-
-/// xorshift64*: deterministic per seed.
-struct Rng(u64);
-
-impl Rng {
-    fn new(seed: u64) -> Self {
-        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
-    }
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    fn chance(&mut self, percent: u64) -> bool {
-        self.next() % 100 < percent
-    }
-}
 
 fn checksum(id: u64) -> u64 {
     id.wrapping_mul(0xD6E8_FEB8_6659_FD93).rotate_left(17) ^ 0xA5A5_A5A5
@@ -100,14 +82,6 @@ struct Big {
     edge: Option<Gc<Obj>>,
     #[trace(skip)]
     tag: Tag,
-}
-
-fn wait_quiescent(rt: &Runtime) {
-    let start = Instant::now();
-    while rt.stats().goroutines != 0 {
-        assert!(start.elapsed().as_secs() < 60, "goroutines did not finish");
-        std::thread::sleep(std::time::Duration::from_millis(1));
-    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -604,8 +578,7 @@ fn allocation_outside_a_goroutine_panics() {
 #[test]
 fn figures_pause_and_allocation() {
     for procs in [1, 2] {
-        let rt = Runtime::builder().procs(procs).start();
-        rt.block_on(async move {
+        run(procs, async move {
             // 2^19 - 1 nodes of 16 bytes (+ 8 header = 24-byte class): 12 MiB live.
             let live = Gc::root(tree(18));
             gc::collect().await;
@@ -638,8 +611,6 @@ fn figures_pause_and_allocation() {
                 s.num_gc,
                 *s.pause_ns.last().unwrap() as f64 / 1e6
             );
-        })
-        .unwrap();
-        rt.shutdown();
+        });
     }
 }

@@ -5,7 +5,7 @@
 //! tests run in parallel with each other), and waits on the runtime are bounded polls that fail
 //! with a message instead of hanging.
 
-use gort::{gosched, JoinError, JoinHandle, Runtime};
+use gort::{gosched, JoinError, JoinHandle};
 use std::collections::HashSet;
 use std::future::Future;
 use std::pin::Pin;
@@ -15,22 +15,12 @@ use std::sync::{mpsc, Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
+mod common;
+use common::{rt, run, wait_quiescent, wait_until, Rng};
+
 // ---------------------------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------------------------
-
-fn rt(procs: usize) -> Runtime {
-    Runtime::builder().procs(procs).start()
-}
-
-/// Polls `cond` until it holds; panics with `what` after `limit`.
-fn wait_until(limit: Duration, what: &str, mut cond: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !cond() {
-        assert!(start.elapsed() < limit, "timed out after {limit:?} waiting for {what}");
-        std::thread::sleep(Duration::from_millis(1));
-    }
-}
 
 /// `h.wait()`, failing the test instead of hanging after `limit`.
 fn join_within<T: Send + 'static>(h: JoinHandle<T>, limit: Duration) -> Result<T, JoinError> {
@@ -41,9 +31,36 @@ fn join_within<T: Send + 'static>(h: JoinHandle<T>, limit: Duration) -> Result<T
     rx.recv_timeout(limit).unwrap_or_else(|_| panic!("no result after {limit:?}"))
 }
 
-/// Waits until every goroutine of `rt` has finished and been accounted for.
-fn wait_quiescent(rt: &Runtime) {
-    wait_until(Duration::from_secs(30), "stats().goroutines == 0", || rt.stats().goroutines == 0);
+/// Spins on this thread (a goroutine: without yielding its M) until `cond` holds or `limit` has
+/// passed.
+fn spin_until(limit: Duration, mut cond: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !cond() && start.elapsed() < limit {
+        std::hint::spin_loop();
+    }
+}
+
+/// A goroutine hogging its M until the test thread releases it.
+#[derive(Clone, Default)]
+struct Hog {
+    started: Arc<AtomicBool>,
+    released: Arc<AtomicBool>,
+}
+
+impl Hog {
+    /// In the hogging goroutine: says it started, then spins until released (30 s at most).
+    fn hog(&self) {
+        self.started.store(true, Release);
+        spin_until(Duration::from_secs(30), || self.released.load(Acquire));
+    }
+
+    fn wait_started(&self) {
+        wait_until(Duration::from_secs(10), "the hog to start", || self.started.load(Acquire));
+    }
+
+    fn release(&self) {
+        self.released.store(true, Release);
+    }
 }
 
 /// A one-slot mailbox: the smallest channel that parks a goroutine through its `Waker`.
@@ -127,25 +144,6 @@ struct DropCount(Arc<AtomicUsize>);
 impl Drop for DropCount {
     fn drop(&mut self) {
         self.0.fetch_add(1, Relaxed);
-    }
-}
-
-/// A small deterministic PRNG (xorshift64*), for shuffles.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn shuffle<T>(&mut self, v: &mut [T]) {
-        for i in (1..v.len()).rev() {
-            let j = (self.next() % (i as u64 + 1)) as usize;
-            v.swap(i, j);
-        }
     }
 }
 
@@ -493,26 +491,19 @@ fn sleeps_finish_in_deadline_order_2_procs() {
 /// A timer registered on a P whose M is stuck in a long poll still fires: another M runs it.
 #[test]
 fn timer_fires_while_its_p_is_busy() {
-    let rt = rt(2);
-    let fired_during_hog = rt
-        .block_on(async move {
-            let sleeper = gort::go(async {
-                gort::time::sleep(Duration::from_millis(5)).await;
-            });
-            // The sleeper runs next on this P (LIFO slot) and registers its timer here, unless
-            // the other M steals it first; either way this M then hogs its P until it fired.
-            gosched().await;
-            let start = Instant::now();
-            while !sleeper.is_finished() && start.elapsed() < Duration::from_secs(20) {
-                std::hint::spin_loop();
-            }
-            let fired = sleeper.is_finished();
-            sleeper.await.unwrap();
-            fired
-        })
-        .unwrap();
+    let fired_during_hog = run(2, async move {
+        let sleeper = gort::go(async {
+            gort::time::sleep(Duration::from_millis(5)).await;
+        });
+        // The sleeper runs next on this P (LIFO slot) and registers its timer here, unless
+        // the other M steals it first; either way this M then hogs its P until it fired.
+        gosched().await;
+        spin_until(Duration::from_secs(20), || sleeper.is_finished());
+        let fired = sleeper.is_finished();
+        sleeper.await.unwrap();
+        fired
+    });
     assert!(fired_during_hog, "the timer waited for its busy P");
-    rt.shutdown();
 }
 
 /// The other M parked with no timer pending (so with no timeout); then a goroutine registers a
@@ -534,18 +525,12 @@ fn timer_registered_after_the_other_m_parked_fires_on_time() {
         let go_ahead = Arc::new(AtomicBool::new(false));
         let g = go_ahead.clone();
         let hog = rt.go(async move {
-            let start = Instant::now();
-            while !g.load(Acquire) && start.elapsed() < Duration::from_secs(20) {
-                std::hint::spin_loop();
-            }
+            spin_until(Duration::from_secs(20), || g.load(Acquire));
             // Wakes the sleeper into this P's LIFO slot (no other M is woken for that), then
             // lets it run here: it registers its timer on this P and parks.
             signal.send(());
             gosched().await;
-            let start = Instant::now();
-            while !sleeper.is_finished() && start.elapsed() < Duration::from_secs(5) {
-                std::hint::spin_loop();
-            }
+            spin_until(Duration::from_secs(5), || sleeper.is_finished());
             let fired = sleeper.is_finished();
             sleeper.await.unwrap();
             fired
@@ -560,19 +545,15 @@ fn timer_registered_after_the_other_m_parked_fires_on_time() {
 
 #[test]
 fn sleep_zero_and_past_deadlines_complete() {
-    let rt = rt(2);
-    let n = rt
-        .block_on(async {
-            let mut n = 0;
-            for _ in 0..1000 {
-                gort::time::sleep(Duration::ZERO).await;
-                n += 1;
-            }
-            n
-        })
-        .unwrap();
+    let n = run(2, async {
+        let mut n = 0;
+        for _ in 0..1000 {
+            gort::time::sleep(Duration::ZERO).await;
+            n += 1;
+        }
+        n
+    });
     assert_eq!(n, 1000);
-    rt.shutdown();
 }
 
 /// Dropping a pending `Sleep` cancels its timer: the goroutine is not woken later.
@@ -830,12 +811,11 @@ fn shutdown_cancels_waiting_goroutines_and_drops_them() {
 fn shutdown_drops_goroutines_never_polled() {
     let rt = rt(1);
     let drops = Arc::new(AtomicUsize::new(0));
-    let release = Arc::new(AtomicBool::new(false));
-    let hogging = Arc::new(AtomicBool::new(false));
+    let hog = Hog::default();
     let ran = Arc::new(AtomicUsize::new(0));
-    let (r, hg) = (release.clone(), hogging.clone());
+    let h = hog.clone();
     let (d0, ran0) = (drops.clone(), ran.clone());
-    let hog = rt.go(async move {
+    let hogger = rt.go(async move {
         // Children into this P's LIFO slot and ring: never polled while this poll runs.
         let children: Vec<_> = (0..100)
             .map(|_| {
@@ -846,14 +826,10 @@ fn shutdown_drops_goroutines_never_polled() {
                 })
             })
             .collect();
-        hg.store(true, Release);
-        let start = Instant::now();
-        while !r.load(Acquire) && start.elapsed() < Duration::from_secs(30) {
-            std::hint::spin_loop();
-        }
+        h.hog();
         children
     });
-    wait_until(Duration::from_secs(10), "the hog to start", || hogging.load(Acquire));
+    hog.wait_started();
     // Submitted from outside while the only M is busy: they wait in the global inbox.
     let outside: Vec<_> = (0..100)
         .map(|_| {
@@ -865,10 +841,10 @@ fn shutdown_drops_goroutines_never_polled() {
         })
         .collect();
     let waiter = std::thread::spawn(move || {
-        let children = hog.wait().unwrap();
+        let children = hogger.wait().unwrap();
         children.into_iter().chain(outside).map(|h| h.wait()).collect::<Vec<_>>()
     });
-    release.store(true, Release);
+    hog.release();
     rt.shutdown();
     let results = waiter.join().unwrap();
     let ok = results.iter().filter(|r| r.is_ok()).count();
@@ -886,10 +862,9 @@ fn shutdown_drops_goroutines_never_polled() {
 #[test]
 fn gosched_alternates_on_one_proc() {
     const STEPS: usize = 1000;
-    let rt = rt(1);
     let log = Arc::new(Mutex::new(Vec::new()));
     let l = log.clone();
-    rt.block_on(async move {
+    run(1, async move {
         let hs: Vec<_> = (0..2u8)
             .map(|who| {
                 let l = l.clone();
@@ -904,37 +879,31 @@ fn gosched_alternates_on_one_proc() {
         for h in hs {
             h.await.unwrap();
         }
-    })
-    .unwrap();
+    });
     let log = log.lock().unwrap();
     assert_eq!(log.len(), 2 * STEPS);
     let repeats = log.windows(2).filter(|w| w[0] == w[1]).count();
     assert_eq!(repeats, 0, "the two goroutines did not alternate: {:?}", &log[..20]);
-    rt.shutdown();
 }
 
 /// A goroutine spinning on `gosched` until another goroutine on the same single P sets a flag:
 /// terminates only if yielding really lets the other run.
 #[test]
 fn gosched_lets_the_other_goroutine_run() {
-    let rt = rt(1);
-    let spins = rt
-        .block_on(async {
-            let flag = Arc::new(AtomicBool::new(false));
-            let f = flag.clone();
-            let setter = gort::go(async move { f.store(true, Release) });
-            let mut spins = 0u64;
-            while !flag.load(Acquire) {
-                gosched().await;
-                spins += 1;
-                assert!(spins < 1_000_000, "the other goroutine never ran");
-            }
-            setter.await.unwrap();
-            spins
-        })
-        .unwrap();
+    let spins = run(1, async {
+        let flag = Arc::new(AtomicBool::new(false));
+        let f = flag.clone();
+        let setter = gort::go(async move { f.store(true, Release) });
+        let mut spins = 0u64;
+        while !flag.load(Acquire) {
+            gosched().await;
+            spins += 1;
+            assert!(spins < 1_000_000, "the other goroutine never ran");
+        }
+        setter.await.unwrap();
+        spins
+    });
     assert!(spins <= 2, "took {spins} yields");
-    rt.shutdown();
 }
 
 /// A goroutine that yields while the only other runnable goroutines wait in the global queue
@@ -944,18 +913,11 @@ fn gosched_lets_the_other_goroutine_run() {
 fn gosched_yields_to_the_global_queue() {
     const N: usize = 1000;
     let rt = rt(1);
-    let release = Arc::new(AtomicBool::new(false));
-    let hogging = Arc::new(AtomicBool::new(false));
-    let (r, hg) = (release.clone(), hogging.clone());
+    let hog = Hog::default();
+    let h = hog.clone();
     // Hog the only M so that everything below queues up before anything runs.
-    let hog = rt.go(async move {
-        hg.store(true, Release);
-        let start = Instant::now();
-        while !r.load(Acquire) && start.elapsed() < Duration::from_secs(30) {
-            std::hint::spin_loop();
-        }
-    });
-    wait_until(Duration::from_secs(10), "the hog to start", || hogging.load(Acquire));
+    let hogger = rt.go(async move { h.hog() });
+    hog.wait_started();
     let done = Arc::new(AtomicUsize::new(0));
     let d = done.clone();
     let yielder = rt.go(async move {
@@ -974,8 +936,8 @@ fn gosched_yields_to_the_global_queue() {
             })
         })
         .collect();
-    release.store(true, Release);
-    hog.wait().unwrap();
+    hog.release();
+    hogger.wait().unwrap();
     let yields = yielder.wait().unwrap();
     others.into_iter().for_each(|h| h.wait().unwrap());
     assert!(yields <= 20, "the yielder ran {yields} times before {N} queued goroutines had run once");
@@ -987,58 +949,54 @@ fn gosched_yields_to_the_global_queue() {
 #[test]
 fn lifo_ping_pong_does_not_starve_the_ring() {
     const MAX_HOPS: u64 = 1_000_000;
-    let rt = rt(1);
-    let hops = rt
-        .block_on(async {
-            let stop = Arc::new(AtomicBool::new(false));
-            let hops = Arc::new(AtomicU64::new(0));
-            let (a, b, c) = (Mailbox::<u64>::new(), Mailbox::<u64>::new(), Mailbox::<()>::new());
-            let third = {
-                let (c, stop) = (c.clone(), stop.clone());
-                gort::go(async move {
-                    c.recv().await;
-                    stop.store(true, Release);
-                })
-            };
-            let pong = {
-                let (a, b) = (a.clone(), b.clone());
-                gort::go(async move {
-                    loop {
-                        let v = b.recv().await;
-                        if v == u64::MAX {
-                            return;
-                        }
-                        a.send(v + 1);
+    let hops = run(1, async {
+        let stop = Arc::new(AtomicBool::new(false));
+        let hops = Arc::new(AtomicU64::new(0));
+        let (a, b, c) = (Mailbox::<u64>::new(), Mailbox::<u64>::new(), Mailbox::<()>::new());
+        let third = {
+            let (c, stop) = (c.clone(), stop.clone());
+            gort::go(async move {
+                c.recv().await;
+                stop.store(true, Release);
+            })
+        };
+        let pong = {
+            let (a, b) = (a.clone(), b.clone());
+            gort::go(async move {
+                loop {
+                    let v = b.recv().await;
+                    if v == u64::MAX {
+                        return;
                     }
-                })
-            };
-            // Let `third` and `pong` run and park before the game starts.
-            for _ in 0..3 {
-                gosched().await;
-            }
-            let ping = {
-                let (hops, stop) = (hops.clone(), stop.clone());
-                gort::go(async move {
-                    let mut v = 0;
-                    // The first hop wakes the third goroutine, which the wake of pong then
-                    // displaces from the LIFO slot into the ring.
-                    c.send(());
-                    while !stop.load(Acquire) && v < MAX_HOPS {
-                        b.send(v);
-                        v = a.recv().await;
-                        hops.store(v, Relaxed);
-                    }
-                    b.send(u64::MAX);
-                })
-            };
-            third.await.unwrap();
-            ping.await.unwrap();
-            pong.await.unwrap();
-            hops.load(Relaxed)
-        })
-        .unwrap();
+                    a.send(v + 1);
+                }
+            })
+        };
+        // Let `third` and `pong` run and park before the game starts.
+        for _ in 0..3 {
+            gosched().await;
+        }
+        let ping = {
+            let (hops, stop) = (hops.clone(), stop.clone());
+            gort::go(async move {
+                let mut v = 0;
+                // The first hop wakes the third goroutine, which the wake of pong then
+                // displaces from the LIFO slot into the ring.
+                c.send(());
+                while !stop.load(Acquire) && v < MAX_HOPS {
+                    b.send(v);
+                    v = a.recv().await;
+                    hops.store(v, Relaxed);
+                }
+                b.send(u64::MAX);
+            })
+        };
+        third.await.unwrap();
+        ping.await.unwrap();
+        pong.await.unwrap();
+        hops.load(Relaxed)
+    });
     assert!(hops < 1000, "the ring was starved for {hops} hops");
-    rt.shutdown();
 }
 
 /// The coop budget: awaiting 10,000 handles that are all already finished must still yield now
@@ -1046,40 +1004,36 @@ fn lifo_ping_pong_does_not_starve_the_ring() {
 #[test]
 fn coop_budget_forces_yields() {
     const N: usize = 10_000;
-    let rt = rt(1);
-    let (during, total) = rt
-        .block_on(async {
-            let children: Vec<_> = (0..N).map(|i| gort::go(async move { i })).collect();
-            while !children.iter().all(|c| c.is_finished()) {
-                gosched().await;
-            }
-            let stop = Arc::new(AtomicBool::new(false));
-            let ticks = Arc::new(AtomicUsize::new(0));
-            let other = {
-                let (stop, ticks) = (stop.clone(), ticks.clone());
-                gort::go(async move {
-                    while !stop.load(Acquire) {
-                        ticks.fetch_add(1, Relaxed);
-                        gosched().await;
-                    }
-                })
-            };
-            // No await between spawning `other` and this loop: `other` has not run yet.
-            let before = ticks.load(Relaxed);
-            let mut sum = 0;
-            for c in children {
-                sum += c.await.unwrap();
-            }
-            let during = ticks.load(Relaxed) - before;
-            stop.store(true, Release);
-            other.await.unwrap();
-            assert_eq!(sum, N * (N - 1) / 2);
-            (during, ticks.load(Relaxed))
-        })
-        .unwrap();
+    let (during, total) = run(1, async {
+        let children: Vec<_> = (0..N).map(|i| gort::go(async move { i })).collect();
+        while !children.iter().all(|c| c.is_finished()) {
+            gosched().await;
+        }
+        let stop = Arc::new(AtomicBool::new(false));
+        let ticks = Arc::new(AtomicUsize::new(0));
+        let other = {
+            let (stop, ticks) = (stop.clone(), ticks.clone());
+            gort::go(async move {
+                while !stop.load(Acquire) {
+                    ticks.fetch_add(1, Relaxed);
+                    gosched().await;
+                }
+            })
+        };
+        // No await between spawning `other` and this loop: `other` has not run yet.
+        let before = ticks.load(Relaxed);
+        let mut sum = 0;
+        for c in children {
+            sum += c.await.unwrap();
+        }
+        let during = ticks.load(Relaxed) - before;
+        stop.store(true, Release);
+        other.await.unwrap();
+        assert_eq!(sum, N * (N - 1) / 2);
+        (during, ticks.load(Relaxed))
+    });
     // 10,000 ready joins with a budget of 128 per poll: about 78 forced yields.
     assert!(during >= 30, "the other goroutine ran only {during} times (total {total})");
-    rt.shutdown();
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -19,7 +19,6 @@
 
 use gort::chan::{chan, Chan, RecvCaseHandle, Select, SendCaseHandle, SendError, TryRecvError, TrySendError};
 use gort::time::{after, sleep};
-use gort::Runtime;
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
@@ -28,6 +27,9 @@ use std::sync::atomic::Ordering::SeqCst;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
+
+mod common;
+use common::rt;
 
 /// Capacities of the shared channels: unbuffered and buffered mixed.
 const CAPS: [usize; 6] = [0, 0, 1, 3, 0, 8];
@@ -113,6 +115,23 @@ fn record_send(log: &mut Log, id: u64, r: Result<(), SendError<u64>>) {
     }
 }
 
+/// Adds to `sel` a send case on each of `k` distinct channels of `c`, each with a fresh id.
+fn send_cases<'a>(
+    sel: &mut Select<'a>,
+    c: &'a [Chan<u64>],
+    rng: &mut Rng,
+    ids: &mut Ids,
+    k: usize,
+) -> Vec<(u64, SendCaseHandle<u64>)> {
+    rng.distinct(k)
+        .into_iter()
+        .map(|i| {
+            let id = ids.take();
+            (id, sel.send(&c[i], id))
+        })
+        .collect()
+}
+
 async fn sender(sh: Arc<Shared>, who: u64, seed: u64, ops: usize, mixed: bool) -> Log {
     let mut rng = Rng::new(seed, who);
     let mut ids = Ids::new(who);
@@ -134,14 +153,7 @@ async fn sender(sh: Arc<Shared>, who: u64, seed: u64, ops: usize, mixed: bool) -
             let n_recv = 1 + rng.below(2);
             let with_default = rng.below(4) == 0;
             let mut sel = Select::new();
-            let sends: Vec<(u64, SendCaseHandle<u64>)> = rng
-                .distinct(n_send)
-                .into_iter()
-                .map(|i| {
-                    let id = ids.take();
-                    (id, sel.send(&c[i], id))
-                })
-                .collect();
+            let sends = send_cases(&mut sel, c, &mut rng, &mut ids, n_send);
             let recvs: Vec<RecvCaseHandle<u64>> =
                 rng.distinct(n_recv).into_iter().map(|i| sel.recv(&c[i])).collect();
             if with_default {
@@ -185,14 +197,7 @@ async fn sender(sh: Arc<Shared>, who: u64, seed: u64, ops: usize, mixed: bool) -
                 let mut sel = Select::new();
                 let nil: Option<&Chan<u64>> = None;
                 let nil_case = with_nil.then(|| sel.send(nil, u64::MAX));
-                let cases: Vec<(u64, SendCaseHandle<u64>)> = rng
-                    .distinct(k)
-                    .into_iter()
-                    .map(|i| {
-                        let id = ids.take();
-                        (id, sel.send(&c[i], id))
-                    })
-                    .collect();
+                let cases = send_cases(&mut sel, c, &mut rng, &mut ids, k);
                 if with_default {
                     sel.set_default();
                 }
@@ -315,7 +320,7 @@ struct Outcome {
 }
 
 fn stress(procs: usize, seed: u64) {
-    let rt = Runtime::builder().procs(procs).start();
+    let rt = rt(procs);
     let sh = Arc::new(Shared { chans: CAPS.iter().map(|&cap| chan(cap)).collect() });
     let finished = Arc::new(AtomicUsize::new(0));
     let (sh2, fin) = (sh.clone(), finished.clone());

@@ -5,70 +5,14 @@
 
 use gort::sync::{Mutex, Once, RawMutex, UnlockError, WaitGroup, WaitGroupError};
 use gort::time::sleep;
-use gort::{JoinError, Runtime};
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::atomic::Ordering::SeqCst;
 use std::sync::atomic::{AtomicBool, AtomicUsize};
 use std::sync::Arc;
-use std::task::{Context, Poll, Waker};
-use std::time::{Duration, Instant};
+use std::task::Poll;
+use std::time::Duration;
 
-fn rt(procs: usize) -> Runtime {
-    Runtime::builder().procs(procs).start()
-}
-
-fn poll<F: Future + Unpin>(f: &mut F) -> Poll<F::Output> {
-    Pin::new(f).poll(&mut Context::from_waker(Waker::noop()))
-}
-
-fn run<F>(procs: usize, fut: F) -> F::Output
-where
-    F: Future + Send + 'static,
-    F::Output: Send + 'static,
-{
-    let rt = rt(procs);
-    let out = rt.block_on(fut).unwrap_or_else(|e| panic!("on {procs} Ps: {e}"));
-    rt.shutdown();
-    out
-}
-
-fn wait_until(limit: Duration, what: &str, mut cond: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !cond() {
-        assert!(start.elapsed() < limit, "timed out after {limit:?} waiting for {what}");
-        std::thread::sleep(Duration::from_millis(1));
-    }
-}
-
-fn wait_blocked(rt: &Runtime, id: u64, reason: &str) {
-    wait_until(Duration::from_secs(20), &format!("goroutine {id} [{reason}]"), || {
-        rt.goroutines().iter().any(|g| g.id == id && g.state == "waiting" && g.wait_reason == reason)
-    });
-}
-
-/// Keeps a timer pending until dropped, so that goroutines blocked on objects the test thread
-/// still holds are not reported deadlocked (the runtime cannot see the test thread).
-struct KeepAlive(Arc<AtomicBool>);
-
-impl KeepAlive {
-    fn new(rt: &Runtime) -> Self {
-        let stop = Arc::new(AtomicBool::new(false));
-        let s = stop.clone();
-        rt.go(async move {
-            while !s.load(SeqCst) {
-                sleep(Duration::from_millis(1)).await;
-            }
-        });
-        KeepAlive(stop)
-    }
-}
-
-impl Drop for KeepAlive {
-    fn drop(&mut self) {
-        self.0.store(true, SeqCst);
-    }
-}
+mod common;
+use common::{deadlock_report, go_blocked, poll, rt, run, PendingTimer};
 
 // ---------------------------------------------------------------------------------------------
 // WaitGroup
@@ -123,16 +67,15 @@ fn waitgroup_negative_counter_is_an_error_and_changes_nothing() {
 fn waitgroup_releases_every_waiter_together_and_can_be_reused() {
     for procs in [1, 4] {
         let rt = rt(procs);
-        let _keep = KeepAlive::new(&rt);
+        // The test thread holds the WaitGroup, which `Runtime::hold` does not take.
+        let timer = PendingTimer::start(&rt);
         let wg = WaitGroup::new();
         for round in 0..3 {
             wg.add(2).unwrap();
             let waiters: Vec<_> = (0..5)
                 .map(|_| {
                     let wg = wg.clone();
-                    let h = rt.go(async move { wg.wait().await });
-                    wait_blocked(&rt, h.id(), "sync.WaitGroup.Wait");
-                    h
+                    go_blocked(&rt, "sync.WaitGroup.Wait", async move { wg.wait().await })
                 })
                 .collect();
             wg.done().unwrap();
@@ -144,7 +87,7 @@ fn waitgroup_releases_every_waiter_together_and_can_be_reused() {
             }
             assert_eq!(wg.count(), 0);
         }
-        drop(_keep);
+        drop(timer);
         rt.shutdown();
     }
 }
@@ -314,23 +257,21 @@ fn mutex_waiter_is_not_starved() {
 fn mutex_waiters_served_in_arrival_order() {
     for procs in [1, 4] {
         let rt = rt(procs);
-        let _keep = KeepAlive::new(&rt);
         let m = Arc::new(Mutex::new(Vec::new()));
         let holder = m.clone();
         let release = gort::chan::chan::<()>(0);
+        // The holder waits on `release`, which only the test thread sends on.
+        let hold = rt.hold(&release);
         let release2 = release.clone();
-        let h = rt.go(async move {
+        let h = go_blocked(&rt, "chan receive", async move {
             let mut g = holder.lock().await;
             g.push(usize::MAX);
             release2.recv().await;
         });
-        wait_blocked(&rt, h.id(), "chan receive");
         let waiters: Vec<_> = (0..6)
             .map(|i| {
                 let m = m.clone();
-                let h = rt.go(async move { m.lock().await.push(i) });
-                wait_blocked(&rt, h.id(), "sync.Mutex.Lock");
-                h
+                go_blocked(&rt, "sync.Mutex.Lock", async move { m.lock().await.push(i) })
             })
             .collect();
         release.try_send(()).unwrap();
@@ -338,7 +279,7 @@ fn mutex_waiters_served_in_arrival_order() {
         waiters.into_iter().for_each(|h| h.wait().unwrap());
         let order = rt.block_on(async move { m.lock().await.clone() }).unwrap();
         assert_eq!(order, vec![usize::MAX, 0, 1, 2, 3, 4, 5], "on {procs} Ps");
-        drop(_keep);
+        drop(hold);
         rt.shutdown();
     }
 }
@@ -384,32 +325,16 @@ fn once_runs_exactly_once_with_many_callers() {
 // Deadlock reports
 // ---------------------------------------------------------------------------------------------
 
-fn deadlock_text<F>(fut: F) -> (u64, String)
-where
-    F: Future + Send + 'static,
-    F::Output: Send + std::fmt::Debug + 'static,
-{
-    let rt = rt(2);
-    let h = rt.go(fut);
-    let id = h.id();
-    let err = h.wait().expect_err("a deadlock");
-    assert!(matches!(err, JoinError::Deadlock { goid, .. } if goid == id), "{err:?}");
-    let text = err.to_string();
-    assert!(text.starts_with("all goroutines are asleep - deadlock!"), "{text}");
-    rt.shutdown();
-    (id, text)
-}
-
 #[test]
 fn deadlock_on_waitgroup_and_mutex() {
-    let (id, text) = deadlock_text(async {
+    let (id, text) = deadlock_report(2, async {
         let wg = WaitGroup::new();
         wg.add(1).unwrap();
         wg.wait().await
     });
     assert!(text.contains(&format!("goroutine {id} [sync.WaitGroup.Wait]:")), "{text}");
 
-    let (id, text) = deadlock_text(async {
+    let (id, text) = deadlock_report(2, async {
         let m = Mutex::new(0);
         let _g = m.lock().await;
         let _again = m.lock().await; // Go's mutexes are not reentrant either

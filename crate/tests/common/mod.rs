@@ -1,0 +1,147 @@
+//! Helpers shared by the native integration tests (`mod common;` in each test file).
+//!
+//! Waits on the runtime are bounded polls that fail with a message instead of hanging.
+
+// Each test binary compiles this module and uses only some of it.
+#![allow(dead_code)]
+
+use gort::time::sleep;
+use gort::{JoinError, JoinHandle, Runtime};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::AtomicBool;
+use std::sync::atomic::Ordering::SeqCst;
+use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
+
+pub fn rt(procs: usize) -> Runtime {
+    Runtime::builder().procs(procs).start()
+}
+
+/// Runs `fut` as a goroutine on a fresh runtime with `procs` Ps and returns its result.
+pub fn run<F>(procs: usize, fut: F) -> F::Output
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let rt = rt(procs);
+    let out = rt.block_on(fut).unwrap_or_else(|e| panic!("on {procs} Ps: {e}"));
+    rt.shutdown();
+    out
+}
+
+/// Polls `f` once with a waker that does nothing.
+pub fn poll<F: Future + Unpin>(f: &mut F) -> Poll<F::Output> {
+    Pin::new(f).poll(&mut Context::from_waker(Waker::noop()))
+}
+
+/// Polls `cond` until it holds; panics with `what` after `limit`.
+pub fn wait_until(limit: Duration, what: &str, mut cond: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !cond() {
+        assert!(start.elapsed() < limit, "timed out after {limit:?} waiting for {what}");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
+/// Waits until goroutine `id` is parked for `reason` (as the goroutine dump shows it).
+pub fn wait_blocked(rt: &Runtime, id: u64, reason: &str) {
+    wait_until(Duration::from_secs(20), &format!("goroutine {id} [{reason}]"), || {
+        rt.goroutines().iter().any(|g| g.id == id && g.state == "waiting" && g.wait_reason == reason)
+    });
+}
+
+/// Starts `fut` as a goroutine and waits until it is parked for `reason`.
+pub fn go_blocked<F>(rt: &Runtime, reason: &str, fut: F) -> JoinHandle<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let h = rt.go(fut);
+    wait_blocked(rt, h.id(), reason);
+    h
+}
+
+/// Waits until every goroutine of `rt` has finished and been accounted for.
+pub fn wait_quiescent(rt: &Runtime) {
+    wait_until(Duration::from_secs(60), "stats().goroutines == 0", || rt.stats().goroutines == 0);
+}
+
+/// Runs `fut` as a goroutine that must deadlock, on a fresh runtime with `procs` Ps; returns
+/// its id and the report.
+pub fn deadlock_report<F>(procs: usize, fut: F) -> (u64, String)
+where
+    F: Future + Send + 'static,
+    F::Output: Send + std::fmt::Debug + 'static,
+{
+    let rt = rt(procs);
+    let h = rt.go(fut);
+    let id = h.id();
+    let err = h.wait().expect_err("a deadlock");
+    assert!(matches!(err, JoinError::Deadlock { goid, .. } if goid == id), "{err:?}");
+    let text = err.to_string();
+    assert!(text.starts_with("all goroutines are asleep - deadlock!"), "{text}");
+    rt.shutdown();
+    (id, text)
+}
+
+/// A goroutine that keeps a timer pending until dropped, so that the runtime never reports a
+/// deadlock meanwhile.
+///
+/// Only for goroutines blocked on a sync object (`WaitGroup`, `Mutex`) that the test thread
+/// still holds and will use: the runtime cannot see the test thread. A channel the test thread
+/// holds is declared with `Runtime::hold` instead, which exempts exactly the goroutines blocked
+/// on it.
+pub struct PendingTimer(Arc<AtomicBool>);
+
+impl PendingTimer {
+    pub fn start(rt: &Runtime) -> Self {
+        let stop = Arc::new(AtomicBool::new(false));
+        let s = stop.clone();
+        rt.go(async move {
+            while !s.load(SeqCst) {
+                sleep(Duration::from_millis(1)).await;
+            }
+        });
+        PendingTimer(stop)
+    }
+}
+
+impl Drop for PendingTimer {
+    fn drop(&mut self) {
+        self.0.store(true, SeqCst);
+    }
+}
+
+/// xorshift64*: a small deterministic PRNG.
+pub struct Rng(pub u64);
+
+impl Rng {
+    /// A generator for `seed` (any seed, zero included).
+    pub fn new(seed: u64) -> Self {
+        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+    }
+
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+
+    pub fn chance(&mut self, percent: u64) -> bool {
+        self.next() % 100 < percent
+    }
+
+    pub fn shuffle<T>(&mut self, v: &mut [T]) {
+        for i in (1..v.len()).rev() {
+            let j = (self.next() % (i as u64 + 1)) as usize;
+            v.swap(i, j);
+        }
+    }
+}
