@@ -124,9 +124,6 @@ impl RuntimeCore {
     /// The page dropped a handle (`key` from the handle's `key()`).
     pub fn unhold(&self, key: usize) {
         self.shared.release_outside(key);
-        // Goroutines blocked on that object may have lost their last way out: have an idle M
-        // look again, so that it runs the deadlock check as it parks.
-        self.shared.idle.wake_one();
     }
 
     /// Address of the word bumped at each runtime event (a deadlock report).

@@ -666,13 +666,18 @@ impl Shared {
 
     /// Code outside every goroutine dropped a handle to the object at `key` (its address).
     pub(crate) fn release_outside(&self, key: usize) {
-        let mut held = self.held_outside.lock();
-        if let Some(i) = held.iter().position(|(k, _, _)| *k == key) {
-            held[i].1 -= 1;
-            if held[i].1 == 0 {
-                held.swap_remove(i);
+        {
+            let mut held = self.held_outside.lock();
+            if let Some(i) = held.iter().position(|(k, _, _)| *k == key) {
+                held[i].1 -= 1;
+                if held[i].1 == 0 {
+                    held.swap_remove(i);
+                }
             }
         }
+        // Goroutines blocked on that object may have lost their last way out: have an idle M
+        // look again, so that it runs the deadlock check as it parks.
+        self.idle.wake_one();
     }
 
     /// Go's `checkdead`, run by an M about to park with every M idle and no timer pending:
