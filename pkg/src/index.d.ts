@@ -26,6 +26,34 @@ export interface StartOptions {
   procs?: number;
   /** URL of a wasm-bindgen glue module built from a crate that includes gort. */
   wasm?: string | URL;
+  /** Go's GOGC: collect when the heap grew by this % over the live heap (default 100; < 0 off). */
+  gcPercent?: number;
+  /** Hard ceiling of the GC heap in bytes (0: none). */
+  heapLimit?: number;
+  /** A Go-format gctrace line per collection on the console. */
+  gctrace?: boolean;
+}
+
+/** Go's runtime.MemStats, for gort's collected heap. */
+export interface GcStats {
+  heapAlloc: number;
+  heapSys: number;
+  heapInuse: number;
+  heapObjects: number;
+  totalAlloc: number;
+  mallocs: number;
+  frees: number;
+  numGC: number;
+  numForcedGC: number;
+  pauseTotalNs: number;
+  /** The last (up to 256) pauses, oldest first. */
+  pauseNs: number[];
+  /** ms since the Unix epoch (0: never). */
+  lastGC: number;
+  nextGC: number;
+  gcCPUFraction: number;
+  heapLimit: number;
+  gcPercent: number;
 }
 
 export interface SchedStats {
@@ -51,7 +79,7 @@ export interface Stats {
   /** Live goroutines. */
   goroutines: number;
   sched: SchedStats;
-  [section: string]: unknown;
+  gc: GcStats;
 }
 
 export interface GoroutineInfo {
@@ -164,6 +192,8 @@ export class Runtime extends EventTarget implements GoroutineApi {
   /** Starts a Rust goroutine through an export of a custom wasm module (see `wasm`). */
   goRust<R = unknown>(exportName: string, ...args: unknown[]): Goroutine<R>;
   stats(): Stats;
+  /** A full garbage collection (Go's runtime.GC()). */
+  gc(): Promise<void>;
   goroutines(): Promise<GoroutineInfo[]>;
   shutdown(): Promise<void>;
   chan<T extends Value = any>(cap?: number): Chan<T>;

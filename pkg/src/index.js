@@ -116,9 +116,21 @@ export class Runtime extends RuntimeBase {
    * `wasm`: URL of a wasm-bindgen glue module built from a crate that includes gort (defaults
    * to this package's own build).
    */
-  static async start({ procs = globalThis.navigator?.hardwareConcurrency ?? 1, wasm = DEFAULT_GLUE } = {}) {
+  static async start({
+    procs = globalThis.navigator?.hardwareConcurrency ?? 1,
+    wasm = DEFAULT_GLUE,
+    gcPercent = 100,
+    heapLimit = 0,
+    gctrace = false,
+  } = {}) {
     if (!Number.isInteger(procs) || procs < 1 || procs > MAX_PROCS) {
       throw new RangeError(`Runtime.start: procs must be an integer from 1 to ${MAX_PROCS}, got ${procs}`);
+    }
+    if (!Number.isInteger(gcPercent)) {
+      throw new RangeError(`Runtime.start: gcPercent must be an integer (negative: no paced collections), got ${gcPercent}`);
+    }
+    if (!Number.isSafeInteger(heapLimit) || heapLimit < 0) {
+      throw new RangeError(`Runtime.start: heapLimit must be a byte count ≥ 0 (0: none), got ${heapLimit}`);
     }
     if (!globalThis.crossOriginIsolated) {
       throw new Error(
@@ -128,7 +140,7 @@ export class Runtime extends RuntimeBase {
     }
     const glueUrl = new URL(wasm, import.meta.url).href;
     const glue = await loadGlue(glueUrl);
-    const core = new glue.RuntimeCore(procs);
+    const core = new glue.RuntimeCore(procs, gcPercent, heapLimit, !!gctrace);
     const init = { glue: glueUrl, module: glue.gortWasmModule(), memory: glue.gortSharedMemory() };
     const workers = Array.from({ length: procs }, (_, i) =>
       startWorker(i, { ...init, reference: core.workerReference() }),
@@ -189,7 +201,16 @@ export class Runtime extends RuntimeBase {
     return new Goroutine(id, async () => this.realm.settle(await this.#await(ref), id));
   }
 
-  /** Scheduler counters: `{ procs, goroutines, sched: { spawned, completed, steals, … } }`. */
+  /** A full garbage collection (Go's runtime.GC()). */
+  async gc() {
+    this.check('rt.gc');
+    this.realm.unit(await this.realm.run(this.#glue.Op.gc()));
+  }
+
+  /**
+   * Counters: `{ procs, goroutines, sched: { spawned, completed, steals, … }, gc: { heapAlloc,
+   * numGC, pauseNs, … } }` (the gc section under Go's MemStats names).
+   */
   stats() {
     this.check('rt.stats');
     return this.#core.stats();

@@ -81,8 +81,13 @@ pub struct RuntimeCore {
 #[wasm_bindgen]
 impl RuntimeCore {
     #[wasm_bindgen(constructor)]
-    pub fn new(procs: u32) -> RuntimeCore {
-        RuntimeCore { shared: crate::Builder::default().procs(procs as usize).build_shared() }
+    /// `heap_limit` 0: none. `gc_percent` below 0: no paced collections (Go's GOGC=off).
+    pub fn new(procs: u32, gc_percent: i32, heap_limit: f64, gctrace: bool) -> RuntimeCore {
+        let mut b = crate::Builder::default().procs(procs as usize).gc_percent(gc_percent).gctrace(gctrace);
+        if heap_limit > 0.0 {
+            b = b.heap_limit(heap_limit as usize);
+        }
+        RuntimeCore { shared: b.build_shared() }
     }
 
     /// A counted reference to the runtime for one Worker's [`Machine::new`].
@@ -178,6 +183,7 @@ impl RuntimeCore {
             ("procs", (s.procs as f64).into()),
             ("goroutines", (s.goroutines as f64).into()),
             ("sched", sched.into()),
+            ("gc", gc_stats(&s.gc).into()),
         ])
     }
 
@@ -220,6 +226,29 @@ impl RuntimeCore {
         let handle = self.shared.go(async move { Message::text(JSON, &fut.await) });
         JoinRef::from(handle)
     }
+}
+
+/// `GcStats` under Go's MemStats names, in JS casing.
+fn gc_stats(g: &crate::gc::GcStats) -> Object {
+    let pauses: Array = g.pause_ns.iter().map(|&p| JsValue::from(p as f64)).collect();
+    object(&[
+        ("heapAlloc", (g.heap_alloc as f64).into()),
+        ("heapSys", (g.heap_sys as f64).into()),
+        ("heapInuse", (g.heap_inuse as f64).into()),
+        ("heapObjects", (g.heap_objects as f64).into()),
+        ("totalAlloc", (g.total_alloc as f64).into()),
+        ("mallocs", (g.mallocs as f64).into()),
+        ("frees", (g.frees as f64).into()),
+        ("numGC", g.num_gc.into()),
+        ("numForcedGC", g.num_forced_gc.into()),
+        ("pauseTotalNs", (g.pause_total_ns as f64).into()),
+        ("pauseNs", pauses.into()),
+        ("lastGC", (g.last_gc_unix_ns as f64 / 1e6).into()),
+        ("nextGC", (g.next_gc as f64).into()),
+        ("gcCPUFraction", g.gc_cpu_fraction.into()),
+        ("heapLimit", (g.heap_limit as f64).into()),
+        ("gcPercent", g.gc_percent.into()),
+    ])
 }
 
 fn object(fields: &[(&str, JsValue)]) -> Object {

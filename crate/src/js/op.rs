@@ -84,6 +84,14 @@ impl Op {
         })
     }
 
+    /// A full collection (Go's `runtime.GC()`).
+    pub fn gc() -> Op {
+        Op::new(async {
+            crate::gc::collect().await;
+            Message::undefined()
+        })
+    }
+
     pub fn gosched() -> Op {
         Op::new(async {
             crate::gosched().await;
