@@ -9,7 +9,8 @@
 // carries gort's exports, so the facade's Workers run it unchanged), with one P per core
 // (`procs=P` overrides, as GOMAXPROCS does natively).
 // Each workload runs as a Rust goroutine on the worker Ms (`rt.goRust`, `benchWorkload` in
-// bench/src/web.rs) and times itself there. Like bench.go, round 1 is cold — right after
+// bench/src/web.rs) and times itself there; jspingpong and gojoin (page-only, see
+// PAGE_WORKLOADS) time JS goroutines from the page. Like bench.go, round 1 is cold — right after
 // start-up, with V8's baseline-tier code, no warm-up run — and round 2 runs the same workload
 // again in the same page, warm. `stats=1` adds the scheduler's counters over each workload
 // (`<workload>.runs|steals|parks|wakeups`), the workloads' explanatory figures, and for fib a
@@ -48,6 +49,52 @@ function counters(rt) {
   return { runs: sum(s.runs), steals: s.steals, parks: s.parks, wakeups: s.wakeups };
 }
 
+// Page-only workloads (no bench.go counterpart): JS goroutines of the facade, timed on the page.
+//   jspingpong  two rt.go goroutines ping-pong over two unbuffered channels made on the page:
+//               µs per round trip (wall / N, from starting both to joining ping) and wall ms
+//   gojoin      the main thread's `await rt.go(fn, i).join()` round trip, N sequential: µs each
+const JS_PINGPONG_N = 2000;
+const GOJOIN_N = 500;
+const PAGE_WORKLOADS = {
+  async jspingpong(rt, suffix) {
+    const a = rt.chan(0);
+    const b = rt.chan(0);
+    const t = performance.now();
+    const pong = rt.go(async (rt, a, b) => {
+      for (;;) {
+        const v = await a.recv();
+        if (v === undefined) return;
+        await b.send(v + 1);
+      }
+    }, a, b);
+    const ping = rt.go(async (rt, a, b, n) => {
+      let v = 0;
+      for (let i = 0; i < n; i++) {
+        await a.send(v);
+        v = await b.recv();
+      }
+      a.close();
+      return v;
+    }, a, b, JS_PINGPONG_N);
+    const v = await ping.join();
+    const wall = performance.now() - t;
+    await pong.join();
+    if (v !== JS_PINGPONG_N) throw new Error(`jspingpong: ping ended at ${v}, want ${JS_PINGPONG_N}`);
+    emit(`jspingpong${suffix}`, (wall * 1000) / JS_PINGPONG_N, 'µs/roundtrip');
+    emit(`jspingpong.wall${suffix}`, wall, 'ms');
+  },
+  async gojoin(rt, suffix) {
+    const t = performance.now();
+    for (let i = 0; i < GOJOIN_N; i++) {
+      const v = await rt.go((rt, x) => x + 1, i).join();
+      if (v !== i + 1) throw new Error(`gojoin: got ${v} for ${i}`);
+    }
+    const wall = performance.now() - t;
+    emit(`gojoin${suffix}`, (wall * 1000) / GOJOIN_N, 'µs/roundtrip');
+    emit(`gojoin.wall${suffix}`, wall, 'ms');
+  },
+};
+
 async function main() {
   const q = new URLSearchParams(location.search);
   const only = (q.get('only') || DEFAULT_ONLY).split(',').map((s) => s.trim()).filter(Boolean);
@@ -68,6 +115,7 @@ async function main() {
   for (const m of JSON.parse(bench.benchPreamble(navigator.hardwareConcurrency, rt.procs))) print(m);
   const selected = [];
   for (const w of only) {
+    if (Object.hasOwn(PAGE_WORKLOADS, w)) { selected.push(w); continue; }
     const known = bench.benchLookup(w);
     if (known === 0) throw new Error(`unknown workload ${JSON.stringify(w)}`);
     if (known === 2) selected.push(w); // 1: a bench.go workload gort lacks yet — no lines
@@ -78,8 +126,8 @@ async function main() {
     const suffix = r > 1 ? `@r${r}` : '';
     for (const w of selected) {
       const before = withStats ? counters(rt) : null;
-      const metrics = await rt.goRust('benchWorkload', w, r, withStats).join();
-      metrics.forEach(print);
+      if (Object.hasOwn(PAGE_WORKLOADS, w)) await PAGE_WORKLOADS[w](rt, suffix);
+      else (await rt.goRust('benchWorkload', w, r, withStats).join()).forEach(print);
       if (withStats) {
         const after = counters(rt);
         for (const k of Object.keys(after)) emit(`${w}.${k}${suffix}`, after[k] - before[k], 'count');
