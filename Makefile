@@ -19,7 +19,7 @@ pkg: setup
 demo: pkg
 	PORT=$(PORT) node scripts/serve.mjs
 
-test: pkg
+test: pkg lint
 	cargo test --release -p gort
 	RUSTFLAGS="--cfg loom" cargo test --release -p gort --lib --target-dir target/loom loom
 	node --test tests/
@@ -37,4 +37,4 @@ fmt:
 	cargo fmt --all -- --check
 
 lint: fmt
-	cargo clippy --all-targets -- -D warnings
+	cargo clippy --all-targets --workspace -- -D warnings
