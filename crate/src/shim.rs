@@ -13,3 +13,13 @@ pub(crate) use std::sync::{
     atomic::{fence, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize},
     Arc,
 };
+
+/// Runs a loom model, exploring every interleaving with at most `bound` preemptions per
+/// execution (unless LOOM_MAX_PREEMPTIONS says otherwise): the bugs loom finds need only a
+/// few, and the unbounded search of the models takes minutes.
+#[cfg(all(test, loom))]
+pub(crate) fn loom_check<F: Fn() + Sync + Send + 'static>(bound: usize, f: F) {
+    let mut builder = loom::model::Builder::new();
+    builder.preemption_bound = builder.preemption_bound.or(Some(bound));
+    builder.check(f);
+}

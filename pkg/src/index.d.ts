@@ -184,7 +184,7 @@ export interface WorkerRuntime extends GoroutineApi {
 }
 
 /** A running runtime, held by the page. Fires `deadlock` (CustomEvent<{ message: string }>). */
-export class Runtime extends EventTarget implements GoroutineApi {
+export class Runtime extends EventTarget {
   static start(options?: StartOptions): Promise<Runtime>;
   readonly procs: number;
   /** Runs `fn(rt, ...args)` on a worker M; `fn` is shipped by source (no closures). */
@@ -196,11 +196,7 @@ export class Runtime extends EventTarget implements GoroutineApi {
   gc(): Promise<void>;
   goroutines(): Promise<GoroutineInfo[]>;
   shutdown(): Promise<void>;
-  chan<T extends Value = any>(cap?: number): Chan<T>;
-  waitGroup(): WaitGroup;
-  mutex(): Mutex;
-  sleep(ms: number): Promise<void>;
-  after(ms: number): Chan<number>;
-  gosched(): Promise<void>;
-  select(cases: SelectCase[], options?: { default?: boolean }): Promise<Selected>;
 }
+
+/** The page's `rt` also has everything a goroutine's `rt` has. */
+export interface Runtime extends GoroutineApi {}

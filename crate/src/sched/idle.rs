@@ -205,16 +205,8 @@ impl Idle {
 #[cfg(all(test, loom))]
 mod loom_tests {
     use super::*;
+    use crate::shim::loom_check as check;
     use crate::shim::{Arc, AtomicUsize};
-
-    /// Explores every interleaving with at most `bound` preemptions per execution (unless
-    /// LOOM_MAX_PREEMPTIONS says otherwise): the bugs loom finds need only a few, and the
-    /// unbounded search of these models takes minutes.
-    fn check<F: Fn() + Sync + Send + 'static>(bound: usize, f: F) {
-        let mut builder = loom::model::Builder::new();
-        builder.preemption_bound = builder.preemption_bound.or(Some(bound));
-        builder.check(f);
-    }
 
     /// One M looks for work and parks by the protocol; a publisher adds work and wakes it.
     /// The M must take every item: a lost wake-up leaves it parked forever, which loom reports.

@@ -116,15 +116,7 @@ mod tests {
 #[cfg(all(test, loom))]
 mod loom_tests {
     use super::*;
-
-    /// Explores every interleaving with at most `bound` preemptions per execution (unless
-    /// LOOM_MAX_PREEMPTIONS says otherwise): the bugs loom finds need only a few, and the
-    /// unbounded search of these models takes minutes.
-    fn check<F: Fn() + Sync + Send + 'static>(bound: usize, f: F) {
-        let mut builder = loom::model::Builder::new();
-        builder.preemption_bound = builder.preemption_bound.or(Some(bound));
-        builder.check(f);
-    }
+    use crate::shim::loom_check as check;
 
     #[test]
     fn loom_inbox_two_producers_one_drainer() {

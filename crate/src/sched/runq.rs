@@ -296,16 +296,8 @@ mod tests {
 #[cfg(all(test, loom))]
 mod loom_tests {
     use super::*;
+    use crate::shim::loom_check as check;
     use loom::thread;
-
-    /// Explores every interleaving with at most `bound` preemptions per execution (unless
-    /// LOOM_MAX_PREEMPTIONS says otherwise): the bugs loom finds need only a few, and the
-    /// unbounded search of these models takes minutes.
-    fn check<F: Fn() + Sync + Send + 'static>(bound: usize, f: F) {
-        let mut builder = loom::model::Builder::new();
-        builder.preemption_bound = builder.preemption_bound.or(Some(bound));
-        builder.check(f);
-    }
 
     fn drain(q: &RunQueue<usize>, out: &mut Vec<usize>) {
         while let Some(v) = q.pop() {
