@@ -1,0 +1,39 @@
+// Compiled by tests/types.test.mjs (tsc --noEmit --strict): the facade's types describe the API.
+import { Chan, GoroutineError, Runtime, type WorkerRuntime } from '../../pkg/src/index.js';
+
+async function main(): Promise<void> {
+  const rt = await Runtime.start({ procs: 2, heapLimit: 64 << 20, gcPercent: 100, gctrace: false });
+  function fib(_rt: WorkerRuntime, n: number): number {
+    return n < 2 ? n : fib(_rt, n - 1) + fib(_rt, n - 2);
+  }
+  const sum: number = await rt.go(fib, 20).join();
+  const ch: Chan<number> = rt.chan<number>(4);
+  rt.go(async (rt: WorkerRuntime, ch: Chan<number>) => {
+    await ch.send(1);
+    await rt.sleep(1);
+    ch.close();
+  }, ch);
+  for await (const v of ch) console.log(v + sum);
+  const { index, value, ok } = await rt.select([{ recv: ch }, { send: null, value: 2 }], { default: true });
+  const wg = rt.waitGroup();
+  wg.add(1);
+  wg.done();
+  await wg.wait();
+  const mu = rt.mutex();
+  await mu.lock();
+  mu.unlock();
+  await rt.gc();
+  const stats = rt.stats();
+  console.log(index, value, ok, stats.sched.steals, stats.gc.pauseNs.length, (await rt.goroutines()).length);
+  rt.addEventListener('deadlock', (e) => console.log((e as CustomEvent<{ message: string }>).detail.message));
+  try {
+    await rt.go(() => {
+      throw new Error('boom');
+    }).join();
+  } catch (e) {
+    if (e instanceof GoroutineError) console.log(e.goroutineId);
+  }
+  await rt.shutdown();
+}
+
+void main();
