@@ -67,6 +67,8 @@ pub(crate) struct Machine {
     coprimes: Vec<usize>,
     /// Bound Gs ready to run here.
     bound_ready: VecDeque<GRef>,
+    /// Gs woken by timers this M fired, run before the ring.
+    timer_woken: VecDeque<GRef>,
     parked_async: bool,
 }
 
@@ -84,6 +86,7 @@ impl Machine {
             lifo_runs: 0,
             rng: 0x9E37_79B9 ^ (index as u32).wrapping_mul(0x85EB_CA6B) | 1,
             bound_ready: VecDeque::new(),
+            timer_woken: VecDeque::new(),
             parked_async: false,
         }
     }
@@ -173,7 +176,8 @@ impl Machine {
                 }
             }
             if self.p().timers.next_deadline() != u64::MAX {
-                self.p().timers.run_expired(now_ns());
+                let shared = self.shared.clone();
+                self.run_timers(&shared.procs[self.index].timers, now_ns());
             }
             if let Some(g) = self.local_next() {
                 return Ok(g);
@@ -203,7 +207,16 @@ impl Machine {
         self.bound_ready.pop_front()
     }
 
-    /// LIFO slot (at most `MAX_LIFO_RUNS` in a row), then the ring.
+    /// Fires `timers`' expired timers; the goroutines they wake run next (`timer_woken`).
+    fn run_timers(&mut self, timers: &super::timer::Timers, now: u64) {
+        let woken = super::collect_timer_wakes(|| {
+            timers.run_expired(now);
+        });
+        self.timer_woken.extend(woken);
+    }
+
+    /// LIFO slot (at most `MAX_LIFO_RUNS` in a row), then goroutines woken by timers this M
+    /// fired, then the ring.
     fn local_next(&mut self) -> Option<GRef> {
         let p = &self.shared.procs[self.index];
         if let Some(g) = p.lifo_take() {
@@ -214,7 +227,7 @@ impl Machine {
             self.shared.runq_put(p, g);
         }
         self.lifo_runs = 0;
-        p.runq.pop()
+        self.timer_woken.pop_front().or_else(|| p.runq.pop())
     }
 
     fn random(&mut self) -> u32 {
@@ -252,7 +265,7 @@ impl Machine {
                 }
                 let deadline = victim.timers.next_deadline();
                 if deadline != u64::MAX && deadline <= *now.get_or_insert_with(now_ns) {
-                    victim.timers.run_expired(now.unwrap());
+                    self.run_timers(&victim.timers, now.unwrap());
                     if let Some(g) = self.local_next() {
                         return Some(g);
                     }
@@ -345,6 +358,7 @@ impl Machine {
             }
         }
         self.bound_ready.clear();
+        self.timer_woken.clear();
         self.shared.bound[self.index].take_all();
         // (gc) Give this P's cached spans back to the heap.
         crate::gc::m_exit(&self.shared, self.index);
