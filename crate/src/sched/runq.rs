@@ -78,7 +78,13 @@ impl<T> RunQueue<T> {
                 Ok(()) => return,
                 Err(back) => item = back,
             }
+            // Re-read head: thieves may have taken items since `push` saw the ring full. Take
+            // half only if it is still full (Go's `runqputslow` checks the same); otherwise
+            // moving CAP/2 items would push head past tail.
             let h = self.head.load(Acquire);
+            if self.tail.load(Relaxed).wrapping_sub(h) < CAP {
+                continue;
+            }
             let n = CAP / 2;
             let batch: Vec<*mut T> = (0..n).map(|i| self.slot(h.wrapping_add(i)).load(Relaxed)).collect();
             if self.head.compare_exchange(h, h.wrapping_add(n), AcqRel, Relaxed).is_ok() {
@@ -299,6 +305,19 @@ mod loom_tests {
     use crate::shim::loom_check as check;
     use loom::thread;
 
+    /// A thread that steals once from `q` into a ring of its own and returns what it got.
+    fn spawn_thief(q: Arc<RunQueue<usize>>) -> thread::JoinHandle<Vec<usize>> {
+        thread::spawn(move || {
+            let mine = RunQueue::new();
+            let mut got = Vec::new();
+            if let Some(v) = q.steal_into(&mine) {
+                got.push(*v);
+            }
+            drain(&mine, &mut got);
+            got
+        })
+    }
+
     fn drain(q: &RunQueue<usize>, out: &mut Vec<usize>) {
         while let Some(v) = q.pop() {
             out.push(*v);
@@ -311,18 +330,7 @@ mod loom_tests {
     fn loom_ring_push_pop_steal() {
         check(5, || {
             let q = Arc::new(RunQueue::<usize>::new());
-            let thief = {
-                let q = q.clone();
-                thread::spawn(move || {
-                    let mine = RunQueue::new();
-                    let mut got = Vec::new();
-                    if let Some(v) = q.steal_into(&mine) {
-                        got.push(*v);
-                    }
-                    drain(&mine, &mut got);
-                    got
-                })
-            };
+            let thief = spawn_thief(q.clone());
             let mut got = Vec::new();
             for i in 0..6 {
                 q.push_or_overflow(Arc::new(i), |b| got.extend(b.into_iter().map(|v| *v)));
@@ -347,20 +355,7 @@ mod loom_tests {
             for i in 0..3 {
                 q.push(Arc::new(i)).unwrap();
             }
-            let thieves: Vec<_> = (0..2)
-                .map(|_| {
-                    let q = q.clone();
-                    thread::spawn(move || {
-                        let mine = RunQueue::new();
-                        let mut got = Vec::new();
-                        if let Some(v) = q.steal_into(&mine) {
-                            got.push(*v);
-                        }
-                        drain(&mine, &mut got);
-                        got
-                    })
-                })
-                .collect();
+            let thieves: Vec<_> = (0..2).map(|_| spawn_thief(q.clone())).collect();
             let mut got = Vec::new();
             for t in thieves {
                 got.extend(t.join().unwrap());
