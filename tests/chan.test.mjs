@@ -50,6 +50,20 @@ const blocked = (dump, reason) => dump.filter((g) => g.state === 'waiting' && g.
 const pause = (ms) => new Promise((r) => setTimeout(r, ms));
 `;
 
+// `leftRunning(rt)`: the goroutines still listed once the dump settles (a goroutine's join
+// resolves as it returns, so it may be listed a moment longer).
+const LEFT = `
+async function leftRunning(rt) {
+  let left = [];
+  for (let i = 0; i < 200; i++) {
+    left = await rt.goroutines();
+    if (left.length === 0) break;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  return left;
+}
+`;
+
 // `failure(promise)`: what a promise rejected with, as a plain object (or `{ resolved }`).
 const FAILURE = `
 async function failure(p) {
@@ -891,18 +905,12 @@ describe("Go's programs, from the page and inside goroutines", () => {
     const list = args.map((a) => JSON.stringify(a)).join(', ');
     const r = await inPage(`
       ${PROGRAMS}
+      ${LEFT}
       const rt = await Runtime.start({ procs: 2 });
       try {
         const page = await ${name}(rt, ${list});
         const goroutine = await rt.go(${name}, ${list}).join();
-        // A goroutine's join resolves as it returns: it may be listed a moment longer.
-        let left = [];
-        for (let i = 0; i < 200; i++) {
-          left = await rt.goroutines();
-          if (left.length === 0) break;
-          await new Promise((r) => setTimeout(r, 5));
-        }
-        return { page, goroutine, left };
+        return { page, goroutine, left: await leftRunning(rt) };
       } finally {
         await rt.shutdown();
       }
@@ -1118,17 +1126,12 @@ describe('randomized stress', () => {
   test('16 goroutines of random sends, receives, selects and closes: every value arrives exactly once', async () => {
     const r = await inPage(`
       ${STRESS}
+      ${LEFT}
       const rt = await Runtime.start({ procs: 2 });
       try {
         const page = await stress(rt, 12, 16, 400);
         const goroutine = await rt.go(stress, 14, 16, 400).join();
-        let left = [];
-        for (let i = 0; i < 200; i++) {
-          left = await rt.goroutines();
-          if (left.length === 0) break;
-          await new Promise((r) => setTimeout(r, 5));
-        }
-        return { page, goroutine, left };
+        return { page, goroutine, left: await leftRunning(rt) };
       } finally {
         await rt.shutdown();
       }

@@ -443,16 +443,7 @@ class Encoder {
     const n = keys.length;
     this.byte(tag);
     this.varint(n);
-    let i = 0;
-    try {
-      for (; i < n; i++) {
-        const k = keys[i];
-        this.str(k);
-        this.value(v[k]);
-      }
-    } catch (e) {
-      throw withSeg(e, keySeg(keys[i]));
-    }
+    this.propList(v, keys, n);
   }
 
   propList(v, keys, n) {

@@ -49,8 +49,35 @@ function opError(bytes) {
   return new ChannelError(utf8.decode(bytes.subarray(1)));
 }
 
-// Each handle class keeps its wasm ref private; these read it inside this module.
-let chanRef, waitGroupRef, mutexRef;
+// A handle keeps its wasm ref and its realm private; these read them inside this module.
+let refOf, realmOf;
+
+/** What channels, wait groups and mutexes share: their wasm ref, their realm, `release()`. */
+class Handle {
+  #ref;
+  #realm;
+  static {
+    refOf = (h) => h.#ref;
+    realmOf = (h) => h.#realm;
+  }
+
+  constructor(ref, realm) {
+    this.#ref = ref;
+    this.#realm = realm;
+    realm.adopt(this, ref);
+  }
+
+  /** Drops this handle now instead of when it is garbage collected. */
+  release() {
+    this.#realm.release(this, this.#ref);
+  }
+}
+
+/** Runs the blocking operation `make(Op, ref)` on handle `h`; a promise of its Message. */
+function run(h, make) {
+  const realm = realmOf(h);
+  return realm.run(make(realm.glue.Op, refOf(h)));
+}
 
 /** Registers a page-held handle with the runtime `core` (which kind of handle it is matters). */
 export function holdOn(core, handle, ref) {
@@ -60,34 +87,21 @@ export function holdOn(core, handle, ref) {
 }
 
 /** A channel (Go's `chan`): send, receive, close, `for await`. */
-export class Chan {
-  #ref;
-  #realm;
-  static {
-    chanRef = (c) => c.#ref;
-  }
-
-  constructor(ref, realm) {
-    this.#ref = ref;
-    this.#realm = realm;
-    realm.adopt(this, ref);
-  }
-
+export class Chan extends Handle {
   /** Capacity (0: unbuffered). */
   get cap() {
-    return this.#ref.cap();
+    return refOf(this).cap();
   }
 
   /** Values buffered now. */
   get len() {
-    return this.#ref.len();
+    return refOf(this).len();
   }
 
   /** Sends `value`, waiting for room or a receiver; rejects with ChannelError on a closed channel. */
   async send(value) {
-    const msg = this.#realm.message(value, 'channel value');
-    const out = await this.#realm.run(this.#realm.glue.Op.chanSend(this.#ref, msg));
-    this.#realm.unit(out);
+    const msg = realmOf(this).message(value, 'channel value');
+    realmOf(this).unit(await run(this, (Op, ref) => Op.chanSend(ref, msg)));
   }
 
   /** The next value; undefined once the channel is closed and drained. */
@@ -97,26 +111,26 @@ export class Chan {
 
   /** `{ value, ok }`: ok is false once the channel is closed and drained (Go's `v, ok := <-ch`). */
   async recvOk() {
-    return this.#realm.received(await this.#realm.run(this.#realm.glue.Op.chanRecv(this.#ref)));
+    return realmOf(this).received(await run(this, (Op, ref) => Op.chanRecv(ref)));
   }
 
   /** Closes the channel; throws ChannelError if it was closed already. */
   close() {
-    const err = this.#ref.close();
+    const err = refOf(this).close();
     if (err !== undefined) throw new ChannelError(err);
   }
 
   /** Sends without waiting: true if sent, false if it would block; throws on a closed channel. */
   trySend(value) {
-    const r = this.#ref.trySend(this.#realm.message(value, 'channel value'));
+    const r = refOf(this).trySend(realmOf(this).message(value, 'channel value'));
     if (r === 2) throw new ChannelError('send on closed channel');
     return r === 0;
   }
 
   /** Receives without waiting: `{ value, ok }`, or undefined if it would block. */
   tryRecv() {
-    const m = this.#ref.tryRecv();
-    return m === undefined ? undefined : this.#realm.received(m);
+    const m = refOf(this).tryRecv();
+    return m === undefined ? undefined : realmOf(this).received(m);
   }
 
   /** Values until the channel is closed and drained. */
@@ -127,30 +141,13 @@ export class Chan {
       yield value;
     }
   }
-
-  /** Drops this handle now instead of when it is garbage collected. */
-  release() {
-    this.#realm.release(this, this.#ref);
-  }
 }
 
 /** Go's sync.WaitGroup. */
-export class WaitGroup {
-  #ref;
-  #realm;
-  static {
-    waitGroupRef = (w) => w.#ref;
-  }
-
-  constructor(ref, realm) {
-    this.#ref = ref;
-    this.#realm = realm;
-    realm.adopt(this, ref);
-  }
-
+export class WaitGroup extends Handle {
   add(delta = 1) {
     if (typeof delta !== 'number') throw new TypeError(`WaitGroup.add: expected a number, got ${describe(delta)}`);
-    const err = this.#ref.add(delta);
+    const err = refOf(this).add(delta);
     if (err !== undefined) throw new SyncError(err);
   }
 
@@ -160,44 +157,24 @@ export class WaitGroup {
 
   /** Resolves when the counter is zero. */
   async wait() {
-    this.#realm.unit(await this.#realm.run(this.#realm.glue.Op.waitGroupWait(this.#ref)));
-  }
-
-  release() {
-    this.#realm.release(this, this.#ref);
+    realmOf(this).unit(await run(this, (Op, ref) => Op.waitGroupWait(ref)));
   }
 }
 
 /** Go's sync.Mutex: `await lock()`, `unlock()` (any goroutine may unlock). */
-export class Mutex {
-  #ref;
-  #realm;
-  static {
-    mutexRef = (m) => m.#ref;
-  }
-
-  constructor(ref, realm) {
-    this.#ref = ref;
-    this.#realm = realm;
-    realm.adopt(this, ref);
-  }
-
+export class Mutex extends Handle {
   async lock() {
-    this.#realm.unit(await this.#realm.run(this.#realm.glue.Op.mutexLock(this.#ref)));
+    realmOf(this).unit(await run(this, (Op, ref) => Op.mutexLock(ref)));
   }
 
   /** Takes the lock if it is free; true if taken. */
   tryLock() {
-    return this.#ref.tryLock();
+    return refOf(this).tryLock();
   }
 
   unlock() {
-    const err = this.#ref.unlock();
+    const err = refOf(this).unlock();
     if (err !== undefined) throw new SyncError(err);
-  }
-
-  release() {
-    this.#realm.release(this, this.#ref);
   }
 }
 
@@ -244,7 +221,7 @@ export class Realm {
     const handles = [];
     const hook = {
       handle(v) {
-        if (v instanceof Chan || v instanceof WaitGroup || v instanceof Mutex) {
+        if (v instanceof Handle) {
           handles.push(v);
           return handles.length - 1;
         }
@@ -272,9 +249,9 @@ export class Realm {
     tagged.set(bytes, 1);
     const msg = new this.glue.Message(tagged);
     for (const h of handles) {
-      if (h instanceof Chan) msg.addChan(chanRef(h));
-      else if (h instanceof WaitGroup) msg.addWaitGroup(waitGroupRef(h));
-      else msg.addMutex(mutexRef(h));
+      if (h instanceof Chan) msg.addChan(refOf(h));
+      else if (h instanceof WaitGroup) msg.addWaitGroup(refOf(h));
+      else msg.addMutex(refOf(h));
     }
     return msg;
   }
@@ -397,7 +374,7 @@ export class RuntimeBase extends EventTarget {
     this.check('rt.after');
     const d = checkMs(ms, 'rt.after');
     const ch = this.chan(1);
-    this.realm.run(this.realm.glue.Op.after(d, chanRef(ch))).then((m) => m.free());
+    this.realm.run(this.realm.glue.Op.after(d, refOf(ch))).then((m) => m.free());
     return ch;
   }
 
@@ -418,7 +395,7 @@ export class RuntimeBase extends EventTarget {
     const channel = (c, i, key) => {
       if (c === null || c === undefined) return undefined;
       if (!(c instanceof Chan)) throw new TypeError(`rt.select: case ${i}.${key} must be a channel or null, got ${describe(c)}`);
-      return chanRef(c);
+      return refOf(c);
     };
     const glue = this.realm.glue;
     const builder = new glue.SelectBuilder();
