@@ -28,8 +28,8 @@ extern crate self as gort;
 
 // Under loom only the lock-free parts and the protocols between threads are compiled and
 // model-checked: the scheduler's queues and park/wake protocol, and the channels' state and
-// waiter protocol (over a version of `RawLock` built on loom's `Mutex`), without the futures
-// around them.
+// waiter protocol (over a version of `RawLock` built on loom's `Mutex`), and the collector's
+// protocol for stopping the world, without the futures around them.
 #[cfg(loom)]
 #[path = "sched"]
 #[allow(dead_code)] // the models use part of each module
@@ -38,6 +38,13 @@ mod sched {
     pub(crate) mod inbox;
     pub(crate) mod lock;
     pub(crate) mod runq;
+}
+
+#[cfg(loom)]
+#[path = "gc"]
+#[allow(dead_code)]
+mod gc {
+    pub(crate) mod world;
 }
 
 #[cfg(loom)]

@@ -2,13 +2,15 @@
 //! allocates without any lock or atomic read-modify-write.
 //!
 //! # Invariants
-//! * Only the M that owns the P touches `spans` (the P never changes hands: an M owns its P
-//!   for life), so the cell needs no synchronization; the spans in it are owned by the cache
-//!   (see `span.rs`) and have been swept for the current cycle.
-//! * The cache is flushed (every span given back to the central lists) by its M at the start
-//!   of each collection, while the world is stopped, and when the M exits; so the collector
-//!   and the heap's destructor find every span in a central list.
-//! * `mallocs` and `alloc_bytes` are written only by the owner, as a Relaxed load and store
+//! * Only the holder of the P touches `spans`: its M while it runs, or the collector that
+//!   claimed the P while its M is parked (`world.rs`, whose hand-offs order the accesses), so
+//!   the cell needs no lock; the spans in it are owned by the cache (see `span.rs`) and have
+//!   been swept for the current cycle.
+//! * The cache is flushed (every span given back to the central lists) at the start of each
+//!   collection, while the world is stopped, by its M or by the collector that claimed its P,
+//!   and when the M exits; so the collector and the heap's destructor find every span in a
+//!   central list.
+//! * `mallocs` and `alloc_bytes` are written only by the holder of the P, as a Relaxed load and store
 //!   (no read-modify-write: a plain load and store on every target), and read by anyone for
 //!   statistics. A reader may see a slightly stale value, never a torn one.
 //! * Refilling may sweep, which runs the `Drop` of dead objects. A `Drop` that allocates would
@@ -18,7 +20,6 @@ use super::heap::Heap;
 use super::sizeclass::{CLASS_SIZE, NUM_CLASSES};
 use super::span::{dropping, SpanPtr};
 use super::HeapLimitError;
-use crate::sched::idle::Idle;
 use std::cell::UnsafeCell;
 use std::sync::atomic::AtomicU64;
 use std::sync::atomic::Ordering::Relaxed;
@@ -31,7 +32,7 @@ pub(crate) struct Cache {
     pub(crate) alloc_bytes: AtomicU64,
 }
 
-// SAFETY: `spans` is touched only by the M that owns the P (module header); the counters are
+// SAFETY: `spans` is touched only by the holder of the P (module header); the counters are
 // atomics.
 unsafe impl Sync for Cache {}
 // SAFETY: as above; the spans it names are owned by the cache, wherever it is.
@@ -50,10 +51,10 @@ impl Cache {
         }
     }
 
-    /// Allocates a slot of class `class`. Called only by the owning M.
+    /// Allocates a slot of class `class`. Called only by the holder of the P.
     #[inline]
-    pub(crate) fn alloc(&self, heap: &Heap, class: usize, idle: &Idle) -> Result<usize, HeapLimitError> {
-        // SAFETY: only the owning M calls this (module header); the copy ends the borrow.
+    pub(crate) fn alloc(&self, heap: &Heap, class: usize) -> Result<usize, HeapLimitError> {
+        // SAFETY: only the holder of the P calls this (module header); the copy ends the borrow.
         let cached = unsafe { (*self.spans.get())[class] };
         if let Some(span) = cached {
             // SAFETY: the cache owns the span.
@@ -62,7 +63,7 @@ impl Cache {
                 return Ok(addr);
             }
         }
-        self.refill(heap, class, idle)
+        self.refill(heap, class)
     }
 
     #[inline]
@@ -73,29 +74,29 @@ impl Cache {
 
     /// Gives back the exhausted span of `class` and caches one with free slots.
     #[cold]
-    fn refill(&self, heap: &Heap, class: usize, idle: &Idle) -> Result<usize, HeapLimitError> {
+    fn refill(&self, heap: &Heap, class: usize) -> Result<usize, HeapLimitError> {
         assert!(
             !dropping(),
             "gort::gc: allocating in the GC heap from the Drop of a heap object is not allowed"
         );
-        // SAFETY: owner only; no reference into `spans` is held across the calls below, which
+        // SAFETY: the holder of the P only; no reference into `spans` is held across the calls below, which
         // may run user `Drop` code (that code cannot reach this refill: asserted above).
         if let Some(old) = unsafe { (*self.spans.get())[class].take() } {
             heap.uncache(old);
         }
-        let span = heap.cache_span(class, idle)?;
+        let span = heap.cache_span(class)?;
         // SAFETY: the cache owns the span now; `cache_span` returns spans with a free slot.
         let addr = unsafe { span.get().alloc() }.expect("a span from cache_span has a free slot");
-        // SAFETY: owner only.
+        // SAFETY: the holder of the P only.
         unsafe { (*self.spans.get())[class] = Some(span) };
         self.count(class);
         Ok(addr)
     }
 
-    /// Gives every cached span back to the central lists. Called by the owning M.
+    /// Gives every cached span back to the central lists. Called by the holder of the P.
     pub(crate) fn flush(&self, heap: &Heap) {
         for class in 1..NUM_CLASSES {
-            // SAFETY: owner only.
+            // SAFETY: the holder of the P only.
             if let Some(span) = unsafe { (*self.spans.get())[class].take() } {
                 heap.uncache(span);
             }

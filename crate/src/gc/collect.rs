@@ -3,32 +3,30 @@
 //!
 //! # Requests
 //! A collection is requested by allocation (the heap reached its goal, `heap.rs`) or forced
-//! (`gc::collect`, `gc::alloc_root` at the limit). `request` sets `requested` and, if it was
-//! not already set, unparks every M: a parked M checks the flag as soon as it wakes, before
-//! anything else, and a Worker M waiting in `Atomics.waitAsync` re-enters the scheduler, which
-//! checks it too. The flag is checked before every poll (`safepoint`), so each M joins when
-//! its current poll returns; a long poll delays the pause, and the pause measured includes that
-//! wait (it starts when the first M stops).
+//! (`gc::collect`, `gc::alloc_root` at the limit), always on an M, which joins it at its next
+//! safepoint. The flag is checked before every poll (`safepoint`), so each running M joins
+//! when its current poll returns; a long poll delays the pause, and the pause measured
+//! includes that wait (it starts when the first M stops). Parked Ms are not woken: their Ps
+//! are claimed (`world.rs`).
 //!
 //! # The stopped world
-//! 1. **Stop.** Each M increments `arrived`. The last to arrive bumps the `wake` event count and
-//!    wakes the others, who wait on it with a futex (never on the page's main thread, which is
-//!    never an M). If the runtime shuts down before everyone arrived, a waiting M withdraws
-//!    (a CAS that only succeeds while `arrived < procs`) and the collection never starts.
-//! 2. **Finish the sweep.** Each M flushes its P's cache to the central lists and sweeps
-//!    unswept spans until none is left, in parallel. A spin barrier (`swept`) separates this
-//!    from marking: marking must not set bits in a span not yet swept.
-//! 3. **Mark.** Each M marks its own P's roots (M 0 also the pinned values) and drains, stealing
-//!    from the others (`mark.rs`).
-//! 4. **Terminate.** The last M out of marking (`finished`) flips the sweep generation, sets
-//!    the live heap and the next goal, records the pause, prints the gctrace line, resets the
-//!    protocol's counters and finally bumps `cycles`, which releases the others (futex) and
-//!    wakes the goroutines waiting in `gc::collect`.
+//! 1. **Stop.** Each running M arrives (`World::arrive`), claiming the Ps of parked Ms on the
+//!    way; the Ms that arrived (the *present* ones) wait until every P is accounted for.
+//! 2. **Finish the sweep.** Each present M flushes its P's cache and the caches of the Ps it
+//!    claimed to the central lists, and sweeps unswept spans until none is left, in parallel.
+//!    A spin barrier (`swept`) separates this from marking: marking must not set bits in a
+//!    span not yet swept.
+//! 3. **Mark.** Each present M marks the roots of its P and of the Ps it claimed (the holder of
+//!    P 0 also the pinned values) and drains, stealing from the others (`mark.rs`).
+//! 4. **Terminate.** The last present M out of marking (`World::depart`) flips the sweep
+//!    generation, sets the live heap and the next goal, records the pause, prints the gctrace
+//!    line, resets the counters and restarts the world (`World::restart`: claimed Ps go back
+//!    to their parked Ms, the other present Ms are released), and finally wakes the
+//!    goroutines waiting in `gc::collect`.
 //!
 //! Every step's hand-off is an AcqRel read-modify-write or a Release store observed by an
 //! Acquire load, so everything an M did in one step (mark bits, span lists, counters) is
-//! visible to every M in the next. `requested` is cleared before `arrived` is reset and
-//! `cycles` bumped: an M released from step 4 sees either no request or a new one.
+//! visible to every M in the next.
 //!
 //! # Pacing (Go's GOGC and memory limit)
 //! The goal after a collection is `live * (1 + gc_percent / 100)`, at least 4 MiB; with a
@@ -37,15 +35,15 @@
 
 use super::heap::{Heap, MIN_HEAP_GOAL};
 use super::mark::Tracer;
+use super::world::{Arrival, World};
 use super::GcStats;
-use crate::platform::{futex_wait, futex_wake_all, now_ns};
-use crate::sched::idle::Idle;
+use crate::platform::now_ns;
 use crate::sched::lock::Lock;
 use crate::sched::Shared;
 use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release};
+use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed};
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64};
 use std::task::{Context, Poll, Waker};
 
@@ -61,15 +59,10 @@ struct History {
 }
 
 pub(crate) struct Collector {
-    requested: AtomicBool,
+    pub(crate) world: World,
     forced: AtomicBool,
-    arrived: AtomicU32,
-    /// Event count for Ms waiting in step 1: bumped when everyone arrived and at shutdown.
-    wake: AtomicU32,
     swept: AtomicU32,
-    finished: AtomicU32,
-    /// Completed collections (Go's `NumGC`); Ms waiting in step 4 wait on it.
-    cycles: AtomicU32,
+    /// When the first M stopped (`u64::MAX` between collections).
     stop_start: AtomicU64,
     mark_start: AtomicU64,
     heap_before: AtomicU64,
@@ -82,16 +75,12 @@ pub(crate) struct Collector {
 }
 
 impl Collector {
-    pub(crate) fn new() -> Self {
+    pub(crate) fn new(procs: usize) -> Self {
         Collector {
-            requested: AtomicBool::new(false),
+            world: World::new(procs),
             forced: AtomicBool::new(false),
-            arrived: AtomicU32::new(0),
-            wake: AtomicU32::new(0),
             swept: AtomicU32::new(0),
-            finished: AtomicU32::new(0),
-            cycles: AtomicU32::new(0),
-            stop_start: AtomicU64::new(0),
+            stop_start: AtomicU64::new(u64::MAX),
             mark_start: AtomicU64::new(0),
             heap_before: AtomicU64::new(0),
             marked_bytes: AtomicU64::new(0),
@@ -106,30 +95,22 @@ impl Collector {
 impl Heap {
     /// Whether a collection is requested or running (deadlock detection stays quiet then).
     pub(crate) fn collecting(&self) -> bool {
-        self.collector.requested.load(Acquire)
+        self.collector.world.requested()
     }
 
-    /// Asks every M to stop at its next safepoint for a collection.
-    pub(crate) fn request(&self, idle: &Idle, forced: bool) {
+    /// Asks every running M to stop at its next safepoint for a collection. Called on an M,
+    /// which joins it at its own next safepoint.
+    pub(crate) fn request(&self, forced: bool) {
         let c = &self.collector;
         if forced {
             c.forced.store(true, Relaxed);
         }
-        if !c.requested.swap(true, AcqRel) {
-            idle.unpark_all();
-        }
-    }
-
-    /// The runtime is shutting down: Ms waiting for a collection to start withdraw.
-    /// Lock-free (the page's main thread may call it).
-    pub(crate) fn wake_for_shutdown(&self) {
-        self.collector.wake.fetch_add(1, Release);
-        futex_wake_all(&self.collector.wake);
+        c.world.request();
     }
 
     /// Completed collections.
     pub(crate) fn cycles(&self) -> u32 {
-        self.collector.cycles.load(Acquire)
+        self.collector.world.cycles()
     }
 
     /// The heap goal for a live heap of `live` bytes (module header, "Pacing").
@@ -150,7 +131,7 @@ impl Heap {
 /// collection.
 #[inline]
 pub(crate) fn safepoint(shared: &Shared, m: usize) {
-    if shared.heap.collector.requested.load(Relaxed) {
+    if shared.heap.collector.world.requested() {
         stop(shared, m);
     }
 }
@@ -159,67 +140,39 @@ pub(crate) fn safepoint(shared: &Shared, m: usize) {
 fn stop(shared: &Shared, m: usize) {
     let heap = &shared.heap;
     let c = &heap.collector;
-    let procs = heap.procs as u32;
-    let cycle = c.cycles.load(Acquire);
 
     // 1. Stop.
-    let n = c.arrived.fetch_add(1, AcqRel) + 1;
-    if n == 1 {
-        c.stop_start.store(now_ns(), Relaxed);
-    }
-    if n == procs {
-        c.wake.fetch_add(1, Release);
-        futex_wake_all(&c.wake);
-    } else if !wait_for_everyone(c, procs, &shared.shutdown) {
-        return;
-    }
+    let stopped = now_ns();
+    let a = c.world.arrive(m);
+    c.stop_start.fetch_min(stopped, Relaxed);
+    let mine = |p: usize| p == m || a.claims & 1 << p != 0;
 
     // 2. Finish the sweep.
-    shared.procs[m].gc.flush(heap);
+    (0..heap.procs).filter(|&p| mine(p)).for_each(|p| shared.procs[p].gc.flush(heap));
     while heap.sweep_one().is_some() {}
-    if c.swept.fetch_add(1, AcqRel) + 1 == procs {
+    if c.swept.fetch_add(1, AcqRel) + 1 == a.present {
         c.heap_before.store(heap.heap_live.load(Relaxed), Relaxed);
         c.mark_start.store(now_ns(), Relaxed);
     }
-    spin_until(|| c.swept.load(Acquire) == procs);
+    spin_until(|| c.swept.load(Acquire) == a.present);
 
     // 3. Mark.
     let t0 = now_ns();
     let mut tracer = Tracer::new(heap);
-    heap.roots.mark_p(m, &mut tracer);
-    if m == 0 {
+    (0..heap.procs).filter(|&p| mine(p)).for_each(|p| heap.roots.mark_p(p, &mut tracer));
+    if mine(0) {
         heap.roots.mark_extra(&mut tracer);
     }
-    tracer.drain(procs);
+    tracer.drain(a.present);
     c.marked_bytes.fetch_add(tracer.marked_bytes, Relaxed);
     c.mark_cpu_ns.fetch_add(now_ns() - t0, Relaxed);
     drop(tracer);
 
     // 4. Terminate.
-    if c.finished.fetch_add(1, AcqRel) + 1 == procs {
-        terminate(shared);
+    if c.world.depart(&a) {
+        terminate(shared, &a);
     } else {
-        while c.cycles.load(Acquire) == cycle {
-            futex_wait(&c.cycles, cycle, None);
-        }
-    }
-}
-
-/// Waits until every M arrived (true) or withdraws because the runtime shuts down (false).
-fn wait_for_everyone(c: &Collector, procs: u32, shutdown: &AtomicBool) -> bool {
-    loop {
-        let seen = c.wake.load(Acquire);
-        let n = c.arrived.load(Acquire);
-        if n == procs {
-            return true;
-        }
-        if shutdown.load(Acquire) {
-            if c.arrived.compare_exchange(n, n - 1, AcqRel, Acquire).is_ok() {
-                return false;
-            }
-            continue;
-        }
-        futex_wait(&c.wake, seen, None);
+        c.world.wait_restart(&a);
     }
 }
 
@@ -235,7 +188,7 @@ fn spin_until(cond: impl Fn() -> bool) {
     }
 }
 
-fn terminate(shared: &Shared) {
+fn terminate(shared: &Shared, a: &Arrival) {
     let heap = &shared.heap;
     let c = &heap.collector;
     let mark_end = now_ns();
@@ -248,7 +201,7 @@ fn terminate(shared: &Shared) {
     let forced = c.forced.swap(false, Relaxed);
 
     let end = now_ns();
-    let stop_start = c.stop_start.load(Relaxed);
+    let stop_start = c.stop_start.swap(u64::MAX, Relaxed);
     let mark_start = c.mark_start.load(Relaxed);
     let pause = end - stop_start;
     let pause_total_ns = {
@@ -273,7 +226,7 @@ fn terminate(shared: &Shared) {
         let before = c.heap_before.load(Relaxed);
         emit(&format!(
             "gc {} @{:.3}s {}%: {:.3}+{:.3}+{:.3} ms clock, {:.3}+0/{:.3}/0+{:.3} ms cpu, {}->{}->{} MB, {} MB goal, {} P{}",
-            c.cycles.load(Relaxed) + 1,
+            a.cycle + 1,
             since as f64 / 1e9,
             (pause_total_ns * 100).checked_div(since).unwrap_or(0),
             stop_ms,
@@ -293,11 +246,7 @@ fn terminate(shared: &Shared) {
 
     let waiters = std::mem::take(&mut *c.waiters.lock());
     c.swept.store(0, Relaxed);
-    c.finished.store(0, Relaxed);
-    c.requested.store(false, Release);
-    c.arrived.store(0, Release);
-    c.cycles.fetch_add(1, Release);
-    futex_wake_all(&c.cycles);
+    c.world.restart();
     waiters.into_iter().for_each(Waker::wake);
 }
 
@@ -388,7 +337,7 @@ impl Future for Collect {
                 return true;
             }
             heap.collector.waiters.lock().push(cx.waker().clone());
-            heap.request(&shared.idle, true);
+            heap.request(true);
             false
         })
         .expect("gort::gc::collect awaited outside a goroutine");

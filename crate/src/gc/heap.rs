@@ -43,7 +43,6 @@ use super::root::Roots;
 use super::sizeclass::{CLASS_PAGES, NUM_CLASSES, PAGE_SIZE};
 use super::span::{ChunkMeta, Span, SpanPtr, CHUNK_SIZE, PAGES_PER_CHUNK};
 use super::HeapLimitError;
-use crate::sched::idle::Idle;
 use crate::sched::lock::Lock;
 use std::alloc::Layout;
 use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
@@ -223,16 +222,16 @@ impl Heap {
             frees: AtomicU64::new(0),
             freed_bytes: AtomicU64::new(0),
             roots: Roots::new(procs),
-            collector: Collector::new(),
+            collector: Collector::new(procs),
             mark: MarkPool::default(),
         }
     }
 
     /// Adds `bytes` to `heap_live` and requests a collection when it reaches the goal.
-    fn note_live(&self, bytes: usize, idle: &Idle) {
+    fn note_live(&self, bytes: usize) {
         let live = self.heap_live.fetch_add(bytes as u64, Relaxed) + bytes as u64;
         if live >= self.next_gc.load(Relaxed) {
-            self.request(idle, false);
+            self.request(false);
         }
     }
 
@@ -245,7 +244,7 @@ impl Heap {
 
     /// A span of class `class` with a free slot, for a per-P cache: a swept partial span, else
     /// an unswept one swept now, else fresh pages (Go's `mcentral.cacheSpan`).
-    pub(crate) fn cache_span(&self, class: usize, idle: &Idle) -> Result<SpanPtr, HeapLimitError> {
+    pub(crate) fn cache_span(&self, class: usize) -> Result<SpanPtr, HeapLimitError> {
         let (swept, unswept) = sets(self.sweepgen.load(Acquire));
         let span = loop {
             let mut lists = self.central[class].lock();
@@ -272,7 +271,7 @@ impl Heap {
         let s = unsafe { span.get() };
         // SAFETY: as above.
         let free = s.nelems - unsafe { s.count() };
-        self.note_live(free * s.elem_size, idle);
+        self.note_live(free * s.elem_size);
         Ok(span)
     }
 
@@ -294,7 +293,7 @@ impl Heap {
 
     /// Allocates a large object of `size` bytes on its own pages; returns its address
     /// (page-aligned).
-    pub(crate) fn alloc_large(&self, size: usize, idle: &Idle) -> Result<usize, HeapLimitError> {
+    pub(crate) fn alloc_large(&self, size: usize) -> Result<usize, HeapLimitError> {
         let npages = size.div_ceil(PAGE_SIZE);
         let span = self.alloc_span(0, npages)?;
         // SAFETY: we own the fresh span until it is filed below.
@@ -306,7 +305,7 @@ impl Heap {
         self.central[0].lock().full[swept].push(span);
         self.large_mallocs.fetch_add(1, Relaxed);
         self.large_bytes.fetch_add(bytes as u64, Relaxed);
-        self.note_live(bytes, idle);
+        self.note_live(bytes);
         Ok(base)
     }
 

@@ -33,8 +33,9 @@
 //! The wasm stack cannot be scanned, so roots are explicit (as in gc-arena):
 //! * A [`Gc<T>`] is a `Copy` pointer, `!Send` and `!Sync`. It is valid only during the current
 //!   poll of the current goroutine, or inside the traced fields of another heap object.
-//! * Collections happen only at safepoints, while every M is between two polls. So a `Gc` on
-//!   the stack of a poll is never freed under it, and allocation never collects inline.
+//! * Collections happen only at safepoints, while every M is between two polls (or parked).
+//!   So a `Gc` on the stack of a poll is never freed under it, and allocation never collects
+//!   inline.
 //! * Goroutine futures must be `Send` (`gort::go` requires it), so a `Gc` held across an
 //!   `.await` is a compile error: misuse is loud. To keep an object alive across awaits, in
 //!   channels or in Rust data outside the heap, use a [`Root<T>`] (`Send + Sync`; cloning adds a
@@ -44,7 +45,8 @@
 //! * Interior mutability inside the heap goes through [`GcCell`] (a lock) or atomics. Marking
 //!   stops the world, so no write barrier is needed.
 //! * Allocation and [`Root::get`] work only in goroutines of the heap's runtime (they panic
-//!   elsewhere: a native thread outside the runtime could not be stopped for a collection).
+//!   elsewhere: a native thread outside the runtime could not be stopped for a collection, and
+//!   a parked Worker M running promise reactions may have its P claimed by one).
 //!   [`Root`] may be cloned and dropped anywhere.
 //! * Heap objects implement [`Trace`], which stands for "`Send + Sync`, apart from the `Gc`s
 //!   inside" (see `trace.rs`); `#[derive(Trace)]` checks it. Their `Drop` runs when a sweep
@@ -74,13 +76,16 @@
 //! * `heap.rs`: chunks and pages, central lists, lazy sweeping, pacing accounting, the limit.
 //! * `cache.rs`: per-P caches; the common allocation takes no lock and no atomic RMW.
 //! * `mark.rs`: parallel marking with work stealing. `root.rs`: roots.
-//! * `collect.rs`: the stop-the-world protocol, pacing, statistics, gctrace.
+//! * `collect.rs`: the collection's steps, pacing, statistics, gctrace. `world.rs`: stopping
+//!   the world, with the Ps of parked Ms claimed instead of waited for.
 //!
 //! # Scheduler integration
 //! The heap lives in the runtime's shared state and each P holds its cache. Ms call
-//! [`safepoint`] before each poll and whenever they look for work (and so as soon as they wake
-//! from parking); idle Ms sweep in the background before parking ([`sweep_idle`]); an exiting M
-//! flushes its cache ([`m_exit`]). The page's main thread never takes part in a collection and
+//! [`safepoint`] before each poll and whenever they look for work; an M gives up its P as it
+//! parks ([`release_p`]) and takes it back as it wakes ([`acquire_p`]) or starts
+//! ([`m_start`]), so that a collection need not wait for parked Ms; idle Ms sweep in the
+//! background before parking ([`sweep_idle`]); an exiting M flushes its cache and parks its P
+//! for good ([`m_exit`]). The page's main thread never takes part in a collection and
 //! never allocates here.
 
 mod cache;
@@ -94,6 +99,7 @@ mod span;
 #[cfg(test)]
 mod tests;
 mod trace;
+mod world;
 
 pub use collect::Collect;
 pub use gort_derive::Trace;
@@ -335,18 +341,29 @@ fn with_m<R>(what: &str, f: impl FnOnce(&Arc<Shared>, usize) -> R) -> R {
     crate::sched::current_m(f).unwrap_or_else(|| panic!("gort::gc::{what} called outside a goroutine"))
 }
 
+/// Panics unless M `m` holds its P: a Worker M that parked (its P may be claimed by a
+/// collection) still runs promise reactions in its event loop, outside every poll.
+#[inline]
+fn assert_holds_p(shared: &Shared, m: usize, what: &str) {
+    assert!(
+        shared.heap.collector.world.holds(m),
+        "gort::gc::{what} called outside a goroutine's poll (on a parked Worker M)"
+    );
+}
+
 /// Allocates on M `m`; gives the value back if the heap limit is in the way.
 fn try_alloc<T: Trace + 'static>(shared: &Shared, m: usize, value: T) -> Result<Gc<T>, (HeapLimitError, T)> {
+    assert_holds_p(shared, m, "alloc");
     let heap = &shared.heap;
     let (size, align) = (Layout::<T>::SIZE, Layout::<T>::ALIGN);
     let addr = match sizeclass::class_for(size, align) {
-        Some(class) => shared.procs[m].gc.alloc(heap, class, &shared.idle),
+        Some(class) => shared.procs[m].gc.alloc(heap, class),
         None => {
             assert!(
                 align <= sizeclass::PAGE_SIZE,
                 "gort::gc: alignment {align} is not supported (at most 8192)"
             );
-            heap.alloc_large(size, &shared.idle)
+            heap.alloc_large(size)
         }
     };
     let addr = match addr {
@@ -455,8 +472,33 @@ pub(crate) fn sweep_idle(shared: &Shared) -> bool {
     swept > 0
 }
 
+/// Called by M `m` as it starts: takes its P (`world.rs`; a collection may hold it).
+pub(crate) fn m_start(shared: &Shared, m: usize) {
+    shared.heap.collector.world.acquire_p(m);
+}
+
+/// Called by M `m` about to park: gives up its P, so that collections claim it instead of
+/// waiting for the M. False if a collection is requested: the M keeps its P and must go
+/// through a safepoint (and look for work again) instead of parking.
+pub(crate) fn release_p(shared: &Shared, m: usize) -> bool {
+    shared.heap.collector.world.release_p(m)
+}
+
+/// Called by M `m` as it wakes from parking: takes its P back, waiting for a collection that
+/// claimed it to end.
+pub(crate) fn acquire_p(shared: &Shared, m: usize) {
+    shared.heap.collector.world.acquire_p(m);
+}
+
 /// Called by an M that exits: gives its P's cached spans back, so the heap's destructor
-/// finds (and drops) every object.
+/// finds (and drops) every object, and parks its P for good (collections claim it from then
+/// on), after joining a requested collection if there is one.
 pub(crate) fn m_exit(shared: &Shared, m: usize) {
-    shared.procs[m].gc.flush(&shared.heap);
+    loop {
+        shared.procs[m].gc.flush(&shared.heap);
+        if release_p(shared, m) {
+            return;
+        }
+        safepoint(shared, m);
+    }
 }

@@ -132,8 +132,13 @@ impl<T: Trace + 'static> Root<T> {
     /// # Panics
     /// Outside a goroutine of the runtime whose heap holds the object.
     pub fn get(&self) -> Gc<T> {
-        let here = crate::sched::current_m(|s, _| s.heap.id == self.cell.heap_id).unwrap_or(false);
-        assert!(here, "gort::gc::Root::get called outside a goroutine of the root's runtime");
+        let here = crate::sched::current_m(|s, m| {
+            (s.heap.id == self.cell.heap_id).then(|| super::assert_holds_p(s, m, "Root::get"))
+        });
+        assert!(
+            here.flatten().is_some(),
+            "gort::gc::Root::get called outside a goroutine of the root's runtime"
+        );
         // SAFETY: the root keeps the object alive, and the `Gc` cannot outlive this poll (it is
         // !Send, so it cannot be held across an await; see the rooting rules).
         unsafe { Gc::from_header(self.cell.header) }

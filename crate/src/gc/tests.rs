@@ -6,7 +6,6 @@ use super::object::{Header, Layout};
 use super::sizeclass::{class_of, CLASS_SIZE, PAGE_SIZE};
 use super::span::{span_of, CHUNK_SIZE};
 use super::{Trace, Tracer};
-use crate::sched::idle::Idle;
 use std::sync::atomic::AtomicUsize;
 use std::sync::atomic::Ordering::Relaxed;
 
@@ -43,9 +42,8 @@ fn end_cycle(heap: &Heap) {
 fn span_allocates_in_order_marks_once_and_sweeps_the_unmarked() {
     static DROPS: AtomicUsize = AtomicUsize::new(0);
     let heap = Heap::new(1, Config::default());
-    let idle = Idle::new(1);
     let class = class_of(Layout::<Counted>::SIZE);
-    let span = heap.cache_span(class, &idle).unwrap();
+    let span = heap.cache_span(class).unwrap();
     // SAFETY: the span is ours (we play the per-P cache) and the heap outlives this test body.
     let s = unsafe { span.get() };
     let mut slots = Vec::new();
@@ -88,8 +86,7 @@ fn span_allocates_in_order_marks_once_and_sweeps_the_unmarked() {
 fn empty_spans_give_their_pages_back_for_reuse() {
     static DROPS: AtomicUsize = AtomicUsize::new(0);
     let heap = Heap::new(1, Config::default());
-    let idle = Idle::new(1);
-    let span = heap.cache_span(1, &idle).unwrap();
+    let span = heap.cache_span(1).unwrap();
     // SAFETY: ours.
     let (base, addr) = unsafe { (span.get().base, span.get().alloc().unwrap()) };
     put(addr, &DROPS);
@@ -102,7 +99,7 @@ fn empty_spans_give_their_pages_back_for_reuse() {
     assert!(!heap.sweep_pending());
     assert_eq!(heap.in_use.load(Relaxed), 0);
     // A span of another class reuses the page.
-    let other = heap.cache_span(class_of(100), &idle).unwrap();
+    let other = heap.cache_span(class_of(100)).unwrap();
     // SAFETY: ours.
     assert_eq!(unsafe { other.get().base }, base);
     heap.uncache(other);
@@ -113,8 +110,7 @@ fn empty_spans_give_their_pages_back_for_reuse() {
 fn partial_spans_are_swept_lazily_by_allocation() {
     static DROPS: AtomicUsize = AtomicUsize::new(0);
     let heap = Heap::new(1, Config::default());
-    let idle = Idle::new(1);
-    let span = heap.cache_span(2, &idle).unwrap();
+    let span = heap.cache_span(2).unwrap();
     // SAFETY: ours.
     let s = unsafe { span.get() };
     // SAFETY: ours.
@@ -127,7 +123,7 @@ fn partial_spans_are_swept_lazily_by_allocation() {
     heap.uncache(span);
     end_cycle(&heap);
     // Allocation in that class sweeps the unswept span and reuses it rather than new pages.
-    let again = heap.cache_span(2, &idle).unwrap();
+    let again = heap.cache_span(2).unwrap();
     assert_eq!(again, span);
     assert_eq!(DROPS.load(Relaxed), 1);
     // SAFETY: ours.
@@ -139,14 +135,13 @@ fn partial_spans_are_swept_lazily_by_allocation() {
 fn large_objects_get_their_own_pages_and_huge_ones_their_own_chunks() {
     static DROPS: AtomicUsize = AtomicUsize::new(0);
     let heap = Heap::new(1, Config::default());
-    let idle = Idle::new(1);
-    let big = heap.alloc_large(100_000, &idle).unwrap();
+    let big = heap.alloc_large(100_000).unwrap();
     put(big, &DROPS);
     assert_eq!(big % PAGE_SIZE, 0);
     // SAFETY: a live object of this heap.
     let s = unsafe { span_of(big) };
     assert_eq!((s.class, s.npages, s.nelems), (0, 100_000usize.div_ceil(PAGE_SIZE), 1));
-    let huge = heap.alloc_large(6 << 20, &idle).unwrap();
+    let huge = heap.alloc_large(6 << 20).unwrap();
     put(huge, &DROPS);
     // SAFETY: a live object of this heap.
     assert_eq!(unsafe { span_of(huge) }.npages, (6 << 20) / PAGE_SIZE);
@@ -162,10 +157,9 @@ fn large_objects_get_their_own_pages_and_huge_ones_their_own_chunks() {
 #[test]
 fn the_heap_limit_is_a_hard_ceiling_and_sweeping_makes_room() {
     let heap = Heap::new(1, Config { heap_limit: 64 << 10, ..Config::default() });
-    let idle = Idle::new(1);
     let mut spans = Vec::new();
     let err = loop {
-        match heap.cache_span(1, &idle) {
+        match heap.cache_span(1) {
             Ok(span) => spans.push(span),
             Err(e) => break e,
         }
@@ -178,6 +172,6 @@ fn the_heap_limit_is_a_hard_ceiling_and_sweeping_makes_room() {
     }
     end_cycle(&heap);
     // Nothing was allocated in them: the next allocation reclaims pages by sweeping.
-    let span = heap.cache_span(5, &idle).unwrap();
+    let span = heap.cache_span(5).unwrap();
     heap.uncache(span);
 }

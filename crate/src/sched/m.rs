@@ -76,6 +76,8 @@ impl Machine {
     /// Makes this thread M number `index` of `shared`.
     pub(crate) fn new(shared: Arc<Shared>, index: usize) -> Self {
         set_current_m(Some((shared.clone(), index)));
+        // (gc) Take this M's P (a collection may hold it until it ends).
+        crate::gc::m_start(&shared, index);
         let n = shared.procs.len();
         Machine {
             coprimes: (1..=n).filter(|&c| gcd(c, n) == 1).collect(),
@@ -319,6 +321,12 @@ impl Machine {
         if deadline == u64::MAX && idle.idle_count() == self.shared.procs.len() as u32 {
             self.shared.check_dead();
         }
+        // (gc) Give the P up while parked, so that collections claim it instead of waiting for
+        // this M; if one is requested, join it first.
+        if !crate::gc::release_p(&self.shared, self.index) {
+            self.spinning = idle.leave_idle(self.index);
+            return None;
+        }
         let timeout_ns = (deadline != u64::MAX).then(|| deadline - now);
         self.p().counters.parks.fetch_add(1, Relaxed);
         let parker = &idle.parkers[self.index];
@@ -342,6 +350,8 @@ impl Machine {
     }
 
     fn woke(&mut self) {
+        // (gc) Take the P back, after the collection that claimed it, if any.
+        crate::gc::acquire_p(&self.shared, self.index);
         self.p().counters.wakeups.fetch_add(1, Relaxed);
         self.spinning = self.shared.idle.leave_idle(self.index);
     }
@@ -360,7 +370,7 @@ impl Machine {
         self.bound_ready.clear();
         self.timer_woken.clear();
         self.shared.bound[self.index].take_all();
-        // (gc) Give this P's cached spans back to the heap.
+        // (gc) Give this P's cached spans back to the heap and park the P for good.
         crate::gc::m_exit(&self.shared, self.index);
         if self.shared.running_ms.fetch_sub(1, AcqRel) == 1 {
             self.shared.release_everything();

@@ -652,8 +652,6 @@ impl Shared {
     pub(crate) fn begin_shutdown(&self) {
         self.shutdown.store(true, Release);
         self.idle.unpark_all();
-        // (gc) Ms waiting for a collection to start withdraw.
-        self.heap.wake_for_shutdown();
     }
 
     /// Called by the last M to exit: drops every remaining task and empties every queue,
