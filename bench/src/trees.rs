@@ -104,23 +104,20 @@ struct Peaks {
 
 impl Peaks {
     fn sample(&mut self) {
-        self.add(&gc::stats());
-    }
-
-    fn add(&mut self, s: &GcStats) {
+        let s = gc::stats();
         self.sys = self.sys.max(s.heap_sys);
         self.inuse = self.inuse.max(s.heap_inuse);
         self.alloc = self.alloc.max(s.heap_alloc);
     }
 }
 
-/// Builds and checks the stretch tree, then builds the long-lived one, as bench.go does;
-/// returns the stretch tree's check and the long-lived tree, rooted.
+/// Builds and checks the stretch tree, samples the heap, then builds the long-lived tree, as
+/// bench.go does; returns the long-lived tree, rooted.
 async fn stretch_and_long(depths: Depths, peaks: &mut Peaks) -> gc::Root<Node> {
     let stretch = check(&bottom_up(depths.max + 1));
     assert_eq!(stretch, nodes(depths.max + 1), "binary-trees: bad check of the stretch tree");
-    gc::checkpoint().await;
     peaks.sample();
+    gc::checkpoint().await;
     let long = Gc::root(bottom_up(depths.max));
     gc::checkpoint().await;
     long
