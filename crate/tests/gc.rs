@@ -282,6 +282,86 @@ fn model_random_graphs_on_one_p() {
     model_run(1, 0x5EED_0003);
 }
 
+/// A node of a long list, which takes marking many safepoints to get through.
+#[derive(Trace)]
+struct Chain {
+    id: u64,
+    check: u64,
+    next: GcCell<Option<Gc<Chain>>>,
+}
+
+impl Chain {
+    fn new(id: u64, next: Option<Gc<Chain>>) -> Gc<Chain> {
+        Gc::new(Chain { id, check: checksum(id), next: GcCell::new(next) })
+    }
+}
+
+/// Walks a chain, checking every node; returns the ids in order.
+fn walk(mut node: Option<Gc<Chain>>) -> Vec<u64> {
+    let mut ids = Vec::new();
+    while let Some(n) = node {
+        assert_eq!(n.check, checksum(n.id), "node {} was freed or overwritten", n.id);
+        ids.push(n.id);
+        node = n.next.get();
+    }
+    ids
+}
+
+/// Snapshot-at-the-beginning under attack: while a collection marks a long list (on one P,
+/// so it marks in the safepoints between this goroutine's polls), the list is cut ahead of
+/// the marker and each tail hung from an object allocated during marking (black, never
+/// scanned). Only the write barrier of the cut keeps the tail alive; freed memory is
+/// clobbered, so a lost node fails the walk.
+#[test]
+fn tails_moved_during_marking_survive() {
+    const N: u64 = 200_000;
+    let rt = Runtime::builder().procs(1).gc_clobber_free(true).start();
+    rt.block_on(async {
+        let head = {
+            let mut next = None;
+            for id in (0..N).rev() {
+                next = Some(Chain::new(id, next));
+            }
+            Gc::root(next.unwrap())
+        };
+        gc::collect().await; // whatever building it started is over
+        let done = Arc::new(AtomicUsize::new(0));
+        let d = done.clone();
+        let collect = gort::go(async move {
+            gc::collect().await;
+            d.store(1, Relaxed);
+        });
+        gosched().await; // the collection starts at this safepoint
+        let mut holders = Vec::new();
+        let mut cut = N - 1000;
+        while done.load(Relaxed) == 0 && cut > 1000 {
+            holders.push({
+                // The node at `cut`: walk there (reads only), cut after it.
+                let mut node = head.get();
+                for _ in 0..cut {
+                    node = node.next.get().unwrap();
+                }
+                let tail = node.next.set(None).expect("the list is intact up to the cut");
+                Gc::root(Chain::new(N + cut, Some(tail)))
+            });
+            cut -= 1000;
+            gosched().await; // the collection marks here
+        }
+        collect.await.unwrap();
+        assert!(holders.len() > 1, "the list was cut {} times while marking", holders.len());
+        gc::collect().await;
+        let mut ids = walk(Some(head.get()));
+        for h in holders.iter().rev() {
+            let moved = walk(Some(h.get()));
+            assert_eq!(moved[0], N + moved[1] - 1);
+            ids.extend(&moved[1..]);
+        }
+        assert_eq!(ids, (0..N).collect::<Vec<_>>());
+    })
+    .unwrap();
+    rt.shutdown();
+}
+
 // ---------------------------------------------------------------------------------------------
 // Parallel allocation stress
 // ---------------------------------------------------------------------------------------------
@@ -389,7 +469,14 @@ fn checkpoint_lets_requested_collections_in() {
         let held_off = gc::stats();
         assert_eq!(held_off.num_gc, paced.num_gc, "a collection ran in the middle of a poll");
         assert!(held_off.heap_inuse >= peak + (32 << 20), "{held_off:?}");
-        gc::checkpoint().await; // the requested collection runs here
+        // The requested collection starts at the next checkpoint; it marks while this goroutine
+        // runs, at the checkpoints that follow (each yields while it marks), and ends.
+        for _ in 0..1000 {
+            if gc::stats().num_gc > held_off.num_gc {
+                break;
+            }
+            gc::checkpoint().await;
+        }
         assert!(gc::stats().num_gc > held_off.num_gc);
     });
 }

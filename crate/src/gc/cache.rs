@@ -10,22 +10,36 @@
 //!   collection, while the world is stopped, by its M or by the collector that claimed its P,
 //!   and when the M exits; so the collector and the heap's destructor find every span in a
 //!   central list.
-//! * `mallocs` and `alloc_bytes` are written only by the holder of the P, as a Relaxed load and store
-//!   (no read-modify-write: a plain load and store on every target), and read by anyone for
-//!   statistics. A reader may see a slightly stale value, never a torn one.
+//! * `grey` (the objects the write barrier shaded, `mark.rs`) is touched only by the holder
+//!   of the P, like `spans`.
+//! * `mallocs`, `alloc_bytes`, `black_bytes` and `assisted_at` are written only by the holder
+//!   of the P (the collector resets the last two in the termination pause, the holder
+//!   stopped), as a Relaxed load and store (no read-modify-write: a plain load and store on
+//!   every target), and read by anyone for statistics. A reader may see a slightly stale
+//!   value, never a torn one.
 //! * Refilling may sweep, which runs the `Drop` of dead objects. A `Drop` that allocates would
 //!   re-enter the refill of the same cache: refused with a panic (`span::dropping`).
 
 use super::heap::Heap;
+use super::mark::Tracer;
+use super::object::Header;
 use super::sizeclass::{CLASS_SIZE, NUM_CLASSES};
-use super::span::{dropping, SpanPtr};
-use super::HeapLimitError;
+use super::span::{dropping, span_of, SpanPtr};
+use super::{HeapLimitError, Trace};
 use std::cell::UnsafeCell;
+use std::ptr::NonNull;
 use std::sync::atomic::AtomicU64;
 use std::sync::atomic::Ordering::Relaxed;
 
 pub(crate) struct Cache {
     spans: UnsafeCell<[Option<SpanPtr>; NUM_CLASSES]>,
+    /// Objects this P's write barrier shaded, not yet handed to the mark pool.
+    grey: UnsafeCell<Vec<NonNull<Header>>>,
+    /// Bytes this P allocated black in the current mark phase, for its mark assists (written
+    /// by the holder; reset by the collector in the termination pause, holder stopped).
+    pub(crate) black_bytes: AtomicU64,
+    /// `black_bytes` at this P's last mark assist (holder only).
+    assisted_at: AtomicU64,
     /// Objects allocated from this cache, ever.
     pub(crate) mallocs: AtomicU64,
     /// Their bytes (class sizes).
@@ -46,6 +60,9 @@ impl Cache {
     pub(crate) fn new() -> Self {
         Cache {
             spans: UnsafeCell::new([None; NUM_CLASSES]),
+            grey: UnsafeCell::new(Vec::new()),
+            black_bytes: AtomicU64::new(0),
+            assisted_at: AtomicU64::new(0),
             mallocs: AtomicU64::new(0),
             alloc_bytes: AtomicU64::new(0),
         }
@@ -91,6 +108,53 @@ impl Cache {
         unsafe { (*self.spans.get())[class] = Some(span) };
         self.count(class);
         Ok(addr)
+    }
+
+    /// Marks the object just allocated at `addr` (allocation is black while marking is on).
+    #[cold]
+    pub(crate) fn alloc_black(&self, addr: usize) {
+        // SAFETY: `addr` is a slot just allocated in a live span.
+        let span = unsafe { span_of(addr) };
+        if span.mark(addr) {
+            self.black_bytes.store(self.black_bytes.load(Relaxed) + span.elem_size as u64, Relaxed);
+        }
+    }
+
+    /// The write barrier: shades the `Gc`s in `value`, which is about to be overwritten or
+    /// mutated while marking is on (Yuasa's deletion barrier). Called by the holder of the P.
+    #[cold]
+    pub(crate) fn shade<T: Trace + ?Sized>(&self, heap: &Heap, value: &T) {
+        // SAFETY: the holder of the P only; nothing below reenters the barrier (tracing locks
+        // cells without borrowing them).
+        let grey = unsafe { &mut *self.grey.get() };
+        let mut tracer = Tracer::with_stack(heap, std::mem::take(grey));
+        value.trace(&mut tracer);
+        let marked = tracer.marked_bytes;
+        *grey = tracer.into_stack();
+        if marked > 0 {
+            heap.collector.add_marked(marked);
+        }
+    }
+
+    /// Bytes this P allocated (black) since its last mark assist; starts a new assist.
+    /// Called by the holder of the P.
+    pub(crate) fn assist_debt(&self) -> u64 {
+        let now = self.black_bytes.load(Relaxed);
+        let debt = now.saturating_sub(self.assisted_at.load(Relaxed));
+        self.assisted_at.store(now, Relaxed);
+        debt
+    }
+
+    /// The termination pause (the holder is stopped): ends this P's mark phase.
+    pub(crate) fn end_mark(&self) {
+        self.assisted_at.store(0, Relaxed);
+        self.black_bytes.store(0, Relaxed);
+    }
+
+    /// Takes the objects the write barrier shaded. Called by the holder of the P.
+    pub(crate) fn take_grey(&self) -> Vec<NonNull<Header>> {
+        // SAFETY: the holder of the P only.
+        std::mem::take(unsafe { &mut *self.grey.get() })
     }
 
     /// Gives every cached span back to the central lists. Called by the holder of the P.

@@ -1,5 +1,5 @@
-//! Collections: requests, the stop-the-world protocol at scheduler safepoints, pacing,
-//! statistics and the gctrace line.
+//! Collections: requests, the two stop-the-world pauses at scheduler safepoints and the
+//! concurrent marking between them, pacing, statistics and the gctrace line.
 //!
 //! # Requests
 //! A collection is requested by allocation (the heap reached its goal, `heap.rs`) or forced
@@ -9,24 +9,41 @@
 //! includes that wait (it starts when the first M stops). Parked Ms are not woken: their Ps
 //! are claimed (`world.rs`).
 //!
-//! # The stopped world
-//! 1. **Stop.** Each running M arrives (`World::arrive`), claiming the Ps of parked Ms on the
-//!    way; the Ms that arrived (the *present* ones) wait until every P is accounted for.
-//! 2. **Finish the sweep.** Each present M flushes its P's cache and the caches of the Ps it
-//!    claimed to the central lists, and sweeps unswept spans until none is left, in parallel.
-//!    A spin barrier (`swept`) separates this from marking: marking must not set bits in a
-//!    span not yet swept.
-//! 3. **Mark.** Each present M marks the roots of its P and of the Ps it claimed (the holder of
-//!    P 0 also the pinned values) and drains, stealing from the others (`mark.rs`).
-//! 4. **Terminate.** The last present M out of marking (`World::depart`) flips the sweep
-//!    generation, sets the live heap and the next goal, records the pause, prints the gctrace
-//!    line, resets the counters and restarts the world (`World::restart`: claimed Ps go back
-//!    to their parked Ms, the other present Ms are released), and finally wakes the
-//!    goroutines waiting in `gc::collect`.
+//! # A cycle (Go's mgc.go: sweep termination, concurrent mark, mark termination)
+//! 1. **First pause.** Each running M arrives (`World::arrive`), claiming the Ps of parked
+//!    Ms on the way; the Ms that arrived (the *present* ones) then finish the sweep in
+//!    parallel (marking must not set bits in a span not yet swept; a spin barrier, `swept`,
+//!    separates the two), and shade the roots of their P and of the Ps they claimed (the
+//!    holder of P 0 also the pinned values) into the mark pool: the snapshot. The last to
+//!    depart sets `marking` and restarts the world.
+//! 2. **Concurrent mark.** Goroutines run. Marking is snapshot-at-the-beginning: every
+//!    object reachable when the world restarted is marked before the cycle ends, because
+//!    * every write that can drop a `Gc` from a heap object goes through `GcCell` (`borrow`,
+//!      `set`), whose barrier shades the cell's current contents first (Yuasa's deletion
+//!      barrier; `cache.rs`), so a path from the snapshot is never cut before it is traced;
+//!    * objects allocated meanwhile are allocated black (marked at allocation), so they
+//!      need no scan: their `Gc`s come from the running poll, hence point at objects of the
+//!      snapshot or allocated black too;
+//!    * a goroutine holds no `Gc` across a safepoint (rooting rules), and roots created
+//!      meanwhile point at such objects, so no root needs rescanning.
 //!
-//! Every step's hand-off is an AcqRel read-modify-write or a Release store observed by an
-//! Acquire load, so everything an M did in one step (mark bits, span lists, counters) is
-//! visible to every M in the next.
+//!    Each M marks at its safepoints (`assist`: its barrier buffer first, then a bounded number
+//!    of objects from the pool), idle Ms at full speed. Nothing is swept meanwhile, so no span
+//!    is freed under a marker. An M that finds no work left while no other M is marking
+//!    requests the second pause.
+//! 3. **Termination pause.** The world stops again; the present Ms hand in the barrier buffers
+//!    of their P and of the Ps they claimed, drain the pool in parallel (`mark.rs`), and flush
+//!    those Ps' caches to the central lists. The last to depart clears `marking`, flips the
+//!    sweep generation, sets the live heap and the next goal (from the bytes marked from the
+//!    snapshot: objects allocated black are not counted, most of them die young, and counting
+//!    them would let the heap outgrow GOGC's bound by what was allocated while marking), records the pause (both pauses' sum, as Go's `PauseNs`), prints the gctrace line,
+//!    counts the cycle, restarts the world (`World::restart`) and wakes the goroutines waiting
+//!    in `gc::collect`.
+//!
+//! `marking` changes only while the world is stopped, so every M sees the same value from one
+//! pause to the next (`World`'s hand-offs order it). Every step's hand-off is an AcqRel
+//! read-modify-write or a Release store observed by an Acquire load, so everything an M did in
+//! one step (mark bits, span lists, counters) is visible to every M in the next.
 //!
 //! # Pacing (Go's GOGC and memory limit)
 //! The goal after a collection is `live * (1 + gc_percent / 100)`, at least 4 MiB; with a
@@ -61,9 +78,15 @@ struct History {
 pub(crate) struct Collector {
     pub(crate) world: World,
     forced: AtomicBool,
+    /// Between a cycle's two pauses (module header).
+    marking: AtomicBool,
+    /// Completed collections (Go's `NumGC`).
+    completed: AtomicU32,
     swept: AtomicU32,
-    /// When the first M stopped (`u64::MAX` between collections).
+    /// When the first M stopped for the current pause (`u64::MAX` between pauses).
     stop_start: AtomicU64,
+    /// The current cycle's first pause.
+    first_pause_ns: AtomicU64,
     mark_start: AtomicU64,
     heap_before: AtomicU64,
     marked_bytes: AtomicU64,
@@ -79,8 +102,11 @@ impl Collector {
         Collector {
             world: World::new(procs),
             forced: AtomicBool::new(false),
+            marking: AtomicBool::new(false),
+            completed: AtomicU32::new(0),
             swept: AtomicU32::new(0),
             stop_start: AtomicU64::new(u64::MAX),
+            first_pause_ns: AtomicU64::new(0),
             mark_start: AtomicU64::new(0),
             heap_before: AtomicU64::new(0),
             marked_bytes: AtomicU64::new(0),
@@ -90,18 +116,36 @@ impl Collector {
             created_ns: now_ns(),
         }
     }
+
+    /// Whether marking runs concurrently (between the cycle's two pauses).
+    #[inline]
+    pub(crate) fn marking(&self) -> bool {
+        self.marking.load(Relaxed)
+    }
+
+    /// Bytes marked (by markers and the write barrier) in this cycle.
+    pub(crate) fn add_marked(&self, bytes: u64) {
+        self.marked_bytes.fetch_add(bytes, Relaxed);
+    }
 }
 
 impl Heap {
     /// Whether a collection is requested or running (deadlock detection stays quiet then).
     pub(crate) fn collecting(&self) -> bool {
-        self.collector.world.requested()
+        self.collector.world.requested() || self.collector.marking()
     }
 
     /// Asks every running M to stop at its next safepoint for a collection. Called on an M,
-    /// which joins it at its own next safepoint.
+    /// which joins it at its own next safepoint. While a cycle marks, a forced request ends
+    /// its marking at once (the caller then waits for the next cycle); the pacer's is dropped.
     pub(crate) fn request(&self, forced: bool) {
         let c = &self.collector;
+        if c.marking() {
+            if forced {
+                c.world.request();
+            }
+            return;
+        }
         if forced {
             c.forced.store(true, Relaxed);
         }
@@ -110,7 +154,7 @@ impl Heap {
 
     /// Completed collections.
     pub(crate) fn cycles(&self) -> u32 {
-        self.collector.world.cycles()
+        self.collector.completed.load(Acquire)
     }
 
     /// The heap goal for a live heap of `live` bytes (module header, "Pacing").
@@ -127,52 +171,118 @@ impl Heap {
     }
 }
 
-/// Called by M `m` before every poll and whenever it looks for work: joins a requested
-/// collection.
+/// Objects an M scans at each safepoint while marking runs concurrently, at least...
+const ASSIST_BUDGET: usize = 4096;
+/// ...and one per this many bytes its P allocated since its last assist (Go's mark assists:
+/// a goroutine that allocates fast pays for it in marking, so that marking ends before the
+/// heap has grown much; small objects are 16 to 32 bytes).
+const ASSIST_BYTES_PER_OBJECT: u64 = 8;
+
+/// Called by M `m` before every poll and whenever it looks for work: joins a requested pause,
+/// or takes its share of concurrent marking.
 #[inline]
 pub(crate) fn safepoint(shared: &Shared, m: usize) {
-    if shared.heap.collector.world.requested() {
+    let c = &shared.heap.collector;
+    if c.world.requested() {
         stop(shared, m);
+    } else if c.marking() {
+        assist(shared, m);
+    }
+}
+
+/// Concurrent marking at a safepoint (step 2): this P's barrier buffer, then a bounded number
+/// of objects from the pool. Requests the termination pause when no work is left anywhere.
+#[cold]
+fn assist(shared: &Shared, m: usize) {
+    let heap = &shared.heap;
+    let c = &heap.collector;
+    let t0 = now_ns();
+    let cache = &shared.procs[m].gc;
+    let budget = ASSIST_BUDGET.max((cache.assist_debt() / ASSIST_BYTES_PER_OBJECT) as usize);
+    let mut tracer = Tracer::with_stack(heap, cache.take_grey());
+    let finished = tracer.drain_some(budget);
+    c.add_marked(tracer.marked_bytes);
+    c.mark_cpu_ns.fetch_add(now_ns() - t0, Relaxed);
+    if finished {
+        c.world.request();
     }
 }
 
 #[cold]
 fn stop(shared: &Shared, m: usize) {
-    let heap = &shared.heap;
-    let c = &heap.collector;
-
-    // 1. Stop.
+    let c = &shared.heap.collector;
     let stopped = now_ns();
     let a = c.world.arrive(m);
     c.stop_start.fetch_min(stopped, Relaxed);
-    let mine = |p: usize| p == m || a.claims & 1 << p != 0;
+    if c.marking() {
+        terminate_marking(shared, m, &a);
+    } else {
+        start_marking(shared, m, &a);
+    }
+}
 
-    // 2. Finish the sweep.
-    (0..heap.procs).filter(|&p| mine(p)).for_each(|p| shared.procs[p].gc.flush(heap));
+/// The Ps whose share M `m` does in this pause: its own and those it claimed.
+fn shares(shared: &Shared, m: usize, a: &Arrival) -> impl Iterator<Item = usize> {
+    let claims = a.claims;
+    (0..shared.procs.len()).filter(move |&p| p == m || claims & 1 << p != 0)
+}
+
+/// Step 1: finish the sweep, shade the roots, start marking.
+fn start_marking(shared: &Shared, m: usize, a: &Arrival) {
+    let heap = &shared.heap;
+    let c = &heap.collector;
     while heap.sweep_one().is_some() {}
     if c.swept.fetch_add(1, AcqRel) + 1 == a.present {
         c.heap_before.store(heap.heap_live.load(Relaxed), Relaxed);
-        c.mark_start.store(now_ns(), Relaxed);
     }
     spin_until(|| c.swept.load(Acquire) == a.present);
 
-    // 3. Mark.
+    let mut tracer = Tracer::new(heap);
+    for p in shares(shared, m, a) {
+        heap.roots.mark_p(p, &mut tracer);
+        if p == 0 {
+            heap.roots.mark_extra(&mut tracer);
+        }
+    }
+    c.add_marked(tracer.marked_bytes);
+    tracer.flush();
+
+    if c.world.depart(a) {
+        c.swept.store(0, Relaxed);
+        c.marking.store(true, Relaxed);
+        let now = now_ns();
+        c.first_pause_ns.store(now - c.stop_start.swap(u64::MAX, Relaxed), Relaxed);
+        c.mark_start.store(now, Relaxed);
+        c.world.restart();
+        // An idle M helps marking (it does not park while marking is on).
+        shared.idle.wake_one();
+    } else {
+        c.world.wait_restart(a);
+    }
+}
+
+/// Step 3: drain what is left, flush the caches, end the cycle.
+fn terminate_marking(shared: &Shared, m: usize, a: &Arrival) {
+    let heap = &shared.heap;
+    let c = &heap.collector;
     let t0 = now_ns();
     let mut tracer = Tracer::new(heap);
-    (0..heap.procs).filter(|&p| mine(p)).for_each(|p| heap.roots.mark_p(p, &mut tracer));
-    if mine(0) {
-        heap.roots.mark_extra(&mut tracer);
+    for p in shares(shared, m, a) {
+        tracer.extend(shared.procs[p].gc.take_grey());
     }
     tracer.drain(a.present);
-    c.marked_bytes.fetch_add(tracer.marked_bytes, Relaxed);
+    c.add_marked(tracer.marked_bytes);
     c.mark_cpu_ns.fetch_add(now_ns() - t0, Relaxed);
     drop(tracer);
-
-    // 4. Terminate.
-    if c.world.depart(&a) {
-        terminate(shared, &a);
+    for p in shares(shared, m, a) {
+        let cache = &shared.procs[p].gc;
+        cache.flush(heap);
+        cache.end_mark();
+    }
+    if c.world.depart(a) {
+        terminate(shared);
     } else {
-        c.world.wait_restart(&a);
+        c.world.wait_restart(a);
     }
 }
 
@@ -188,22 +298,23 @@ fn spin_until(cond: impl Fn() -> bool) {
     }
 }
 
-fn terminate(shared: &Shared, a: &Arrival) {
+fn terminate(shared: &Shared) {
     let heap = &shared.heap;
     let c = &heap.collector;
-    let mark_end = now_ns();
+    c.marking.store(false, Relaxed);
     heap.flip_sweep();
     let live = c.marked_bytes.swap(0, Relaxed);
-    heap.heap_live.store(live, Relaxed);
+    let at_end = heap.heap_live.swap(live, Relaxed);
     let goal = heap.goal(live);
-    heap.next_gc.store(goal, Relaxed);
+    heap.set_goal(live, goal);
     heap.mark.reset();
     let forced = c.forced.swap(false, Relaxed);
 
     let end = now_ns();
     let stop_start = c.stop_start.swap(u64::MAX, Relaxed);
     let mark_start = c.mark_start.load(Relaxed);
-    let pause = end - stop_start;
+    let first = c.first_pause_ns.load(Relaxed);
+    let pause = first + (end - stop_start);
     let pause_total_ns = {
         let mut h = c.history.lock();
         h.forced += u32::from(forced);
@@ -216,17 +327,17 @@ fn terminate(shared: &Shared, a: &Arrival) {
         h.pause_total_ns
     };
     let mark_cpu = c.mark_cpu_ns.swap(0, Relaxed);
+    let cycle = c.completed.fetch_add(1, AcqRel) + 1;
     if heap.config.trace {
         let procs = heap.procs as f64;
         let ms = |ns: u64| ns as f64 / 1e6;
-        let (stop_ms, mark_ms, term_ms) =
-            (ms(mark_start - stop_start), ms(mark_end - mark_start), ms(end - mark_end));
+        let (stop_ms, mark_ms, term_ms) = (ms(first), ms(stop_start - mark_start), ms(end - stop_start));
         let since = end - c.created_ns;
         let mb = |b: u64| b >> 20;
         let before = c.heap_before.load(Relaxed);
         emit(&format!(
             "gc {} @{:.3}s {}%: {:.3}+{:.3}+{:.3} ms clock, {:.3}+0/{:.3}/0+{:.3} ms cpu, {}->{}->{} MB, {} MB goal, {} P{}",
-            a.cycle + 1,
+            cycle,
             since as f64 / 1e9,
             (pause_total_ns * 100).checked_div(since).unwrap_or(0),
             stop_ms,
@@ -236,7 +347,7 @@ fn terminate(shared: &Shared, a: &Arrival) {
             ms(mark_cpu),
             term_ms * procs,
             mb(before),
-            mb(before),
+            mb(at_end),
             mb(live),
             mb(goal),
             heap.procs,
@@ -245,7 +356,6 @@ fn terminate(shared: &Shared, a: &Arrival) {
     }
 
     let waiters = std::mem::take(&mut *c.waiters.lock());
-    c.swept.store(0, Relaxed);
     c.world.restart();
     waiters.into_iter().for_each(Waker::wake);
 }
@@ -328,8 +438,10 @@ impl Future for Collect {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let done = crate::sched::current_m(|shared, _| {
             let heap = &shared.heap;
-            // No collection runs during a poll, so the next cycle to end starts after this call.
-            let want = *self.want.get_or_insert_with(|| heap.cycles() + 1);
+            // No pause happens during a poll: the next cycle to start starts after this call,
+            // and it ends after the one marking now, if any.
+            let want =
+                *self.want.get_or_insert_with(|| heap.cycles() + 1 + u32::from(heap.collector.marking()));
             if heap.cycles().wrapping_sub(want) < u32::MAX / 2 {
                 // Like Go's runtime.GC, finish the sweep too: the statistics (and every dead
                 // object's Drop) are up to date when the collection returns.

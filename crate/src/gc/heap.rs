@@ -30,7 +30,9 @@
 //! slots of every span handed to a per-P cache (counted as allocated when the span is cached
 //! and returned when it is flushed), plus large objects. So the per-P fast path updates no
 //! shared counter, and the pacer looks at `heap_live` only when a span is cached or a large
-//! object allocated. When it reaches `next_gc` a collection is requested.
+//! object allocated. When it reaches `trigger` a collection is requested: three quarters of
+//! the way from the last live heap to the goal (`next_gc`), so that concurrent marking, during
+//! which allocation goes on, ends near the goal (Go's trigger ratio, fixed).
 //!
 //! # Heap limit
 //! `in_use` (pages in spans) never exceeds `Config::heap_limit`: a page allocation that would
@@ -69,6 +71,11 @@ impl Default for Config {
     fn default() -> Self {
         Config { gc_percent: 100, heap_limit: usize::MAX, trace: false, clobber_free: false }
     }
+}
+
+/// Three quarters of the way from `live` to `goal`.
+fn trigger(live: u64, goal: u64) -> u64 {
+    live + (goal - live) / 4 * 3
 }
 
 const CHUNK_WORDS: usize = PAGES_PER_CHUNK / 64;
@@ -188,6 +195,8 @@ pub(crate) struct Heap {
     sweep_cursor: AtomicUsize,
     pub(crate) heap_live: AtomicU64,
     pub(crate) next_gc: AtomicU64,
+    /// Where the next collection is requested (module header, "Accounting and pacing").
+    trigger: AtomicU64,
     /// Mirrors of the page heap's sizes, for statistics without its lock.
     pub(crate) in_use: AtomicUsize,
     pub(crate) sys: AtomicUsize,
@@ -215,6 +224,7 @@ impl Heap {
             sweep_cursor: AtomicUsize::new(0),
             heap_live: AtomicU64::new(0),
             next_gc: AtomicU64::new(goal),
+            trigger: AtomicU64::new(trigger(0, goal)),
             in_use: AtomicUsize::new(0),
             sys: AtomicUsize::new(0),
             large_mallocs: AtomicU64::new(0),
@@ -230,9 +240,15 @@ impl Heap {
     /// Adds `bytes` to `heap_live` and requests a collection when it reaches the goal.
     fn note_live(&self, bytes: usize) {
         let live = self.heap_live.fetch_add(bytes as u64, Relaxed) + bytes as u64;
-        if live >= self.next_gc.load(Relaxed) {
+        if live >= self.trigger.load(Relaxed) {
             self.request(false);
         }
+    }
+
+    /// Sets the goal after a collection found `live` bytes live.
+    pub(crate) fn set_goal(&self, live: u64, goal: u64) {
+        self.next_gc.store(goal, Relaxed);
+        self.trigger.store(trigger(live, goal), Relaxed);
     }
 
     fn note_freed(&self, objects: usize, elem_size: usize) {

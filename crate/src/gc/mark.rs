@@ -1,9 +1,16 @@
-//! Parallel marking: per-M mark stacks that grow on the heap instead of overflowing, a shared
-//! pool of work batches through which idle markers steal from busy ones, and termination
-//! detection (Go's `gcDrain` with work buffers, simplified for a stopped world).
+//! Marking: per-M mark stacks that grow on the heap instead of overflowing, a shared pool of
+//! work batches through which markers share work, and termination detection for the stopped
+//! world (Go's `gcDrain` with work buffers).
 //!
-//! # Protocol
-//! Every M of the runtime marks (the world is stopped, so the object graph is frozen). An M
+//! # While the world runs
+//! Between the collection's two pauses, Ms mark at their safepoints (`drain_some`): they take
+//! batches from the pool, scan a bounded number of objects and give what is left back. They
+//! never wait for each other; finding no work only suggests that marking may be over, which
+//! the termination pause (below) settles. The write barrier (`GcCell`) shades into a per-P
+//! buffer, handed to the pool at the P's next safepoint or in the termination pause.
+//!
+//! # Protocol in the stopped world
+//! Every present M marks (the world is stopped, so the object graph is frozen). An M
 //! scans its own stack; while some marker is idle (`idle > 0`), a busy M with a deep stack
 //! moves half of it into the pool. An M whose stack is empty takes a batch from the pool;
 //! with none there it becomes idle and waits for a batch or for the end.
@@ -34,8 +41,8 @@ const SHARE_CHECK: u32 = 64;
 /// A batch of objects to scan, moved between markers.
 struct Batch(Vec<NonNull<Header>>);
 
-// SAFETY: the headers belong to the heap all Ms share; batches move only while the world is
-// stopped.
+// SAFETY: the headers belong to the heap all Ms share, whose spans are not freed while
+// marking is on.
 unsafe impl Send for Batch {}
 
 #[derive(Default)]
@@ -50,9 +57,16 @@ pub(crate) struct MarkPool {
     idle: AtomicU32,
     batches: AtomicUsize,
     done: AtomicBool,
+    /// Ms in `drain_some` (while the world runs).
+    drainers: AtomicU32,
 }
 
 impl MarkPool {
+    /// Whether batches wait in the pool (a racy peek).
+    pub(crate) fn has_batches(&self) -> bool {
+        self.batches.load(Relaxed) > 0
+    }
+
     /// Readies the pool for the next collection (every marker has left it).
     pub(crate) fn reset(&self) {
         let mut st = self.state.lock();
@@ -69,18 +83,81 @@ pub struct Tracer<'a> {
     pool: &'a MarkPool,
     stack: Vec<NonNull<Header>>,
     pub(crate) marked_bytes: u64,
-    pub(crate) marked_objects: u64,
     scanned: u32,
 }
 
 impl<'a> Tracer<'a> {
     pub(crate) fn new(heap: &'a Heap) -> Self {
-        Tracer {
-            pool: &heap.mark,
-            stack: Vec::with_capacity(1024),
-            marked_bytes: 0,
-            marked_objects: 0,
-            scanned: 0,
+        Self::with_stack(heap, Vec::with_capacity(1024))
+    }
+
+    /// A tracer that pushes onto `stack` (a P's barrier buffer; `into_stack` gives it back).
+    pub(crate) fn with_stack(heap: &'a Heap, stack: Vec<NonNull<Header>>) -> Self {
+        Tracer { pool: &heap.mark, stack, marked_bytes: 0, scanned: 0 }
+    }
+
+    pub(crate) fn into_stack(self) -> Vec<NonNull<Header>> {
+        self.stack
+    }
+
+    /// Hands the whole stack to the pool (the world runs on, or another M drains it).
+    pub(crate) fn flush(&mut self) {
+        if !self.stack.is_empty() {
+            let batch = std::mem::take(&mut self.stack);
+            let mut st = self.pool.state.lock();
+            st.batches.push(Batch(batch));
+            self.pool.batches.store(st.batches.len(), Relaxed);
+        }
+    }
+
+    /// Takes in a batch of objects to scan (a P's barrier buffer).
+    pub(crate) fn extend(&mut self, objects: Vec<NonNull<Header>>) {
+        self.stack.extend(objects);
+    }
+
+    /// While the world runs: scans up to `budget` objects, taking batches from the pool, and
+    /// gives what is left back to the pool. True if it found no more work, the pool is empty
+    /// and no other M is draining (then marking is probably over; a racy hint: the
+    /// termination pause drains whatever is left).
+    pub(crate) fn drain_some(&mut self, budget: usize) -> bool {
+        self.pool.drainers.fetch_add(1, Relaxed);
+        let out_of_work = self.drain_budget(budget);
+        let last = self.pool.drainers.fetch_sub(1, Relaxed) == 1;
+        out_of_work && last && !self.pool.has_batches()
+    }
+
+    fn drain_budget(&mut self, mut budget: usize) -> bool {
+        loop {
+            while budget > 0 {
+                let Some(header) = self.stack.pop() else { break };
+                self.scan(header);
+                budget -= 1;
+            }
+            if budget == 0 {
+                self.flush();
+                return false;
+            }
+            if self.pool.batches.load(Relaxed) == 0 {
+                return true;
+            }
+            let mut st = self.pool.state.lock();
+            match st.batches.pop() {
+                Some(Batch(b)) => {
+                    self.pool.batches.store(st.batches.len(), Relaxed);
+                    self.stack = b;
+                }
+                None => return true,
+            }
+        }
+    }
+
+    #[inline]
+    fn scan(&mut self, header: NonNull<Header>) {
+        // SAFETY: queued objects are live; the header names the vtable of the value at
+        // `offset`.
+        unsafe {
+            let vtable = header.as_ref().vtable;
+            (vtable.trace)((header.as_ptr() as *const u8).add(vtable.offset), self);
         }
     }
 
@@ -89,12 +166,11 @@ impl<'a> Tracer<'a> {
     #[inline]
     pub(crate) fn mark(&mut self, header: NonNull<Header>, needs_trace: bool) {
         let addr = header.as_ptr() as usize;
-        // SAFETY: every Gc and root points at a live object of this heap, and spans are not
-        // freed while the world is stopped.
+        // SAFETY: every Gc and root points at a live object of this heap, and no span is freed
+        // between a collection's first pause and its end (nothing is swept meanwhile).
         let span = unsafe { span_of(addr) };
         if span.mark(addr) {
             self.marked_bytes += span.elem_size as u64;
-            self.marked_objects += 1;
             if needs_trace {
                 self.stack.push(header);
             }
@@ -113,12 +189,7 @@ impl<'a> Tracer<'a> {
         let pool = self.pool;
         'work: loop {
             while let Some(header) = self.stack.pop() {
-                // SAFETY: queued objects are live; the header names the vtable of the value
-                // at `offset`.
-                unsafe {
-                    let vtable = header.as_ref().vtable;
-                    (vtable.trace)((header.as_ptr() as *const u8).add(vtable.offset), self);
-                }
+                self.scan(header);
                 self.scanned = self.scanned.wrapping_add(1);
                 if self.scanned.is_multiple_of(SHARE_CHECK)
                     && self.stack.len() >= SHARE_MIN

@@ -43,8 +43,10 @@
 //!   root, dropping removes one) and call [`Root::get`] inside a later poll.
 //! * A `Gc` must not be stashed where it outlives the poll by other means (a thread-local): it
 //!   would dangle after the next collection.
-//! * Interior mutability inside the heap goes through [`GcCell`] (a lock) or atomics. Marking
-//!   stops the world, so no write barrier is needed.
+//! * Interior mutability inside the heap goes through [`GcCell`] (a lock) or atomics (which
+//!   cannot hold a `Gc`). Marking runs while goroutines run: `GcCell`'s write barrier keeps it
+//!   correct, so a `Gc` must never be written into the heap past it (a hand-written `Trace`
+//!   type with its own interior mutability of `Gc`s would break marking).
 //! * Allocation and [`Root::get`] work only in goroutines of the heap's runtime (they panic
 //!   elsewhere: a native thread outside the runtime could not be stopped for a collection, and
 //!   a parked Worker M running promise reactions may have its P claimed by one).
@@ -76,7 +78,8 @@
 //! * `sizeclass.rs`: Go's size classes. `span.rs`: spans, mark bits, sweeping one span.
 //! * `heap.rs`: chunks and pages, central lists, lazy sweeping, pacing accounting, the limit.
 //! * `cache.rs`: per-P caches; the common allocation takes no lock and no atomic RMW.
-//! * `mark.rs`: parallel marking with work stealing. `root.rs`: roots.
+//! * `mark.rs`: parallel marking with work sharing, while the world runs and while it is
+//!   stopped. `root.rs`: roots.
 //! * `collect.rs`: the collection's steps, pacing, statistics, gctrace. `world.rs`: stopping
 //!   the world, with the Ps of parked Ms claimed instead of waited for.
 //!
@@ -226,14 +229,22 @@ impl<T> GcCell<T> {
     pub fn new(value: T) -> Self {
         GcCell { lock: Lock::new(value) }
     }
+}
 
+impl<T: Trace> GcCell<T> {
+    /// Borrows the value, to read or to change it. While a collection marks, the `Gc`s the
+    /// cell holds are shaded first (the write barrier, see `collect.rs`).
     pub fn borrow(&self) -> GcCellGuard<'_, T> {
-        GcCellGuard { guard: self.lock.lock(), _not_send: PhantomData }
+        let guard = self.lock.lock();
+        barrier(&*guard);
+        GcCellGuard { guard, _not_send: PhantomData }
     }
 
-    /// Replaces the value; returns the old one.
+    /// Replaces the value; returns the old one (shaded first while a collection marks).
     pub fn set(&self, value: T) -> T {
-        std::mem::replace(&mut *self.lock.lock(), value)
+        let mut guard = self.lock.lock();
+        barrier(&*guard);
+        std::mem::replace(&mut *guard, value)
     }
 
     pub fn get(&self) -> T
@@ -241,6 +252,20 @@ impl<T> GcCell<T> {
         T: Copy,
     {
         *self.lock.lock()
+    }
+}
+
+/// The write barrier: while a collection marks, shades the `Gc`s in `old`, a value about to
+/// be changed or replaced in the heap.
+#[inline]
+fn barrier<T: Trace>(old: &T) {
+    if T::NEEDS_TRACE {
+        crate::sched::current_m(|shared, m| {
+            if shared.heap.collector.marking() {
+                assert_holds_p(shared, m, "GcCell::borrow");
+                shared.procs[m].gc.shade(&shared.heap, old);
+            }
+        });
     }
 }
 
@@ -263,8 +288,9 @@ impl<T: fmt::Debug> fmt::Debug for GcCell<T> {
     }
 }
 
-// SAFETY: traces the value under the lock (no goroutine holds it across a safepoint: guards
-// are !Send, and nothing else runs while the world is stopped).
+// SAFETY: traces the value under the lock. A marker may wait for a goroutine that holds the
+// guard, which releases it before its poll ends (guards are !Send); markers mark only at
+// safepoints, between polls, so they hold no guard themselves.
 unsafe impl<T: Trace> Trace for GcCell<T> {
     const NEEDS_TRACE: bool = T::NEEDS_TRACE;
     fn trace(&self, tracer: &mut Tracer<'_>) {
@@ -325,14 +351,15 @@ pub struct GcStats {
     /// Of which forced (`gc::collect`, `gc::alloc_root` at the limit).
     pub num_forced_gc: u32,
     pub pause_total_ns: u64,
-    /// The last (up to 256) pauses, oldest first. A pause runs from the first M stopping to
-    /// the world restarting.
+    /// The last (up to 256) pauses, oldest first: per collection, the sum of its two
+    /// stop-the-world pauses, each from the first M stopping to the world restarting.
     pub pause_ns: Vec<u64>,
     /// When the last collection ended, in ns since the Unix epoch (0: never).
     pub last_gc_unix_ns: u64,
     /// The heap goal: a collection is requested when the live heap estimate reaches it.
     pub next_gc: u64,
-    /// Fraction of the time since the runtime started spent with the world stopped.
+    /// Fraction of the time since the runtime started spent with the world stopped (Go counts
+    /// concurrent marking too; here it runs inside the safepoints of the goroutines).
     pub gc_cpu_fraction: f64,
     pub heap_limit: u64,
     pub gc_percent: i32,
@@ -371,6 +398,9 @@ fn try_alloc<T: Trace + 'static>(shared: &Shared, m: usize, value: T) -> Result<
         Ok(addr) => addr,
         Err(e) => return Err((e, value)),
     };
+    if heap.collector.marking() {
+        shared.procs[m].gc.alloc_black(addr);
+    }
     // SAFETY: `addr` is a free slot of at least `size` bytes, aligned to `align`, owned by this
     // allocation until it returns.
     unsafe {
@@ -455,9 +485,9 @@ pub fn collect() -> Collect {
 /// polls, so a goroutine that allocates without ever waiting holds every requested collection
 /// off (the heap overshoots its goal, and the other Ms wait, stopped, until its poll ends).
 /// Awaiting `checkpoint()` at natural points (between two trees, two batches) lets them in:
-/// it is ready at once when no collection is requested (one load), and otherwise yields once
-/// (as [`gosched`](crate::gosched) does), so that this M joins the collection before the
-/// goroutine runs on.
+/// it is ready at once when no collection is requested or marking (two loads), and otherwise
+/// yields once (as [`gosched`](crate::gosched) does), so that this M joins the pause, or does
+/// its share of marking, before the goroutine runs on.
 ///
 /// # Panics
 /// When awaited outside a goroutine.
@@ -499,9 +529,13 @@ pub fn stats() -> GcStats {
 /// Spans an idle M sweeps before looking for work again.
 const IDLE_SWEEP_BATCH: usize = 16;
 
-/// Called by an M about to park: sweeps a batch of spans in the background. True if it swept
-/// something (the M then looks for work again before parking).
+/// Called by an M about to park: while a collection marks, does not let it park (it marks
+/// at its safepoints until it requests the termination pause or joins it), else sweeps a
+/// batch of spans in the background. True if the M must look for work again before parking.
 pub(crate) fn sweep_idle(shared: &Shared) -> bool {
+    if shared.heap.collector.marking() {
+        return true;
+    }
     let mut swept = 0;
     while swept < IDLE_SWEEP_BATCH && shared.heap.sweep_one().is_some() {
         swept += 1;

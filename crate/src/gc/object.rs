@@ -12,8 +12,10 @@
 //! `sizeclass::class_for`), so the value is aligned. The vtable lets code that does not know
 //! `T` (marking from a root, scanning a mark-stack entry, sweeping a dead slot) trace, drop
 //! and describe the object. The header is written once, at allocation, before the object is
-//! reachable from anything; it is read only by the collector, while the world is stopped, and
-//! by sweepers that own the span, so it needs no synchronization of its own.
+//! reachable from anything; it is read by markers, which reach the object only through a
+//! pointer published after that write (through a `GcCell`'s lock, a root's registry lock or
+//! the collector's hand-offs), and by sweepers that own the span, so it needs no
+//! synchronization of its own.
 
 use super::mark::Tracer;
 use super::Trace;

@@ -11,8 +11,12 @@
 //! also pruned when they have doubled since the last pruning, so churn between collections
 //! stays bounded.
 //!
-//! Roots are split among the Ms by P: each M marks the list of its own P, so the root set is
-//! scanned in parallel without coordination.
+//! Roots are marked in a collection's first pause (the snapshot); a root created while the
+//! collection then marks concurrently needs no marking: its object was reachable at the
+//! snapshot or was allocated black (`collect.rs`).
+//!
+//! Roots are split among the Ms by P: each present M marks the lists of its own P and of the
+//! Ps it claimed (`world.rs`), so the root set is scanned in parallel without coordination.
 //!
 //! # Pinned values
 //! `gc::alloc_root` keeps the value it failed to allocate across the collection it waits for.
@@ -85,7 +89,7 @@ impl Roots {
         cell
     }
 
-    /// Marks the roots created on P `p` (the world is stopped).
+    /// Marks the roots created on P `p` (the world is stopped: the snapshot's roots).
     pub(crate) fn mark_p(&self, p: usize, tracer: &mut Tracer<'_>) {
         let mut l = self.per_p[p].lock();
         l.cells.retain(|w| match w.upgrade() {
@@ -98,7 +102,7 @@ impl Roots {
         l.kept = l.cells.len();
     }
 
-    /// Traces the pinned values (the world is stopped).
+    /// Traces the pinned values (the world is stopped: the snapshot's roots).
     pub(crate) fn mark_extra(&self, tracer: &mut Tracer<'_>) {
         for e in self.extra.lock().iter() {
             // SAFETY: registered values stay alive and unmoved until unregistered (`Pinned`).

@@ -8,13 +8,13 @@
 //! * a sweeper that popped it from a central list (under the list's lock; after the pop the
 //!   span is in no list, so nobody else can reach it);
 //! * the central list that holds it, i.e. whoever holds that list's lock;
-//! * the collector, while the world is stopped, after every cache was flushed.
+//! * the collector, while the world is stopped (for a P it claimed, in its cache's stead).
 //!
 //! Hand-offs between owners go through a [`Lock`](crate::sched::lock::Lock) (central lists,
 //! the page heap) or the collector's barriers, whose Acquire/Release edges order the plain
 //! accesses. Mark bits are atomics: during marking every M sets them (`fetch_or`, Relaxed:
-//! the bits themselves are the only data, and the mark-termination barrier orders them before
-//! the sweep that reads them).
+//! the bits themselves are the only data, and the termination pause orders them before the
+//! sweep that reads them), markers and allocating Ms (black allocation) alike.
 //!
 //! # Which slots hold objects
 //! After a sweep, `bits` are the objects that survived (the mark bits) and `free_index` is 0.
@@ -41,8 +41,10 @@ pub(crate) const PAGES_PER_CHUNK: usize = CHUNK_SIZE / PAGE_SIZE;
 pub(crate) const CLOBBER: u8 = 0xDB;
 
 /// The first page of every chunk: the span of each page (null for free pages and page 0).
-/// Written under the page heap's lock when a span is created or freed; read by markers while
-/// the world is stopped (ordered by the collector's barriers).
+/// Written under the page heap's lock when a span is created or freed; read by markers, for
+/// objects whose pointer reached them after the span was created (through a lock or the
+/// collector's hand-offs, which order the write before the read). No span is freed while
+/// marking runs (nothing is swept then).
 #[repr(C)]
 pub(crate) struct ChunkMeta {
     spans: [AtomicPtr<Span>; PAGES_PER_CHUNK],

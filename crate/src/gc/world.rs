@@ -84,7 +84,7 @@ pub(crate) struct World {
     wake: AtomicU32,
     /// Present Ms that have left the collection (step 5).
     departed: AtomicU32,
-    /// Completed collections (Go's `NumGC`); Ms waiting in step 5 wait on it.
+    /// Completed stops of the world; Ms waiting in step 5 wait on it.
     cycles: AtomicU32,
     /// Under loom, waiting on a word is a condition variable's wait.
     #[cfg(loom)]
@@ -132,11 +132,6 @@ impl World {
     #[inline]
     pub(crate) fn requested(&self) -> bool {
         self.requested.load(Relaxed) != 0
-    }
-
-    /// Completed collections.
-    pub(crate) fn cycles(&self) -> u32 {
-        self.cycles.load(Acquire)
     }
 
     /// Whether M `m` holds its P (it is not parked).
@@ -378,7 +373,7 @@ mod loom_tests {
             model.release(0);
             m1.join().unwrap();
             assert_eq!(model.ran.load(Relaxed), 1);
-            assert_eq!(model.world.cycles(), 1);
+            assert_eq!(model.world.cycles.load(SeqCst), 1);
             assert!(!model.world.requested());
         });
     }
@@ -422,7 +417,7 @@ mod loom_tests {
             threads.into_iter().for_each(|t| t.join().unwrap());
             let ran = model.ran.load(Relaxed);
             assert!((1..=2).contains(&ran), "{ran} collections");
-            assert_eq!(model.world.cycles(), ran);
+            assert_eq!(model.world.cycles.load(SeqCst), ran);
         });
     }
 
@@ -451,7 +446,7 @@ mod loom_tests {
             threads.into_iter().for_each(|t| t.join().unwrap());
             let ran = model.ran.load(Relaxed);
             assert!((1..=3).contains(&ran), "{ran} collections");
-            assert_eq!(model.world.cycles(), ran);
+            assert_eq!(model.world.cycles.load(SeqCst), ran);
         });
     }
 }
