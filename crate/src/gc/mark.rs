@@ -5,9 +5,12 @@
 //! # While the world runs
 //! Between the collection's two pauses, Ms mark at their safepoints (`drain_some`): they take
 //! batches from the pool, scan a bounded number of objects and give what is left back. They
-//! never wait for each other; finding no work only suggests that marking may be over, which
-//! the termination pause (below) settles. The write barrier (`GcCell`) shades into a per-P
-//! buffer, handed to the pool at the P's next safepoint or in the termination pause.
+//! share half their stack whenever they see the pool empty, and one that finds no work waits
+//! while another still scans (`busy`), for its share: a goroutine's assist is paid, so that
+//! the heap does not outgrow marking. Finding no work while nobody scans only suggests that
+//! marking may be over, which the termination pause (below) settles. The write barrier
+//! (`GcCell`) shades into a per-P buffer, handed to the pool at the P's next safepoint or in
+//! the termination pause.
 //!
 //! # Protocol in the stopped world
 //! Every present M marks (the world is stopped, so the object graph is frozen). An M
@@ -59,6 +62,8 @@ pub(crate) struct MarkPool {
     done: AtomicBool,
     /// Ms in `drain_some` (while the world runs).
     drainers: AtomicU32,
+    /// Of which, those scanning a non-empty stack.
+    busy: AtomicU32,
 }
 
 impl MarkPool {
@@ -127,26 +132,44 @@ impl<'a> Tracer<'a> {
     }
 
     fn drain_budget(&mut self, mut budget: usize) -> bool {
+        let pool = self.pool;
         loop {
-            while budget > 0 {
-                let Some(header) = self.stack.pop() else { break };
-                self.scan(header);
-                budget -= 1;
-            }
-            if budget == 0 {
-                self.flush();
-                return false;
-            }
-            if self.pool.batches.load(Relaxed) == 0 {
-                return true;
-            }
-            let mut st = self.pool.state.lock();
-            match st.batches.pop() {
-                Some(Batch(b)) => {
-                    self.pool.batches.store(st.batches.len(), Relaxed);
-                    self.stack = b;
+            if !self.stack.is_empty() {
+                pool.busy.fetch_add(1, Relaxed);
+                while budget > 0 {
+                    let Some(header) = self.stack.pop() else { break };
+                    self.scan(header);
+                    budget -= 1;
+                    // Keep the pool stocked, so that Ms assisting meanwhile find work.
+                    if budget.is_multiple_of(SHARE_CHECK as usize)
+                        && self.stack.len() >= 2
+                        && !pool.has_batches()
+                    {
+                        self.share();
+                    }
                 }
-                None => return true,
+                if budget == 0 {
+                    self.flush();
+                }
+                pool.busy.fetch_sub(1, Relaxed);
+                if budget == 0 {
+                    return false;
+                }
+            }
+            if !pool.has_batches() {
+                if pool.busy.load(Relaxed) == 0 {
+                    return true;
+                }
+                // Another marker holds work, and shares it as soon as it sees the pool empty:
+                // an assist waits for its share rather than let its goroutine allocate on.
+                std::hint::spin_loop();
+                std::thread::yield_now();
+                continue;
+            }
+            let mut st = pool.state.lock();
+            if let Some(Batch(b)) = st.batches.pop() {
+                pool.batches.store(st.batches.len(), Relaxed);
+                self.stack = b;
             }
         }
     }
