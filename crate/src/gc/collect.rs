@@ -29,8 +29,12 @@
 //!
 //!    Each M marks at its safepoints (`assist`: its barrier buffer first, then a bounded number
 //!    of objects from the pool), idle Ms at full speed. Nothing is swept meanwhile, so no span
-//!    is freed under a marker. An M that finds no work left while no other M is marking
-//!    requests the second pause.
+//!    is freed under a marker. Once an M finds no work left while no other M is marking
+//!    (`mark_done`), the next M about to poll requests the second pause and stops at once; an
+//!    M looking for work requests it only when no other M is in a poll (it would otherwise
+//!    stop first and wait, the pause running, for those polls to end), and meanwhile keeps
+//!    looking (idle Ms do not park while marking is on). Whether an M is in a poll is a per-P
+//!    flag, set at its safepoint before a poll and cleared at the next one, while marking.
 //! 3. **Termination pause.** The world stops again; the present Ms hand in the barrier buffers
 //!    of their P and of the Ps they claimed, drain the pool in parallel (`mark.rs`), and flush
 //!    those Ps' caches to the central lists. The last to depart clears `marking`, flips the
@@ -80,6 +84,8 @@ pub(crate) struct Collector {
     forced: AtomicBool,
     /// Between a cycle's two pauses (module header).
     marking: AtomicBool,
+    /// An M found no marking work left (a hint: the termination pause settles it).
+    mark_done: AtomicBool,
     /// Completed collections (Go's `NumGC`).
     completed: AtomicU32,
     swept: AtomicU32,
@@ -103,6 +109,7 @@ impl Collector {
             world: World::new(procs),
             forced: AtomicBool::new(false),
             marking: AtomicBool::new(false),
+            mark_done: AtomicBool::new(false),
             completed: AtomicU32::new(0),
             swept: AtomicU32::new(0),
             stop_start: AtomicU64::new(u64::MAX),
@@ -178,22 +185,53 @@ const ASSIST_BUDGET: usize = 4096;
 /// heap has grown much; small objects are 16 to 32 bytes).
 const ASSIST_BYTES_PER_OBJECT: u64 = 8;
 
-/// Called by M `m` before every poll and whenever it looks for work: joins a requested pause,
-/// or takes its share of concurrent marking.
+/// Called by M `m` before every poll: joins a requested pause, or takes its share of
+/// concurrent marking, or (marking done) requests the termination pause and joins it.
 #[inline]
 pub(crate) fn safepoint(shared: &Shared, m: usize) {
+    at_safepoint(shared, m, true);
+}
+
+/// Called by M `m` whenever it looks for work (so also as it wakes): as [`safepoint`], except
+/// that once marking is done it requests the termination pause only if no other M is in a
+/// poll. An M looking for work does not stop the world (and start the pause clock) while
+/// another M's poll runs on: that M requests it at its next safepoint, where it stops at once.
+#[inline]
+pub(crate) fn safepoint_seeking(shared: &Shared, m: usize) {
+    at_safepoint(shared, m, false);
+}
+
+#[inline]
+fn at_safepoint(shared: &Shared, m: usize, polling: bool) {
     let c = &shared.heap.collector;
     if c.world.requested() {
         stop(shared, m);
     } else if c.marking() {
-        assist(shared, m);
+        mark_step(shared, m, polling);
+    }
+    shared.procs[m].gc.set_polling(polling && c.marking());
+}
+
+#[cold]
+fn mark_step(shared: &Shared, m: usize, polling: bool) {
+    let c = &shared.heap.collector;
+    if !c.mark_done.load(Relaxed) {
+        if !assist(shared, m) {
+            return;
+        }
+        c.mark_done.store(true, Relaxed);
+    }
+    let others_poll = (0..shared.procs.len()).any(|p| p != m && shared.procs[p].gc.polling());
+    if polling || !others_poll {
+        c.world.request();
+        stop(shared, m);
     }
 }
 
 /// Concurrent marking at a safepoint (step 2): this P's barrier buffer, then a bounded number
-/// of objects from the pool. Requests the termination pause when no work is left anywhere.
+/// of objects from the pool. True when no work is left anywhere.
 #[cold]
-fn assist(shared: &Shared, m: usize) {
+fn assist(shared: &Shared, m: usize) -> bool {
     let heap = &shared.heap;
     let c = &heap.collector;
     let t0 = now_ns();
@@ -203,9 +241,7 @@ fn assist(shared: &Shared, m: usize) {
     let finished = tracer.drain_some(budget);
     c.add_marked(tracer.marked_bytes);
     c.mark_cpu_ns.fetch_add(now_ns() - t0, Relaxed);
-    if finished {
-        c.world.request();
-    }
+    finished
 }
 
 #[cold]
@@ -250,6 +286,7 @@ fn start_marking(shared: &Shared, m: usize, a: &Arrival) {
     if c.world.depart(a) {
         c.swept.store(0, Relaxed);
         c.marking.store(true, Relaxed);
+        c.mark_done.store(false, Relaxed);
         let now = now_ns();
         c.first_pause_ns.store(now - c.stop_start.swap(u64::MAX, Relaxed), Relaxed);
         c.mark_start.store(now, Relaxed);

@@ -85,7 +85,7 @@
 //!
 //! # Scheduler integration
 //! The heap lives in the runtime's shared state and each P holds its cache. Ms call
-//! [`safepoint`] before each poll and whenever they look for work; an M gives up its P as it
+//! [`safepoint`] before each poll and [`safepoint_seeking`] whenever they look for work; an M gives up its P as it
 //! parks ([`release_p`]) and takes it back as it wakes ([`acquire_p`]) or starts
 //! ([`m_start`]), so that a collection need not wait for parked Ms; idle Ms sweep in the
 //! background before parking ([`sweep_idle`]); an exiting M flushes its cache and parks its P
@@ -112,7 +112,7 @@ pub use root::Root;
 pub use trace::Trace;
 
 pub(crate) use cache::Cache;
-pub(crate) use collect::{safepoint, stats_of};
+pub(crate) use collect::{safepoint, safepoint_seeking, stats_of};
 pub(crate) use heap::{Config, Heap};
 
 use crate::sched::lock::{Lock, LockGuard};
@@ -534,6 +534,7 @@ const IDLE_SWEEP_BATCH: usize = 16;
 /// batch of spans in the background. True if the M must look for work again before parking.
 pub(crate) fn sweep_idle(shared: &Shared) -> bool {
     if shared.heap.collector.marking() {
+        std::thread::yield_now();
         return true;
     }
     let mut swept = 0;

@@ -167,7 +167,7 @@ impl Machine {
                 return Err(Exit::Stopped);
             }
             // (gc) Also the first thing an M does after waking from parking.
-            crate::gc::safepoint(&self.shared, self.index);
+            crate::gc::safepoint_seeking(&self.shared, self.index);
             if let Some(g) = self.bound_next() {
                 return Ok(g);
             }
