@@ -17,7 +17,9 @@
 //!    (a CAS that only succeeds while `arrived < procs`) and the collection never starts.
 //! 2. **Finish the sweep.** Each M flushes its P's cache to the central lists and sweeps
 //!    unswept spans until none is left, in parallel. A spin barrier (`swept`) separates this
-//!    from marking: marking must not set bits in a span not yet swept.
+//!    from marking: marking must not set bits in a span not yet swept. Before it, M 0 also
+//!    empties the buffers of unreachable JS channels (`js/cycles.rs`), so that the messages
+//!    it drops are not marked through their roots.
 //! 3. **Mark.** Each M marks its own P's roots (M 0 also the pinned values) and drains, stealing
 //!    from the others (`mark.rs`).
 //! 4. **Terminate.** The last M out of marking (`finished`) flips the sweep generation, sets
@@ -177,6 +179,11 @@ fn stop(shared: &Shared, m: usize) {
     // 2. Finish the sweep.
     shared.procs[m].gc.flush(heap);
     while heap.sweep_one().is_some() {}
+    if m == 0 {
+        // Before anyone marks: the roots of the messages it drops must not be marked.
+        #[cfg(target_arch = "wasm32")]
+        crate::js::collect_cycles();
+    }
     if c.swept.fetch_add(1, AcqRel) + 1 == procs {
         c.heap_before.store(heap.heap_live.load(Relaxed), Relaxed);
         c.mark_start.store(now_ns(), Relaxed);
