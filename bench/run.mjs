@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // bench/run.mjs — gort against Go's own runtime, side by side.
 //
-//   node bench/run.mjs [--only=spawn,fib] [--skip-go] [--with-missing] [--go-p1] [--timeout=S]
+//   node bench/run.mjs [--only=spawn,fib] [--skip-go] [--with-missing] [--go-p1] [--timeout=S] [--gctrace]
 //   REPS=3 node bench/run.mjs
 //
 // Four configurations run the same workloads (defined by the Go anchor program,
@@ -57,10 +57,11 @@ const USAGE = `usage: node bench/run.mjs [options]
   --go-p1          also run native Go with GOMAXPROCS=1
   --timeout=S      per-process time limit in seconds (default 300, env BENCH_TIMEOUT_S)
   --verbose        echo the pages' non-metric console lines
+  --gctrace        gort prints a Go-format gctrace line per collection (echoed here)
 environment: REPS (default 1), CHROMIUM (default /usr/bin/chromium), GO_ANCHOR_DIR,
   QUIET_WAIT_S (default 15) / QUIET_PCT (default 20): wait up to S s for the CPU to be at most PCT % busy`;
 
-const opts = { only: null, skipGo: false, withMissing: false, goP1: false, verbose: !!process.env.VERBOSE, timeoutS: Number(process.env.BENCH_TIMEOUT_S || 300) };
+const opts = { only: null, skipGo: false, withMissing: false, goP1: false, gctrace: false, verbose: !!process.env.VERBOSE, timeoutS: Number(process.env.BENCH_TIMEOUT_S || 300) };
 for (const a of process.argv.slice(2)) {
   const [k, v] = a.split(/=(.*)/s);
   if (k === '--only') opts.only = v.split(',').map((s) => s.trim()).filter(Boolean);
@@ -68,6 +69,7 @@ for (const a of process.argv.slice(2)) {
   else if (k === '--with-missing') opts.withMissing = true;
   else if (k === '--go-p1') opts.goP1 = true;
   else if (k === '--verbose') opts.verbose = true;
+  else if (k === '--gctrace') opts.gctrace = true;
   else if (k === '--timeout') opts.timeoutS = Number(v);
   else if (k === '--help' || k === '-h') { console.log(USAGE); process.exit(0); }
   else { console.error(`unknown option ${a}\n${USAGE}`); process.exit(2); }
@@ -165,8 +167,9 @@ const ROUND_ARGS = 2;
 /** The metrics of a run that belong to its workload (environment lines aside). */
 const own = (metrics, w) => metrics.filter((m) => !isMeta(m.name) && workloadOf(m.name) === w);
 
-async function nativeRun(exe, args, env) {
+async function nativeRun(exe, args, env, { echoStderr = false, label = '' } = {}) {
   const r = await runProcess(exe, args, { env: { ...process.env, ...env }, timeoutMs: TIMEOUT_MS });
+  if (echoStderr) for (const line of r.stderr.split('\n').filter(Boolean)) process.stderr.write(`  [${label}] ${line}\n`);
   const { metrics } = parseLines(r.stdout);
   let error = null;
   if (r.timedOut) error = `timed out after ${opts.timeoutS} s`;
@@ -176,14 +179,15 @@ async function nativeRun(exe, args, env) {
 
 const RUNNERS = {
   'gort-chromium': (w) =>
-    runPage(pw.chromium, `${repoServer.url}/bench/web/index.html?only=${encodeURIComponent(w)}&rounds=${ROUND_ARGS}`, {
-      doneNames: ['done'], errorNames: ['page.error'], timeoutMs: TIMEOUT_MS, verbose: opts.verbose, label: `gort ${w}`,
+    runPage(pw.chromium, `${repoServer.url}/bench/web/index.html?only=${encodeURIComponent(w)}&rounds=${ROUND_ARGS}${opts.gctrace ? '&gctrace=1' : ''}`, {
+      doneNames: ['done'], errorNames: ['page.error'], timeoutMs: TIMEOUT_MS, verbose: opts.verbose || opts.gctrace, label: `gort ${w}`,
     }),
   'go-wasm-chromium': (w) =>
     runPage(pw.chromium, `${goServer.url}/index.html?args=${encodeURIComponent(`-only=${w} -rounds=${ROUND_ARGS}`)}`, {
       doneNames: ['page.finished'], errorNames: ['page.error'], timeoutMs: TIMEOUT_MS, verbose: opts.verbose, label: `go ${w}`,
     }),
-  'gort-native': (w) => nativeRun(gortExe, [`--only=${w}`, `--rounds=${ROUND_ARGS}`], { GOMAXPROCS: '2' }),
+  'gort-native': (w) =>
+    nativeRun(gortExe, [`--only=${w}`, `--rounds=${ROUND_ARGS}`, ...(opts.gctrace ? ['--gctrace'] : [])], { GOMAXPROCS: '2' }, { echoStderr: opts.gctrace, label: `gort native ${w}` }),
   'go-native-p2': (w) => nativeRun(goRef.native, [`-only=${w}`, `-rounds=${ROUND_ARGS}`], { GOMAXPROCS: '2' }),
   'go-native-p1': (w) => nativeRun(goRef.native, [`-only=${w}`, `-rounds=${ROUND_ARGS}`], { GOMAXPROCS: '1' }),
 };

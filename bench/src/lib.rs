@@ -12,12 +12,13 @@
 mod chan_workloads;
 pub mod clock;
 pub mod metric;
+mod trees;
 #[cfg(target_arch = "wasm32")]
 mod web;
 pub mod workloads;
 
 pub use metric::{json_array, round_suffix, Metric};
-pub use workloads::{Lookup, Workload, ANCHOR_WORKLOADS};
+pub use workloads::Workload;
 
 /// bench.go's environment lines (`meta.*`) and the `size.*` lines of every workload gort
 /// implements, in bench.go's order. `numcpu`: CPUs the host reports; `procs`: the runtime's

@@ -1,15 +1,15 @@
 //! `gort-bench`: the anchor benchmark's workloads on gort, natively.
 //!
 //! ```text
-//! gort-bench [--only=spawn,fib] [--rounds=N] [--stats]
+//! gort-bench [--only=spawn,fib] [--rounds=N] [--stats] [--gctrace]
 //! ```
 //! Prints bench.go's lines: `meta.*`, `size.*`, then each selected workload's metrics for
 //! every round (rounds ≥ 2 suffixed `@rN`), then `done`. The runtime has `GOMAXPROCS` Ps
 //! (environment; default: the available parallelism), and each workload runs as one goroutine
-//! inside `Runtime::block_on`. A workload of bench.go that gort does not implement yet prints
-//! nothing; an unknown name exits with status 2. `--stats` adds the scheduler's counters over
-//! each workload (`<workload>.runs|steals|parks|wakeups`) and the workloads' explanatory
-//! figures (see `workloads`).
+//! inside `Runtime::block_on`. An unknown name exits with status 2. `--stats` adds the
+//! scheduler's counters over each workload (`<workload>.runs|steals|parks|wakeups`) and the
+//! workloads' explanatory figures (see `workloads`); `--gctrace` prints a Go-format line per
+//! collection on stderr (Go's `GODEBUG=gctrace=1`).
 
 #[cfg(target_arch = "wasm32")]
 fn main() {}
@@ -22,19 +22,20 @@ fn main() {
 #[cfg(not(target_arch = "wasm32"))]
 mod native {
     use gort_bench::clock::{ms, Stamp};
-    use gort_bench::{preamble, round_suffix, Lookup, Metric, Workload, ANCHOR_WORKLOADS};
+    use gort_bench::{preamble, round_suffix, Metric, Workload};
     use std::process::exit;
 
-    const USAGE: &str = "usage: gort-bench [--only=W1,W2] [--rounds=N] [--stats]";
+    const USAGE: &str = "usage: gort-bench [--only=W1,W2] [--rounds=N] [--stats] [--gctrace]";
 
     struct Options {
         only: Vec<String>,
         rounds: u32,
         stats: bool,
+        gctrace: bool,
     }
 
     fn options() -> Options {
-        let mut o = Options { only: Vec::new(), rounds: 1, stats: false };
+        let mut o = Options { only: Vec::new(), rounds: 1, stats: false, gctrace: false };
         for arg in std::env::args().skip(1) {
             // bench.go's flag package takes -only and --only alike.
             let a = arg.strip_prefix("--").or_else(|| arg.strip_prefix('-')).unwrap_or("");
@@ -46,6 +47,7 @@ mod native {
                     _ => usage(&format!("--rounds wants a positive integer, got {v:?}")),
                 },
                 "stats" => o.stats = true,
+                "gctrace" => o.gctrace = true,
                 "h" | "help" => {
                     println!("{USAGE}");
                     exit(0);
@@ -54,7 +56,7 @@ mod native {
             }
         }
         if o.only.is_empty() {
-            o.only = ANCHOR_WORKLOADS.iter().map(|s| s.to_string()).collect();
+            o.only = Workload::ALL.iter().map(|w| w.name().to_string()).collect();
         }
         o
     }
@@ -93,9 +95,8 @@ mod native {
         let mut selected = Vec::new();
         for name in &o.only {
             match Workload::lookup(name) {
-                Lookup::Implemented(w) => selected.push(w),
-                Lookup::NotYet => eprintln!("gort-bench: workload {name:?} is not implemented yet (no lines)"),
-                Lookup::Unknown => {
+                Some(w) => selected.push(w),
+                None => {
                     eprintln!("unknown workload {name:?}");
                     exit(2);
                 }
@@ -104,7 +105,7 @@ mod native {
 
         let numcpu = std::thread::available_parallelism().map_or(1, |n| n.get());
         let procs = procs_from_env().unwrap_or(numcpu);
-        let rt = gort::Runtime::builder().procs(procs).start();
+        let rt = gort::Runtime::builder().procs(procs).gctrace(o.gctrace).start();
         let platform = format!("{}/{}", std::env::consts::OS, std::env::consts::ARCH);
         print(&preamble(numcpu, rt.procs(), &platform), "");
 

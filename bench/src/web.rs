@@ -5,7 +5,7 @@
 //! and its Workers use it unchanged), then runs each workload as a Rust goroutine with
 //! `rt.goRust('benchWorkload', name, round)`; its `join()` resolves to the metric objects.
 
-use crate::workloads::{Lookup, Workload};
+use crate::workloads::Workload;
 use crate::{json_array, preamble, round_suffix};
 use gort::{JoinRef, RuntimeCore};
 use wasm_bindgen::prelude::*;
@@ -17,15 +17,10 @@ pub fn bench_preamble(numcpu: u32, procs: u32) -> String {
     json_array(&preamble(numcpu as usize, procs as usize, "web/wasm32"), "")
 }
 
-/// 2: gort implements the workload; 1: bench.go has it, gort not yet (print nothing);
-/// 0: unknown.
+/// Whether bench.go has a workload of that name.
 #[wasm_bindgen(js_name = benchLookup)]
-pub fn bench_lookup(name: &str) -> u32 {
-    match Workload::lookup(name) {
-        Lookup::Implemented(_) => 2,
-        Lookup::NotYet => 1,
-        Lookup::Unknown => 0,
-    }
+pub fn bench_lookup(name: &str) -> bool {
+    Workload::lookup(name).is_some()
 }
 
 /// Starts workload `name` as a goroutine on `core`'s runtime; its JSON result is the array of
@@ -33,7 +28,7 @@ pub fn bench_lookup(name: &str) -> u32 {
 /// workload's explanatory figures.
 #[wasm_bindgen(js_name = benchWorkload)]
 pub fn bench_workload(core: &RuntimeCore, name: &str, round: u32, diag: bool) -> Result<JoinRef, JsError> {
-    let Lookup::Implemented(w) = Workload::lookup(name) else {
+    let Some(w) = Workload::lookup(name) else {
         return Err(JsError::new(&format!("gort-bench: no workload named {name:?}")));
     };
     let suffix = round_suffix(round);

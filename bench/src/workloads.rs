@@ -8,14 +8,11 @@
 use crate::chan_workloads as cw;
 use crate::clock::{ms, Stamp};
 use crate::metric::Metric;
+use crate::trees;
 use gort::chan::chan;
 use gort::sync::WaitGroup;
 use std::hint::black_box;
 use std::time::Duration;
-
-/// bench.go's workloads, in its fixed order (`workloadsOrder`).
-pub const ANCHOR_WORKLOADS: [&str; 9] =
-    ["spawn", "pingpong", "fib", "pipeline", "select", "timers", "sleep1", "gc", "gcparallel"];
 
 // ---- problem sizes (bench.go's constants) ----
 /// Goroutines spawned.
@@ -29,7 +26,7 @@ pub const FIB_EXPECTED: u64 = 75_025;
 /// Sequential 1 ms sleeps in sleep1.
 pub const SLEEP1_N: u32 = 100;
 
-/// The workloads gort implements so far.
+/// bench.go's workloads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Workload {
     Spawn,
@@ -39,19 +36,13 @@ pub enum Workload {
     Select,
     Timers,
     Sleep1,
-}
-
-/// What a workload name on the command line (or the page's query) stands for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Lookup {
-    Implemented(Workload),
-    /// A workload of bench.go that gort does not implement yet: prints nothing.
-    NotYet,
-    Unknown,
+    Gc,
+    GcParallel,
 }
 
 impl Workload {
-    pub const ALL: [Workload; 7] = [
+    /// In bench.go's fixed order (`workloadsOrder`).
+    pub const ALL: [Workload; 9] = [
         Workload::Spawn,
         Workload::Pingpong,
         Workload::Fib,
@@ -59,6 +50,8 @@ impl Workload {
         Workload::Select,
         Workload::Timers,
         Workload::Sleep1,
+        Workload::Gc,
+        Workload::GcParallel,
     ];
 
     pub fn name(self) -> &'static str {
@@ -70,17 +63,14 @@ impl Workload {
             Workload::Select => "select",
             Workload::Timers => "timers",
             Workload::Sleep1 => "sleep1",
+            Workload::Gc => "gc",
+            Workload::GcParallel => "gcparallel",
         }
     }
 
-    pub fn lookup(name: &str) -> Lookup {
-        if let Some(w) = Workload::ALL.into_iter().find(|w| w.name() == name) {
-            Lookup::Implemented(w)
-        } else if ANCHOR_WORKLOADS.contains(&name) {
-            Lookup::NotYet
-        } else {
-            Lookup::Unknown
-        }
+    /// The workload of that name, if bench.go has one.
+    pub fn lookup(name: &str) -> Option<Workload> {
+        Workload::ALL.into_iter().find(|w| w.name() == name)
     }
 
     /// bench.go's `size.*` lines for this workload.
@@ -100,6 +90,12 @@ impl Workload {
                 Metric::new("size.fib_n", FIB_N as f64, "n"),
             ],
             Workload::Sleep1 => vec![Metric::new("size.sleep1", SLEEP1_N as f64, "sleeps")],
+            // bench.go prints the depths once; gcparallel uses gc's.
+            Workload::Gc => vec![
+                Metric::new("size.trees_max_depth", trees::MAX_DEPTH as f64, "depth"),
+                Metric::new("size.trees_min_depth", trees::MIN_DEPTH as f64, "depth"),
+            ],
+            Workload::GcParallel => Vec::new(),
         }
     }
 
@@ -115,6 +111,8 @@ impl Workload {
             Workload::Timers => cw::timers().await,
             Workload::Fib => fib_par_seq(diag).await,
             Workload::Sleep1 => sleep1(diag).await,
+            Workload::Gc => trees::binary_trees(trees::Depths::ANCHOR, diag).await,
+            Workload::GcParallel => trees::binary_trees_parallel(trees::Depths::ANCHOR, diag).await,
         }
     }
 }

@@ -3,7 +3,7 @@
 // {"name","value","unit"} with bench.go's names (round N ≥ 2 suffixed "@rN"), then
 // {"name":"done"}; a failure is {"name":"page.error","value":0,"unit":"<message>"}.
 //
-//   /bench/web/index.html?only=spawn,fib&rounds=2[&stats=1][&procs=P]
+//   /bench/web/index.html?only=spawn,fib&rounds=2[&stats=1][&procs=P][&gctrace=1]
 //
 // The runtime is gort's JS facade started over the bench crate's wasm module (its glue
 // carries gort's exports, so the facade's Workers run it unchanged), with one P per core
@@ -14,7 +14,8 @@
 // start-up, with V8's baseline-tier code, no warm-up run — and round 2 runs the same workload
 // again in the same page, warm. `stats=1` adds the scheduler's counters over each workload
 // (`<workload>.runs|steals|parks|wakeups`), the workloads' explanatory figures, and for fib a
-// plain-JS control of the parallelism available (`fib.js_control_speedup`).
+// plain-JS control of the parallelism available (`fib.js_control_speedup`). `gctrace=1` starts
+// the runtime with gctrace: a Go-format line per collection on the console (run.mjs --verbose).
 import { Runtime } from '/pkg/src/index.js';
 
 const GLUE = '/target/bench-pkg/gort_bench.js';
@@ -106,7 +107,7 @@ async function main() {
   emit('page.hardware_concurrency', navigator.hardwareConcurrency, 'count');
   const t0 = performance.now();
   const procs = Number(q.get('procs') || navigator.hardwareConcurrency); // GOMAXPROCS
-  const rt = await Runtime.start({ procs, wasm: GLUE });
+  const rt = await Runtime.start({ procs, wasm: GLUE, gctrace: q.get('gctrace') === '1' });
   const t1 = performance.now();
   emit('page.runtime_start', t1 - t0, 'ms'); // glue import + compile + instantiate + Workers ready
   emit('page.nav_to_started', t1, 'ms');
@@ -116,9 +117,8 @@ async function main() {
   const selected = [];
   for (const w of only) {
     if (Object.hasOwn(PAGE_WORKLOADS, w)) { selected.push(w); continue; }
-    const known = bench.benchLookup(w);
-    if (known === 0) throw new Error(`unknown workload ${JSON.stringify(w)}`);
-    if (known === 2) selected.push(w); // 1: a bench.go workload gort lacks yet — no lines
+    if (!bench.benchLookup(w)) throw new Error(`unknown workload ${JSON.stringify(w)}`);
+    selected.push(w);
   }
 
   const allStart = performance.now();

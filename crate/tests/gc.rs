@@ -346,6 +346,55 @@ fn parallel_allocation_stress_four_ps() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Checkpoints
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn checkpoint_yields_only_when_a_collection_is_requested() {
+    // One P: another goroutine runs only if this one yields.
+    run(1, async {
+        let ran = Arc::new(AtomicUsize::new(0));
+        let r = ran.clone();
+        let other = gort::go(async move {
+            r.store(1, Relaxed);
+        });
+        for _ in 0..1000 {
+            gc::checkpoint().await; // nothing allocated: no collection requested
+        }
+        assert_eq!(ran.load(Relaxed), 0, "checkpoint yielded without a requested collection");
+        gosched().await;
+        assert_eq!(ran.load(Relaxed), 1, "the other goroutine runs once this one yields");
+        other.await.unwrap();
+    });
+}
+
+#[test]
+fn checkpoint_lets_requested_collections_in() {
+    run(2, async {
+        // Checkpoints between trees: collections keep up, the heap stays near its 4 MiB goal.
+        let start = gc::stats();
+        let mut peak = 0;
+        for _ in 0..(64 << 20) / (2047 * 24) {
+            assert_eq!(count(tree(10)), 2047);
+            peak = peak.max(gc::stats().heap_inuse);
+            gc::checkpoint().await;
+        }
+        let paced = gc::stats();
+        assert!(paced.num_gc >= start.num_gc + 4, "{paced:?}");
+        assert!(peak <= 16 << 20, "peak in use {peak} with a 4 MiB goal");
+        // One long poll: the heap passes its goal many times over, but no collection starts.
+        for _ in 0..(64 << 20) / (2047 * 24) {
+            assert_eq!(count(tree(10)), 2047);
+        }
+        let held_off = gc::stats();
+        assert_eq!(held_off.num_gc, paced.num_gc, "a collection ran in the middle of a poll");
+        assert!(held_off.heap_inuse >= peak + (32 << 20), "{held_off:?}");
+        gc::checkpoint().await; // the requested collection runs here
+        assert!(gc::stats().num_gc > held_off.num_gc);
+    });
+}
+
+// ---------------------------------------------------------------------------------------------
 // Heap limit
 // ---------------------------------------------------------------------------------------------
 

@@ -34,7 +34,9 @@
 //! * A [`Gc<T>`] is a `Copy` pointer, `!Send` and `!Sync`. It is valid only during the current
 //!   poll of the current goroutine, or inside the traced fields of another heap object.
 //! * Collections happen only at safepoints, while every M is between two polls. So a `Gc` on
-//!   the stack of a poll is never freed under it, and allocation never collects inline.
+//!   the stack of a poll is never freed under it, and allocation never collects inline. A
+//!   goroutine that allocates for long without waiting holds requested collections off until
+//!   its poll ends; awaiting [`checkpoint`] at natural points lets them in.
 //! * Goroutine futures must be `Send` (`gort::go` requires it), so a `Gc` held across an
 //!   `.await` is a compile error: misuse is loud. To keep an object alive across awaits, in
 //!   channels or in Rust data outside the heap, use a [`Root<T>`] (`Send + Sync`; cloning adds a
@@ -457,6 +459,42 @@ impl<T: Trace + 'static> Future for AllocRoot<T> {
 /// When awaited outside a goroutine.
 pub fn collect() -> Collect {
     Collect::new()
+}
+
+/// A safepoint for a goroutine that allocates in long polls. Collections start only between
+/// polls, so a goroutine that allocates without ever waiting holds every requested collection
+/// off (the heap overshoots its goal, and the other Ms wait, stopped, until its poll ends).
+/// Awaiting `checkpoint()` at natural points (between two trees, two batches) lets them in:
+/// it is ready at once when no collection is requested (one load), and otherwise yields once
+/// (as [`gosched`](crate::gosched) does), so that this M joins the collection before the
+/// goroutine runs on.
+///
+/// # Panics
+/// When awaited outside a goroutine.
+pub fn checkpoint() -> Checkpoint {
+    Checkpoint { yielding: None }
+}
+
+/// The future of [`checkpoint`].
+#[must_use = "a checkpoint lets a collection in only when it is awaited"]
+pub struct Checkpoint {
+    /// Set once a collection was found requested: the yield in progress.
+    yielding: Option<crate::Gosched>,
+}
+
+impl Future for Checkpoint {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.yielding.is_none() {
+            if !with_m("checkpoint", |shared, _| shared.heap.collecting()) {
+                return Poll::Ready(());
+            }
+            self.yielding = Some(crate::gosched());
+        }
+        let gosched = self.yielding.as_mut().expect("set above");
+        Pin::new(gosched).poll(cx)
+    }
 }
 
 /// The heap statistics of the current goroutine's runtime (`Runtime::stats().gc` from
