@@ -134,3 +134,53 @@ test('channel handles inside messages: reachable only through a buffered message
   assert.ok(v.freed - v.base < 1 << 20, `the cycle was collected: ${v.freed - v.base} bytes left`);
   assert.deepEqual(page.errors, []);
 });
+
+test('messages stay intact and arrive once while the heap collects under them', async () => {
+  const page = await openPage();
+  const v = await evalModule(page, `
+    const rt = await Runtime.start({ procs: 2, gcPercent: 10 });
+    try {
+      const chans = [rt.chan(0), rt.chan(3), rt.chan(32)];
+      const P = 4, N = 250;
+      const consumers = chans.map((ch) => rt.go(async (rt, ch) => {
+        const got = [];
+        let bad = 0;
+        for await (const m of ch) {
+          const { p, i, data, via } = m;
+          let ok = data.length === ((p * 7919 + i * 104729) % 6000) + 1;
+          for (let k = 0; ok && k < data.length; k += 97) ok = data[k] === ((p + i + k) & 255);
+          if (via !== undefined && via.cap !== ch.cap) ok = false; // each channel has its own capacity
+          if (!ok) bad++;
+          got.push(p * 100000 + i);
+        }
+        return { got, bad };
+      }, ch));
+      const producers = Array.from({ length: P }, (_, p) => rt.go(async (rt, p, N, chans) => {
+        for (let i = 0; i < N; i++) {
+          const len = ((p * 7919 + i * 104729) % 6000) + 1;
+          const data = new Uint8Array(len);
+          for (let k = 0; k < len; k++) data[k] = (p + i + k) & 255;
+          const ch = chans[(p + i) % chans.length];
+          await ch.send(i % 5 === 0 ? { p, i, data, via: ch } : { p, i, data });
+        }
+      }, p, N, chans));
+      let collections = 0, stop = false;
+      const collector = (async () => { while (!stop) { await rt.gc(); collections++; } })();
+      for (const g of producers) await g.join();
+      chans.forEach((c) => c.close());
+      const results = [];
+      for (const g of consumers) results.push(await g.join());
+      stop = true;
+      await collector;
+      const all = results.flatMap((r) => r.got).sort((a, b) => a - b);
+      return { n: all.length, unique: new Set(all).size, bad: results.reduce((s, r) => s + r.bad, 0), collections,
+               numGC: rt.stats().gc.numGC };
+    } finally { await rt.shutdown(); }
+  `);
+  console.log(JSON.stringify(v));
+  assert.equal(v.bad, 0, 'every message arrived intact');
+  assert.equal(v.n, 4 * 250, 'every message arrived');
+  assert.equal(v.unique, 4 * 250, 'no message arrived twice');
+  assert.ok(v.collections >= 3, `collections ran meanwhile: ${v.collections}`);
+  assert.deepEqual(page.errors, []);
+});
