@@ -38,3 +38,4 @@ fmt:
 
 lint: fmt
 	cargo clippy --all-targets --workspace -- -D warnings
+	cargo wasm-clippy -- -D warnings

@@ -28,7 +28,10 @@ export interface StartOptions {
   wasm?: string | URL;
   /** Go's GOGC: collect when the heap grew by this % over the live heap (default 100; < 0 off). */
   gcPercent?: number;
-  /** Hard ceiling of the GC heap in bytes (0: none). */
+  /**
+   * Hard ceiling of the GC heap in bytes (0: none). Values in flight between goroutines live
+   * in that heap: a send that cannot fit rejects with a RangeError naming the limit.
+   */
   heapLimit?: number;
   /** A Go-format gctrace line per collection on the console. */
   gctrace?: boolean;
@@ -139,6 +142,10 @@ export class SyncError extends Error {
 export class Chan<T extends Value = any> implements AsyncIterable<T> {
   readonly cap: number;
   readonly len: number;
+  /**
+   * Rejects with a ChannelError "send on closed channel", or a RangeError naming the heap
+   * limit when the value does not fit in the GC heap even after a collection.
+   */
   send(value: T): Promise<void>;
   recv(): Promise<T | undefined>;
   recvOk(): Promise<Received<T>>;

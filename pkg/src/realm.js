@@ -17,6 +17,7 @@ const TAG_JSON = 3;
 const TAG_CLOSED = 4;
 const TAG_SELECTED = 5;
 const TAG_OP_ERROR = 6;
+const TAG_HEAP_LIMIT = 7;
 
 const MAX_MS = 1e15; // about 31,700 years: longer is forever
 
@@ -45,9 +46,27 @@ function checkMs(ms, what) {
   return Math.min(ms, MAX_MS);
 }
 
-function opError(bytes) {
-  return new ChannelError(utf8.decode(bytes.subarray(1)));
+/** The error an operation's result stands for, if it is one (tags 2, 6 and 7). */
+function opFailure(bytes) {
+  const text = () => utf8.decode(bytes.subarray(1));
+  switch (bytes[0]) {
+    case TAG_OP_ERROR:
+      return new ChannelError(text());
+    case TAG_HEAP_LIMIT:
+      return new RangeError(text());
+    case TAG_RUNTIME_ERROR:
+      return new Error(text());
+    default:
+      return undefined;
+  }
 }
+
+// Frees the wasm refs of handles JS dropped without `release()`, in every realm (the page and
+// each Worker), so that the runtime objects they kept alive can go.
+const handleRefs = new FinalizationRegistry(({ ref, key, external }) => {
+  external?.unhold(key);
+  ref.free();
+});
 
 // A handle keeps its wasm ref and its realm private; these read them inside this module.
 let refOf, realmOf;
@@ -185,7 +204,6 @@ export class Mutex extends Handle {
  */
 export class Realm {
   #external;
-  #registry;
 
   /**
    * `external`, on the page only: `{ hold(handle, ref), unhold(key) }`, which tell the runtime
@@ -195,24 +213,16 @@ export class Realm {
     this.glue = glue;
     this.run = run;
     this.#external = external;
-    this.#registry = external && new FinalizationRegistry(({ ref, key }) => {
-      external.unhold(key);
-      ref.free();
-    });
   }
 
   adopt(handle, ref) {
-    if (this.#external) {
-      this.#external.hold(handle, ref);
-      this.#registry.register(handle, { ref, key: ref.key() }, handle);
-    }
+    this.#external?.hold(handle, ref);
+    handleRefs.register(handle, { ref, key: ref.key(), external: this.#external }, handle);
   }
 
   release(handle, ref) {
-    if (this.#external) {
-      if (!this.#registry.unregister(handle)) return;
-      this.#external.unhold(ref.key());
-    }
+    if (!handleRefs.unregister(handle)) return; // released already
+    this.#external?.unhold(ref.key());
     ref.free();
   }
 
@@ -289,6 +299,8 @@ export class Realm {
           throw new GoroutineError(goroutineId, utf8.decode(bytes.subarray(1)));
         case TAG_JSON:
           return JSON.parse(utf8.decode(bytes.subarray(1)));
+        case TAG_HEAP_LIMIT:
+          throw opFailure(bytes);
         default:
           throw new RangeError(`goroutine ${goroutineId}: unexpected outcome tag ${bytes[0]}`);
       }
@@ -301,8 +313,8 @@ export class Realm {
   unit(msg) {
     try {
       const bytes = msg.bytes();
-      if (bytes[0] === TAG_OP_ERROR) throw opError(bytes);
-      if (bytes[0] === TAG_RUNTIME_ERROR) throw new Error(utf8.decode(bytes.subarray(1)));
+      const failure = opFailure(bytes);
+      if (failure) throw failure;
     } finally {
       msg.free();
     }
@@ -313,7 +325,8 @@ export class Realm {
     try {
       const bytes = msg.bytes();
       if (bytes[0] === TAG_CLOSED) return { value: undefined, ok: false };
-      if (bytes[0] === TAG_RUNTIME_ERROR) throw new Error(utf8.decode(bytes.subarray(1)));
+      const failure = opFailure(bytes);
+      if (failure) throw failure;
       return { value: this.#decode(msg, bytes, 1), ok: true };
     } finally {
       msg.free();
@@ -324,8 +337,9 @@ export class Realm {
   selected(msg) {
     try {
       const bytes = msg.bytes();
-      if (bytes[0] === TAG_OP_ERROR) throw opError(bytes);
-      if (bytes[0] !== TAG_SELECTED) throw new Error(utf8.decode(bytes.subarray(1)));
+      const failure = opFailure(bytes);
+      if (failure) throw failure;
+      if (bytes[0] !== TAG_SELECTED) throw new RangeError(`rt.select: unexpected outcome tag ${bytes[0]}`);
       const view = new DataView(bytes.buffer, bytes.byteOffset);
       const index = view.getInt32(1, true);
       const ok = bytes[5] === 1;

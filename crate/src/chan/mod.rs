@@ -193,6 +193,19 @@ impl<T> Chan<T> {
         Ok(())
     }
 
+    /// Calls `f` on each buffered value, under the channel's lock.
+    #[cfg(target_arch = "wasm32")]
+    pub(crate) fn for_each_buffered(&self, f: impl FnMut(&T)) {
+        self.inner.lock().buffered().for_each(f)
+    }
+
+    /// Empties the buffer of a channel nobody can use any more; the caller drops the values
+    /// after the lock is released.
+    #[cfg(target_arch = "wasm32")]
+    pub(crate) fn take_buffered(&self) -> std::collections::VecDeque<T> {
+        self.inner.lock().take_buffered()
+    }
+
     /// Values buffered now.
     pub fn len(&self) -> usize {
         self.inner.lock().len()

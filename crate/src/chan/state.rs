@@ -41,6 +41,18 @@ impl<T> State<T> {
         self.closed
     }
 
+    /// The buffered values, oldest first (for the JS channels' cycle collector).
+    #[cfg(target_arch = "wasm32")]
+    pub(crate) fn buffered(&self) -> impl Iterator<Item = &T> {
+        self.buf.iter()
+    }
+
+    /// Empties the buffer (its channel is unreachable: nobody can send or receive any more).
+    #[cfg(target_arch = "wasm32")]
+    pub(crate) fn take_buffered(&mut self) -> VecDeque<T> {
+        std::mem::take(&mut self.buf)
+    }
+
     /// Whether any entry, live or stale, is queued.
     pub(crate) fn has_waiters(&self) -> bool {
         !self.recvq.is_empty() || !self.sendq.is_empty()

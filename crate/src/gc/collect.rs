@@ -13,8 +13,10 @@
 //! 1. **First pause.** Each running M arrives (`World::arrive`), claiming the Ps of parked
 //!    Ms on the way; the Ms that arrived (the *present* ones) then finish the sweep in
 //!    parallel (marking must not set bits in a span not yet swept; a spin barrier, `swept`,
-//!    separates the two), and shade the roots of their P and of the Ps they claimed (the
-//!    holder of P 0 also the pinned values) into the mark pool: the snapshot. The last to
+//!    separates the two; before it, the holder of P 0 also empties the buffers of unreachable
+//!    JS channels, `js/cycles.rs`, so that the messages it drops are not marked through their
+//!    roots), and shade the roots of their P and of the Ps they claimed (the holder of P 0
+//!    also the pinned values) into the mark pool: the snapshot. The last to
 //!    depart sets `marking` and restarts the world.
 //! 2. **Concurrent mark.** Goroutines run. Marking is snapshot-at-the-beginning: every
 //!    object reachable when the world restarted is marked before the cycle ends, because
@@ -268,6 +270,11 @@ fn start_marking(shared: &Shared, m: usize, a: &Arrival) {
     let heap = &shared.heap;
     let c = &heap.collector;
     while heap.sweep_one().is_some() {}
+    if shares(shared, m, a).any(|p| p == 0) {
+        // Before anyone marks: the roots of the messages it drops must not be marked.
+        #[cfg(target_arch = "wasm32")]
+        crate::js::collect_cycles();
+    }
     if c.swept.fetch_add(1, AcqRel) + 1 == a.present {
         c.heap_before.store(heap.heap_live.load(Relaxed), Relaxed);
     }

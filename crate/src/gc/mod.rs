@@ -381,9 +381,20 @@ fn assert_holds_p(shared: &Shared, m: usize, what: &str) {
 
 /// Allocates on M `m`; gives the value back if the heap limit is in the way.
 fn try_alloc<T: Trace + 'static>(shared: &Shared, m: usize, value: T) -> Result<Gc<T>, (HeapLimitError, T)> {
+    try_alloc_with_tail(shared, m, value, 0)
+}
+
+/// Allocates on M `m` a slot with `tail` bytes of room after the value; gives the value back if
+/// the heap limit is in the way.
+fn try_alloc_with_tail<T: Trace + 'static>(
+    shared: &Shared,
+    m: usize,
+    value: T,
+    tail: usize,
+) -> Result<Gc<T>, (HeapLimitError, T)> {
     assert_holds_p(shared, m, "alloc");
     let heap = &shared.heap;
-    let (size, align) = (Layout::<T>::SIZE, Layout::<T>::ALIGN);
+    let (size, align) = (Layout::<T>::SIZE + tail, Layout::<T>::ALIGN);
     let addr = match sizeclass::class_for(size, align) {
         Some(class) => shared.procs[m].gc.alloc(heap, class),
         None => {
@@ -420,6 +431,21 @@ fn try_alloc<T: Trace + 'static>(shared: &Shared, m: usize, value: T) -> Result<
 #[inline]
 pub fn alloc<T: Trace + 'static>(value: T) -> Result<Gc<T>, HeapLimitError> {
     with_m("alloc", |shared, m| try_alloc(shared, m, value).map_err(|(e, _)| e))
+}
+
+/// Allocates `value` followed by `tail` uninitialized bytes in the same object (a
+/// variable-length object: the value's type knows how to find and read its tail, at
+/// `Gc::as_ptr(gc) as *const u8 + size_of::<T>()`). `T` must not need a tail to be traced.
+/// Gives the value back if the heap limit is in the way.
+///
+/// # Panics
+/// Outside a goroutine.
+#[cfg(any(test, target_arch = "wasm32"))]
+pub(crate) fn alloc_with_tail<T: Trace + 'static>(
+    value: T,
+    tail: usize,
+) -> Result<Gc<T>, (HeapLimitError, T)> {
+    with_m("alloc", |shared, m| try_alloc_with_tail(shared, m, value, tail))
 }
 
 /// Allocates `value` and roots it; at the heap limit, forces a collection, waits for it and

@@ -148,6 +148,14 @@ impl<T: Trace + 'static> Root<T> {
         unsafe { Gc::from_header(self.cell.header) }
     }
 
+    /// The rooted object's address. Valid to read from any thread while this root lives
+    /// (objects never move), unlike [`Root::get`]'s `Gc`, which needs a goroutine.
+    #[cfg(any(test, target_arch = "wasm32"))]
+    pub(crate) fn as_ptr(&self) -> *const T {
+        // SAFETY: the value sits `OFFSET` bytes after its header, in the same slot.
+        unsafe { (self.cell.header.as_ptr() as *const u8).add(super::object::Layout::<T>::OFFSET).cast() }
+    }
+
     /// Whether two roots point at the same object.
     pub fn ptr_eq(a: &Root<T>, b: &Root<T>) -> bool {
         a.cell.header == b.cell.header

@@ -175,3 +175,49 @@ fn the_heap_limit_is_a_hard_ceiling_and_sweeping_makes_room() {
     let span = heap.cache_span(5).unwrap();
     heap.uncache(span);
 }
+
+#[test]
+fn objects_with_a_tail_keep_their_bytes_count_in_the_heap_and_are_freed() {
+    use super::{alloc_with_tail, collect, stats, Gc};
+    const SIZES: [usize; 6] = [0, 1, 100, 5000, 40_000, 1 << 20];
+    let byte = |i: usize, n: usize| (i * 7 + n) as u8;
+    let rt = crate::Runtime::builder().procs(2).start();
+    let (grown, corrupt, left) = rt
+        .block_on(async move {
+            collect().await;
+            let base = stats().heap_alloc;
+            let roots: Vec<_> = SIZES
+                .iter()
+                .map(|&n| {
+                    let gc = alloc_with_tail(n, n).unwrap_or_else(|(e, _)| panic!("{e}"));
+                    // SAFETY: the object has `n` bytes of tail after its `usize`, ours to write.
+                    unsafe {
+                        let tail = Gc::as_ptr(gc).cast::<u8>().cast_mut().add(size_of::<usize>());
+                        (0..n).for_each(|i| tail.add(i).write(byte(i, n)));
+                    }
+                    Gc::root(gc)
+                })
+                .collect();
+            collect().await;
+            let grown = stats().heap_alloc - base;
+            let corrupt = roots
+                .iter()
+                .filter(|r| {
+                    // SAFETY: rooted, so alive; its tail holds `n` bytes written above.
+                    unsafe {
+                        let n = *r.as_ptr();
+                        let tail = r.as_ptr().cast::<u8>().add(size_of::<usize>());
+                        (0..n).any(|i| *tail.add(i) != byte(i, n))
+                    }
+                })
+                .count();
+            drop(roots);
+            collect().await;
+            (grown, corrupt, stats().heap_alloc - base)
+        })
+        .unwrap();
+    rt.shutdown();
+    assert!(grown >= SIZES.iter().sum::<usize>() as u64, "tails count in heapAlloc: {grown}");
+    assert_eq!(corrupt, 0, "tails survive a collection intact");
+    assert_eq!(left, 0, "unrooted objects with tails are freed");
+}

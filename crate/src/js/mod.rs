@@ -26,9 +26,11 @@
 //! ([`RuntimeCore::hold_chan`] …): while one of them has a blocked goroutine, no deadlock is
 //! reported, since the page could still wake it.
 
+mod cycles;
 mod op;
 mod value;
 
+pub(crate) use cycles::collect_cycles;
 pub use op::{JoinRef, Op};
 pub use value::{ChanRef, Message, MutexRef, WaitGroupRef};
 
@@ -78,6 +80,12 @@ pub struct RuntimeCore {
     shared: Arc<Shared>,
 }
 
+impl Drop for RuntimeCore {
+    fn drop(&mut self) {
+        cycles::runtime_ended();
+    }
+}
+
 #[wasm_bindgen]
 impl RuntimeCore {
     #[wasm_bindgen(constructor)]
@@ -87,6 +95,7 @@ impl RuntimeCore {
         if heap_limit > 0.0 {
             b = b.heap_limit(heap_limit as usize);
         }
+        cycles::runtime_started();
         RuntimeCore { shared: b.build_shared() }
     }
 
@@ -271,7 +280,12 @@ async fn run_js_goroutine(source: String, args: Message) -> Message {
         Ok(promise) => Waiting(WaitReason::Promise, JsFuture::from(promise)).await.unwrap_or_else(|e| e),
         Err(message) => message,
     };
-    Message::try_from_js_value(out).expect("the JS host resolves goroutines with a Message")
+    let result = Message::try_from_js_value(out).expect("the JS host resolves goroutines with a Message");
+    // The result waits for its joiner in the heap (value.rs).
+    match result.into_heap().await {
+        Ok(m) => m,
+        Err((e, _)) => Message::text(value::HEAP_LIMIT, &e.to_string()),
+    }
 }
 
 /// Polls an operation for a JS goroutine and, while it waits, lends that goroutine its reason.

@@ -6,7 +6,7 @@
 //! goroutine bound to its M that resolves a promise (`workerRun`). So every blocking operation
 //! (send, receive, select, wait, lock, sleep, join) has one implementation for both sides.
 
-use super::value::{ChanRef, Message, MutexRef, WaitGroupRef, CLOSED, OP_ERROR, RUNTIME_ERROR, SELECTED};
+use super::value::{ChanRef, Message, MutexRef, WaitGroupRef, CLOSED, HEAP_LIMIT, OP_ERROR, RUNTIME_ERROR};
 use crate::chan::{Chan, Select};
 use crate::sched::join::{JoinCell, JoinError, JoinHandle};
 use std::future::Future;
@@ -44,6 +44,10 @@ impl Op {
     pub fn chan_send(c: &ChanRef, m: Message) -> Op {
         let c = c.chan.clone();
         Op::new(async move {
+            let m = match m.into_heap().await {
+                Ok(m) => m,
+                Err((e, _)) => return Message::text(HEAP_LIMIT, &e.to_string()),
+            };
             match c.send(m).await {
                 Ok(()) => Message::undefined(),
                 Err(e) => Message::text(OP_ERROR, &e.to_string()),
@@ -173,46 +177,45 @@ async fn run_select(cases: &[SelectCase], default: bool) -> Message {
         Recv(crate::chan::RecvCaseHandle<Message>),
         Send(crate::chan::SendCaseHandle<Message>),
     }
+    // The values to send move into the heap first, so that a heap limit fails the whole
+    // select before it takes any case.
+    let mut values = Vec::with_capacity(cases.len());
+    for case in cases {
+        values.push(match case {
+            SelectCase::Recv(_) => None,
+            SelectCase::Send(_, m) => {
+                let m = m.lock().unwrap().take().expect("a select case's value is sent once");
+                match m.into_heap().await {
+                    Ok(m) => Some(m),
+                    Err((e, _)) => return Message::text(HEAP_LIMIT, &e.to_string()),
+                }
+            }
+        });
+    }
     let mut sel = Select::new();
     let handles: Vec<H> = cases
         .iter()
-        .map(|case| match case {
-            SelectCase::Recv(c) => H::Recv(sel.recv(c.as_ref())),
-            SelectCase::Send(c, m) => {
-                let m = m.lock().unwrap().take().expect("a select case's value is sent once");
-                H::Send(sel.send(c.as_ref(), m))
-            }
+        .zip(values)
+        .map(|(case, value)| match (case, value) {
+            (SelectCase::Recv(c), _) => H::Recv(sel.recv(c.as_ref())),
+            (SelectCase::Send(c, _), m) => H::Send(sel.send(c.as_ref(), m.expect("a send case's value"))),
         })
         .collect();
     if default {
         sel.set_default();
     }
     let mut out = sel.wait().await;
-    let Some(i) = out.index() else { return select_message(-1, true, None) };
+    let Some(i) = out.index() else { return Message::selected(-1, true, None) };
     match handles.into_iter().nth(i).expect("the select took one of its cases") {
         H::Recv(h) => match out.recv(h) {
-            Some(m) => select_message(i as i32, true, Some(m)),
-            None => select_message(i as i32, false, None),
+            Some(m) => Message::selected(i as i32, true, Some(&m)),
+            None => Message::selected(i as i32, false, None),
         },
         H::Send(h) => match out.sent(h) {
-            Ok(()) => select_message(i as i32, true, None),
+            Ok(()) => Message::selected(i as i32, true, None),
             Err(e) => Message::text(OP_ERROR, &e.to_string()),
         },
     }
-}
-
-fn select_message(index: i32, ok: bool, value: Option<Message>) -> Message {
-    let mut bytes = vec![SELECTED];
-    bytes.extend_from_slice(&index.to_le_bytes());
-    bytes.push(ok as u8);
-    let handles = match value {
-        Some(m) => {
-            bytes.extend_from_slice(&m.bytes[1..]);
-            m.handles
-        }
-        None => Vec::new(),
-    };
-    Message { bytes, handles }
 }
 
 /// A goroutine's (or an operation's) result, as JS holds it.

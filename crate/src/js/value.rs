@@ -3,8 +3,23 @@
 //! A [`Message`] is the bytes `pkg/src/codec.js` made of a JS value, preceded by one outcome tag
 //! (below), plus the runtime handles (channels, wait groups, mutexes) the value referenced:
 //! the codec writes each handle as an index into `handles`, and the Message keeps the objects
-//! themselves alive while the value is in flight (in a channel's buffer, a goroutine's
-//! arguments or result). Decoding in another realm wraps each handle in a new JS object.
+//! themselves alive while the value is in flight (in a channel's buffer, a goroutine's result).
+//! Decoding in another realm wraps each handle in a new JS object.
+//!
+//! # Where a message lives
+//! JS code (the page, or a Worker's promise reactions) may run outside every poll, so it must
+//! not allocate in the GC heap (an allocation there could race a collection). A message built
+//! in JS starts *outside*: bytes and handles in ordinary memory. The first goroutine that moves
+//! it on, a send (also a select's) or a goroutine returning it, moves it *into the heap*
+//! ([`Message::into_heap`]): one heap object, [`MessageObj`], with the handles and the bytes in
+//! its tail, so it counts in `heapAlloc` and is freed by the collector. The Message then holds a
+//! [`Root`] to it (Messages are never cloned, so each object has exactly one root). At the heap
+//! limit, after a collection, moving in fails with [`HeapLimitError`] and the value stays
+//! with its sender (outcome tag 7).
+//!
+//! Channels of JS values are reference counted (the page creates them synchronously, and the
+//! page can never allocate in the heap); cycles among them, through the messages in their
+//! buffers, are collected by `cycles.rs` at each collection.
 //!
 //! Outcome tags (byte 0):
 //! | tag | meaning | rest |
@@ -16,8 +31,10 @@
 //! | 4 | a receive found the channel closed (`ok == false`) | – |
 //! | 5 | a select's result | i32 case index (−1: default), u8 ok, codec bytes of the value or nothing |
 //! | 6 | an operation failed as Go would panic ("send on closed channel", …) | UTF-8 text |
+//! | 7 | a value did not fit in the GC heap under its limit | UTF-8 text |
 
 use crate::chan::Chan;
+use crate::gc::{self, Gc, HeapLimitError, Root, Trace, Tracer};
 use crate::sched::Held;
 use crate::sync::{RawMutex, WaitGroup};
 use std::sync::Arc;
@@ -29,6 +46,7 @@ pub(crate) const JSON: u8 = 3;
 pub(crate) const CLOSED: u8 = 4;
 pub(crate) const SELECTED: u8 = 5;
 pub(crate) const OP_ERROR: u8 = 6;
+pub(crate) const HEAP_LIMIT: u8 = 7;
 
 /// The codec's encoding of `undefined` (tag 0x00), for results that carry no value.
 const CODEC_UNDEFINED: u8 = 0x00;
@@ -40,19 +58,40 @@ pub(crate) enum Handle {
     Mutex(Arc<RawMutex>),
 }
 
-/// A tagged value with the handles it references.
+/// A message in the GC heap: its handles, then `len` bytes in the object's tail.
+pub(crate) struct MessageObj {
+    handles: Vec<Handle>,
+    len: usize,
+}
+
+// SAFETY: holds no Gc (handles are reference-counted runtime objects, `Send + Sync`); its Drop
+// (the handles') does not touch the heap.
+unsafe impl Trace for MessageObj {
+    const NEEDS_TRACE: bool = false;
+    fn trace(&self, _: &mut Tracer<'_>) {}
+}
+
+enum Repr {
+    Outside { bytes: Vec<u8>, handles: Vec<Handle> },
+    Heap(Root<MessageObj>),
+}
+
+/// A tagged value with the handles it references (see the module header).
 #[wasm_bindgen]
 pub struct Message {
-    pub(crate) bytes: Vec<u8>,
-    pub(crate) handles: Vec<Handle>,
+    repr: Repr,
 }
 
 impl Message {
+    fn outside(bytes: Vec<u8>, handles: Vec<Handle>) -> Message {
+        Message { repr: Repr::Outside { bytes, handles } }
+    }
+
     pub(crate) fn tagged(tag: u8, body: &[u8]) -> Message {
         let mut bytes = Vec::with_capacity(body.len() + 1);
         bytes.push(tag);
         bytes.extend_from_slice(body);
-        Message { bytes, handles: Vec::new() }
+        Message::outside(bytes, Vec::new())
     }
 
     pub(crate) fn undefined() -> Message {
@@ -69,6 +108,71 @@ impl Message {
         body.extend_from_slice(&v.to_le_bytes());
         Message::tagged(VALUE, &body)
     }
+
+    /// A select's result (tag 5) carrying `value`'s bytes and handles.
+    pub(crate) fn selected(index: i32, ok: bool, value: Option<&Message>) -> Message {
+        let mut bytes = vec![SELECTED];
+        bytes.extend_from_slice(&index.to_le_bytes());
+        bytes.push(ok as u8);
+        let handles = match value {
+            Some(m) => {
+                bytes.extend_from_slice(&m.tagged_bytes()[1..]);
+                m.handles().to_vec()
+            }
+            None => Vec::new(),
+        };
+        Message::outside(bytes, handles)
+    }
+
+    /// The outcome tag and the bytes after it.
+    pub(crate) fn tagged_bytes(&self) -> &[u8] {
+        match &self.repr {
+            Repr::Outside { bytes, .. } => bytes,
+            Repr::Heap(root) => {
+                // SAFETY: the root keeps the object alive and unmoved while `self` lives; its
+                // tail holds `len` bytes written once, before the object was rooted.
+                unsafe {
+                    let obj = root.as_ptr();
+                    std::slice::from_raw_parts(obj.cast::<u8>().add(size_of::<MessageObj>()), (*obj).len)
+                }
+            }
+        }
+    }
+
+    pub(crate) fn handles(&self) -> &[Handle] {
+        match &self.repr {
+            Repr::Outside { handles, .. } => handles,
+            // SAFETY: as in `tagged_bytes`; the handles are never changed after allocation.
+            Repr::Heap(root) => unsafe { &(*root.as_ptr()).handles },
+        }
+    }
+
+    /// Moves the message into the GC heap of the current goroutine's runtime (see the module
+    /// header); at the heap limit, after one collection, gives it back with the error.
+    pub(crate) async fn into_heap(self) -> Result<Message, (HeapLimitError, Message)> {
+        let Repr::Outside { bytes, handles } = self.repr else { return Ok(self) };
+        let obj = MessageObj { handles, len: bytes.len() };
+        let obj = match gc::alloc_with_tail(obj, bytes.len()) {
+            Ok(gc) => return Ok(Message::filled(gc, &bytes)),
+            Err((_, obj)) => obj,
+        };
+        gc::collect().await;
+        match gc::alloc_with_tail(obj, bytes.len()) {
+            Ok(gc) => Ok(Message::filled(gc, &bytes)),
+            Err((e, obj)) => Err((e, Message::outside(bytes, obj.handles))),
+        }
+    }
+
+    /// Copies `bytes` into the tail of a new object and roots it.
+    fn filled(gc: Gc<MessageObj>, bytes: &[u8]) -> Message {
+        // SAFETY: the object was allocated with `bytes.len()` bytes of tail, and nothing else
+        // can see it yet.
+        unsafe {
+            let tail = Gc::as_ptr(gc).cast::<u8>().cast_mut().add(size_of::<MessageObj>());
+            std::ptr::copy_nonoverlapping(bytes.as_ptr(), tail, bytes.len());
+        }
+        Message { repr: Repr::Heap(Gc::root(gc)) }
+    }
 }
 
 #[wasm_bindgen]
@@ -76,38 +180,45 @@ impl Message {
     /// `bytes` starts with its outcome tag.
     #[wasm_bindgen(constructor)]
     pub fn new(bytes: Vec<u8>) -> Message {
-        Message { bytes, handles: Vec::new() }
+        Message::outside(bytes, Vec::new())
+    }
+
+    fn push_handle(&mut self, h: Handle) {
+        match &mut self.repr {
+            Repr::Outside { handles, .. } => handles.push(h),
+            Repr::Heap(_) => unreachable!("JS adds handles only to messages it builds"),
+        }
     }
 
     #[wasm_bindgen(js_name = addChan)]
     pub fn add_chan(&mut self, c: &ChanRef) {
-        self.handles.push(Handle::Chan(c.chan.clone()));
+        self.push_handle(Handle::Chan(c.chan.clone()));
     }
 
     #[wasm_bindgen(js_name = addWaitGroup)]
     pub fn add_wait_group(&mut self, w: &WaitGroupRef) {
-        self.handles.push(Handle::WaitGroup(w.wg.clone()));
+        self.push_handle(Handle::WaitGroup(w.wg.clone()));
     }
 
     #[wasm_bindgen(js_name = addMutex)]
     pub fn add_mutex(&mut self, m: &MutexRef) {
-        self.handles.push(Handle::Mutex(m.mutex.clone()));
+        self.push_handle(Handle::Mutex(m.mutex.clone()));
     }
 
     /// A copy of the tagged bytes.
     pub fn bytes(&self) -> Vec<u8> {
-        self.bytes.clone()
+        self.tagged_bytes().to_vec()
     }
 
     #[wasm_bindgen(js_name = handleCount)]
     pub fn handle_count(&self) -> usize {
-        self.handles.len()
+        self.handles().len()
     }
 
     /// 0 channel, 1 wait group, 2 mutex.
     #[wasm_bindgen(js_name = handleKind)]
     pub fn handle_kind(&self, i: usize) -> u8 {
-        match self.handles[i] {
+        match self.handles()[i] {
             Handle::Chan(_) => 0,
             Handle::WaitGroup(_) => 1,
             Handle::Mutex(_) => 2,
@@ -116,7 +227,7 @@ impl Message {
 
     #[wasm_bindgen(js_name = chanAt)]
     pub fn chan_at(&self, i: usize) -> Option<ChanRef> {
-        match &self.handles[i] {
+        match &self.handles()[i] {
             Handle::Chan(c) => Some(ChanRef { chan: c.clone() }),
             _ => None,
         }
@@ -124,7 +235,7 @@ impl Message {
 
     #[wasm_bindgen(js_name = waitGroupAt)]
     pub fn wait_group_at(&self, i: usize) -> Option<WaitGroupRef> {
-        match &self.handles[i] {
+        match &self.handles()[i] {
             Handle::WaitGroup(w) => Some(WaitGroupRef { wg: w.clone() }),
             _ => None,
         }
@@ -132,7 +243,7 @@ impl Message {
 
     #[wasm_bindgen(js_name = mutexAt)]
     pub fn mutex_at(&self, i: usize) -> Option<MutexRef> {
-        match &self.handles[i] {
+        match &self.handles()[i] {
             Handle::Mutex(m) => Some(MutexRef { mutex: m.clone() }),
             _ => None,
         }
@@ -149,7 +260,9 @@ pub struct ChanRef {
 impl ChanRef {
     #[wasm_bindgen(constructor)]
     pub fn new(cap: u32) -> ChanRef {
-        ChanRef { chan: crate::chan::chan(cap as usize) }
+        let chan = crate::chan::chan(cap as usize);
+        super::cycles::register(&chan);
+        ChanRef { chan }
     }
 
     pub fn cap(&self) -> u32 {
@@ -174,6 +287,7 @@ impl ChanRef {
     #[wasm_bindgen(js_name = trySend)]
     pub fn try_send(&self, m: Message) -> u8 {
         use crate::chan::TrySendError;
+        super::cycles::note_js_buffer_change();
         match self.chan.try_send(m) {
             Ok(()) => 0,
             Err(TrySendError::Full(_)) => 1,
@@ -185,6 +299,7 @@ impl ChanRef {
     #[wasm_bindgen(js_name = tryRecv)]
     pub fn try_recv(&self) -> Option<Message> {
         use crate::chan::TryRecvError;
+        super::cycles::note_js_buffer_change();
         match self.chan.try_recv() {
             Ok(m) => Some(m),
             Err(TryRecvError::Closed) => Some(Message::tagged(CLOSED, &[])),

@@ -121,6 +121,13 @@ impl<T: Default> Default for Lock<T> {
 }
 
 impl<T> Lock<T> {
+    #[cfg(not(loom))]
+    pub(crate) const fn new(data: T) -> Self {
+        Lock { raw: RawLock::new(), data: UnsafeCell::new(data) }
+    }
+
+    /// Not `const` under loom, whose primitives are made at run time.
+    #[cfg(loom)]
     pub(crate) fn new(data: T) -> Self {
         Lock { raw: RawLock::new(), data: UnsafeCell::new(data) }
     }
