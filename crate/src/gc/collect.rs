@@ -35,7 +35,8 @@
 //!    (`mark_done`), the next M about to poll requests the second pause and stops at once; an
 //!    M looking for work requests it only when no other M is in a poll (it would otherwise
 //!    stop first and wait, the pause running, for those polls to end), and meanwhile keeps
-//!    looking (idle Ms do not park while marking is on). Whether an M is in a poll is a per-P
+//!    looking (idle Ms do not park while marking work may be left; once it is done they park,
+//!    and the pause claims their Ps). Whether an M is in a poll is a per-P
 //!    flag, set at its safepoint before a poll and cleared at the next one, while marking.
 //! 3. **Termination pause.** The world stops again; the present Ms hand in the barrier buffers
 //!    of their P and of the Ps they claimed, drain the pool in parallel (`mark.rs`), and flush
@@ -130,6 +131,11 @@ impl Collector {
     #[inline]
     pub(crate) fn marking(&self) -> bool {
         self.marking.load(Relaxed)
+    }
+
+    /// Whether an M found no marking work left in this cycle (a hint).
+    pub(crate) fn mark_done(&self) -> bool {
+        self.mark_done.load(Relaxed)
     }
 
     /// Bytes marked (by markers and the write barrier) in this cycle.

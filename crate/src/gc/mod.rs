@@ -555,11 +555,14 @@ pub fn stats() -> GcStats {
 /// Spans an idle M sweeps before looking for work again.
 const IDLE_SWEEP_BATCH: usize = 16;
 
-/// Called by an M about to park: while a collection marks, does not let it park (it marks
-/// at its safepoints until it requests the termination pause or joins it), else sweeps a
-/// batch of spans in the background. True if the M must look for work again before parking.
+/// Called by an M about to park: while a collection marks and marking work may be left, does
+/// not let it park (it marks at its safepoints), else sweeps a batch of spans in the
+/// background (nothing is left to sweep while marking). True if the M must look for work
+/// again before parking. Once marking is done, an idle M parks: a collection claims its P
+/// at once, where a spinning M could be descheduled just when the termination pause needs it.
 pub(crate) fn sweep_idle(shared: &Shared) -> bool {
-    if shared.heap.collector.marking() {
+    let c = &shared.heap.collector;
+    if c.marking() && !c.mark_done() {
         std::thread::yield_now();
         return true;
     }
