@@ -20,8 +20,10 @@
 //! 3. A G bound to an M (a JS goroutine) goes to that M's bound inbox.
 //! 4. A G woken during its own poll (or yielding) is requeued at the tail of the ring, never
 //!    into the LIFO slot, so that yielding really lets others run.
-//! 5. A G woken by an expired timer that its M fires goes to that M's list of timer wake-ups,
-//!    run after the LIFO slot and before the ring (`collect_timer_wakes`). If the ring is empty but the
+//! 5. A G woken by an expired timer that its M fires goes to that M's P's queue of timer
+//!    wake-ups (`TimerWoken`), run after the LIFO slot and before the ring, and stolen by idle
+//!    Ms before the ring: when more than one woke, an idle M is woken to help
+//!    (`collect_timer_wakes`). If the ring is empty but the
 //!    global queue is not, it goes to the tail of the global queue instead, as Go's `Gosched`
 //!    does: at the ring's tail it would run again at once, and the goroutines waiting in the
 //!    global queue would get in only one per 61 schedules.
@@ -33,9 +35,11 @@
 //!
 //! # Finding work (`m.rs`, Go's `findRunnable`)
 //! bound inbox → every 61st tick the global queue → own expired timers → LIFO slot (at most 3
-//! in a row) → goroutines woken by timers this M fired → own ring → global queue (a batch) → steal from other Ps in random order (half a
-//! ring; their LIFO slot on the last pass; their expired timers) → spin briefly → park until
-//! the earliest timer of any P.
+//! in a row) → goroutines woken by timers this M fired → own ring → global queue (a batch) →
+//! steal from other Ps in random order (half their timer wake-ups, else half a ring; their
+//! expired timers; their LIFO slot on the last pass) → fire other Ps' expired timers (an M
+//! that may not spin still does that, rather than loop until their busy Ms get to them) →
+//! park until the earliest timer of any P.
 
 pub(crate) mod coop;
 pub(crate) mod g;
@@ -152,6 +156,8 @@ pub(crate) struct P {
     pub(crate) runq: RunQueue<G>,
     pub(crate) lifo: std::sync::atomic::AtomicPtr<G>,
     pub(crate) timers: Timers,
+    /// Goroutines woken by expired timers that this P's M fired (see "Where a runnable G goes").
+    pub(crate) timer_woken: TimerWoken,
     pub(crate) counters: Counters,
     /// Every live G registered on this P, for shutdown and goroutine dumps, and finished ones
     /// not yet swept (see `Slab`).
@@ -210,6 +216,7 @@ impl P {
             runq: RunQueue::new(),
             lifo: std::sync::atomic::AtomicPtr::new(std::ptr::null_mut()),
             timers: Timers::new(),
+            timer_woken: TimerWoken::default(),
             counters: Counters::default(),
             registry: Mutex::new(Slab::default()),
             finished: AtomicIsize::new(0),
@@ -243,7 +250,62 @@ impl P {
     }
 
     pub(crate) fn has_work(&self) -> bool {
-        !self.runq.is_empty() || !self.lifo.load(Acquire).is_null()
+        !self.runq.is_empty() || !self.lifo.load(Acquire).is_null() || !self.timer_woken.is_empty()
+    }
+}
+
+/// A P's goroutines woken by timers: its own M runs them before its ring, other Ms steal half
+/// of them before they look at its ring, so that a burst of expired timers is spread over the
+/// idle Ms instead of waiting behind one. Behind a short lock (pushes, pops and steals are a
+/// few instructions); `len` lets a look at an empty queue skip the lock. `len` is written
+/// under the lock (Release) after every change: a reader that sees it non-zero finds the
+/// goroutines under the lock; one that sees zero may miss a push in flight, which its pusher
+/// announces with `Idle::wake_one` (or runs itself), as for any new work.
+#[derive(Default)]
+pub(crate) struct TimerWoken {
+    queue: lock::Lock<VecDeque<GRef>>,
+    len: AtomicUsize,
+}
+
+impl TimerWoken {
+    pub(crate) fn is_empty(&self) -> bool {
+        self.len.load(Acquire) == 0
+    }
+
+    pub(crate) fn push_all(&self, gs: Vec<GRef>) {
+        if !gs.is_empty() {
+            let mut q = self.queue.lock();
+            q.extend(gs);
+            self.len.store(q.len(), Release);
+        }
+    }
+
+    pub(crate) fn pop(&self) -> Option<GRef> {
+        if self.is_empty() {
+            return None;
+        }
+        let mut q = self.queue.lock();
+        let g = q.pop_front();
+        self.len.store(q.len(), Release);
+        g
+    }
+
+    /// Takes the older half (rounded up) of the queue.
+    pub(crate) fn steal_half(&self) -> Vec<GRef> {
+        if self.is_empty() {
+            return Vec::new();
+        }
+        let mut q = self.queue.lock();
+        let n = q.len() - q.len() / 2;
+        let taken = q.drain(..n).collect();
+        self.len.store(q.len(), Release);
+        taken
+    }
+
+    pub(crate) fn clear(&self) {
+        let mut q = self.queue.lock();
+        q.clear();
+        self.len.store(0, Release);
     }
 }
 
@@ -719,6 +781,7 @@ impl Shared {
         for p in self.procs.iter() {
             std::mem::take(&mut *p.registry.lock().unwrap());
             p.lifo_take();
+            p.timer_woken.clear();
             while p.runq.pop().is_some() {}
             p.timers.clear();
         }
