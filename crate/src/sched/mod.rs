@@ -261,18 +261,23 @@ impl P {
 /// under the lock (Release) after every change: a reader that sees it non-zero finds the
 /// goroutines under the lock; one that sees zero may miss a push in flight, which its pusher
 /// announces with `Idle::wake_one` (or runs itself), as for any new work.
-#[derive(Default)]
-pub(crate) struct TimerWoken {
-    queue: lock::Lock<VecDeque<GRef>>,
+pub(crate) struct TimerWoken<T = G> {
+    queue: lock::Lock<VecDeque<Arc<T>>>,
     len: AtomicUsize,
 }
 
-impl TimerWoken {
+impl<T> Default for TimerWoken<T> {
+    fn default() -> Self {
+        TimerWoken { queue: lock::Lock::new(VecDeque::new()), len: AtomicUsize::new(0) }
+    }
+}
+
+impl<T> TimerWoken<T> {
     pub(crate) fn is_empty(&self) -> bool {
         self.len.load(Acquire) == 0
     }
 
-    pub(crate) fn push_all(&self, gs: Vec<GRef>) {
+    pub(crate) fn push_all(&self, gs: Vec<Arc<T>>) {
         if !gs.is_empty() {
             let mut q = self.queue.lock();
             q.extend(gs);
@@ -280,7 +285,7 @@ impl TimerWoken {
         }
     }
 
-    pub(crate) fn pop(&self) -> Option<GRef> {
+    pub(crate) fn pop(&self) -> Option<Arc<T>> {
         if self.is_empty() {
             return None;
         }
@@ -291,7 +296,7 @@ impl TimerWoken {
     }
 
     /// Takes the older half (rounded up) of the queue.
-    pub(crate) fn steal_half(&self) -> Vec<GRef> {
+    pub(crate) fn steal_half(&self) -> Vec<Arc<T>> {
         if self.is_empty() {
             return Vec::new();
         }
@@ -1111,6 +1116,23 @@ mod tests {
         h.wait().unwrap();
         wait_until("every goroutine to finish", || rt.stats().goroutines == 0);
         rt.shutdown();
+    }
+
+    #[test]
+    fn timer_wake_ups_pop_in_order_and_thieves_take_the_older_half() {
+        let q = TimerWoken::<u32>::default();
+        assert!(q.is_empty() && q.pop().is_none() && q.steal_half().is_empty());
+        q.push_all((1..=5).map(Arc::new).collect());
+        assert!(!q.is_empty());
+        let stolen: Vec<u32> = q.steal_half().iter().map(|v| **v).collect();
+        assert_eq!(stolen, [1, 2, 3]);
+        q.push_all(vec![Arc::new(6)]);
+        let rest: Vec<u32> = std::iter::from_fn(|| q.pop()).map(|v| *v).collect();
+        assert_eq!(rest, [4, 5, 6]);
+        assert!(q.is_empty());
+        q.push_all(vec![Arc::new(7)]);
+        q.clear();
+        assert!(q.is_empty() && q.pop().is_none());
     }
 
     /// Finished goroutines leave the registries: they are swept as new ones are registered,
