@@ -19,14 +19,14 @@
 //!    queue by Ms.
 //! 3. A G bound to an M (a JS goroutine) goes to that M's bound inbox.
 //! 4. A G woken during its own poll (or yielding) is requeued at the tail of the ring, never
-//!    into the LIFO slot, so that yielding really lets others run.
+//!    into the LIFO slot, so that yielding really lets others run. If the ring is empty but
+//!    the global queue is not, it goes to the tail of the global queue instead, as Go's
+//!    `Gosched` does: at the ring's tail it would run again at once, and the goroutines
+//!    waiting in the global queue would get in only one per 61 schedules.
 //! 5. A G woken by an expired timer that its M fires goes to that M's P's queue of timer
-//!    wake-ups (`TimerWoken`), run after the LIFO slot and before the ring, and stolen by idle
-//!    Ms before the ring: when more than one woke, an idle M is woken to help
-//!    (`collect_timer_wakes`). If the ring is empty but the
-//!    global queue is not, it goes to the tail of the global queue instead, as Go's `Gosched`
-//!    does: at the ring's tail it would run again at once, and the goroutines waiting in the
-//!    global queue would get in only one per 61 schedules.
+//!    wake-ups (`TimerWoken`, `collect_timer_wakes`), run after the LIFO slot and before the
+//!    ring; idle Ms steal half of it before they look at the ring, and when more than one G
+//!    woke at once an idle M is woken to help.
 //!
 //! A new goroutine always asks for an idle M to be woken (`Idle::wake_one`), as Go's `newproc`
 //! does. A woken existing goroutine asks only when it displaced another G into the ring:

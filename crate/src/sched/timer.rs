@@ -2,11 +2,11 @@
 //!
 //! A `Sleep` registers itself, on its first poll, in the heap of the P its goroutine runs on.
 //! Whichever M holds that P runs the expired timers at its next schedule; idle Ms also run
-//! other Ps' expired timers while stealing, and a parked M sleeps until the earliest deadline of
-//! any P, so a timer fires on time even when its own P is busy with a long poll. An M that
-//! parked before the timer existed sleeps until an older deadline (or forever), so a timer
-//! that becomes its heap's earliest wakes an idle M (`Idle::wake_one`, as Go's
-//! `wakeNetPoller` does), which parks again until the new earliest deadline.
+//! other Ps' expired timers (while stealing, or before parking), and a parked M sleeps until
+//! the earliest deadline of any P, so a timer fires on time even when its own P is busy with
+//! a long poll. An M that parked before the timer existed sleeps until an older deadline (or
+//! forever), so a timer that becomes its heap's earliest wakes an idle M (`Idle::wake_one`, as
+//! Go's `wakeNetPoller` does), which parks again until the new earliest deadline.
 //!
 //! Each heap publishes its earliest deadline in `next` (u64::MAX when empty) so that Ms can
 //! check "anything due?" without taking the lock. `next` is written under the lock and read
@@ -20,9 +20,9 @@
 //! Reading the clock is not cheap everywhere: in the browser it is `performance.now()`, a call
 //! out of wasm into the engine. An M checks its timers at every schedule, so it first looks
 //! for a reading the goroutine it just polled took ([`now`] records each in a thread-local,
-//! which the M clears before each poll and uses once): that reading is at most one poll old, the same
-//! delay a timer gets from being checked only between polls. Without one, the M reads the
-//! clock itself. A `Sleep` takes its deadline from a fresh reading and does not read the
+//! which the M clears before each poll and uses once): that reading is at most one poll old,
+//! the same delay a timer gets from being checked only between polls. Without one, the M
+//! reads the clock itself. A `Sleep` takes its deadline from a fresh reading and does not read the
 //! clock again on its first poll: a deadline already past when it registers fires at the next
 //! check, so it is never early.
 //!
