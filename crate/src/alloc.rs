@@ -22,11 +22,14 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::ptr::null_mut;
 
-/// Every small block has this alignment (enough for any `u64`/`u128`/SIMD field).
-const ALIGN: usize = 16;
-/// Size classes, in units of `ALIGN`: class `i` holds blocks of `(i + 1) * ALIGN` bytes.
+/// Every small block has this alignment: dlmalloc's own (twice the word size in wasm), so
+/// that asking it for a block never takes its slower aligned path. The rare request aligned
+/// beyond it goes to dlmalloc directly.
+const ALIGN: usize = 8;
+/// Size classes, `GRAIN` bytes apart: class `i` holds blocks of `(i + 1) * GRAIN` bytes.
+const GRAIN: usize = 16;
 const CLASSES: usize = 16;
-const MAX_SMALL: usize = CLASSES * ALIGN;
+const MAX_SMALL: usize = CLASSES * GRAIN;
 const MAX_CACHED: u32 = 32;
 
 struct Lists {
@@ -44,12 +47,12 @@ thread_local! {
 
 /// The class of a small layout, or None for a large one.
 fn class_of(layout: Layout) -> Option<usize> {
-    (layout.size() <= MAX_SMALL && layout.align() <= ALIGN).then(|| layout.size().max(1).div_ceil(ALIGN) - 1)
+    (layout.size() <= MAX_SMALL && layout.align() <= ALIGN).then(|| layout.size().max(1).div_ceil(GRAIN) - 1)
 }
 
 fn class_layout(class: usize) -> Layout {
     // SAFETY: the size is a positive multiple of the power-of-two alignment, far below isize::MAX.
-    unsafe { Layout::from_size_align_unchecked((class + 1) * ALIGN, ALIGN) }
+    unsafe { Layout::from_size_align_unchecked((class + 1) * GRAIN, ALIGN) }
 }
 
 /// The allocator: thread-local lists in front of [`System`] (dlmalloc in wasm).
@@ -92,7 +95,8 @@ unsafe impl GlobalAlloc for ThreadCached {
             if n >= MAX_CACHED {
                 return false;
             }
-            // SAFETY: the block is ours now and at least ALIGN bytes long: room for the link.
+            // SAFETY: the block is ours now, word-aligned and at least GRAIN bytes long: room for
+            // the link.
             unsafe { *(ptr as *mut *mut u8) = l.heads[c].get() };
             l.heads[c].set(ptr);
             l.counts[c].set(n + 1);
@@ -153,9 +157,9 @@ mod tests {
         assert_eq!(class_of(l(0, 1)), Some(0));
         assert_eq!(class_of(l(16, 8)), Some(0));
         assert_eq!(class_of(l(17, 1)), Some(1));
-        assert_eq!(class_of(l(MAX_SMALL, 16)), Some(CLASSES - 1));
+        assert_eq!(class_of(l(MAX_SMALL, 8)), Some(CLASSES - 1));
         assert_eq!(class_of(l(MAX_SMALL + 1, 1)), None);
-        assert_eq!(class_of(l(8, 32)), None, "over-aligned layouts go to the system allocator");
+        assert_eq!(class_of(l(8, 16)), None, "over-aligned layouts go to the system allocator");
     }
 
     /// Live blocks never overlap and keep their contents, whether fresh or reused from a
@@ -211,7 +215,7 @@ mod tests {
         let p = unsafe { a.alloc(small) };
         // SAFETY: as above.
         unsafe { a.dealloc(p, small) };
-        let same_class = Layout::from_size_align(32, 16).unwrap();
+        let same_class = Layout::from_size_align(32, 8).unwrap();
         // SAFETY: as above.
         let q = unsafe { a.alloc(same_class) };
         assert_eq!(p, q);

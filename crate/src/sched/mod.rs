@@ -172,10 +172,10 @@ pub(crate) struct P {
 
 /// The registry of one P. Only the M of that P adds to it; a G that finishes (on any M) is
 /// not removed then, which would make Ms take each other's registry locks for every goroutine
-/// that ends, but swept later by the owner: when it needs a slot and finished Gs make up at
-/// least half of the occupied slots, or before it parks. Each sweep visits at most twice as
-/// many slots as it frees, and finished Gs never outnumber live ones for long. Readers skip
-/// finished Gs (`Shared::all_gs`).
+/// that ends, but swept later by the owner: when it needs a slot and finished Gs fill at least
+/// half of the slots, or before it parks. Each sweep visits at most twice as many slots as it
+/// frees (amortized O(1) per goroutine), and the slots stay fewer than about twice the most
+/// goroutines ever alive at once. Readers skip finished Gs (`Shared::all_gs`).
 #[derive(Default)]
 struct Slab {
     slots: Vec<Option<GRef>>,
@@ -224,12 +224,11 @@ impl P {
         }
     }
 
-    /// Sweeps `slab` (this P's registry, locked) when finished Gs make up at least half of
-    /// its occupied slots.
+    /// Sweeps `slab` (this P's registry, locked) when finished Gs fill at least half of its
+    /// slots: a sweep visits every slot, so it must free that many to pay for itself.
     fn sweep_if_due(&self, slab: &mut Slab) {
         let finished = self.finished.load(Relaxed);
-        let occupied = (slab.slots.len() - slab.free.len()) as isize;
-        if finished > 0 && finished * 2 >= occupied {
+        if finished > 0 && finished * 2 >= slab.slots.len() as isize {
             let n = slab.sweep();
             self.finished.fetch_sub(n as isize, Relaxed);
         }
@@ -748,7 +747,7 @@ impl Shared {
         }
     }
 
-    /// Sweeps P `m`'s registry if finished Gs make up half of it (an M about to park).
+    /// Sweeps P `m`'s registry if finished Gs fill half of it (an M about to park).
     pub(crate) fn sweep_registry(&self, m: usize) {
         let p = &self.procs[m];
         if p.finished.load(Relaxed) > 0 {
