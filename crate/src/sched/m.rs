@@ -102,6 +102,8 @@ impl Machine {
     /// until it must give its event loop a turn.
     pub(crate) fn run(&mut self, host: bool) -> Exit {
         self.resume_after_async_park();
+        // A clock reading from before the M went back to its event loop is stale.
+        super::timer::forget_poll_reading();
         let slice_start = now_ns();
         let mut polls = 0u32;
         loop {
