@@ -20,7 +20,7 @@ pub struct Instant {
 
 impl Instant {
     pub fn now() -> Self {
-        Instant { ns: crate::sched::timer::now() }
+        Instant { ns: crate::platform::now_ns() }
     }
 
     pub fn elapsed(&self) -> Duration {

@@ -67,6 +67,8 @@ pub(crate) struct Machine {
     coprimes: Vec<usize>,
     /// Bound Gs ready to run here.
     bound_ready: VecDeque<GRef>,
+    /// Gs woken by timers this M fired, run before the ring.
+    timer_woken: VecDeque<GRef>,
     parked_async: bool,
 }
 
@@ -84,6 +86,7 @@ impl Machine {
             lifo_runs: 0,
             rng: 0x9E37_79B9 ^ (index as u32).wrapping_mul(0x85EB_CA6B) | 1,
             bound_ready: VecDeque::new(),
+            timer_woken: VecDeque::new(),
             parked_async: false,
         }
     }
@@ -102,8 +105,6 @@ impl Machine {
     /// until it must give its event loop a turn.
     pub(crate) fn run(&mut self, host: bool) -> Exit {
         self.resume_after_async_park();
-        // A clock reading from before the M went back to its event loop is stale.
-        super::timer::forget_poll_reading();
         let slice_start = now_ns();
         let mut polls = 0u32;
         loop {
@@ -145,7 +146,6 @@ impl Machine {
         p.counters.runs.fetch_add(1, Relaxed);
         set_current_g(Arc::as_ptr(g));
         coop::reset();
-        super::timer::forget_poll_reading();
         let polled = g.poll(self.index as u32);
         set_current_g(std::ptr::null());
         match polled {
@@ -177,7 +177,7 @@ impl Machine {
             }
             if self.p().timers.next_deadline() != u64::MAX {
                 let shared = self.shared.clone();
-                self.run_timers(&shared.procs[self.index].timers, super::timer::take_poll_reading_or_now());
+                self.run_timers(&shared.procs[self.index].timers, now_ns());
             }
             if let Some(g) = self.local_next() {
                 return Ok(g);
@@ -192,8 +192,6 @@ impl Machine {
                 if let Some(g) = self.steal() {
                     return Ok(g);
                 }
-            } else if let Some(g) = self.run_others_timers() {
-                return Ok(g);
             }
             if let Some(exit) = self.park(host) {
                 return Err(exit);
@@ -209,30 +207,12 @@ impl Machine {
         self.bound_ready.pop_front()
     }
 
-    /// Fires `timers`' expired timers; the goroutines they wake go to this P's timer wake-ups
-    /// (run next), and an idle M is woken to share them when there are several.
+    /// Fires `timers`' expired timers; the goroutines they wake run next (`timer_woken`).
     fn run_timers(&mut self, timers: &super::timer::Timers, now: u64) {
         let woken = super::collect_timer_wakes(|| {
             timers.run_expired(now);
         });
-        let several = woken.len() > 1;
-        self.p().timer_woken.push_all(woken);
-        if several {
-            self.shared.idle.wake_one();
-        }
-    }
-
-    /// Fires P `v`'s expired timers, if any (`now` is read once, on first need), and returns
-    /// the first goroutine to run.
-    fn run_timers_of(&mut self, v: usize, now: &mut Option<u64>) -> Option<GRef> {
-        let shared = self.shared.clone();
-        let timers = &shared.procs[v].timers;
-        let deadline = timers.next_deadline();
-        if deadline == u64::MAX || deadline > *now.get_or_insert_with(now_ns) {
-            return None;
-        }
-        self.run_timers(timers, now.unwrap());
-        self.local_next()
+        self.timer_woken.extend(woken);
     }
 
     /// LIFO slot (at most `MAX_LIFO_RUNS` in a row), then goroutines woken by timers this M
@@ -247,7 +227,7 @@ impl Machine {
             self.shared.runq_put(p, g);
         }
         self.lifo_runs = 0;
-        p.timer_woken.pop().or_else(|| p.runq.pop())
+        self.timer_woken.pop_front().or_else(|| p.runq.pop())
     }
 
     fn random(&mut self) -> u32 {
@@ -277,21 +257,18 @@ impl Machine {
                 }
                 let victim = &shared.procs[v];
                 let mine = &shared.procs[self.index];
-                let mut woken = victim.timer_woken.steal_half().into_iter();
-                if let Some(g) = woken.next() {
-                    victim.counters.stolen.fetch_add(1 + woken.len() as u64, Relaxed);
-                    mine.counters.steals.fetch_add(1, Relaxed);
-                    mine.timer_woken.push_all(woken.collect());
-                    return Some(g);
-                }
                 if let Some(g) = victim.runq.steal_into(&mine.runq) {
                     let took = 1 + mine.runq.len() as u64;
                     victim.counters.stolen.fetch_add(took, Relaxed);
                     mine.counters.steals.fetch_add(1, Relaxed);
                     return Some(g);
                 }
-                if let Some(g) = self.run_timers_of(v, &mut now) {
-                    return Some(g);
+                let deadline = victim.timers.next_deadline();
+                if deadline != u64::MAX && deadline <= *now.get_or_insert_with(now_ns) {
+                    self.run_timers(&victim.timers, now.unwrap());
+                    if let Some(g) = self.local_next() {
+                        return Some(g);
+                    }
                 }
                 if last_pass {
                     if let Some(g) = victim.lifo_take() {
@@ -302,19 +279,6 @@ impl Machine {
                 }
             }
             if let Some(g) = shared.global_get(self.index, usize::MAX) {
-                return Some(g);
-            }
-        }
-        None
-    }
-
-    /// Fires the expired timers of other Ps: an M that may not spin would otherwise find them
-    /// due as it parks and look for work again, in a loop, until their own Ms got to them.
-    fn run_others_timers(&mut self) -> Option<GRef> {
-        let mut now = None;
-        let me = self.index;
-        for v in (0..self.shared.procs.len()).filter(|&v| v != me) {
-            if let Some(g) = self.run_timers_of(v, &mut now) {
                 return Some(g);
             }
         }
@@ -395,7 +359,7 @@ impl Machine {
             }
         }
         self.bound_ready.clear();
-        self.p().timer_woken.clear();
+        self.timer_woken.clear();
         self.shared.bound[self.index].take_all();
         // (gc) Give this P's cached spans back to the heap.
         crate::gc::m_exit(&self.shared, self.index);

@@ -23,10 +23,8 @@
 //!    the global queue is not, it goes to the tail of the global queue instead, as Go's
 //!    `Gosched` does: at the ring's tail it would run again at once, and the goroutines
 //!    waiting in the global queue would get in only one per 61 schedules.
-//! 5. A G woken by an expired timer that its M fires goes to that M's P's queue of timer
-//!    wake-ups (`TimerWoken`, `collect_timer_wakes`), run after the LIFO slot and before the
-//!    ring; idle Ms steal half of it before they look at the ring, and when more than one G
-//!    woke at once an idle M is woken to help.
+//! 5. A G woken by an expired timer that its M fires goes to that M's list of timer wake-ups,
+//!    run after the LIFO slot and before the ring (`collect_timer_wakes`).
 //!
 //! A new goroutine always asks for an idle M to be woken (`Idle::wake_one`), as Go's `newproc`
 //! does. A woken existing goroutine asks only when it displaced another G into the ring:
@@ -35,11 +33,9 @@
 //!
 //! # Finding work (`m.rs`, Go's `findRunnable`)
 //! bound inbox → every 61st tick the global queue → own expired timers → LIFO slot (at most 3
-//! in a row) → goroutines woken by timers this M fired → own ring → global queue (a batch) →
-//! steal from other Ps in random order (half their timer wake-ups, else half a ring; their
-//! expired timers; their LIFO slot on the last pass) → fire other Ps' expired timers (an M
-//! that may not spin still does that, rather than loop until their busy Ms get to them) →
-//! park until the earliest timer of any P.
+//! in a row) → goroutines woken by timers this M fired → own ring → global queue (a batch) → steal from other Ps in random order (half a
+//! ring; their LIFO slot on the last pass; their expired timers) → spin briefly → park until
+//! the earliest timer of any P.
 
 pub(crate) mod coop;
 pub(crate) mod g;
@@ -156,8 +152,6 @@ pub(crate) struct P {
     pub(crate) runq: RunQueue<G>,
     pub(crate) lifo: std::sync::atomic::AtomicPtr<G>,
     pub(crate) timers: Timers,
-    /// Goroutines woken by expired timers that this P's M fired (see "Where a runnable G goes").
-    pub(crate) timer_woken: TimerWoken,
     pub(crate) counters: Counters,
     /// Every live G registered on this P, for shutdown and goroutine dumps, and finished ones
     /// not yet swept (see `Slab`).
@@ -216,7 +210,6 @@ impl P {
             runq: RunQueue::new(),
             lifo: std::sync::atomic::AtomicPtr::new(std::ptr::null_mut()),
             timers: Timers::new(),
-            timer_woken: TimerWoken::default(),
             counters: Counters::default(),
             registry: Mutex::new(Slab::default()),
             finished: AtomicIsize::new(0),
@@ -249,67 +242,7 @@ impl P {
     }
 
     pub(crate) fn has_work(&self) -> bool {
-        !self.runq.is_empty() || !self.lifo.load(Acquire).is_null() || !self.timer_woken.is_empty()
-    }
-}
-
-/// A P's goroutines woken by timers: its own M runs them before its ring, other Ms steal half
-/// of them before they look at its ring, so that a burst of expired timers is spread over the
-/// idle Ms instead of waiting behind one. Behind a short lock (pushes, pops and steals are a
-/// few instructions); `len` lets a look at an empty queue skip the lock. `len` is written
-/// under the lock (Release) after every change: a reader that sees it non-zero finds the
-/// goroutines under the lock; one that sees zero may miss a push in flight, which its pusher
-/// announces with `Idle::wake_one` (or runs itself), as for any new work.
-pub(crate) struct TimerWoken<T = G> {
-    queue: lock::Lock<VecDeque<Arc<T>>>,
-    len: AtomicUsize,
-}
-
-impl<T> Default for TimerWoken<T> {
-    fn default() -> Self {
-        TimerWoken { queue: lock::Lock::new(VecDeque::new()), len: AtomicUsize::new(0) }
-    }
-}
-
-impl<T> TimerWoken<T> {
-    pub(crate) fn is_empty(&self) -> bool {
-        self.len.load(Acquire) == 0
-    }
-
-    pub(crate) fn push_all(&self, gs: Vec<Arc<T>>) {
-        if !gs.is_empty() {
-            let mut q = self.queue.lock();
-            q.extend(gs);
-            self.len.store(q.len(), Release);
-        }
-    }
-
-    pub(crate) fn pop(&self) -> Option<Arc<T>> {
-        if self.is_empty() {
-            return None;
-        }
-        let mut q = self.queue.lock();
-        let g = q.pop_front();
-        self.len.store(q.len(), Release);
-        g
-    }
-
-    /// Takes the older half (rounded up) of the queue.
-    pub(crate) fn steal_half(&self) -> Vec<Arc<T>> {
-        if self.is_empty() {
-            return Vec::new();
-        }
-        let mut q = self.queue.lock();
-        let n = q.len() - q.len() / 2;
-        let taken = q.drain(..n).collect();
-        self.len.store(q.len(), Release);
-        taken
-    }
-
-    pub(crate) fn clear(&self) {
-        let mut q = self.queue.lock();
-        q.clear();
-        self.len.store(0, Release);
+        !self.runq.is_empty() || !self.lifo.load(Acquire).is_null()
     }
 }
 
@@ -785,7 +718,6 @@ impl Shared {
         for p in self.procs.iter() {
             std::mem::take(&mut *p.registry.lock().unwrap());
             p.lifo_take();
-            p.timer_woken.clear();
             while p.runq.pop().is_some() {}
             p.timers.clear();
         }
@@ -1115,23 +1047,6 @@ mod tests {
         h.wait().unwrap();
         wait_until("every goroutine to finish", || rt.stats().goroutines == 0);
         rt.shutdown();
-    }
-
-    #[test]
-    fn timer_wake_ups_pop_in_order_and_thieves_take_the_older_half() {
-        let q = TimerWoken::<u32>::default();
-        assert!(q.is_empty() && q.pop().is_none() && q.steal_half().is_empty());
-        q.push_all((1..=5).map(Arc::new).collect());
-        assert!(!q.is_empty());
-        let stolen: Vec<u32> = q.steal_half().iter().map(|v| **v).collect();
-        assert_eq!(stolen, [1, 2, 3]);
-        q.push_all(vec![Arc::new(6)]);
-        let rest: Vec<u32> = std::iter::from_fn(|| q.pop()).map(|v| *v).collect();
-        assert_eq!(rest, [4, 5, 6]);
-        assert!(q.is_empty());
-        q.push_all(vec![Arc::new(7)]);
-        q.clear();
-        assert!(q.is_empty() && q.pop().is_none());
     }
 
     /// Finished goroutines leave the registries: they are swept as new ones are registered,

@@ -2,11 +2,11 @@
 //!
 //! A `Sleep` registers itself, on its first poll, in the heap of the P its goroutine runs on.
 //! Whichever M holds that P runs the expired timers at its next schedule; idle Ms also run
-//! other Ps' expired timers (while stealing, or before parking), and a parked M sleeps until
-//! the earliest deadline of any P, so a timer fires on time even when its own P is busy with
-//! a long poll. An M that parked before the timer existed sleeps until an older deadline (or
-//! forever), so a timer that becomes its heap's earliest wakes an idle M (`Idle::wake_one`, as
-//! Go's `wakeNetPoller` does), which parks again until the new earliest deadline.
+//! other Ps' expired timers while stealing, and a parked M sleeps until the earliest deadline of
+//! any P, so a timer fires on time even when its own P is busy with a long poll. An M that
+//! parked before the timer existed sleeps until an older deadline (or forever), so a timer
+//! that becomes its heap's earliest wakes an idle M (`Idle::wake_one`, as Go's
+//! `wakeNetPoller` does), which parks again until the new earliest deadline.
 //!
 //! Each heap publishes its earliest deadline in `next` (u64::MAX when empty) so that Ms can
 //! check "anything due?" without taking the lock. `next` is written under the lock and read
@@ -16,22 +16,11 @@
 //! `wake_one` sees the parking M idle (and wakes it) or spinning (a spinner looks again before
 //! it parks), or that M's last look before parking sees `next`.
 //!
-//! # The clock
-//! Reading the clock is not cheap everywhere: in the browser it is `performance.now()`, a call
-//! out of wasm into the engine. An M checks its timers at every schedule, so it first looks
-//! for a reading the goroutine it just polled took ([`now`] records each in a thread-local,
-//! which the M clears before each poll and uses once): that reading is at most one poll old,
-//! the same delay a timer gets from being checked only between polls. Without one, the M
-//! reads the clock itself. A `Sleep` takes its deadline from a fresh reading and does not read the
-//! clock again on its first poll: a deadline already past when it registers fires at the next
-//! check, so it is never early.
-//!
 //! A timer entry fires at most once: `fire` and `cancel` race on one atomic state word. A
 //! dropped `Sleep` cancels its entry, which stays in the heap until its deadline (lazy
 //! deletion, as Go does) and is then discarded.
 
 use crate::shim::{Arc, AtomicU32, AtomicU64};
-use std::cell::Cell;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::future::Future;
@@ -40,32 +29,6 @@ use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed};
 use std::sync::Mutex;
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
-
-thread_local! {
-    /// The latest clock reading taken during the current poll on this thread (0: none).
-    static POLL_READING: Cell<u64> = const { Cell::new(0) };
-}
-
-/// The runtime's clock in ns; the reading is also kept for the M's next timer check.
-pub(crate) fn now() -> u64 {
-    let t = crate::platform::now_ns();
-    POLL_READING.with(|r| r.set(t));
-    t
-}
-
-/// Forgets the readings taken so far (an M, before polling a goroutine).
-pub(crate) fn forget_poll_reading() {
-    POLL_READING.with(|r| r.set(0));
-}
-
-/// Takes the latest reading taken since `forget_poll_reading` (so that it serves once: an M
-/// that goes on looking for work, or parks, reads the clock afresh), or takes a fresh one.
-pub(crate) fn take_poll_reading_or_now() -> u64 {
-    match POLL_READING.with(|r| r.replace(0)) {
-        0 => crate::platform::now_ns(),
-        t => t,
-    }
-}
 
 const PENDING: u32 = 0;
 const FIRED: u32 = 1;
@@ -176,8 +139,6 @@ impl Timers {
 /// A future that completes once `deadline` has passed (Go's `time.Sleep`).
 pub struct Sleep {
     deadline: u64,
-    /// A zero duration: ready at once, without a timer.
-    immediate: bool,
     entry: Option<Arc<TimerEntry>>,
 }
 
@@ -185,8 +146,7 @@ pub struct Sleep {
 /// clock's range (about 584 years) sleeps forever.
 pub fn sleep(d: Duration) -> Sleep {
     let ns = u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
-    let now = now();
-    Sleep { deadline: now.saturating_add(ns), immediate: ns == 0, entry: None }
+    Sleep { deadline: crate::platform::now_ns().saturating_add(ns), entry: None }
 }
 
 impl Future for Sleep {
@@ -196,7 +156,7 @@ impl Future for Sleep {
             Some(e) if e.state.load(Acquire) == FIRED => Poll::Ready(()),
             Some(_) => Poll::Pending, // woken only by `fire`; spurious polls keep waiting
             None => {
-                if self.immediate {
+                if crate::platform::now_ns() >= self.deadline {
                     return Poll::Ready(());
                 }
                 let (entry, earliest) =
@@ -280,7 +240,7 @@ mod tests {
         let count = std::sync::Arc::new(Count(AtomicUsize::new(0)));
         let (entry, earliest) = timers.add(10, Waker::from(count.clone()));
         assert!(earliest);
-        let sleep = Sleep { deadline: 10, immediate: false, entry: Some(entry) };
+        let sleep = Sleep { deadline: 10, entry: Some(entry) };
         drop(sleep);
         assert_eq!(timers.run_expired(10), 0);
         assert_eq!(count.0.load(Relaxed), 0);
