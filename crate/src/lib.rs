@@ -23,6 +23,14 @@
 
 mod shim;
 
+// The wasm build's allocator (threads make the default one a global spin lock); natively it is
+// only unit-tested, over the system allocator.
+#[cfg(any(all(target_arch = "wasm32", target_feature = "atomics"), all(test, not(loom))))]
+mod alloc;
+#[cfg(all(target_arch = "wasm32", target_feature = "atomics"))]
+#[global_allocator]
+static ALLOC: alloc::ThreadCached = alloc::ThreadCached;
+
 // Lets `#[derive(Trace)]` (which names `::gort::gc`) work inside this crate too.
 extern crate self as gort;
 

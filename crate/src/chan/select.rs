@@ -1,8 +1,9 @@
 //! `select` over any number of send and receive cases (Go's `selectgo`).
 //!
 //! # Protocol
-//! 1. Lock every distinct channel of the cases in address order (Go's `sellock`), so two
-//!    selects over the same channels cannot deadlock and no case can change under us.
+//! 1. Lock every distinct channel of the cases in address order (Go's `sellock`; the order is
+//!    worked out once per select, `lock_order`), so two selects over the same channels cannot
+//!    deadlock and no case can change under us.
 //! 2. Pass 1: try the cases in a uniformly random order; the first ready one completes now.
 //!    That makes the choice among ready cases uniform. With none ready and a `default`, take
 //!    it. Nil-channel cases are never ready.
@@ -291,13 +292,16 @@ impl<'a> Select<'a> {
 
     /// Runs the select.
     pub fn wait(self) -> SelectFuture<'a> {
-        SelectFuture { select: self, parked: None, done: false, _not_unpin: PhantomData }
+        let locks = lock_order(&self.cases);
+        SelectFuture { select: self, locks, parked: None, done: false, _not_unpin: PhantomData }
     }
 }
 
 /// Future of [`Select::wait`].
 pub struct SelectFuture<'a> {
     select: Select<'a>,
+    /// One case per distinct channel, in the order of their locks' addresses (`lock_order`).
+    locks: Vec<usize>,
     parked: Option<Arc<Parked>>,
     done: bool,
     _not_unpin: PhantomData<()>,
@@ -320,21 +324,24 @@ fn random_below(n: usize) -> usize {
     })
 }
 
-impl SelectFuture<'_> {
-    /// The distinct channel locks, in address order.
-    fn lock_order(&self) -> Vec<&RawLock> {
-        let mut locks: Vec<&RawLock> = self.select.cases.iter().filter_map(|c| c.channel()).collect();
-        locks.sort_by_key(|l| *l as *const RawLock as usize);
-        locks.dedup_by_key(|l| *l as *const RawLock as usize);
-        locks
-    }
+/// For each distinct channel of `cases`, one case on it, in the order of the channels' lock
+/// addresses: the order in which a select takes the locks.
+fn lock_order(cases: &[Box<dyn Case + '_>]) -> Vec<usize> {
+    let addr = |i: &usize| cases[*i].channel().map_or(0, |l| l as *const RawLock as usize);
+    let mut locks: Vec<usize> = (0..cases.len()).filter(|&i| cases[i].channel().is_some()).collect();
+    locks.sort_by_key(addr);
+    locks.dedup_by_key(|i| addr(i));
+    locks
+}
 
+impl SelectFuture<'_> {
     fn with_all_locked<R>(&self, f: impl FnOnce(&[Box<dyn Case + '_>]) -> R) -> R {
-        let locks = self.lock_order();
-        locks.iter().for_each(|l| l.lock());
-        let r = f(&self.select.cases);
+        let cases = &self.select.cases;
+        let lock = |i: &usize| cases[*i].channel().expect("`locks` lists cases with a channel");
+        self.locks.iter().for_each(|i| lock(i).lock());
+        let r = f(cases);
         // SAFETY: each distinct lock was taken just above, once.
-        locks.iter().rev().for_each(|l| unsafe { l.unlock() });
+        self.locks.iter().rev().for_each(|i| unsafe { lock(i).unlock() });
         r
     }
 
@@ -364,15 +371,23 @@ impl Future for SelectFuture<'_> {
         }
 
         std::task::ready!(coop::poll_proceed(cx));
+        // A uniformly random order of the cases; on the stack for the usual few.
         let n = self.select.cases.len();
-        let mut order: Vec<usize> = (0..n).collect();
+        let (mut small, mut large) = ([0; 8], Vec::new());
+        let order: &mut [usize] = if n <= small.len() {
+            &mut small[..n]
+        } else {
+            large.resize(n, 0);
+            &mut large
+        };
+        order.iter_mut().enumerate().for_each(|(i, o)| *o = i);
         for i in (1..n).rev() {
             order.swap(i, random_below(i + 1));
         }
         let default = self.select.default;
         let waker = cx.waker();
         let (taken, parked) = self.with_all_locked(|cases| {
-            for &i in &order {
+            for &i in order.iter() {
                 if let Some((closed, woken)) = cases[i].try_now() {
                     // Woken under the channels' locks, as `chan::wake` explains.
                     if let Some(w) = woken {

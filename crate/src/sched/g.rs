@@ -38,7 +38,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::AtomicU8;
 use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release};
-use std::task::{Context, Wake};
+use std::task::{Context, RawWaker, RawWakerVTable, Wake, Waker};
 
 pub(crate) const WAITING: u32 = 0;
 pub(crate) const RUNNABLE: u32 = 1;
@@ -162,7 +162,9 @@ impl G {
     pub(crate) fn poll(self: &Arc<Self>, m: u32) -> Polled {
         self.state.swap(RUNNING, AcqRel);
         self.set_wait_reason(WaitReason::None);
-        let waker = std::task::Waker::from(self.clone());
+        // SAFETY: the waker borrows this M's reference to the G (no count of its own) and is
+        // never dropped; clones of it count (`WAKER`).
+        let waker = std::mem::ManuallyDrop::new(unsafe { Waker::from_raw(raw_waker(Arc::as_ptr(self))) });
         let mut cx = Context::from_waker(&waker);
         // SAFETY: RUNNING gives this M exclusive access to `task` (module header).
         let task = unsafe { &mut *self.task.get() };
@@ -208,6 +210,41 @@ impl G {
         // its fields'), and the panic hook has reported the panic.
         let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(old)));
     }
+}
+
+/// A G's waker is its `Arc`. These are the functions `std::task::Wake` would give it, spelled
+/// out so that a poll can lend the M's own reference as a waker instead of cloning the `Arc`
+/// for every poll (two atomic read-modify-writes, not cheap in wasm).
+static WAKER: RawWakerVTable = RawWakerVTable::new(clone_waker, wake, wake_by_ref, drop_waker);
+
+fn raw_waker(g: *const G) -> RawWaker {
+    RawWaker::new(g as *const (), &WAKER)
+}
+
+/// # Safety (all four)
+/// `g` is a pointer from `Arc::into_raw`/`Arc::as_ptr` of a live G, and the waker it belongs
+/// to holds one count of it (except the borrowed one in `G::poll`, which is never dropped or
+/// woken by value: `Waker::wake` consumes a clone, which counts).
+unsafe fn clone_waker(g: *const ()) -> RawWaker {
+    // SAFETY: see above; the new waker holds the count taken here.
+    unsafe { Arc::increment_strong_count(g as *const G) };
+    raw_waker(g as *const G)
+}
+
+unsafe fn wake(g: *const ()) {
+    // SAFETY: see above; takes over this waker's count.
+    Wake::wake(unsafe { Arc::from_raw(g as *const G) });
+}
+
+unsafe fn wake_by_ref(g: *const ()) {
+    // SAFETY: see above; the count stays with the waker (ManuallyDrop).
+    let g = std::mem::ManuallyDrop::new(unsafe { Arc::from_raw(g as *const G) });
+    Wake::wake_by_ref(&*g);
+}
+
+unsafe fn drop_waker(g: *const ()) {
+    // SAFETY: see above; releases this waker's count.
+    drop(unsafe { Arc::from_raw(g as *const G) });
 }
 
 impl Wake for G {

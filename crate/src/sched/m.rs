@@ -306,6 +306,7 @@ impl Machine {
         if crate::gc::sweep_idle(&self.shared) {
             return None;
         }
+        self.shared.sweep_registry(self.index);
         let idle = &self.shared.idle;
         idle.announce_idle(self.index);
         if self.spinning {

@@ -19,12 +19,12 @@
 //!    queue by Ms.
 //! 3. A G bound to an M (a JS goroutine) goes to that M's bound inbox.
 //! 4. A G woken during its own poll (or yielding) is requeued at the tail of the ring, never
-//!    into the LIFO slot, so that yielding really lets others run.
+//!    into the LIFO slot, so that yielding really lets others run. If the ring is empty but
+//!    the global queue is not, it goes to the tail of the global queue instead, as Go's
+//!    `Gosched` does: at the ring's tail it would run again at once, and the goroutines
+//!    waiting in the global queue would get in only one per 61 schedules.
 //! 5. A G woken by an expired timer that its M fires goes to that M's list of timer wake-ups,
-//!    run after the LIFO slot and before the ring (`collect_timer_wakes`). If the ring is empty but the
-//!    global queue is not, it goes to the tail of the global queue instead, as Go's `Gosched`
-//!    does: at the ring's tail it would run again at once, and the goroutines waiting in the
-//!    global queue would get in only one per 61 schedules.
+//!    run after the LIFO slot and before the ring (`collect_timer_wakes`).
 //!
 //! A new goroutine always asks for an idle M to be woken (`Idle::wake_one`), as Go's `newproc`
 //! does. A woken existing goroutine asks only when it displaced another G into the ring:
@@ -57,8 +57,8 @@ use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::AtomicBool;
 use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release, SeqCst};
+use std::sync::atomic::{AtomicBool, AtomicIsize};
 use std::sync::Mutex;
 use std::task::{Context, Poll};
 use timer::Timers;
@@ -153,16 +153,55 @@ pub(crate) struct P {
     pub(crate) lifo: std::sync::atomic::AtomicPtr<G>,
     pub(crate) timers: Timers,
     pub(crate) counters: Counters,
-    /// Every live G registered on this P, for shutdown and goroutine dumps.
+    /// Every live G registered on this P, for shutdown and goroutine dumps, and finished ones
+    /// not yet swept (see `Slab`).
     registry: Mutex<Slab>,
+    /// Gs registered here that finished since the last sweep. Bumped by whichever M finished
+    /// one, without the lock; a sweep may find a G before its finisher has bumped this, so it
+    /// can be negative for a moment.
+    finished: AtomicIsize,
     /// (gc) This P's allocation cache (Go's `p.mcache`).
     pub(crate) gc: crate::gc::Cache,
 }
 
+/// The registry of one P. Only the M of that P adds to it; a G that finishes (on any M) is
+/// not removed then, which would make Ms take each other's registry locks for every goroutine
+/// that ends, but swept later by the owner: when it needs a slot and finished Gs fill at least
+/// half of the slots, or before it parks. Each sweep visits at most twice as many slots as it
+/// frees (amortized O(1) per goroutine), and the slots stay fewer than about twice the most
+/// goroutines ever alive at once. Readers skip finished Gs (`Shared::all_gs`).
 #[derive(Default)]
 struct Slab {
     slots: Vec<Option<GRef>>,
     free: Vec<u32>,
+}
+
+impl Slab {
+    fn insert(&mut self, g: GRef) -> u32 {
+        match self.free.pop() {
+            Some(s) => {
+                self.slots[s as usize] = Some(g);
+                s
+            }
+            None => {
+                self.slots.push(Some(g));
+                (self.slots.len() - 1) as u32
+            }
+        }
+    }
+
+    /// Frees the slots of finished Gs; returns how many.
+    fn sweep(&mut self) -> usize {
+        let mut n = 0;
+        for (i, slot) in self.slots.iter_mut().enumerate() {
+            if slot.as_ref().is_some_and(|g| g.state() == g::DEAD) {
+                *slot = None;
+                self.free.push(i as u32);
+                n += 1;
+            }
+        }
+        n
+    }
 }
 
 impl P {
@@ -173,7 +212,18 @@ impl P {
             timers: Timers::new(),
             counters: Counters::default(),
             registry: Mutex::new(Slab::default()),
+            finished: AtomicIsize::new(0),
             gc: crate::gc::Cache::new(),
+        }
+    }
+
+    /// Sweeps `slab` (this P's registry, locked) when finished Gs fill at least half of its
+    /// slots: a sweep visits every slot, so it must free that many to pay for itself.
+    fn sweep_if_due(&self, slab: &mut Slab) {
+        let finished = self.finished.load(Relaxed);
+        if finished > 0 && finished * 2 >= slab.slots.len() as isize {
+            let n = slab.sweep();
+            self.finished.fetch_sub(n as isize, Relaxed);
         }
     }
 
@@ -607,21 +657,16 @@ impl Shared {
     }
 
     fn register(&self, m: usize, g: &GRef) {
-        let mut slab = self.procs[m].registry.lock().unwrap();
-        let slot = match slab.free.pop() {
-            Some(s) => {
-                slab.slots[s as usize] = Some(g.clone());
-                s
-            }
-            None => {
-                slab.slots.push(Some(g.clone()));
-                (slab.slots.len() - 1) as u32
-            }
-        };
+        let p = &self.procs[m];
+        let mut slab = p.registry.lock().unwrap();
+        if slab.free.is_empty() {
+            p.sweep_if_due(&mut slab);
+        }
+        let slot = slab.insert(g.clone());
         g.registry_key.store((m as u64) << 32 | slot as u64, Relaxed);
     }
 
-    /// Forgets a finished G.
+    /// Forgets a finished G (its P's registry drops it at the next sweep, see `Slab`).
     pub(crate) fn unregister(&self, g: &G) {
         if !g.system {
             self.completed.fetch_add(1, Relaxed);
@@ -630,20 +675,25 @@ impl Shared {
             BOUND_HERE.with(|b| b.borrow_mut().remove(&g.id));
         }
         let key = g.registry_key.load(Relaxed);
-        if key == u64::MAX {
-            return;
+        if key != u64::MAX {
+            self.procs[(key >> 32) as usize].finished.fetch_add(1, Relaxed);
         }
-        let (p, slot) = ((key >> 32) as usize, key as u32);
-        let mut slab = self.procs[p].registry.lock().unwrap();
-        slab.slots[slot as usize] = None;
-        slab.free.push(slot);
+    }
+
+    /// Sweeps P `m`'s registry if finished Gs fill half of it (an M about to park).
+    pub(crate) fn sweep_registry(&self, m: usize) {
+        let p = &self.procs[m];
+        if p.finished.load(Relaxed) > 0 {
+            p.sweep_if_due(&mut p.registry.lock().unwrap());
+        }
     }
 
     /// Every registered live G.
     pub(crate) fn all_gs(&self) -> Vec<GRef> {
         let mut all: Vec<GRef> = Vec::new();
         for p in self.procs.iter() {
-            all.extend(p.registry.lock().unwrap().slots.iter().flatten().cloned());
+            let slab = p.registry.lock().unwrap();
+            all.extend(slab.slots.iter().flatten().filter(|g| g.state() != g::DEAD).cloned());
         }
         all
     }
@@ -994,6 +1044,31 @@ mod tests {
         signal.fire();
         h.wait().unwrap();
         wait_until("every goroutine to finish", || rt.stats().goroutines == 0);
+        rt.shutdown();
+    }
+
+    /// Finished goroutines leave the registries: they are swept as new ones are registered,
+    /// so the registries stay about as large as the most goroutines alive at once, and they
+    /// are never listed.
+    #[test]
+    fn finished_goroutines_are_swept_from_the_registry() {
+        const ROUNDS: usize = 20;
+        const BATCH: usize = 500;
+        let rt = crate::Runtime::builder().procs(2).start();
+        let shared = shared_of(&rt);
+        rt.block_on(async {
+            for _ in 0..ROUNDS {
+                let batch: Vec<_> = (0..BATCH).map(|_| go(async { gosched().await })).collect();
+                for h in batch {
+                    h.await.unwrap();
+                }
+            }
+        })
+        .unwrap();
+        let slots: usize = shared.procs.iter().map(|p| p.registry.lock().unwrap().slots.len()).sum();
+        assert!(slots <= 8 * BATCH, "{slots} registry slots after {ROUNDS} rounds of {BATCH} goroutines");
+        wait_until("every goroutine to finish", || rt.stats().goroutines == 0);
+        assert!(rt.goroutines().is_empty(), "finished goroutines are listed: {:?}", rt.goroutines());
         rt.shutdown();
     }
 
