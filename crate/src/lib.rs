@@ -24,10 +24,14 @@
 mod shim;
 
 // The wasm build's allocator (threads make the default one a global spin lock); natively it is
-// only unit-tested, over the system allocator.
-#[cfg(any(all(target_arch = "wasm32", target_feature = "atomics"), all(test, not(loom))))]
+// only unit-tested, over the system allocator. A crate that sets its own global allocator
+// turns the default feature `thread-cached-alloc` off.
+#[cfg(any(
+    all(target_arch = "wasm32", target_feature = "atomics", feature = "thread-cached-alloc"),
+    all(test, not(loom))
+))]
 mod alloc;
-#[cfg(all(target_arch = "wasm32", target_feature = "atomics"))]
+#[cfg(all(target_arch = "wasm32", target_feature = "atomics", feature = "thread-cached-alloc"))]
 #[global_allocator]
 static ALLOC: alloc::ThreadCached = alloc::ThreadCached;
 

@@ -37,15 +37,16 @@ impl Instant {
     }
 }
 
-/// A channel that receives the time once `d` has passed (Go's `time.After`).
+/// A channel that receives the time once `d` has passed since the call (Go's `time.After`).
 ///
 /// # Panics
 /// Outside a goroutine.
 pub fn after(d: Duration) -> Chan<Instant> {
     let c = chan(1);
     let tx = c.clone();
+    let timer = sleep(d);
     crate::go(async move {
-        sleep(d).await;
+        timer.await;
         let _ = tx.try_send(Instant::now());
     });
     c

@@ -81,9 +81,10 @@ impl Op {
     }
 
     pub fn sleep(ms: f64) -> Op {
-        let d = duration_ms(ms);
+        // The deadline counts from the call, as Go's time.Sleep, not from when an M runs the op.
+        let sleep = crate::time::sleep(duration_ms(ms));
         Op::new(async move {
-            crate::time::sleep(d).await;
+            sleep.await;
             Message::undefined()
         })
     }
@@ -106,9 +107,9 @@ impl Op {
     /// `rt.after(ms)`: a channel that receives the time (ms since the Unix epoch, the scale
     /// of `performance.timeOrigin + performance.now()`) once `ms` have passed.
     pub fn after(ms: f64, c: &ChanRef) -> Op {
-        let (d, tx) = (duration_ms(ms), c.chan.clone());
+        let (sleep, tx) = (crate::time::sleep(duration_ms(ms)), c.chan.clone());
         Op::new(async move {
-            crate::time::sleep(d).await;
+            sleep.await;
             let _ = tx.try_send(Message::number(crate::platform::now_unix_ms()));
             Message::undefined()
         })
