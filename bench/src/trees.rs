@@ -7,13 +7,15 @@
 //! long-lived tree checked. Every check sum is compared with bench.go's formula (a tree of
 //! depth d has 2^(d+1) - 1 nodes); a wrong one panics, as bench.go does.
 //!
-//! Collections start only between polls (`gort::gc`'s rooting rules), and building a tree is
-//! one poll: the workload awaits `gc::checkpoint()` after every tree (the stretch tree, the
-//! long-lived one, each tree of a row). A checkpoint costs one load when no collection is
-//! requested (`gc.checkpoint_ns` with `--stats` measures it); when one is, the goroutine yields
-//! and its M joins the collection. A tree is the finest natural grain: a collection requested
-//! while a depth-16 tree is being built waits for it (that wait is part of the pause, which
-//! starts when the first M stops).
+//! Collections start only between polls (`gort::gc`'s rooting rules): where Go preempts a
+//! goroutine at any function call, ours must reach a checkpoint. The workload awaits
+//! `gc::checkpoint()` after every tree, and a tree deeper than `GRAIN` is built as its
+//! subtrees of depth `GRAIN` (2047 nodes each, one poll each, rooted meanwhile) with a
+//! checkpoint after each, then joined under their parents in one poll: the same tree, so
+//! that a collection requested while another goroutine builds a depth-16 tree does not wait
+//! for all of it (that wait is part of the pause, which starts when the first M stops). A
+//! checkpoint costs one load when no collection is requested (`gc.checkpoint_ns` with
+//! `--stats` measures it); when one is, the goroutine yields and its M joins the collection.
 //!
 //! Statistics are bench.go's: like its `main`, each workload starts after a forced collection,
 //! and the figures are deltas over the workload: `num_gc`, `pause_total`, `pause_max` over the
@@ -46,6 +48,26 @@ fn bottom_up(d: u32) -> Gc<Node> {
     let l = bottom_up(d - 1);
     let r = bottom_up(d - 1);
     Gc::new(Node { l: Some(l), r: Some(r) })
+}
+
+/// Trees deeper than this are built `GRAIN` levels per poll (module header).
+const GRAIN: u32 = 10;
+
+/// `bottom_up(d)` with a checkpoint after every subtree of depth `GRAIN` (module header).
+async fn bottom_up_checkpointed(d: u32) -> gc::Root<Node> {
+    if d <= GRAIN {
+        return Gc::root(bottom_up(d));
+    }
+    let mut subtrees = Vec::with_capacity(1 << (d - GRAIN));
+    for _ in 0..1u32 << (d - GRAIN) {
+        subtrees.push(Gc::root(bottom_up(GRAIN)));
+        gc::checkpoint().await;
+    }
+    let mut level: Vec<Gc<Node>> = subtrees.iter().map(gc::Root::get).collect();
+    while level.len() > 1 {
+        level = level.chunks(2).map(|p| Gc::new(Node { l: Some(p[0]), r: Some(p[1]) })).collect();
+    }
+    Gc::root(level[0])
 }
 
 /// bench.go's `check`: the nodes of the tree.
@@ -87,7 +109,7 @@ impl Depths {
 async fn row(iters: u64, d: u32) -> u64 {
     let mut sum = 0;
     for _ in 0..iters {
-        sum += check(&bottom_up(d));
+        sum += if d <= GRAIN { check(&bottom_up(d)) } else { check(&bottom_up_checkpointed(d).await.get()) };
         gc::checkpoint().await;
     }
     assert_eq!(sum, iters * nodes(d), "binary-trees: bad check of the row of depth {d}");
@@ -114,11 +136,11 @@ impl Peaks {
 /// Builds and checks the stretch tree, samples the heap, then builds the long-lived tree, as
 /// bench.go does; returns the long-lived tree, rooted.
 async fn stretch_and_long(depths: Depths, peaks: &mut Peaks) -> gc::Root<Node> {
-    let stretch = check(&bottom_up(depths.max + 1));
+    let stretch = check(&bottom_up_checkpointed(depths.max + 1).await.get());
     assert_eq!(stretch, nodes(depths.max + 1), "binary-trees: bad check of the stretch tree");
     peaks.sample();
     gc::checkpoint().await;
-    let long = Gc::root(bottom_up(depths.max));
+    let long = bottom_up_checkpointed(depths.max).await;
     gc::checkpoint().await;
     long
 }
