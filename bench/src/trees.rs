@@ -11,7 +11,8 @@
 //! goroutine at any function call, ours must reach a checkpoint. The workload awaits
 //! `gc::checkpoint()` after every tree, and a tree deeper than `GRAIN` is built as its
 //! subtrees of depth `GRAIN` (2047 nodes each, one poll each, rooted meanwhile) with a
-//! checkpoint after each, then joined under their parents in one poll: the same tree, so
+//! checkpoint after each, then joined under their parents in one poll (and checked the same
+//! way, a subtree per poll): the same tree, so
 //! that a collection requested while another goroutine builds a depth-16 tree does not wait
 //! for all of it (that wait is part of the pause, which starts when the first M stops). A
 //! checkpoint costs one load when no collection is requested (`gc.checkpoint_ns` with
@@ -78,6 +79,27 @@ fn check(n: &Node) -> u64 {
     }
 }
 
+/// `check` of a tree of depth `d` with a checkpoint after each subtree of depth `GRAIN`: the
+/// nodes above them are counted in one poll, the subtrees (rooted meanwhile) one poll each.
+async fn check_checkpointed(tree: &gc::Root<Node>, d: u32) -> u64 {
+    if d <= GRAIN {
+        return check(&tree.get());
+    }
+    let subtrees: Vec<gc::Root<Node>> = {
+        let mut level = vec![tree.get()];
+        for _ in 0..d - GRAIN {
+            level = level.iter().flat_map(|n| [n.l, n.r]).map(|c| c.expect("a complete tree")).collect();
+        }
+        level.into_iter().map(Gc::root).collect()
+    };
+    let mut sum = (1 << (d - GRAIN)) - 1; // the nodes above the subtrees
+    for t in &subtrees {
+        gc::checkpoint().await;
+        sum += check(&t.get());
+    }
+    sum
+}
+
 /// Nodes in a tree of depth `d`.
 fn nodes(d: u32) -> u64 {
     (1 << (d + 1)) - 1
@@ -109,7 +131,11 @@ impl Depths {
 async fn row(iters: u64, d: u32) -> u64 {
     let mut sum = 0;
     for _ in 0..iters {
-        sum += if d <= GRAIN { check(&bottom_up(d)) } else { check(&bottom_up_checkpointed(d).await.get()) };
+        sum += if d <= GRAIN {
+            check(&bottom_up(d))
+        } else {
+            check_checkpointed(&bottom_up_checkpointed(d).await, d).await
+        };
         gc::checkpoint().await;
     }
     assert_eq!(sum, iters * nodes(d), "binary-trees: bad check of the row of depth {d}");
@@ -136,7 +162,7 @@ impl Peaks {
 /// Builds and checks the stretch tree, samples the heap, then builds the long-lived tree, as
 /// bench.go does; returns the long-lived tree, rooted.
 async fn stretch_and_long(depths: Depths, peaks: &mut Peaks) -> gc::Root<Node> {
-    let stretch = check(&bottom_up_checkpointed(depths.max + 1).await.get());
+    let stretch = check_checkpointed(&bottom_up_checkpointed(depths.max + 1).await, depths.max + 1).await;
     assert_eq!(stretch, nodes(depths.max + 1), "binary-trees: bad check of the stretch tree");
     peaks.sample();
     gc::checkpoint().await;
@@ -196,7 +222,7 @@ pub async fn binary_trees(depths: Depths, diag: bool) -> Vec<Metric> {
         row(depths.iters(d), d).await;
         peaks.sample();
     }
-    let lc = check(&long.get());
+    let lc = check_checkpointed(&long, depths.max).await;
     let el = start.elapsed_ns();
     assert_eq!(lc, nodes(depths.max), "binary-trees: bad check of the long-lived tree");
     finish("gc", &before, el, peaks, diag).await
@@ -214,7 +240,7 @@ pub async fn binary_trees_parallel(depths: Depths, diag: bool) -> Vec<Metric> {
     for r in rows {
         r.await.expect("gcparallel: a row's goroutine failed");
     }
-    let lc = check(&long.get());
+    let lc = check_checkpointed(&long, depths.max).await;
     let el = start.elapsed_ns();
     assert_eq!(lc, nodes(depths.max), "binary-trees: bad check of the long-lived tree");
     peaks.sample();
