@@ -69,9 +69,11 @@ apt_install chromium chromium
 [ "$bench" = 1 ] && apt_install golang-go "go (bench)"
 
 # --- npm dev dependencies (playwright-core drives /usr/bin/chromium) --------------------
-if [ ! -d node_modules ] || [ package-lock.json -nt node_modules ]; then
+# npm ci writes node_modules/.package-lock.json: without it (or older than the lock file) the
+# folder is missing, empty or stale.
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund --loglevel=error >/dev/null
-  touch node_modules
+  touch node_modules/.package-lock.json
   say "node_modules" installed
 else
   say "node_modules" present
