@@ -100,6 +100,8 @@ pub(crate) struct Collector {
     heap_before: AtomicU64,
     marked_bytes: AtomicU64,
     mark_cpu_ns: AtomicU64,
+    /// Time Ms spent marking while the world ran (assists and idle marking), ever.
+    concurrent_mark_ns: AtomicU64,
     history: Lock<History>,
     /// Goroutines waiting in `gc::collect` for the next cycle to end.
     waiters: Lock<Vec<Waker>>,
@@ -121,6 +123,7 @@ impl Collector {
             heap_before: AtomicU64::new(0),
             marked_bytes: AtomicU64::new(0),
             mark_cpu_ns: AtomicU64::new(0),
+            concurrent_mark_ns: AtomicU64::new(0),
             history: Lock::default(),
             waiters: Lock::default(),
             created_ns: now_ns(),
@@ -248,7 +251,9 @@ fn assist(shared: &Shared, m: usize) -> bool {
     let mut tracer = Tracer::with_stack(heap, cache.take_grey());
     let finished = tracer.drain_some(budget);
     c.add_marked(tracer.marked_bytes);
-    c.mark_cpu_ns.fetch_add(now_ns() - t0, Relaxed);
+    let spent = now_ns() - t0;
+    c.mark_cpu_ns.fetch_add(spent, Relaxed);
+    c.concurrent_mark_ns.fetch_add(spent, Relaxed);
     finished
 }
 
@@ -301,7 +306,7 @@ fn start_marking(shared: &Shared, m: usize, a: &Arrival) {
         c.marking.store(true, Relaxed);
         c.mark_done.store(false, Relaxed);
         let now = now_ns();
-        c.first_pause_ns.store(now - c.stop_start.swap(u64::MAX, Relaxed), Relaxed);
+        c.first_pause_ns.store(now.saturating_sub(c.stop_start.swap(u64::MAX, Relaxed)), Relaxed);
         c.mark_start.store(now, Relaxed);
         c.world.restart();
         // An idle M helps marking (it does not park while marking is on).
@@ -364,7 +369,9 @@ fn terminate(shared: &Shared) {
     let stop_start = c.stop_start.swap(u64::MAX, Relaxed);
     let mark_start = c.mark_start.load(Relaxed);
     let first = c.first_pause_ns.load(Relaxed);
-    let pause = first + (end - stop_start);
+    // Readings from different Ms (Workers) may disagree by a fraction of a millisecond
+    // (`platform::now_ns`): differences between them saturate instead of wrapping.
+    let pause = first + end.saturating_sub(stop_start);
     let pause_total_ns = {
         let mut h = c.history.lock();
         h.forced += u32::from(forced);
@@ -381,8 +388,9 @@ fn terminate(shared: &Shared) {
     if heap.config.trace {
         let procs = heap.procs as f64;
         let ms = |ns: u64| ns as f64 / 1e6;
-        let (stop_ms, mark_ms, term_ms) = (ms(first), ms(stop_start - mark_start), ms(end - stop_start));
-        let since = end - c.created_ns;
+        let (stop_ms, mark_ms, term_ms) =
+            (ms(first), ms(stop_start.saturating_sub(mark_start)), ms(end.saturating_sub(stop_start)));
+        let since = end.saturating_sub(c.created_ns);
         let mb = |b: u64| b >> 20;
         let before = c.heap_before.load(Relaxed);
         emit(&format!(
@@ -463,7 +471,10 @@ pub(crate) fn stats_of(shared: &Shared) -> GcStats {
         pause_ns: h.pauses.iter().copied().collect(),
         last_gc_unix_ns: h.last_gc_unix_ns,
         next_gc: heap.next_gc.load(Relaxed),
-        gc_cpu_fraction: h.pause_total_ns as f64 / elapsed as f64,
+        // Go's: the stopped world costs every P; concurrent marking what the markers spent.
+        gc_cpu_fraction: (h.pause_total_ns as f64 * heap.procs as f64
+            + c.concurrent_mark_ns.load(Relaxed) as f64)
+            / (elapsed as f64 * heap.procs as f64),
         heap_limit: heap.config.heap_limit as u64,
         gc_percent: heap.config.gc_percent,
     }

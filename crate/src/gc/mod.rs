@@ -358,8 +358,9 @@ pub struct GcStats {
     pub last_gc_unix_ns: u64,
     /// The heap goal: a collection is requested when the live heap estimate reaches it.
     pub next_gc: u64,
-    /// Fraction of the time since the runtime started spent with the world stopped (Go counts
-    /// concurrent marking too; here it runs inside the safepoints of the goroutines).
+    /// Fraction of the Ps' time since the runtime started that the collector used: every P's
+    /// during pauses, plus the marking done while the world ran, at safepoints and by idle Ms
+    /// (Go's `GCCPUFraction`).
     pub gc_cpu_fraction: f64,
     pub heap_limit: u64,
     pub gc_percent: i32,
