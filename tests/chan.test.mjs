@@ -12,25 +12,9 @@
 
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { close, evalModule, openPage } from './harness.mjs';
+import { close, inPage } from './harness.mjs';
 
 after(close);
-
-/**
- * Runs `code` in a fresh page. The page must log no errors, unless `expectErrors` is given: a
- * function that receives `page.errors` (and the result) and checks them.
- */
-async function inPage(code, { expectErrors, ...options } = {}) {
-  const page = await openPage();
-  try {
-    const result = await evalModule(page, code, options);
-    if (expectErrors) expectErrors(page.errors, result);
-    else assert.deepEqual(page.errors, [], 'console errors on the page');
-    return result;
-  } finally {
-    await page.close();
-  }
-}
 
 // In-page helpers, prepended to the snippets that use them.
 

@@ -16,6 +16,7 @@
 //     assert.deepEqual(page.errors, []);
 //   });
 
+import assert from 'node:assert/strict';
 import { after } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -183,4 +184,21 @@ export async function close() {
   const { server, browser } = await pending.catch(() => ({}));
   await browser?.close();
   await server?.close();
+}
+
+/**
+ * Runs `code` in a fresh page (see `evalModule`) and closes the page. The page must log no
+ * errors, unless `expectErrors` is given: a function that receives `page.errors` (and the
+ * result) and checks them.
+ */
+export async function inPage(code, { expectErrors, ...options } = {}) {
+  const page = await openPage();
+  try {
+    const result = await evalModule(page, code, options);
+    if (expectErrors) expectErrors(page.errors, result);
+    else assert.deepEqual(page.errors, [], 'console errors on the page');
+    return result;
+  } finally {
+    await page.close();
+  }
 }

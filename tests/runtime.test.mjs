@@ -10,21 +10,9 @@
 
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { close, evalModule, openPage } from './harness.mjs';
+import { close, inPage } from './harness.mjs';
 
 after(close);
-
-/** Runs `code` in a fresh page and checks the page logged no errors. */
-async function inPage(code, options) {
-  const page = await openPage();
-  try {
-    const result = await evalModule(page, code, options);
-    assert.deepEqual(page.errors, [], 'console errors on the page');
-    return result;
-  } finally {
-    await page.close();
-  }
-}
 
 // In-page helpers (prepended to snippets that need them).
 

@@ -100,6 +100,14 @@ async fn check_checkpointed(tree: &gc::Root<Node>, d: u32) -> u64 {
     sum
 }
 
+/// Builds and checks a tree of depth `d` (in one poll and without a root when it is shallow).
+async fn build_and_check(d: u32) -> u64 {
+    if d <= GRAIN {
+        return check(&bottom_up(d));
+    }
+    check_checkpointed(&bottom_up_checkpointed(d).await, d).await
+}
+
 /// Nodes in a tree of depth `d`.
 fn nodes(d: u32) -> u64 {
     (1 << (d + 1)) - 1
@@ -131,11 +139,7 @@ impl Depths {
 async fn row(iters: u64, d: u32) -> u64 {
     let mut sum = 0;
     for _ in 0..iters {
-        sum += if d <= GRAIN {
-            check(&bottom_up(d))
-        } else {
-            check_checkpointed(&bottom_up_checkpointed(d).await, d).await
-        };
+        sum += build_and_check(d).await;
         gc::checkpoint().await;
     }
     assert_eq!(sum, iters * nodes(d), "binary-trees: bad check of the row of depth {d}");
@@ -162,7 +166,7 @@ impl Peaks {
 /// Builds and checks the stretch tree, samples the heap, then builds the long-lived tree, as
 /// bench.go does; returns the long-lived tree, rooted.
 async fn stretch_and_long(depths: Depths, peaks: &mut Peaks) -> gc::Root<Node> {
-    let stretch = check_checkpointed(&bottom_up_checkpointed(depths.max + 1).await, depths.max + 1).await;
+    let stretch = build_and_check(depths.max + 1).await;
     assert_eq!(stretch, nodes(depths.max + 1), "binary-trees: bad check of the stretch tree");
     peaks.sample();
     gc::checkpoint().await;

@@ -335,6 +335,27 @@ mod loom_tests {
             }
         }
 
+        /// Runs `body(model, m)` on a thread of its own for each M in `ms`.
+        fn spawn_ms(
+            model: &Arc<Model>,
+            ms: std::ops::Range<usize>,
+            body: fn(&Model, usize),
+        ) -> Vec<loom::thread::JoinHandle<()>> {
+            ms.map(|m| {
+                let model = model.clone();
+                loom::thread::spawn(move || body(&model, m))
+            })
+            .collect()
+        }
+
+        /// Joins `threads`; then between 1 and `max` collections ran, each counted once.
+        fn assert_ran(&self, threads: Vec<loom::thread::JoinHandle<()>>, max: u32) {
+            threads.into_iter().for_each(|t| t.join().unwrap());
+            let ran = self.ran.load(Relaxed);
+            assert!((1..=max).contains(&ran), "{ran} collections");
+            assert_eq!(self.world.cycles.load(SeqCst), ran);
+        }
+
         /// Park, sleep (a claim may come and go), wake and take the P back.
         fn park(&self, m: usize) {
             self.release(m);
@@ -395,29 +416,21 @@ mod loom_tests {
         check(2, || {
             let model = Model::new(3);
             (0..3).for_each(|m| model.world.acquire_p(m));
-            let threads: Vec<_> = (1..3)
-                .map(|m| {
-                    let model = model.clone();
-                    loom::thread::spawn(move || {
-                        if m == 1 {
-                            model.world.request();
-                            model.safepoint(1);
-                        } else {
-                            model.park(2);
-                        }
-                        model.touch(m);
-                        model.release(m);
-                    })
-                })
-                .collect();
+            let threads = Model::spawn_ms(&model, 1..3, |model, m| {
+                if m == 1 {
+                    model.world.request();
+                    model.safepoint(1);
+                } else {
+                    model.park(2);
+                }
+                model.touch(m);
+                model.release(m);
+            });
             model.world.request();
             model.safepoint(0);
             model.touch(0);
             model.release(0);
-            threads.into_iter().for_each(|t| t.join().unwrap());
-            let ran = model.ran.load(Relaxed);
-            assert!((1..=2).contains(&ran), "{ran} collections");
-            assert_eq!(model.world.cycles.load(SeqCst), ran);
+            model.assert_ran(threads, 2);
         });
     }
 
@@ -429,24 +442,16 @@ mod loom_tests {
         check(2, || {
             let model = Model::new(3);
             (0..3).for_each(|m| model.world.acquire_p(m));
-            let threads: Vec<_> = (1..3)
-                .map(|m| {
-                    let model = model.clone();
-                    loom::thread::spawn(move || {
-                        model.park(m);
-                        model.world.request();
-                        model.safepoint(m);
-                        model.release(m);
-                    })
-                })
-                .collect();
+            let threads = Model::spawn_ms(&model, 1..3, |model, m| {
+                model.park(m);
+                model.world.request();
+                model.safepoint(m);
+                model.release(m);
+            });
             model.world.request();
             model.safepoint(0);
             model.release(0);
-            threads.into_iter().for_each(|t| t.join().unwrap());
-            let ran = model.ran.load(Relaxed);
-            assert!((1..=3).contains(&ran), "{ran} collections");
-            assert_eq!(model.world.cycles.load(SeqCst), ran);
+            model.assert_ran(threads, 3);
         });
     }
 }

@@ -282,10 +282,7 @@ async fn run_js_goroutine(source: String, args: Message) -> Message {
     };
     let result = Message::try_from_js_value(out).expect("the JS host resolves goroutines with a Message");
     // The result waits for its joiner in the heap (value.rs).
-    match result.into_heap().await {
-        Ok(m) => m,
-        Err((e, _)) => Message::text(value::HEAP_LIMIT, &e.to_string()),
-    }
+    result.into_heap().await.unwrap_or_else(|failed| failed)
 }
 
 /// Polls an operation for a JS goroutine and, while it waits, lends that goroutine its reason.

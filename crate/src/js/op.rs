@@ -6,7 +6,7 @@
 //! goroutine bound to its M that resolves a promise (`workerRun`). So every blocking operation
 //! (send, receive, select, wait, lock, sleep, join) has one implementation for both sides.
 
-use super::value::{ChanRef, Message, MutexRef, WaitGroupRef, CLOSED, HEAP_LIMIT, OP_ERROR, RUNTIME_ERROR};
+use super::value::{ChanRef, Message, MutexRef, WaitGroupRef, CLOSED, OP_ERROR, RUNTIME_ERROR};
 use crate::chan::{Chan, Select};
 use crate::sched::join::{JoinCell, JoinError, JoinHandle};
 use std::future::Future;
@@ -46,7 +46,7 @@ impl Op {
         Op::new(async move {
             let m = match m.into_heap().await {
                 Ok(m) => m,
-                Err((e, _)) => return Message::text(HEAP_LIMIT, &e.to_string()),
+                Err(failed) => return failed,
             };
             match c.send(m).await {
                 Ok(()) => Message::undefined(),
@@ -188,7 +188,7 @@ async fn run_select(cases: &[SelectCase], default: bool) -> Message {
                 let m = m.lock().unwrap().take().expect("a select case's value is sent once");
                 match m.into_heap().await {
                     Ok(m) => Some(m),
-                    Err((e, _)) => return Message::text(HEAP_LIMIT, &e.to_string()),
+                    Err(failed) => return failed,
                 }
             }
         });

@@ -14,7 +14,7 @@
 //! ([`Message::into_heap`]): one heap object, [`MessageObj`], with the handles and the bytes in
 //! its tail, so it counts in `heapAlloc` and is freed by the collector. The Message then holds a
 //! [`Root`] to it (Messages are never cloned, so each object has exactly one root). At the heap
-//! limit, after a collection, moving in fails with [`HeapLimitError`] and the value stays
+//! limit, after a collection, moving in fails with `gc::HeapLimitError`'s text and the value stays
 //! with its sender (outcome tag 7).
 //!
 //! Channels of JS values are reference counted (the page creates them synchronously, and the
@@ -34,7 +34,7 @@
 //! | 7 | a value did not fit in the GC heap under its limit | UTF-8 text |
 
 use crate::chan::Chan;
-use crate::gc::{self, Gc, HeapLimitError, Root, Trace, Tracer};
+use crate::gc::{self, Gc, Root, Trace, Tracer};
 use crate::sched::Held;
 use crate::sync::{RawMutex, WaitGroup};
 use std::sync::Arc;
@@ -46,7 +46,7 @@ pub(crate) const JSON: u8 = 3;
 pub(crate) const CLOSED: u8 = 4;
 pub(crate) const SELECTED: u8 = 5;
 pub(crate) const OP_ERROR: u8 = 6;
-pub(crate) const HEAP_LIMIT: u8 = 7;
+const HEAP_LIMIT: u8 = 7;
 
 /// The codec's encoding of `undefined` (tag 0x00), for results that carry no value.
 const CODEC_UNDEFINED: u8 = 0x00;
@@ -148,8 +148,9 @@ impl Message {
     }
 
     /// Moves the message into the GC heap of the current goroutine's runtime (see the module
-    /// header); at the heap limit, after one collection, gives it back with the error.
-    pub(crate) async fn into_heap(self) -> Result<Message, (HeapLimitError, Message)> {
+    /// header); at the heap limit, after one collection, the outcome to report instead (tag 7;
+    /// the JS value stays with its sender).
+    pub(crate) async fn into_heap(self) -> Result<Message, Message> {
         let Repr::Outside { bytes, handles } = self.repr else { return Ok(self) };
         let obj = MessageObj { handles, len: bytes.len() };
         let obj = match gc::alloc_with_tail(obj, bytes.len()) {
@@ -159,7 +160,7 @@ impl Message {
         gc::collect().await;
         match gc::alloc_with_tail(obj, bytes.len()) {
             Ok(gc) => Ok(Message::filled(gc, &bytes)),
-            Err((e, obj)) => Err((e, Message::outside(bytes, obj.handles))),
+            Err((e, _)) => Err(Message::text(HEAP_LIMIT, &e.to_string())),
         }
     }
 
