@@ -20,7 +20,7 @@ pub struct Instant {
 
 impl Instant {
     pub fn now() -> Self {
-        Instant { ns: crate::platform::now_ns() }
+        Instant { ns: crate::sched::timer::now() }
     }
 
     pub fn elapsed(&self) -> Duration {

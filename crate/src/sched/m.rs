@@ -21,8 +21,7 @@
 //! (`Shared::drop_if_stopped`).
 
 use super::g::{Polled, UNBOUND};
-use super::{bound_live, coop, set_current_g, set_current_m, GRef, Shared, P};
-use crate::platform::now_ns;
+use super::{bound_live, coop, set_current_g, set_current_m, timer, GRef, Shared, P};
 use crate::shim::Arc;
 use std::collections::VecDeque;
 use std::sync::atomic::Ordering::{AcqRel, Relaxed};
@@ -41,6 +40,10 @@ const HOST_SLICE_NS: u64 = 2_000_000;
 /// the scheduler loop would run the baseline code it started with for the M's whole life.
 const REENTER_NS: u64 = 20_000_000;
 const REENTER_CHECK: u32 = 1024;
+/// An M fires another P's timers at its schedules once they are this overdue (`check_timers`):
+/// that P's own M would have fired them at its next schedule, so it is stuck in a poll or not
+/// running. Shorter would make Ms contend for timers that their owner is about to fire.
+const TAKEOVER_NS: u64 = 1_000_000;
 
 /// Why `Machine::run` returned.
 #[derive(Debug, PartialEq, Eq)]
@@ -107,7 +110,8 @@ impl Machine {
     /// until it must give its event loop a turn.
     pub(crate) fn run(&mut self, host: bool) -> Exit {
         self.resume_after_async_park();
-        let slice_start = now_ns();
+        timer::forget_reading();
+        let slice_start = timer::now();
         let mut polls = 0u32;
         loop {
             let g = match self.find_runnable(host) {
@@ -131,12 +135,14 @@ impl Machine {
                 if g.home() != UNBOUND {
                     return Exit::Microtasks;
                 }
-                if now_ns().saturating_sub(slice_start) > HOST_SLICE_NS {
+                if timer::now().saturating_sub(slice_start) > HOST_SLICE_NS {
                     return Exit::Macrotask;
                 }
             } else if host {
                 polls = polls.wrapping_add(1);
-                if polls.is_multiple_of(REENTER_CHECK) && now_ns().saturating_sub(slice_start) > REENTER_NS {
+                if polls.is_multiple_of(REENTER_CHECK)
+                    && timer::now().saturating_sub(slice_start) > REENTER_NS
+                {
                     return Exit::Microtasks;
                 }
             }
@@ -148,6 +154,7 @@ impl Machine {
         p.counters.runs.fetch_add(1, Relaxed);
         set_current_g(Arc::as_ptr(g));
         coop::reset();
+        timer::forget_reading();
         let polled = g.poll(self.index as u32);
         set_current_g(std::ptr::null());
         match polled {
@@ -177,10 +184,7 @@ impl Machine {
                     return Ok(g);
                 }
             }
-            if self.p().timers.next_deadline() != u64::MAX {
-                let shared = self.shared.clone();
-                self.run_timers(&shared.procs[self.index].timers, now_ns());
-            }
+            self.check_timers();
             if let Some(g) = self.local_next() {
                 return Ok(g);
             }
@@ -209,8 +213,33 @@ impl Machine {
         self.bound_ready.pop_front()
     }
 
+    /// Go's `checkTimers`, once per schedule: fires this P's expired timers, and those of any
+    /// other P whose earliest timer is overdue by `TAKEOVER_NS` (its M is in a long poll, or
+    /// the OS is not running it: with more threads than cores, an M can be descheduled for
+    /// tens of ms, and every timer of its P would wait for it). The clock is looked at only
+    /// when some P has a timer, and a reading the last poll took serves
+    /// (`timer::recent_or_now`).
+    fn check_timers(&mut self) {
+        let (shared, me) = (self.shared.clone(), self.index);
+        let mine = shared.procs[me].timers.next_deadline();
+        let overdue = |v: usize| shared.procs[v].timers.next_deadline().saturating_add(TAKEOVER_NS);
+        let others = (0..shared.procs.len()).filter(|&v| v != me).map(overdue).min().unwrap_or(u64::MAX);
+        if mine == u64::MAX && others == u64::MAX {
+            return;
+        }
+        let now = timer::recent_or_now();
+        if mine <= now {
+            self.run_timers(&shared.procs[me].timers, now);
+        }
+        if others <= now {
+            for v in (0..shared.procs.len()).filter(|&v| v != me && overdue(v) <= now) {
+                self.run_timers(&shared.procs[v].timers, now);
+            }
+        }
+    }
+
     /// Fires `timers`' expired timers; the goroutines they wake run next (`timer_woken`).
-    fn run_timers(&mut self, timers: &super::timer::Timers, now: u64) {
+    fn run_timers(&mut self, timers: &timer::Timers, now: u64) {
         let woken = super::collect_timer_wakes(|| {
             timers.run_expired(now);
         });
@@ -266,7 +295,7 @@ impl Machine {
                     return Some(g);
                 }
                 let deadline = victim.timers.next_deadline();
-                if deadline != u64::MAX && deadline <= *now.get_or_insert_with(now_ns) {
+                if deadline != u64::MAX && deadline <= *now.get_or_insert_with(timer::now) {
                     self.run_timers(&victim.timers, now.unwrap());
                     if let Some(g) = self.local_next() {
                         return Some(g);
@@ -314,7 +343,7 @@ impl Machine {
             idle.stop_spinning();
         }
         let deadline = self.earliest_timer();
-        let now = now_ns();
+        let now = timer::now();
         if self.work_anywhere() || deadline <= now {
             self.spinning = idle.leave_idle(self.index);
             return None;
@@ -351,6 +380,7 @@ impl Machine {
     }
 
     fn woke(&mut self) {
+        timer::forget_reading();
         // (gc) Take the P back, after the collection that claimed it, if any.
         crate::gc::acquire_p(&self.shared, self.index);
         self.p().counters.wakeups.fetch_add(1, Relaxed);

@@ -32,10 +32,11 @@
 //! fight over a ping-pong pair (tokio makes the same choice).
 //!
 //! # Finding work (`m.rs`, Go's `findRunnable`)
-//! bound inbox → every 61st tick the global queue → own expired timers → LIFO slot (at most 3
-//! in a row) → goroutines woken by timers this M fired → own ring → global queue (a batch) → steal from other Ps in random order (half a
-//! ring; their LIFO slot on the last pass; their expired timers) → spin briefly → park until
-//! the earliest timer of any P.
+//! bound inbox → every 61st tick the global queue → own expired timers, and other Ps' timers
+//! overdue by more than 1 ms (`check_timers`) → LIFO slot (at most 3 in a row) → goroutines
+//! woken by timers this M fired → own ring → global queue (a batch) → steal from other Ps in
+//! random order (half a ring; their LIFO slot on the last pass; their expired timers) → spin
+//! briefly → park until the earliest timer of any P.
 
 pub(crate) mod coop;
 pub(crate) mod g;
@@ -1069,6 +1070,57 @@ mod tests {
         assert!(slots <= 8 * BATCH, "{slots} registry slots after {ROUNDS} rounds of {BATCH} goroutines");
         wait_until("every goroutine to finish", || rt.stats().goroutines == 0);
         assert!(rt.goroutines().is_empty(), "finished goroutines are listed: {:?}", rt.goroutines());
+        rt.shutdown();
+    }
+
+    /// A timer whose P's M is stuck in a long poll is fired by another M, even one that is
+    /// never idle (an idle M fires others' expired timers while stealing anyway).
+    #[test]
+    fn a_busy_m_fires_the_overdue_timers_of_a_stuck_p() {
+        struct Flag(AtomicBool);
+        impl std::task::Wake for Flag {
+            fn wake(self: std::sync::Arc<Self>) {
+                self.0.store(true, Release);
+            }
+        }
+        let rt = crate::Runtime::builder().procs(2).start();
+        let late = rt
+            .block_on(async {
+                let stuck = procid().unwrap();
+                // Keeps the other M busy with short polls until `stop`.
+                let stop = Arc::new(AtomicBool::new(false));
+                let ran_on = Arc::new(AtomicUsize::new(usize::MAX));
+                let (s, r) = (stop.clone(), ran_on.clone());
+                let busy = go(async move {
+                    while !s.load(Acquire) {
+                        r.store(procid().unwrap(), Release);
+                        gosched().await;
+                    }
+                });
+                // From here this poll keeps its M until the timer fires (or 5 s pass).
+                let t0 = Instant::now();
+                while matches!(ran_on.load(Acquire), usize::MAX) || ran_on.load(Acquire) == stuck {
+                    assert!(
+                        t0.elapsed() < Duration::from_secs(5),
+                        "the busy goroutine never ran on the other M"
+                    );
+                    std::hint::spin_loop();
+                }
+                let fired = std::sync::Arc::new(Flag(AtomicBool::new(false)));
+                let waker = Waker::from(fired.clone());
+                let mut sleep = std::pin::pin!(timer::sleep(Duration::from_millis(2)));
+                let registered = Instant::now();
+                assert!(sleep.as_mut().poll(&mut Context::from_waker(&waker)).is_pending());
+                while !fired.0.load(Acquire) && registered.elapsed() < Duration::from_secs(5) {
+                    std::hint::spin_loop();
+                }
+                let late = registered.elapsed();
+                stop.store(true, Release);
+                busy.await.unwrap();
+                late
+            })
+            .unwrap();
+        assert!(late < Duration::from_secs(1), "the timer fired only after {late:?}, when its M came back");
         rt.shutdown();
     }
 

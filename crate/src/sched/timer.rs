@@ -2,11 +2,23 @@
 //!
 //! A `Sleep` registers itself, on its first poll, in the heap of the P its goroutine runs on.
 //! Whichever M holds that P runs the expired timers at its next schedule; idle Ms also run
-//! other Ps' expired timers while stealing, and a parked M sleeps until the earliest deadline of
-//! any P, so a timer fires on time even when its own P is busy with a long poll. An M that
-//! parked before the timer existed sleeps until an older deadline (or forever), so a timer
-//! that becomes its heap's earliest wakes an idle M (`Idle::wake_one`, as Go's
-//! `wakeNetPoller` does), which parks again until the new earliest deadline.
+//! other Ps' expired timers while stealing, busy Ms run those overdue by more than a
+//! millisecond at each schedule (their own M is stuck in a long poll or descheduled), and a
+//! parked M sleeps until the earliest deadline of any P, so a timer fires on time even when its
+//! own P is busy with a long poll. An M that parked before the timer existed sleeps until an
+//! older deadline (or forever), so a timer that becomes its heap's earliest wakes an idle M
+//! (`Idle::wake_one`, as Go's `wakeNetPoller` does), which parks again until the new earliest
+//! deadline. Two Ms firing one heap take its lock in turn; each pops the timers due in
+//! deadline order.
+//!
+//! # The clock
+//! Every reading the runtime takes goes through `now`, which keeps the latest one in a
+//! thread-local: in the browser a reading is a call into JS (`performance.now()`), a good part
+//! of a short goroutine's poll. The scheduler's timer check reuses a reading that the poll
+//! which just ended took (`recent_or_now`), and a `Sleep` takes its first poll's "already
+//! due?" answer from the last reading. Either reading is older than the time now, so a timer
+//! may fire later by up to one poll, never earlier; `sleep` itself reads the clock at the call
+//! (it counts from there, as Go's does).
 //!
 //! Each heap publishes its earliest deadline in `next` (u64::MAX when empty) so that Ms can
 //! check "anything due?" without taking the lock. `next` is written under the lock and read
@@ -21,6 +33,7 @@
 //! deletion, as Go does) and is then discarded.
 
 use crate::shim::{Arc, AtomicU32, AtomicU64};
+use std::cell::Cell;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::future::Future;
@@ -136,6 +149,46 @@ impl Timers {
     }
 }
 
+thread_local! {
+    /// This thread's latest reading of the runtime's clock (`now`): a lower bound of the time
+    /// now, since the clock is monotonic on each thread.
+    static LAST_READING: Cell<u64> = const { Cell::new(0) };
+    /// Whether `LAST_READING` was taken since the scheduler last called `forget_reading`.
+    static RECENT: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Reads the runtime's clock (every reading the runtime takes goes through here) and keeps the
+/// reading for the scheduler's next timer check (`recent_or_now`).
+pub(crate) fn now() -> u64 {
+    let now = crate::platform::now_ns();
+    LAST_READING.with(|r| r.set(now));
+    RECENT.with(|r| r.set(true));
+    now
+}
+
+/// The scheduler calls this before each poll and whenever this thread may have been away
+/// (parked, or back from its event loop): a reading taken before is no longer recent.
+pub(crate) fn forget_reading() {
+    RECENT.with(|r| r.set(false));
+}
+
+/// A reading taken since the last `forget_reading`, i.e. during the poll that just ended,
+/// or else a new one. In the browser a reading costs a call into JS (`performance.now()`),
+/// a good part of a short goroutine's poll; a goroutine that sleeps or times itself has
+/// read the clock already. An older reading only makes timers fire later, never earlier, and
+/// by at most that poll's length.
+pub(crate) fn recent_or_now() -> u64 {
+    if RECENT.with(|r| r.replace(false)) {
+        LAST_READING.with(Cell::get)
+    } else {
+        now()
+    }
+}
+
+fn last_reading() -> u64 {
+    LAST_READING.with(Cell::get)
+}
+
 /// A future that completes once `deadline` has passed (Go's `time.Sleep`).
 pub struct Sleep {
     deadline: u64,
@@ -145,8 +198,12 @@ pub struct Sleep {
 /// Sleeps for `d` (Go's `time.Sleep`). Must be awaited inside a goroutine. A duration beyond the
 /// clock's range (about 584 years) sleeps forever.
 pub fn sleep(d: Duration) -> Sleep {
+    if d.is_zero() {
+        // Due at the call: ready at the first poll, with no timer (Go's `Sleep(0)`).
+        return Sleep { deadline: 0, entry: None };
+    }
     let ns = u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
-    Sleep { deadline: crate::platform::now_ns().saturating_add(ns), entry: None }
+    Sleep { deadline: now().saturating_add(ns), entry: None }
 }
 
 impl Future for Sleep {
@@ -156,7 +213,10 @@ impl Future for Sleep {
             Some(e) if e.state.load(Acquire) == FIRED => Poll::Ready(()),
             Some(_) => Poll::Pending, // woken only by `fire`; spurious polls keep waiting
             None => {
-                if crate::platform::now_ns() >= self.deadline {
+                // This thread's last reading, not a new one: due by it means due now; a timer
+                // due since then is registered and fires at the next timer check, still never
+                // early.
+                if last_reading() >= self.deadline {
                     return Poll::Ready(());
                 }
                 let (entry, earliest) =
@@ -206,6 +266,26 @@ mod tests {
         // 2^64 ns + 2 s would wrap to about 2 s if truncated.
         let d = Duration::from_nanos(u64::MAX) + Duration::from_secs(2);
         assert!(sleep(d).deadline >= now.saturating_add(u64::MAX / 2));
+    }
+
+    #[test]
+    fn the_scheduler_reuses_a_recent_reading_once() {
+        forget_reading();
+        let a = now();
+        assert_eq!(recent_or_now(), a, "a reading since the last forget_reading serves");
+        std::thread::sleep(Duration::from_millis(2));
+        let b = recent_or_now();
+        assert!(b >= a + 2_000_000, "a reading serves once: then the clock is read");
+        forget_reading();
+        std::thread::sleep(Duration::from_millis(2));
+        assert!(recent_or_now() >= b + 2_000_000, "forget_reading drops the reading");
+        assert!(last_reading() >= b + 2_000_000);
+    }
+
+    #[test]
+    fn a_zero_sleep_is_ready_at_once() {
+        let mut s = std::pin::pin!(sleep(Duration::ZERO));
+        assert!(s.as_mut().poll(&mut Context::from_waker(Waker::noop())).is_ready());
     }
 
     #[test]
