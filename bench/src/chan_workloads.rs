@@ -6,6 +6,9 @@ use crate::clock::{ms, Stamp};
 use crate::metric::Metric;
 use gort::chan::{chan, Chan};
 use gort::sync::WaitGroup;
+use std::sync::atomic::AtomicU64;
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Round trips in pingpong.
@@ -124,26 +127,29 @@ pub async fn select() -> Vec<Metric> {
     vec![Metric::new("select", el as f64 / SELECT_N as f64, "ns/msg"), Metric::new("select.wall", ms(el), "ms")]
 }
 
-/// TIMERS_N goroutines; goroutine i sleeps (1 + i%10) ms and records how late it woke.
-/// `timers.wall` ms (spawn → all done), lateness mean / p50 / p99 / max / min in ms.
+/// TIMERS_N goroutines; goroutine i sleeps (1 + i%10) ms, writes how late it woke into slot i
+/// of a shared slice and calls `wg.done()`; the caller waits on the WaitGroup (bench.go's
+/// code, line for line: the goroutines hand back nothing else, and nobody is woken per
+/// goroutine). `timers.wall` ms (spawn → all done), lateness mean / p50 / p99 / max / min in ms.
 pub async fn timers() -> Vec<Metric> {
+    let late: Arc<Vec<AtomicU64>> = Arc::new((0..TIMERS_N).map(|_| AtomicU64::new(0)).collect());
+    let wg = WaitGroup::new();
     let start = Stamp::now();
-    let late = chan::<u64>(TIMERS_N);
+    wg.add(TIMERS_N as i64).expect("wg.add");
     for i in 0..TIMERS_N {
-        let late = late.clone();
+        let (late, wg) = (late.clone(), wg.clone());
         drop(gort::go(async move {
             let d = Duration::from_millis(1 + (i % 10) as u64);
             let t0 = Stamp::now();
             gort::time::sleep(d).await;
-            let slept = t0.elapsed_ns();
-            let _ = late.try_send(slept.saturating_sub(d.as_nanos() as u64));
+            late[i].store(t0.elapsed_ns().saturating_sub(d.as_nanos() as u64), Relaxed);
+            wg.done().expect("wg.done");
         }));
     }
-    let mut lates = Vec::with_capacity(TIMERS_N);
-    for _ in 0..TIMERS_N {
-        lates.push(late.recv().await.expect("timers: channel closed"));
-    }
+    wg.wait().await;
     let el = start.elapsed_ns();
+    // The WaitGroup orders every store before its last `done` before `wait` returns.
+    let mut lates: Vec<u64> = late.iter().map(|l| l.load(Relaxed)).collect();
     lates.sort_unstable();
     let sum: u64 = lates.iter().sum();
     vec![
