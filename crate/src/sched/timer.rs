@@ -17,8 +17,8 @@
 //! of a short goroutine's poll. The scheduler's timer check reuses a reading that the poll
 //! which just ended took (`recent_or_now`), and a `Sleep` takes its first poll's "already
 //! due?" answer from the last reading. Either reading is older than the time now, so a timer
-//! may fire later by up to one poll, never earlier; `sleep` itself reads the clock at the call
-//! (it counts from there, as Go's does).
+//! may fire one schedule later (after one more poll), never earlier; `sleep` itself reads the
+//! clock at the call (it counts from there, as Go's does).
 //!
 //! Each heap publishes its earliest deadline in `next` (u64::MAX when empty) so that Ms can
 //! check "anything due?" without taking the lock. `next` is written under the lock and read
@@ -175,8 +175,9 @@ pub(crate) fn forget_reading() {
 /// A reading taken since the last `forget_reading`, i.e. during the poll that just ended,
 /// or else a new one. In the browser a reading costs a call into JS (`performance.now()`),
 /// a good part of a short goroutine's poll; a goroutine that sleeps or times itself has
-/// read the clock already. An older reading only makes timers fire later, never earlier, and
-/// by at most that poll's length.
+/// read the clock already. An older reading only makes a timer fire later, never earlier, and
+/// at most one schedule later: the reading serves once, so the next check uses one taken
+/// after this one.
 pub(crate) fn recent_or_now() -> u64 {
     if RECENT.with(|r| r.replace(false)) {
         LAST_READING.with(Cell::get)
