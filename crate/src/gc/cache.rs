@@ -28,7 +28,7 @@ use super::span::{dropping, span_of, SpanPtr};
 use super::{HeapLimitError, Trace};
 use std::cell::UnsafeCell;
 use std::ptr::NonNull;
-use std::sync::atomic::Ordering::Relaxed;
+use std::sync::atomic::Ordering::{Relaxed, SeqCst};
 use std::sync::atomic::{AtomicBool, AtomicU64};
 
 pub(crate) struct Cache {
@@ -41,7 +41,7 @@ pub(crate) struct Cache {
     /// `black_bytes` at this P's last mark assist (holder only).
     assisted_at: AtomicU64,
     /// While marking: whether the holder is in a poll (written by the holder, read by other
-    /// Ms as a hint, `collect.rs`).
+    /// Ms, SeqCst: `collect.rs`'s `mark_step`, `gc::sweep_idle`).
     polling: AtomicBool,
     /// Objects allocated from this cache, ever.
     pub(crate) mallocs: AtomicU64,
@@ -149,16 +149,16 @@ impl Cache {
         debt
     }
 
-    /// Whether the holder is in a poll while marking runs.
+    /// Whether the holder is in a poll while marking runs (SeqCst: `collect.rs`'s `mark_step`).
     pub(crate) fn polling(&self) -> bool {
-        self.polling.load(Relaxed)
+        self.polling.load(SeqCst)
     }
 
     /// Called by the holder at each safepoint.
     #[inline]
     pub(crate) fn set_polling(&self, polling: bool) {
         if self.polling.load(Relaxed) != polling {
-            self.polling.store(polling, Relaxed);
+            self.polling.store(polling, SeqCst);
         }
     }
 

@@ -30,14 +30,18 @@
 //!      meanwhile point at such objects, so no root needs rescanning.
 //!
 //!    Each M marks at its safepoints (`assist`: its barrier buffer first, then a bounded number
-//!    of objects from the pool), idle Ms at full speed. Nothing is swept meanwhile, so no span
-//!    is freed under a marker. Once an M finds no work left while no other M is marking
-//!    (`mark_done`), the next M about to poll requests the second pause and stops at once; an
-//!    M looking for work requests it only when no other M is in a poll (it would otherwise
-//!    stop first and wait, the pause running, for those polls to end), and meanwhile keeps
-//!    looking (idle Ms do not park while marking work may be left; once it is done they park,
-//!    and the pause claims their Ps). Whether an M is in a poll is a per-P
-//!    flag, set at its safepoint before a poll and cleared at the next one, while marking.
+//!    of objects from the pool), idle Ms at full speed; an assist stops early, and its M joins
+//!    the pause, once one is requested, and wakes an idle M when it leaves work in the pool.
+//!    Nothing is swept meanwhile, so no span is freed under a marker. Once an M finds no work
+//!    left while no other M is marking (`mark_done`), the next M about to poll requests the
+//!    second pause and stops at once; an M looking for work requests it only when no other M
+//!    is in a poll (it would otherwise stop first and wait, the pause running, for those polls
+//!    to end), and meanwhile keeps looking. An idle M parks as soon as it has no marking work
+//!    to take while another M polls or marks (`gc::sweep_idle`), so that the pauses claim its
+//!    P instead of waiting for it to be scheduled. Whether an M is in a poll is a per-P flag,
+//!    set at its safepoint before a poll and cleared at the next one, while marking
+//!    (`mark_step` says how the flags and `mark_done` make sure that someone requests the
+//!    termination).
 //! 3. **Termination pause.** The world stops again; the present Ms hand in the barrier buffers
 //!    of their P and of the Ps they claimed, drain the pool in parallel (`mark.rs`), and flush
 //!    those Ps' caches to the central lists. The last to depart clears `marking`, flips the
@@ -67,7 +71,7 @@ use crate::sched::Shared;
 use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed};
+use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, SeqCst};
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64};
 use std::task::{Context, Poll, Waker};
 
@@ -138,7 +142,7 @@ impl Collector {
 
     /// Whether an M found no marking work left in this cycle (a hint).
     pub(crate) fn mark_done(&self) -> bool {
-        self.mark_done.load(Relaxed)
+        self.mark_done.load(SeqCst)
     }
 
     /// Bytes marked (by markers and the write barrier) in this cycle.
@@ -215,22 +219,38 @@ pub(crate) fn safepoint_seeking(shared: &Shared, m: usize) {
 #[inline]
 fn at_safepoint(shared: &Shared, m: usize, polling: bool) {
     let c = &shared.heap.collector;
+    let cache = &shared.procs[m].gc;
     if c.world.requested() {
         stop(shared, m);
     } else if c.marking() {
+        // Before looking at `mark_done` (see `mark_step`).
+        cache.set_polling(polling);
         mark_step(shared, m, polling);
     }
-    shared.procs[m].gc.set_polling(polling && c.marking());
+    cache.set_polling(polling && c.marking());
 }
 
+/// Marking at a safepoint; once marking is done, requests the termination pause (unless this
+/// M looks for work while another M polls) and joins it.
+///
+/// Once `mark_done` is set, some M requests the termination: each M publishes whether it
+/// polls before it looks at `mark_done`, and looks at the others' flags after, all SeqCst. So
+/// of an M that sets `mark_done` and another M looking for work, one sees the other's flag
+/// cleared or the other sees `mark_done` set (and then the first one's flag as it is): an M
+/// looking for work never parks, trusting the other to request, while the other trusts it.
 #[cold]
 fn mark_step(shared: &Shared, m: usize, polling: bool) {
     let c = &shared.heap.collector;
-    if !c.mark_done.load(Relaxed) {
-        if !assist(shared, m) {
+    if !c.mark_done.load(SeqCst) {
+        if assist(shared, m) {
+            c.mark_done.store(true, SeqCst);
+        } else if c.world.requested() {
+            // The assist stopped early for a requested pause: join it now, before the poll.
+            stop(shared, m);
+            return;
+        } else if !c.mark_done.load(SeqCst) {
             return;
         }
-        c.mark_done.store(true, Relaxed);
     }
     let others_poll = (0..shared.procs.len()).any(|p| p != m && shared.procs[p].gc.polling());
     if polling || !others_poll {
@@ -249,8 +269,12 @@ fn assist(shared: &Shared, m: usize) -> bool {
     let cache = &shared.procs[m].gc;
     let budget = ASSIST_BUDGET.max((cache.assist_debt() / ASSIST_BYTES_PER_OBJECT) as usize);
     let mut tracer = Tracer::with_stack(heap, cache.take_grey());
-    let finished = tracer.drain_some(budget);
+    let finished = tracer.drain_some(budget, || c.world.requested());
     c.add_marked(tracer.marked_bytes);
+    if heap.mark.has_batches() {
+        // Work for an idle M (idle Ms park while the pool is empty, `sweep_idle`).
+        shared.idle.wake_one();
+    }
     let spent = now_ns() - t0;
     c.mark_cpu_ns.fetch_add(spent, Relaxed);
     c.concurrent_mark_ns.fetch_add(spent, Relaxed);

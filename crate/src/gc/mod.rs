@@ -556,16 +556,30 @@ pub fn stats() -> GcStats {
 /// Spans an idle M sweeps before looking for work again.
 const IDLE_SWEEP_BATCH: usize = 16;
 
-/// Called by an M about to park: while a collection marks and marking work may be left, does
+/// Called by M `m` about to park: while a collection marks and marking work may be left, does
 /// not let it park (it marks at its safepoints), else sweeps a batch of spans in the
 /// background (nothing is left to sweep while marking). True if the M must look for work
-/// again before parking. Once marking is done, an idle M parks: a collection claims its P
-/// at once, where a spinning M could be descheduled just when the termination pause needs it.
-pub(crate) fn sweep_idle(shared: &Shared) -> bool {
+/// again before parking.
+///
+/// While marking, an M with no work to take from the mark pool parks if another M polls or
+/// drains: that one comes back to a safepoint (or out of its drain and here), where it ends
+/// marking or leaves work in the pool and wakes an idle M (`collect.rs`'s `assist`). A
+/// parked M's P is claimed by a pause at once, where an M spinning for work would first have
+/// to be scheduled by the OS (on a loaded machine, or in a browser compiling code in the
+/// background, milliseconds). Two Ms cannot both park on each other's account: each clears
+/// its polling flag at its safepoint before it gets here, and drains only in its safepoint.
+/// Once marking is done, an idle M parks: the termination pause claims its P.
+pub(crate) fn sweep_idle(shared: &Shared, m: usize) -> bool {
     let c = &shared.heap.collector;
-    if c.marking() && !c.mark_done() {
-        std::thread::yield_now();
-        return true;
+    if c.marking() {
+        let pool = &shared.heap.mark;
+        let others_active =
+            pool.draining() || (0..shared.procs.len()).any(|p| p != m && shared.procs[p].gc.polling());
+        let stay = !c.mark_done() && (pool.has_batches() || !others_active);
+        if stay {
+            std::thread::yield_now();
+        }
+        return stay;
     }
     let mut swept = 0;
     while swept < IDLE_SWEEP_BATCH && shared.heap.sweep_one().is_some() {
