@@ -79,7 +79,8 @@
 //! * `heap.rs`: chunks and pages, central lists, lazy sweeping, pacing accounting, the limit.
 //! * `cache.rs`: per-P caches; the common allocation takes no lock and no atomic RMW.
 //! * `mark.rs`: parallel marking with work sharing, while the world runs and while it is
-//!   stopped. `root.rs`: roots.
+//!   stopped. `markend.rs`: who ends concurrent marking, and when idle Ms park meanwhile.
+//!   `root.rs`: roots.
 //! * `collect.rs`: the collection's steps, pacing, statistics, gctrace. `world.rs`: stopping
 //!   the world, with the Ps of parked Ms claimed instead of waited for.
 //!
@@ -96,6 +97,7 @@ mod cache;
 mod collect;
 mod heap;
 mod mark;
+mod markend;
 mod object;
 mod root;
 mod sizeclass;
@@ -561,21 +563,14 @@ const IDLE_SWEEP_BATCH: usize = 16;
 /// background (nothing is left to sweep while marking). True if the M must look for work
 /// again before parking.
 ///
-/// While marking, an M with no work to take from the mark pool parks if another M polls or
-/// drains: that one comes back to a safepoint (or out of its drain and here), where it ends
-/// marking or leaves work in the pool and wakes an idle M (`collect.rs`'s `assist`). A
-/// parked M's P is claimed by a pause at once, where an M spinning for work would first have
-/// to be scheduled by the OS (on a loaded machine, or in a browser compiling code in the
-/// background, milliseconds). Two Ms cannot both park on each other's account: each clears
-/// its polling flag at its safepoint before it gets here, and drains only in its safepoint.
-/// Once marking is done, an idle M parks: the termination pause claims its P.
+/// While marking, an M with no work to take from the mark pool parks unless it must end
+/// marking itself (`markend.rs`); once marking is done, an idle M parks: the termination
+/// pause claims its P.
 pub(crate) fn sweep_idle(shared: &Shared, m: usize) -> bool {
     let c = &shared.heap.collector;
     if c.marking() {
         let pool = &shared.heap.mark;
-        let others_active =
-            pool.draining() || (0..shared.procs.len()).any(|p| p != m && shared.procs[p].gc.polling());
-        let stay = !c.mark_done() && (pool.has_batches() || !others_active);
+        let stay = !c.end.done() && (pool.has_batches() || c.end.must_stay(m, pool.draining()));
         if stay {
             std::thread::yield_now();
         }
