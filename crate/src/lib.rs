@@ -41,7 +41,8 @@ extern crate self as gort;
 // Under loom only the lock-free parts and the protocols between threads are compiled and
 // model-checked: the scheduler's queues and park/wake protocol, and the channels' state and
 // waiter protocol (over a version of `RawLock` built on loom's `Mutex`), and the collector's
-// protocol for stopping the world, without the futures around them.
+// protocols for stopping the world and for ending concurrent marking, without the futures
+// around them.
 #[cfg(loom)]
 #[path = "sched"]
 #[allow(dead_code)] // the models use part of each module
@@ -56,6 +57,7 @@ mod sched {
 #[path = "gc"]
 #[allow(dead_code)]
 mod gc {
+    pub(crate) mod markend;
     pub(crate) mod world;
 }
 

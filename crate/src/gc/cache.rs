@@ -28,8 +28,8 @@ use super::span::{dropping, span_of, SpanPtr};
 use super::{HeapLimitError, Trace};
 use std::cell::UnsafeCell;
 use std::ptr::NonNull;
+use std::sync::atomic::AtomicU64;
 use std::sync::atomic::Ordering::Relaxed;
-use std::sync::atomic::{AtomicBool, AtomicU64};
 
 pub(crate) struct Cache {
     spans: UnsafeCell<[Option<SpanPtr>; NUM_CLASSES]>,
@@ -40,9 +40,6 @@ pub(crate) struct Cache {
     pub(crate) black_bytes: AtomicU64,
     /// `black_bytes` at this P's last mark assist (holder only).
     assisted_at: AtomicU64,
-    /// While marking: whether the holder is in a poll (written by the holder, read by other
-    /// Ms as a hint, `collect.rs`).
-    polling: AtomicBool,
     /// Objects allocated from this cache, ever.
     pub(crate) mallocs: AtomicU64,
     /// Their bytes (class sizes).
@@ -66,7 +63,6 @@ impl Cache {
             grey: UnsafeCell::new(Vec::new()),
             black_bytes: AtomicU64::new(0),
             assisted_at: AtomicU64::new(0),
-            polling: AtomicBool::new(false),
             mallocs: AtomicU64::new(0),
             alloc_bytes: AtomicU64::new(0),
         }
@@ -147,19 +143,6 @@ impl Cache {
         let debt = now.saturating_sub(self.assisted_at.load(Relaxed));
         self.assisted_at.store(now, Relaxed);
         debt
-    }
-
-    /// Whether the holder is in a poll while marking runs.
-    pub(crate) fn polling(&self) -> bool {
-        self.polling.load(Relaxed)
-    }
-
-    /// Called by the holder at each safepoint.
-    #[inline]
-    pub(crate) fn set_polling(&self, polling: bool) {
-        if self.polling.load(Relaxed) != polling {
-            self.polling.store(polling, Relaxed);
-        }
     }
 
     /// The termination pause (the holder is stopped): ends this P's mark phase.

@@ -30,14 +30,17 @@
 //!      meanwhile point at such objects, so no root needs rescanning.
 //!
 //!    Each M marks at its safepoints (`assist`: its barrier buffer first, then a bounded number
-//!    of objects from the pool), idle Ms at full speed. Nothing is swept meanwhile, so no span
-//!    is freed under a marker. Once an M finds no work left while no other M is marking
-//!    (`mark_done`), the next M about to poll requests the second pause and stops at once; an
-//!    M looking for work requests it only when no other M is in a poll (it would otherwise
-//!    stop first and wait, the pause running, for those polls to end), and meanwhile keeps
-//!    looking (idle Ms do not park while marking work may be left; once it is done they park,
-//!    and the pause claims their Ps). Whether an M is in a poll is a per-P
-//!    flag, set at its safepoint before a poll and cleared at the next one, while marking.
+//!    of objects from the pool), idle Ms at full speed; an assist stops early, and its M joins
+//!    the pause, once one is requested, and wakes an idle M when it leaves work in the pool.
+//!    Nothing is swept meanwhile, so no span is freed under a marker. Once an M finds no work
+//!    left while no other M is marking (`MarkEnd::done`), the next M about to poll requests the
+//!    second pause and stops at once; an M looking for work requests it only when no other M
+//!    is in a poll (it would otherwise stop first and wait, the pause running, for those polls
+//!    to end), and meanwhile keeps looking. An idle M parks as soon as it has no marking work
+//!    to take while another M polls or marks (`gc::sweep_idle`), so that the pauses claim its
+//!    P instead of waiting for it to be scheduled. Whether an M is in a poll is a per-P flag,
+//!    set at its safepoint before a poll and cleared at the next one, while marking
+//!    (`markend.rs` says why some M always requests the termination).
 //! 3. **Termination pause.** The world stops again; the present Ms hand in the barrier buffers
 //!    of their P and of the Ps they claimed, drain the pool in parallel (`mark.rs`), and flush
 //!    those Ps' caches to the central lists. The last to depart clears `marking`, flips the
@@ -59,6 +62,7 @@
 
 use super::heap::{Heap, MIN_HEAP_GOAL};
 use super::mark::Tracer;
+use super::markend::MarkEnd;
 use super::world::{Arrival, World};
 use super::GcStats;
 use crate::platform::now_ns;
@@ -87,8 +91,8 @@ pub(crate) struct Collector {
     forced: AtomicBool,
     /// Between a cycle's two pauses (module header).
     marking: AtomicBool,
-    /// An M found no marking work left (a hint: the termination pause settles it).
-    mark_done: AtomicBool,
+    /// Who ends marking (`markend.rs`).
+    pub(crate) end: MarkEnd,
     /// Completed collections (Go's `NumGC`).
     completed: AtomicU32,
     swept: AtomicU32,
@@ -114,7 +118,7 @@ impl Collector {
             world: World::new(procs),
             forced: AtomicBool::new(false),
             marking: AtomicBool::new(false),
-            mark_done: AtomicBool::new(false),
+            end: MarkEnd::new(procs),
             completed: AtomicU32::new(0),
             swept: AtomicU32::new(0),
             stop_start: AtomicU64::new(u64::MAX),
@@ -134,11 +138,6 @@ impl Collector {
     #[inline]
     pub(crate) fn marking(&self) -> bool {
         self.marking.load(Relaxed)
-    }
-
-    /// Whether an M found no marking work left in this cycle (a hint).
-    pub(crate) fn mark_done(&self) -> bool {
-        self.mark_done.load(Relaxed)
     }
 
     /// Bytes marked (by markers and the write barrier) in this cycle.
@@ -218,22 +217,30 @@ fn at_safepoint(shared: &Shared, m: usize, polling: bool) {
     if c.world.requested() {
         stop(shared, m);
     } else if c.marking() {
+        // Before looking at whether marking is done (`markend.rs`).
+        c.end.publish(m, polling);
         mark_step(shared, m, polling);
     }
-    shared.procs[m].gc.set_polling(polling && c.marking());
+    c.end.publish(m, polling && c.marking());
 }
 
+/// Marking at a safepoint; once marking is done, requests the termination pause when this M
+/// must (`markend.rs`) and joins it.
 #[cold]
 fn mark_step(shared: &Shared, m: usize, polling: bool) {
     let c = &shared.heap.collector;
-    if !c.mark_done.load(Relaxed) {
-        if !assist(shared, m) {
+    if !c.end.done() {
+        if assist(shared, m) {
+            c.end.set_done();
+        } else if c.world.requested() {
+            // The assist stopped early for a requested pause: join it now, before the poll.
+            stop(shared, m);
+            return;
+        } else if !c.end.done() {
             return;
         }
-        c.mark_done.store(true, Relaxed);
     }
-    let others_poll = (0..shared.procs.len()).any(|p| p != m && shared.procs[p].gc.polling());
-    if polling || !others_poll {
+    if c.end.must_request(m, polling) {
         c.world.request();
         stop(shared, m);
     }
@@ -249,8 +256,12 @@ fn assist(shared: &Shared, m: usize) -> bool {
     let cache = &shared.procs[m].gc;
     let budget = ASSIST_BUDGET.max((cache.assist_debt() / ASSIST_BYTES_PER_OBJECT) as usize);
     let mut tracer = Tracer::with_stack(heap, cache.take_grey());
-    let finished = tracer.drain_some(budget);
+    let finished = tracer.drain_some(budget, || c.world.requested());
     c.add_marked(tracer.marked_bytes);
+    if heap.mark.has_batches() {
+        // Work for an idle M (idle Ms park while the pool is empty, `sweep_idle`).
+        shared.idle.wake_one();
+    }
     let spent = now_ns() - t0;
     c.mark_cpu_ns.fetch_add(spent, Relaxed);
     c.concurrent_mark_ns.fetch_add(spent, Relaxed);
@@ -304,7 +315,7 @@ fn start_marking(shared: &Shared, m: usize, a: &Arrival) {
     if c.world.depart(a) {
         c.swept.store(0, Relaxed);
         c.marking.store(true, Relaxed);
-        c.mark_done.store(false, Relaxed);
+        c.end.reset();
         let now = now_ns();
         c.first_pause_ns.store(now.saturating_sub(c.stop_start.swap(u64::MAX, Relaxed)), Relaxed);
         c.mark_start.store(now, Relaxed);

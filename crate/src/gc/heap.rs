@@ -23,7 +23,11 @@
 //! (`cache_span`), a page allocation first sweeps spans of any class until it has reclaimed as
 //! many pages as it needs (Go's `mheap.reclaim`), idle Ms sweep in the background
 //! (`sweep_one` from the scheduler's park path), and a collection sweeps whatever is left,
-//! in parallel, before it marks. A span whose objects all died goes back to the page heap.
+//! in parallel, before it marks. So that little is left for that pause (the world stopped,
+//! proportional to the heap), allocation also sweeps in proportion to the heap's growth (Go's
+//! proportional sweep): the spans unswept at the end of a collection are all swept by the
+//! time `heap_live` has gone half of the way to the next trigger (`pace_sweep`). A span whose
+//! objects all died goes back to the page heap.
 //!
 //! # Accounting and pacing
 //! `heap_live` follows Go's `heapLive`: the bytes marked by the last collection, plus the free
@@ -72,6 +76,9 @@ impl Default for Config {
         Config { gc_percent: 100, heap_limit: usize::MAX, trace: false, clobber_free: false }
     }
 }
+
+/// `Heap::sweep_ratio` is fixed-point with this many fraction bits.
+const SWEEP_RATIO_SHIFT: u32 = 20;
 
 /// Three quarters of the way from `live` to `goal`.
 fn trigger(live: u64, goal: u64) -> u64 {
@@ -197,6 +204,11 @@ pub(crate) struct Heap {
     pub(crate) next_gc: AtomicU64,
     /// Where the next collection is requested (module header, "Accounting and pacing").
     trigger: AtomicU64,
+    /// Proportional sweep (`pace_sweep`): spans unswept when the last collection ended,
+    /// `heap_live` then, and spans to sweep per 2^SWEEP_RATIO_SHIFT bytes of growth since.
+    sweep_total: AtomicUsize,
+    sweep_basis: AtomicU64,
+    sweep_ratio: AtomicU64,
     /// Mirrors of the page heap's sizes, for statistics without its lock.
     pub(crate) in_use: AtomicUsize,
     pub(crate) sys: AtomicUsize,
@@ -225,6 +237,9 @@ impl Heap {
             heap_live: AtomicU64::new(0),
             next_gc: AtomicU64::new(goal),
             trigger: AtomicU64::new(trigger(0, goal)),
+            sweep_total: AtomicUsize::new(0),
+            sweep_basis: AtomicU64::new(0),
+            sweep_ratio: AtomicU64::new(0),
             in_use: AtomicUsize::new(0),
             sys: AtomicUsize::new(0),
             large_mallocs: AtomicU64::new(0),
@@ -237,18 +252,48 @@ impl Heap {
         }
     }
 
-    /// Adds `bytes` to `heap_live` and requests a collection when it reaches the goal.
+    /// Adds `bytes` to `heap_live`, sweeps what the proportional sweep asks for, and requests a
+    /// collection when `heap_live` reaches the trigger.
     fn note_live(&self, bytes: usize) {
         let live = self.heap_live.fetch_add(bytes as u64, Relaxed) + bytes as u64;
+        if self.sweep_pending() {
+            self.sweep_proportionally(live);
+        }
         if live >= self.trigger.load(Relaxed) {
             self.request(false);
         }
     }
 
-    /// Sets the goal after a collection found `live` bytes live.
+    /// Sets the goal after a collection found `live` bytes live (`heap_live` is `live`, the
+    /// sweep generation flipped), and paces the sweep of the spans now unswept.
     pub(crate) fn set_goal(&self, live: u64, goal: u64) {
+        let trigger = trigger(live, goal);
         self.next_gc.store(goal, Relaxed);
-        self.trigger.store(trigger(live, goal), Relaxed);
+        self.trigger.store(trigger, Relaxed);
+        self.pace_sweep(live, trigger);
+    }
+
+    /// Spreads the sweep of every unswept span over the first half of the heap's growth from
+    /// `live` to `trigger`, so that the next collection's first pause finds it done.
+    fn pace_sweep(&self, live: u64, trigger: u64) {
+        let total = self.unswept.load(Relaxed);
+        let headroom = (trigger.saturating_sub(live) / 2).max(1);
+        self.sweep_total.store(total, Relaxed);
+        self.sweep_basis.store(live, Relaxed);
+        self.sweep_ratio.store(((total as u64) << SWEEP_RATIO_SHIFT) / headroom, Relaxed);
+    }
+
+    /// Sweeps until the spans swept since the last collection catch up with what `heap_live`
+    /// (now `live`) asks for, or nothing is left.
+    fn sweep_proportionally(&self, live: u64) {
+        let grown = live.saturating_sub(self.sweep_basis.load(Relaxed));
+        let want = (grown.saturating_mul(self.sweep_ratio.load(Relaxed)) >> SWEEP_RATIO_SHIFT) as usize;
+        let total = self.sweep_total.load(Relaxed);
+        while total.saturating_sub(self.unswept.load(Relaxed)) < want.min(total) {
+            if self.sweep_one().is_none() {
+                break;
+            }
+        }
     }
 
     fn note_freed(&self, objects: usize, elem_size: usize) {

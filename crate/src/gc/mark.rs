@@ -7,8 +7,11 @@
 //! batches from the pool, scan a bounded number of objects and give what is left back. They
 //! share half their stack whenever they see the pool empty, and one that finds no work waits
 //! while another still scans (`busy`), for its share: a goroutine's assist is paid, so that
-//! the heap does not outgrow marking. Finding no work while nobody scans only suggests that
-//! marking may be over, which the termination pause (below) settles. The write barrier
+//! the heap does not outgrow marking. A drain stops early, giving its stack back to the pool,
+//! when a pause is requested, so that its M reaches the pause promptly. Finding no work while
+//! nobody scans only suggests that marking may be over, which the termination pause (below)
+//! settles. `drainers` is SeqCst: an idle M parks only while another M polls or drains
+//! (`gc::sweep_idle`). The write barrier
 //! (`GcCell`) shades into a per-P buffer, handed to the pool at the P's next safepoint or in
 //! the termination pause.
 //!
@@ -33,7 +36,7 @@ use super::object::Header;
 use super::span::span_of;
 use crate::sched::lock::Lock;
 use std::ptr::NonNull;
-use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
+use std::sync::atomic::Ordering::{Acquire, Relaxed, Release, SeqCst};
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize};
 
 /// A busy marker shares half its stack once it holds at least this many entries.
@@ -70,6 +73,11 @@ impl MarkPool {
     /// Whether batches wait in the pool (a racy peek).
     pub(crate) fn has_batches(&self) -> bool {
         self.batches.load(Relaxed) > 0
+    }
+
+    /// Whether an M drains while the world runs (a racy peek).
+    pub(crate) fn draining(&self) -> bool {
+        self.drainers.load(SeqCst) > 0
     }
 
     /// Readies the pool for the next collection (every marker has left it).
@@ -121,44 +129,54 @@ impl<'a> Tracer<'a> {
     }
 
     /// While the world runs: scans up to `budget` objects, taking batches from the pool, and
-    /// gives what is left back to the pool. True if it found no more work, the pool is empty
-    /// and no other M is draining (then marking is probably over; a racy hint: the
-    /// termination pause drains whatever is left).
-    pub(crate) fn drain_some(&mut self, budget: usize) -> bool {
-        self.pool.drainers.fetch_add(1, Relaxed);
-        let out_of_work = self.drain_budget(budget);
-        let last = self.pool.drainers.fetch_sub(1, Relaxed) == 1;
+    /// gives what is left back to the pool; stops early, its stack given back too, once
+    /// `stop()` (checked every `SHARE_CHECK` objects and while it waits for work) says that a
+    /// pause is requested. True if it found no more work, the pool is empty and no other M is
+    /// draining (then marking is probably over; a racy hint: the termination pause drains
+    /// whatever is left).
+    pub(crate) fn drain_some(&mut self, budget: usize, stop: impl Fn() -> bool) -> bool {
+        self.pool.drainers.fetch_add(1, SeqCst);
+        let out_of_work = self.drain_budget(budget, stop);
+        let last = self.pool.drainers.fetch_sub(1, SeqCst) == 1;
         out_of_work && last && !self.pool.has_batches()
     }
 
-    fn drain_budget(&mut self, mut budget: usize) -> bool {
+    fn drain_budget(&mut self, mut budget: usize, stop: impl Fn() -> bool) -> bool {
         let pool = self.pool;
         loop {
             if !self.stack.is_empty() {
                 pool.busy.fetch_add(1, Relaxed);
+                let mut stopped = false;
                 while budget > 0 {
                     let Some(header) = self.stack.pop() else { break };
                     self.scan(header);
                     budget -= 1;
-                    // Keep the pool stocked, so that Ms assisting meanwhile find work.
-                    if budget.is_multiple_of(SHARE_CHECK as usize)
-                        && self.stack.len() >= 2
-                        && !pool.has_batches()
-                    {
-                        self.share();
+                    if budget.is_multiple_of(SHARE_CHECK as usize) {
+                        stopped = stop();
+                        if stopped {
+                            break;
+                        }
+                        // Keep the pool stocked, so that Ms assisting meanwhile find work.
+                        if self.stack.len() >= 2 && !pool.has_batches() {
+                            self.share();
+                        }
                     }
                 }
-                if budget == 0 {
+                let out_of_budget = budget == 0 || stopped;
+                if out_of_budget {
                     self.flush();
                 }
                 pool.busy.fetch_sub(1, Relaxed);
-                if budget == 0 {
+                if out_of_budget {
                     return false;
                 }
             }
             if !pool.has_batches() {
                 if pool.busy.load(Relaxed) == 0 {
                     return true;
+                }
+                if stop() {
+                    return false;
                 }
                 // Another marker holds work, and shares it as soon as it sees the pool empty:
                 // an assist waits for its share rather than let its goroutine allocate on.

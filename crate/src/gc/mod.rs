@@ -79,7 +79,8 @@
 //! * `heap.rs`: chunks and pages, central lists, lazy sweeping, pacing accounting, the limit.
 //! * `cache.rs`: per-P caches; the common allocation takes no lock and no atomic RMW.
 //! * `mark.rs`: parallel marking with work sharing, while the world runs and while it is
-//!   stopped. `root.rs`: roots.
+//!   stopped. `markend.rs`: who ends concurrent marking, and when idle Ms park meanwhile.
+//!   `root.rs`: roots.
 //! * `collect.rs`: the collection's steps, pacing, statistics, gctrace. `world.rs`: stopping
 //!   the world, with the Ps of parked Ms claimed instead of waited for.
 //!
@@ -96,6 +97,7 @@ mod cache;
 mod collect;
 mod heap;
 mod mark;
+mod markend;
 mod object;
 mod root;
 mod sizeclass;
@@ -556,16 +558,23 @@ pub fn stats() -> GcStats {
 /// Spans an idle M sweeps before looking for work again.
 const IDLE_SWEEP_BATCH: usize = 16;
 
-/// Called by an M about to park: while a collection marks and marking work may be left, does
+/// Called by M `m` about to park: while a collection marks and marking work may be left, does
 /// not let it park (it marks at its safepoints), else sweeps a batch of spans in the
 /// background (nothing is left to sweep while marking). True if the M must look for work
-/// again before parking. Once marking is done, an idle M parks: a collection claims its P
-/// at once, where a spinning M could be descheduled just when the termination pause needs it.
-pub(crate) fn sweep_idle(shared: &Shared) -> bool {
+/// again before parking.
+///
+/// While marking, an M with no work to take from the mark pool parks unless it must end
+/// marking itself (`markend.rs`); once marking is done, an idle M parks: the termination
+/// pause claims its P.
+pub(crate) fn sweep_idle(shared: &Shared, m: usize) -> bool {
     let c = &shared.heap.collector;
-    if c.marking() && !c.mark_done() {
-        std::thread::yield_now();
-        return true;
+    if c.marking() {
+        let pool = &shared.heap.mark;
+        let stay = !c.end.done() && (pool.has_batches() || c.end.must_stay(m, pool.draining()));
+        if stay {
+            std::thread::yield_now();
+        }
+        return stay;
     }
     let mut swept = 0;
     while swept < IDLE_SWEEP_BATCH && shared.heap.sweep_one().is_some() {

@@ -332,7 +332,7 @@ impl Machine {
     /// Worker's event loop to wait; `None` to look for work again.
     fn park(&mut self, host: bool) -> Option<Exit> {
         // (gc) Sweep in the background before sleeping; look for work after each batch.
-        if crate::gc::sweep_idle(&self.shared) {
+        if crate::gc::sweep_idle(&self.shared, self.index) {
             return None;
         }
         self.shared.sweep_registry(self.index);
