@@ -6,10 +6,10 @@
 //!   claimed the P while its M is parked (`world.rs`, whose hand-offs order the accesses), so
 //!   the cell needs no lock; the spans in it are owned by the cache (see `span.rs`) and have
 //!   been swept for the current cycle.
-//! * The cache is flushed (every span given back to the central lists) at the start of each
-//!   collection, while the world is stopped, by its M or by the collector that claimed its P,
-//!   and when the M exits; so the collector and the heap's destructor find every span in a
-//!   central list.
+//! * The cache is flushed (every span given back to the central lists) in the termination
+//!   pause of each collection, while the world is stopped, by its M or by the collector that
+//!   claimed its P, and when the M exits; so the sweep that follows and the heap's destructor
+//!   find every span in a central list.
 //! * `grey` (the objects the write barrier shaded, `mark.rs`) is touched only by the holder
 //!   of the P, like `spans`.
 //! * `mallocs`, `alloc_bytes`, `black_bytes` and `assisted_at` are written only by the holder
