@@ -16,17 +16,17 @@
 //! it is fully enqueued. Dropping a waiting select withdraws it; if a receive case had already
 //! been handed a value, the value goes back to its channel (invariant 3 of `chan`).
 
-use super::state::Attempt;
-use super::waiter::{Entry, Parked, Slot};
+use super::state::{Attempt, State};
+use super::waiter::{Entry, Owned, Parked, Slot, Woken};
 use super::{Chan, Inner, SendError, TrySendError};
-use crate::sched::lock::Lock;
 use crate::sched::lock::RawLock;
 use crate::sched::{coop, set_wait_reason, WaitReason};
+use crate::shim::UnsafeCell;
 use std::cell::Cell;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::task::{Context, Poll};
 
 /// One case, type-erased. Methods marked "locked" require the case's channel lock held.
@@ -34,41 +34,76 @@ trait Case: Send {
     fn channel(&self) -> Option<&RawLock>;
     /// Locked: completes the case now if it is ready; Some(closed) if it did, plus a waiter
     /// to wake.
-    fn try_now(&self) -> Option<(bool, Option<Arc<Parked>>)>;
+    fn try_now(&self) -> Option<(bool, Woken)>;
     /// Locked: queues an entry for `parked`, as case number `index`.
-    fn enqueue(&self, parked: &Arc<Parked>, index: usize);
+    ///
+    /// # Safety
+    /// `parked` and this case stay in place until the entry is completed or withdrawn.
+    unsafe fn enqueue(&self, parked: &Parked, index: usize);
     /// Locked: removes `parked`'s entries from the channel.
-    fn withdraw(&self, parked: &Arc<Parked>);
+    fn withdraw(&self, parked: &Parked);
     /// Locked: a receive case that completed but will never be read gives its value back.
-    fn give_back(&self) -> Option<Arc<Parked>>;
+    fn give_back(&self) -> Woken;
+    /// The case's slot: an `Option<T>` of the case's element type.
+    fn slot(&self) -> *mut ();
 }
 
-struct RecvCase<'a, T> {
+/// A case's channel (`None`: nil) and its slot, which the channel's entry points into.
+struct CaseOn<'a, T> {
     chan: Option<&'a Inner<T>>,
-    slot: Arc<Slot<T>>,
+    slot: Slot<T>,
 }
 
-struct SendCase<'a, T> {
-    chan: Option<&'a Inner<T>>,
-    slot: Arc<Slot<T>>,
-}
+struct RecvCase<'a, T>(CaseOn<'a, T>);
 
-fn lock_of<T>(c: Option<&Inner<T>>) -> Option<&RawLock> {
-    c.map(Inner::raw_lock)
+struct SendCase<'a, T>(CaseOn<'a, T>);
+
+impl<T> CaseOn<'_, T> {
+    fn channel(&self) -> Option<&RawLock> {
+        self.chan.map(Inner::raw_lock)
+    }
+
+    /// Locked: runs `f` on the channel's state; None for a nil channel.
+    fn with_state<R>(&self, f: impl FnOnce(&mut State<T>) -> R) -> Option<R> {
+        // SAFETY: "locked" methods run with the channel's lock held (`Select` protocol).
+        self.chan.map(|c| f(unsafe { c.state_mut() }))
+    }
+
+    /// Runs `f` on the slot, which no completer can touch: no entry of this case is queued,
+    /// or the channel is locked (`waiter.rs`).
+    fn with_slot<R>(&self, f: impl FnOnce(&mut Option<T>) -> R) -> R {
+        // SAFETY: as documented.
+        self.slot.with_mut(|s| f(unsafe { &mut *s }))
+    }
+
+    /// Locked: queues an entry for case `index` of `parked` with `enqueue`.
+    ///
+    /// # Safety
+    /// As for `Case::enqueue`.
+    unsafe fn enqueue(&self, parked: &Parked, index: usize, enqueue: fn(&mut State<T>, Entry<T>)) {
+        // SAFETY: passed on from the caller.
+        self.with_state(|state| enqueue(state, unsafe { Entry::new(parked, index, &self.slot) }));
+    }
+
+    fn withdraw(&self, parked: &Parked) {
+        self.with_state(|state| state.withdraw(parked));
+    }
+
+    fn slot_ptr(&self) -> *mut () {
+        self.slot.with_mut(|s| s.cast())
+    }
 }
 
 impl<T: Send> Case for RecvCase<'_, T> {
     fn channel(&self) -> Option<&RawLock> {
-        lock_of(self.chan)
+        self.0.channel()
     }
 
-    fn try_now(&self) -> Option<(bool, Option<Arc<Parked>>)> {
-        let c = self.chan?;
-        // SAFETY: "locked" methods run with the channel's lock held (`Select` protocol).
-        let state = unsafe { c.state_mut() };
-        match state.try_recv(c.cap()) {
+    fn try_now(&self) -> Option<(bool, Woken)> {
+        let cap = self.0.chan?.cap();
+        match self.0.with_state(|state| state.try_recv(cap))? {
             (Attempt::Done(Some(v)), woken) => {
-                *self.slot.lock() = Some(v);
+                self.0.with_slot(|slot| *slot = Some(v));
                 Some((false, woken))
             }
             (Attempt::Done(None), woken) => Some((true, woken)),
@@ -76,81 +111,76 @@ impl<T: Send> Case for RecvCase<'_, T> {
         }
     }
 
-    fn enqueue(&self, parked: &Arc<Parked>, index: usize) {
-        if let Some(c) = self.chan {
-            let entry = Entry { parked: parked.clone(), case: index, slot: self.slot.clone() };
-            // SAFETY: locked, as above.
-            unsafe { c.state_mut() }.enqueue_recv(entry);
-        }
+    unsafe fn enqueue(&self, parked: &Parked, index: usize) {
+        // SAFETY: passed on from the caller.
+        unsafe { self.0.enqueue(parked, index, State::enqueue_recv) }
     }
 
-    fn withdraw(&self, parked: &Arc<Parked>) {
-        if let Some(c) = self.chan {
-            // SAFETY: locked, as above.
-            unsafe { c.state_mut() }.withdraw(parked);
-        }
+    fn withdraw(&self, parked: &Parked) {
+        self.0.withdraw(parked)
     }
 
-    fn give_back(&self) -> Option<Arc<Parked>> {
-        let v = self.slot.lock().take()?;
-        // SAFETY: locked, as above.
-        unsafe { self.chan?.state_mut() }.give_back(v)
+    fn give_back(&self) -> Woken {
+        let v = self.0.with_slot(Option::take)?;
+        self.0.with_state(|state| state.give_back(v))?
+    }
+
+    fn slot(&self) -> *mut () {
+        self.0.slot_ptr()
     }
 }
 
 impl<T: Send> Case for SendCase<'_, T> {
     fn channel(&self) -> Option<&RawLock> {
-        lock_of(self.chan)
+        self.0.channel()
     }
 
-    fn try_now(&self) -> Option<(bool, Option<Arc<Parked>>)> {
-        let c = self.chan?;
-        let mut slot = self.slot.lock();
-        let v = slot.take().expect("a send case holds its value until it completes");
-        // SAFETY: locked, as above.
-        match unsafe { c.state_mut() }.try_send(c.cap(), v) {
+    fn try_now(&self) -> Option<(bool, Woken)> {
+        let cap = self.0.chan?.cap();
+        let v = self.0.with_slot(Option::take).expect("a send case holds its value until it completes");
+        match self.0.with_state(|state| state.try_send(cap, v))? {
             Ok(woken) => Some((false, woken)),
             Err(TrySendError::Closed(v)) => {
-                *slot = Some(v);
+                self.0.with_slot(|slot| *slot = Some(v));
                 Some((true, None))
             }
             Err(TrySendError::Full(v)) => {
-                *slot = Some(v);
+                self.0.with_slot(|slot| *slot = Some(v));
                 None
             }
         }
     }
 
-    fn enqueue(&self, parked: &Arc<Parked>, index: usize) {
-        if let Some(c) = self.chan {
-            let entry = Entry { parked: parked.clone(), case: index, slot: self.slot.clone() };
-            // SAFETY: locked, as above.
-            unsafe { c.state_mut() }.enqueue_send(entry);
-        }
+    unsafe fn enqueue(&self, parked: &Parked, index: usize) {
+        // SAFETY: passed on from the caller.
+        unsafe { self.0.enqueue(parked, index, State::enqueue_send) }
     }
 
-    fn withdraw(&self, parked: &Arc<Parked>) {
-        if let Some(c) = self.chan {
-            // SAFETY: locked, as above.
-            unsafe { c.state_mut() }.withdraw(parked);
-        }
+    fn withdraw(&self, parked: &Parked) {
+        self.0.withdraw(parked)
     }
 
-    fn give_back(&self) -> Option<Arc<Parked>> {
+    fn give_back(&self) -> Woken {
         None
+    }
+
+    fn slot(&self) -> *mut () {
+        self.0.slot_ptr()
     }
 }
 
 /// A receive case's handle, to read its value from the [`SelectOutcome`].
 pub struct RecvCaseHandle<T> {
     index: usize,
-    slot: Arc<Slot<T>>,
+    select: u64,
+    _value: PhantomData<fn() -> T>,
 }
 
 /// A send case's handle, to read its result from the [`SelectOutcome`].
 pub struct SendCaseHandle<T> {
     index: usize,
-    slot: Arc<Slot<T>>,
+    select: u64,
+    _value: PhantomData<fn() -> T>,
 }
 
 impl<T> RecvCaseHandle<T> {
@@ -218,41 +248,76 @@ impl<'a, T> CaseChan<'a, T> for &'a Option<&'a Chan<T>> {
 /// ```
 /// The [`crate::select!`] macro writes this for you.
 pub struct Select<'a> {
-    cases: Vec<Box<dyn Case + 'a>>,
+    /// Each case in a block of its own: the channels' entries point into it.
+    cases: Vec<Owned<dyn Case + 'a>>,
     default: bool,
+    /// Tells this select's case handles from others' (see `select_id`).
+    id: u64,
 }
 
 /// Which case a select took (`None`: the default), and whether it was taken because its channel
-/// was closed.
-pub struct SelectOutcome {
+/// was closed. It holds the cases' values until they are read.
+pub struct SelectOutcome<'a> {
     index: Option<usize>,
     closed: bool,
+    cases: Vec<Owned<dyn Case + 'a>>,
+    id: u64,
 }
 
-impl SelectOutcome {
+impl SelectOutcome<'_> {
     pub fn index(&self) -> Option<usize> {
         self.index
     }
 
+    /// The slot of the taken case `index` of this select's: an `Option<T>`, as the handle
+    /// that names it comes from `Select::recv::<T>` or `Select::send::<T>` of this select.
+    fn taken<T>(&mut self, index: usize, select: u64) -> &mut Option<T> {
+        assert_eq!(self.index, Some(index), "reading a case the select did not take");
+        assert_eq!(self.id, select, "reading a case of another select");
+        // SAFETY: the handle's select and index name a case made with its `T` (above); the
+        // select is over, so no channel entry points into the slot any more.
+        unsafe { &mut *self.cases[index].slot().cast::<Option<T>>() }
+    }
+
     /// The value a taken receive case got; `None` if its channel was closed (Go's `ok == false`).
     pub fn recv<T>(&mut self, case: RecvCaseHandle<T>) -> Option<T> {
-        assert_eq!(self.index, Some(case.index), "reading a receive case the select did not take");
-        if self.closed {
+        let closed = self.closed;
+        let slot = self.taken::<T>(case.index, case.select);
+        if closed {
             None
         } else {
-            case.slot.lock().take()
+            slot.take()
         }
     }
 
     /// The result of a taken send case: its value comes back if the channel was closed.
     pub fn sent<T>(&mut self, case: SendCaseHandle<T>) -> Result<(), SendError<T>> {
-        assert_eq!(self.index, Some(case.index), "reading a send case the select did not take");
-        if self.closed {
-            Err(SendError(case.slot.lock().take().expect("a closed send keeps its value")))
+        let closed = self.closed;
+        let slot = self.taken::<T>(case.index, case.select);
+        if closed {
+            Err(SendError(slot.take().expect("a closed send keeps its value")))
         } else {
             Ok(())
         }
     }
+}
+
+/// A number no other select on any thread has: the check that lets an outcome read a case's
+/// value at the type its handle names. Each thread takes blocks of numbers from a global counter.
+fn select_id() -> u64 {
+    const BLOCK: u64 = 1 << 20;
+    static BLOCKS: AtomicU64 = AtomicU64::new(0);
+    thread_local! {
+        static NEXT: Cell<u64> = const { Cell::new(0) };
+    }
+    NEXT.with(|next| {
+        let mut id = next.get();
+        if id % BLOCK == 0 {
+            id = (BLOCKS.fetch_add(1, Relaxed) + 1) * BLOCK + 1;
+        }
+        next.set(id + 1);
+        id
+    })
 }
 
 impl Default for Select<'_> {
@@ -263,26 +328,24 @@ impl Default for Select<'_> {
 
 impl<'a> Select<'a> {
     pub fn new() -> Self {
-        Select { cases: Vec::new(), default: false }
+        Select { cases: Vec::new(), default: false, id: select_id() }
     }
 
     /// Adds a receive case; `None` is a nil channel, never ready.
     pub fn recv<T: Send + 'a>(&mut self, chan: impl CaseChan<'a, T>) -> RecvCaseHandle<T> {
-        let slot = Arc::new(Lock::new(None));
         let index = self.cases.len();
         let chan = chan.case_chan().map(|c| &*c.inner);
-        self.cases.push(Box::new(RecvCase { chan, slot: slot.clone() }));
-        RecvCaseHandle { index, slot }
+        self.cases.push(Owned::from_box(Box::new(RecvCase(CaseOn { chan, slot: UnsafeCell::new(None) }))));
+        RecvCaseHandle { index, select: self.id, _value: PhantomData }
     }
 
     /// Adds a send case; `None` is a nil channel, never ready (the value is dropped with the
     /// select).
     pub fn send<T: Send + 'a>(&mut self, chan: impl CaseChan<'a, T>, v: T) -> SendCaseHandle<T> {
-        let slot = Arc::new(Lock::new(Some(v)));
         let index = self.cases.len();
         let chan = chan.case_chan().map(|c| &*c.inner);
-        self.cases.push(Box::new(SendCase { chan, slot: slot.clone() }));
-        SendCaseHandle { index, slot }
+        self.cases.push(Owned::from_box(Box::new(SendCase(CaseOn { chan, slot: UnsafeCell::new(Some(v)) }))));
+        SendCaseHandle { index, select: self.id, _value: PhantomData }
     }
 
     /// Adds a `default` case: the select never waits.
@@ -293,7 +356,7 @@ impl<'a> Select<'a> {
     /// Runs the select.
     pub fn wait(self) -> SelectFuture<'a> {
         let locks = lock_order(&self.cases);
-        SelectFuture { select: self, locks, parked: None, done: false, _not_unpin: PhantomData }
+        SelectFuture { select: self, locks, parked: None, done: false }
     }
 }
 
@@ -302,9 +365,9 @@ pub struct SelectFuture<'a> {
     select: Select<'a>,
     /// One case per distinct channel, in the order of their locks' addresses (`lock_order`).
     locks: Vec<usize>,
-    parked: Option<Arc<Parked>>,
+    /// The waiter, while the cases wait in their channels.
+    parked: Option<Owned<Parked>>,
     done: bool,
-    _not_unpin: PhantomData<()>,
 }
 
 impl Unpin for SelectFuture<'_> {}
@@ -326,7 +389,7 @@ fn random_below(n: usize) -> usize {
 
 /// For each distinct channel of `cases`, one case on it, in the order of the channels' lock
 /// addresses: the order in which a select takes the locks.
-fn lock_order(cases: &[Box<dyn Case + '_>]) -> Vec<usize> {
+fn lock_order(cases: &[Owned<dyn Case + '_>]) -> Vec<usize> {
     let addr = |i: &usize| cases[*i].channel().map_or(0, |l| l as *const RawLock as usize);
     let mut locks: Vec<usize> = (0..cases.len()).filter(|&i| cases[i].channel().is_some()).collect();
     locks.sort_by_key(addr);
@@ -334,8 +397,8 @@ fn lock_order(cases: &[Box<dyn Case + '_>]) -> Vec<usize> {
     locks
 }
 
-impl SelectFuture<'_> {
-    fn with_all_locked<R>(&self, f: impl FnOnce(&[Box<dyn Case + '_>]) -> R) -> R {
+impl<'a> SelectFuture<'a> {
+    fn with_all_locked<R>(&self, f: impl FnOnce(&[Owned<dyn Case + 'a>]) -> R) -> R {
         let cases = &self.select.cases;
         let lock = |i: &usize| cases[*i].channel().expect("`locks` lists cases with a channel");
         self.locks.iter().for_each(|i| lock(i).lock());
@@ -345,27 +408,39 @@ impl SelectFuture<'_> {
         r
     }
 
-    fn finish(&mut self, index: Option<usize>, closed: bool) -> Poll<SelectOutcome> {
+    /// Locked: removes `parked`'s entries from every channel (one case per channel suffices).
+    fn withdraw_all(&self, cases: &[Owned<dyn Case + 'a>], parked: &Parked) {
+        self.locks.iter().for_each(|&i| cases[i].withdraw(parked));
+    }
+
+    fn finish(&mut self, index: Option<usize>, closed: bool) -> Poll<SelectOutcome<'a>> {
         self.done = true;
-        Poll::Ready(SelectOutcome { index, closed })
+        let cases = std::mem::take(&mut self.select.cases);
+        Poll::Ready(SelectOutcome { index, closed, cases, id: self.select.id })
     }
 }
 
-impl Future for SelectFuture<'_> {
-    type Output = SelectOutcome;
+impl<'a> Future for SelectFuture<'a> {
+    type Output = SelectOutcome<'a>;
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<SelectOutcome> {
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<SelectOutcome<'a>> {
         assert!(!self.done, "SelectFuture polled after completion");
-        if let Some(parked) = self.parked.clone() {
-            let outcome = parked.outcome().or_else(|| {
-                parked.set_waker(cx.waker());
-                parked.outcome()
+        if let Some(parked) = &self.parked {
+            // The winning case's completer held one of these locks: once they are all held,
+            // it is done with the waiter (`waiter.rs`).
+            let outcome = self.with_all_locked(|cases| {
+                let outcome = parked.outcome();
+                match outcome {
+                    Some(_) => self.withdraw_all(cases, parked),
+                    // SAFETY: every channel of the select is locked and it is still waiting.
+                    None => unsafe { parked.set_waker(cx.waker()) },
+                }
+                outcome
             });
             let Some((index, closed)) = outcome else {
                 set_wait_reason(WaitReason::Select);
                 return Poll::Pending;
             };
-            self.with_all_locked(|cases| cases.iter().for_each(|c| c.withdraw(&parked)));
             self.parked = None;
             return self.finish(Some(index), closed);
         }
@@ -390,17 +465,17 @@ impl Future for SelectFuture<'_> {
             for &i in order.iter() {
                 if let Some((closed, woken)) = cases[i].try_now() {
                     // Woken under the channels' locks, as `chan::wake` explains.
-                    if let Some(w) = woken {
-                        w.wake();
-                    }
+                    super::wake(woken);
                     return (Some((Some(i), closed)), None);
                 }
             }
             if default {
                 return (Some((None, false)), None);
             }
-            let parked = Parked::new(waker);
-            order.iter().for_each(|&i| cases[i].enqueue(&parked, i));
+            let parked = Owned::new(Parked::new(waker, true));
+            // SAFETY: the waiter and the cases stay in this future until its entries are
+            // completed or withdrawn (when it completes, or in its `Drop`).
+            order.iter().for_each(|&i| unsafe { cases[i].enqueue(&parked, i) });
             (None, Some(parked))
         });
         if let Some((index, closed)) = taken {
@@ -422,10 +497,10 @@ impl Drop for SelectFuture<'_> {
             return;
         };
         self.with_all_locked(|cases| {
-            let won = if parked.cancel() { None } else { parked.outcome() };
-            cases.iter().for_each(|c| c.withdraw(&parked));
-            if let Some(w) = won.and_then(|(i, closed)| if closed { None } else { cases[i].give_back() }) {
-                w.wake();
+            let won = parked.outcome();
+            self.withdraw_all(cases, &parked);
+            if let Some((i, false)) = won {
+                super::wake(cases[i].give_back());
             }
         });
     }
