@@ -41,6 +41,9 @@ const HOST_SLICE_NS: u64 = 2_000_000;
 /// the scheduler loop would run the baseline code it started with for the M's whole life.
 const REENTER_NS: u64 = 20_000_000;
 const REENTER_CHECK: u32 = 1024;
+/// Polls an M counts before it adds them to its P's `runs` (an atomic add per poll is not cheap
+/// in wasm).
+pub(crate) const RUNS_BATCH: u64 = 64;
 
 /// Why `Machine::run` returned.
 #[derive(Debug, PartialEq, Eq)]
@@ -62,6 +65,8 @@ pub(crate) struct Machine {
     tick: u32,
     spinning: bool,
     lifo_runs: u32,
+    /// Polls not yet added to the P's `runs`.
+    runs: u64,
     rng: u32,
     /// Numbers coprime with the number of Ps: strides for random steal orders.
     coprimes: Vec<usize>,
@@ -86,6 +91,7 @@ impl Machine {
             tick: 0,
             spinning: false,
             lifo_runs: 0,
+            runs: 0,
             rng: 0x9E37_79B9 ^ (index as u32).wrapping_mul(0x85EB_CA6B) | 1,
             bound_ready: VecDeque::new(),
             timer_woken: VecDeque::new(),
@@ -144,20 +150,34 @@ impl Machine {
     }
 
     fn execute(&mut self, g: &GRef) {
+        self.runs += 1;
+        if self.runs == RUNS_BATCH {
+            self.flush_runs();
+        }
         let p = &self.shared.procs[self.index];
-        p.counters.runs.fetch_add(1, Relaxed);
         set_current_g(Arc::as_ptr(g));
         coop::reset();
         let polled = g.poll(self.index as u32);
         set_current_g(std::ptr::null());
         match polled {
-            Polled::Finished => self.shared.unregister(g),
+            Polled::Finished => {
+                // Counted before the goroutine is: stats that show it finished show its polls.
+                self.flush_runs();
+                self.shared.unregister(g)
+            }
             Polled::Parked => {}
             Polled::Requeue if g.home() != UNBOUND => self.bound_ready.push_back(g.clone()),
             Polled::Requeue if p.runq.is_empty() && !self.shared.global_is_empty() => {
                 self.shared.global_put_yielded(self.index, g.clone())
             }
             Polled::Requeue => self.shared.runq_put(p, g.clone()),
+        }
+    }
+
+    fn flush_runs(&mut self) {
+        let runs = std::mem::take(&mut self.runs);
+        if runs > 0 {
+            self.p().counters.runs.fetch_add(runs, Relaxed);
         }
     }
 
@@ -307,6 +327,7 @@ impl Machine {
             return None;
         }
         self.shared.sweep_registry(self.index);
+        self.flush_runs();
         let idle = &self.shared.idle;
         idle.announce_idle(self.index);
         if self.spinning {
@@ -358,6 +379,7 @@ impl Machine {
     }
 
     fn exit(&mut self) {
+        self.flush_runs();
         if self.spinning {
             self.spinning = false;
             self.shared.idle.stop_spinning();

@@ -137,7 +137,8 @@ impl WaitReason {
     }
 }
 
-/// Per-P counters, read by `stats()` without locks.
+/// Per-P counters, read by `stats()` without locks. `runs` lags: its M adds its polls in
+/// batches (`m::RUNS_BATCH`), and whenever a goroutine finishes on it or it parks.
 #[derive(Default)]
 pub(crate) struct Counters {
     pub(crate) runs: AtomicU64,
@@ -284,6 +285,8 @@ thread_local! {
     static CURRENT_M: RefCell<Option<(Arc<Shared>, usize)>> = const { RefCell::new(None) };
     /// The goroutine being polled on this thread.
     static CURRENT_G: Cell<*const G> = const { Cell::new(std::ptr::null()) };
+    /// Why the goroutine being polled on this thread waits, as set during this poll.
+    static POLL_REASON: Cell<WaitReason> = const { Cell::new(WaitReason::None) };
     /// Goroutines bound to this M that are alive (started, not finished).
     static BOUND_LIVE: Cell<usize> = const { Cell::new(0) };
     /// The JS goroutines bound to this M, by id.
@@ -301,11 +304,14 @@ pub(crate) fn bound_here(goid: u64) -> Option<GRef> {
     BOUND_HERE.with(|b| b.borrow().get(&goid).and_then(std::sync::Weak::upgrade))
 }
 
-/// The wait reason the goroutine being polled on this thread has set.
-#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+/// The wait reason the goroutine being polled on this thread has set in this poll.
 pub(crate) fn current_wait_reason() -> WaitReason {
-    // SAFETY: as in `set_wait_reason`.
-    CURRENT_G.with(|c| unsafe { c.get().as_ref() }.map_or(WaitReason::None, |g| g.wait_reason()))
+    POLL_REASON.with(Cell::get)
+}
+
+/// A goroutine's poll begins on this thread: it has given no reason to wait yet.
+pub(crate) fn begin_poll_reason() {
+    POLL_REASON.with(|r| r.set(WaitReason::None));
 }
 
 pub(crate) fn set_current_m(m: Option<(Arc<Shared>, usize)>) {
@@ -324,14 +330,10 @@ pub(crate) fn set_current_g(g: *const G) {
     CURRENT_G.with(|c| c.set(g));
 }
 
+/// Says why the goroutine being polled on this thread will wait if this poll returns
+/// `Pending`; its G publishes it as the poll ends (`G::poll`).
 pub(crate) fn set_wait_reason(r: WaitReason) {
-    CURRENT_G.with(|c| {
-        // SAFETY: CURRENT_G is set only for the duration of that G's poll, while the M holds a
-        // reference to it.
-        if let Some(g) = unsafe { c.get().as_ref() } {
-            g.set_wait_reason(r);
-        }
-    });
+    POLL_REASON.with(|c| c.set(r));
 }
 
 pub(crate) fn bound_count_add(d: isize) {
@@ -518,16 +520,13 @@ impl Shared {
         if !g.system {
             self.spawned.fetch_add(1, Relaxed);
         }
+        let m = self.current_p();
         // Otherwise registered by the M that takes it from the inbox (`drain_inbox`): the page's
         // main thread must not take the registry lock.
-        if let Some(m) = current_m(|s, i| Arc::ptr_eq(s, self).then_some(i)).flatten() {
+        if let Some(m) = m {
             self.register(m, &g);
         }
-        self.ready_new(g);
-    }
-
-    fn ready_new(self: &Arc<Self>, g: GRef) {
-        match self.place(g) {
+        match self.place(m, g) {
             Placed::Bound => {}
             Placed::Lifo { .. } | Placed::Global => {
                 self.idle.wake_one();
@@ -536,8 +535,29 @@ impl Shared {
     }
 
     /// Makes a woken G runnable (called by its waker).
-    pub(crate) fn ready(self: &Arc<Self>, g: GRef) {
-        match self.place(g) {
+    pub(crate) fn ready(&self, g: GRef) {
+        self.ready_from(self.current_p(), g);
+    }
+
+    /// `ready` for a waker that hands over its own reference to `g`. Once `g` is queued,
+    /// another M may run it to its end and drop it, and with it its reference to the runtime,
+    /// so the runtime must be kept alive otherwise: on one of its Ms, by the M's own reference
+    /// (no count changes hands on the usual path); elsewhere, by one taken for the call.
+    pub(crate) fn ready_by_value(g: GRef) {
+        let mut g = Some(g);
+        current_m(|s, m| {
+            if g.as_ref().is_some_and(|g| Arc::ptr_eq(s, &g.shared)) {
+                s.ready_from(Some(m), g.take().expect("checked above"));
+            }
+        });
+        if let Some(g) = g {
+            let shared = g.shared.clone();
+            shared.ready(g);
+        }
+    }
+
+    fn ready_from(&self, m: Option<usize>, g: GRef) {
+        match self.place(m, g) {
             Placed::Bound | Placed::Lifo { displaced: false } => {}
             Placed::Lifo { displaced: true } | Placed::Global => {
                 self.idle.wake_one();
@@ -545,8 +565,14 @@ impl Shared {
         }
     }
 
-    /// Queues a runnable G where it belongs (see "Where a runnable G goes").
-    fn place(self: &Arc<Self>, g: GRef) -> Placed {
+    /// The P of the current thread, if it is an M of this runtime.
+    fn current_p(&self) -> Option<usize> {
+        current_m(|s, i| std::ptr::eq(&**s, self).then_some(i)).flatten()
+    }
+
+    /// Queues a runnable G where it belongs (see "Where a runnable G goes"); `m` is the P of
+    /// the current thread, if it is an M of this runtime.
+    fn place(&self, m: Option<usize>, g: GRef) -> Placed {
         let home = g.home();
         if home != UNBOUND {
             let inbox = &self.bound[home as usize];
@@ -555,7 +581,7 @@ impl Shared {
             self.drop_if_stopped(inbox);
             return Placed::Bound;
         }
-        match current_m(|s, i| Arc::ptr_eq(s, self).then_some(i)).flatten() {
+        match m {
             Some(m) => {
                 let Some(g) = TIMER_WAKES.with(|t| match t.borrow_mut().as_mut() {
                     Some(woken) => {
