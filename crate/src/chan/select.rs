@@ -31,7 +31,6 @@ use std::task::{Context, Poll};
 
 /// One case, type-erased. Methods marked "locked" require the case's channel lock held.
 trait Case: Send {
-    fn channel(&self) -> Option<&RawLock>;
     /// Locked: completes the case now if it is ready; Some(closed) if it did, plus a waiter
     /// to wake.
     fn try_now(&self) -> Option<(bool, Woken)>;
@@ -59,10 +58,6 @@ struct RecvCase<'a, T>(CaseOn<'a, T>);
 struct SendCase<'a, T>(CaseOn<'a, T>);
 
 impl<T> CaseOn<'_, T> {
-    fn channel(&self) -> Option<&RawLock> {
-        self.chan.map(Inner::raw_lock)
-    }
-
     /// Locked: runs `f` on the channel's state; None for a nil channel.
     fn with_state<R>(&self, f: impl FnOnce(&mut State<T>) -> R) -> Option<R> {
         // SAFETY: "locked" methods run with the channel's lock held (`Select` protocol).
@@ -95,10 +90,6 @@ impl<T> CaseOn<'_, T> {
 }
 
 impl<T: Send> Case for RecvCase<'_, T> {
-    fn channel(&self) -> Option<&RawLock> {
-        self.0.channel()
-    }
-
     fn try_now(&self) -> Option<(bool, Woken)> {
         let cap = self.0.chan?.cap();
         match self.0.with_state(|state| state.try_recv(cap))? {
@@ -131,10 +122,6 @@ impl<T: Send> Case for RecvCase<'_, T> {
 }
 
 impl<T: Send> Case for SendCase<'_, T> {
-    fn channel(&self) -> Option<&RawLock> {
-        self.0.channel()
-    }
-
     fn try_now(&self) -> Option<(bool, Woken)> {
         let cap = self.0.chan?.cap();
         let v = self.0.with_slot(Option::take).expect("a send case holds its value until it completes");
@@ -248,8 +235,7 @@ impl<'a, T> CaseChan<'a, T> for &'a Option<&'a Chan<T>> {
 /// ```
 /// The [`crate::select!`] macro writes this for you.
 pub struct Select<'a> {
-    /// Each case in a block of its own: the channels' entries point into it.
-    cases: Vec<Owned<dyn Case + 'a>>,
+    cases: Vec<CaseBox<'a>>,
     default: bool,
     /// Tells this select's case handles from others' (see `select_id`).
     id: u64,
@@ -260,7 +246,7 @@ pub struct Select<'a> {
 pub struct SelectOutcome<'a> {
     index: Option<usize>,
     closed: bool,
-    cases: Vec<Owned<dyn Case + 'a>>,
+    cases: Vec<CaseBox<'a>>,
     id: u64,
 }
 
@@ -276,7 +262,7 @@ impl SelectOutcome<'_> {
         assert_eq!(self.id, select, "reading a case of another select");
         // SAFETY: the handle's select and index name a case made with its `T` (above); the
         // select is over, so no channel entry points into the slot any more.
-        unsafe { &mut *self.cases[index].slot().cast::<Option<T>>() }
+        unsafe { &mut *self.cases[index].case.slot().cast::<Option<T>>() }
     }
 
     /// The value a taken receive case got; `None` if its channel was closed (Go's `ok == false`).
@@ -328,14 +314,21 @@ impl Default for Select<'_> {
 
 impl<'a> Select<'a> {
     pub fn new() -> Self {
-        Select { cases: Vec::new(), default: false, id: select_id() }
+        Self::with_capacity(0)
+    }
+
+    /// A select with room for `cases` cases (the [`crate::select!`] macro knows how many).
+    pub fn with_capacity(cases: usize) -> Self {
+        Select { cases: Vec::with_capacity(cases), default: false, id: select_id() }
     }
 
     /// Adds a receive case; `None` is a nil channel, never ready.
     pub fn recv<T: Send + 'a>(&mut self, chan: impl CaseChan<'a, T>) -> RecvCaseHandle<T> {
         let index = self.cases.len();
         let chan = chan.case_chan().map(|c| &*c.inner);
-        self.cases.push(Owned::from_box(Box::new(RecvCase(CaseOn { chan, slot: UnsafeCell::new(None) }))));
+        let case: Box<dyn Case + 'a> = Box::new(RecvCase(CaseOn { chan, slot: UnsafeCell::new(None) }));
+        let case = Owned::from_box(case);
+        self.cases.push(CaseBox { lock: chan.map(Inner::raw_lock), case });
         RecvCaseHandle { index, select: self.id, _value: PhantomData }
     }
 
@@ -344,7 +337,9 @@ impl<'a> Select<'a> {
     pub fn send<T: Send + 'a>(&mut self, chan: impl CaseChan<'a, T>, v: T) -> SendCaseHandle<T> {
         let index = self.cases.len();
         let chan = chan.case_chan().map(|c| &*c.inner);
-        self.cases.push(Owned::from_box(Box::new(SendCase(CaseOn { chan, slot: UnsafeCell::new(Some(v)) }))));
+        let case: Box<dyn Case + 'a> = Box::new(SendCase(CaseOn { chan, slot: UnsafeCell::new(Some(v)) }));
+        let case = Owned::from_box(case);
+        self.cases.push(CaseBox { lock: chan.map(Inner::raw_lock), case });
         SendCaseHandle { index, select: self.id, _value: PhantomData }
     }
 
@@ -364,7 +359,7 @@ impl<'a> Select<'a> {
 pub struct SelectFuture<'a> {
     select: Select<'a>,
     /// One case per distinct channel, in the order of their locks' addresses (`lock_order`).
-    locks: Vec<usize>,
+    locks: Indices,
     /// The waiter, while the cases wait in their channels.
     parked: Option<Owned<Parked>>,
     done: bool,
@@ -387,20 +382,60 @@ fn random_below(n: usize) -> usize {
     })
 }
 
+/// A case as a select holds it: its channel's lock (`None`: a nil channel), and the case in a
+/// block of its own, which the channels' entries point into.
+struct CaseBox<'a> {
+    lock: Option<&'a RawLock>,
+    case: Owned<dyn Case + 'a>,
+}
+
+/// Case indices, inline for the usual few cases.
+enum Indices {
+    Small { len: u8, idx: [u8; SMALL] },
+    Large(Vec<usize>),
+}
+
+/// Selects with at most this many cases keep their lock order and random order on the stack.
+const SMALL: usize = 8;
+
+impl Indices {
+    fn iter(&self) -> impl DoubleEndedIterator<Item = usize> + '_ {
+        let (small, large): (&[u8], &[usize]) = match self {
+            Indices::Small { len, idx } => (&idx[..*len as usize], &[]),
+            Indices::Large(v) => (&[], v),
+        };
+        small.iter().map(|&i| usize::from(i)).chain(large.iter().copied())
+    }
+}
+
 /// For each distinct channel of `cases`, one case on it, in the order of the channels' lock
 /// addresses: the order in which a select takes the locks.
-fn lock_order(cases: &[Owned<dyn Case + '_>]) -> Vec<usize> {
-    let addr = |i: &usize| cases[*i].channel().map_or(0, |l| l as *const RawLock as usize);
-    let mut locks: Vec<usize> = (0..cases.len()).filter(|&i| cases[i].channel().is_some()).collect();
-    locks.sort_by_key(addr);
-    locks.dedup_by_key(|i| addr(i));
-    locks
+fn lock_order(cases: &[CaseBox<'_>]) -> Indices {
+    let addr = |i: usize| cases[i].lock.map_or(0, |l| l as *const RawLock as usize);
+    if cases.len() > SMALL {
+        let mut locks: Vec<usize> = (0..cases.len()).filter(|&i| cases[i].lock.is_some()).collect();
+        locks.sort_by_key(|&i| addr(i));
+        locks.dedup_by_key(|i| addr(*i));
+        return Indices::Large(locks);
+    }
+    let (mut idx, mut len) = ([0u8; SMALL], 0);
+    for i in (0..cases.len()).filter(|&i| cases[i].lock.is_some()) {
+        let a = addr(i);
+        let at = idx[..len].partition_point(|&j| addr(usize::from(j)) < a);
+        if at < len && addr(usize::from(idx[at])) == a {
+            continue;
+        }
+        idx.copy_within(at..len, at + 1);
+        idx[at] = i as u8;
+        len += 1;
+    }
+    Indices::Small { len: len as u8, idx }
 }
 
 impl<'a> SelectFuture<'a> {
-    fn with_all_locked<R>(&self, f: impl FnOnce(&[Owned<dyn Case + 'a>]) -> R) -> R {
+    fn with_all_locked<R>(&self, f: impl FnOnce(&[CaseBox<'a>]) -> R) -> R {
         let cases = &self.select.cases;
-        let lock = |i: &usize| cases[*i].channel().expect("`locks` lists cases with a channel");
+        let lock = |i: usize| cases[i].lock.expect("`locks` lists cases with a channel");
         self.locks.iter().for_each(|i| lock(i).lock());
         let r = f(cases);
         // SAFETY: each distinct lock was taken just above, once.
@@ -409,8 +444,8 @@ impl<'a> SelectFuture<'a> {
     }
 
     /// Locked: removes `parked`'s entries from every channel (one case per channel suffices).
-    fn withdraw_all(&self, cases: &[Owned<dyn Case + 'a>], parked: &Parked) {
-        self.locks.iter().for_each(|&i| cases[i].withdraw(parked));
+    fn withdraw_all(&self, cases: &[CaseBox<'a>], parked: &Parked) {
+        self.locks.iter().for_each(|i| cases[i].case.withdraw(parked));
     }
 
     fn finish(&mut self, index: Option<usize>, closed: bool) -> Poll<SelectOutcome<'a>> {
@@ -448,7 +483,7 @@ impl<'a> Future for SelectFuture<'a> {
         std::task::ready!(coop::poll_proceed(cx));
         // A uniformly random order of the cases; on the stack for the usual few.
         let n = self.select.cases.len();
-        let (mut small, mut large) = ([0; 8], Vec::new());
+        let (mut small, mut large) = ([0; SMALL], Vec::new());
         let order: &mut [usize] = if n <= small.len() {
             &mut small[..n]
         } else {
@@ -463,7 +498,7 @@ impl<'a> Future for SelectFuture<'a> {
         let waker = cx.waker();
         let (taken, parked) = self.with_all_locked(|cases| {
             for &i in order.iter() {
-                if let Some((closed, woken)) = cases[i].try_now() {
+                if let Some((closed, woken)) = cases[i].case.try_now() {
                     // Woken under the channels' locks, as `chan::wake` explains.
                     super::wake(woken);
                     return (Some((Some(i), closed)), None);
@@ -475,13 +510,13 @@ impl<'a> Future for SelectFuture<'a> {
             let parked = Owned::new(Parked::new(waker, true));
             // SAFETY: the waiter and the cases stay in this future until its entries are
             // completed or withdrawn (when it completes, or in its `Drop`).
-            order.iter().for_each(|&i| unsafe { cases[i].enqueue(&parked, i) });
+            order.iter().for_each(|&i| unsafe { cases[i].case.enqueue(&parked, i) });
             (None, Some(parked))
         });
         if let Some((index, closed)) = taken {
             return self.finish(index, closed);
         }
-        set_wait_reason(if self.select.cases.iter().all(|c| c.channel().is_none()) {
+        set_wait_reason(if self.select.cases.iter().all(|c| c.lock.is_none()) {
             WaitReason::SelectNoCases
         } else {
             WaitReason::Select
@@ -500,7 +535,7 @@ impl Drop for SelectFuture<'_> {
             let won = parked.outcome();
             self.withdraw_all(cases, &parked);
             if let Some((i, false)) = won {
-                super::wake(cases[i].give_back());
+                super::wake(cases[i].case.give_back());
             }
         });
     }
@@ -543,7 +578,7 @@ macro_rules! __select_arms {
         // `let x = &expr;` keeps a temporary channel (`recv(time::after(d))`) alive until the
         // end of this block, after the select that borrows it.
         $( let $case = $chan; )*
-        let mut __select = $crate::chan::Select::new();
+        let mut __select = $crate::chan::Select::with_capacity(0 $(+ { let _ = stringify!($case); 1 })*);
         $( let $case = __select.$op($case $(, $value)?); )*
         $( let _ = stringify!($default); __select.set_default(); )?
         let mut __outcome = __select.wait().await;
