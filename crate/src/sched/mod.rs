@@ -27,9 +27,13 @@
 //!    run after the LIFO slot and before the ring (`collect_timer_wakes`).
 //!
 //! A new goroutine always asks for an idle M to be woken (`Idle::wake_one`), as Go's `newproc`
-//! does. A woken existing goroutine asks only when it displaced another G into the ring:
-//! the current M runs the LIFO slot next, so waking a thief for it would only make the two Ms
-//! fight over a ping-pong pair (tokio makes the same choice).
+//! does. A woken existing goroutine asks only when it displaced another G into a ring that
+//! already held one: the current M runs the LIFO slot next, so waking a thief for it would
+//! only make the two Ms fight over a ping-pong pair (tokio makes the same choice), and a
+//! single displaced G runs right after it. A thief for that one would split a few goroutines
+//! that talk to each other (a select and its two producers) over two Ms, where every hand-off
+//! back costs a cross-thread wake-up (µs in the browser); from two waiting Gs on, there is
+//! work to share.
 //!
 //! # Finding work (`m.rs`, Go's `findRunnable`)
 //! bound inbox → every 61st tick the global queue → own expired timers → LIFO slot (at most 3
@@ -67,7 +71,7 @@ pub(crate) type GRef = Arc<G>;
 
 enum Placed {
     Bound,
-    Lifo { displaced: bool },
+    Lifo { crowded: bool },
     Global,
 }
 
@@ -558,8 +562,8 @@ impl Shared {
 
     fn ready_from(&self, m: Option<usize>, g: GRef) {
         match self.place(m, g) {
-            Placed::Bound | Placed::Lifo { displaced: false } => {}
-            Placed::Lifo { displaced: true } | Placed::Global => {
+            Placed::Bound | Placed::Lifo { crowded: false } => {}
+            Placed::Lifo { crowded: true } | Placed::Global => {
                 self.idle.wake_one();
             }
         }
@@ -590,15 +594,14 @@ impl Shared {
                     }
                     None => Some(g),
                 }) else {
-                    return Placed::Lifo { displaced: false };
+                    return Placed::Lifo { crowded: false };
                 };
                 let p = &self.procs[m];
-                let old = p.lifo_put(g);
-                let displaced = old.is_some();
-                if let Some(old) = old {
+                let crowded = p.lifo_put(g).is_some_and(|old| {
                     self.runq_put(p, old);
-                }
-                Placed::Lifo { displaced }
+                    p.runq.len() > 1
+                });
+                Placed::Lifo { crowded }
             }
             None => {
                 self.inbox.push(g);
