@@ -237,13 +237,18 @@ impl Machine {
         self.timer_woken.extend(woken);
     }
 
-    /// LIFO slot (at most `MAX_LIFO_RUNS` in a row), then goroutines woken by timers this M
-    /// fired, then the ring.
+    /// LIFO slot (at most `MAX_LIFO_RUNS` in a row while others wait here), then goroutines
+    /// woken by timers this M fired, then the ring.
     fn local_next(&mut self) -> Option<GRef> {
         let p = &self.shared.procs[self.index];
         if let Some(g) = p.lifo_take() {
             if self.lifo_runs < MAX_LIFO_RUNS {
                 self.lifo_runs += 1;
+                return Some(g);
+            }
+            // Nobody here to make way for: going through the ring would only cost a push and
+            // a pop (the global queue has its own turn, every 61st schedule).
+            if self.timer_woken.is_empty() && p.runq.is_empty() {
                 return Some(g);
             }
             self.shared.runq_put(p, g);

@@ -287,6 +287,9 @@ pub(crate) struct Shared {
 thread_local! {
     /// The M this thread is, if it is one.
     static CURRENT_M: RefCell<Option<(Arc<Shared>, usize)>> = const { RefCell::new(None) };
+    /// CURRENT_M's runtime (or null) and P, without the reference: thread-locals with no
+    /// destructor are plain loads, the hot paths' way to it. Valid while CURRENT_M holds it.
+    static HERE: Cell<(*const Shared, usize)> = const { Cell::new((std::ptr::null(), 0)) };
     /// The goroutine being polled on this thread.
     static CURRENT_G: Cell<*const G> = const { Cell::new(std::ptr::null()) };
     /// Why the goroutine being polled on this thread waits, as set during this poll.
@@ -319,6 +322,7 @@ pub(crate) fn begin_poll_reason() {
 }
 
 pub(crate) fn set_current_m(m: Option<(Arc<Shared>, usize)>) {
+    HERE.with(|h| h.set(m.as_ref().map_or((std::ptr::null(), 0), |(s, i)| (Arc::as_ptr(s), *i))));
     CURRENT_M.with(|c| *c.borrow_mut() = m);
 }
 
@@ -352,6 +356,8 @@ thread_local! {
     /// While an M fires expired timers, the goroutines they wake are collected here instead of
     /// going through the LIFO slot into the ring (see `collect_timer_wakes`).
     static TIMER_WAKES: RefCell<Option<Vec<GRef>>> = const { RefCell::new(None) };
+    /// Whether TIMER_WAKES is collecting (a destructor-free flag, cheap to test on every wake).
+    static COLLECTING_TIMER_WAKES: Cell<bool> = const { Cell::new(false) };
 }
 
 /// Runs `fire` (which fires expired timers) and returns the goroutines it woke, for the M to
@@ -360,7 +366,9 @@ thread_local! {
 /// late (Go's own wasm port shows p99 lateness of 36–78 ms for that reason).
 pub(crate) fn collect_timer_wakes(fire: impl FnOnce()) -> Vec<GRef> {
     TIMER_WAKES.with(|t| *t.borrow_mut() = Some(Vec::new()));
+    COLLECTING_TIMER_WAKES.with(|c| c.set(true));
     fire();
+    COLLECTING_TIMER_WAKES.with(|c| c.set(false));
     TIMER_WAKES.with(|t| t.borrow_mut().take()).unwrap_or_default()
 }
 
@@ -548,13 +556,11 @@ impl Shared {
     /// so the runtime must be kept alive otherwise: on one of its Ms, by the M's own reference
     /// (no count changes hands on the usual path); elsewhere, by one taken for the call.
     pub(crate) fn ready_by_value(g: GRef) {
-        let mut g = Some(g);
-        current_m(|s, m| {
-            if g.as_ref().is_some_and(|g| Arc::ptr_eq(s, &g.shared)) {
-                s.ready_from(Some(m), g.take().expect("checked above"));
-            }
-        });
-        if let Some(g) = g {
+        let (here, m) = HERE.with(Cell::get);
+        if std::ptr::eq(here, Arc::as_ptr(&g.shared)) {
+            // SAFETY: this thread is an M of g's runtime, and CURRENT_M holds a reference to it.
+            unsafe { &*here }.ready_from(Some(m), g);
+        } else {
             let shared = g.shared.clone();
             shared.ready(g);
         }
@@ -571,7 +577,8 @@ impl Shared {
 
     /// The P of the current thread, if it is an M of this runtime.
     fn current_p(&self) -> Option<usize> {
-        current_m(|s, i| std::ptr::eq(&**s, self).then_some(i)).flatten()
+        let (here, m) = HERE.with(Cell::get);
+        std::ptr::eq(here, self).then_some(m)
     }
 
     /// Queues a runnable G where it belongs (see "Where a runnable G goes"); `m` is the P of
@@ -587,15 +594,10 @@ impl Shared {
         }
         match m {
             Some(m) => {
-                let Some(g) = TIMER_WAKES.with(|t| match t.borrow_mut().as_mut() {
-                    Some(woken) => {
-                        woken.push(g);
-                        None
-                    }
-                    None => Some(g),
-                }) else {
+                if COLLECTING_TIMER_WAKES.with(Cell::get) {
+                    TIMER_WAKES.with(|t| t.borrow_mut().as_mut().expect("collecting").push(g));
                     return Placed::Lifo { crowded: false };
-                };
+                }
                 let p = &self.procs[m];
                 let crowded = p.lifo_put(g).is_some_and(|old| {
                     self.runq_put(p, old);
