@@ -27,12 +27,18 @@
 //! takes it only for the operations that never wait (`try_send`, `try_recv`, `close`, `len`).
 //! Wake-ups happen before the lock is released (see `wake`).
 //!
+//! A blocked send or receive keeps its waiter (state word, waker, value slot) in one heap
+//! block owned by its future; the channel's queue holds a plain pointer into it until the
+//! waiter is completed or the future withdraws it under the lock (`waiter.rs`). The future
+//! sees the completion with one lock-free load and takes the lock again only on a poll that
+//! no completion caused (to register the new waker) and in its `Drop`.
+//!
 //! # Layout
 //! `state.rs` holds the state under the lock and its non-blocking operations, `waiter.rs` the
 //! waiters and their claiming protocol, `error.rs` the errors; this file the handle and the
 //! send and receive futures, `select.rs` the select. The first three are also compiled under
-//! loom, which checks the hand-off, close and select's withdrawal over every interleaving
-//! (the models at the end of `state.rs`).
+//! loom, which checks the hand-off, close, select's withdrawal and waker re-registration over
+//! every interleaving, slots and wakers included (the models at the end of `state.rs`).
 
 mod error;
 mod select;

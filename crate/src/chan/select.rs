@@ -7,14 +7,20 @@
 //! 2. Pass 1: try the cases in a uniformly random order; the first ready one completes now.
 //!    That makes the choice among ready cases uniform. With none ready and a `default`, take
 //!    it. Nil-channel cases are never ready.
-//! 3. Pass 2: enqueue one waiter (`Parked`) in every case's channel, unlock, and wait. Whoever
+//! 3. Pass 2: enqueue one waiter (`Parked`, in a block of its own) in every case's channel,
+//!    each entry pointing at its case's slot (in the case's block), unlock, and wait. Whoever
 //!    claims the waiter first (see `waiter.rs`) decides the case: a sender, receiver or closer
 //!    on one of the channels.
-//! 4. Once claimed, lock every channel again and withdraw the waiter's other entries.
+//! 4. When polled again, lock every channel: the winner, which held one of those locks, is
+//!    done with the waiter then. Once claimed, withdraw the waiter's other entries; if not
+//!    (a poll no completion caused), only put in the poll's waker.
 //!
 //! Because every channel is locked during passes 1 and 2, nobody can claim the waiter before
 //! it is fully enqueued. Dropping a waiting select withdraws it; if a receive case had already
 //! been handed a value, the value goes back to its channel (invariant 3 of `chan`).
+//!
+//! The outcome keeps the cases; a case handle reads its slot there, at the handle's type,
+//! after checking that it names a case of this very select (`select_id`).
 
 use super::state::{Attempt, State};
 use super::waiter::{Entry, Owned, Parked, Slot, Woken};

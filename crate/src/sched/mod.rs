@@ -37,7 +37,7 @@
 //!
 //! # Finding work (`m.rs`, Go's `findRunnable`)
 //! bound inbox → every 61st tick the global queue → own expired timers → LIFO slot (at most 3
-//! in a row) → goroutines woken by timers this M fired → own ring → global queue (a batch) → steal from other Ps in random order (half a
+//! in a row while others wait on the P) → goroutines woken by timers this M fired → own ring → global queue (a batch) → steal from other Ps in random order (half a
 //! ring; their LIFO slot on the last pass; their expired timers) → spin briefly → park until
 //! the earliest timer of any P.
 
