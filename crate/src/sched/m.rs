@@ -41,6 +41,9 @@ const HOST_SLICE_NS: u64 = 2_000_000;
 /// the scheduler loop would run the baseline code it started with for the M's whole life.
 const REENTER_NS: u64 = 20_000_000;
 const REENTER_CHECK: u32 = 1024;
+/// While other Ms run, an idle M parks at most this long, then takes over goroutines queued
+/// behind a poll that has run all along (`take_stuck`).
+const WATCH_NS: u64 = 1_000_000;
 /// Polls an M counts before it adds them to its P's `runs` (an atomic add per poll is not cheap
 /// in wasm).
 pub(crate) const RUNS_BATCH: u64 = 64;
@@ -74,6 +77,11 @@ pub(crate) struct Machine {
     bound_ready: VecDeque<GRef>,
     /// Gs woken by timers this M fired, run before the ring.
     timer_woken: VecDeque<GRef>,
+    /// When this M last parked while others ran, each P's `RunQueue::taken` if its ring held
+    /// a goroutine then; empty otherwise.
+    watched: Vec<Option<u32>>,
+    /// Woken to look for stuck goroutines only (`take_stuck`): no stealing this time round.
+    watch_wake: bool,
     parked_async: bool,
 }
 
@@ -95,6 +103,8 @@ impl Machine {
             rng: 0x9E37_79B9 ^ (index as u32).wrapping_mul(0x85EB_CA6B) | 1,
             bound_ready: VecDeque::new(),
             timer_woken: VecDeque::new(),
+            watched: Vec::with_capacity(n),
+            watch_wake: false,
             parked_async: false,
         }
     }
@@ -207,7 +217,7 @@ impl Machine {
             if let Some(g) = self.shared.global_get(self.index, usize::MAX) {
                 return Ok(g);
             }
-            if !self.spinning {
+            if !self.spinning && !std::mem::take(&mut self.watch_wake) {
                 self.spinning = self.shared.idle.try_start_spinning();
             }
             if self.spinning {
@@ -316,7 +326,8 @@ impl Machine {
     fn work_anywhere(&self) -> bool {
         !self.shared.bound[self.index].is_empty()
             || !self.shared.global_is_empty()
-            || self.shared.procs.iter().any(P::has_work)
+            || self.p().has_work()
+            || self.shared.procs.iter().any(P::has_work_to_share)
             || self.shared.is_shut_down()
     }
 
@@ -354,7 +365,13 @@ impl Machine {
             self.spinning = idle.leave_idle(self.index);
             return None;
         }
-        let timeout_ns = (deadline != u64::MAX).then(|| deadline - now);
+        let mut timeout_ns = (deadline != u64::MAX).then(|| deadline - now);
+        self.watched.clear();
+        if idle.idle_count() < self.shared.procs.len() as u32 {
+            self.watched
+                .extend(self.shared.procs.iter().map(|p| (!p.runq.is_empty()).then(|| p.runq.taken())));
+            timeout_ns = Some(timeout_ns.map_or(WATCH_NS, |t| t.min(WATCH_NS)));
+        }
         self.p().counters.parks.fetch_add(1, Relaxed);
         let parker = &idle.parkers[self.index];
         if host && bound_live() > 0 {
@@ -381,6 +398,31 @@ impl Machine {
         crate::gc::acquire_p(&self.shared, self.index);
         self.p().counters.wakeups.fetch_add(1, Relaxed);
         self.spinning = self.shared.idle.leave_idle(self.index);
+        self.watch_wake = !self.spinning && !self.watched.is_empty();
+        if self.watch_wake {
+            self.take_stuck();
+        }
+    }
+
+    /// Go's sysmon, in the small: a woken goroutine that displaces another from the LIFO slot
+    /// wakes no idle M for it (see `sched`), as it will usually run within a poll or two. When
+    /// it does not, because its M is in one long poll, the G that was first in its P's ring
+    /// when this M parked is still there: this M takes from that ring (into its own, empty
+    /// while it was parked).
+    fn take_stuck(&self) {
+        let mine = self.p();
+        for (v, victim) in self.shared.procs.iter().enumerate() {
+            let stuck = self.watched[v].is_some_and(|t| victim.runq.taken() == t && !victim.runq.is_empty());
+            if v == self.index || !stuck {
+                continue;
+            }
+            if let Some(g) = victim.runq.steal_into(&mine.runq) {
+                victim.counters.stolen.fetch_add(1 + mine.runq.len() as u64, Relaxed);
+                mine.counters.steals.fetch_add(1, Relaxed);
+                self.shared.runq_put(mine, g);
+                return;
+            }
+        }
     }
 
     fn exit(&mut self) {

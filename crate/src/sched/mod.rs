@@ -33,7 +33,9 @@
 //! single displaced G runs right after it. A thief for that one would split a few goroutines
 //! that talk to each other (a select and its two producers) over two Ms, where every hand-off
 //! back costs a cross-thread wake-up (µs in the browser); from two waiting Gs on, there is
-//! work to share.
+//! work to share. Should the LIFO G's poll run long, an idle M still takes the displaced one:
+//! while other Ms run, idle Ms park for at most a millisecond and take from a ring that has not
+//! moved meanwhile (`Machine::take_stuck`), so two CPU-bound goroutines still share the cores.
 //!
 //! # Finding work (`m.rs`, Go's `findRunnable`)
 //! bound inbox → every 61st tick the global queue → own expired timers → LIFO slot (at most 3
@@ -248,6 +250,13 @@ impl P {
 
     pub(crate) fn has_work(&self) -> bool {
         !self.runq.is_empty() || !self.lifo.load(Acquire).is_null()
+    }
+
+    /// Whether another M should come for this P's work: a lone G in the ring, displaced there
+    /// from the LIFO slot, wakes nobody (see "Where a runnable G goes"), so it does not keep
+    /// an idle M from parking either; `Machine::take_stuck` sees to it if it waits long.
+    pub(crate) fn has_work_to_share(&self) -> bool {
+        self.runq.len() > 1 || !self.lifo.load(Acquire).is_null()
     }
 }
 
