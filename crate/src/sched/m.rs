@@ -326,8 +326,7 @@ impl Machine {
     fn work_anywhere(&self) -> bool {
         !self.shared.bound[self.index].is_empty()
             || !self.shared.global_is_empty()
-            || self.p().has_work()
-            || self.shared.procs.iter().any(P::has_work_to_share)
+            || self.shared.procs.iter().any(P::has_work)
             || self.shared.is_shut_down()
     }
 

@@ -251,13 +251,6 @@ impl P {
     pub(crate) fn has_work(&self) -> bool {
         !self.runq.is_empty() || !self.lifo.load(Acquire).is_null()
     }
-
-    /// Whether another M should come for this P's work: a lone G in the ring, displaced there
-    /// from the LIFO slot, wakes nobody (see "Where a runnable G goes"), so it does not keep
-    /// an idle M from parking either; `Machine::take_stuck` sees to it if it waits long.
-    pub(crate) fn has_work_to_share(&self) -> bool {
-        self.runq.len() > 1 || !self.lifo.load(Acquire).is_null()
-    }
 }
 
 /// An object the page holds: its address, how many handles, the object.
