@@ -14,6 +14,25 @@ pub(crate) use std::sync::{
     Arc,
 };
 
+#[cfg(loom)]
+pub(crate) use loom::cell::UnsafeCell;
+
+/// std's `UnsafeCell` behind loom's closure API, so that code shared with the models lets loom
+/// check every access to the cell for data races.
+#[cfg(not(loom))]
+pub(crate) struct UnsafeCell<T>(std::cell::UnsafeCell<T>);
+
+#[cfg(not(loom))]
+impl<T> UnsafeCell<T> {
+    pub(crate) const fn new(v: T) -> Self {
+        UnsafeCell(std::cell::UnsafeCell::new(v))
+    }
+
+    pub(crate) fn with_mut<R>(&self, f: impl FnOnce(*mut T) -> R) -> R {
+        f(self.0.get())
+    }
+}
+
 /// Runs a loom model, exploring every interleaving with at most `bound` preemptions per
 /// execution (unless LOOM_MAX_PREEMPTIONS says otherwise): the bugs loom finds need only a
 /// few, and the unbounded search of the models takes minutes.

@@ -27,12 +27,18 @@
 //! takes it only for the operations that never wait (`try_send`, `try_recv`, `close`, `len`).
 //! Wake-ups happen before the lock is released (see `wake`).
 //!
+//! A blocked send or receive keeps its waiter (state word, waker, value slot) in one heap
+//! block owned by its future; the channel's queue holds a plain pointer into it until the
+//! waiter is completed or the future withdraws it under the lock (`waiter.rs`). The future
+//! sees the completion with one lock-free load and takes the lock again only on a poll that
+//! no completion caused (to register the new waker) and in its `Drop`.
+//!
 //! # Layout
 //! `state.rs` holds the state under the lock and its non-blocking operations, `waiter.rs` the
 //! waiters and their claiming protocol, `error.rs` the errors; this file the handle and the
 //! send and receive futures, `select.rs` the select. The first three are also compiled under
-//! loom, which checks the hand-off, close and select's withdrawal over every interleaving
-//! (the models at the end of `state.rs`).
+//! loom, which checks the hand-off, close, select's withdrawal and waker re-registration over
+//! every interleaving, slots and wakers included (the models at the end of `state.rs`).
 
 mod error;
 mod select;
@@ -42,7 +48,6 @@ mod waiter;
 pub use error::{CloseError, SendError, TryRecvError, TrySendError};
 pub use select::{CaseChan, RecvCaseHandle, Select, SelectFuture, SelectOutcome, SendCaseHandle};
 
-use crate::sched::lock::Lock;
 use crate::sched::lock::RawLock;
 use crate::sched::{coop, set_wait_reason, WaitReason};
 use state::{Attempt, State};
@@ -53,7 +58,7 @@ use std::ops::{Deref, DerefMut};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use waiter::{Entry, Parked, Slot};
+use waiter::{Entry, Owned, Waiter, Woken};
 
 pub(crate) struct Inner<T> {
     cap: usize,
@@ -151,9 +156,9 @@ pub fn chan<T>(cap: usize) -> Chan<T> {
 /// the page's thread is invisible to deadlock detection, so a goroutine it completes must be
 /// runnable by the time the page releases the lock (`Shared::check_dead` looks at the page's
 /// channels under their locks, then at goroutine states). Waking takes no channel lock.
-fn wake(p: Option<Arc<Parked>>) {
-    if let Some(p) = p {
-        p.wake();
+fn wake(woken: Woken) {
+    if let Some(w) = woken {
+        w.wake();
     }
 }
 
@@ -189,7 +194,7 @@ impl<T> Chan<T> {
     /// Closes the channel (Go's `close`).
     pub fn close(&self) -> Result<(), CloseError> {
         let mut state = self.inner.lock();
-        state.close()?.into_iter().for_each(|p| p.wake());
+        state.close()?.into_iter().for_each(wake);
         Ok(())
     }
 
@@ -229,35 +234,40 @@ impl<T> Chan<T> {
     }
 }
 
-/// A blocked operation's registration: its waiter and its slot.
-struct Wait<T> {
-    parked: Arc<Parked>,
-    slot: Arc<Slot<T>>,
+/// Where a waiting send or receive is: none yet, or its waiter queued in the channel.
+type Wait<T> = Option<Owned<Waiter<T>>>;
+
+/// Queues a waiter for the operation being polled; `value` is a send's value. Called with the
+/// channel's lock held (`state`).
+fn enqueue<T>(cx: &Context<'_>, value: Option<T>, queue: impl FnOnce(Entry<T>)) -> Owned<Waiter<T>> {
+    let waiter = Waiter::new(cx.waker(), value);
+    // SAFETY: the waiter stays in its future until the entry is completed or withdrawn (under
+    // the lock, in the future's `Drop`).
+    queue(unsafe { waiter.entry() });
+    waiter
 }
 
-impl<T> Wait<T> {
-    fn new(cx: &Context<'_>, value: Option<T>) -> (Self, Entry<T>) {
-        let parked = Parked::new(cx.waker());
-        let slot = Arc::new(Lock::new(value));
-        let entry = Entry { parked: parked.clone(), case: 0, slot: slot.clone() };
-        (Wait { parked, slot }, entry)
+/// A waiting operation's outcome: `Some(closed)` once completed. Otherwise the waker of this
+/// poll is the one to wake, set under the channel's lock (`waiter.rs`): this happens only when
+/// a goroutine is polled without having been woken by the channel.
+fn poll_outcome<T>(chan: &Inner<T>, waiter: &Waiter<T>, cx: &Context<'_>) -> Option<bool> {
+    if let Some((_, closed)) = waiter.parked.outcome() {
+        return Some(closed);
     }
-
-    /// The outcome once claimed, re-registering the waker otherwise.
-    fn poll_outcome(&self, cx: &Context<'_>) -> Option<bool> {
-        if let Some((_, closed)) = self.parked.outcome() {
-            return Some(closed);
-        }
-        self.parked.set_waker(cx.waker());
-        self.parked.outcome().map(|(_, closed)| closed)
+    let _state = chan.lock();
+    if let Some((_, closed)) = waiter.parked.outcome() {
+        return Some(closed);
     }
+    // SAFETY: the waiter's only entry is in this channel, locked, and it is still waiting.
+    unsafe { waiter.parked.set_waker(cx.waker()) };
+    None
 }
 
 /// Future of [`Chan::send`].
 pub struct SendFuture<'a, T> {
     chan: &'a Chan<T>,
     value: Option<T>,
-    wait: Option<Wait<T>>,
+    wait: Wait<T>,
 }
 
 impl<T> Unpin for SendFuture<'_, T> {}
@@ -265,14 +275,15 @@ impl<T> Unpin for SendFuture<'_, T> {}
 impl<T> Future for SendFuture<'_, T> {
     type Output = Result<(), SendError<T>>;
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        if let Some(wait) = &self.wait {
-            let Some(closed) = wait.poll_outcome(cx) else {
+        if let Some(waiter) = &self.wait {
+            let Some(closed) = poll_outcome(&self.chan.inner, waiter, cx) else {
                 set_wait_reason(WaitReason::ChanSend);
                 return Poll::Pending;
             };
-            let wait = self.wait.take().unwrap();
+            let waiter = self.wait.take().unwrap();
             return Poll::Ready(if closed {
-                let v = wait.slot.lock().take().expect("a closed send keeps its value");
+                // SAFETY: the waiter is DONE.
+                let v = unsafe { waiter.take() }.expect("a closed send keeps its value");
                 Err(SendError(v))
             } else {
                 Ok(())
@@ -288,10 +299,9 @@ impl<T> Future for SendFuture<'_, T> {
             }
             Err(TrySendError::Closed(v)) => Poll::Ready(Err(SendError(v))),
             Err(TrySendError::Full(v)) => {
-                let (wait, entry) = Wait::new(cx, Some(v));
-                state.enqueue_send(entry);
+                let waiter = enqueue(cx, Some(v), |e| state.enqueue_send(e));
                 drop(state);
-                self.wait = Some(wait);
+                self.wait = Some(waiter);
                 set_wait_reason(WaitReason::ChanSend);
                 Poll::Pending
             }
@@ -301,11 +311,13 @@ impl<T> Future for SendFuture<'_, T> {
 
 impl<T> Drop for SendFuture<'_, T> {
     fn drop(&mut self) {
-        if let Some(wait) = self.wait.take() {
+        if let Some(waiter) = self.wait.take() {
             let mut state = self.chan.inner.lock();
-            if wait.parked.cancel() {
-                state.withdraw(&wait.parked);
+            if waiter.parked.outcome().is_none() {
+                state.withdraw(&waiter.parked);
             }
+            // The lock is released before the waiter (and a value it may still hold) is dropped.
+            drop(state);
         }
     }
 }
@@ -313,7 +325,7 @@ impl<T> Drop for SendFuture<'_, T> {
 /// Future of [`Chan::recv`].
 pub struct RecvFuture<'a, T> {
     chan: &'a Chan<T>,
-    wait: Option<Wait<T>>,
+    wait: Wait<T>,
 }
 
 impl<T> Unpin for RecvFuture<'_, T> {}
@@ -321,13 +333,14 @@ impl<T> Unpin for RecvFuture<'_, T> {}
 impl<T> Future for RecvFuture<'_, T> {
     type Output = Option<T>;
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        if let Some(wait) = &self.wait {
-            let Some(closed) = wait.poll_outcome(cx) else {
+        if let Some(waiter) = &self.wait {
+            let Some(closed) = poll_outcome(&self.chan.inner, waiter, cx) else {
                 set_wait_reason(WaitReason::ChanRecv);
                 return Poll::Pending;
             };
-            let wait = self.wait.take().unwrap();
-            return Poll::Ready(if closed { None } else { wait.slot.lock().take() });
+            let waiter = self.wait.take().unwrap();
+            // SAFETY: the waiter is DONE.
+            return Poll::Ready(if closed { None } else { unsafe { waiter.take() } });
         }
         std::task::ready!(coop::poll_proceed(cx));
         let mut state = self.chan.inner.lock();
@@ -337,10 +350,9 @@ impl<T> Future for RecvFuture<'_, T> {
                 Poll::Ready(v)
             }
             (Attempt::WouldBlock, _) => {
-                let (wait, entry) = Wait::new(cx, None);
-                state.enqueue_recv(entry);
+                let waiter = enqueue(cx, None, |e| state.enqueue_recv(e));
                 drop(state);
-                self.wait = Some(wait);
+                self.wait = Some(waiter);
                 set_wait_reason(WaitReason::ChanRecv);
                 Poll::Pending
             }
@@ -350,11 +362,14 @@ impl<T> Future for RecvFuture<'_, T> {
 
 impl<T> Drop for RecvFuture<'_, T> {
     fn drop(&mut self) {
-        if let Some(wait) = self.wait.take() {
+        if let Some(waiter) = self.wait.take() {
             let mut state = self.chan.inner.lock();
-            if wait.parked.cancel() {
-                state.withdraw(&wait.parked);
-            } else if let Some(v) = wait.slot.lock().take() {
+            if waiter.parked.outcome().is_none() {
+                state.withdraw(&waiter.parked);
+                return;
+            }
+            // SAFETY: the waiter is DONE.
+            if let Some(v) = unsafe { waiter.take() } {
                 wake(state.give_back(v));
             }
         }

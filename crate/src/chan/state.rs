@@ -5,8 +5,7 @@
 //! The invariants are listed in `mod.rs`; the claiming protocol in `waiter.rs`.
 
 use super::error::{CloseError, TrySendError};
-use super::waiter::{Entry, Parked};
-use crate::shim::Arc;
+use super::waiter::{Entry, Parked, Woken};
 use std::collections::VecDeque;
 
 pub(crate) struct State<T> {
@@ -59,14 +58,14 @@ impl<T> State<T> {
     }
 
     /// A send that does not wait. Returns the receiver to wake, if it handed the value over.
-    pub(crate) fn try_send(&mut self, cap: usize, v: T) -> Result<Option<Arc<Parked>>, TrySendError<T>> {
+    pub(crate) fn try_send(&mut self, cap: usize, v: T) -> Result<Woken, TrySendError<T>> {
         if self.closed {
             return Err(TrySendError::Closed(v));
         }
         let mut v = Some(v);
         while let Some(rx) = self.recvq.pop_front() {
-            if rx.complete(false, |slot| *slot = v.take()).is_some() {
-                return Ok(Some(rx.parked));
+            if let Some(((), woken)) = rx.complete(false, |slot| *slot = v.take()) {
+                return Ok(woken);
             }
         }
         let v = v.expect("the value is still here when no receiver took it");
@@ -79,7 +78,7 @@ impl<T> State<T> {
 
     /// A receive that does not wait: `Done(Some(v))`, `Done(None)` when closed and drained.
     /// Also returns the sender to wake, if one was unblocked.
-    pub(crate) fn try_recv(&mut self, cap: usize) -> (Attempt<Option<T>>, Option<Arc<Parked>>) {
+    pub(crate) fn try_recv(&mut self, cap: usize) -> (Attempt<Option<T>>, Woken) {
         if let Some(v) = self.buf.pop_front() {
             if self.buf.len() >= cap {
                 // Still full: `v` was given back beyond `cap` (invariant 3), so no room yet.
@@ -87,16 +86,16 @@ impl<T> State<T> {
             }
             // Room in the buffer: the first blocked sender moves its value in.
             while let Some(tx) = self.sendq.pop_front() {
-                if let Some(sent) = tx.complete(false, Option::take) {
+                if let Some((sent, woken)) = tx.complete(false, Option::take) {
                     self.buf.push_back(sent.expect("a blocked sender's slot holds its value"));
-                    return (Attempt::Done(Some(v)), Some(tx.parked));
+                    return (Attempt::Done(Some(v)), woken);
                 }
             }
             return (Attempt::Done(Some(v)), None);
         }
         while let Some(tx) = self.sendq.pop_front() {
-            if let Some(sent) = tx.complete(false, Option::take) {
-                return (Attempt::Done(sent), Some(tx.parked));
+            if let Some((sent, woken)) = tx.complete(false, Option::take) {
+                return (Attempt::Done(sent), woken);
             }
         }
         if self.closed {
@@ -105,14 +104,14 @@ impl<T> State<T> {
         (Attempt::WouldBlock, None)
     }
 
-    /// Closes; returns every waiter to wake.
-    pub(crate) fn close(&mut self) -> Result<Vec<Arc<Parked>>, CloseError> {
+    /// Closes; returns the wakers of every waiter it completed.
+    pub(crate) fn close(&mut self) -> Result<Vec<Woken>, CloseError> {
         if self.closed {
             return Err(CloseError);
         }
         self.closed = true;
         let waiters = self.recvq.drain(..).chain(self.sendq.drain(..));
-        Ok(waiters.filter_map(|e| e.complete(true, |_| ()).map(|()| e.parked)).collect())
+        Ok(waiters.filter_map(|e| e.complete(true, |_| ()).map(|((), woken)| woken)).collect())
     }
 
     pub(crate) fn enqueue_send(&mut self, entry: Entry<T>) {
@@ -123,18 +122,18 @@ impl<T> State<T> {
         self.recvq.push_back(entry);
     }
 
-    /// Removes the entries of `parked` (which was cancelled or completed elsewhere).
-    pub(crate) fn withdraw(&mut self, parked: &Arc<Parked>) {
+    /// Removes the entries of `parked` (given up, or completed elsewhere).
+    pub(crate) fn withdraw(&mut self, parked: &Parked) {
         self.recvq.retain(|e| !e.is_for(parked));
         self.sendq.retain(|e| !e.is_for(parked));
     }
 
     /// Gives back a value handed to a receive that was then abandoned (invariant 3).
-    pub(crate) fn give_back(&mut self, v: T) -> Option<Arc<Parked>> {
+    pub(crate) fn give_back(&mut self, v: T) -> Woken {
         let mut v = Some(v);
         while let Some(rx) = self.recvq.pop_front() {
-            if rx.complete(false, |slot| *slot = v.take()).is_some() {
-                return Some(rx.parked);
+            if let Some(((), woken)) = rx.complete(false, |slot| *slot = v.take()) {
+                return woken;
             }
         }
         self.buf.push_front(v.expect("no receiver took the value"));
@@ -146,20 +145,22 @@ impl<T> State<T> {
 /// thread plays a future step by step — `SendFuture`, `RecvFuture`, `SelectFuture` and their
 /// drops — taking the same locks in the same order, and parks its loom thread where the
 /// goroutine would return `Pending`; its `Waker` sets that thread's token. A lost wake-up
-/// leaves a thread waiting forever, which loom reports as a deadlock.
+/// leaves a thread waiting forever, which loom reports as a deadlock; the slots and wakers are
+/// loom cells, so an access that the protocol does not order is reported as a data race.
 #[cfg(all(test, loom))]
 mod loom_tests {
     use super::*;
-    use crate::chan::waiter::Slot;
+    use crate::chan::waiter::{Owned, Slot, Waiter};
     use crate::sched::lock::Lock;
+    use crate::shim::{Arc, UnsafeCell};
     use loom::thread;
     use std::task::{Wake, Waker};
 
     type Chan = Arc<Lock<State<u32>>>;
 
     /// Explores every interleaving with at most `bound` preemptions (unless LOOM_MAX_PREEMPTIONS
-    /// says otherwise). Every lock, reference count and waker is an atomic here, so executions
-    /// are long: the branch limit is raised accordingly.
+    /// says otherwise). Every lock and waker is an atomic here, so executions are long: the
+    /// branch limit is raised accordingly.
     fn check<F: Fn() + Sync + Send + 'static>(bound: usize, f: F) {
         let mut builder = loom::model::Builder::new();
         builder.preemption_bound = builder.preemption_bound.or(Some(bound));
@@ -206,29 +207,47 @@ mod loom_tests {
         TOKEN.with(|t| Waker::from(t.clone()))
     }
 
+    fn park() {
+        TOKEN.with(|t| t.park());
+    }
+
     /// As in `mod.rs`: called with the channel's lock held.
-    fn wake(p: Option<Arc<Parked>>) {
-        if let Some(p) = p {
-            p.wake();
+    fn wake(w: Woken) {
+        if let Some(w) = w {
+            w.wake();
         }
     }
 
-    /// `Wait::poll_outcome` in a loop: the case that claimed `parked`, and whether by a close.
-    fn wait(parked: &Parked) -> (usize, bool) {
+    /// `chan::enqueue`: a waiter with `value`, queued by `queue`.
+    fn enqueue(value: Option<u32>, queue: impl FnOnce(Entry<u32>)) -> Owned<Waiter<u32>> {
+        let waiter = Waiter::new(&waker(), value);
+        // SAFETY: each model keeps the waiter until its entry is completed or withdrawn.
+        queue(unsafe { waiter.entry() });
+        waiter
+    }
+
+    /// `chan::poll_outcome`, with `waker` as the poll's waker.
+    fn poll_outcome(c: &Chan, w: &Waiter<u32>, waker: &Waker) -> Option<bool> {
+        if let Some((_, closed)) = w.parked.outcome() {
+            return Some(closed);
+        }
+        let _st = c.lock();
+        if let Some((_, closed)) = w.parked.outcome() {
+            return Some(closed);
+        }
+        // SAFETY: locked, still waiting.
+        unsafe { w.parked.set_waker(waker) };
+        None
+    }
+
+    /// A blocked single operation until it completes: whether a close completed it.
+    fn wait(c: &Chan, w: &Waiter<u32>) -> bool {
         loop {
-            if let Some(o) = parked.outcome() {
-                return o;
+            park();
+            if let Some(closed) = poll_outcome(c, w, &waker()) {
+                return closed;
             }
-            parked.set_waker(&waker());
-            if let Some(o) = parked.outcome() {
-                return o;
-            }
-            TOKEN.with(|t| t.park());
         }
-    }
-
-    fn entry(parked: &Arc<Parked>, case: usize, slot: &Arc<Slot<u32>>) -> Entry<u32> {
-        Entry { parked: parked.clone(), case, slot: slot.clone() }
     }
 
     /// `SendFuture`: `Err(v)` when the channel closed.
@@ -241,12 +260,11 @@ mod loom_tests {
             }
             Err(TrySendError::Closed(v)) => Err(v),
             Err(TrySendError::Full(v)) => {
-                let parked = Parked::new(&waker());
-                let slot = Arc::new(Lock::new(Some(v)));
-                st.enqueue_send(entry(&parked, 0, &slot));
+                let w = enqueue(Some(v), |e| st.enqueue_send(e));
                 drop(st);
-                let (_, closed) = wait(&parked);
-                let left = slot.lock().take();
+                let closed = wait(c, &w);
+                // SAFETY: DONE.
+                let left = unsafe { w.take() };
                 if closed {
                     Err(left.expect("a closed send keeps its value"))
                 } else {
@@ -266,12 +284,11 @@ mod loom_tests {
                 v
             }
             (Attempt::WouldBlock, _) => {
-                let parked = Parked::new(&waker());
-                let slot = Arc::new(Lock::new(None));
-                st.enqueue_recv(entry(&parked, 0, &slot));
+                let w = enqueue(None, |e| st.enqueue_recv(e));
                 drop(st);
-                let (_, closed) = wait(&parked);
-                let v = slot.lock().take();
+                let closed = wait(c, &w);
+                // SAFETY: DONE.
+                let v = unsafe { w.take() };
                 if closed {
                     assert_eq!(v, None, "a receive woken by close holds no value");
                     None
@@ -284,7 +301,7 @@ mod loom_tests {
 
     fn close(c: &Chan) {
         let mut st = c.lock();
-        st.close().expect("closed once").into_iter().for_each(|p| p.wake());
+        st.close().expect("closed once").into_iter().for_each(wake);
     }
 
     /// A sender, a receiver and a closer on one channel: the value arrives exactly once, or the
@@ -351,18 +368,17 @@ mod loom_tests {
             let rx = {
                 let c = c.clone();
                 thread::spawn(move || {
-                    let parked = Parked::new(&waker());
-                    let slot = Arc::new(Lock::new(None));
-                    {
+                    let w = {
                         let mut st = c.lock();
                         assert!(matches!(st.try_recv(0), (Attempt::WouldBlock, None)));
-                        st.enqueue_recv(entry(&parked, 0, &slot));
-                    }
+                        enqueue(None, |e| st.enqueue_recv(e))
+                    };
                     // `RecvFuture::drop`.
                     let mut st = c.lock();
-                    if parked.cancel() {
-                        st.withdraw(&parked);
-                    } else if let Some(v) = slot.lock().take() {
+                    if w.parked.outcome().is_none() {
+                        st.withdraw(&w.parked);
+                    // SAFETY: DONE.
+                    } else if let Some(v) = unsafe { w.take() } {
                         wake(st.give_back(v));
                     }
                 })
@@ -386,11 +402,53 @@ mod loom_tests {
         });
     }
 
+    /// A blocked receive polled again with another waker (as when a goroutine is polled without
+    /// the channel waking it) while a sender completes it: the completion wakes whichever
+    /// waker it finds, and the receive either sees the value at that poll or is woken through
+    /// the new waker.
+    #[test]
+    fn loom_new_waker_races_completion() {
+        check(3, || {
+            let c = chan(0);
+            let rx = {
+                let c = c.clone();
+                thread::spawn(move || {
+                    let w = {
+                        let mut st = c.lock();
+                        match st.try_recv(0) {
+                            (Attempt::Done(v), woken) => {
+                                wake(woken);
+                                return v;
+                            }
+                            (Attempt::WouldBlock, _) => enqueue(None, |e| st.enqueue_recv(e)),
+                        }
+                    };
+                    let other = std::sync::Arc::new(Token::default());
+                    if poll_outcome(&c, &w, &Waker::from(other.clone())).is_none() {
+                        other.park();
+                        assert_eq!(poll_outcome(&c, &w, &Waker::from(other)), Some(false));
+                    }
+                    // SAFETY: DONE.
+                    unsafe { w.take() }
+                })
+            };
+            assert_eq!(send(&c, 0, 9), Ok(()));
+            assert_eq!(rx.join().unwrap(), Some(9));
+        });
+    }
+
+    /// The slots of a select's two receive cases, in one block that stays in place.
+    type Slots = Owned<[Slot<u32>; 2]>;
+
+    fn take_slot(slots: &Slots, i: usize) -> Option<u32> {
+        // SAFETY: the callers hold both channels' locks, or no entry is queued any more.
+        slots[i].with_mut(|s| unsafe { (*s).take() })
+    }
+
     /// `SelectFuture`'s passes 1 and 2 over receive cases on `a` (case 0) and `b` (case 1),
     /// both locks held in a fixed order. `Ok((case, value))` if a case was ready; otherwise the
     /// waiter and the cases' slots, registered in both channels.
-    #[allow(clippy::type_complexity)]
-    fn select_register(a: &Chan, b: &Chan) -> Result<(usize, u32), (Arc<Parked>, [Arc<Slot<u32>>; 2])> {
+    fn select_register(a: &Chan, b: &Chan) -> Result<(usize, u32), (Owned<Parked>, Slots)> {
         let (mut sa, mut sb) = (a.lock(), b.lock());
         let ready = [&mut sa, &mut sb].into_iter().enumerate().find_map(|(i, st)| match st.try_recv(0) {
             (Attempt::Done(v), woken) => Some((i, v.expect("open channels"), woken)),
@@ -400,10 +458,13 @@ mod loom_tests {
             wake(woken);
             return Ok((i, v));
         }
-        let parked = Parked::new(&waker());
-        let slots = [Arc::new(Lock::new(None)), Arc::new(Lock::new(None))];
-        sa.enqueue_recv(entry(&parked, 0, &slots[0]));
-        sb.enqueue_recv(entry(&parked, 1, &slots[1]));
+        let parked = Owned::new(Parked::new(&waker(), true));
+        let slots = Owned::new([UnsafeCell::new(None), UnsafeCell::new(None)]);
+        // SAFETY: the models keep `parked` and `slots` until the entries are withdrawn.
+        unsafe {
+            sa.enqueue_recv(Entry::new(&parked, 0, &slots[0]));
+            sb.enqueue_recv(Entry::new(&parked, 1, &slots[1]));
+        }
         Err((parked, slots))
     }
 
@@ -411,7 +472,7 @@ mod loom_tests {
     /// one case wins, with its own sender's value; the other sender is not completed, and the
     /// close at the end gives it its value back.
     ///
-    /// (Bound 2 keeps it to seconds; LOOM_MAX_PREEMPTIONS=3 passes too, in about a minute.)
+    /// (Bound 2 keeps it to seconds; LOOM_MAX_PREEMPTIONS=3 passes too, in minutes.)
     #[test]
     fn loom_select_one_case_wins() {
         check(2, || {
@@ -420,16 +481,21 @@ mod loom_tests {
                 let (a, b) = (a.clone(), b.clone());
                 thread::spawn(move || match select_register(&a, &b) {
                     Ok(won) => won,
-                    Err((parked, slots)) => {
-                        let (case, closed) = wait(&parked);
-                        assert!(!closed);
-                        // Pass 3: withdraw the other entries.
+                    Err((parked, slots)) => loop {
+                        park();
+                        // Pass 3, under both locks: withdraw the other entries, or wait on.
                         let (mut sa, mut sb) = (a.lock(), b.lock());
+                        let Some((case, closed)) = parked.outcome() else {
+                            // SAFETY: both channels locked, still waiting.
+                            unsafe { parked.set_waker(&waker()) };
+                            continue;
+                        };
+                        assert!(!closed);
                         sa.withdraw(&parked);
                         sb.withdraw(&parked);
-                        assert_eq!(slots[1 - case].lock().take(), None, "the losing case got a value");
-                        (case, slots[case].lock().take().expect("the winner's value"))
-                    }
+                        assert_eq!(take_slot(&slots, 1 - case), None, "the losing case got a value");
+                        break (case, take_slot(&slots, case).expect("the winner's value"));
+                    },
                 })
             };
             let senders: Vec<_> = [(a.clone(), 10), (b.clone(), 20)]
@@ -458,12 +524,12 @@ mod loom_tests {
                 thread::spawn(move || {
                     let (parked, slots) = select_register(&a, &b).expect_err("nothing is ready");
                     let (mut sa, mut sb) = (a.lock(), b.lock());
-                    let won = if parked.cancel() { None } else { parked.outcome() };
+                    let won = parked.outcome();
                     sa.withdraw(&parked);
                     sb.withdraw(&parked);
                     let woken = won.and_then(|(case, closed)| {
                         assert!(!closed);
-                        let v = slots[case].lock().take().expect("the winner's value");
+                        let v = take_slot(&slots, case).expect("the winner's value");
                         [&mut sa, &mut sb][case].give_back(v)
                     });
                     wake(woken);

@@ -135,8 +135,12 @@ impl G {
         WaitReason::from_u8(self.wait_reason.load(Relaxed))
     }
 
+    /// Publishes why the G waits (a store only when it changed: in wasm every atomic store is
+    /// a read-modify-write).
     pub(crate) fn set_wait_reason(&self, r: WaitReason) {
-        self.wait_reason.store(r as u8, Relaxed);
+        if self.wait_reason.load(Relaxed) != r as u8 {
+            self.wait_reason.store(r as u8, Relaxed);
+        }
     }
 
     /// WAITING → RUNNABLE (true: the caller must enqueue it), or flags a running G.
@@ -161,7 +165,7 @@ impl G {
     /// bound G, is on its home M (`m`).
     pub(crate) fn poll(self: &Arc<Self>, m: u32) -> Polled {
         self.state.swap(RUNNING, AcqRel);
-        self.set_wait_reason(WaitReason::None);
+        super::begin_poll_reason();
         // SAFETY: the waker borrows this M's reference to the G (no count of its own) and is
         // never dropped; clones of it count (`WAKER`).
         let waker = std::mem::ManuallyDrop::new(unsafe { Waker::from_raw(raw_waker(Arc::as_ptr(self))) });
@@ -185,6 +189,9 @@ impl G {
             self.state.store(DEAD, Release);
             return Polled::Finished;
         }
+        // The reason goes out before the state says WAITING: readers look at the reasons of
+        // waiting Gs only.
+        self.set_wait_reason(super::current_wait_reason());
         match self.state.compare_exchange(RUNNING, WAITING, AcqRel, Acquire) {
             Ok(_) => Polled::Parked,
             Err(_) => {
@@ -250,8 +257,7 @@ unsafe fn drop_waker(g: *const ()) {
 impl Wake for G {
     fn wake(self: Arc<Self>) {
         if self.make_runnable() {
-            let shared = self.shared.clone();
-            shared.ready(self);
+            Shared::ready_by_value(self);
         }
     }
 

@@ -67,10 +67,16 @@ impl RawLock {
         RawLock { state: AtomicU32::new(0) }
     }
 
+    #[inline]
     pub(crate) fn lock(&self) {
-        if self.state.compare_exchange(0, 1, Acquire, Relaxed).is_ok() {
-            return;
+        if self.state.compare_exchange(0, 1, Acquire, Relaxed).is_err() {
+            self.lock_contended();
         }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn lock_contended(&self) {
         let may_wait = super::thread_may_wait();
         loop {
             for _ in 0..100 {
@@ -92,10 +98,17 @@ impl RawLock {
 
     /// # Safety
     /// The caller holds the lock.
+    #[inline]
     pub(crate) unsafe fn unlock(&self) {
         if self.state.swap(0, Release) == 2 {
-            crate::platform::futex_wake_one(&self.state);
+            self.wake_waiter();
         }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn wake_waiter(&self) {
+        crate::platform::futex_wake_one(&self.state);
     }
 }
 

@@ -44,6 +44,12 @@ const REENTER_CHECK: u32 = 1024;
 /// that P's own M would have fired them at its next schedule, so it is stuck in a poll or not
 /// running. Shorter would make Ms contend for timers that their owner is about to fire.
 const TAKEOVER_NS: u64 = 1_000_000;
+/// While other Ms run, an idle M parks at most this long, then takes over goroutines queued
+/// behind a poll that has run all along (`take_stuck`).
+const WATCH_NS: u64 = 1_000_000;
+/// Polls an M counts before it adds them to its P's `runs` (an atomic add per poll is not cheap
+/// in wasm).
+pub(crate) const RUNS_BATCH: u64 = 64;
 
 /// Why `Machine::run` returned.
 #[derive(Debug, PartialEq, Eq)]
@@ -65,6 +71,8 @@ pub(crate) struct Machine {
     tick: u32,
     spinning: bool,
     lifo_runs: u32,
+    /// Polls not yet added to the P's `runs`.
+    runs: u64,
     rng: u32,
     /// Numbers coprime with the number of Ps: strides for random steal orders.
     coprimes: Vec<usize>,
@@ -72,6 +80,11 @@ pub(crate) struct Machine {
     bound_ready: VecDeque<GRef>,
     /// Gs woken by timers this M fired, run before the ring.
     timer_woken: VecDeque<GRef>,
+    /// When this M last parked while others ran, each P's `RunQueue::taken` if its ring held
+    /// a goroutine then; empty otherwise.
+    watched: Vec<Option<u32>>,
+    /// Woken to look for stuck goroutines only (`take_stuck`): no stealing this time round.
+    watch_wake: bool,
     parked_async: bool,
 }
 
@@ -89,9 +102,12 @@ impl Machine {
             tick: 0,
             spinning: false,
             lifo_runs: 0,
+            runs: 0,
             rng: 0x9E37_79B9 ^ (index as u32).wrapping_mul(0x85EB_CA6B) | 1,
             bound_ready: VecDeque::new(),
             timer_woken: VecDeque::new(),
+            watched: Vec::with_capacity(n),
+            watch_wake: false,
             parked_async: false,
         }
     }
@@ -150,21 +166,35 @@ impl Machine {
     }
 
     fn execute(&mut self, g: &GRef) {
+        self.runs += 1;
+        if self.runs == RUNS_BATCH {
+            self.flush_runs();
+        }
         let p = &self.shared.procs[self.index];
-        p.counters.runs.fetch_add(1, Relaxed);
         set_current_g(Arc::as_ptr(g));
         coop::reset();
         timer::forget_reading();
         let polled = g.poll(self.index as u32);
         set_current_g(std::ptr::null());
         match polled {
-            Polled::Finished => self.shared.unregister(g),
+            Polled::Finished => {
+                // Counted before the goroutine is: stats that show it finished show its polls.
+                self.flush_runs();
+                self.shared.unregister(g)
+            }
             Polled::Parked => {}
             Polled::Requeue if g.home() != UNBOUND => self.bound_ready.push_back(g.clone()),
             Polled::Requeue if p.runq.is_empty() && !self.shared.global_is_empty() => {
                 self.shared.global_put_yielded(self.index, g.clone())
             }
             Polled::Requeue => self.shared.runq_put(p, g.clone()),
+        }
+    }
+
+    fn flush_runs(&mut self) {
+        let runs = std::mem::take(&mut self.runs);
+        if runs > 0 {
+            self.p().counters.runs.fetch_add(runs, Relaxed);
         }
     }
 
@@ -191,7 +221,7 @@ impl Machine {
             if let Some(g) = self.shared.global_get(self.index, usize::MAX) {
                 return Ok(g);
             }
-            if !self.spinning {
+            if !self.spinning && !std::mem::take(&mut self.watch_wake) {
                 self.spinning = self.shared.idle.try_start_spinning();
             }
             if self.spinning {
@@ -246,13 +276,18 @@ impl Machine {
         self.timer_woken.extend(woken);
     }
 
-    /// LIFO slot (at most `MAX_LIFO_RUNS` in a row), then goroutines woken by timers this M
-    /// fired, then the ring.
+    /// LIFO slot (at most `MAX_LIFO_RUNS` in a row while others wait here), then goroutines
+    /// woken by timers this M fired, then the ring.
     fn local_next(&mut self) -> Option<GRef> {
         let p = &self.shared.procs[self.index];
         if let Some(g) = p.lifo_take() {
             if self.lifo_runs < MAX_LIFO_RUNS {
                 self.lifo_runs += 1;
+                return Some(g);
+            }
+            // Nobody here to make way for: going through the ring would only cost a push and
+            // a pop (the global queue has its own turn, every 61st schedule).
+            if self.timer_woken.is_empty() && p.runq.is_empty() {
                 return Some(g);
             }
             self.shared.runq_put(p, g);
@@ -336,6 +371,7 @@ impl Machine {
             return None;
         }
         self.shared.sweep_registry(self.index);
+        self.flush_runs();
         let idle = &self.shared.idle;
         idle.announce_idle(self.index);
         if self.spinning {
@@ -357,7 +393,13 @@ impl Machine {
             self.spinning = idle.leave_idle(self.index);
             return None;
         }
-        let timeout_ns = (deadline != u64::MAX).then(|| deadline - now);
+        let mut timeout_ns = (deadline != u64::MAX).then(|| deadline - now);
+        self.watched.clear();
+        if idle.idle_count() < self.shared.procs.len() as u32 {
+            self.watched
+                .extend(self.shared.procs.iter().map(|p| (!p.runq.is_empty()).then(|| p.runq.taken())));
+            timeout_ns = Some(timeout_ns.map_or(WATCH_NS, |t| t.min(WATCH_NS)));
+        }
         self.p().counters.parks.fetch_add(1, Relaxed);
         let parker = &idle.parkers[self.index];
         if host && bound_live() > 0 {
@@ -385,9 +427,35 @@ impl Machine {
         crate::gc::acquire_p(&self.shared, self.index);
         self.p().counters.wakeups.fetch_add(1, Relaxed);
         self.spinning = self.shared.idle.leave_idle(self.index);
+        self.watch_wake = !self.spinning && !self.watched.is_empty();
+        if self.watch_wake {
+            self.take_stuck();
+        }
+    }
+
+    /// Go's sysmon, in the small: a woken goroutine that displaces another from the LIFO slot
+    /// wakes no idle M for it (see `sched`), as it will usually run within a poll or two. When
+    /// it does not, because its M is in one long poll, the G that was first in its P's ring
+    /// when this M parked is still there: this M takes from that ring (into its own, empty
+    /// while it was parked).
+    fn take_stuck(&self) {
+        let mine = self.p();
+        for (v, victim) in self.shared.procs.iter().enumerate() {
+            let stuck = self.watched[v].is_some_and(|t| victim.runq.taken() == t && !victim.runq.is_empty());
+            if v == self.index || !stuck {
+                continue;
+            }
+            if let Some(g) = victim.runq.steal_into(&mine.runq) {
+                victim.counters.stolen.fetch_add(1 + mine.runq.len() as u64, Relaxed);
+                mine.counters.steals.fetch_add(1, Relaxed);
+                self.shared.runq_put(mine, g);
+                return;
+            }
+        }
     }
 
     fn exit(&mut self) {
+        self.flush_runs();
         if self.spinning {
             self.spinning = false;
             self.shared.idle.stop_spinning();

@@ -27,16 +27,22 @@
 //!    run after the LIFO slot and before the ring (`collect_timer_wakes`).
 //!
 //! A new goroutine always asks for an idle M to be woken (`Idle::wake_one`), as Go's `newproc`
-//! does. A woken existing goroutine asks only when it displaced another G into the ring:
-//! the current M runs the LIFO slot next, so waking a thief for it would only make the two Ms
-//! fight over a ping-pong pair (tokio makes the same choice).
+//! does. A woken existing goroutine asks only when it displaced another G into a ring that
+//! already held one: the current M runs the LIFO slot next, so waking a thief for it would
+//! only make the two Ms fight over a ping-pong pair (tokio makes the same choice), and a
+//! single displaced G runs right after it. A thief for that one would split a few goroutines
+//! that talk to each other (a select and its two producers) over two Ms, where every hand-off
+//! back costs a cross-thread wake-up (µs in the browser); from two waiting Gs on, there is
+//! work to share. Should the LIFO G's poll run long, an idle M still takes the displaced one:
+//! while other Ms run, idle Ms park for at most a millisecond and take from a ring that has not
+//! moved meanwhile (`Machine::take_stuck`), so two CPU-bound goroutines still share the cores.
 //!
 //! # Finding work (`m.rs`, Go's `findRunnable`)
 //! bound inbox → every 61st tick the global queue → own expired timers, and other Ps' timers
-//! overdue by more than 1 ms (`check_timers`) → LIFO slot (at most 3 in a row) → goroutines
-//! woken by timers this M fired → own ring → global queue (a batch) → steal from other Ps in
-//! random order (half a ring; their LIFO slot on the last pass; their expired timers) → spin
-//! briefly → park until the earliest timer of any P.
+//! overdue by more than 1 ms (`check_timers`) → LIFO slot (at most 3 in a row while others
+//! wait on the P) → goroutines woken by timers this M fired → own ring → global queue (a
+//! batch) → steal from other Ps in random order (half a ring; their LIFO slot on the last
+//! pass; their expired timers) → spin briefly → park until the earliest timer of any P.
 
 pub(crate) mod coop;
 pub(crate) mod g;
@@ -68,7 +74,7 @@ pub(crate) type GRef = Arc<G>;
 
 enum Placed {
     Bound,
-    Lifo { displaced: bool },
+    Lifo { crowded: bool },
     Global,
 }
 
@@ -138,7 +144,8 @@ impl WaitReason {
     }
 }
 
-/// Per-P counters, read by `stats()` without locks.
+/// Per-P counters, read by `stats()` without locks. `runs` lags: its M adds its polls in
+/// batches (`m::RUNS_BATCH`), and whenever a goroutine finishes on it or it parks.
 #[derive(Default)]
 pub(crate) struct Counters {
     pub(crate) runs: AtomicU64,
@@ -283,8 +290,13 @@ pub(crate) struct Shared {
 thread_local! {
     /// The M this thread is, if it is one.
     static CURRENT_M: RefCell<Option<(Arc<Shared>, usize)>> = const { RefCell::new(None) };
+    /// CURRENT_M's runtime (or null) and P, without the reference: thread-locals with no
+    /// destructor are plain loads, the hot paths' way to it. Valid while CURRENT_M holds it.
+    static HERE: Cell<(*const Shared, usize)> = const { Cell::new((std::ptr::null(), 0)) };
     /// The goroutine being polled on this thread.
     static CURRENT_G: Cell<*const G> = const { Cell::new(std::ptr::null()) };
+    /// Why the goroutine being polled on this thread waits, as set during this poll.
+    static POLL_REASON: Cell<WaitReason> = const { Cell::new(WaitReason::None) };
     /// Goroutines bound to this M that are alive (started, not finished).
     static BOUND_LIVE: Cell<usize> = const { Cell::new(0) };
     /// The JS goroutines bound to this M, by id.
@@ -302,14 +314,18 @@ pub(crate) fn bound_here(goid: u64) -> Option<GRef> {
     BOUND_HERE.with(|b| b.borrow().get(&goid).and_then(std::sync::Weak::upgrade))
 }
 
-/// The wait reason the goroutine being polled on this thread has set.
-#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+/// The wait reason the goroutine being polled on this thread has set in this poll.
 pub(crate) fn current_wait_reason() -> WaitReason {
-    // SAFETY: as in `set_wait_reason`.
-    CURRENT_G.with(|c| unsafe { c.get().as_ref() }.map_or(WaitReason::None, |g| g.wait_reason()))
+    POLL_REASON.with(Cell::get)
+}
+
+/// A goroutine's poll begins on this thread: it has given no reason to wait yet.
+pub(crate) fn begin_poll_reason() {
+    POLL_REASON.with(|r| r.set(WaitReason::None));
 }
 
 pub(crate) fn set_current_m(m: Option<(Arc<Shared>, usize)>) {
+    HERE.with(|h| h.set(m.as_ref().map_or((std::ptr::null(), 0), |(s, i)| (Arc::as_ptr(s), *i))));
     CURRENT_M.with(|c| *c.borrow_mut() = m);
 }
 
@@ -325,14 +341,10 @@ pub(crate) fn set_current_g(g: *const G) {
     CURRENT_G.with(|c| c.set(g));
 }
 
+/// Says why the goroutine being polled on this thread will wait if this poll returns
+/// `Pending`; its G publishes it as the poll ends (`G::poll`).
 pub(crate) fn set_wait_reason(r: WaitReason) {
-    CURRENT_G.with(|c| {
-        // SAFETY: CURRENT_G is set only for the duration of that G's poll, while the M holds a
-        // reference to it.
-        if let Some(g) = unsafe { c.get().as_ref() } {
-            g.set_wait_reason(r);
-        }
-    });
+    POLL_REASON.with(|c| c.set(r));
 }
 
 pub(crate) fn bound_count_add(d: isize) {
@@ -347,6 +359,8 @@ thread_local! {
     /// While an M fires expired timers, the goroutines they wake are collected here instead of
     /// going through the LIFO slot into the ring (see `collect_timer_wakes`).
     static TIMER_WAKES: RefCell<Option<Vec<GRef>>> = const { RefCell::new(None) };
+    /// Whether TIMER_WAKES is collecting (a destructor-free flag, cheap to test on every wake).
+    static COLLECTING_TIMER_WAKES: Cell<bool> = const { Cell::new(false) };
 }
 
 /// Runs `fire` (which fires expired timers) and returns the goroutines it woke, for the M to
@@ -355,7 +369,9 @@ thread_local! {
 /// late (Go's own wasm port shows p99 lateness of 36–78 ms for that reason).
 pub(crate) fn collect_timer_wakes(fire: impl FnOnce()) -> Vec<GRef> {
     TIMER_WAKES.with(|t| *t.borrow_mut() = Some(Vec::new()));
+    COLLECTING_TIMER_WAKES.with(|c| c.set(true));
     fire();
+    COLLECTING_TIMER_WAKES.with(|c| c.set(false));
     TIMER_WAKES.with(|t| t.borrow_mut().take()).unwrap_or_default()
 }
 
@@ -519,16 +535,13 @@ impl Shared {
         if !g.system {
             self.spawned.fetch_add(1, Relaxed);
         }
+        let m = self.current_p();
         // Otherwise registered by the M that takes it from the inbox (`drain_inbox`): the page's
         // main thread must not take the registry lock.
-        if let Some(m) = current_m(|s, i| Arc::ptr_eq(s, self).then_some(i)).flatten() {
+        if let Some(m) = m {
             self.register(m, &g);
         }
-        self.ready_new(g);
-    }
-
-    fn ready_new(self: &Arc<Self>, g: GRef) {
-        match self.place(g) {
+        match self.place(m, g) {
             Placed::Bound => {}
             Placed::Lifo { .. } | Placed::Global => {
                 self.idle.wake_one();
@@ -537,17 +550,43 @@ impl Shared {
     }
 
     /// Makes a woken G runnable (called by its waker).
-    pub(crate) fn ready(self: &Arc<Self>, g: GRef) {
-        match self.place(g) {
-            Placed::Bound | Placed::Lifo { displaced: false } => {}
-            Placed::Lifo { displaced: true } | Placed::Global => {
+    pub(crate) fn ready(&self, g: GRef) {
+        self.ready_from(self.current_p(), g);
+    }
+
+    /// `ready` for a waker that hands over its own reference to `g`. Once `g` is queued,
+    /// another M may run it to its end and drop it, and with it its reference to the runtime,
+    /// so the runtime must be kept alive otherwise: on one of its Ms, by the M's own reference
+    /// (no count changes hands on the usual path); elsewhere, by one taken for the call.
+    pub(crate) fn ready_by_value(g: GRef) {
+        let (here, m) = HERE.with(Cell::get);
+        if std::ptr::eq(here, Arc::as_ptr(&g.shared)) {
+            // SAFETY: this thread is an M of g's runtime, and CURRENT_M holds a reference to it.
+            unsafe { &*here }.ready_from(Some(m), g);
+        } else {
+            let shared = g.shared.clone();
+            shared.ready(g);
+        }
+    }
+
+    fn ready_from(&self, m: Option<usize>, g: GRef) {
+        match self.place(m, g) {
+            Placed::Bound | Placed::Lifo { crowded: false } => {}
+            Placed::Lifo { crowded: true } | Placed::Global => {
                 self.idle.wake_one();
             }
         }
     }
 
-    /// Queues a runnable G where it belongs (see "Where a runnable G goes").
-    fn place(self: &Arc<Self>, g: GRef) -> Placed {
+    /// The P of the current thread, if it is an M of this runtime.
+    fn current_p(&self) -> Option<usize> {
+        let (here, m) = HERE.with(Cell::get);
+        std::ptr::eq(here, self).then_some(m)
+    }
+
+    /// Queues a runnable G where it belongs (see "Where a runnable G goes"); `m` is the P of
+    /// the current thread, if it is an M of this runtime.
+    fn place(&self, m: Option<usize>, g: GRef) -> Placed {
         let home = g.home();
         if home != UNBOUND {
             let inbox = &self.bound[home as usize];
@@ -556,24 +595,18 @@ impl Shared {
             self.drop_if_stopped(inbox);
             return Placed::Bound;
         }
-        match current_m(|s, i| Arc::ptr_eq(s, self).then_some(i)).flatten() {
+        match m {
             Some(m) => {
-                let Some(g) = TIMER_WAKES.with(|t| match t.borrow_mut().as_mut() {
-                    Some(woken) => {
-                        woken.push(g);
-                        None
-                    }
-                    None => Some(g),
-                }) else {
-                    return Placed::Lifo { displaced: false };
-                };
-                let p = &self.procs[m];
-                let old = p.lifo_put(g);
-                let displaced = old.is_some();
-                if let Some(old) = old {
-                    self.runq_put(p, old);
+                if COLLECTING_TIMER_WAKES.with(Cell::get) {
+                    TIMER_WAKES.with(|t| t.borrow_mut().as_mut().expect("collecting").push(g));
+                    return Placed::Lifo { crowded: false };
                 }
-                Placed::Lifo { displaced }
+                let p = &self.procs[m];
+                let crowded = p.lifo_put(g).is_some_and(|old| {
+                    self.runq_put(p, old);
+                    p.runq.len() > 1
+                });
+                Placed::Lifo { crowded }
             }
             None => {
                 self.inbox.push(g);

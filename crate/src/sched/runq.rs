@@ -54,6 +54,12 @@ impl<T> RunQueue<T> {
         t.wrapping_sub(h).min(CAP)
     }
 
+    /// How many items were ever taken from the ring (wrapping): it moves whenever the owner or
+    /// a thief takes one.
+    pub(crate) fn taken(&self) -> u32 {
+        self.head.load(Acquire)
+    }
+
     pub(crate) fn is_empty(&self) -> bool {
         self.len() == 0
     }
