@@ -529,9 +529,11 @@ describe('JS goroutines and their M', () => {
 
 describe('the main thread', () => {
   // The page's thread never blocks on the runtime: a 10 ms interval keeps firing while two
-  // goroutines that never yield hold both workers for 1.5 s. A gap can also come from the OS
-  // (the test machine may have two cores and other load), so a measurement is retried up to
-  // three times; a page thread blocked by the runtime would fail every attempt.
+  // goroutines that never yield hold both workers for 1.5 s. A page thread blocked by the
+  // runtime would miss the interval for the whole 1.5 s. Shorter gaps come from the OS (three
+  // busy threads on a two-core machine, plus whatever else runs there: gaps of 100-190 ms were
+  // seen under a load average of 10), so a gap up to 400 ms passes, and a measurement is
+  // retried up to three times.
   test('a page timer keeps firing while both workers are saturated', async () => {
     const r = await inPage(`
       const rt = await Runtime.start({ procs: 2 });
@@ -559,7 +561,7 @@ describe('the main thread', () => {
       try {
         const attempts = [];
         do attempts.push(await measure());
-        while (attempts.length < 3 && attempts.at(-1).maxGap >= 100);
+        while (attempts.length < 3 && attempts.at(-1).maxGap >= 400);
         return attempts;
       } finally {
         clearInterval(timer);
@@ -573,7 +575,7 @@ describe('the main thread', () => {
       assert.ok(a.elapsed >= 1500, all);
     }
     assert.ok(last.ticks >= 20, `the timer fired ${last.ticks} times in ${last.elapsed} ms: ${all}`);
-    assert.ok(last.maxGap < 100, `max gap between 10 ms ticks: ${all}`);
+    assert.ok(last.maxGap < 400, `max gap between 10 ms ticks: ${all}`);
   });
 });
 
