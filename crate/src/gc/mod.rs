@@ -558,14 +558,12 @@ pub fn stats() -> GcStats {
 /// Spans an idle M sweeps before looking for work again.
 const IDLE_SWEEP_BATCH: usize = 16;
 
-/// Called by M `m` about to park: while a collection marks and marking work may be left, does
-/// not let it park (it marks at its safepoints), else sweeps a batch of spans in the
-/// background (nothing is left to sweep while marking). True if the M must look for work
-/// again before parking.
+/// Called by M `m` about to park. True if the M must look for work again before parking.
 ///
-/// While marking, an M with no work to take from the mark pool parks unless it must end
-/// marking itself (`markend.rs`); once marking is done, an idle M parks: the termination
-/// pause claims its P.
+/// While a collection marks: an M stays (it marks at its safepoints) while the mark pool has
+/// work, or while it must end marking itself (`markend.rs`); otherwise it parks, and the
+/// pauses claim its P. Once marking is done, an idle M parks. Between collections it first
+/// sweeps a batch of spans in the background (nothing is left to sweep while marking).
 pub(crate) fn sweep_idle(shared: &Shared, m: usize) -> bool {
     let c = &shared.heap.collector;
     if c.marking() {

@@ -250,30 +250,22 @@ impl Machine {
     /// when some P has a timer, and a reading the last poll took serves
     /// (`timer::recent_or_now`).
     fn check_timers(&mut self) {
-        let (shared, me) = (self.shared.clone(), self.index);
-        let mine = shared.procs[me].timers.next_deadline();
-        let overdue = |v: usize| shared.procs[v].timers.next_deadline().saturating_add(TAKEOVER_NS);
-        let others = (0..shared.procs.len()).filter(|&v| v != me).map(overdue).min().unwrap_or(u64::MAX);
+        let (procs, me) = (&self.shared.procs, self.index);
+        let overdue_at = |v: usize| procs[v].timers.next_deadline().saturating_add(TAKEOVER_NS);
+        let mine = procs[me].timers.next_deadline();
+        let others = (0..procs.len()).filter(|&v| v != me).map(overdue_at).min().unwrap_or(u64::MAX);
         if mine == u64::MAX && others == u64::MAX {
             return;
         }
         let now = timer::recent_or_now();
         if mine <= now {
-            self.run_timers(&shared.procs[me].timers, now);
+            fire_timers(&procs[me].timers, now, &mut self.timer_woken);
         }
         if others <= now {
-            for v in (0..shared.procs.len()).filter(|&v| v != me && overdue(v) <= now) {
-                self.run_timers(&shared.procs[v].timers, now);
+            for v in (0..procs.len()).filter(|&v| v != me && overdue_at(v) <= now) {
+                fire_timers(&procs[v].timers, now, &mut self.timer_woken);
             }
         }
-    }
-
-    /// Fires `timers`' expired timers; the goroutines they wake run next (`timer_woken`).
-    fn run_timers(&mut self, timers: &timer::Timers, now: u64) {
-        let woken = super::collect_timer_wakes(|| {
-            timers.run_expired(now);
-        });
-        self.timer_woken.extend(woken);
     }
 
     /// LIFO slot (at most `MAX_LIFO_RUNS` in a row while others wait here), then goroutines
@@ -331,7 +323,7 @@ impl Machine {
                 }
                 let deadline = victim.timers.next_deadline();
                 if deadline != u64::MAX && deadline <= *now.get_or_insert_with(timer::now) {
-                    self.run_timers(&victim.timers, now.unwrap());
+                    fire_timers(&victim.timers, now.unwrap(), &mut self.timer_woken);
                     if let Some(g) = self.local_next() {
                         return Some(g);
                     }
@@ -476,6 +468,14 @@ impl Machine {
         }
         set_current_m(None);
     }
+}
+
+/// Fires `timers`' expired timers; the goroutines they wake go to `woken`, the M's
+/// `timer_woken`, to run next.
+fn fire_timers(timers: &timer::Timers, now: u64, woken: &mut VecDeque<GRef>) {
+    woken.extend(super::collect_timer_wakes(|| {
+        timers.run_expired(now);
+    }));
 }
 
 fn gcd(a: usize, b: usize) -> usize {
