@@ -24,6 +24,19 @@
 //! spinner to find work wakes a replacement ([`Idle::stop_spinning`] returns true), so a burst
 //! of work spreads over idle Ms one at a time.
 //!
+//! # Seeing the whole runtime idle
+//! Every way out of the idle set goes through [`Idle::leave_idle`], which counts itself in
+//! `exits` after it clears the M's bit (counted first, an exit could hide between an
+//! observer's read of the count and its read of the mask). An observer that reads "every M idle" with the same
+//! `exits` before and after looking at goroutines and queues ([`Idle::all_idle`],
+//! [`Idle::idle_throughout`]) saw one consistent moment: nothing was polled in between, since
+//! polling needs an M outside the set. Without the count, an M could leave and come back
+//! between the two looks (a Worker parked with `Atomics.waitAsync` runs JS goroutines'
+//! promise reactions while it counts as idle, which start operations it then polls), and the
+//! observer would mix what it read before with what it read after (`Shared::check_dead`).
+//! If the observer's reads are ordered (SeqCst, or Acquire loads of words stored after the
+//! exit), anything an M did after leaving is visible only together with its count.
+//!
 //! A parker's word is EMPTY, PARKED or NOTIFIED; an unpark that comes before the park leaves
 //! NOTIFIED behind, so the park returns at once.
 
@@ -113,6 +126,8 @@ impl Parker {
 pub(crate) struct Idle {
     nmspinning: AtomicU32,
     mask: AtomicU64,
+    /// How many times an M has left the idle set (see "Seeing the whole runtime idle").
+    exits: AtomicU64,
     procs: u32,
     pub(crate) parkers: Box<[Parker]>,
 }
@@ -126,6 +141,7 @@ impl Idle {
         Idle {
             nmspinning: AtomicU32::new(0),
             mask: AtomicU64::new(0),
+            exits: AtomicU64::new(0),
             procs: procs as u32,
             parkers: (0..procs).map(|_| Parker::new()).collect(),
         }
@@ -194,7 +210,21 @@ impl Idle {
     /// Removes M `m` from the idle set. Returns true if a waker had claimed it first, which
     /// makes it a spinner.
     pub(crate) fn leave_idle(&self, m: usize) -> bool {
-        self.mask.fetch_and(!(1 << m), SeqCst) & (1 << m) == 0
+        let claimed = self.mask.fetch_and(!(1 << m), SeqCst) & (1 << m) == 0;
+        // After the bit: an observer that reads the old count then sees the bit still set.
+        self.exits.fetch_add(1, SeqCst);
+        claimed
+    }
+
+    /// If every M is idle now, a token for [`Idle::idle_throughout`].
+    pub(crate) fn all_idle(&self) -> Option<u64> {
+        let exits = self.exits.load(SeqCst);
+        (self.mask.load(SeqCst).count_ones() == self.procs).then_some(exits)
+    }
+
+    /// Whether every M stayed idle since [`Idle::all_idle`] gave `token`.
+    pub(crate) fn idle_throughout(&self, token: u64) -> bool {
+        self.all_idle() == Some(token)
     }
 
     pub(crate) fn unpark_all(&self) {
@@ -207,6 +237,7 @@ mod loom_tests {
     use super::*;
     use crate::shim::loom_check as check;
     use crate::shim::{Arc, AtomicUsize};
+    use std::sync::atomic::Ordering::Release;
 
     /// One M looks for work and parks by the protocol; a publisher adds work and wakes it.
     /// The M must take every item: a lost wake-up leaves it parked forever, which loom reports.
@@ -267,6 +298,38 @@ mod loom_tests {
     #[test]
     fn loom_park_wake_two_items_from_spinning() {
         model(2, true);
+    }
+
+    /// `Shared::check_dead` in the small. M 1 is idle; it leaves the set, queues a waiter on
+    /// a channel, marks the waiting goroutine, and parks again. An observer that finds every M
+    /// idle reads the queue, then the goroutine; if every M stayed idle throughout, it must
+    /// not have seen the goroutine waiting with the queue still empty (a false deadlock).
+    #[test]
+    fn loom_idle_throughout_sees_one_moment() {
+        check(5, || {
+            let idle = Arc::new(Idle::new(2));
+            idle.announce_idle(0);
+            idle.announce_idle(1);
+            let queued = Arc::new(AtomicUsize::new(0));
+            let waiting = Arc::new(AtomicUsize::new(0));
+            let m = {
+                let (idle, queued, waiting) = (idle.clone(), queued.clone(), waiting.clone());
+                loom::thread::spawn(move || {
+                    idle.leave_idle(1);
+                    queued.store(1, Release);
+                    waiting.store(1, Release);
+                    idle.announce_idle(1);
+                })
+            };
+            if let Some(token) = idle.all_idle() {
+                let queued = queued.load(Acquire);
+                let waiting = waiting.load(Acquire);
+                if idle.idle_throughout(token) {
+                    assert!(queued == 1 || waiting == 0, "a mixed look passed as one moment");
+                }
+            }
+            m.join().unwrap();
+        });
     }
 
     /// Two Ms run the whole loop (take work; else spin if allowed; else park by the protocol)

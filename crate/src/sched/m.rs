@@ -376,7 +376,7 @@ impl Machine {
             self.spinning = idle.leave_idle(self.index);
             return None;
         }
-        if deadline == u64::MAX && idle.idle_count() == self.shared.procs.len() as u32 {
+        if deadline == u64::MAX {
             self.shared.check_dead();
         }
         // (gc) Give the P up while parked, so that collections claim it instead of waiting for

@@ -789,16 +789,24 @@ impl Shared {
         self.idle.wake_one();
     }
 
-    /// Go's `checkdead`, run by an M about to park with every M idle and no timer pending:
-    /// if every live goroutine waits on a runtime object (channel, select, sync primitive,
-    /// join) and no object the page holds has a waiter (the page could wake it, and it others),
-    /// report the deadlock once: every goroutine's join fails with `JoinError::Deadlock`, and the page
-    /// is notified.
+    /// Go's `checkdead`, run by an M about to park with no timer pending: if every M is idle,
+    /// every live goroutine waits on a runtime object (channel, select, sync primitive, join),
+    /// no object the page holds has a waiter (the page could wake it, and it others) and no
+    /// goroutine waits in the inbox, report the deadlock once: every goroutine's join fails
+    /// with `JoinError::Deadlock`, and the page is notified.
+    ///
+    /// The looks below are not one atomic snapshot, so they only count if every M stayed idle
+    /// throughout (`Idle::idle_throughout`): otherwise an M may have polled a goroutine into
+    /// a wait on an object after that object was seen without waiters. The M that did parks
+    /// again later and checks again.
     pub(crate) fn check_dead(&self) {
         // (gc) Ms stopping for a collection are not idle, whatever the idle mask says.
         if self.heap.collecting() {
             return;
         }
+        let Some(idle) = self.idle.all_idle() else {
+            return;
+        };
         if self.held_outside.lock().iter().any(|(_, _, obj)| obj.has_waiters()) {
             return;
         }
@@ -812,6 +820,10 @@ impl Shared {
         }
         let gs: Vec<GRef> = all.into_iter().filter(|g| !g.system).collect();
         if gs.is_empty() || !gs.iter().all(|g| g.wait_reason().is_on_runtime_object()) {
+            return;
+        }
+        // Goroutines the page submitted are registered only once an M takes them.
+        if !self.inbox.is_empty() || !self.idle.idle_throughout(idle) {
             return;
         }
         // One report per set of deadlocked goroutines.
