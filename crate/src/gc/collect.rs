@@ -516,8 +516,13 @@ impl Future for Collect {
                 *self.want.get_or_insert_with(|| heap.cycles() + 1 + u32::from(heap.collector.marking()));
             if heap.cycles().wrapping_sub(want) < u32::MAX / 2 {
                 // Like Go's runtime.GC, finish the sweep too: the statistics (and every dead
-                // object's Drop) are up to date when the collection returns.
+                // object's Drop) are up to date when the collection returns. Spans another M
+                // is sweeping are its to finish: yield until it has.
                 while heap.sweep_one().is_some() {}
+                if !heap.sweep_done() {
+                    cx.waker().wake_by_ref();
+                    return false;
+                }
                 return true;
             }
             heap.collector.waiters.lock().push(cx.waker().clone());

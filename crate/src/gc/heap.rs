@@ -17,7 +17,11 @@
 //! * the unswept lists are empty when marking starts (the collection's first phase finishes
 //!   the sweep), so the flip never mixes the two;
 //! * a span is in at most one list, and whoever pops it owns it (`span.rs`);
-//! * `unswept` counts the spans in unswept lists (decremented by whoever pops one).
+//! * `unswept` counts the spans in unswept lists (decremented by whoever pops one), and
+//!   `sweeping` the spans popped from them whose sweep has not ended. The popper counts the
+//!   span in `sweeping` before it takes it off `unswept` (`sweep_popped`), so a reader of
+//!   `unswept`, then `sweeping` (`sweep_done`) that finds both 0 knows every sweep has ended
+//!   and its frees are counted: `collect` returns only then.
 //!
 //! Spans are swept lazily: allocation sweeps spans of its class before taking fresh pages
 //! (`cache_span`), a page allocation first sweeps spans of any class until it has reclaimed as
@@ -47,11 +51,11 @@ use super::collect::Collector;
 use super::mark::MarkPool;
 use super::root::Roots;
 use super::sizeclass::{CLASS_PAGES, NUM_CLASSES, PAGE_SIZE};
-use super::span::{ChunkMeta, Span, SpanPtr, CHUNK_SIZE, PAGES_PER_CHUNK};
+use super::span::{ChunkMeta, Span, SpanPtr, Swept, CHUNK_SIZE, PAGES_PER_CHUNK};
 use super::HeapLimitError;
 use crate::sched::lock::Lock;
 use std::alloc::Layout;
-use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
+use std::sync::atomic::Ordering::{Acquire, Relaxed, Release, SeqCst};
 use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize};
 
 /// Go's minimum heap goal (`heapminimum`).
@@ -198,6 +202,7 @@ pub(crate) struct Heap {
     central: Box<[Lock<Lists>]>,
     sweepgen: AtomicU32,
     unswept: AtomicUsize,
+    sweeping: AtomicUsize,
     /// Where `sweep_one` looks first.
     sweep_cursor: AtomicUsize,
     pub(crate) heap_live: AtomicU64,
@@ -233,6 +238,7 @@ impl Heap {
             central: (0..NUM_CLASSES).map(|_| Lock::default()).collect(),
             sweepgen: AtomicU32::new(0),
             unswept: AtomicUsize::new(0),
+            sweeping: AtomicUsize::new(0),
             sweep_cursor: AtomicUsize::new(0),
             heap_live: AtomicU64::new(0),
             next_gc: AtomicU64::new(goal),
@@ -317,12 +323,10 @@ impl Heap {
                 break self.alloc_span(class, CLASS_PAGES[class] as usize)?;
             };
             drop(lists);
-            self.unswept.fetch_sub(1, Relaxed);
             // SAFETY: popped from a list, so ours (span.rs); no marking happens during a poll.
             let s = unsafe { span.get() };
             // SAFETY: as above.
-            let r = unsafe { s.sweep(self.config.clobber_free) };
-            self.note_freed(r.freed, s.elem_size);
+            let r = unsafe { self.sweep_popped(s) };
             if r.live < s.nelems {
                 break span;
             }
@@ -459,6 +463,26 @@ impl Heap {
         self.unswept.load(Relaxed) > 0
     }
 
+    /// Whether every span is swept and every sweep has ended, by whichever M ran it (module
+    /// header, on `sweeping`).
+    pub(crate) fn sweep_done(&self) -> bool {
+        self.unswept.load(SeqCst) == 0 && self.sweeping.load(SeqCst) == 0
+    }
+
+    /// Sweeps `s`, just popped from an unswept list, and counts its frees.
+    ///
+    /// # Safety
+    /// As for [`Span::sweep`]: the caller popped `s`, so owns it, and no marking is running.
+    unsafe fn sweep_popped(&self, s: &Span) -> Swept {
+        self.sweeping.fetch_add(1, SeqCst);
+        self.unswept.fetch_sub(1, SeqCst);
+        // SAFETY: the caller's guarantee.
+        let r = unsafe { s.sweep(self.config.clobber_free) };
+        self.note_freed(r.freed, s.elem_size);
+        self.sweeping.fetch_sub(1, SeqCst);
+        r
+    }
+
     /// Sweeps one unswept span, if any: the pages it freed, or `None` when nothing is left.
     pub(crate) fn sweep_one(&self) -> Option<usize> {
         if !self.sweep_pending() {
@@ -475,7 +499,6 @@ impl Heap {
             };
             if let Some(span) = span {
                 self.sweep_cursor.store(class, Relaxed);
-                self.unswept.fetch_sub(1, Relaxed);
                 return Some(self.sweep_and_file(span, sg));
             }
         }
@@ -488,8 +511,7 @@ impl Heap {
         // SAFETY: popped from a list, so ours; no marking runs concurrently with sweeping.
         let s = unsafe { span.get() };
         // SAFETY: as above.
-        let r = unsafe { s.sweep(self.config.clobber_free) };
-        self.note_freed(r.freed, s.elem_size);
+        let r = unsafe { self.sweep_popped(s) };
         if r.live == 0 {
             return self.free_span(span);
         }
