@@ -11,13 +11,13 @@
 //!
 //! # A cycle (Go's mgc.go: sweep termination, concurrent mark, mark termination)
 //! 1. **First pause.** Each running M arrives (`World::arrive`), claiming the Ps of parked
-//!    Ms on the way; the Ms that arrived (the *present* ones) then finish the sweep in
-//!    parallel (marking must not set bits in a span not yet swept; a spin barrier, `swept`,
-//!    separates the two; before it, the holder of P 0 also empties the buffers of unreachable
-//!    JS channels, `js/cycles.rs`, so that the messages it drops are not marked through their
-//!    roots), and shade the roots of their P and of the Ps they claimed (the holder of P 0
-//!    also the pinned values) into the mark pool: the snapshot. The last to
-//!    depart sets `marking` and restarts the world.
+//!    Ms on the way and handing over its own; the one that completes the count is the
+//!    *collector*, and does the pause alone for every P, while the others wait for their P
+//!    (`world.rs` says why one M: waking the others is what made pauses long). It finishes
+//!    the sweep (marking must not set bits in a span not yet swept), empties the buffers of
+//!    unreachable JS channels (`js/cycles.rs`, before any marking, so that the messages it
+//!    drops are not marked through their roots), and shades every P's roots and the pinned
+//!    values into the mark pool: the snapshot. It sets `marking` and restarts the world.
 //! 2. **Concurrent mark.** Goroutines run. Marking is snapshot-at-the-beginning: every
 //!    object reachable when the world restarted is marked before the cycle ends, because
 //!    * every write that can drop a `Gc` from a heap object goes through `GcCell` (`borrow`,
@@ -41,9 +41,9 @@
 //!    P instead of waiting for it to be scheduled. Whether an M is in a poll is a per-P flag,
 //!    set at its safepoint before a poll and cleared at the next one, while marking
 //!    (`markend.rs` says why some M always requests the termination).
-//! 3. **Termination pause.** The world stops again; the present Ms hand in the barrier buffers
-//!    of their P and of the Ps they claimed, drain the pool in parallel (`mark.rs`), and flush
-//!    those Ps' caches to the central lists. The last to depart clears `marking`, flips the
+//! 3. **Termination pause.** The world stops again; the collector takes every P's barrier
+//!    buffer, drains the pool (`mark.rs`; concurrent marking left it nearly empty) and
+//!    flushes every P's cache to the central lists. It clears `marking`, flips the
 //!    sweep generation, sets the live heap and the next goal (from the bytes marked from the
 //!    snapshot: objects allocated black are not counted, most of them die young, and counting
 //!    them would let the heap outgrow GOGC's bound by what was allocated while marking), records the pause (both pauses' sum, as Go's `PauseNs`), prints the gctrace line,
@@ -63,7 +63,7 @@
 use super::heap::{Heap, MIN_HEAP_GOAL};
 use super::mark::Tracer;
 use super::markend::MarkEnd;
-use super::world::{Arrival, World};
+use super::world::World;
 use super::GcStats;
 use crate::platform::now_ns;
 use crate::sched::lock::Lock;
@@ -95,7 +95,6 @@ pub(crate) struct Collector {
     pub(crate) end: MarkEnd,
     /// Completed collections (Go's `NumGC`).
     completed: AtomicU32,
-    swept: AtomicU32,
     /// When the first M stopped for the current pause (`u64::MAX` between pauses).
     stop_start: AtomicU64,
     /// The current cycle's first pause.
@@ -120,7 +119,6 @@ impl Collector {
             marking: AtomicBool::new(false),
             end: MarkEnd::new(procs),
             completed: AtomicU32::new(0),
-            swept: AtomicU32::new(0),
             stop_start: AtomicU64::new(u64::MAX),
             first_pause_ns: AtomicU64::new(0),
             mark_start: AtomicU64::new(0),
@@ -271,100 +269,67 @@ fn assist(shared: &Shared, m: usize) -> bool {
 #[cold]
 fn stop(shared: &Shared, m: usize) {
     let c = &shared.heap.collector;
-    let stopped = now_ns();
-    let a = c.world.arrive(m);
-    c.stop_start.fetch_min(stopped, Relaxed);
+    // Before this M is counted, so that the collector sees it.
+    c.stop_start.fetch_min(now_ns(), Relaxed);
+    if !c.world.arrive(m) {
+        return; // The collection ran without this M (`world.rs`).
+    }
     if c.marking() {
-        terminate_marking(shared, m, &a);
+        terminate_marking(shared, m);
     } else {
-        start_marking(shared, m, &a);
+        start_marking(shared, m);
     }
 }
 
-/// The Ps whose share M `m` does in this pause: its own and those it claimed.
-fn shares(shared: &Shared, m: usize, a: &Arrival) -> impl Iterator<Item = usize> {
-    let claims = a.claims;
-    (0..shared.procs.len()).filter(move |&p| p == m || claims & 1 << p != 0)
-}
-
-/// Step 1: finish the sweep, shade the roots, start marking.
-fn start_marking(shared: &Shared, m: usize, a: &Arrival) {
+/// Step 1, by the collecting M `m`: finish the sweep, shade the roots, start marking.
+fn start_marking(shared: &Shared, m: usize) {
     let heap = &shared.heap;
     let c = &heap.collector;
     while heap.sweep_one().is_some() {}
-    if shares(shared, m, a).any(|p| p == 0) {
-        // Before anyone marks: the roots of the messages it drops must not be marked.
-        #[cfg(target_arch = "wasm32")]
-        crate::js::collect_cycles();
-    }
-    if c.swept.fetch_add(1, AcqRel) + 1 == a.present {
-        c.heap_before.store(heap.heap_live.load(Relaxed), Relaxed);
-    }
-    spin_until(|| c.swept.load(Acquire) == a.present);
+    // Before marking: the roots of the messages it drops must not be marked.
+    #[cfg(target_arch = "wasm32")]
+    crate::js::collect_cycles();
+    c.heap_before.store(heap.heap_live.load(Relaxed), Relaxed);
 
     let mut tracer = Tracer::new(heap);
-    for p in shares(shared, m, a) {
+    for p in 0..shared.procs.len() {
         heap.roots.mark_p(p, &mut tracer);
-        if p == 0 {
-            heap.roots.mark_extra(&mut tracer);
-        }
     }
+    heap.roots.mark_extra(&mut tracer);
     c.add_marked(tracer.marked_bytes);
     tracer.flush();
 
-    if c.world.depart(a) {
-        c.swept.store(0, Relaxed);
-        c.marking.store(true, Relaxed);
-        c.end.reset();
-        let now = now_ns();
-        c.first_pause_ns.store(now.saturating_sub(c.stop_start.swap(u64::MAX, Relaxed)), Relaxed);
-        c.mark_start.store(now, Relaxed);
-        c.world.restart();
-        // An idle M helps marking (it does not park while marking is on).
-        shared.idle.wake_one();
-    } else {
-        c.world.wait_restart(a);
-    }
+    c.marking.store(true, Relaxed);
+    c.end.reset();
+    let now = now_ns();
+    c.first_pause_ns.store(now.saturating_sub(c.stop_start.swap(u64::MAX, Relaxed)), Relaxed);
+    c.mark_start.store(now, Relaxed);
+    c.world.restart(m);
+    // An idle M helps marking (it does not park while marking is on).
+    shared.idle.wake_one();
 }
 
-/// Step 3: drain what is left, flush the caches, end the cycle.
-fn terminate_marking(shared: &Shared, m: usize, a: &Arrival) {
+/// Step 3, by the collecting M `m`: drain what is left, flush the caches, end the cycle.
+fn terminate_marking(shared: &Shared, m: usize) {
     let heap = &shared.heap;
     let c = &heap.collector;
     let t0 = now_ns();
     let mut tracer = Tracer::new(heap);
-    for p in shares(shared, m, a) {
-        tracer.extend(shared.procs[p].gc.take_grey());
+    for p in shared.procs.iter() {
+        tracer.extend(p.gc.take_grey());
     }
-    tracer.drain(a.present);
+    tracer.drain();
     c.add_marked(tracer.marked_bytes);
     c.mark_cpu_ns.fetch_add(now_ns() - t0, Relaxed);
     drop(tracer);
-    for p in shares(shared, m, a) {
-        let cache = &shared.procs[p].gc;
-        cache.flush(heap);
-        cache.end_mark();
+    for p in shared.procs.iter() {
+        p.gc.flush(heap);
+        p.gc.end_mark();
     }
-    if c.world.depart(a) {
-        terminate(shared);
-    } else {
-        c.world.wait_restart(a);
-    }
+    terminate(shared, m);
 }
 
-fn spin_until(cond: impl Fn() -> bool) {
-    let mut spins = 0u32;
-    while !cond() {
-        spins = spins.saturating_add(1);
-        if spins < 1024 {
-            std::hint::spin_loop();
-        } else {
-            std::thread::yield_now();
-        }
-    }
-}
-
-fn terminate(shared: &Shared) {
+fn terminate(shared: &Shared, m: usize) {
     let heap = &shared.heap;
     let c = &heap.collector;
     c.marking.store(false, Relaxed);
@@ -425,7 +390,7 @@ fn terminate(shared: &Shared) {
     }
 
     let waiters = std::mem::take(&mut *c.waiters.lock());
-    c.world.restart();
+    c.world.restart(m);
     waiters.into_iter().for_each(Waker::wake);
 }
 

@@ -1,6 +1,5 @@
-//! Marking: per-M mark stacks that grow on the heap instead of overflowing, a shared pool of
-//! work batches through which markers share work, and termination detection for the stopped
-//! world (Go's `gcDrain` with work buffers).
+//! Marking: per-M mark stacks that grow on the heap instead of overflowing, and a shared pool
+//! of work batches through which markers share work (Go's `gcDrain` with work buffers).
 //!
 //! # While the world runs
 //! Between the collection's two pauses, Ms mark at their safepoints (`drain_some`): they take
@@ -15,18 +14,10 @@
 //! (`GcCell`) shades into a per-P buffer, handed to the pool at the P's next safepoint or in
 //! the termination pause.
 //!
-//! # Protocol in the stopped world
-//! Every present M marks (the world is stopped, so the object graph is frozen). An M
-//! scans its own stack; while some marker is idle (`idle > 0`), a busy M with a deep stack
-//! moves half of it into the pool. An M whose stack is empty takes a batch from the pool;
-//! with none there it becomes idle and waits for a batch or for the end.
-//!
-//! Marking is finished when every marker is idle and the pool is empty: only a busy marker
-//! creates work, so nothing can appear after that. To make "every marker is idle" and "the
-//! pool is empty" one observation, both change only under the pool's lock: pushing a batch,
-//! taking one, and becoming idle or busy again. The marker that observes the end sets `done`
-//! (Release); the others see it (Acquire) and stop. `idle` and `batches` mirror the locked
-//! state for lock-free peeking; a stale peek only delays a decision made under the lock.
+//! # In the stopped world
+//! The termination pause's one collecting M (`world.rs`) drains the barrier buffers and
+//! whatever is left in the pool (`drain`); the object graph is frozen, so when its stack and
+//! the pool are empty, marking is done.
 //!
 //! Mark bits are set with a Relaxed `fetch_or` (span.rs); the collector's barriers order the
 //! marks before the sweeps that read them.
@@ -36,12 +27,11 @@ use super::object::Header;
 use super::span::span_of;
 use crate::sched::lock::Lock;
 use std::ptr::NonNull;
-use std::sync::atomic::Ordering::{Acquire, Relaxed, Release, SeqCst};
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize};
+use std::sync::atomic::Ordering::{Relaxed, SeqCst};
+use std::sync::atomic::{AtomicU32, AtomicUsize};
 
-/// A busy marker shares half its stack once it holds at least this many entries.
-const SHARE_MIN: usize = 64;
-/// How often (in scanned objects) a busy marker checks for idle ones.
+/// How often (in scanned objects) a concurrent marker checks for a requested pause and for
+/// an empty pool.
 const SHARE_CHECK: u32 = 64;
 
 /// A batch of objects to scan, moved between markers.
@@ -52,17 +42,10 @@ struct Batch(Vec<NonNull<Header>>);
 unsafe impl Send for Batch {}
 
 #[derive(Default)]
-struct PoolState {
-    batches: Vec<Batch>,
-    idle: u32,
-}
-
-#[derive(Default)]
 pub(crate) struct MarkPool {
-    state: Lock<PoolState>,
-    idle: AtomicU32,
+    batches_locked: Lock<Vec<Batch>>,
+    /// Mirrors the locked list's length, for lock-free peeking.
     batches: AtomicUsize,
-    done: AtomicBool,
     /// Ms in `drain_some` (while the world runs).
     drainers: AtomicU32,
     /// Of which, those scanning a non-empty stack.
@@ -82,12 +65,21 @@ impl MarkPool {
 
     /// Readies the pool for the next collection (every marker has left it).
     pub(crate) fn reset(&self) {
-        let mut st = self.state.lock();
-        st.batches.clear();
-        st.idle = 0;
-        self.idle.store(0, Relaxed);
+        self.batches_locked.lock().clear();
         self.batches.store(0, Relaxed);
-        self.done.store(false, Relaxed);
+    }
+
+    fn push(&self, batch: Vec<NonNull<Header>>) {
+        let mut batches = self.batches_locked.lock();
+        batches.push(Batch(batch));
+        self.batches.store(batches.len(), Relaxed);
+    }
+
+    fn pop(&self) -> Option<Vec<NonNull<Header>>> {
+        let mut batches = self.batches_locked.lock();
+        let batch = batches.pop();
+        self.batches.store(batches.len(), Relaxed);
+        batch.map(|Batch(b)| b)
     }
 }
 
@@ -96,7 +88,6 @@ pub struct Tracer<'a> {
     pool: &'a MarkPool,
     stack: Vec<NonNull<Header>>,
     pub(crate) marked_bytes: u64,
-    scanned: u32,
 }
 
 impl<'a> Tracer<'a> {
@@ -106,7 +97,7 @@ impl<'a> Tracer<'a> {
 
     /// A tracer that pushes onto `stack` (a P's barrier buffer; `into_stack` gives it back).
     pub(crate) fn with_stack(heap: &'a Heap, stack: Vec<NonNull<Header>>) -> Self {
-        Tracer { pool: &heap.mark, stack, marked_bytes: 0, scanned: 0 }
+        Tracer { pool: &heap.mark, stack, marked_bytes: 0 }
     }
 
     pub(crate) fn into_stack(self) -> Vec<NonNull<Header>> {
@@ -116,10 +107,7 @@ impl<'a> Tracer<'a> {
     /// Hands the whole stack to the pool (the world runs on, or another M drains it).
     pub(crate) fn flush(&mut self) {
         if !self.stack.is_empty() {
-            let batch = std::mem::take(&mut self.stack);
-            let mut st = self.pool.state.lock();
-            st.batches.push(Batch(batch));
-            self.pool.batches.store(st.batches.len(), Relaxed);
+            self.pool.push(std::mem::take(&mut self.stack));
         }
     }
 
@@ -184,9 +172,7 @@ impl<'a> Tracer<'a> {
                 std::thread::yield_now();
                 continue;
             }
-            let mut st = pool.state.lock();
-            if let Some(Batch(b)) = st.batches.pop() {
-                pool.batches.store(st.batches.len(), Relaxed);
+            if let Some(b) = pool.pop() {
                 self.stack = b;
             }
         }
@@ -225,55 +211,15 @@ impl<'a> Tracer<'a> {
         self.mark(header, needs_trace);
     }
 
-    /// Scans until every marker is out of work (see the module header).
-    pub(crate) fn drain(&mut self, markers: u32) {
-        let pool = self.pool;
-        'work: loop {
+    /// In the stopped world: scans until the stack and the pool are empty (module header).
+    pub(crate) fn drain(&mut self) {
+        loop {
             while let Some(header) = self.stack.pop() {
                 self.scan(header);
-                self.scanned = self.scanned.wrapping_add(1);
-                if self.scanned.is_multiple_of(SHARE_CHECK)
-                    && self.stack.len() >= SHARE_MIN
-                    && pool.idle.load(Relaxed) > 0
-                {
-                    self.share();
-                }
             }
-            {
-                let mut st = pool.state.lock();
-                if let Some(Batch(b)) = st.batches.pop() {
-                    pool.batches.store(st.batches.len(), Relaxed);
-                    self.stack = b;
-                    continue 'work;
-                }
-                st.idle += 1;
-                pool.idle.store(st.idle, Relaxed);
-                if st.idle == markers {
-                    pool.done.store(true, Release);
-                    return;
-                }
-            }
-            let mut spins = 0u32;
-            loop {
-                if pool.done.load(Acquire) {
-                    return;
-                }
-                if pool.batches.load(Relaxed) > 0 {
-                    let mut st = pool.state.lock();
-                    if let Some(Batch(b)) = st.batches.pop() {
-                        pool.batches.store(st.batches.len(), Relaxed);
-                        st.idle -= 1;
-                        pool.idle.store(st.idle, Relaxed);
-                        self.stack = b;
-                        continue 'work;
-                    }
-                }
-                spins = spins.saturating_add(1);
-                if spins < 1024 {
-                    std::hint::spin_loop();
-                } else {
-                    std::thread::yield_now();
-                }
+            match self.pool.pop() {
+                Some(b) => self.stack = b,
+                None => return,
             }
         }
     }
@@ -281,9 +227,6 @@ impl<'a> Tracer<'a> {
     /// Moves the older half of the stack into the pool.
     fn share(&mut self) {
         let half = self.stack.len() / 2;
-        let batch: Vec<_> = self.stack.drain(..half).collect();
-        let mut st = self.pool.state.lock();
-        st.batches.push(Batch(batch));
-        self.pool.batches.store(st.batches.len(), Relaxed);
+        self.pool.push(self.stack.drain(..half).collect());
     }
 }

@@ -11,61 +11,73 @@
 //! Each P has a state word:
 //! * `RUNNING`: its M holds it (runs goroutines, looks for work, stops at safepoints);
 //! * `PARKED`: its M gave it up to park (or exited, or has not started): claimable;
-//! * `CLAIMED`: a collector holds it for the current cycle.
+//! * `CLAIMED`: the current cycle holds it, and its M may not touch it.
 //!
-//! Only the M moves its P from `RUNNING` to `PARKED` and back; only a collector moves it from
-//! `PARKED` to `CLAIMED` (a CAS that races with the M's CAS back to `RUNNING`: exactly one
-//! wins), and only the M that ends the cycle moves it from `CLAIMED` back to `PARKED`.
+//! Only the M moves its P from `RUNNING` to `PARKED` and back, or to `CLAIMED` when it hands
+//! it over at a safepoint (step 3); only an arriving M moves another's P from `PARKED` to
+//! `CLAIMED` (a CAS that races with the owner's CAS back to `RUNNING`: exactly one wins), and
+//! only the collecting M moves it from `CLAIMED` back to `PARKED` (step 5).
+//!
+//! # One collector per cycle
+//! The M that completes the count collects for every P; the others are not needed until the
+//! world restarts. Waking a waiting M takes as long as the OS takes to give its thread a core
+//! again, milliseconds on a busy machine (two cores shared with V8's compiler threads, the
+//! page and the browser), and a pause that waited for Ms to wake, or for each other between
+//! parallel phases, was that long. The pause's work (the rest of the sweep, the roots, the
+//! barrier buffers and caches, the termination drain) is small next to that wait; marking
+//! proper runs concurrently on every M.
 //!
 //! # The protocol
 //! 1. **Request.** `request` sets `requested` (SeqCst) and wakes nobody.
 //! 2. **Park.** An M that parks ([`World::release_p`]) stores `PARKED`, then (after a SeqCst
 //!    fence) loads `requested`. If a collection is requested it tries to take its P back
 //!    (`PARKED` → `RUNNING`): on success it does not park but goes back to its safepoint and
-//!    arrives itself (step 3); if the CAS fails a collector has claimed the P, and the M parks.
-//! 3. **Arrive.** An M at a safepoint with a collection requested ([`World::arrive`]) first
-//!    claims every `PARKED` P it sees (after a SeqCst fence: SeqCst loads and CASes), then adds one for itself and one
-//!    per claimed P to `arrived` (AcqRel). The M that brings `arrived` to the number of Ps bumps
-//!    the `wake` event count and wakes the others, who wait on it; each time they wake they
-//!    claim the `PARKED` Ps they see again (counting them the same way).
-//! 4. **Collect.** The Ms that arrived (the *present* ones: all Ps minus the claimed ones) do
-//!    the collection (`collect.rs`), each also the share of the Ps it claimed.
-//! 5. **Depart.** Each present M leaves through [`World::depart`]; the last one ends the
-//!    collection and calls [`World::restart`]: it clears `requested`, resets the counters,
-//!    bumps `cycles` (Release), which releases the Ms waiting in [`World::wait_restart`], moves
-//!    every claimed P back to `PARKED` (Release, then wakes its word) and bumps `wake`.
-//! 6. **Wake.** An M that wakes from parking takes its P back ([`World::acquire_p`]): a CAS
-//!    `PARKED` → `RUNNING` (Acquire); while the P is `CLAIMED` it waits on the P's word.
+//!    arrives itself (step 3); if the CAS fails its P has been claimed, and the M parks.
+//! 3. **Arrive.** An M at a safepoint with a collection requested ([`World::arrive`]) claims
+//!    every `PARKED` P it sees (after a SeqCst fence: SeqCst loads and CASes), hands its own P
+//!    over (stores `CLAIMED`), then adds one for itself and one per claimed P to `arrived`
+//!    (AcqRel).
+//! 4. **Collect.** The M that brings `arrived` to the number of Ps takes its own P back and
+//!    collects for every P (`collect.rs`). Every other M waits for its P, as a woken parker
+//!    does (step 6).
+//! 5. **Restart.** The collector ([`World::restart`]) clears `requested` and `arrived`, then
+//!    moves every other P back to `PARKED` (Release) and wakes its word.
+//! 6. **Take back.** An M that wakes from parking, or handed its P over, takes it back
+//!    ([`World::acquire_p`]): a CAS `PARKED` → `RUNNING` (Acquire); while the P is `CLAIMED`
+//!    it waits on the P's word.
 //!
 //! # Why it is correct
 //! * *Every P is counted exactly once per cycle.* A P is counted either by its own M in step 3
-//!   (the M holds it: `RUNNING`) or by the collector whose CAS moved it to `CLAIMED`; the CAS
-//!   makes the two exclusive, and a claimed P stays claimed until step 5, so nobody counts it
-//!   twice.
+//!   (the M holds it: `RUNNING`, then hands it over) or by the M whose CAS moved it from
+//!   `PARKED` to `CLAIMED`; the CAS makes the two exclusive, and a P stays `CLAIMED` until
+//!   step 5, so nobody counts it twice. So when the count is complete, every P but the
+//!   collector's is `CLAIMED`.
 //! * *No P is missed* (the world always stops while every M eventually reaches a safepoint or
-//!   parks). A parker stores `PARKED`, fences, loads `requested`; a collector has seen
+//!   parks). A parker stores `PARKED`, fences, loads `requested`; an arriving M has seen
 //!   `requested` set, fences, loads the P's state. The two SeqCst fences are ordered: if the
-//!   parker's comes first, the collector's load sees `PARKED` (or a later value) and claims the
-//!   P; if the collector's comes first, the parker's load cannot read a value of `requested`
-//!   older than the one the collector read before its fence, so it sees the request and
-//!   arrives itself (or finds its P claimed already). An M that exits parks for good, so it is
-//!   claimed from then on.
-//! * *Nobody touches a claimed P's state but its collector.* The M's last access to its P
-//!   (allocation cache, ...) happens before its SeqCst store of `PARKED`, which the collector's
-//!   CAS reads (Acquire): the collector sees it all. The collector's accesses happen before its
-//!   Release store of `PARKED` in step 5, which the M's CAS in step 6 reads (Acquire).
-//! * *Cycles do not mix.* The counters are reset and `cycles` bumped before any M is released,
-//!   so an M released in step 5 or 6 sees the cycle as completed (`gc::collect` relies on it)
-//!   and, if it meets a new request, arrives in a fresh cycle. Such an M may request and
-//!   arrive while Ps released after it are still `CLAIMED` and so not claimable; those become
-//!   `PARKED` afterwards, and the `wake` bump that follows the releases makes the arrived Ms
-//!   scan again and claim them. The cycle number an M records is read once every P is
-//!   accounted for: by then every M of the previous cycle has been released.
+//!   parker's comes first, the arriving M's load sees `PARKED` (or a later value) and claims
+//!   the P; if the arriving M's comes first, the parker's load cannot read a value of
+//!   `requested` older than the one the arriving M read before its fence, so it sees the
+//!   request and arrives itself (or finds its P claimed already). An M that exits parks for
+//!   good, so it is claimed from then on.
+//! * *Nobody touches a P's state but its holder.* An M's last access to its P (allocation
+//!   cache, ...) happens before its SeqCst store of `PARKED`, which the claiming CAS reads, or
+//!   before its own AcqRel add to `arrived`; the collector's add reads the count that add
+//!   made (RMWs continue a release sequence), so it sees it all. The collector's accesses
+//!   happen before its Release store of `PARKED` in step 5, which the M's CAS in step 6 reads
+//!   (Acquire).
+//! * *Cycles do not mix, and each one ends.* `requested` and `arrived` are reset before any P
+//!   is released, so an M released in step 5 that meets a new request counts in a fresh
+//!   cycle. Such an M may arrive while Ps the collector has not released yet are still
+//!   `CLAIMED`, hence not claimable. The collector, running on after its restart, reaches its
+//!   own safepoint with the new request pending and arrives in turn (it cannot park past it:
+//!   step 2), claiming then the Ps it released meanwhile, unless their Ms took them back and
+//!   arrive themselves.
 //!
 //! An M that has parked must not touch its P's collector state (allocate, `Root::get`) until it
 //! takes its P back; [`World::holds`] lets those paths check it.
 
-use crate::shim::{fence, AtomicU32, AtomicU64};
+use crate::shim::{fence, AtomicU32};
 use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release, SeqCst};
 
 pub(crate) const RUNNING: u32 = 0;
@@ -76,50 +88,23 @@ pub(crate) struct World {
     requested: AtomicU32,
     /// Per P: `RUNNING`, `PARKED` or `CLAIMED`.
     states: Box<[AtomicU32]>,
-    /// Present Ms plus claimed Ps in the current cycle.
+    /// Ps accounted for in the current cycle: arrived Ms and the Ps they claimed.
     arrived: AtomicU32,
-    /// The Ps claimed in the current cycle.
-    claimed: AtomicU64,
-    /// Event count for Ms waiting in step 3: bumped when everyone arrived.
-    wake: AtomicU32,
-    /// Present Ms that have left the collection (step 5).
-    departed: AtomicU32,
-    /// Completed stops of the world; Ms waiting in step 5 wait on it.
-    cycles: AtomicU32,
     /// Under loom, waiting on a word is a condition variable's wait.
     #[cfg(loom)]
     futex: (loom::sync::Mutex<()>, loom::sync::Condvar),
 }
 
-/// What an M that arrived does in the cycle.
-pub(crate) struct Arrival {
-    /// The Ps it claimed: it does their share.
-    pub(crate) claims: u64,
-    /// Present Ms in this cycle (they share the work).
-    pub(crate) present: u32,
-    /// The cycle count when the collection started.
-    pub(crate) cycle: u32,
-}
-
 impl World {
     /// Every P starts `PARKED`: its M takes it when it starts.
     pub(crate) fn new(procs: usize) -> Self {
-        assert!((1..=64).contains(&procs), "at most 64 Ps (the claimed set is a 64-bit mask)");
         World {
             requested: AtomicU32::new(0),
             states: (0..procs).map(|_| AtomicU32::new(PARKED)).collect(),
             arrived: AtomicU32::new(0),
-            claimed: AtomicU64::new(0),
-            wake: AtomicU32::new(0),
-            departed: AtomicU32::new(0),
-            cycles: AtomicU32::new(0),
             #[cfg(loom)]
             futex: (loom::sync::Mutex::new(()), loom::sync::Condvar::new()),
         }
-    }
-
-    fn procs(&self) -> u32 {
-        self.states.len() as u32
     }
 
     /// Step 1. True if this call made the request.
@@ -151,8 +136,8 @@ impl World {
         self.states[m].compare_exchange(PARKED, RUNNING, Acquire, Relaxed).is_err()
     }
 
-    /// Step 6: M `m` woke from parking (or starts) and takes its P back, waiting while a
-    /// collection holds it.
+    /// Step 6: M `m` woke from parking (or starts, or handed its P over) and takes its P back,
+    /// waiting while a collection holds it.
     pub(crate) fn acquire_p(&self, m: usize) {
         let state = &self.states[m];
         loop {
@@ -164,86 +149,44 @@ impl World {
         }
     }
 
-    /// Step 3, for M `m` at a safepoint with a collection requested: claims the parked Ps and
-    /// waits until every P is accounted for.
-    pub(crate) fn arrive(&self, m: usize) -> Arrival {
+    /// Steps 3 and 4, for M `m` at a safepoint with a collection requested. True if this M
+    /// completed the count: the world is stopped, every other P is `CLAIMED`, and the M must
+    /// collect for all of them, then call [`World::restart`]. False once the collection ran
+    /// without it and it has its P back.
+    pub(crate) fn arrive(&self, m: usize) -> bool {
         debug_assert!(self.holds(m));
         debug_assert!(self.requested(), "an M arrives only for a requested collection");
-        let mut claims = self.claim_parked(m, 1);
-        let procs = self.procs();
-        loop {
-            let seen = self.wake.load(Acquire);
-            if self.arrived.load(Acquire) == procs {
-                break;
-            }
-            self.wait(&self.wake, seen);
-            claims |= self.claim_parked(m, 0);
-        }
-        let present = procs - self.claimed.load(Acquire).count_ones();
-        // Every P is accounted for, so every M present in the last cycle has been released
-        // by its restart: the count is this cycle's.
-        Arrival { claims, present, cycle: self.cycles.load(Acquire) }
-    }
-
-    /// Claims the parked Ps other than `m`'s and counts them in `arrived`, with `me` more
-    /// (1 when M `m` arrives itself). The one who completes the count wakes everyone.
-    fn claim_parked(&self, m: usize, me: u32) -> u64 {
         // Orders the scan after this M's look at the request (see "No P is missed").
         fence(SeqCst);
-        let mut claims = 0u64;
+        let mut counted = 1;
         for (i, state) in self.states.iter().enumerate() {
             if i != m
                 && state.load(SeqCst) == PARKED
                 && state.compare_exchange(PARKED, CLAIMED, SeqCst, Relaxed).is_ok()
             {
-                claims |= 1 << i;
+                counted += 1;
             }
         }
-        if claims != 0 {
-            self.claimed.fetch_or(claims, AcqRel);
+        // Handed over before it is counted: once counted, the collector may restart at once.
+        self.states[m].store(CLAIMED, Relaxed);
+        let procs = self.states.len() as u32;
+        if self.arrived.fetch_add(counted, AcqRel) + counted == procs {
+            self.states[m].store(RUNNING, Relaxed);
+            return true;
         }
-        let counted = me + claims.count_ones();
-        if counted != 0 && self.arrived.fetch_add(counted, AcqRel) + counted == self.procs() {
-            self.wake.fetch_add(1, Release);
-            self.wake_all(&self.wake);
-        }
-        claims
+        self.acquire_p(m);
+        false
     }
 
-    /// Step 5: a present M leaves the collection. True for the last one, which must end the
-    /// collection and call `restart`; the others call `wait_restart`.
-    pub(crate) fn depart(&self, a: &Arrival) -> bool {
-        self.departed.fetch_add(1, AcqRel) + 1 == a.present
-    }
-
-    /// Step 5, by the last M to depart: restarts the world.
-    pub(crate) fn restart(&self) {
-        self.departed.store(0, Relaxed);
+    /// Step 5, by the collector `m`: restarts the world.
+    pub(crate) fn restart(&self, m: usize) {
         self.requested.store(0, Release);
         self.arrived.store(0, Release);
-        let claimed = self.claimed.swap(0, AcqRel);
-        self.cycles.fetch_add(1, Release);
-        self.wake_all(&self.cycles);
         for (i, state) in self.states.iter().enumerate() {
-            if claimed & 1 << i != 0 {
+            if i != m {
                 state.store(PARKED, Release);
                 self.wake_all(state);
             }
-        }
-        // An M released above may already have requested the next collection and be waiting
-        // in `arrive`, having found the Ps released after it still claimed: make it look again.
-        self.wake.fetch_add(1, Release);
-        self.wake_all(&self.wake);
-    }
-
-    /// Step 5, by the other present Ms: waits for the last one's `restart`.
-    pub(crate) fn wait_restart(&self, a: &Arrival) {
-        loop {
-            let now = self.cycles.load(Acquire);
-            if now != a.cycle {
-                return;
-            }
-            self.wait(&self.cycles, now);
         }
     }
 }
@@ -287,7 +230,7 @@ mod loom_tests {
     struct Model {
         world: World,
         ps: Vec<UnsafeCell<u32>>,
-        /// Collections that actually ran (by the last M to depart).
+        /// Collections that actually ran (by the M that completed the count).
         ran: AtomicU32,
     }
 
@@ -304,24 +247,16 @@ mod loom_tests {
             self.ps[p].with_mut(|v| unsafe_touch(v));
         }
 
-        /// `collect.rs`'s `safepoint`: join a requested collection, do this M's share and the
-        /// share of the Ps it claimed.
+        /// `collect.rs`'s `safepoint`: join a requested collection; the M that completes the
+        /// count collects for every P.
         fn safepoint(&self, m: usize) {
             if !self.world.requested() {
                 return;
             }
-            let a = self.world.arrive(m);
-            self.touch(m);
-            for p in 0..self.ps.len() {
-                if a.claims & 1 << p != 0 {
-                    self.touch(p);
-                }
-            }
-            if self.world.depart(&a) {
+            if self.world.arrive(m) {
+                (0..self.ps.len()).for_each(|p| self.touch(p));
                 self.ran.fetch_add(1, Relaxed);
-                self.world.restart();
-            } else {
-                self.world.wait_restart(&a);
+                self.world.restart(m);
             }
         }
 
@@ -353,7 +288,6 @@ mod loom_tests {
             threads.into_iter().for_each(|t| t.join().unwrap());
             let ran = self.ran.load(Relaxed);
             assert!((1..=max).contains(&ran), "{ran} collections");
-            assert_eq!(self.world.cycles.load(SeqCst), ran);
         }
 
         /// Park, sleep (a claim may come and go), wake and take the P back.
@@ -394,7 +328,6 @@ mod loom_tests {
             model.release(0);
             m1.join().unwrap();
             assert_eq!(model.ran.load(Relaxed), 1);
-            assert_eq!(model.world.cycles.load(SeqCst), 1);
             assert!(!model.world.requested());
         });
     }
@@ -434,9 +367,10 @@ mod loom_tests {
         });
     }
 
-    /// M 0 collects while two Ms park; each wakes, takes its P back and requests the next
-    /// collection at once. A P released by `restart` after another M already arrived for the
-    /// next cycle must still be claimed (or arrive): otherwise that cycle waits forever.
+    /// M 0 requests a collection while two Ms park; each wakes, takes its P back and requests
+    /// the next collection at once. A P released by `restart` after another M already arrived
+    /// for the next cycle must still be claimed (by the collector, arriving again) or arrive:
+    /// otherwise that cycle waits forever.
     #[test]
     fn loom_world_released_ms_request_again() {
         check(2, || {
