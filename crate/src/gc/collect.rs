@@ -6,8 +6,11 @@
 //! (`gc::collect`, `gc::alloc_root` at the limit), always on an M, which joins it at its next
 //! safepoint. The flag is checked before every poll (`safepoint`), so each running M joins
 //! when its current poll returns; a long poll delays the pause, and the pause measured
-//! includes that wait (it starts when the first M stops). Parked Ms are not woken: their Ps
-//! are claimed (`world.rs`).
+//! includes that wait: it starts when the first M that has a goroutine to run stops (Go's
+//! starts when the world starts stopping, and its requester stops at once, in `mallocgc`).
+//! An M that stops while looking for work, with none in its queues, delays no goroutine, so
+//! its wait for the others is not pause (a pause that only such Ms saw starts when the last
+//! M arrives). Parked Ms are not woken: their Ps are claimed (`world.rs`).
 //!
 //! # A cycle (Go's mgc.go: sweep termination, concurrent mark, mark termination)
 //! 1. **First pause.** Each running M arrives (`World::arrive`), claiming the Ps of parked
@@ -213,7 +216,7 @@ pub(crate) fn safepoint_seeking(shared: &Shared, m: usize) {
 fn at_safepoint(shared: &Shared, m: usize, polling: bool) {
     let c = &shared.heap.collector;
     if c.world.requested() {
-        stop(shared, m);
+        stop(shared, m, polling);
     } else if c.marking() {
         // Before looking at whether marking is done (`markend.rs`).
         c.end.publish(m, polling);
@@ -232,7 +235,7 @@ fn mark_step(shared: &Shared, m: usize, polling: bool) {
             c.end.set_done();
         } else if c.world.requested() {
             // The assist stopped early for a requested pause: join it now, before the poll.
-            stop(shared, m);
+            stop(shared, m, polling);
             return;
         } else if !c.end.done() {
             return;
@@ -240,7 +243,7 @@ fn mark_step(shared: &Shared, m: usize, polling: bool) {
     }
     if c.end.must_request(m, polling) {
         c.world.request();
-        stop(shared, m);
+        stop(shared, m, polling);
     }
 }
 
@@ -267,13 +270,17 @@ fn assist(shared: &Shared, m: usize) -> bool {
 }
 
 #[cold]
-fn stop(shared: &Shared, m: usize) {
+fn stop(shared: &Shared, m: usize, polling: bool) {
     let c = &shared.heap.collector;
-    // Before this M is counted, so that the collector sees it.
-    c.stop_start.fetch_min(now_ns(), Relaxed);
+    let stopped = now_ns();
+    // Before this M is counted, so that the collector sees it (module header, "Requests").
+    if polling || shared.procs[m].has_work() {
+        c.stop_start.fetch_min(stopped, Relaxed);
+    }
     if !c.world.arrive(m) {
         return; // The collection ran without this M (`world.rs`).
     }
+    c.stop_start.fetch_min(stopped, Relaxed);
     if c.marking() {
         terminate_marking(shared, m);
     } else {
