@@ -67,7 +67,7 @@ export async function runPage(chromium, url, { doneNames = ['done'], errorNames 
     context = await chromium.launchPersistentContext(userDataDir, {
       executablePath: CHROMIUM,
       headless: true,
-      args: LAUNCH_ARGS,
+      args: [...LAUNCH_ARGS, ...(process.env.BENCH_CHROMIUM_FLAGS ?? '').split(';').filter(Boolean)],
     });
     const page = context.pages()[0] ?? (await context.newPage());
     let finish;
