@@ -49,7 +49,8 @@
 //!    flushes every P's cache to the central lists. It clears `marking`, flips the
 //!    sweep generation, sets the live heap and the next goal (from the bytes marked from the
 //!    snapshot: objects allocated black are not counted, most of them die young, and counting
-//!    them would let the heap outgrow GOGC's bound by what was allocated while marking), records the pause (both pauses' sum, as Go's `PauseNs`), prints the gctrace line,
+//!    them would let the heap outgrow GOGC's bound by what was allocated while marking),
+//!    records the pause (both pauses' sum, as Go's `PauseNs`), prints the gctrace line,
 //!    counts the cycle, restarts the world (`World::restart`) and wakes the goroutines waiting
 //!    in `gc::collect`.
 //!

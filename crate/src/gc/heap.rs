@@ -26,8 +26,8 @@
 //! Spans are swept lazily: allocation sweeps spans of its class before taking fresh pages
 //! (`cache_span`), a page allocation first sweeps spans of any class until it has reclaimed as
 //! many pages as it needs (Go's `mheap.reclaim`), idle Ms sweep in the background
-//! (`sweep_one` from the scheduler's park path), and a collection sweeps whatever is left,
-//! in parallel, before it marks. So that little is left for that pause (the world stopped,
+//! (`sweep_one` from the scheduler's park path), and a collection's first pause sweeps
+//! whatever is left before it marks. So that little is left for that pause (the world stopped,
 //! proportional to the heap), allocation also sweeps in proportion to the heap's growth (Go's
 //! proportional sweep): the spans unswept at the end of a collection are all swept by the
 //! time `heap_live` has gone half of the way to the next trigger (`pace_sweep`). A span whose

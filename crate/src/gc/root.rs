@@ -15,8 +15,8 @@
 //! collection then marks concurrently needs no marking: its object was reachable at the
 //! snapshot or was allocated black (`collect.rs`).
 //!
-//! Roots are split among the Ms by P: each present M marks the lists of its own P and of the
-//! Ps it claimed (`world.rs`), so the root set is scanned in parallel without coordination.
+//! Roots are kept in lists per P, so that registering one takes only its P's lock; the pause's
+//! one collecting M (`world.rs`) marks every P's lists.
 //!
 //! # Pinned values
 //! `gc::alloc_root` keeps the value it failed to allocate across the collection it waits for.
