@@ -38,7 +38,7 @@ const HOST_SLICE_NS: u64 = 2_000_000;
 /// every `REENTER_CHECK` polls). A wasm frame never switches to code the engine optimized
 /// after it was entered (there is no on-stack replacement for wasm), so without re-entering,
 /// the scheduler loop would run the baseline code it started with for the M's whole life.
-const REENTER_NS: u64 = 20_000_000;
+const REENTER_NS: u64 = 5_000_000;
 const REENTER_CHECK: u32 = 1024;
 /// An M fires another P's timers at its schedules once they are this overdue (`check_timers`):
 /// that P's own M would have fired them at its next schedule, so it is stuck in a poll or not
