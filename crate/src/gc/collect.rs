@@ -345,7 +345,7 @@ fn terminate(shared: &Shared, m: usize) {
     let live = c.marked_bytes.swap(0, Relaxed);
     let at_end = heap.heap_live.swap(live, Relaxed);
     let goal = heap.goal(live);
-    heap.set_goal(live, goal);
+    heap.set_goal(live, goal, at_end.saturating_sub(c.heap_before.load(Relaxed)));
     heap.mark.reset();
     let forced = c.forced.swap(false, Relaxed);
 

@@ -38,9 +38,11 @@
 //! slots of every span handed to a per-P cache (counted as allocated when the span is cached
 //! and returned when it is flushed), plus large objects. So the per-P fast path updates no
 //! shared counter, and the pacer looks at `heap_live` only when a span is cached or a large
-//! object allocated. When it reaches `trigger` a collection is requested: three quarters of
-//! the way from the last live heap to the goal (`next_gc`), so that concurrent marking, during
-//! which allocation goes on, ends near the goal (Go's trigger ratio, fixed).
+//! object allocated. When it reaches `trigger` a collection is requested, early enough that
+//! concurrent marking, during which allocation goes on, ends near the goal (`next_gc`): the
+//! trigger leaves room for what the last cycle allocated while it marked, and a tenth more,
+//! between 0.7 and 0.95 of the way from the last live heap to the goal (the bounds of Go's
+//! pacer, whose estimate of that allocation this simplifies).
 //!
 //! # Heap limit
 //! `in_use` (pages in spans) never exceeds `Config::heap_limit`: a page allocation that would
@@ -84,9 +86,16 @@ impl Default for Config {
 /// `Heap::sweep_ratio` is fixed-point with this many fraction bits.
 const SWEEP_RATIO_SHIFT: u32 = 20;
 
-/// Three quarters of the way from `live` to `goal`.
-fn trigger(live: u64, goal: u64) -> u64 {
-    live + (goal - live) / 4 * 3
+/// Where the next collection is requested (module header, "Accounting and pacing"): so that
+/// the allocation expected while it marks, `runway`, ends at `goal`, bounded to between 0.7
+/// and 0.95 of the way from `live` to `goal` (Go's bounds); three quarters of the way while
+/// nothing is known yet.
+fn trigger(live: u64, goal: u64, runway: Option<u64>) -> u64 {
+    let span = goal - live;
+    match runway {
+        None => live + span / 4 * 3,
+        Some(runway) => goal.saturating_sub(runway).clamp(live + span / 10 * 7, live + span / 20 * 19),
+    }
 }
 
 const CHUNK_WORDS: usize = PAGES_PER_CHUNK / 64;
@@ -242,7 +251,7 @@ impl Heap {
             sweep_cursor: AtomicUsize::new(0),
             heap_live: AtomicU64::new(0),
             next_gc: AtomicU64::new(goal),
-            trigger: AtomicU64::new(trigger(0, goal)),
+            trigger: AtomicU64::new(trigger(0, goal, None)),
             sweep_total: AtomicUsize::new(0),
             sweep_basis: AtomicU64::new(0),
             sweep_ratio: AtomicU64::new(0),
@@ -271,9 +280,11 @@ impl Heap {
     }
 
     /// Sets the goal after a collection found `live` bytes live (`heap_live` is `live`, the
-    /// sweep generation flipped), and paces the sweep of the spans now unswept.
-    pub(crate) fn set_goal(&self, live: u64, goal: u64) {
-        let trigger = trigger(live, goal);
+    /// sweep generation flipped) while `marked_meanwhile` bytes were allocated, and paces the
+    /// sweep of the spans now unswept.
+    pub(crate) fn set_goal(&self, live: u64, goal: u64, marked_meanwhile: u64) {
+        // The next marking is expected to allocate as much, and a tenth more for safety.
+        let trigger = trigger(live, goal, Some(marked_meanwhile + marked_meanwhile / 10));
         self.next_gc.store(goal, Relaxed);
         self.trigger.store(trigger, Relaxed);
         self.pace_sweep(live, trigger);
