@@ -280,11 +280,12 @@ impl Heap {
     }
 
     /// Sets the goal after a collection found `live` bytes live (`heap_live` is `live`, the
-    /// sweep generation flipped) while `marked_meanwhile` bytes were allocated, and paces the
-    /// sweep of the spans now unswept.
-    pub(crate) fn set_goal(&self, live: u64, goal: u64, marked_meanwhile: u64) {
+    /// sweep generation flipped) after `allocated_while_marking` bytes were allocated while it
+    /// marked, and paces the sweep of the spans now unswept.
+    pub(crate) fn set_goal(&self, live: u64, goal: u64, allocated_while_marking: u64) {
         // The next marking is expected to allocate as much, and a tenth more for safety.
-        let trigger = trigger(live, goal, Some(marked_meanwhile + marked_meanwhile / 10));
+        let runway = allocated_while_marking + allocated_while_marking / 10;
+        let trigger = trigger(live, goal, Some(runway));
         self.next_gc.store(goal, Relaxed);
         self.trigger.store(trigger, Relaxed);
         self.pace_sweep(live, trigger);

@@ -27,10 +27,10 @@
 //! # Seeing the whole runtime idle
 //! Every way out of the idle set goes through [`Idle::leave_idle`], which counts itself in
 //! `exits` after it clears the M's bit (counted first, an exit could hide between an
-//! observer's read of the count and its read of the mask). An observer that reads "every M idle" with the same
-//! `exits` before and after looking at goroutines and queues ([`Idle::all_idle`],
-//! [`Idle::idle_throughout`]) saw one consistent moment: nothing was polled in between, since
-//! polling needs an M outside the set. Without the count, an M could leave and come back
+//! observer's read of the count and its read of the mask). An observer that reads "every M
+//! idle" with the same `exits` before and after looking at goroutines and queues
+//! ([`Idle::all_idle`], [`Idle::idle_throughout`]) saw one consistent moment: nothing was
+//! polled in between, since polling needs an M outside the set. Without the count, an M could leave and come back
 //! between the two looks (a Worker parked with `Atomics.waitAsync` runs JS goroutines'
 //! promise reactions while it counts as idle, which start operations it then polls), and the
 //! observer would mix what it read before with what it read after (`Shared::check_dead`).
