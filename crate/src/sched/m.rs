@@ -44,6 +44,11 @@ const REENTER_CHECK: u32 = 1024;
 /// that P's own M would have fired them at its next schedule, so it is stuck in a poll or not
 /// running. Shorter would make Ms contend for timers that their owner is about to fire.
 const TAKEOVER_NS: u64 = 1_000_000;
+/// Goroutines woken by timers wait in their M's `timer_woken`, where no other M can take
+/// them, at most this many at once; the timers due beyond stay in their P's heap, where
+/// another M fires them if this one is stuck (`check_timers`). An M the OS deschedules then
+/// holds back this many sleepers, not every one that was due.
+const TIMER_WOKEN_MAX: usize = 16;
 /// While other Ms run, an idle M parks at most this long, then takes over goroutines queued
 /// behind a poll that has run all along (`take_stuck`).
 const WATCH_NS: u64 = 1_000_000;
@@ -470,12 +475,15 @@ impl Machine {
     }
 }
 
-/// Fires `timers`' expired timers; the goroutines they wake go to `woken`, the M's
-/// `timer_woken`, to run next.
+/// Fires `timers`' expired timers while `woken`, the M's `timer_woken`, holds fewer than
+/// `TIMER_WOKEN_MAX` goroutines; those they wake go there, to run next.
 fn fire_timers(timers: &timer::Timers, now: u64, woken: &mut VecDeque<GRef>) {
-    woken.extend(super::collect_timer_wakes(|| {
-        timers.run_expired(now);
-    }));
+    let room = TIMER_WOKEN_MAX.saturating_sub(woken.len());
+    if room > 0 {
+        woken.extend(super::collect_timer_wakes(|| {
+            timers.run_expired(now, room);
+        }));
+    }
 }
 
 fn gcd(a: usize, b: usize) -> usize {

@@ -131,15 +131,16 @@ impl Timers {
         self.next.store(u64::MAX, Relaxed);
     }
 
-    /// Fires every timer due at `now`, in deadline order; returns how many woke a goroutine.
-    pub(crate) fn run_expired(&self, now: u64) -> usize {
+    /// Fires the timers due at `now`, in deadline order, at most `max` of them (the others
+    /// stay due in the heap); returns how many woke a goroutine.
+    pub(crate) fn run_expired(&self, now: u64, max: usize) -> usize {
         if self.next_deadline() > now {
             return 0;
         }
         let mut due = Vec::new();
         {
             let mut heap = self.heap.lock().unwrap();
-            while heap.queue.peek().is_some_and(|q| q.0.when <= now) {
+            while due.len() < max && heap.queue.peek().is_some_and(|q| q.0.when <= now) {
                 due.push(heap.queue.pop().unwrap().0.entry);
             }
             self.next.store(heap.queue.peek().map_or(u64::MAX, |q| q.0.when), Relaxed);
@@ -305,12 +306,14 @@ mod tests {
             .map(|(i, &when)| timers.add(when, Waker::from(std::sync::Arc::new(Push(i, order.clone())))).0)
             .collect();
         assert_eq!(timers.next_deadline(), 10);
-        assert_eq!(timers.run_expired(5), 0);
-        assert_eq!(timers.run_expired(20), 3);
+        assert_eq!(timers.run_expired(5, usize::MAX), 0);
+        assert_eq!(timers.run_expired(20, 2), 2, "at most `max` fire");
+        assert_eq!(timers.next_deadline(), 20, "the one left is still due");
+        assert_eq!(timers.run_expired(20, usize::MAX), 1);
         assert_eq!(*order.lock().unwrap(), vec![1, 3, 2], "deadline order, ties by registration");
         assert_eq!(timers.next_deadline(), 30);
-        assert_eq!(timers.run_expired(100), 1);
-        assert_eq!(timers.run_expired(200), 0, "a timer fires once");
+        assert_eq!(timers.run_expired(100, usize::MAX), 1);
+        assert_eq!(timers.run_expired(200, usize::MAX), 0, "a timer fires once");
         assert_eq!(timers.next_deadline(), u64::MAX);
         assert!(entries.iter().all(|e| e.state.load(Relaxed) == FIRED));
     }
@@ -323,7 +326,7 @@ mod tests {
         assert!(earliest);
         let sleep = Sleep { deadline: 10, entry: Some(entry) };
         drop(sleep);
-        assert_eq!(timers.run_expired(10), 0);
+        assert_eq!(timers.run_expired(10, usize::MAX), 0);
         assert_eq!(count.0.load(Relaxed), 0);
         assert_eq!(timers.len(), 0, "the cancelled entry was discarded at its deadline");
     }
