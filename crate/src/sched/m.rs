@@ -48,7 +48,7 @@ const TAKEOVER_NS: u64 = 1_000_000;
 /// them, at most this many at once; the timers due beyond stay in their P's heap, where
 /// another M fires them if this one is stuck (`check_timers`). An M the OS deschedules then
 /// holds back this many sleepers, not every one that was due.
-const TIMER_WOKEN_MAX: usize = 16;
+const TIMER_WOKEN_MAX: usize = 4;
 /// While other Ms run, an idle M parks at most this long, then takes over goroutines queued
 /// behind a poll that has run all along (`take_stuck`).
 const WATCH_NS: u64 = 1_000_000;
