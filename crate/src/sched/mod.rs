@@ -24,7 +24,9 @@
 //!    `Gosched` does: at the ring's tail it would run again at once, and the goroutines
 //!    waiting in the global queue would get in only one per 61 schedules.
 //! 5. A G woken by an expired timer that its M fires goes to that M's list of timer wake-ups,
-//!    run after the LIFO slot and before the ring (`collect_timer_wakes`).
+//!    run after the LIFO slot and before the ring (`collect_timer_wakes`). The list holds a
+//!    few at most (`TIMER_WOKEN_MAX`): no other M can take from it, so the timers due beyond
+//!    stay in their heap, where another M can fire them.
 //!
 //! A new goroutine always asks for an idle M to be woken (`Idle::wake_one`), as Go's `newproc`
 //! does. A woken existing goroutine asks only when it displaced another G into a ring that

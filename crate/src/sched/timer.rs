@@ -9,7 +9,7 @@
 //! older deadline (or forever), so a timer that becomes its heap's earliest wakes an idle M
 //! (`Idle::wake_one`, as Go's `wakeNetPoller` does), which parks again until the new earliest
 //! deadline. Two Ms firing one heap take its lock in turn; each pops the timers due in
-//! deadline order.
+//! deadline order, as many as its M has room for (`run_expired`'s `max`).
 //!
 //! # The clock
 //! Every reading the runtime takes goes through `now`, which keeps the latest one in a
