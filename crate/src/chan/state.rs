@@ -226,6 +226,18 @@ mod loom_tests {
         waiter
     }
 
+    /// A receive's first poll: the value if one was ready, else the waiter it queued.
+    fn recv_or_block(c: &Chan) -> Result<Option<u32>, Owned<Waiter<u32>>> {
+        let mut st = c.lock();
+        match st.try_recv(0) {
+            (Attempt::Done(v), woken) => {
+                wake(woken);
+                Ok(v)
+            }
+            (Attempt::WouldBlock, _) => Err(enqueue(None, |e| st.enqueue_recv(e))),
+        }
+    }
+
     /// `chan::poll_outcome`, with `waker` as the poll's waker.
     fn poll_outcome(c: &Chan, w: &Waiter<u32>, waker: &Waker) -> Option<bool> {
         if let Some((_, closed)) = w.parked.outcome() {
@@ -368,11 +380,7 @@ mod loom_tests {
             let rx = {
                 let c = c.clone();
                 thread::spawn(move || {
-                    let w = {
-                        let mut st = c.lock();
-                        assert!(matches!(st.try_recv(0), (Attempt::WouldBlock, None)));
-                        enqueue(None, |e| st.enqueue_recv(e))
-                    };
+                    let Err(w) = recv_or_block(&c) else { panic!("nothing was sent yet") };
                     // `RecvFuture::drop`.
                     let mut st = c.lock();
                     if w.parked.outcome().is_none() {
@@ -413,15 +421,9 @@ mod loom_tests {
             let rx = {
                 let c = c.clone();
                 thread::spawn(move || {
-                    let w = {
-                        let mut st = c.lock();
-                        match st.try_recv(0) {
-                            (Attempt::Done(v), woken) => {
-                                wake(woken);
-                                return v;
-                            }
-                            (Attempt::WouldBlock, _) => enqueue(None, |e| st.enqueue_recv(e)),
-                        }
+                    let w = match recv_or_block(&c) {
+                        Ok(v) => return v,
+                        Err(w) => w,
                     };
                     let other = std::sync::Arc::new(Token::default());
                     if poll_outcome(&c, &w, &Waker::from(other.clone())).is_none() {

@@ -275,13 +275,17 @@ fn stop(shared: &Shared, m: usize, polling: bool) {
     let c = &shared.heap.collector;
     let stopped = now_ns();
     // Before this M is counted, so that the collector sees it (module header, "Requests").
-    if polling || shared.procs[m].has_work() {
+    let delays_goroutines = polling || shared.procs[m].has_work();
+    if delays_goroutines {
         c.stop_start.fetch_min(stopped, Relaxed);
     }
     if !c.world.arrive(m) {
         return; // The collection ran without this M (`world.rs`).
     }
-    c.stop_start.fetch_min(stopped, Relaxed);
+    if !delays_goroutines {
+        // The world is stopped from the collector's arrival at the latest.
+        c.stop_start.fetch_min(stopped, Relaxed);
+    }
     if c.marking() {
         terminate_marking(shared, m);
     } else {
