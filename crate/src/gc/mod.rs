@@ -417,12 +417,27 @@ fn try_alloc_with_tail<T: Trace + 'static>(
     }
     // SAFETY: `addr` is a free slot of at least `size` bytes, aligned to `align`, owned by this
     // allocation until it returns.
+    Ok(unsafe { init_object(addr, value) })
+}
+
+/// Writes the header and the value of a new object into the slot at `addr`, and notes in its
+/// span whether it has drop glue (`span.rs`: sweeps then run its `Drop`).
+///
+/// # Safety
+/// `addr` is a free slot of a live span, of at least `Layout::<T>::SIZE` bytes, aligned to
+/// `Layout::<T>::ALIGN`, owned by the caller.
+unsafe fn init_object<T: Trace + 'static>(addr: usize, value: T) -> Gc<T> {
+    if Layout::<T>::VTABLE.drop.is_some() {
+        // SAFETY: the caller's contract: a slot of a live span.
+        unsafe { span::span_of(addr) }.note_drop();
+    }
+    // SAFETY: the caller's contract.
     unsafe {
         let header = NonNull::new_unchecked(addr as *mut Header);
         header.as_ptr().write(Header { vtable: Layout::<T>::VTABLE });
         let gc = Gc::<T>::from_header(header);
         gc.ptr.as_ptr().write(value);
-        Ok(gc)
+        gc
     }
 }
 

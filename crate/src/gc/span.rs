@@ -20,13 +20,18 @@
 //! After a sweep, `bits` are the objects that survived (the mark bits) and `free_index` is 0.
 //! Allocation hands out free slots in increasing index order and moves `free_index` past each,
 //! so slot `i` holds an object iff `i < free_index || bits[i]`. A sweep frees the slots that
-//! hold an object and are not marked, running their `Drop`.
+//! hold an object and are not marked, running their `Drop`. It visits them one by one only in
+//! a span that has held an object with drop glue (`may_drop`, set by the allocation of one and
+//! kept for the span's life) or when freed memory is clobbered; otherwise freeing is the bit
+//! arithmetic alone, and the dead objects' memory is not touched (Go's sweep, without
+//! finalizers, is bitmaps too).
 
 use super::object::Header;
 use super::sizeclass::{objects_per_span, CLASS_SIZE, DIV_MUL, PAGE_SHIFT, PAGE_SIZE};
 use std::cell::{Cell, UnsafeCell};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::ptr::NonNull;
+use std::sync::atomic::AtomicBool;
 use std::sync::atomic::AtomicPtr;
 use std::sync::atomic::AtomicU64;
 use std::sync::atomic::Ordering::Relaxed;
@@ -99,6 +104,9 @@ pub(crate) struct Span {
     pub(crate) nelems: usize,
     div_mul: u32,
     mark: Box<[AtomicU64]>,
+    /// Whether an object with drop glue was ever allocated here (module header). Set by the
+    /// allocating M, read by sweeps, which the collector's pauses order after it.
+    may_drop: AtomicBool,
     alloc: UnsafeCell<AllocState>,
 }
 
@@ -169,6 +177,7 @@ impl Span {
             nelems,
             div_mul: DIV_MUL[class],
             mark: (0..words).map(|_| AtomicU64::new(0)).collect(),
+            may_drop: AtomicBool::new(false),
             alloc: UnsafeCell::new(AllocState {
                 bits: vec![0; words].into_boxed_slice(),
                 free_index: large,
@@ -190,6 +199,14 @@ impl Span {
         let i = self.index_of(addr);
         let (word, bit) = (&self.mark[i / 64], 1u64 << (i % 64));
         word.load(Relaxed) & bit == 0 && word.fetch_or(bit, Relaxed) & bit == 0
+    }
+
+    /// Notes that an object with drop glue lives in this span: sweeps must run it.
+    #[inline]
+    pub(crate) fn note_drop(&self) {
+        if !self.may_drop.load(Relaxed) {
+            self.may_drop.store(true, Relaxed);
+        }
     }
 
     /// Takes a free slot: its address, or `None` if the span is full.
@@ -238,6 +255,7 @@ impl Span {
         // SAFETY: the caller owns the span.
         let st = unsafe { &mut *self.alloc.get() };
         let (mut live, mut freed) = (0, 0);
+        let visit = clobber || self.may_drop.load(Relaxed);
         for w in 0..st.bits.len() {
             let lo = w * 64;
             let allocated_since = match st.free_index.saturating_sub(lo) {
@@ -248,6 +266,9 @@ impl Span {
             let marks = self.mark[w].load(Relaxed);
             let mut dead = (st.bits[w] | allocated_since) & !marks;
             freed += dead.count_ones() as usize;
+            if !visit {
+                dead = 0;
+            }
             while dead != 0 {
                 let i = lo + dead.trailing_zeros() as usize;
                 dead &= dead - 1;

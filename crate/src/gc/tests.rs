@@ -2,10 +2,10 @@
 //! sweeping, reuse of free slots), page reuse by empty spans, large objects, the limit.
 
 use super::heap::{Config, Heap};
-use super::object::{Header, Layout};
+use super::object::Layout;
 use super::sizeclass::{class_of, CLASS_SIZE, PAGE_SIZE};
 use super::span::{span_of, CHUNK_SIZE};
-use super::{Trace, Tracer};
+use super::{init_object, Trace, Tracer};
 use std::sync::atomic::AtomicUsize;
 use std::sync::atomic::Ordering::Relaxed;
 
@@ -24,13 +24,11 @@ unsafe impl Trace for Counted {
     fn trace(&self, _: &mut Tracer<'_>) {}
 }
 
-/// Writes a `Counted` object into the slot at `addr`.
+/// Writes a `Counted` object into the slot at `addr`, as allocation does.
 fn put(addr: usize, counter: &'static AtomicUsize) {
-    // SAFETY: `addr` is a fresh slot of at least `Layout::<Counted>::SIZE` bytes.
-    unsafe {
-        (addr as *mut Header).write(Header { vtable: Layout::<Counted>::VTABLE });
-        ((addr + Layout::<Counted>::OFFSET) as *mut Counted).write(Counted(counter));
-    }
+    // SAFETY: `addr` is a fresh slot of a live span, of at least `Layout::<Counted>::SIZE`
+    // bytes, aligned to 8 (every slot is), owned by the test.
+    unsafe { init_object(addr, Counted(counter)) };
 }
 
 /// Simulates the end of a collection in which nothing was marked since the last sweep.
@@ -104,6 +102,36 @@ fn empty_spans_give_their_pages_back_for_reuse() {
     assert_eq!(unsafe { other.get().base }, base);
     heap.uncache(other);
     assert_eq!(heap.sys_bytes(), CHUNK_SIZE, "one chunk served everything");
+}
+
+#[test]
+fn a_sweep_runs_every_drop_in_a_span_that_mixes_types_with_and_without_drop_glue() {
+    static DROPS: AtomicUsize = AtomicUsize::new(0);
+    let heap = Heap::new(1, Config::default());
+    let class = class_of(Layout::<Counted>::SIZE);
+    assert_eq!(class, class_of(Layout::<u64>::SIZE), "both types share a size class");
+    let span = heap.cache_span(class).unwrap();
+    // SAFETY: ours, and the heap outlives the test body.
+    let s = unsafe { span.get() };
+    let mut counted = 0;
+    // Slots 0 and 1 hold objects without drop glue: the span learns of drop glue only later.
+    for i in 0.. {
+        // SAFETY: ours.
+        let Some(addr) = (unsafe { s.alloc() }) else { break };
+        if i % 3 == 2 {
+            put(addr, &DROPS);
+            counted += 1;
+        } else {
+            // SAFETY: a fresh slot of this span, of 16 bytes or more, owned by the test.
+            unsafe { init_object(addr, 7u64) };
+        }
+    }
+    assert_eq!(counted, s.nelems / 3);
+    // SAFETY: ours, and no marking runs.
+    let r = unsafe { s.sweep(false) };
+    assert_eq!((r.live, r.freed), (0, s.nelems));
+    assert_eq!(DROPS.load(Relaxed), counted, "every dead object with drop glue was dropped");
+    heap.uncache(span);
 }
 
 #[test]
