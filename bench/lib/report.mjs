@@ -22,6 +22,7 @@ export const METRICS = [
   ['fib.par_wall', 'ms'],
   ['fib.seq_wall', 'ms'],
   ['fib.speedup', 'x'],
+  ['fib.control_speedup', 'x'], // gort only: plain threads / Workers, 2 vs 1, same process
   ['pipeline', 'ns/item'],
   ['select', 'ns/msg'],
   ['timers.wall', 'ms'],
@@ -33,6 +34,7 @@ export const METRICS = [
   ...gcRows('gc'),
   ...gcRows('gcparallel'),
   ['gcparallel.speedup', 'x'],
+  ['gcparallel.control_speedup', 'x'],
 ];
 
 /**

@@ -9,7 +9,9 @@
 //! inside `Runtime::block_on`. An unknown name exits with status 2. `--stats` adds the
 //! scheduler's counters over each workload (`<workload>.runs|steals|parks|wakeups`) and the
 //! workloads' explanatory figures (see `workloads`); `--gctrace` prints a Go-format line per
-//! collection on stderr (Go's `GODEBUG=gctrace=1`).
+//! collection on stderr (Go's `GODEBUG=gctrace=1`). After the workloads with a speedup figure
+//! (fib, gcparallel) it measures a control of the parallelism the machine offers at that
+//! moment, as the page does: `<w>.control_speedup`, plain threads, 2 vs 1.
 
 #[cfg(target_arch = "wasm32")]
 fn main() {}
@@ -83,6 +85,33 @@ mod native {
         }
     }
 
+    /// Workloads followed by a control of the parallelism available (module header).
+    const CONTROLLED: [&str; 2] = ["fib", "gcparallel"];
+
+    fn fib(n: u32) -> u64 {
+        if n < 2 {
+            n as u64
+        } else {
+            fib(n - 1) + fib(n - 2)
+        }
+    }
+
+    /// The page's control: 32 x fib(25) on one thread, then 16 + 16 on two; the time ratio.
+    fn control_speedup() -> f64 {
+        let work = |n: u32| (0..n).map(|_| fib(std::hint::black_box(25))).sum::<u64>();
+        std::hint::black_box(work(32)); // warm-up
+        let t = Stamp::now();
+        std::hint::black_box(work(32));
+        let seq = t.elapsed_ns();
+        let t = Stamp::now();
+        std::thread::scope(|s| {
+            let other = s.spawn(|| std::hint::black_box(work(16)));
+            std::hint::black_box(work(16));
+            other.join().expect("the control thread panicked");
+        });
+        seq as f64 / t.elapsed_ns() as f64
+    }
+
     /// Scheduler counters summed over the Ps.
     fn counters(rt: &gort::Runtime) -> [u64; 4] {
         let s = rt.stats();
@@ -131,6 +160,10 @@ mod native {
                         })
                         .collect();
                     print(&extra, &suffix);
+                }
+                if CONTROLLED.contains(&w.name()) {
+                    let control = Metric::new(format!("{}.control_speedup", w.name()), control_speedup(), "x");
+                    print(&[control], &suffix);
                 }
             }
         }

@@ -12,10 +12,12 @@
 // bench/src/web.rs) and times itself there; jspingpong and gojoin (page-only, see
 // PAGE_WORKLOADS) time JS goroutines from the page. Like bench.go, round 1 is cold — right after
 // start-up, with V8's baseline-tier code, no warm-up run — and round 2 runs the same workload
-// again in the same page, warm. `stats=1` adds the scheduler's counters over each workload
-// (`<workload>.runs|steals|parks|wakeups`), the workloads' explanatory figures, and for fib a
-// plain-JS control of the parallelism available (`fib.js_control_speedup`). `gctrace=1` starts
-// the runtime with gctrace: a Go-format line per collection on the console (run.mjs --verbose).
+// again in the same page, warm. After the workloads with a speedup target (fib, gcparallel)
+// the page measures a plain-JS control of the parallelism available (`<w>.control_speedup`).
+// `stats=1` adds the scheduler's counters over each workload
+// (`<workload>.runs|steals|parks|wakeups`) and the workloads' explanatory figures. `gctrace=1`
+// starts the runtime with gctrace: a Go-format line per collection on the console
+// (run.mjs --verbose).
 import { Runtime } from '/pkg/src/index.js';
 
 const GLUE = '/target/bench-pkg/gort_bench.js';
@@ -24,13 +26,14 @@ const DEFAULT_ONLY = 'spawn,pingpong,fib,pipeline,select,timers,sleep1,gc,gcpara
 const emit = (name, value, unit) => console.log(JSON.stringify({ name, value, unit }));
 const print = (metric) => console.log(JSON.stringify(metric));
 
-// A control for fib.speedup (stats=1): the same work in plain JS on two Workers of this page,
-// 32 x fib(25) on one Worker, then 16 + 16 on two, measured right after gort's fib. Says
-// how much parallelism the browser and the machine offer at that moment.
+// A control for the speedup figures (fib.speedup, gcparallel.speedup): plain JS on two Workers
+// of this page, 32 x fib(25) on one Worker, then 16 + 16 on two, measured right after the
+// workload. Says how much parallelism the browser and the machine offer at that moment.
+const CONTROLLED = ['fib', 'gcparallel'];
 const CONTROL = `function fib(n) { return n < 2 ? n : fib(n - 1) + fib(n - 2); }
 onmessage = ({ data: n }) => { let s = 0; for (let i = 0; i < n; i++) s += fib(25); postMessage(s); };`;
 let controlWorkers = null;
-async function jsFibSpeedup() {
+async function controlSpeedup() {
   const run = (w, n) => new Promise((resolve) => { w.onmessage = () => resolve(); w.postMessage(n); });
   if (!controlWorkers) {
     controlWorkers = Array.from({ length: 2 }, () => new Worker(URL.createObjectURL(new Blob([CONTROL], { type: 'text/javascript' }))));
@@ -131,8 +134,8 @@ async function main() {
       if (withStats) {
         const after = counters(rt);
         for (const k of Object.keys(after)) emit(`${w}.${k}${suffix}`, after[k] - before[k], 'count');
-        if (w === 'fib') emit(`fib.js_control_speedup${suffix}`, await jsFibSpeedup(), 'x');
       }
+      if (CONTROLLED.includes(w)) emit(`${w}.control_speedup${suffix}`, await controlSpeedup(), 'x');
     }
   }
   emit('done', performance.now() - allStart, 'ms');
