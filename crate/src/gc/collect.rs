@@ -47,10 +47,11 @@
 //! 3. **Termination pause.** The world stops again; the collector takes every P's barrier
 //!    buffer, drains the pool (`mark.rs`; concurrent marking left it nearly empty) and
 //!    flushes every P's cache to the central lists. It clears `marking`, flips the
-//!    sweep generation, sets the live heap and the next goal (from the bytes marked from the
-//!    snapshot: objects allocated black are not counted, most of them die young, and counting
-//!    them would let the heap outgrow GOGC's bound by what was allocated while marking),
-//!    records the pause (both pauses' sum, as Go's `PauseNs`), prints the gctrace line,
+//!    sweep generation, sets the live heap and the next goal (from the bytes marked, those
+//!    allocated black included, as Go's `heapMarked`: the sweep that follows frees none of
+//!    them, so they are the heap this collection leaves; leaving them out made the goal
+//!    smaller than the heap already in use whenever much was allocated while marking, and the
+//!    next cycle start at once), records the pause (both pauses' sum, as Go's `PauseNs`), prints the gctrace line,
 //!    counts the cycle, restarts the world (`World::restart`) and wakes the goroutines waiting
 //!    in `gc::collect`.
 //!
@@ -336,7 +337,7 @@ fn terminate_marking(shared: &Shared, m: usize) {
     drop(tracer);
     for p in shared.procs.iter() {
         p.gc.flush(heap);
-        p.gc.end_mark();
+        c.add_marked(p.gc.end_mark());
     }
     terminate(shared, m);
 }
