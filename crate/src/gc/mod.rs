@@ -127,7 +127,6 @@ use std::marker::PhantomData;
 use std::ops::{Deref, DerefMut};
 use std::pin::Pin;
 use std::ptr::NonNull;
-use std::sync::Arc;
 use std::task::{Context, Poll};
 
 /// A pointer to an object in the garbage-collected heap. See the rooting rules in the module
@@ -368,7 +367,7 @@ pub struct GcStats {
     pub gc_percent: i32,
 }
 
-fn with_m<R>(what: &str, f: impl FnOnce(&Arc<Shared>, usize) -> R) -> R {
+fn with_m<R>(what: &str, f: impl FnOnce(&Shared, usize) -> R) -> R {
     crate::sched::current_m(f).unwrap_or_else(|| panic!("gort::gc::{what} called outside a goroutine"))
 }
 
@@ -475,7 +474,8 @@ pub fn alloc_root<T: Trace + 'static>(value: T) -> AllocRoot<T> {
     let state = with_m("alloc_root", |shared, m| match try_alloc(shared, m, value) {
         Ok(gc) => State::Done(Some(Ok(Root::new(gc)))),
         Err((_, value)) => {
-            State::Retry { value: Pinned::new(shared.clone(), value), collect: Collect::new() }
+            let shared = crate::sched::current_shared().expect("an M has a runtime");
+            State::Retry { value: Pinned::new(shared, value), collect: Collect::new() }
         }
     });
     AllocRoot { state }

@@ -331,8 +331,13 @@ pub(crate) fn set_current_m(m: Option<(Arc<Shared>, usize)>) {
     CURRENT_M.with(|c| *c.borrow_mut() = m);
 }
 
-pub(crate) fn current_m<R>(f: impl FnOnce(&Arc<Shared>, usize) -> R) -> Option<R> {
-    CURRENT_M.with(|c| c.borrow().as_ref().map(|(s, i)| f(s, *i)))
+/// Calls `f` with the runtime and the P of this thread, if it is an M (through `HERE`: a
+/// plain load, on every allocation's path).
+pub(crate) fn current_m<R>(f: impl FnOnce(&Shared, usize) -> R) -> Option<R> {
+    let (here, m) = HERE.with(Cell::get);
+    // SAFETY: `HERE` names a runtime only while CURRENT_M holds a reference to it, which this
+    // thread drops only in `set_current_m`, called as its M starts and exits, never under `f`.
+    (!here.is_null()).then(|| f(unsafe { &*here }, m))
 }
 
 pub(crate) fn with_current_p<R>(f: impl FnOnce(&P) -> R) -> Option<R> {
@@ -386,7 +391,7 @@ pub(crate) fn thread_may_wait() -> bool {
 /// The runtime this thread is an M of.
 #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 pub(crate) fn current_shared() -> Option<Arc<Shared>> {
-    current_m(|s, _| s.clone())
+    CURRENT_M.with(|c| c.borrow().as_ref().map(|(s, _)| s.clone()))
 }
 
 /// Makes this thread's M look at its queues again even if it is parked.
