@@ -24,6 +24,7 @@ fn main() {
 #[cfg(not(target_arch = "wasm32"))]
 mod native {
     use gort_bench::clock::{ms, Stamp};
+    use gort_bench::workloads::fib;
     use gort_bench::{preamble, round_suffix, Metric, Workload};
     use std::process::exit;
 
@@ -87,14 +88,6 @@ mod native {
 
     /// Workloads followed by a control of the parallelism available (module header).
     const CONTROLLED: [&str; 2] = ["fib", "gcparallel"];
-
-    fn fib(n: u32) -> u64 {
-        if n < 2 {
-            n as u64
-        } else {
-            fib(n - 1) + fib(n - 2)
-        }
-    }
 
     /// The page's control: 32 x fib(25) on one thread, then 16 + 16 on two; the time ratio.
     fn control_speedup() -> f64 {

@@ -10,8 +10,8 @@
 //! shares within `SHARE_CHECK` objects (a microsecond or two) unless the OS has descheduled
 //! it, and then its work waits for it whatever the others do; an assist that spun meanwhile
 //! only kept its own goroutine (and, on a machine short of cores, the scanner itself) from
-//! running. Measured in Chromium on binary-trees, unbounded waits took a fifth of the Ms'
-//! time, single waits up to 20 ms. A drain stops early, giving its stack back to the pool,
+//! running. Measured in Chromium on binary-trees, unbounded waits took about a tenth of the
+//! Ms' time, single waits up to 20 ms. A drain stops early, giving its stack back to the pool,
 //! when a pause is requested, so that its M reaches the pause promptly. Finding no work while
 //! nobody scans only suggests that marking may be over, which the termination pause (below)
 //! settles. `drainers` is SeqCst: an idle M parks only while another M polls or drains

@@ -266,10 +266,7 @@ impl Span {
             let marks = self.mark[w].load(Relaxed);
             let mut dead = (st.bits[w] | allocated_since) & !marks;
             freed += dead.count_ones() as usize;
-            if !visit {
-                dead = 0;
-            }
-            while dead != 0 {
+            while visit && dead != 0 {
                 let i = lo + dead.trailing_zeros() as usize;
                 dead &= dead - 1;
                 // SAFETY: slot `i` holds an object (see "Which slots hold objects") that is
