@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 mod common;
-use common::{run, wait_quiescent, Rng};
+use common::{count, run, tree, wait_quiescent, Node, Rng};
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -366,24 +366,6 @@ fn tails_moved_during_marking_survive() {
 // Parallel allocation stress
 // ---------------------------------------------------------------------------------------------
 
-#[derive(Trace)]
-struct Node {
-    left: Option<Gc<Node>>,
-    right: Option<Gc<Node>>,
-}
-
-fn tree(depth: u32) -> Gc<Node> {
-    if depth == 0 {
-        Gc::new(Node { left: None, right: None })
-    } else {
-        Gc::new(Node { left: Some(tree(depth - 1)), right: Some(tree(depth - 1)) })
-    }
-}
-
-fn count(n: Gc<Node>) -> u64 {
-    1 + n.left.map_or(0, count) + n.right.map_or(0, count)
-}
-
 fn stress(procs: usize) {
     let rt = Runtime::builder().procs(procs).gc_clobber_free(true).start();
     let checked = Arc::new(AtomicUsize::new(0));
@@ -564,44 +546,6 @@ fn alloc_root_collects_garbage_at_the_limit_and_retries() {
         assert_eq!((stats.num_gc, stats.num_forced_gc), (1, 1));
     })
     .unwrap();
-    rt.shutdown();
-}
-
-// ---------------------------------------------------------------------------------------------
-// Pacing
-// ---------------------------------------------------------------------------------------------
-
-#[test]
-fn pacing_follows_gc_percent() {
-    let rt = Runtime::builder().procs(2).gc_percent(100).start();
-    let (num_gc, peak, live) = rt
-        .block_on(async {
-            // 8 MiB live: 2^18 nodes of 32 bytes (24 + header).
-            let live = Gc::root(tree(18));
-            let live_bytes = ((1u64 << 19) - 1) * 24;
-            let start = gc::stats().num_gc;
-            let mut peak = 0;
-            // 192 MiB of garbage.
-            for i in 0..(192u64 << 20) / (2047 * 24) {
-                tree(10);
-                if i % 8 == 0 {
-                    peak = peak.max(gc::stats().heap_inuse);
-                    gosched().await;
-                }
-            }
-            assert_eq!(count(live.get()), (1 << 19) - 1);
-            (gc::stats().num_gc - start, peak, live_bytes)
-        })
-        .unwrap();
-    // The goal is twice the live heap: each cycle makes room for about `live` bytes.
-    let expected = (192 << 20) / live;
-    eprintln!(
-        "pacing: {num_gc} collections (about {expected} expected), peak in use {} MiB, live {} MiB",
-        peak >> 20,
-        live >> 20
-    );
-    assert!(num_gc as u64 >= expected / 2 && num_gc as u64 <= expected * 2, "{num_gc} collections");
-    assert!(peak <= 3 * live + (8 << 20), "peak {peak} for live {live}");
     rt.shutdown();
 }
 

@@ -5,6 +5,7 @@
 // Each test binary compiles this module and uses only some of it.
 #![allow(dead_code)]
 
+use gort::gc::{Gc, Trace};
 use gort::time::sleep;
 use gort::{JoinError, JoinHandle, Runtime};
 use std::future::Future;
@@ -14,6 +15,27 @@ use std::sync::atomic::Ordering::SeqCst;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
+
+/// A node of the binary trees that the gc and pacing tests allocate.
+#[derive(Trace)]
+pub struct Node {
+    pub left: Option<Gc<Node>>,
+    pub right: Option<Gc<Node>>,
+}
+
+/// A complete binary tree of depth `depth` (2^(depth+1) - 1 nodes). Must run in a goroutine.
+pub fn tree(depth: u32) -> Gc<Node> {
+    if depth == 0 {
+        Gc::new(Node { left: None, right: None })
+    } else {
+        Gc::new(Node { left: Some(tree(depth - 1)), right: Some(tree(depth - 1)) })
+    }
+}
+
+/// The nodes of the tree under `n`.
+pub fn count(n: Gc<Node>) -> u64 {
+    1 + n.left.map_or(0, count) + n.right.map_or(0, count)
+}
 
 pub fn rt(procs: usize) -> Runtime {
     Runtime::builder().procs(procs).start()
