@@ -625,6 +625,7 @@ pub(crate) fn m_exit(shared: &Shared, m: usize) {
         if release_p(shared, m) {
             return;
         }
-        safepoint(shared, m);
+        // An exiting M runs no goroutine: it joins at once (`collect.rs`, "Requests").
+        safepoint_seeking(shared, m);
     }
 }

@@ -76,6 +76,18 @@
 //!
 //! An M that has parked must not touch its P's collector state (allocate, `Root::get`) until it
 //! takes its P back; [`World::holds`] lets those paths check it.
+//!
+//! # Running on past a request
+//! The protocol holds whenever each M arrives, as long as it does eventually; `collect.rs`
+//! chooses when. An M that would stop first, with goroutines to run, while another M runs a
+//! poll, would wait for that poll to end, and on a machine short of cores that poll's thread
+//! may not even be running. So an M *acknowledges* the request ([`World::may_run_on`]: it
+//! stores the request's number in its slot of `acks`, SeqCst) and runs its goroutines on
+//! while another P is `RUNNING` without having acknowledged it; it stops at a later safepoint
+//! once every other P has acknowledged or stopped (or after a bounded time, `collect.rs`).
+//! Of two Ms that acknowledge at once, at least one sees the other's acknowledgement (each
+//! stores, fences SeqCst, then loads the other's slot: of the two fences, the later one
+//! follows both stores), and stops: nobody waits on somebody who waits on them.
 
 use crate::shim::{fence, AtomicU32};
 use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release, SeqCst};
@@ -85,7 +97,12 @@ pub(crate) const PARKED: u32 = 1;
 pub(crate) const CLAIMED: u32 = 2;
 
 pub(crate) struct World {
+    /// 0, or the number of the pending request.
     requested: AtomicU32,
+    /// Numbers requests (never 0).
+    requests: AtomicU32,
+    /// Per P: the last request its M acknowledged (`may_run_on`).
+    acks: Box<[AtomicU32]>,
     /// Per P: `RUNNING`, `PARKED` or `CLAIMED`.
     states: Box<[AtomicU32]>,
     /// Ps accounted for in the current cycle: arrived Ms and the Ps they claimed.
@@ -100,6 +117,8 @@ impl World {
     pub(crate) fn new(procs: usize) -> Self {
         World {
             requested: AtomicU32::new(0),
+            requests: AtomicU32::new(0),
+            acks: (0..procs).map(|_| AtomicU32::new(0)).collect(),
             states: (0..procs).map(|_| AtomicU32::new(PARKED)).collect(),
             arrived: AtomicU32::new(0),
             #[cfg(loom)]
@@ -109,7 +128,26 @@ impl World {
 
     /// Step 1. True if this call made the request.
     pub(crate) fn request(&self) -> bool {
-        self.requested.swap(1, SeqCst) == 0
+        let number = self.requests.fetch_add(1, Relaxed).wrapping_add(1).max(1);
+        self.requested.compare_exchange(0, number, SeqCst, SeqCst).is_ok()
+    }
+
+    /// M `m`, at a safepoint with a request pending and goroutines to run, acknowledges it.
+    /// The request's number while another P is `RUNNING` and has not acknowledged it: its M is
+    /// in a poll (or not running at all), and `m` may run its goroutines on rather than stop
+    /// and wait for it (module header, "Running on past a request").
+    pub(crate) fn may_run_on(&self, m: usize) -> Option<u32> {
+        let number = self.requested.load(SeqCst);
+        if number == 0 {
+            return None;
+        }
+        self.acks[m].store(number, SeqCst);
+        // Orders the store before the loads below, as in step 2 (the fences are what loom
+        // models).
+        fence(SeqCst);
+        (self.states.iter().zip(self.acks.iter()).enumerate())
+            .any(|(i, (state, ack))| i != m && state.load(SeqCst) == RUNNING && ack.load(SeqCst) != number)
+            .then_some(number)
     }
 
     /// Whether a collection is requested or running. Relaxed: the hot check of every
@@ -340,6 +378,25 @@ mod loom_tests {
     #[test]
     fn loom_world_claims_an_exited_m() {
         one_parker(true);
+    }
+
+    /// Two Ms with goroutines to run reach safepoints with a collection requested, and each
+    /// acknowledges it: at least one of them sees the other's acknowledgement and stops
+    /// (`may_run_on` is `None`), so they never both run on waiting for each other. Fails
+    /// without the fence between the acknowledgement and the look at the others'.
+    #[test]
+    fn loom_world_two_acknowledgers_not_both_run_on() {
+        check(3, || {
+            let model = Model::new(2);
+            (0..2).for_each(|m| model.world.acquire_p(m));
+            model.world.request();
+            let other = {
+                let model = model.clone();
+                loom::thread::spawn(move || model.world.may_run_on(1).is_some())
+            };
+            let runs_on = model.world.may_run_on(0).is_some();
+            assert!(!(runs_on && other.join().unwrap()), "both Ms run on");
+        });
     }
 
     /// Two Ms request collections concurrently (one cycle or two) while a third parks and
