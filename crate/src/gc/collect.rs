@@ -48,7 +48,7 @@
 //!    wakes an idle M when it leaves work in the pool. Nothing is swept meanwhile, so no span is
 //!    freed under a marker. Once an M finds no work left while no other M is marking
 //!    (`MarkEnd::done`), the next M about to poll (or at a checkpoint, which then yields) requests
-//!    the second pause and stops at once; an M looking for work requests it only when no other M is
+//!    the second pause and joins it; an M looking for work requests it only when no other M is
 //!    in a poll (it would otherwise stop first and wait, the pause running, for those polls to
 //!    end), and meanwhile keeps looking. An idle M parks as soon as it has no marking work to take
 //!    while another M polls or marks (`gc::sweep_idle`), so that the pauses claim its P instead of
@@ -267,7 +267,10 @@ fn join_or_run_on(shared: &Shared, m: usize, polling: bool) {
 /// polls lets its goroutines run meanwhile; the pause starts when the last of them stops.
 fn runs_on(shared: &Shared, m: usize, delays_goroutines: bool) -> bool {
     let c = &shared.heap.collector;
-    let Some(request) = c.world.may_run_on(m).filter(|_| delays_goroutines) else {
+    if !delays_goroutines {
+        return false;
+    }
+    let Some(request) = c.world.may_run_on(m) else {
         return false;
     };
     let (since_request, since) = &c.running_on[m];
@@ -280,14 +283,14 @@ fn runs_on(shared: &Shared, m: usize, delays_goroutines: bool) -> bool {
     now.saturating_sub(since.load(Relaxed)) <= RUN_ON_NS
 }
 
-/// `gc::checkpoint` in a poll on M `m`: whether the goroutine must yield, so that its M joins
-/// a requested pause at its safepoint. While marking runs, the M first pays here what its P
-/// owes for the bytes it allocated black, as Go's allocating goroutines assist in `mallocgc`,
-/// without a safepoint's minimum: idle Ms mark the rest. Yielding to assist at the safepoint
-/// instead put the goroutine back in a run queue at every checkpoint, where idle Ms stole it
-/// from the marking M, kept those Ms awake (and late to the pauses), and made each
-/// checkpoint cost a safepoint's minimum assist: in Chromium, binary-trees ran 11 % (gc) and
-/// 31 % (gcparallel) more collections that way, and gc took 12-25 % longer.
+/// `gc::checkpoint` in a poll on M `m`: whether the goroutine must yield, so that its M joins a
+/// requested pause at its safepoint (unless it runs on for now, `runs_on`). While marking runs, the
+/// M first pays here what its P owes for the bytes it allocated black, as Go's allocating
+/// goroutines assist in `mallocgc`, without a safepoint's minimum: idle Ms mark the rest. Yielding
+/// to assist at the safepoint instead put the goroutine back in a run queue at every checkpoint,
+/// where idle Ms stole it from the marking M, kept those Ms awake (and late to the pauses), and
+/// made each checkpoint cost a safepoint's minimum assist: in Chromium, binary-trees ran 11 % (gc)
+/// and 31 % (gcparallel) more collections that way, and gc took 12-25 % longer.
 pub(crate) fn checkpoint_step(shared: &Shared, m: usize) -> bool {
     let c = &shared.heap.collector;
     if c.world.requested() {
@@ -299,7 +302,8 @@ pub(crate) fn checkpoint_step(shared: &Shared, m: usize) -> bool {
 }
 
 /// Marking at a safepoint or a checkpoint; once marking is done, requests the termination
-/// pause when this M must (`markend.rs`). True if the M must stop now (a pause is requested).
+/// pause when this M must (`markend.rs`). True if a pause is requested: the M joins it (or
+/// runs on for now, `runs_on`).
 #[cold]
 fn mark_step(shared: &Shared, m: usize, polling: bool, min_objects: usize) -> bool {
     let c = &shared.heap.collector;

@@ -533,7 +533,8 @@ pub fn collect() -> Collect {
 /// runs, this M first does its share of it (a mark assist, in proportion to what its P
 /// allocated, as Go's allocations do); and when a pause is requested it yields once (as
 /// [`gosched`](crate::gosched) does), so that this M joins the pause before the goroutine
-/// runs on.
+/// runs on. It yields only once every other running M has seen the request, or a few
+/// milliseconds later: an M does not stop first to wait for a poll that goes on elsewhere.
 ///
 /// # Panics
 /// When awaited outside a goroutine.
