@@ -10,13 +10,13 @@
 //! Collections start only between polls (`gort::gc`'s rooting rules): where Go preempts a
 //! goroutine at any function call, ours must reach a checkpoint. The workload awaits
 //! `gc::checkpoint()` after every tree, and a tree deeper than `GRAIN` is built as its
-//! subtrees of depth `GRAIN` (2047 nodes each, rooted meanwhile) with a checkpoint after each,
-//! then joined under their parents (and checked the same way, a subtree at a time): the same
-//! tree, so that a collection requested while another goroutine builds a depth-16 tree does
-//! not wait for all of it (that wait is part of the pause, which starts when the first M with
-//! a goroutine to run stops). A checkpoint costs two loads when no collection runs
-//! (`gc.checkpoint_ns` with `--stats` measures it); while one marks, the M does its share of
-//! marking there; when a pause is requested, the goroutine yields and its M joins it.
+//! subtrees of depth `GRAIN` (2047 nodes each, one poll each, rooted meanwhile) with a
+//! checkpoint after each, then joined under their parents in one poll (and checked the same
+//! way, a subtree per poll): the same tree, so that a collection requested while another
+//! goroutine builds a depth-16 tree does not wait for all of it (that wait is part of the
+//! pause, which starts when the first M with a goroutine to run stops). A checkpoint costs
+//! one load when no collection is requested (`gc.checkpoint_ns` with `--stats` measures it);
+//! when one is, the goroutine yields and its M joins the collection.
 //!
 //! Statistics are bench.go's: like its `main`, each workload starts after a forced collection,
 //! and the figures are deltas over the workload: `num_gc`, `pause_total`, `pause_max` over the

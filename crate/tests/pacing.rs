@@ -1,9 +1,8 @@
 //! Pacing: a known workload on GOGC=100 runs about as many collections as the live heap
 //! implies, and its heap in use peaks within bounds.
 //!
-//! Alone in its test binary: pacing depends on timing (marking must keep up with allocation,
-//! and the live heap a collection leaves counts what was allocated while it marked, as Go's
-//! `heapMarked` does), and the other tests of a binary run in parallel, on the same cores.
+//! Alone in its test binary: pacing depends on timing (marking must keep up with allocation),
+//! and the other tests of a binary run in parallel, on the same cores.
 
 mod common;
 

@@ -35,9 +35,8 @@ pub(crate) struct Cache {
     spans: UnsafeCell<[Option<SpanPtr>; NUM_CLASSES]>,
     /// Objects this P's write barrier shaded, not yet handed to the mark pool.
     grey: UnsafeCell<Vec<NonNull<Header>>>,
-    /// Bytes this P allocated black in the current mark phase, for its mark assists and the
-    /// live heap (written by the holder; reset by the collector in the termination pause,
-    /// holder stopped).
+    /// Bytes this P allocated black in the current mark phase, for its mark assists (written
+    /// by the holder; reset by the collector in the termination pause, holder stopped).
     pub(crate) black_bytes: AtomicU64,
     /// `black_bytes` at this P's last mark assist (holder only).
     assisted_at: AtomicU64,
@@ -146,11 +145,10 @@ impl Cache {
         debt
     }
 
-    /// The termination pause (the holder is stopped): ends this P's mark phase; the bytes it
-    /// allocated black, which count as marked (`collect.rs`).
-    pub(crate) fn end_mark(&self) -> u64 {
+    /// The termination pause (the holder is stopped): ends this P's mark phase.
+    pub(crate) fn end_mark(&self) {
         self.assisted_at.store(0, Relaxed);
-        self.black_bytes.swap(0, Relaxed)
+        self.black_bytes.store(0, Relaxed);
     }
 
     /// Takes the objects the write barrier shaded. Called by the holder of the P.

@@ -42,28 +42,27 @@
 //!    * a goroutine holds no `Gc` across a safepoint (rooting rules), and roots created
 //!      meanwhile point at such objects, so no root needs rescanning.
 //!
-//!    Each M marks at its safepoints, and pays what its P owes at its goroutines' `gc::checkpoint`s
-//!    (`assist`: its barrier buffer first, then a bounded number of objects from the pool), idle Ms
-//!    at full speed; an assist stops early, and its M joins the pause, once one is requested, and
-//!    wakes an idle M when it leaves work in the pool. Nothing is swept meanwhile, so no span is
-//!    freed under a marker. Once an M finds no work left while no other M is marking
-//!    (`MarkEnd::done`), the next M about to poll (or at a checkpoint, which then yields) requests
-//!    the second pause and joins it; an M looking for work requests it only when no other M is
-//!    in a poll (it would otherwise stop first and wait, the pause running, for those polls to
-//!    end), and meanwhile keeps looking. An idle M parks as soon as it has no marking work to take
-//!    while another M polls or marks (`gc::sweep_idle`), so that the pauses claim its P instead of
-//!    waiting for it to be scheduled. Whether an M is in a poll is a per-P flag, set at its
+//!    Each M marks at its safepoints (`assist`: its barrier buffer first, then a bounded number
+//!    of objects from the pool), idle Ms at full speed; an assist stops early, and its M joins
+//!    the pause, once one is requested, and wakes an idle M when it leaves work in the pool.
+//!    Nothing is swept meanwhile, so no span is freed under a marker. Once an M finds no work
+//!    left while no other M is marking (`MarkEnd::done`), the next M about to poll requests the
+//!    second pause and joins it; an M looking for work requests it only when no other M is in a
+//!    poll (it would otherwise stop first and wait, the pause running, for those polls to end),
+//!    and meanwhile keeps looking. An idle M parks as soon as it has no marking work to take
+//!    while another M polls or marks (`gc::sweep_idle`), so that the pauses claim its P instead
+//!    of waiting for it to be scheduled. Whether an M is in a poll is a per-P flag, set at its
 //!    safepoint before a poll and cleared at the next one, while marking (`markend.rs` says why
 //!    some M always requests the termination).
-//! 3. **Termination pause.** The world stops again; the collector takes every P's barrier buffer,
-//!    drains the pool (`mark.rs`; concurrent marking left it nearly empty) and flushes every P's
-//!    cache to the central lists. It clears `marking`, flips the sweep generation, sets the live
-//!    heap and the next goal (from the bytes marked, those allocated black included, as Go's
-//!    `heapMarked`: the sweep that follows frees none of them, so they are the heap this collection
-//!    leaves; leaving them out made the goal smaller than the heap already in use whenever much was
-//!    allocated while marking, and the next cycle start at once), records the pause (both pauses'
-//!    sum, as Go's `PauseNs`), prints the gctrace line, counts the cycle, restarts the world
-//!    (`World::restart`) and wakes the goroutines waiting in `gc::collect`.
+//! 3. **Termination pause.** The world stops again; the collector takes every P's barrier
+//!    buffer, drains the pool (`mark.rs`; concurrent marking left it nearly empty) and
+//!    flushes every P's cache to the central lists. It clears `marking`, flips the
+//!    sweep generation, sets the live heap and the next goal (from the bytes marked from the
+//!    snapshot: objects allocated black are not counted, most of them die young, and counting
+//!    them would let the heap outgrow GOGC's bound by what was allocated while marking),
+//!    records the pause (both pauses' sum, as Go's `PauseNs`), prints the gctrace line,
+//!    counts the cycle, restarts the world (`World::restart`) and wakes the goroutines waiting
+//!    in `gc::collect`.
 //!
 //! `marking` changes only while the world is stopped, so every M sees the same value from one
 //! pause to the next (`World`'s hand-offs order it). Every step's hand-off is an AcqRel
@@ -205,8 +204,7 @@ impl Heap {
     }
 }
 
-/// Objects an M scans at each safepoint while marking runs concurrently, at least (at a
-/// checkpoint, only what it owes)...
+/// Objects an M scans at each safepoint while marking runs concurrently, at least...
 const ASSIST_BUDGET: usize = 4096;
 /// ...and one per this many bytes its P allocated since its last assist (Go's mark assists:
 /// a goroutine that allocates fast pays for it in marking, so that marking ends before the
@@ -237,7 +235,7 @@ fn at_safepoint(shared: &Shared, m: usize, polling: bool) {
     } else if c.marking() {
         // Before looking at whether marking is done (`markend.rs`).
         c.end.publish(m, polling);
-        if mark_step(shared, m, polling, ASSIST_BUDGET) {
+        if mark_step(shared, m, polling) {
             join_or_run_on(shared, m, polling);
         }
     }
@@ -283,32 +281,25 @@ fn runs_on(shared: &Shared, m: usize, delays_goroutines: bool) -> bool {
     now.saturating_sub(since.load(Relaxed)) <= RUN_ON_NS
 }
 
-/// `gc::checkpoint` in a poll on M `m`: whether the goroutine must yield, so that its M joins a
-/// requested pause at its safepoint (unless it runs on for now, `runs_on`). While marking runs, the
-/// M first pays here what its P owes for the bytes it allocated black, as Go's allocating
-/// goroutines assist in `mallocgc`, without a safepoint's minimum: idle Ms mark the rest. Yielding
-/// to assist at the safepoint instead put the goroutine back in a run queue at every checkpoint,
-/// where idle Ms stole it from the marking M, kept those Ms awake (and late to the pauses), and
-/// made each checkpoint cost a safepoint's minimum assist: in Chromium, binary-trees ran 11 % (gc)
-/// and 31 % (gcparallel) more collections that way, and gc took 12-25 % longer.
+/// `gc::checkpoint` in a poll on M `m`: whether the goroutine must yield, so that its M does
+/// its share of marking at its safepoint while marking runs, or joins a requested pause there
+/// (unless it runs on for now, `runs_on`).
 pub(crate) fn checkpoint_step(shared: &Shared, m: usize) -> bool {
     let c = &shared.heap.collector;
     if c.world.requested() {
         return !runs_on(shared, m, true);
     }
-    // In a poll while marking runs, this P's `polling` flag is set: it was published at the
-    // poll's safepoint, and marking cannot start during a poll of this M.
-    c.marking() && mark_step(shared, m, true, 0) && !runs_on(shared, m, true)
+    c.marking()
 }
 
-/// Marking at a safepoint or a checkpoint; once marking is done, requests the termination
-/// pause when this M must (`markend.rs`). True if a pause is requested: the M joins it (or
-/// runs on for now, `runs_on`).
+/// Marking at a safepoint; once marking is done, requests the termination pause when this M
+/// must (`markend.rs`). True if a pause is requested: the M joins it (or runs on for now,
+/// `runs_on`).
 #[cold]
-fn mark_step(shared: &Shared, m: usize, polling: bool, min_objects: usize) -> bool {
+fn mark_step(shared: &Shared, m: usize, polling: bool) -> bool {
     let c = &shared.heap.collector;
     if !c.end.done() {
-        if assist(shared, m, min_objects) {
+        if assist(shared, m) {
             c.end.set_done();
         } else if c.world.requested() {
             // The assist stopped early for a requested pause: join it now.
@@ -324,19 +315,15 @@ fn mark_step(shared: &Shared, m: usize, polling: bool, min_objects: usize) -> bo
     false
 }
 
-/// Concurrent marking (step 2): this P's barrier buffer, then objects from the pool, at least
-/// `min_objects` and what the P owes (none when both are 0). True when no work is left
-/// anywhere.
+/// Concurrent marking at a safepoint (step 2): this P's barrier buffer, then a bounded number
+/// of objects from the pool. True when no work is left anywhere.
 #[cold]
-fn assist(shared: &Shared, m: usize, min_objects: usize) -> bool {
+fn assist(shared: &Shared, m: usize) -> bool {
     let heap = &shared.heap;
     let c = &heap.collector;
-    let cache = &shared.procs[m].gc;
-    let budget = min_objects.max((cache.assist_debt() / ASSIST_BYTES_PER_OBJECT) as usize);
-    if budget == 0 {
-        return false;
-    }
     let t0 = now_ns();
+    let cache = &shared.procs[m].gc;
+    let budget = ASSIST_BUDGET.max((cache.assist_debt() / ASSIST_BYTES_PER_OBJECT) as usize);
     let mut tracer = Tracer::with_stack(heap, cache.take_grey());
     let finished = tracer.drain_some(budget, || c.world.requested());
     c.add_marked(tracer.marked_bytes);
@@ -416,7 +403,7 @@ fn terminate_marking(shared: &Shared, m: usize) {
     drop(tracer);
     for p in shared.procs.iter() {
         p.gc.flush(heap);
-        c.add_marked(p.gc.end_mark());
+        p.gc.end_mark();
     }
     terminate(shared, m);
 }

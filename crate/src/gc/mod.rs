@@ -529,12 +529,11 @@ pub fn collect() -> Collect {
 /// polls, so a goroutine that allocates without ever waiting holds every requested collection
 /// off (the heap overshoots its goal, and the other Ms wait, stopped, until its poll ends).
 /// Awaiting `checkpoint()` at natural points (between two trees, two batches) lets them in:
-/// it is ready at once when no collection is requested or marking (two loads); while marking
-/// runs, this M first does its share of it (a mark assist, in proportion to what its P
-/// allocated, as Go's allocations do); and when a pause is requested it yields once (as
-/// [`gosched`](crate::gosched) does), so that this M joins the pause before the goroutine
-/// runs on. It yields only once every other running M has seen the request, or a few
-/// milliseconds later: an M does not stop first to wait for a poll that goes on elsewhere.
+/// it is ready at once when no collection is requested or marking (two loads), and otherwise
+/// yields once (as [`gosched`](crate::gosched) does), so that this M joins the pause, or does
+/// its share of marking, before the goroutine runs on. For a requested pause it yields only
+/// once every other running M has seen the request, or a few milliseconds later: an M does
+/// not stop first to wait for a poll that goes on elsewhere.
 ///
 /// # Panics
 /// When awaited outside a goroutine.
