@@ -19,8 +19,7 @@
 //! scheduler tick (4 ms here) in the middle of a poll; the other M used to stop and wait that
 //! long, its goroutines with it. Running on is bounded (`RUN_ON_NS`), after which the M stops
 //! and waits as Go's do, so that a poll without checkpoints does not let the heap grow past
-//! its trigger unchecked. In Chromium this cut binary-trees' median max pause from 3.5 to
-//! 0.3 ms (gcparallel, warm) and from 1.6 to 0.2 ms (gc, cold).
+//! its trigger unchecked.
 //!
 //! # A cycle (Go's mgc.go: sweep termination, concurrent mark, mark termination)
 //! 1. **First pause.** Each running M arrives (`World::arrive`), claiming the Ps of parked
