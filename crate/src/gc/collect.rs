@@ -110,9 +110,9 @@ pub(crate) struct Collector {
     completed: AtomicU32,
     /// When the first M stopped for the current pause (`u64::MAX` between pauses).
     stop_start: AtomicU64,
-    /// Per P, written by its holder: the request its M last ran on past, and since when
+    /// Per P, written by its holder: since when its M runs on past the pending request
     /// (`runs_on`).
-    running_on: Box<[(AtomicU32, AtomicU64)]>,
+    running_on_since: Box<[AtomicU64]>,
     /// The current cycle's first pause.
     first_pause_ns: AtomicU64,
     mark_start: AtomicU64,
@@ -136,7 +136,7 @@ impl Collector {
             end: MarkEnd::new(procs),
             completed: AtomicU32::new(0),
             stop_start: AtomicU64::new(u64::MAX),
-            running_on: (0..procs).map(|_| (AtomicU32::new(0), AtomicU64::new(0))).collect(),
+            running_on_since: (0..procs).map(|_| AtomicU64::new(0)).collect(),
             first_pause_ns: AtomicU64::new(0),
             mark_start: AtomicU64::new(0),
             heap_before: AtomicU64::new(0),
@@ -267,13 +267,12 @@ fn runs_on(shared: &Shared, m: usize, delays_goroutines: bool) -> bool {
     if !delays_goroutines {
         return false;
     }
-    let Some(request) = c.world.may_run_on(m) else {
+    let Some(first) = c.world.may_run_on(m) else {
         return false;
     };
-    let (since_request, since) = &c.running_on[m];
+    let since = &c.running_on_since[m];
     let now = now_ns();
-    if since_request.load(Relaxed) != request {
-        since_request.store(request, Relaxed);
+    if first {
         since.store(now, Relaxed);
         return true;
     }

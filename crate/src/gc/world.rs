@@ -28,7 +28,8 @@
 //! proper runs concurrently on every M.
 //!
 //! # The protocol
-//! 1. **Request.** `request` sets `requested` (SeqCst) and wakes nobody.
+//! 1. **Request.** `request` sets `requested` to the request's number (a SeqCst CAS from 0)
+//!    and wakes nobody.
 //! 2. **Park.** An M that parks ([`World::release_p`]) stores `PARKED`, then (after a SeqCst
 //!    fence) loads `requested`. If a collection is requested it tries to take its P back
 //!    (`PARKED` → `RUNNING`): on success it does not park but goes back to its safepoint and
@@ -133,21 +134,22 @@ impl World {
     }
 
     /// M `m`, at a safepoint with a request pending and goroutines to run, acknowledges it.
-    /// The request's number while another P is `RUNNING` and has not acknowledged it: its M is
-    /// in a poll (or not running at all), and `m` may run its goroutines on rather than stop
-    /// and wait for it (module header, "Running on past a request").
-    pub(crate) fn may_run_on(&self, m: usize) -> Option<u32> {
+    /// `Some` while another P is `RUNNING` and has not acknowledged it: its M is in a poll (or
+    /// not running at all), and `m` may run its goroutines on rather than stop and wait for it
+    /// (module header, "Running on past a request"); `Some(true)` if this is `m`'s first
+    /// acknowledgement of this request.
+    pub(crate) fn may_run_on(&self, m: usize) -> Option<bool> {
         let number = self.requested.load(SeqCst);
         if number == 0 {
             return None;
         }
-        self.acks[m].store(number, SeqCst);
+        let first = self.acks[m].swap(number, SeqCst) != number;
         // Orders the store before the loads below, as in step 2 (the fences are what loom
         // models).
         fence(SeqCst);
         (self.states.iter().zip(self.acks.iter()).enumerate())
             .any(|(i, (state, ack))| i != m && state.load(SeqCst) == RUNNING && ack.load(SeqCst) != number)
-            .then_some(number)
+            .then_some(first)
     }
 
     /// Whether a collection is requested or running. Relaxed: the hot check of every

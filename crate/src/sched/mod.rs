@@ -389,7 +389,6 @@ pub(crate) fn thread_may_wait() -> bool {
 }
 
 /// The runtime this thread is an M of.
-#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 pub(crate) fn current_shared() -> Option<Arc<Shared>> {
     CURRENT_M.with(|c| c.borrow().as_ref().map(|(s, _)| s.clone()))
 }
