@@ -41,9 +41,12 @@
 //!    * a goroutine holds no `Gc` across a safepoint (rooting rules), and roots created
 //!      meanwhile point at such objects, so no root needs rescanning.
 //!
-//!    Each M marks at its safepoints (`assist`: its barrier buffer first, then a bounded number
-//!    of objects from the pool), idle Ms at full speed; an assist stops early, and its M joins
-//!    the pause, once one is requested, and wakes an idle M when it leaves work in the pool.
+//!    Each M marks at its safepoints (`assist`: its barrier buffer first, then objects from the
+//!    pool: a minimum, or what its P owes for the bytes it allocated black, by Go's assist
+//!    ratio, the scan work left over the heap growth left before the goal, so that marking ends
+//!    by the goal however fast goroutines allocate), idle Ms at full speed; an assist stops
+//!    early, and its M joins the pause, once one is requested, and wakes an idle M when it
+//!    leaves work in the pool.
 //!    Nothing is swept meanwhile, so no span is freed under a marker. Once an M finds no work
 //!    left while no other M is marking (`MarkEnd::done`), the next M about to poll requests the
 //!    second pause and joins it; an M looking for work requests it only when no other M is in a
@@ -118,6 +121,10 @@ pub(crate) struct Collector {
     mark_start: AtomicU64,
     heap_before: AtomicU64,
     marked_bytes: AtomicU64,
+    /// Objects scanned in this cycle, and in the last one: the work the assists pace
+    /// (`assist_objects`).
+    scanned: AtomicU64,
+    last_scanned: AtomicU64,
     mark_cpu_ns: AtomicU64,
     /// Time Ms spent marking while the world ran (assists and idle marking), ever.
     concurrent_mark_ns: AtomicU64,
@@ -141,6 +148,8 @@ impl Collector {
             mark_start: AtomicU64::new(0),
             heap_before: AtomicU64::new(0),
             marked_bytes: AtomicU64::new(0),
+            scanned: AtomicU64::new(0),
+            last_scanned: AtomicU64::new(0),
             mark_cpu_ns: AtomicU64::new(0),
             concurrent_mark_ns: AtomicU64::new(0),
             history: Lock::default(),
@@ -158,6 +167,12 @@ impl Collector {
     /// Bytes marked (by markers and the write barrier) in this cycle.
     pub(crate) fn add_marked(&self, bytes: u64) {
         self.marked_bytes.fetch_add(bytes, Relaxed);
+    }
+
+    /// A marker's progress: what `tracer` marked and scanned.
+    fn add_progress(&self, tracer: &Tracer) {
+        self.add_marked(tracer.marked_bytes);
+        self.scanned.fetch_add(tracer.scanned, Relaxed);
     }
 }
 
@@ -203,12 +218,29 @@ impl Heap {
     }
 }
 
-/// Objects an M scans at each safepoint while marking runs concurrently, at least...
+/// Objects an M scans at each safepoint while marking runs concurrently, at least, and more
+/// if its P owes more (`assist_objects`).
 const ASSIST_BUDGET: usize = 4096;
-/// ...and one per this many bytes its P allocated since its last assist (Go's mark assists:
-/// a goroutine that allocates fast pays for it in marking, so that marking ends before the
-/// heap has grown much; small objects are 16 to 32 bytes).
-const ASSIST_BYTES_PER_OBJECT: u64 = 8;
+
+/// Objects a P owes for the `debt` bytes it allocated black since its last assist (Go's
+/// assist ratio): the scan work left over the heap growth left before the goal, so that
+/// marking ends by the goal however fast goroutines allocate. The work left is estimated
+/// from what the last cycle scanned (`expected`), at least a tenth of it, as this cycle may
+/// scan more; past the goal, the ratio aims at a tenth beyond it (Go's hard goal), and past
+/// that at paying the rest within `MIN_RUNWAY` bytes. With no cycle to learn from
+/// (`expected == 0`), one object per 8 bytes: objects of 16 to 32 bytes, scanned about as
+/// fast as they are allocated.
+pub(crate) fn assist_objects(debt: u64, expected: u64, scanned: u64, live: u64, goal: u64) -> usize {
+    /// The heap growth over which an assist past the hard goal pays the rest of the work.
+    const MIN_RUNWAY: u64 = 64 << 10;
+    if expected == 0 {
+        return (debt / 8) as usize;
+    }
+    let left = expected.saturating_sub(scanned).max(expected / 10);
+    let goal = if live < goal { goal } else { goal + goal / 10 };
+    let runway = goal.saturating_sub(live).max(MIN_RUNWAY);
+    (u128::from(debt) * u128::from(left) / u128::from(runway)).try_into().unwrap_or(usize::MAX)
+}
 
 /// Called by M `m` before every poll: joins a requested pause, or takes its share of
 /// concurrent marking, or (marking done) requests the termination pause and joins it.
@@ -321,10 +353,13 @@ fn assist(shared: &Shared, m: usize) -> bool {
     let c = &heap.collector;
     let t0 = now_ns();
     let cache = &shared.procs[m].gc;
-    let budget = ASSIST_BUDGET.max((cache.assist_debt() / ASSIST_BYTES_PER_OBJECT) as usize);
+    let debt = cache.assist_debt();
+    let (expected, scanned) = (c.last_scanned.load(Relaxed), c.scanned.load(Relaxed));
+    let (live, goal) = (heap.heap_live.load(Relaxed), heap.next_gc.load(Relaxed));
+    let budget = ASSIST_BUDGET.max(assist_objects(debt, expected, scanned, live, goal));
     let mut tracer = Tracer::with_stack(heap, cache.take_grey());
     let finished = tracer.drain_some(budget, || c.world.requested());
-    c.add_marked(tracer.marked_bytes);
+    c.add_progress(&tracer);
     if heap.mark.has_batches() {
         // Work for an idle M (idle Ms park while the pool is empty, `sweep_idle`).
         shared.idle.wake_one();
@@ -396,7 +431,7 @@ fn terminate_marking(shared: &Shared, m: usize) {
         tracer.extend(p.gc.take_grey());
     }
     tracer.drain();
-    c.add_marked(tracer.marked_bytes);
+    c.add_progress(&tracer);
     c.mark_cpu_ns.fetch_add(now_ns() - t0, Relaxed);
     drop(tracer);
     for p in shared.procs.iter() {
@@ -412,6 +447,7 @@ fn terminate(shared: &Shared, m: usize) {
     c.marking.store(false, Relaxed);
     heap.flip_sweep();
     let live = c.marked_bytes.swap(0, Relaxed);
+    c.last_scanned.store(c.scanned.swap(0, Relaxed), Relaxed);
     let at_end = heap.heap_live.swap(live, Relaxed);
     let goal = heap.goal(live);
     heap.set_goal(live, goal, at_end.saturating_sub(c.heap_before.load(Relaxed)));

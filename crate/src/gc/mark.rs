@@ -98,6 +98,8 @@ pub struct Tracer<'a> {
     pool: &'a MarkPool,
     stack: Vec<NonNull<Header>>,
     pub(crate) marked_bytes: u64,
+    /// Objects scanned (the unit of mark work the assists pay, `collect.rs`).
+    pub(crate) scanned: u64,
 }
 
 impl<'a> Tracer<'a> {
@@ -107,7 +109,7 @@ impl<'a> Tracer<'a> {
 
     /// A tracer that pushes onto `stack` (a P's barrier buffer; `into_stack` gives it back).
     pub(crate) fn with_stack(heap: &'a Heap, stack: Vec<NonNull<Header>>) -> Self {
-        Tracer { pool: &heap.mark, stack, marked_bytes: 0 }
+        Tracer { pool: &heap.mark, stack, marked_bytes: 0, scanned: 0 }
     }
 
     pub(crate) fn into_stack(self) -> Vec<NonNull<Header>> {
@@ -198,6 +200,7 @@ impl<'a> Tracer<'a> {
 
     #[inline]
     fn scan(&mut self, header: NonNull<Header>) {
+        self.scanned += 1;
         // SAFETY: queued objects are live; the header names the vtable of the value at
         // `offset`.
         unsafe {

@@ -249,3 +249,27 @@ fn objects_with_a_tail_keep_their_bytes_count_in_the_heap_and_are_freed() {
     assert_eq!(corrupt, 0, "tails survive a collection intact");
     assert_eq!(left, 0, "unrooted objects with tails are freed");
 }
+
+/// The assist ratio is the scan work left over the heap growth left before the goal: it
+/// rises as the heap nears the goal, aims past it at the hard goal, and past that asks for
+/// the rest of the work at once.
+#[test]
+fn assists_pay_the_work_left_over_the_runway_left() {
+    use super::collect::assist_objects;
+    const MIB: u64 = 1 << 20;
+    // No cycle to learn from: one object per 8 bytes.
+    assert_eq!(assist_objects(4096, 0, 0, 3 * MIB, 4 * MIB), 512);
+    // 100,000 objects to scan over the 1 MiB left: 64 KiB of allocation owes 6250.
+    assert_eq!(assist_objects(64 << 10, 100_000, 0, 3 * MIB, 4 * MIB), 6250);
+    // Half of the work done, half of the runway left: the same ratio.
+    assert_eq!(assist_objects(64 << 10, 100_000, 50_000, 3 * MIB + MIB / 2, 4 * MIB), 6250);
+    // Nearer the goal with as much work left, the ratio rises.
+    assert_eq!(assist_objects(64 << 10, 100_000, 0, 4 * MIB - MIB / 4, 4 * MIB), 25_000);
+    // More scanned than the last cycle: a tenth of it is still expected.
+    assert_eq!(assist_objects(64 << 10, 100_000, 150_000, 3 * MIB, 4 * MIB), 625);
+    // At the goal, the runway is to a tenth beyond it.
+    let at_goal = assist_objects(64 << 10, 100_000, 0, 4 * MIB, 4 * MIB);
+    assert_eq!(at_goal, (64u64 << 10) as usize * 100_000 / (4 * MIB as usize / 10));
+    // Past the hard goal, 64 KiB of allocation pays all the work left.
+    assert_eq!(assist_objects(64 << 10, 100_000, 0, 5 * MIB, 4 * MIB), 100_000);
+}
