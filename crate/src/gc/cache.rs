@@ -12,19 +12,21 @@
 //!   find every span in a central list.
 //! * `grey` (the objects the write barrier shaded, `mark.rs`) is touched only by the holder
 //!   of the P, like `spans`.
-//! * `mallocs`, `alloc_bytes`, `black_bytes` and `assisted_at` are written only by the holder
-//!   of the P (the collector resets the last two in the termination pause, the holder
-//!   stopped), as a Relaxed load and store (no read-modify-write: a plain load and store on
-//!   every target), and read by anyone for statistics. A reader may see a slightly stale
-//!   value, never a torn one.
+//! * `mallocs`, `alloc_bytes` and `assisted_at` are written only by the holder of the P (the
+//!   collector sets the last one in the first pause, the holder stopped), as a Relaxed load
+//!   and store (no read-modify-write: a plain load and store on every target), and read by
+//!   anyone for statistics. A reader may see a slightly stale value, never a torn one.
+//! * Allocation does nothing more while marking runs: the spans it allocates from allocate
+//!   black (`span.rs`), from the first pause for the spans cached then (`start_mark`) and
+//!   from their caching for the others (`Heap::cache_span`).
 //! * Refilling may sweep, which runs the `Drop` of dead objects. A `Drop` that allocates would
 //!   re-enter the refill of the same cache: refused with a panic (`span::dropping`).
 
 use super::heap::Heap;
 use super::mark::Tracer;
 use super::object::Header;
-use super::sizeclass::{CLASS_SIZE, NUM_CLASSES};
-use super::span::{dropping, span_of, SpanPtr};
+use super::sizeclass::{CLASS_SIZE, NUM_CLASSES, PAGE_SIZE};
+use super::span::{dropping, SpanPtr};
 use super::{HeapLimitError, Trace};
 use std::cell::UnsafeCell;
 use std::ptr::NonNull;
@@ -35,14 +37,12 @@ pub(crate) struct Cache {
     spans: UnsafeCell<[Option<SpanPtr>; NUM_CLASSES]>,
     /// Objects this P's write barrier shaded, not yet handed to the mark pool.
     grey: UnsafeCell<Vec<NonNull<Header>>>,
-    /// Bytes this P allocated black in the current mark phase, for its mark assists (written
-    /// by the holder; reset by the collector in the termination pause, holder stopped).
-    pub(crate) black_bytes: AtomicU64,
-    /// `black_bytes` at this P's last mark assist (holder only).
+    /// `alloc_bytes` at this P's last mark assist, or when marking started: what its assists
+    /// have paid for.
     assisted_at: AtomicU64,
-    /// Objects allocated from this cache, ever.
+    /// Objects this P allocated, ever (small ones from this cache, and large ones).
     pub(crate) mallocs: AtomicU64,
-    /// Their bytes (class sizes).
+    /// Their bytes (class sizes, and large objects' pages).
     pub(crate) alloc_bytes: AtomicU64,
 }
 
@@ -61,7 +61,6 @@ impl Cache {
         Cache {
             spans: UnsafeCell::new([None; NUM_CLASSES]),
             grey: UnsafeCell::new(Vec::new()),
-            black_bytes: AtomicU64::new(0),
             assisted_at: AtomicU64::new(0),
             mallocs: AtomicU64::new(0),
             alloc_bytes: AtomicU64::new(0),
@@ -76,17 +75,25 @@ impl Cache {
         if let Some(span) = cached {
             // SAFETY: the cache owns the span.
             if let Some(addr) = unsafe { span.get().alloc() } {
-                self.count(class);
+                self.count(CLASS_SIZE[class] as usize);
                 return Ok(addr);
             }
         }
         self.refill(heap, class)
     }
 
+    /// Allocates a large object of `size` bytes (`Heap::alloc_large`). Called only by the
+    /// holder of the P.
+    pub(crate) fn alloc_large(&self, heap: &Heap, size: usize) -> Result<usize, HeapLimitError> {
+        let addr = heap.alloc_large(size)?;
+        self.count(size.next_multiple_of(PAGE_SIZE));
+        Ok(addr)
+    }
+
     #[inline]
-    fn count(&self, class: usize) {
+    fn count(&self, bytes: usize) {
         self.mallocs.store(self.mallocs.load(Relaxed) + 1, Relaxed);
-        self.alloc_bytes.store(self.alloc_bytes.load(Relaxed) + CLASS_SIZE[class] as u64, Relaxed);
+        self.alloc_bytes.store(self.alloc_bytes.load(Relaxed) + bytes as u64, Relaxed);
     }
 
     /// Gives back the exhausted span of `class` and caches one with free slots.
@@ -106,18 +113,8 @@ impl Cache {
         let addr = unsafe { span.get().alloc() }.expect("a span from cache_span has a free slot");
         // SAFETY: the holder of the P only.
         unsafe { (*self.spans.get())[class] = Some(span) };
-        self.count(class);
+        self.count(CLASS_SIZE[class] as usize);
         Ok(addr)
-    }
-
-    /// Marks the object just allocated at `addr` (allocation is black while marking is on).
-    #[cold]
-    pub(crate) fn alloc_black(&self, addr: usize) {
-        // SAFETY: `addr` is a slot just allocated in a live span.
-        let span = unsafe { span_of(addr) };
-        if span.mark(addr) {
-            self.black_bytes.store(self.black_bytes.load(Relaxed) + span.elem_size as u64, Relaxed);
-        }
     }
 
     /// The write barrier: shades the `Gc`s in `value`, which is about to be overwritten or
@@ -136,19 +133,24 @@ impl Cache {
         }
     }
 
-    /// Bytes this P allocated (black) since its last mark assist; starts a new assist.
-    /// Called by the holder of the P.
+    /// The first pause (the holder is stopped): from now on this P's allocation is black,
+    /// and its assists pay for it.
+    pub(crate) fn start_mark(&self) {
+        // SAFETY: the holder of the P (the collector, its M stopped) only.
+        for span in unsafe { (*self.spans.get()).iter().flatten() } {
+            // SAFETY: the cache owns the span.
+            unsafe { span.get().allocate_black() };
+        }
+        self.assisted_at.store(self.alloc_bytes.load(Relaxed), Relaxed);
+    }
+
+    /// Bytes this P allocated since its last mark assist (or since marking started); starts
+    /// a new assist. Called by the holder of the P.
     pub(crate) fn assist_debt(&self) -> u64 {
-        let now = self.black_bytes.load(Relaxed);
+        let now = self.alloc_bytes.load(Relaxed);
         let debt = now.saturating_sub(self.assisted_at.load(Relaxed));
         self.assisted_at.store(now, Relaxed);
         debt
-    }
-
-    /// The termination pause (the holder is stopped): ends this P's mark phase.
-    pub(crate) fn end_mark(&self) {
-        self.assisted_at.store(0, Relaxed);
-        self.black_bytes.store(0, Relaxed);
     }
 
     /// Takes the objects the write barrier shaded. Called by the holder of the P.

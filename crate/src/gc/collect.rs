@@ -29,15 +29,16 @@
 //!    the sweep (marking must not set bits in a span not yet swept), empties the buffers of
 //!    unreachable JS channels (`js/cycles.rs`, before any marking, so that the messages it
 //!    drops are not marked through their roots), and shades every P's roots and the pinned
-//!    values into the mark pool: the snapshot. It sets `marking` and restarts the world.
+//!    values into the mark pool: the snapshot. It makes every P's cached spans allocate black
+//!    from there on (`Cache::start_mark`), sets `marking` and restarts the world.
 //! 2. **Concurrent mark.** Goroutines run. Marking is snapshot-at-the-beginning: every
 //!    object reachable when the world restarted is marked before the cycle ends, because
 //!    * every write that can drop a `Gc` from a heap object goes through `GcCell` (`borrow`,
 //!      `set`), whose barrier shades the cell's current contents first (Yuasa's deletion
 //!      barrier; `cache.rs`), so a path from the snapshot is never cut before it is traced;
-//!    * objects allocated meanwhile are allocated black (marked at allocation), so they
-//!      need no scan: their `Gc`s come from the running poll, hence point at objects of the
-//!      snapshot or allocated black too;
+//!    * objects allocated meanwhile are allocated black (their spans count them as marked,
+//!      `span.rs`, at no cost to the allocation), so they need no scan: their `Gc`s come
+//!      from the running poll, hence point at objects of the snapshot or allocated black too;
 //!    * a goroutine holds no `Gc` across a safepoint (rooting rules), and roots created
 //!      meanwhile point at such objects, so no root needs rescanning.
 //!
@@ -410,6 +411,9 @@ fn start_marking(shared: &Shared, m: usize) {
     heap.roots.mark_extra(&mut tracer);
     c.add_marked(tracer.marked_bytes);
     tracer.flush();
+    for p in shared.procs.iter() {
+        p.gc.start_mark();
+    }
 
     c.marking.store(true, Relaxed);
     c.end.reset();
@@ -436,7 +440,6 @@ fn terminate_marking(shared: &Shared, m: usize) {
     drop(tracer);
     for p in shared.procs.iter() {
         p.gc.flush(heap);
-        p.gc.end_mark();
     }
     terminate(shared, m);
 }
@@ -536,12 +539,10 @@ fn unix_ns() -> u64 {
 pub(crate) fn stats_of(shared: &Shared) -> GcStats {
     let heap = &shared.heap;
     let c = &heap.collector;
-    let (small_mallocs, small_bytes) = shared
+    let (mallocs, total_alloc) = shared
         .procs
         .iter()
         .fold((0, 0), |(n, b), p| (n + p.gc.mallocs.load(Relaxed), b + p.gc.alloc_bytes.load(Relaxed)));
-    let mallocs = small_mallocs + heap.large_mallocs.load(Relaxed);
-    let total_alloc = small_bytes + heap.large_bytes.load(Relaxed);
     let frees = heap.frees.load(Relaxed);
     let freed_bytes = heap.freed_bytes.load(Relaxed);
     let h = c.history.lock();

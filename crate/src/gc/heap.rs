@@ -226,8 +226,6 @@ pub(crate) struct Heap {
     /// Mirrors of the page heap's sizes, for statistics without its lock.
     pub(crate) in_use: AtomicUsize,
     pub(crate) sys: AtomicUsize,
-    pub(crate) large_mallocs: AtomicU64,
-    pub(crate) large_bytes: AtomicU64,
     pub(crate) frees: AtomicU64,
     pub(crate) freed_bytes: AtomicU64,
     pub(crate) roots: Roots,
@@ -257,8 +255,6 @@ impl Heap {
             sweep_ratio: AtomicU64::new(0),
             in_use: AtomicUsize::new(0),
             sys: AtomicUsize::new(0),
-            large_mallocs: AtomicU64::new(0),
-            large_bytes: AtomicU64::new(0),
             frees: AtomicU64::new(0),
             freed_bytes: AtomicU64::new(0),
             roots: Roots::new(procs),
@@ -346,6 +342,10 @@ impl Heap {
         };
         // SAFETY: ours until the cache gives it back.
         let s = unsafe { span.get() };
+        if self.collector.marking() {
+            // SAFETY: as above.
+            unsafe { s.allocate_black() };
+        }
         // SAFETY: as above.
         let free = s.nelems - unsafe { s.count() };
         self.note_live(free * s.elem_size);
@@ -375,13 +375,15 @@ impl Heap {
         let span = self.alloc_span(0, npages)?;
         // SAFETY: we own the fresh span until it is filed below.
         let s = unsafe { span.get() };
+        if self.collector.marking() {
+            // SAFETY: as above.
+            unsafe { s.allocate_black() };
+        }
         let (base, bytes) = (s.base, s.elem_size);
         let (swept, _) = sets(self.sweepgen.load(Acquire));
         // Nobody pops large spans from a swept list, and sets flip only while the world is
         // stopped, never during this poll: the object stays ours until the allocation ends.
         self.central[0].lock().full[swept].push(span);
-        self.large_mallocs.fetch_add(1, Relaxed);
-        self.large_bytes.fetch_add(bytes as u64, Relaxed);
         self.note_live(bytes);
         Ok(base)
     }
@@ -573,9 +575,11 @@ impl Drop for Heap {
             for span in spans {
                 // SAFETY: taken out of every list; no M is left to touch it.
                 let s = unsafe { span.get() };
-                s.clear_marks();
                 // SAFETY: as above; with no marks, every object is freed.
-                unsafe { s.sweep(false) };
+                unsafe {
+                    s.clear_marks();
+                    s.sweep(false)
+                };
                 self.free_span(span);
             }
         }

@@ -404,16 +404,13 @@ fn try_alloc_with_tail<T: Trace + 'static>(
                 align <= sizeclass::PAGE_SIZE,
                 "gort::gc: alignment {align} is not supported (at most 8192)"
             );
-            heap.alloc_large(size)
+            shared.procs[m].gc.alloc_large(heap, size)
         }
     };
     let addr = match addr {
         Ok(addr) => addr,
         Err(e) => return Err((e, value)),
     };
-    if heap.collector.marking() {
-        shared.procs[m].gc.alloc_black(addr);
-    }
     // SAFETY: `addr` is a free slot of at least `size` bytes, aligned to `align`, owned by this
     // allocation until it returns.
     Ok(unsafe { init_object(addr, value) })

@@ -14,7 +14,7 @@
 //! the page heap) or the collector's barriers, whose Acquire/Release edges order the plain
 //! accesses. Mark bits are atomics: during marking every M sets them (`fetch_or`, Relaxed:
 //! the bits themselves are the only data, and the termination pause orders them before the
-//! sweep that reads them), markers and allocating Ms (black allocation) alike.
+//! sweep that reads them), markers and the write barrier alike.
 //!
 //! # Which slots hold objects
 //! After a sweep, `bits` are the objects that survived (the mark bits) and `free_index` is 0.
@@ -25,6 +25,16 @@
 //! kept for the span's life) or when freed memory is clobbered; otherwise freeing is the bit
 //! arithmetic alone, and the dead objects' memory is not touched (Go's sweep, without
 //! finalizers, is bitmaps too).
+//!
+//! # Allocating black without marking
+//! Objects allocated while marking runs must survive the cycle's sweep (`collect.rs`). Rather
+//! than set each one's mark bit (an atomic read-modify-write per allocation), a span records
+//! `black_from`: its `free_index` when marking found it in a cache or when a cache took it
+//! while marking ran (0 for a large object allocated then). Slots are handed out in index
+//! order and survivors are never handed out, so the free slots in `black_from..free_index`
+//! are exactly those allocated since, and the sweep counts them as marked. A marker that
+//! reaches one of them marks it as any other (and scans it: harmless, if useless). The sweep
+//! forgets `black_from`. It is owned state, like the rest of `alloc`.
 
 use super::object::Header;
 use super::sizeclass::{objects_per_span, CLASS_SIZE, DIV_MUL, PAGE_SHIFT, PAGE_SIZE};
@@ -84,9 +94,14 @@ pub(crate) unsafe fn span_of<'a>(addr: usize) -> &'a Span {
     unsafe { &*ChunkMeta::of(chunk).spans[page].load(Relaxed) }
 }
 
+/// `AllocState::black_from` when no allocation is black.
+const NOT_BLACK: usize = usize::MAX;
+
 struct AllocState {
     bits: Box<[u64]>,
     free_index: usize,
+    /// Slots from here to `free_index` that were free are allocated black (module header).
+    black_from: usize,
     /// Inverted `bits` of the word at `cache_base`, minus the slots already handed out.
     cache: u64,
     cache_base: usize,
@@ -181,6 +196,7 @@ impl Span {
             alloc: UnsafeCell::new(AllocState {
                 bits: vec![0; words].into_boxed_slice(),
                 free_index: large,
+                black_from: NOT_BLACK,
                 cache: !0,
                 cache_base: 0,
                 count: large,
@@ -199,6 +215,18 @@ impl Span {
         let i = self.index_of(addr);
         let (word, bit) = (&self.mark[i / 64], 1u64 << (i % 64));
         word.load(Relaxed) & bit == 0 && word.fetch_or(bit, Relaxed) & bit == 0
+    }
+
+    /// From now until the next sweep, objects allocated here are allocated black (module
+    /// header); a large object's span is black from slot 0.
+    ///
+    /// # Safety
+    /// The caller owns the span.
+    pub(crate) unsafe fn allocate_black(&self) {
+        // SAFETY: the caller owns the span (module header).
+        let st = unsafe { &mut *self.alloc.get() };
+        let from = if self.class == 0 { 0 } else { st.free_index };
+        st.black_from = st.black_from.min(from);
     }
 
     /// Notes that an object with drop glue lives in this span: sweeps must run it.
@@ -256,14 +284,17 @@ impl Span {
         let st = unsafe { &mut *self.alloc.get() };
         let (mut live, mut freed) = (0, 0);
         let visit = clobber || self.may_drop.load(Relaxed);
+        // Slots `i` with `lo <= i < end` of the word at `lo`.
+        let below = |end: usize, lo: usize| match end.saturating_sub(lo) {
+            0 => 0,
+            n if n >= 64 => !0,
+            n => (1u64 << n) - 1,
+        };
         for w in 0..st.bits.len() {
             let lo = w * 64;
-            let allocated_since = match st.free_index.saturating_sub(lo) {
-                0 => 0,
-                n if n >= 64 => !0,
-                n => (1u64 << n) - 1,
-            };
-            let marks = self.mark[w].load(Relaxed);
+            let allocated_since = below(st.free_index, lo);
+            let black = allocated_since & !below(st.black_from, lo) & !st.bits[w];
+            let marks = self.mark[w].load(Relaxed) | black;
             let mut dead = (st.bits[w] | allocated_since) & !marks;
             freed += dead.count_ones() as usize;
             while visit && dead != 0 {
@@ -278,15 +309,22 @@ impl Span {
             live += marks.count_ones() as usize;
         }
         st.free_index = 0;
+        st.black_from = NOT_BLACK;
         st.cache_base = 0;
         st.cache = !st.bits[0];
         st.count = live;
         Swept { live, freed }
     }
 
-    /// Forgets every mark, so that the next sweep frees every object (the heap is dropped).
-    pub(crate) fn clear_marks(&self) {
+    /// Forgets every mark, black allocation included, so that the next sweep frees every
+    /// object (the heap is dropped).
+    ///
+    /// # Safety
+    /// The caller owns the span.
+    pub(crate) unsafe fn clear_marks(&self) {
         self.mark.iter().for_each(|w| w.store(0, Relaxed));
+        // SAFETY: the caller owns the span.
+        unsafe { (*self.alloc.get()).black_from = NOT_BLACK };
     }
 
     /// # Safety

@@ -159,6 +159,57 @@ fn partial_spans_are_swept_lazily_by_allocation() {
     heap.uncache(again);
 }
 
+/// Objects allocated after `allocate_black` (marking started) survive the next sweep without
+/// mark bits; the slots allocated before, and survivors in between, keep needing theirs; the
+/// sweep after that frees them all.
+#[test]
+fn slots_allocated_black_survive_one_sweep_unmarked() {
+    static DROPS: AtomicUsize = AtomicUsize::new(0);
+    let heap = Heap::new(1, Config::default());
+    let class = class_of(Layout::<Counted>::SIZE);
+    let span = heap.cache_span(class).unwrap();
+    // SAFETY: the span is ours (we play the per-P cache) and the heap outlives this test body.
+    let s = unsafe { span.get() };
+    // SAFETY: as above.
+    let alloc = || unsafe { s.alloc() }.inspect(|&addr| put(addr, &DROPS)).unwrap();
+    let before: Vec<usize> = (0..6).map(|_| alloc()).collect();
+    // Survivors of a first cycle: slots 1 and 4, then slots 0, 2, 3 and 5 are free again.
+    assert!(s.mark(before[1]) && s.mark(before[4]));
+    // SAFETY: ours, no marking runs.
+    assert_eq!(unsafe { s.sweep(false) }.live, 2);
+    assert_eq!(DROPS.load(Relaxed), 4);
+    let old = alloc();
+    assert_eq!(old, before[0]);
+    // Marking starts: what is allocated from here on is black.
+    // SAFETY: ours.
+    unsafe { s.allocate_black() };
+    let black: Vec<usize> = (0..4).map(|_| alloc()).collect();
+    assert_eq!(black[..3], [before[2], before[3], before[5]], "free slots in order, survivors skipped");
+    // One survivor is marked; the other and the old object are not.
+    assert!(s.mark(before[4]));
+    // SAFETY: ours, marking over.
+    let r = unsafe { s.sweep(false) };
+    assert_eq!((r.live, r.freed), (5, 2), "four black objects and one marked survivor");
+    assert_eq!(DROPS.load(Relaxed), 6);
+    // SAFETY: ours, no marking runs: nothing is black any more.
+    assert_eq!(unsafe { s.sweep(false) }.live, 0);
+    assert_eq!(DROPS.load(Relaxed), 11);
+    heap.uncache(span);
+
+    // A large object allocated while marking runs is black from its slot 0.
+    let big = heap.alloc_large(100_000).unwrap();
+    put(big, &DROPS);
+    // SAFETY: a live object of this heap, whose span nothing else touches in this test.
+    let l = unsafe { span_of(big) };
+    // SAFETY: as above.
+    unsafe { l.allocate_black() };
+    // SAFETY: as above.
+    assert_eq!(unsafe { l.sweep(false) }.live, 1);
+    // SAFETY: as above.
+    assert_eq!(unsafe { l.sweep(false) }.live, 0);
+    assert_eq!(DROPS.load(Relaxed), 12);
+}
+
 #[test]
 fn large_objects_get_their_own_pages_and_huge_ones_their_own_chunks() {
     static DROPS: AtomicUsize = AtomicUsize::new(0);
