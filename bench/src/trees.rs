@@ -15,8 +15,9 @@
 //! way, a subtree per poll): the same tree, so that a collection requested while another
 //! goroutine builds a depth-16 tree does not wait for all of it (that wait is part of the
 //! pause, which starts when the first M with a goroutine to run stops). A checkpoint costs
-//! one load when no collection is requested (`gc.checkpoint_ns` with `--stats` measures it);
-//! when one is, the goroutine yields and its M joins the collection.
+//! two loads when no collection is requested or marking (`gc.checkpoint_ns` with `--stats`
+//! measures it); otherwise the goroutine yields, and its M joins the pause or does its share
+//! of the marking.
 //!
 //! Statistics are bench.go's: like its `main`, each workload starts after a forced collection,
 //! and the figures are deltas over the workload: `num_gc`, `pause_total`, `pause_max` over the
@@ -203,7 +204,7 @@ async fn finish(name: &str, before: &GcStats, el: u64, mut peaks: Peaks, diag: b
     out
 }
 
-/// What an awaited `gc::checkpoint()` costs when no collection is requested (nothing
+/// What an awaited `gc::checkpoint()` costs when no collection runs (nothing
 /// allocates meanwhile), in ns: measured after the workload's timing, with `--stats`.
 async fn checkpoint_ns() -> f64 {
     const N: u32 = 100_000;
