@@ -32,9 +32,11 @@
 //! `black_from`: its `free_index` when marking found it in a cache or when a cache took it
 //! while marking ran (0 for a large object allocated then). Slots are handed out in index
 //! order and survivors are never handed out, so the free slots in `black_from..free_index`
-//! are exactly those allocated since, and the sweep counts them as marked. A marker that
-//! reaches one of them marks it as any other (and scans it: harmless, if useless). The sweep
-//! forgets `black_from`. It is owned state, like the rest of `alloc`.
+//! are exactly those allocated since, and the sweep counts them as marked. A span cached
+//! again in the same cycle (an exiting M flushed it) keeps the earlier `black_from`. A marker
+//! that reaches one of these objects marks it as any other: it scans it (harmless, if useless)
+//! and counts its bytes in the live heap (Go counts every object allocated black there). The
+//! sweep forgets `black_from`. It is owned state, like the rest of `alloc`.
 
 use super::object::Header;
 use super::sizeclass::{objects_per_span, CLASS_SIZE, DIV_MUL, PAGE_SHIFT, PAGE_SIZE};
