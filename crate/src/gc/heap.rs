@@ -331,7 +331,8 @@ impl Heap {
                 break self.alloc_span(class, CLASS_PAGES[class] as usize)?;
             };
             drop(lists);
-            // SAFETY: popped from a list, so ours (span.rs); no marking happens during a poll.
+            // SAFETY: popped from a list, so ours (span.rs); and no marking is in progress, as
+            // the unswept lists are empty while marking runs (module header).
             let s = unsafe { span.get() };
             // SAFETY: as above.
             let r = unsafe { self.sweep_popped(s) };
