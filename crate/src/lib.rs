@@ -21,19 +21,12 @@
 //! ```
 #![cfg_attr(all(target_arch = "wasm32", target_feature = "atomics"), feature(stdarch_wasm_atomic_wait))]
 
-mod shim;
-
 // The wasm build's allocator (threads make the default one a global spin lock); natively it is
 // only unit-tested, over the system allocator. A crate that sets its own global allocator
 // turns the default feature `thread-cached-alloc` off.
-#[cfg(any(
-    all(target_arch = "wasm32", target_feature = "atomics", feature = "thread-cached-alloc"),
-    all(test, not(loom))
-))]
-mod alloc;
 #[cfg(all(target_arch = "wasm32", target_feature = "atomics", feature = "thread-cached-alloc"))]
 #[global_allocator]
-static ALLOC: alloc::ThreadCached = alloc::ThreadCached;
+static ALLOC: platform::alloc::ThreadCached = platform::alloc::ThreadCached;
 
 // Lets `#[derive(Trace)]` (which names `::gort::gc`) work inside this crate too.
 extern crate self as gort;
@@ -49,8 +42,8 @@ extern crate self as gort;
 mod sched {
     pub(crate) mod idle;
     pub(crate) mod inbox;
-    pub(crate) mod lock;
     pub(crate) mod runq;
+    pub(crate) mod world;
 }
 
 #[cfg(loom)]
@@ -58,7 +51,6 @@ mod sched {
 #[allow(dead_code)]
 mod gc {
     pub(crate) mod markend;
-    pub(crate) mod world;
 }
 
 #[cfg(loom)]
@@ -76,7 +68,6 @@ pub mod chan;
 pub mod gc;
 #[cfg(all(target_arch = "wasm32", not(loom)))]
 mod js;
-#[cfg(not(loom))]
 mod platform;
 #[cfg(not(loom))]
 mod runtime;
@@ -90,11 +81,14 @@ pub mod sync;
 #[cfg(all(target_arch = "wasm32", not(loom)))]
 pub use js::{JoinRef, RuntimeCore};
 #[cfg(not(loom))]
-pub use runtime::{Builder, GoroutineInfo, ProcStats, Stats};
+pub use runtime::{Builder, Stats};
 #[cfg(all(not(loom), not(target_arch = "wasm32")))]
 pub use runtime::{OutsideHold, Runtime};
 #[cfg(not(loom))]
-pub use sched::{go, goid, gosched, join::JoinError, join::JoinHandle, procid, Gosched, WaitReason};
+pub use sched::{
+    go, goid, gosched, join::JoinError, join::JoinHandle, procid, GoroutineInfo, Gosched, ProcStats,
+    WaitReason,
+};
 
 #[cfg(not(loom))]
 pub mod time;

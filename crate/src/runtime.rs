@@ -1,9 +1,13 @@
 //! The public handle of one runtime: build it, start goroutines on it, read its statistics,
 //! shut it down. Natively `start` spawns one std thread per M; in the browser the JS facade
 //! starts the Workers (see `js`).
+//!
+//! This is where the layers meet: `Builder::build` makes the collector's heap and hands it to
+//! the scheduler as its hooks (`sched/hooks.rs`); the scheduler never names the collector.
 
-use crate::sched::Shared;
-use crate::shim::Arc;
+use crate::gc::Heap;
+use crate::platform::shim::Arc;
+use crate::sched::{ProcStats, SchedStats, Shared};
 #[cfg(not(target_arch = "wasm32"))]
 use {crate::sched::join::JoinHandle, std::future::Future};
 
@@ -11,25 +15,6 @@ use {crate::sched::join::JoinHandle, std::future::Future};
 pub struct Builder {
     procs: usize,
     gc: crate::gc::Config,
-}
-
-/// One P's counters, as `Runtime::stats` reports them.
-#[derive(Clone, Debug, Default)]
-pub struct ProcStats {
-    /// Goroutine polls this P has run.
-    pub runs: u64,
-    /// Successful steals made by this P's M.
-    pub steals: u64,
-    /// Goroutines other Ms stole from this P.
-    pub stolen: u64,
-    /// Times this P's M parked.
-    pub parks: u64,
-    /// Times it woke from parking.
-    pub wakeups: u64,
-    /// Goroutines in its run queue and LIFO slot.
-    pub runq: usize,
-    /// Whether it has pending timers.
-    pub timers: bool,
 }
 
 /// A snapshot of the scheduler's counters.
@@ -48,19 +33,13 @@ pub struct Stats {
     pub gc: crate::gc::GcStats,
 }
 
-/// One line of a goroutine dump.
-#[derive(Clone, Debug)]
-pub struct GoroutineInfo {
-    pub id: u64,
-    /// "runnable", "running" or "waiting" (Go's words).
-    pub state: &'static str,
-    /// Why it waits, in Go's words ("sleep", …); empty unless waiting.
-    pub wait_reason: &'static str,
-    /// The M a JS goroutine is bound to.
-    pub proc: Option<usize>,
-}
-
 impl Stats {
+    fn new(s: SchedStats, gc: crate::gc::GcStats) -> Stats {
+        let SchedStats { procs, goroutines, spawned, completed, global_queue, idle_procs, spinning, per_p } =
+            s;
+        Stats { procs, goroutines, spawned, completed, global_queue, idle_procs, spinning, per_p, gc }
+    }
+
     pub fn steals(&self) -> u64 {
         self.per_p.iter().map(|p| p.steals).sum()
     }
@@ -111,36 +90,60 @@ impl Builder {
         self
     }
 
+    /// Calls `hook` as each collection starts marking, with the world stopped.
+    #[cfg(target_arch = "wasm32")]
+    pub(crate) fn on_mark_start(mut self, hook: fn()) -> Self {
+        self.gc.on_mark_start = Some(hook);
+        self
+    }
+
+    /// Assembles the layers: the scheduler's shared state, with the heap as its hooks.
+    pub(crate) fn build(self) -> Core {
+        let mut heap = None;
+        let shared = Shared::new(self.procs, |world| {
+            let h = Arc::new(Heap::new(world.clone(), self.gc));
+            heap = Some(h.clone());
+            h
+        });
+        Core { shared, heap: heap.expect("Shared::new builds its hooks") }
+    }
+
     /// Starts one std thread per M.
     #[cfg(not(target_arch = "wasm32"))]
     pub fn start(self) -> Runtime {
-        let shared = Shared::new(self.procs, self.gc);
-        let threads = (0..self.procs)
+        let procs = self.procs;
+        let core = self.build();
+        let threads = (0..procs)
             .map(|i| {
-                let shared = shared.clone();
+                let shared = core.shared.clone();
                 std::thread::Builder::new()
                     .name(format!("gort-m{i}"))
                     .spawn(move || {
-                        crate::sched::m::Machine::new(shared, i).run(false);
+                        crate::sched::m::M::new(shared, i).run(false);
                     })
                     .expect("failed to spawn an M thread")
             })
             .collect();
-        Runtime { shared, threads }
+        Runtime { core, threads }
     }
+}
 
-    /// In the browser the Ms are Workers that the JS facade starts; this creates the shared
-    /// state they enter.
-    #[cfg(target_arch = "wasm32")]
-    pub(crate) fn build_shared(self) -> Arc<Shared> {
-        Shared::new(self.procs, self.gc)
+/// One runtime's layers: what its Ms share, and its heap (also the scheduler's hooks).
+pub(crate) struct Core {
+    pub(crate) shared: Arc<Shared>,
+    pub(crate) heap: Arc<Heap>,
+}
+
+impl Core {
+    pub(crate) fn stats(&self) -> Stats {
+        Stats::new(self.shared.stats(), crate::gc::stats_of(&self.heap))
     }
 }
 
 /// A running gort runtime (native). Dropping it shuts it down.
 #[cfg(not(target_arch = "wasm32"))]
 pub struct Runtime {
-    shared: Arc<Shared>,
+    core: Core,
     threads: Vec<std::thread::JoinHandle<()>>,
 }
 
@@ -151,7 +154,7 @@ impl Runtime {
     }
 
     pub fn procs(&self) -> usize {
-        self.shared.procs.len()
+        self.core.shared.procs.len()
     }
 
     /// Starts a goroutine from outside the runtime.
@@ -160,7 +163,7 @@ impl Runtime {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        self.shared.go(fut)
+        self.core.shared.go(fut)
     }
 
     /// Runs `fut` as a goroutine and blocks this thread until it finishes.
@@ -173,19 +176,22 @@ impl Runtime {
     }
 
     pub fn stats(&self) -> Stats {
-        self.shared.stats()
+        self.core.stats()
     }
 
     /// A goroutine dump (Go's `runtime.Stack(buf, true)`, as data).
-    pub fn goroutines(&self) -> Vec<GoroutineInfo> {
-        self.shared.goroutines()
+    pub fn goroutines(&self) -> Vec<crate::GoroutineInfo> {
+        self.core.shared.goroutines()
     }
 
     /// Declares that this thread (outside every goroutine) holds `chan` and may still use it
     /// (`try_send`, `close`): while the returned guard lives, goroutines blocked on the channel
     /// are not reported as deadlocked. The page's handles in the browser are held the same way.
     pub fn hold<T: Send + 'static>(&self, chan: &crate::chan::Chan<T>) -> OutsideHold {
-        OutsideHold { key: self.shared.hold_outside(chan.inner.clone()), shared: self.shared.clone() }
+        OutsideHold {
+            key: self.core.shared.hold_outside(chan.inner.clone()),
+            shared: self.core.shared.clone(),
+        }
     }
 
     /// Stops every M, joins their threads and drops every unfinished goroutine (their
@@ -195,7 +201,7 @@ impl Runtime {
     }
 
     fn stop(&mut self) {
-        self.shared.begin_shutdown();
+        self.core.shared.begin_shutdown();
         for t in self.threads.drain(..) {
             t.join().expect("an M thread panicked");
         }

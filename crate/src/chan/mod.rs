@@ -48,7 +48,7 @@ mod waiter;
 pub use error::{CloseError, SendError, TryRecvError, TrySendError};
 pub use select::{CaseChan, RecvCaseHandle, Select, SelectFuture, SelectOutcome, SendCaseHandle};
 
-use crate::sched::lock::RawLock;
+use crate::platform::lock::RawLock;
 use crate::sched::{coop, set_wait_reason, WaitReason};
 use state::{Attempt, State};
 use std::cell::UnsafeCell;
@@ -79,7 +79,7 @@ impl<T: Send> crate::sched::Held for Inner<T> {
     }
 }
 
-// As for `sched::lock::Lock`: no user code and no panic runs under the channel's lock.
+// As for `platform::lock::Lock`: no user code and no panic runs under the channel's lock.
 impl<T> std::panic::RefUnwindSafe for Inner<T> {}
 
 impl<T> Inner<T> {

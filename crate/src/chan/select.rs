@@ -25,9 +25,9 @@
 use super::state::{Attempt, State};
 use super::waiter::{Entry, Owned, Parked, Slot, Woken};
 use super::{Chan, Inner, SendError, TrySendError};
-use crate::sched::lock::RawLock;
+use crate::platform::lock::RawLock;
+use crate::platform::shim::UnsafeCell;
 use crate::sched::{coop, set_wait_reason, WaitReason};
-use crate::shim::UnsafeCell;
 use std::cell::Cell;
 use std::future::Future;
 use std::marker::PhantomData;

@@ -151,8 +151,8 @@ impl<T> State<T> {
 mod loom_tests {
     use super::*;
     use crate::chan::waiter::{Owned, Slot, Waiter};
-    use crate::sched::lock::Lock;
-    use crate::shim::{Arc, UnsafeCell};
+    use crate::platform::lock::Lock;
+    use crate::platform::shim::{Arc, UnsafeCell};
     use loom::thread;
     use std::task::{Wake, Waker};
 

@@ -30,7 +30,7 @@
 //! so neither can overlap a completion; a waiter withdrawn while WAITING was never completed.
 //! Lock order: channels in address order (see `select.rs`); no lock is taken under a waiter.
 
-use crate::shim::{AtomicUsize, UnsafeCell};
+use crate::platform::shim::{AtomicUsize, UnsafeCell};
 use std::ptr::NonNull;
 use std::sync::atomic::Ordering::{AcqRel, Acquire, Release};
 use std::task::Waker;

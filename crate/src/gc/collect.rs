@@ -77,13 +77,15 @@
 //! heap limit it is also capped at 15/16 of the limit (but never below `live * 9/8`, so that
 //! a live heap close to the limit does not collect on every span).
 
+use super::cache::Cache;
 use super::heap::{Heap, MIN_HEAP_GOAL};
 use super::mark::Tracer;
 use super::markend::MarkEnd;
-use super::world::World;
 use super::GcStats;
+use crate::platform::lock::Lock;
 use crate::platform::now_ns;
-use crate::sched::lock::Lock;
+use crate::platform::shim::Arc;
+use crate::sched::world::World;
 use crate::sched::Shared;
 use std::collections::VecDeque;
 use std::future::Future;
@@ -104,7 +106,7 @@ struct History {
 }
 
 pub(crate) struct Collector {
-    pub(crate) world: World,
+    pub(crate) world: Arc<World>,
     forced: AtomicBool,
     /// Between a cycle's two pauses (module header).
     marking: AtomicBool,
@@ -136,9 +138,10 @@ pub(crate) struct Collector {
 }
 
 impl Collector {
-    pub(crate) fn new(procs: usize) -> Self {
+    pub(crate) fn new(world: Arc<World>) -> Self {
+        let procs = world.procs();
         Collector {
-            world: World::new(procs),
+            world,
             forced: AtomicBool::new(false),
             marking: AtomicBool::new(false),
             end: MarkEnd::new(procs),
@@ -243,32 +246,22 @@ pub(crate) fn assist_objects(debt: u64, expected: u64, scanned: u64, live: u64, 
     (u128::from(debt) * u128::from(left) / u128::from(runway)).try_into().unwrap_or(usize::MAX)
 }
 
-/// Called by M `m` before every poll: joins a requested pause, or takes its share of
-/// concurrent marking, or (marking done) requests the termination pause and joins it.
+/// Called by M `m` before every poll (`polling`): joins a requested pause, or takes its share
+/// of concurrent marking, or (marking done) requests the termination pause and joins it.
+/// Also called whenever it looks for work (so also as it wakes), where, once marking is done,
+/// it requests the termination pause only if no other M is in a poll: an M looking for work
+/// does not stop the world (and start the pause clock) while another M's poll runs on; that M
+/// requests it at its next safepoint, where it stops at once.
 #[inline]
-pub(crate) fn safepoint(shared: &Shared, m: usize) {
-    at_safepoint(shared, m, true);
-}
-
-/// Called by M `m` whenever it looks for work (so also as it wakes): as [`safepoint`], except
-/// that once marking is done it requests the termination pause only if no other M is in a
-/// poll. An M looking for work does not stop the world (and start the pause clock) while
-/// another M's poll runs on: that M requests it at its next safepoint, where it stops at once.
-#[inline]
-pub(crate) fn safepoint_seeking(shared: &Shared, m: usize) {
-    at_safepoint(shared, m, false);
-}
-
-#[inline]
-fn at_safepoint(shared: &Shared, m: usize, polling: bool) {
-    let c = &shared.heap.collector;
+pub(crate) fn safepoint(heap: &Heap, shared: &Shared, m: usize, polling: bool) {
+    let c = &heap.collector;
     if c.world.requested() {
-        join_or_run_on(shared, m, polling);
+        join_or_run_on(heap, shared, m, polling);
     } else if c.marking() {
         // Before looking at whether marking is done (`markend.rs`).
         c.end.publish(m, polling);
-        if mark_step(shared, m, polling) {
-            join_or_run_on(shared, m, polling);
+        if mark_step(heap, shared, m, polling) {
+            join_or_run_on(heap, shared, m, polling);
         }
     }
     c.end.publish(m, polling && c.marking());
@@ -283,10 +276,10 @@ const RUN_ON_NS: u64 = 6_000_000;
 
 /// M `m`, at a safepoint with a pause requested: joins it, unless it may run on for now.
 #[cold]
-fn join_or_run_on(shared: &Shared, m: usize, polling: bool) {
+fn join_or_run_on(heap: &Heap, shared: &Shared, m: usize, polling: bool) {
     let delays_goroutines = polling || shared.procs[m].has_work();
-    if !runs_on(shared, m, delays_goroutines) {
-        stop(shared, m, delays_goroutines);
+    if !runs_on(heap, m, delays_goroutines) {
+        stop(heap, shared, m, delays_goroutines);
     }
 }
 
@@ -295,8 +288,8 @@ fn join_or_run_on(shared: &Shared, m: usize, polling: bool) {
 /// (`delays_goroutines`), another M has yet to acknowledge the request, and `m` has not run
 /// on past it for `RUN_ON_NS` already. An M that would stop first and wait for the others'
 /// polls lets its goroutines run meanwhile; the pause starts when the last of them stops.
-fn runs_on(shared: &Shared, m: usize, delays_goroutines: bool) -> bool {
-    let c = &shared.heap.collector;
+fn runs_on(heap: &Heap, m: usize, delays_goroutines: bool) -> bool {
+    let c = &heap.collector;
     if !delays_goroutines {
         return false;
     }
@@ -315,10 +308,10 @@ fn runs_on(shared: &Shared, m: usize, delays_goroutines: bool) -> bool {
 /// `gc::checkpoint` in a poll on M `m`: whether the goroutine must yield, so that its M does
 /// its share of marking at its safepoint while marking runs, or joins a requested pause there
 /// (unless it runs on for now, `runs_on`).
-pub(crate) fn checkpoint_step(shared: &Shared, m: usize) -> bool {
-    let c = &shared.heap.collector;
+pub(crate) fn checkpoint_step(heap: &Heap, m: usize) -> bool {
+    let c = &heap.collector;
     if c.world.requested() {
-        return !runs_on(shared, m, true);
+        return !runs_on(heap, m, true);
     }
     c.marking()
 }
@@ -327,10 +320,10 @@ pub(crate) fn checkpoint_step(shared: &Shared, m: usize) -> bool {
 /// must (`markend.rs`). True if a pause is requested: the M joins it (or runs on for now,
 /// `runs_on`).
 #[cold]
-fn mark_step(shared: &Shared, m: usize, polling: bool) -> bool {
-    let c = &shared.heap.collector;
+fn mark_step(heap: &Heap, shared: &Shared, m: usize, polling: bool) -> bool {
+    let c = &heap.collector;
     if !c.end.done() {
-        if assist(shared, m) {
+        if assist(heap, shared, m) {
             c.end.set_done();
         } else if c.world.requested() {
             // The assist stopped early for a requested pause: join it now.
@@ -349,11 +342,10 @@ fn mark_step(shared: &Shared, m: usize, polling: bool) -> bool {
 /// Concurrent marking at a safepoint (step 2): this P's barrier buffer, then a bounded number
 /// of objects from the pool. True when no work is left anywhere.
 #[cold]
-fn assist(shared: &Shared, m: usize) -> bool {
-    let heap = &shared.heap;
+fn assist(heap: &Heap, shared: &Shared, m: usize) -> bool {
     let c = &heap.collector;
     let t0 = now_ns();
-    let cache = &shared.procs[m].gc;
+    let cache = &heap.caches[m];
     let debt = cache.assist_debt();
     let (expected, scanned) = (c.last_scanned.load(Relaxed), c.scanned.load(Relaxed));
     let (live, goal) = (heap.heap_live.load(Relaxed), heap.next_gc.load(Relaxed));
@@ -373,8 +365,8 @@ fn assist(shared: &Shared, m: usize) -> bool {
 
 /// M `m` joins the requested pause; `delays_goroutines`: whether it has goroutines to run.
 #[cold]
-fn stop(shared: &Shared, m: usize, delays_goroutines: bool) {
-    let c = &shared.heap.collector;
+fn stop(heap: &Heap, shared: &Shared, m: usize, delays_goroutines: bool) {
+    let c = &heap.collector;
     let stopped = now_ns();
     // Before this M is counted, so that the collector sees it (module header, "Requests").
     if delays_goroutines {
@@ -388,32 +380,30 @@ fn stop(shared: &Shared, m: usize, delays_goroutines: bool) {
         c.stop_start.fetch_min(stopped, Relaxed);
     }
     if c.marking() {
-        terminate_marking(shared, m);
+        terminate_marking(heap, m);
     } else {
-        start_marking(shared, m);
+        start_marking(heap, shared, m);
     }
 }
 
 /// Step 1, by the collecting M `m`: finish the sweep, shade the roots, start marking.
-fn start_marking(shared: &Shared, m: usize) {
-    let heap = &shared.heap;
+fn start_marking(heap: &Heap, shared: &Shared, m: usize) {
     let c = &heap.collector;
     while heap.sweep_one().is_some() {}
     // Before marking: the roots of the messages it drops must not be marked.
-    #[cfg(target_arch = "wasm32")]
-    crate::js::collect_cycles();
+    if let Some(hook) = heap.config.on_mark_start {
+        hook();
+    }
     c.heap_before.store(heap.heap_live.load(Relaxed), Relaxed);
 
     let mut tracer = Tracer::new(heap);
-    for p in 0..shared.procs.len() {
+    for p in 0..heap.caches.len() {
         heap.roots.mark_p(p, &mut tracer);
     }
     heap.roots.mark_extra(&mut tracer);
     c.add_marked(tracer.marked_bytes);
     tracer.flush();
-    for p in shared.procs.iter() {
-        p.gc.start_mark();
-    }
+    heap.caches.iter().for_each(Cache::start_mark);
 
     c.marking.store(true, Relaxed);
     c.end.reset();
@@ -426,26 +416,24 @@ fn start_marking(shared: &Shared, m: usize) {
 }
 
 /// Step 3, by the collecting M `m`: drain what is left, flush the caches, end the cycle.
-fn terminate_marking(shared: &Shared, m: usize) {
-    let heap = &shared.heap;
+fn terminate_marking(heap: &Heap, m: usize) {
     let c = &heap.collector;
     let t0 = now_ns();
     let mut tracer = Tracer::new(heap);
-    for p in shared.procs.iter() {
-        tracer.extend(p.gc.take_grey());
+    for cache in heap.caches.iter() {
+        tracer.extend(cache.take_grey());
     }
     tracer.drain();
     c.add_progress(&tracer);
     c.mark_cpu_ns.fetch_add(now_ns() - t0, Relaxed);
     drop(tracer);
-    for p in shared.procs.iter() {
-        p.gc.flush(heap);
+    for cache in heap.caches.iter() {
+        cache.flush(heap);
     }
-    terminate(shared, m);
+    terminate(heap, m);
 }
 
-fn terminate(shared: &Shared, m: usize) {
-    let heap = &shared.heap;
+fn terminate(heap: &Heap, m: usize) {
     let c = &heap.collector;
     c.marking.store(false, Relaxed);
     heap.flip_sweep();
@@ -472,7 +460,7 @@ fn terminate(shared: &Shared, m: usize) {
             h.pauses.pop_front();
         }
         h.pauses.push_back(pause);
-        h.last_gc_unix_ns = unix_ns();
+        h.last_gc_unix_ns = crate::platform::now_unix_ns();
         h.pause_total_ns
     };
     let mark_cpu = c.mark_cpu_ns.swap(0, Relaxed);
@@ -485,7 +473,7 @@ fn terminate(shared: &Shared, m: usize) {
         let since = end.saturating_sub(c.created_ns);
         let mb = |b: u64| b >> 20;
         let before = c.heap_before.load(Relaxed);
-        emit(&format!(
+        crate::platform::log_line(&format!(
             "gc {} @{:.3}s {}%: {:.3}+{:.3}+{:.3} ms clock, {:.3}+0/{:.3}/0+{:.3} ms cpu, {}->{}->{} MB, {} MB goal, {} P{}",
             cycle,
             since as f64 / 1e9,
@@ -510,39 +498,13 @@ fn terminate(shared: &Shared, m: usize) {
     waiters.into_iter().for_each(Waker::wake);
 }
 
-#[cfg(not(target_arch = "wasm32"))]
-fn emit(line: &str) {
-    eprintln!("{line}");
-}
-
-#[cfg(target_arch = "wasm32")]
-fn emit(line: &str) {
-    #[wasm_bindgen::prelude::wasm_bindgen]
-    extern "C" {
-        #[wasm_bindgen(js_namespace = console)]
-        fn log(s: &str);
-    }
-    log(line);
-}
-
-#[cfg(not(target_arch = "wasm32"))]
-fn unix_ns() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64)
-}
-
-#[cfg(target_arch = "wasm32")]
-fn unix_ns() -> u64 {
-    (crate::platform::now_unix_ms() * 1e6) as u64
-}
-
-/// The statistics of `shared`'s heap.
-pub(crate) fn stats_of(shared: &Shared) -> GcStats {
-    let heap = &shared.heap;
+/// The statistics of `heap`.
+pub(crate) fn stats_of(heap: &Heap) -> GcStats {
     let c = &heap.collector;
-    let (mallocs, total_alloc) = shared
-        .procs
+    let (mallocs, total_alloc) = heap
+        .caches
         .iter()
-        .fold((0, 0), |(n, b), p| (n + p.gc.mallocs.load(Relaxed), b + p.gc.alloc_bytes.load(Relaxed)));
+        .fold((0, 0), |(n, b), p| (n + p.mallocs.load(Relaxed), b + p.alloc_bytes.load(Relaxed)));
     let frees = heap.frees.load(Relaxed);
     let freed_bytes = heap.freed_bytes.load(Relaxed);
     let h = c.history.lock();
@@ -587,8 +549,7 @@ impl Future for Collect {
     type Output = ();
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let done = crate::sched::current_m(|shared, _| {
-            let heap = &shared.heap;
+        let done = super::here(|heap, _, _| {
             // No pause happens during a poll: the next cycle to start starts after this call,
             // and it ends after the one marking now, if any.
             let want =

@@ -49,13 +49,16 @@
 //! go past it first reclaims by sweeping, then fails with `HeapLimitError`. The check and the
 //! update happen under the page heap's lock.
 
+use super::cache::Cache;
 use super::collect::Collector;
 use super::mark::MarkPool;
 use super::root::Roots;
 use super::sizeclass::{CLASS_PAGES, NUM_CLASSES, PAGE_SIZE};
 use super::span::{ChunkMeta, Span, SpanPtr, Swept, CHUNK_SIZE, PAGES_PER_CHUNK};
 use super::HeapLimitError;
-use crate::sched::lock::Lock;
+use crate::platform::lock::Lock;
+use crate::platform::shim::Arc;
+use crate::sched::world::World;
 use std::alloc::Layout;
 use std::sync::atomic::Ordering::{Acquire, Relaxed, Release, SeqCst};
 use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize};
@@ -75,11 +78,20 @@ pub(crate) struct Config {
     pub(crate) trace: bool,
     /// Overwrite freed objects with `CLOBBER` bytes.
     pub(crate) clobber_free: bool,
+    /// Called by the collecting M as each cycle starts marking, with the world stopped (the
+    /// JS facade breaks cycles of JS channels there, `js/cycles.rs`).
+    pub(crate) on_mark_start: Option<fn()>,
 }
 
 impl Default for Config {
     fn default() -> Self {
-        Config { gc_percent: 100, heap_limit: usize::MAX, trace: false, clobber_free: false }
+        Config {
+            gc_percent: 100,
+            heap_limit: usize::MAX,
+            trace: false,
+            clobber_free: false,
+            on_mark_start: None,
+        }
     }
 }
 
@@ -229,13 +241,18 @@ pub(crate) struct Heap {
     pub(crate) frees: AtomicU64,
     pub(crate) freed_bytes: AtomicU64,
     pub(crate) roots: Roots,
+    /// Per P: its allocation cache (Go's `p.mcache`), touched only by the M holding the P
+    /// (`sched/world.rs`), or by the collector while the world is stopped.
+    pub(crate) caches: Box<[Cache]>,
     pub(crate) collector: Collector,
     pub(crate) mark: MarkPool,
 }
 
 impl Heap {
-    pub(crate) fn new(procs: usize, config: Config) -> Self {
+    /// A heap for the Ps of `world`, which its collections stop.
+    pub(crate) fn new(world: Arc<World>, config: Config) -> Self {
         static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+        let procs = world.procs();
         let goal = if config.gc_percent < 0 { u64::MAX } else { MIN_HEAP_GOAL };
         Heap {
             id: NEXT_ID.fetch_add(1, Relaxed),
@@ -258,7 +275,8 @@ impl Heap {
             frees: AtomicU64::new(0),
             freed_bytes: AtomicU64::new(0),
             roots: Roots::new(procs),
-            collector: Collector::new(procs),
+            caches: (0..procs).map(|_| Cache::new()).collect(),
+            collector: Collector::new(world),
             mark: MarkPool::default(),
         }
     }

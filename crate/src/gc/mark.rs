@@ -30,8 +30,8 @@
 use super::heap::Heap;
 use super::object::Header;
 use super::span::span_of;
+use crate::platform::lock::Lock;
 use crate::platform::now_ns;
-use crate::sched::lock::Lock;
 use std::ptr::NonNull;
 use std::sync::atomic::Ordering::{Relaxed, SeqCst};
 use std::sync::atomic::{AtomicU32, AtomicUsize};

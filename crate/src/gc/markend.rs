@@ -31,7 +31,7 @@
 //! looks for work (and `a` requests). So no M parks trusting another M that trusts it back;
 //! the loom model below checks it.
 
-use crate::shim::{fence, AtomicBool};
+use crate::platform::shim::{fence, AtomicBool};
 use std::sync::atomic::Ordering::{Relaxed, SeqCst};
 
 pub(crate) struct MarkEnd {
@@ -94,7 +94,7 @@ impl MarkEnd {
 #[cfg(all(test, loom))]
 mod loom_tests {
     use super::*;
-    use crate::shim::{loom_check as check, Arc};
+    use crate::platform::shim::{loom_check as check, Arc};
 
     /// Two Ms finish their polls (both flags set) and look for work. M 1 finds marking done;
     /// M 0 found none to take while M 1 drained, so it either sees `done` or decides whether

@@ -81,17 +81,18 @@
 //! * `mark.rs`: parallel marking with work sharing, while the world runs and while it is
 //!   stopped. `markend.rs`: who ends concurrent marking, and when idle Ms park meanwhile.
 //!   `root.rs`: roots.
-//! * `collect.rs`: the collection's steps, pacing, statistics, gctrace. `world.rs`: stopping
-//!   the world, with the Ps of parked Ms claimed instead of waited for.
+//! * `collect.rs`: the collection's steps, pacing, statistics, gctrace. Stopping the world,
+//!   with the Ps of parked Ms claimed instead of waited for, is the scheduler's
+//!   (`sched/world.rs`).
 //!
 //! # Scheduler integration
-//! The heap lives in the runtime's shared state and each P holds its cache. Ms call
-//! [`safepoint`] before each poll and [`safepoint_seeking`] whenever they look for work; an M gives up its P as it
-//! parks ([`release_p`]) and takes it back as it wakes ([`acquire_p`]) or starts
-//! ([`m_start`]), so that a collection need not wait for parked Ms; idle Ms sweep in the
-//! background before parking ([`sweep_idle`]); an exiting M flushes its cache and parks its P
-//! for good ([`m_exit`]). The page's main thread never takes part in a collection and
-//! never allocates here.
+//! The scheduler does not know the heap: the runtime hands it the heap as its [`Hooks`]
+//! (`sched/hooks.rs`), and the heap holds one allocation cache per P. Ms call the hooks at a
+//! safepoint before each poll and whenever they look for work (`collect::safepoint`), before
+//! parking (`idle`: background sweeping), as they start (this M's heap becomes reachable from
+//! its thread, `here`) and as they exit (the cache is flushed). Ms give their P up as they park,
+//! so that a collection claims it instead of waiting for them. The page's main thread never
+//! takes part in a collection and never allocates here.
 
 mod cache;
 mod collect;
@@ -105,7 +106,6 @@ mod span;
 #[cfg(test)]
 mod tests;
 mod trace;
-mod world;
 
 pub use collect::Collect;
 pub use gort_derive::Trace;
@@ -113,14 +113,15 @@ pub use mark::Tracer;
 pub use root::Root;
 pub use trace::Trace;
 
-pub(crate) use cache::Cache;
-pub(crate) use collect::{safepoint, safepoint_seeking, stats_of};
+pub(crate) use collect::stats_of;
 pub(crate) use heap::{Config, Heap};
 
-use crate::sched::lock::{Lock, LockGuard};
+use crate::platform::lock::{Lock, LockGuard};
+use crate::sched::hooks::Hooks;
 use crate::sched::Shared;
 use object::{Header, Layout};
 use root::Pinned;
+use std::cell::Cell;
 use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
@@ -261,10 +262,10 @@ impl<T: Trace> GcCell<T> {
 #[inline]
 fn barrier<T: Trace>(old: &T) {
     if T::NEEDS_TRACE {
-        crate::sched::current_m(|shared, m| {
-            if shared.heap.collector.marking() {
-                assert_holds_p(shared, m, "GcCell::borrow");
-                shared.procs[m].gc.shade(&shared.heap, old);
+        here(|heap, _, m| {
+            if heap.collector.marking() {
+                assert_holds_p(heap, m, "GcCell::borrow");
+                heap.caches[m].shade(heap, old);
             }
         });
     }
@@ -367,44 +368,63 @@ pub struct GcStats {
     pub gc_percent: i32,
 }
 
-fn with_m<R>(what: &str, f: impl FnOnce(&Shared, usize) -> R) -> R {
-    crate::sched::current_m(f).unwrap_or_else(|| panic!("gort::gc::{what} called outside a goroutine"))
+thread_local! {
+    /// The heap of the runtime this thread is an M of: set as the M starts, cleared as it
+    /// exits (`Hooks` below). The runtime's shared state holds the heap (as its hooks) for as
+    /// long as the M runs, so the pointer is valid whenever `sched::current_m` names a runtime.
+    static HEAP: Cell<*const Heap> = const { Cell::new(std::ptr::null()) };
+}
+
+/// Calls `f` with this M's heap, runtime and P, if this thread is an M (two plain loads, on
+/// every allocation's path).
+#[inline]
+fn here<R>(f: impl FnOnce(&Heap, &Shared, usize) -> R) -> Option<R> {
+    let heap = HEAP.with(Cell::get);
+    if heap.is_null() {
+        return None;
+    }
+    // SAFETY: `HEAP` is set only while this thread is an M of the runtime whose hooks are the
+    // heap, and `current_m` calls `f` only while this thread is that M (see `HEAP`).
+    crate::sched::current_m(|shared, m| f(unsafe { &*heap }, shared, m))
+}
+
+fn with_m<R>(what: &str, f: impl FnOnce(&Heap, &Shared, usize) -> R) -> R {
+    here(f).unwrap_or_else(|| panic!("gort::gc::{what} called outside a goroutine"))
 }
 
 /// Panics unless M `m` holds its P: a Worker M that parked (its P may be claimed by a
 /// collection) still runs promise reactions in its event loop, outside every poll.
 #[inline]
-fn assert_holds_p(shared: &Shared, m: usize, what: &str) {
+fn assert_holds_p(heap: &Heap, m: usize, what: &str) {
     assert!(
-        shared.heap.collector.world.holds(m),
+        heap.collector.world.holds(m),
         "gort::gc::{what} called outside a goroutine's poll (on a parked Worker M)"
     );
 }
 
 /// Allocates on M `m`; gives the value back if the heap limit is in the way.
-fn try_alloc<T: Trace + 'static>(shared: &Shared, m: usize, value: T) -> Result<Gc<T>, (HeapLimitError, T)> {
-    try_alloc_with_tail(shared, m, value, 0)
+fn try_alloc<T: Trace + 'static>(heap: &Heap, m: usize, value: T) -> Result<Gc<T>, (HeapLimitError, T)> {
+    try_alloc_with_tail(heap, m, value, 0)
 }
 
 /// Allocates on M `m` a slot with `tail` bytes of room after the value; gives the value back if
 /// the heap limit is in the way.
 fn try_alloc_with_tail<T: Trace + 'static>(
-    shared: &Shared,
+    heap: &Heap,
     m: usize,
     value: T,
     tail: usize,
 ) -> Result<Gc<T>, (HeapLimitError, T)> {
-    assert_holds_p(shared, m, "alloc");
-    let heap = &shared.heap;
+    assert_holds_p(heap, m, "alloc");
     let (size, align) = (Layout::<T>::SIZE + tail, Layout::<T>::ALIGN);
     let addr = match sizeclass::class_for(size, align) {
-        Some(class) => shared.procs[m].gc.alloc(heap, class),
+        Some(class) => heap.caches[m].alloc(heap, class),
         None => {
             assert!(
                 align <= sizeclass::PAGE_SIZE,
                 "gort::gc: alignment {align} is not supported (at most 8192)"
             );
-            shared.procs[m].gc.alloc_large(heap, size)
+            heap.caches[m].alloc_large(heap, size)
         }
     };
     let addr = match addr {
@@ -444,7 +464,7 @@ unsafe fn init_object<T: Trace + 'static>(addr: usize, value: T) -> Gc<T> {
 /// Outside a goroutine.
 #[inline]
 pub fn alloc<T: Trace + 'static>(value: T) -> Result<Gc<T>, HeapLimitError> {
-    with_m("alloc", |shared, m| try_alloc(shared, m, value).map_err(|(e, _)| e))
+    with_m("alloc", |heap, _, m| try_alloc(heap, m, value).map_err(|(e, _)| e))
 }
 
 /// Allocates `value` followed by `tail` uninitialized bytes in the same object (a
@@ -459,7 +479,7 @@ pub(crate) fn alloc_with_tail<T: Trace + 'static>(
     value: T,
     tail: usize,
 ) -> Result<Gc<T>, (HeapLimitError, T)> {
-    with_m("alloc", |shared, m| try_alloc_with_tail(shared, m, value, tail))
+    with_m("alloc", |heap, _, m| try_alloc_with_tail(heap, m, value, tail))
 }
 
 /// Allocates `value` and roots it; at the heap limit, forces a collection, waits for it and
@@ -468,11 +488,11 @@ pub(crate) fn alloc_with_tail<T: Trace + 'static>(
 /// # Panics
 /// Outside a goroutine.
 pub fn alloc_root<T: Trace + 'static>(value: T) -> AllocRoot<T> {
-    let state = with_m("alloc_root", |shared, m| match try_alloc(shared, m, value) {
+    let state = with_m("alloc_root", |heap, _, m| match try_alloc(heap, m, value) {
         Ok(gc) => State::Done(Some(Ok(Root::new(gc)))),
         Err((_, value)) => {
             let shared = crate::sched::current_shared().expect("an M has a runtime");
-            State::Retry { value: Pinned::new(shared, value), collect: Collect::new() }
+            State::Retry { value: Pinned::new(heap, shared, value), collect: Collect::new() }
         }
     });
     AllocRoot { state }
@@ -502,7 +522,7 @@ impl<T: Trace + 'static> Future for AllocRoot<T> {
                 unreachable!()
             };
             let value = value.into_inner();
-            let result = with_m("alloc_root", |shared, m| try_alloc(shared, m, value));
+            let result = with_m("alloc_root", |heap, _, m| try_alloc(heap, m, value));
             *state = State::Done(Some(result.map(Root::new).map_err(|(e, _)| e)));
         }
         match state {
@@ -550,7 +570,7 @@ impl Future for Checkpoint {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         if self.yielding.is_none() {
-            if !with_m("checkpoint", collect::checkpoint_step) {
+            if !with_m("checkpoint", |heap, _, m| collect::checkpoint_step(heap, m)) {
                 return Poll::Ready(());
             }
             self.yielding = Some(crate::gosched());
@@ -566,63 +586,52 @@ impl Future for Checkpoint {
 /// # Panics
 /// Outside a goroutine.
 pub fn stats() -> GcStats {
-    with_m("stats", |shared, _| stats_of(shared))
+    with_m("stats", |heap, _, _| stats_of(heap))
 }
 
 /// Spans an idle M sweeps before looking for work again.
 const IDLE_SWEEP_BATCH: usize = 16;
 
-/// Called by M `m` about to park. True if the M must look for work again before parking.
-///
-/// While a collection marks: an M stays (it marks at its safepoints) while the mark pool has
-/// work, or while it must end marking itself (`markend.rs`); otherwise it parks, and the
-/// pauses claim its P. Once marking is done, an idle M parks. Between collections it first
-/// sweeps a batch of spans in the background (nothing is left to sweep while marking).
-pub(crate) fn sweep_idle(shared: &Shared, m: usize) -> bool {
-    let c = &shared.heap.collector;
-    if c.marking() {
-        let pool = &shared.heap.mark;
-        let stay = !c.end.done() && (pool.has_batches() || c.end.must_stay(m, pool.draining()));
-        if stay {
-            std::thread::yield_now();
-        }
-        return stay;
+impl Hooks for Heap {
+    fn m_start(&self, _: &Shared, _: usize) {
+        HEAP.with(|h| h.set(self));
     }
-    let mut swept = 0;
-    while swept < IDLE_SWEEP_BATCH && shared.heap.sweep_one().is_some() {
-        swept += 1;
+
+    fn safepoint(&self, shared: &Shared, m: usize, polling: bool) {
+        collect::safepoint(self, shared, m, polling);
     }
-    swept > 0
-}
 
-/// Called by M `m` as it starts: takes its P (`world.rs`; a collection may hold it).
-pub(crate) fn m_start(shared: &Shared, m: usize) {
-    shared.heap.collector.world.acquire_p(m);
-}
-
-/// Called by M `m` about to park: gives up its P, so that collections claim it instead of
-/// waiting for the M. False if a collection is requested: the M keeps its P and must go
-/// through a safepoint (and look for work again) instead of parking.
-pub(crate) fn release_p(shared: &Shared, m: usize) -> bool {
-    shared.heap.collector.world.release_p(m)
-}
-
-/// Called by M `m` as it wakes from parking: takes its P back, waiting for a collection that
-/// claimed it to end.
-pub(crate) fn acquire_p(shared: &Shared, m: usize) {
-    shared.heap.collector.world.acquire_p(m);
-}
-
-/// Called by an M that exits: gives its P's cached spans back, so the heap's destructor
-/// finds (and drops) every object, and parks its P for good (collections claim it from then
-/// on), after joining a requested collection if there is one.
-pub(crate) fn m_exit(shared: &Shared, m: usize) {
-    loop {
-        shared.procs[m].gc.flush(&shared.heap);
-        if release_p(shared, m) {
-            return;
+    /// While a collection marks: an M stays (it marks at its safepoints) while the mark pool
+    /// has work, or while it must end marking itself (`markend.rs`); otherwise it parks, and
+    /// the pauses claim its P. Once marking is done, an idle M parks. Between collections it
+    /// first sweeps a batch of spans in the background (nothing is left to sweep while
+    /// marking).
+    fn idle(&self, _: &Shared, m: usize) -> bool {
+        let c = &self.collector;
+        if c.marking() {
+            let pool = &self.mark;
+            let stay = !c.end.done() && (pool.has_batches() || c.end.must_stay(m, pool.draining()));
+            if stay {
+                std::thread::yield_now();
+            }
+            return stay;
         }
-        // An exiting M runs no goroutine: it joins at once (`collect.rs`, "Requests").
-        safepoint_seeking(shared, m);
+        let mut swept = 0;
+        while swept < IDLE_SWEEP_BATCH && self.sweep_one().is_some() {
+            swept += 1;
+        }
+        swept > 0
+    }
+
+    /// Gives the P's cached spans back, so that the heap's destructor finds (and drops) every
+    /// object; the M then parks its P for good (collections claim it from then on).
+    fn m_exit(&self, _: &Shared, m: usize) {
+        self.caches[m].flush(self);
+        HEAP.with(|h| h.set(std::ptr::null()));
+    }
+
+    /// A collection is requested or marking.
+    fn holds_ms(&self) -> bool {
+        self.collecting()
     }
 }

@@ -23,10 +23,11 @@
 //! That value may hold `Gc` pointers, which must survive: it is boxed (a stable address) and
 //! registered as an extra root whose fields are traced (the value itself is not in the heap).
 
+use super::heap::Heap;
 use super::mark::Tracer;
 use super::object::Header;
 use super::{Gc, Trace};
-use crate::sched::lock::Lock;
+use crate::platform::lock::Lock;
 use crate::sched::Shared;
 use std::marker::PhantomData;
 use std::ptr::NonNull;
@@ -126,7 +127,7 @@ impl<T: Trace + 'static> Root<T> {
     /// # Panics
     /// Outside an M of a runtime (a `Gc` exists only there).
     pub fn new(gc: Gc<T>) -> Self {
-        let cell = crate::sched::current_m(|s, p| s.heap.roots.add(p, gc.header(), s.heap.id))
+        let cell = super::here(|heap, _, p| heap.roots.add(p, gc.header(), heap.id))
             .expect("gort::gc::Root::new called outside a goroutine");
         Root { cell, _type: PhantomData }
     }
@@ -136,8 +137,8 @@ impl<T: Trace + 'static> Root<T> {
     /// # Panics
     /// Outside a goroutine of the runtime whose heap holds the object.
     pub fn get(&self) -> Gc<T> {
-        let here = crate::sched::current_m(|s, m| {
-            (s.heap.id == self.cell.heap_id).then(|| super::assert_holds_p(s, m, "Root::get"))
+        let here = super::here(|heap, _, m| {
+            (heap.id == self.cell.heap_id).then(|| super::assert_holds_p(heap, m, "Root::get"))
         });
         assert!(
             here.flatten().is_some(),
@@ -184,7 +185,9 @@ unsafe impl<T: Trace + 'static> Trace for Root<T> {
 /// A value outside the heap whose `Gc` fields are roots while it is registered.
 pub(crate) struct Pinned<T: Trace> {
     value: Option<Box<T>>,
-    shared: Arc<Shared>,
+    /// The heap holding the registration; valid while `_runtime` (whose hooks it is) lives.
+    heap: *const Heap,
+    _runtime: Arc<Shared>,
     key: u64,
 }
 
@@ -200,13 +203,14 @@ unsafe fn trace_pinned<T: Trace>(value: *const (), tracer: &mut Tracer<'_>) {
 }
 
 impl<T: Trace> Pinned<T> {
-    pub(crate) fn new(shared: Arc<Shared>, value: T) -> Self {
+    /// Registers `value` in `heap`, the heap of `runtime` (which keeps it alive).
+    pub(crate) fn new(heap: &Heap, runtime: Arc<Shared>, value: T) -> Self {
         let value = Box::new(value);
-        let roots = &shared.heap.roots;
+        let roots = &heap.roots;
         let key = roots.next_key.fetch_add(1, Relaxed);
         let ptr = &*value as *const T as *const ();
         roots.extra.lock().push(Extra { key, value: ptr, trace: trace_pinned::<T> });
-        Pinned { value: Some(value), shared, key }
+        Pinned { value: Some(value), heap, _runtime: runtime, key }
     }
 
     /// Unregisters and returns the value.
@@ -216,7 +220,9 @@ impl<T: Trace> Pinned<T> {
     }
 
     fn unregister(&self) {
-        self.shared.heap.roots.extra.lock().retain(|e| e.key != self.key);
+        // SAFETY: `_runtime` holds the heap (as its hooks) for as long as this `Pinned` lives.
+        let heap = unsafe { &*self.heap };
+        heap.roots.extra.lock().retain(|e| e.key != self.key);
     }
 }
 

@@ -10,7 +10,7 @@
 //! * the central list that holds it, i.e. whoever holds that list's lock;
 //! * the collector, while the world is stopped (for a P it claimed, in its cache's stead).
 //!
-//! Hand-offs between owners go through a [`Lock`](crate::sched::lock::Lock) (central lists,
+//! Hand-offs between owners go through a [`Lock`](crate::platform::lock::Lock) (central lists,
 //! the page heap) or the collector's barriers, whose Acquire/Release edges order the plain
 //! accesses. Mark bits are atomics: during marking every M sets them (`fetch_or`, Relaxed:
 //! the bits themselves are the only data, and the termination pause orders them before the

@@ -6,6 +6,8 @@ use super::object::Layout;
 use super::sizeclass::{class_of, CLASS_SIZE, PAGE_SIZE};
 use super::span::{span_of, CHUNK_SIZE};
 use super::{init_object, Trace, Tracer};
+use crate::platform::shim::Arc;
+use crate::sched::world::World;
 use std::sync::atomic::AtomicUsize;
 use std::sync::atomic::Ordering::Relaxed;
 
@@ -39,7 +41,7 @@ fn end_cycle(heap: &Heap) {
 #[test]
 fn span_allocates_in_order_marks_once_and_sweeps_the_unmarked() {
     static DROPS: AtomicUsize = AtomicUsize::new(0);
-    let heap = Heap::new(1, Config::default());
+    let heap = Heap::new(Arc::new(World::new(1)), Config::default());
     let class = class_of(Layout::<Counted>::SIZE);
     let span = heap.cache_span(class).unwrap();
     // SAFETY: the span is ours (we play the per-P cache) and the heap outlives this test body.
@@ -83,7 +85,7 @@ fn span_allocates_in_order_marks_once_and_sweeps_the_unmarked() {
 #[test]
 fn empty_spans_give_their_pages_back_for_reuse() {
     static DROPS: AtomicUsize = AtomicUsize::new(0);
-    let heap = Heap::new(1, Config::default());
+    let heap = Heap::new(Arc::new(World::new(1)), Config::default());
     let span = heap.cache_span(1).unwrap();
     // SAFETY: ours.
     let (base, addr) = unsafe { (span.get().base, span.get().alloc().unwrap()) };
@@ -107,7 +109,7 @@ fn empty_spans_give_their_pages_back_for_reuse() {
 #[test]
 fn a_sweep_runs_every_drop_in_a_span_that_mixes_types_with_and_without_drop_glue() {
     static DROPS: AtomicUsize = AtomicUsize::new(0);
-    let heap = Heap::new(1, Config::default());
+    let heap = Heap::new(Arc::new(World::new(1)), Config::default());
     let class = class_of(Layout::<Counted>::SIZE);
     assert_eq!(class, class_of(Layout::<u64>::SIZE), "both types share a size class");
     let span = heap.cache_span(class).unwrap();
@@ -137,7 +139,7 @@ fn a_sweep_runs_every_drop_in_a_span_that_mixes_types_with_and_without_drop_glue
 #[test]
 fn partial_spans_are_swept_lazily_by_allocation() {
     static DROPS: AtomicUsize = AtomicUsize::new(0);
-    let heap = Heap::new(1, Config::default());
+    let heap = Heap::new(Arc::new(World::new(1)), Config::default());
     let span = heap.cache_span(2).unwrap();
     // SAFETY: ours.
     let s = unsafe { span.get() };
@@ -165,7 +167,7 @@ fn partial_spans_are_swept_lazily_by_allocation() {
 #[test]
 fn slots_allocated_black_survive_one_sweep_unmarked() {
     static DROPS: AtomicUsize = AtomicUsize::new(0);
-    let heap = Heap::new(1, Config::default());
+    let heap = Heap::new(Arc::new(World::new(1)), Config::default());
     let class = class_of(Layout::<Counted>::SIZE);
     let span = heap.cache_span(class).unwrap();
     // SAFETY: the span is ours (we play the per-P cache) and the heap outlives this test body.
@@ -213,7 +215,7 @@ fn slots_allocated_black_survive_one_sweep_unmarked() {
 #[test]
 fn large_objects_get_their_own_pages_and_huge_ones_their_own_chunks() {
     static DROPS: AtomicUsize = AtomicUsize::new(0);
-    let heap = Heap::new(1, Config::default());
+    let heap = Heap::new(Arc::new(World::new(1)), Config::default());
     let big = heap.alloc_large(100_000).unwrap();
     put(big, &DROPS);
     assert_eq!(big % PAGE_SIZE, 0);
@@ -235,7 +237,7 @@ fn large_objects_get_their_own_pages_and_huge_ones_their_own_chunks() {
 
 #[test]
 fn the_heap_limit_is_a_hard_ceiling_and_sweeping_makes_room() {
-    let heap = Heap::new(1, Config { heap_limit: 64 << 10, ..Config::default() });
+    let heap = Heap::new(Arc::new(World::new(1)), Config { heap_limit: 64 << 10, ..Config::default() });
     let mut spans = Vec::new();
     let err = loop {
         match heap.cache_span(1) {

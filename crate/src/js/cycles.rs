@@ -37,7 +37,7 @@
 
 use super::value::{Handle, Message};
 use crate::chan::{Chan, Inner};
-use crate::sched::lock::Lock;
+use crate::platform::lock::Lock;
 use std::collections::HashMap;
 use std::sync::atomic::Ordering::SeqCst;
 use std::sync::atomic::{AtomicU64, AtomicUsize};

@@ -30,13 +30,12 @@ mod cycles;
 mod op;
 mod value;
 
-pub(crate) use cycles::collect_cycles;
 pub use op::{JoinRef, Op};
 pub use value::{ChanRef, Message, MutexRef, WaitGroupRef};
 
-use crate::sched::m::{Exit, Machine as M};
+use crate::platform::shim::Arc;
+use crate::sched::m::{Exit, M};
 use crate::sched::{self, set_wait_reason, Shared, WaitReason};
-use crate::shim::Arc;
 use js_sys::{Array, Object, Promise, Reflect};
 use std::cell::RefCell;
 use std::future::Future;
@@ -77,7 +76,7 @@ pub fn shared_memory() -> JsValue {
 /// One runtime, as the page's main thread holds it.
 #[wasm_bindgen]
 pub struct RuntimeCore {
-    shared: Arc<Shared>,
+    core: crate::runtime::Core,
 }
 
 impl Drop for RuntimeCore {
@@ -96,80 +95,80 @@ impl RuntimeCore {
             b = b.heap_limit(heap_limit as usize);
         }
         cycles::runtime_started();
-        RuntimeCore { shared: b.build_shared() }
+        RuntimeCore { core: b.on_mark_start(cycles::collect_cycles).build() }
     }
 
     /// A counted reference to the runtime for one Worker's [`Machine::new`].
     #[wasm_bindgen(js_name = workerReference)]
     pub fn worker_reference(&self) -> u32 {
-        Arc::into_raw(self.shared.clone()) as u32
+        Arc::into_raw(self.core.shared.clone()) as u32
     }
 
     pub fn procs(&self) -> u32 {
-        self.shared.procs.len() as u32
+        self.core.shared.procs.len() as u32
     }
 
     /// Starts a JS goroutine from outside the runtime.
     pub fn go(&self, source: String, args: Message) -> JoinRef {
-        go_js(&self.shared, source, args)
+        go_js(&self.core.shared, source, args)
     }
 
     /// Runs a blocking operation as a goroutine; the page awaits the result.
     pub fn run(&self, op: &mut Op) -> JoinRef {
-        JoinRef::from(self.shared.go(op.take()))
+        JoinRef::from(self.core.shared.go(op.take()))
     }
 
     /// The page holds a handle to this channel: goroutines blocked on it may still be woken.
     #[wasm_bindgen(js_name = holdChan)]
     pub fn hold_chan(&self, c: &ChanRef) {
-        self.shared.hold_outside(c.held());
+        self.core.shared.hold_outside(c.held());
     }
 
     #[wasm_bindgen(js_name = holdWaitGroup)]
     pub fn hold_wait_group(&self, w: &WaitGroupRef) {
-        self.shared.hold_outside(w.held());
+        self.core.shared.hold_outside(w.held());
     }
 
     #[wasm_bindgen(js_name = holdMutex)]
     pub fn hold_mutex(&self, m: &MutexRef) {
-        self.shared.hold_outside(m.held());
+        self.core.shared.hold_outside(m.held());
     }
 
     /// The page dropped a handle (`key` from the handle's `key()`).
     pub fn unhold(&self, key: usize) {
-        self.shared.release_outside(key);
+        self.core.shared.release_outside(key);
     }
 
     /// Address of the word bumped at each runtime event (a deadlock report).
     #[wasm_bindgen(js_name = eventsAddress)]
     pub fn events_address(&self) -> u32 {
-        self.shared.events.as_ptr() as u32
+        self.core.shared.events.as_ptr() as u32
     }
 
     #[wasm_bindgen(js_name = eventsValue)]
     pub fn events_value(&self) -> u32 {
-        self.shared.events.load(Acquire)
+        self.core.shared.events.load(Acquire)
     }
 
     /// The last deadlock report (Go's text), once.
     #[wasm_bindgen(js_name = takeDeadlockReport)]
     pub fn take_deadlock_report(&self) -> Option<String> {
-        self.shared.take_deadlock_report()
+        self.core.shared.take_deadlock_report()
     }
 
     /// Asks every M to stop; each Worker's loop then returns and reports back.
     pub fn shutdown(&self) {
-        self.shared.begin_shutdown();
+        self.core.shared.begin_shutdown();
     }
 
     #[wasm_bindgen(js_name = isShutDown)]
     pub fn is_shut_down(&self) -> bool {
-        self.shared.is_shut_down()
+        self.core.shared.is_shut_down()
     }
 
     /// Scheduler counters, read from atomics without locks.
     pub fn stats(&self) -> Object {
-        let s = self.shared.stats();
+        let s = self.core.stats();
         let per_p =
             |f: fn(&crate::ProcStats) -> f64| s.per_p.iter().map(|p| JsValue::from(f(p))).collect::<Array>();
         let sched = object(&[
@@ -199,8 +198,8 @@ impl RuntimeCore {
     /// A goroutine dump, gathered by a goroutine (the registry is behind locks the main thread
     /// must not take); the outcome is JSON.
     pub fn goroutines(&self) -> JoinRef {
-        let shared = self.shared.clone();
-        let handle = self.shared.go(async move {
+        let shared = self.core.shared.clone();
+        let handle = self.core.shared.go(async move {
             let dump: Vec<String> = shared
                 .goroutines()
                 .into_iter()
@@ -232,7 +231,7 @@ impl RuntimeCore {
     where
         F: Future<Output = String> + Send + 'static,
     {
-        let handle = self.shared.go(async move { Message::text(JSON, &fut.await) });
+        let handle = self.core.shared.go(async move { Message::text(JSON, &fut.await) });
         JoinRef::from(handle)
     }
 }

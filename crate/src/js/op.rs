@@ -110,7 +110,7 @@ impl Op {
         let (sleep, tx) = (crate::time::sleep(duration_ms(ms)), c.chan.clone());
         Op::new(async move {
             sleep.await;
-            let _ = tx.try_send(Message::number(crate::platform::now_unix_ms()));
+            let _ = tx.try_send(Message::number(crate::platform::now_unix_ns() as f64 / 1e6));
             Message::undefined()
         })
     }

@@ -1,16 +1,57 @@
-//! The platform interface: the only code that differs between the browser and native builds.
+//! The platform layer: the only code that differs between the browser and native builds, and
+//! the primitives every layer above builds on.
 //!
-//! Each platform provides a monotonic clock shared by every thread (`now_ns`) and a futex over
-//! a 32-bit word in shared memory (`futex_wait`, `futex_wake_one`, `futex_wake_all`). Starting Ms differs too, but is
-//! done outside this interface: natively `Runtime::start` spawns std threads; on the web the JS
-//! facade starts module Workers that enter `js::Machine`.
+//! Each platform (`native.rs`, `web.rs`) provides the same small interface:
+//! * a monotonic clock every thread agrees on (`now_ns`) and the wall clock (`now_unix_ns`);
+//! * a futex over a 32-bit word in shared memory (`futex_wait`, `futex_wake_one`,
+//!   `futex_wake_all`), which a thread may call only if it may block (`thread_may_wait`);
+//! * one line of diagnostic output (`log_line`: stderr natively, the console in the browser).
+//!
+//! Beside it, platform-free building blocks the layers above share: [`lock`] (a futex lock
+//! that never blocks the page's thread), [`shim`] (std's atomics, or loom's under `cfg(loom)`)
+//! and, in the threaded wasm build, [`alloc`] (the allocator front).
+//!
+//! Starting Ms is the runtime's business (`runtime.rs` natively, the JS facade on the web);
+//! a thread that becomes an M says so with [`set_thread_may_wait`].
+//!
+//! # Invariant
+//! No function here waits on the page's main thread: `thread_may_wait` is false there until
+//! the thread says otherwise, and the lock only spins where waiting is not allowed.
 
-#[cfg(not(target_arch = "wasm32"))]
+#[cfg(any(
+    all(target_arch = "wasm32", target_feature = "atomics", feature = "thread-cached-alloc"),
+    all(test, not(loom))
+))]
+pub(crate) mod alloc;
+pub(crate) mod lock;
+pub(crate) mod shim;
+
+#[cfg(all(not(target_arch = "wasm32"), not(loom)))]
 mod native;
-#[cfg(not(target_arch = "wasm32"))]
-pub(crate) use native::{futex_wait, futex_wake_all, futex_wake_one, now_ns};
+#[cfg(all(not(target_arch = "wasm32"), not(loom)))]
+pub(crate) use native::{futex_wait, futex_wake_all, futex_wake_one, log_line, now_ns, now_unix_ns};
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", not(loom)))]
 mod web;
-#[cfg(target_arch = "wasm32")]
-pub(crate) use web::{futex_wait, futex_wake_all, futex_wake_one, now_ns, now_unix_ms};
+#[cfg(all(target_arch = "wasm32", not(loom)))]
+pub(crate) use web::{futex_wait, futex_wake_all, futex_wake_one, log_line, now_ns, now_unix_ns};
+
+#[cfg(not(loom))]
+thread_local! {
+    /// Whether this thread said it may block (it is an M).
+    static MAY_WAIT: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether this thread may block in a futex wait: natively every thread; in the browser only
+/// the threads that said so ([`set_thread_may_wait`]: Ms, which are Workers), never the page's
+/// main thread, where `wait32` traps.
+#[cfg(not(loom))]
+pub(crate) fn thread_may_wait() -> bool {
+    cfg!(not(target_arch = "wasm32")) || MAY_WAIT.with(std::cell::Cell::get)
+}
+
+/// Says whether this thread may block from now on (a thread becoming, or ceasing to be, an M).
+#[cfg(not(loom))]
+pub(crate) fn set_thread_may_wait(may: bool) {
+    MAY_WAIT.with(|m| m.set(may));
+}

@@ -1,4 +1,4 @@
-//! Native platform (tests and benchmarks): a Linux futex and `Instant`.
+//! Native platform (tests and benchmarks): a Linux futex, `Instant`, `SystemTime` and stderr.
 
 use std::sync::atomic::AtomicU32;
 use std::sync::OnceLock;
@@ -46,4 +46,14 @@ pub(crate) fn futex_wake_one(word: &AtomicU32) {
 /// signed int: `i32::MAX` is "all").
 pub(crate) fn futex_wake_all(word: &AtomicU32) {
     futex_wake(word, i32::MAX);
+}
+
+/// Nanoseconds since the Unix epoch (the wall clock).
+pub(crate) fn now_unix_ns() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64)
+}
+
+/// Writes one line of diagnostic output (gctrace) to stderr.
+pub(crate) fn log_line(line: &str) {
+    eprintln!("{line}");
 }

@@ -1,5 +1,5 @@
 //! Web platform: `memory.atomic.wait32/notify` on the shared wasm memory, and a clock that
-//! every Worker and the page agree on.
+//! every Worker and the page agree on, and the console.
 //!
 //! `performance.now()` counts from each realm's own time origin, and Workers start at
 //! different times, so the clock is `performance.timeOrigin + performance.now()` (an absolute
@@ -16,6 +16,8 @@ extern "C" {
     fn performance_now() -> f64;
     #[wasm_bindgen(thread_local_v2, js_namespace = performance, js_name = timeOrigin)]
     static TIME_ORIGIN: f64;
+    #[wasm_bindgen(js_namespace = console, js_name = log)]
+    fn console_log(s: &str);
 }
 
 /// 2024-01-01T00:00:00Z in ms since the Unix epoch: keeps the f64 sums small and exact enough.
@@ -30,9 +32,14 @@ pub(crate) fn now_ns() -> u64 {
     (ms * 1e6) as u64
 }
 
-/// Milliseconds since the Unix epoch, on the scale of `performance.timeOrigin + performance.now()`.
-pub(crate) fn now_unix_ms() -> f64 {
-    now_ns() as f64 / 1e6 + EPOCH_MS
+/// Nanoseconds since the Unix epoch, on the scale of `performance.timeOrigin + performance.now()`.
+pub(crate) fn now_unix_ns() -> u64 {
+    ((now_ns() as f64 / 1e6 + EPOCH_MS) * 1e6) as u64
+}
+
+/// Writes one line of diagnostic output (gctrace) to this thread's console.
+pub(crate) fn log_line(line: &str) {
+    console_log(line);
 }
 
 pub(crate) fn futex_wait(word: &AtomicU32, expected: u32, timeout_ns: Option<u64>) {

@@ -32,7 +32,7 @@
 //! `LockOSThread`: its wake-ups go to that M's bound inbox, never to a run queue.
 
 use super::{Shared, WaitReason};
-use crate::shim::{Arc, AtomicU32, AtomicU64};
+use crate::platform::shim::{Arc, AtomicU32, AtomicU64};
 use std::cell::UnsafeCell;
 use std::future::Future;
 use std::pin::Pin;
@@ -257,13 +257,13 @@ unsafe fn drop_waker(g: *const ()) {
 impl Wake for G {
     fn wake(self: Arc<Self>) {
         if self.make_runnable() {
-            Shared::ready_by_value(self);
+            Shared::ready(self);
         }
     }
 
     fn wake_by_ref(self: &Arc<Self>) {
         if self.make_runnable() {
-            self.shared.ready(self.clone());
+            Shared::ready(self.clone());
         }
     }
 }

@@ -40,7 +40,7 @@
 //! A parker's word is EMPTY, PARKED or NOTIFIED; an unpark that comes before the park leaves
 //! NOTIFIED behind, so the park returns at once.
 
-use crate::shim::{fence, AtomicU32, AtomicU64};
+use crate::platform::shim::{fence, AtomicU32, AtomicU64};
 use std::sync::atomic::Ordering::{Acquire, Relaxed, SeqCst};
 
 const EMPTY: u32 = 0;
@@ -235,8 +235,8 @@ impl Idle {
 #[cfg(all(test, loom))]
 mod loom_tests {
     use super::*;
-    use crate::shim::loom_check as check;
-    use crate::shim::{Arc, AtomicUsize};
+    use crate::platform::shim::loom_check as check;
+    use crate::platform::shim::{Arc, AtomicUsize};
     use std::sync::atomic::Ordering::Release;
 
     /// One M looks for work and parks by the protocol; a publisher adds work and wakes it.

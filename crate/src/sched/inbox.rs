@@ -10,7 +10,7 @@
 //! Acquire, so it sees every node it takes fully written. `len` is bumped before the push and
 //! lowered after the take, so it never reads lower than the true length.
 
-use crate::shim::{Arc, AtomicPtr, AtomicUsize};
+use crate::platform::shim::{Arc, AtomicPtr, AtomicUsize};
 use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release};
 
 struct Node<T> {
@@ -116,7 +116,7 @@ mod tests {
 #[cfg(all(test, loom))]
 mod loom_tests {
     use super::*;
-    use crate::shim::loom_check as check;
+    use crate::platform::shim::loom_check as check;
 
     #[test]
     fn loom_inbox_two_producers_one_drainer() {

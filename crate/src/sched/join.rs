@@ -10,7 +10,7 @@
 //! runtime shut down), the outcome is `JoinError::Cancelled`, so no joiner waits forever; this
 //! holds too for a goroutine dropped before its future was even built ([`Unstarted`]).
 
-use crate::shim::{Arc, AtomicU32};
+use crate::platform::shim::{Arc, AtomicU32};
 use std::cell::UnsafeCell;
 use std::fmt;
 use std::future::Future;

@@ -16,7 +16,7 @@
 //! slot the owner is rewriting; its CAS then fails and it drops what it read. Slots are atomics,
 //! so that race is benign.
 
-use crate::shim::{Arc, AtomicPtr, AtomicU32};
+use crate::platform::shim::{Arc, AtomicPtr, AtomicU32};
 use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release};
 
 /// Slots per ring: 256 as in Go; 4 under loom so that models reach wrap-around and overflow.
@@ -308,7 +308,7 @@ mod tests {
 #[cfg(all(test, loom))]
 mod loom_tests {
     use super::*;
-    use crate::shim::loom_check as check;
+    use crate::platform::shim::loom_check as check;
     use loom::thread;
 
     /// A thread that steals once from `q` into a ring of its own and returns what it got.

@@ -32,7 +32,7 @@
 //! dropped `Sleep` cancels its entry, which stays in the heap until its deadline (lazy
 //! deletion, as Go does) and is then discarded.
 
-use crate::shim::{Arc, AtomicU32, AtomicU64};
+use crate::platform::shim::{Arc, AtomicU32, AtomicU64};
 use std::cell::Cell;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;

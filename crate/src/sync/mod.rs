@@ -11,7 +11,7 @@ pub use mutex::{Mutex, MutexGuard, RawMutex, UnlockError};
 pub use once::Once;
 pub use waitgroup::{WaitGroup, WaitGroupError};
 
-use crate::sched::lock::Lock;
+use crate::platform::lock::Lock;
 use std::sync::atomic::AtomicBool;
 use std::sync::atomic::Ordering::{AcqRel, Acquire};
 use std::task::Waker;

@@ -15,8 +15,8 @@
 //! to take the lock when polled. A waiter that gives up passes a grant or a wake-up on to the
 //! next waiter, so none is lost.
 
+use crate::platform::lock::Lock;
 use crate::platform::now_ns;
-use crate::sched::lock::Lock;
 use crate::sched::{set_wait_reason, WaitReason};
 use std::cell::UnsafeCell;
 use std::collections::VecDeque;

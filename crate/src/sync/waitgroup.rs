@@ -5,7 +5,7 @@
 //! is refused with an error and changes nothing.
 
 use super::Waiter;
-use crate::sched::lock::Lock;
+use crate::platform::lock::Lock;
 use crate::sched::{set_wait_reason, WaitReason};
 use std::fmt;
 use std::future::Future;

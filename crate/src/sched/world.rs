@@ -1,6 +1,8 @@
-//! Stopping the world without waiting for parked Ms: who holds each P during a collection.
+//! Stopping the world without waiting for parked Ms: who holds each P (Go's P status and
+//! `stopTheWorld`).
 //!
-//! A collection runs with every P stopped at a safepoint. An M that runs goroutines reaches one
+//! Whoever stops the world (the collector, through its scheduler hook) does so with every P
+//! stopped at a safepoint. An M that runs goroutines reaches one
 //! between two polls; an M that is parked (in `wait32`, or a Worker idling in
 //! `Atomics.waitAsync`, which would first have to get back to its event loop), has exited, or
 //! has not started yet, is at one already. Instead of waking such an M and waiting for it, a
@@ -8,15 +10,15 @@
 //! it wake meanwhile, waits for the collection to end before it touches its P again.
 //!
 //! # States
-//! Each P has a state word:
+//! Each P has a state word holding a [`PStatus`]:
 //! * `RUNNING`: its M holds it (runs goroutines, looks for work, stops at safepoints);
-//! * `PARKED`: its M gave it up to park (or exited, or has not started): claimable;
-//! * `CLAIMED`: the current cycle holds it, and its M may not touch it.
+//! * `IDLE`: its M gave it up to park (or exited, or has not started): claimable;
+//! * `STOPPED`: the current cycle holds it, and its M may not touch it.
 //!
-//! Only the M moves its P from `RUNNING` to `PARKED` and back, or to `CLAIMED` when it hands
-//! it over at a safepoint (step 3); only an arriving M moves another's P from `PARKED` to
-//! `CLAIMED` (a CAS that races with the owner's CAS back to `RUNNING`: exactly one wins), and
-//! only the collecting M moves it from `CLAIMED` back to `PARKED` (step 5).
+//! Only the M moves its P from `RUNNING` to `IDLE` and back, or to `STOPPED` when it hands
+//! it over at a safepoint (step 3); only an arriving M moves another's P from `IDLE` to
+//! `STOPPED` (a CAS that races with the owner's CAS back to `RUNNING`: exactly one wins), and
+//! only the collecting M moves it from `STOPPED` back to `IDLE` (step 5).
 //!
 //! # One collector per cycle
 //! The M that completes the count collects for every P; the others are not needed until the
@@ -30,47 +32,47 @@
 //! # The protocol
 //! 1. **Request.** `request` sets `requested` to the request's number (a SeqCst CAS from 0)
 //!    and wakes nobody.
-//! 2. **Park.** An M that parks ([`World::release_p`]) stores `PARKED`, then (after a SeqCst
+//! 2. **Park.** An M that parks ([`World::release_p`]) stores `IDLE`, then (after a SeqCst
 //!    fence) loads `requested`. If a collection is requested it tries to take its P back
-//!    (`PARKED` → `RUNNING`): on success it does not park but goes back to its safepoint and
+//!    (`IDLE` → `RUNNING`): on success it does not park but goes back to its safepoint and
 //!    arrives itself (step 3); if the CAS fails its P has been claimed, and the M parks.
 //! 3. **Arrive.** An M at a safepoint with a collection requested ([`World::arrive`]) claims
-//!    every `PARKED` P it sees (after a SeqCst fence: SeqCst loads and CASes), hands its own P
-//!    over (stores `CLAIMED`), then adds one for itself and one per claimed P to `arrived`
+//!    every `IDLE` P it sees (after a SeqCst fence: SeqCst loads and CASes), hands its own P
+//!    over (stores `STOPPED`), then adds one for itself and one per claimed P to `arrived`
 //!    (AcqRel).
 //! 4. **Collect.** The M that brings `arrived` to the number of Ps takes its own P back and
 //!    collects for every P (`collect.rs`). Every other M waits for its P, as a woken parker
 //!    does (step 6).
 //! 5. **Restart.** The collector ([`World::restart`]) clears `requested` and `arrived`, then
-//!    moves every other P back to `PARKED` (Release) and wakes its word.
+//!    moves every other P back to `IDLE` (Release) and wakes its word.
 //! 6. **Take back.** An M that wakes from parking, or handed its P over, takes it back
-//!    ([`World::acquire_p`]): a CAS `PARKED` → `RUNNING` (Acquire); while the P is `CLAIMED`
+//!    ([`World::acquire_p`]): a CAS `IDLE` → `RUNNING` (Acquire); while the P is `STOPPED`
 //!    it waits on the P's word.
 //!
 //! # Why it is correct
 //! * *Every P is counted exactly once per cycle.* A P is counted either by its own M in step 3
 //!   (the M holds it: `RUNNING`, then hands it over) or by the M whose CAS moved it from
-//!   `PARKED` to `CLAIMED`; the CAS makes the two exclusive, and a P stays `CLAIMED` until
+//!   `IDLE` to `STOPPED`; the CAS makes the two exclusive, and a P stays `STOPPED` until
 //!   step 5, so nobody counts it twice. So when the count is complete, every P but the
-//!   collector's is `CLAIMED`.
+//!   collector's is `STOPPED`.
 //! * *No P is missed* (the world always stops while every M eventually reaches a safepoint or
-//!   parks). A parker stores `PARKED`, fences, loads `requested`; an arriving M has seen
+//!   parks). A parker stores `IDLE`, fences, loads `requested`; an arriving M has seen
 //!   `requested` set, fences, loads the P's state. The two SeqCst fences are ordered: if the
-//!   parker's comes first, the arriving M's load sees `PARKED` (or a later value) and claims
+//!   parker's comes first, the arriving M's load sees `IDLE` (or a later value) and claims
 //!   the P; if the arriving M's comes first, the parker's load cannot read a value of
 //!   `requested` older than the one the arriving M read before its fence, so it sees the
 //!   request and arrives itself (or finds its P claimed already). An M that exits parks for
 //!   good, so it is claimed from then on.
 //! * *Nobody touches a P's state but its holder.* An M's last access to its P (allocation
-//!   cache, ...) happens before its SeqCst store of `PARKED`, which the claiming CAS reads, or
+//!   cache, ...) happens before its SeqCst store of `IDLE`, which the claiming CAS reads, or
 //!   before its own AcqRel add to `arrived`; the collector's add reads the count that add
 //!   made (RMWs continue a release sequence), so it sees it all. The collector's accesses
-//!   happen before its Release store of `PARKED` in step 5, which the M's CAS in step 6 reads
+//!   happen before its Release store of `IDLE` in step 5, which the M's CAS in step 6 reads
 //!   (Acquire).
 //! * *Cycles do not mix, and each one ends.* `requested` and `arrived` are reset before any P
 //!   is released, so an M released in step 5 that meets a new request counts in a fresh
 //!   cycle. Such an M may arrive while Ps the collector has not released yet are still
-//!   `CLAIMED`, hence not claimable. The collector, running on after its restart, reaches its
+//!   `STOPPED`, hence not claimable. The collector, running on after its restart, reaches its
 //!   own safepoint with the new request pending and arrives in turn (it cannot park past it:
 //!   step 2), claiming then the Ps it released meanwhile, unless their Ms took them back and
 //!   arrive themselves.
@@ -90,12 +92,24 @@
 //! stores, fences SeqCst, then loads the other's slot: of the two fences, the later one
 //! follows both stores), and stops: nobody waits on somebody who waits on them.
 
-use crate::shim::{fence, AtomicU32};
+use crate::platform::shim::{fence, AtomicU32};
 use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release, SeqCst};
 
-pub(crate) const RUNNING: u32 = 0;
-pub(crate) const PARKED: u32 = 1;
-pub(crate) const CLAIMED: u32 = 2;
+/// Who holds a P (Go's `_Prunning`, `_Pidle`, `_Pgcstop`), kept in the P's state word.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u32)]
+pub(crate) enum PStatus {
+    /// Its M holds it: runs goroutines, looks for work, stops at safepoints.
+    Running = 0,
+    /// Its M gave it up to park (or exited, or has not started): claimable.
+    Idle = 1,
+    /// The current stop of the world holds it; its M may not touch it.
+    Stopped = 2,
+}
+
+const RUNNING: u32 = PStatus::Running as u32;
+const IDLE: u32 = PStatus::Idle as u32;
+const STOPPED: u32 = PStatus::Stopped as u32;
 
 pub(crate) struct World {
     /// 0, or the number of the pending request.
@@ -104,7 +118,7 @@ pub(crate) struct World {
     requests: AtomicU32,
     /// Per P: the last request its M acknowledged (`may_run_on`).
     acks: Box<[AtomicU32]>,
-    /// Per P: `RUNNING`, `PARKED` or `CLAIMED`.
+    /// Per P: `RUNNING`, `IDLE` or `STOPPED`.
     states: Box<[AtomicU32]>,
     /// Ps accounted for in the current cycle: arrived Ms and the Ps they claimed.
     arrived: AtomicU32,
@@ -114,17 +128,22 @@ pub(crate) struct World {
 }
 
 impl World {
-    /// Every P starts `PARKED`: its M takes it when it starts.
+    /// Every P starts `IDLE`: its M takes it when it starts.
     pub(crate) fn new(procs: usize) -> Self {
         World {
             requested: AtomicU32::new(0),
             requests: AtomicU32::new(0),
             acks: (0..procs).map(|_| AtomicU32::new(0)).collect(),
-            states: (0..procs).map(|_| AtomicU32::new(PARKED)).collect(),
+            states: (0..procs).map(|_| AtomicU32::new(IDLE)).collect(),
             arrived: AtomicU32::new(0),
             #[cfg(loom)]
             futex: (loom::sync::Mutex::new(()), loom::sync::Condvar::new()),
         }
+    }
+
+    /// The number of Ps.
+    pub(crate) fn procs(&self) -> usize {
+        self.states.len()
     }
 
     /// Step 1. True if this call made the request.
@@ -159,21 +178,31 @@ impl World {
         self.requested.load(Relaxed) != 0
     }
 
+    /// Who holds P `m` (a racy look, exact for `m`'s own M about its own P).
+    #[inline]
+    pub(crate) fn status(&self, m: usize) -> PStatus {
+        match self.states[m].load(Relaxed) {
+            RUNNING => PStatus::Running,
+            IDLE => PStatus::Idle,
+            _ => PStatus::Stopped,
+        }
+    }
+
     /// Whether M `m` holds its P (it is not parked).
     #[inline]
     pub(crate) fn holds(&self, m: usize) -> bool {
-        self.states[m].load(Relaxed) == RUNNING
+        self.status(m) == PStatus::Running
     }
 
     /// Step 2: M `m` gives up its P to park. True if it may park now; false if a collection
     /// is requested and it kept its P: it must go to its safepoint instead.
     pub(crate) fn release_p(&self, m: usize) -> bool {
-        self.states[m].store(PARKED, SeqCst);
+        self.states[m].store(IDLE, SeqCst);
         fence(SeqCst);
         if self.requested.load(SeqCst) == 0 {
             return true;
         }
-        self.states[m].compare_exchange(PARKED, RUNNING, Acquire, Relaxed).is_err()
+        self.states[m].compare_exchange(IDLE, RUNNING, Acquire, Relaxed).is_err()
     }
 
     /// Step 6: M `m` woke from parking (or starts, or handed its P over) and takes its P back,
@@ -181,16 +210,16 @@ impl World {
     pub(crate) fn acquire_p(&self, m: usize) {
         let state = &self.states[m];
         loop {
-            match state.compare_exchange(PARKED, RUNNING, Acquire, Acquire) {
+            match state.compare_exchange(IDLE, RUNNING, Acquire, Acquire) {
                 Ok(_) => return,
-                Err(CLAIMED) => self.wait(state, CLAIMED),
+                Err(STOPPED) => self.wait(state, STOPPED),
                 Err(other) => unreachable!("M {m} takes back its P in state {other}"),
             }
         }
     }
 
     /// Steps 3 and 4, for M `m` at a safepoint with a collection requested. True if this M
-    /// completed the count: the world is stopped, every other P is `CLAIMED`, and the M must
+    /// completed the count: the world is stopped, every other P is `STOPPED`, and the M must
     /// collect for all of them, then call [`World::restart`]. False once the collection ran
     /// without it and it has its P back.
     pub(crate) fn arrive(&self, m: usize) -> bool {
@@ -201,14 +230,14 @@ impl World {
         let mut counted = 1;
         for (i, state) in self.states.iter().enumerate() {
             if i != m
-                && state.load(SeqCst) == PARKED
-                && state.compare_exchange(PARKED, CLAIMED, SeqCst, Relaxed).is_ok()
+                && state.load(SeqCst) == IDLE
+                && state.compare_exchange(IDLE, STOPPED, SeqCst, Relaxed).is_ok()
             {
                 counted += 1;
             }
         }
         // Handed over before it is counted: once counted, the collector may restart at once.
-        self.states[m].store(CLAIMED, Relaxed);
+        self.states[m].store(STOPPED, Relaxed);
         let procs = self.states.len() as u32;
         if self.arrived.fetch_add(counted, AcqRel) + counted == procs {
             self.states[m].store(RUNNING, Relaxed);
@@ -224,7 +253,7 @@ impl World {
         self.arrived.store(0, Release);
         for (i, state) in self.states.iter().enumerate() {
             if i != m {
-                state.store(PARKED, Release);
+                state.store(IDLE, Release);
                 self.wake_all(state);
             }
         }
@@ -262,7 +291,7 @@ impl World {
 #[cfg(all(test, loom))]
 mod loom_tests {
     use super::*;
-    use crate::shim::{loom_check as check, Arc};
+    use crate::platform::shim::{loom_check as check, Arc};
     use loom::cell::UnsafeCell;
 
     /// The world and, per P, state that only its holder may touch (the allocation cache, say):

@@ -1,0 +1,115 @@
+//! What the scheduler shows of itself: goroutine dumps (Go's traceback header lines) and
+//! counters. Every read here is lock-free or takes only registry locks, so the page may call
+//! it; the numbers are a racy snapshot, as Go's are.
+
+use super::g::{self, UNBOUND};
+use super::shared::Shared;
+use std::sync::atomic::Ordering::Relaxed;
+
+/// A goroutine dump in Go's format, one `goroutine N [reason]:` line each.
+pub(crate) fn dump_text(gs: &[GoroutineInfo]) -> String {
+    gs.iter()
+        .map(|g| {
+            let what = if g.wait_reason.is_empty() { g.state } else { g.wait_reason };
+            format!("goroutine {} [{what}]:\n", g.id)
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// One P's counters, as `Runtime::stats` reports them.
+#[derive(Clone, Debug, Default)]
+pub struct ProcStats {
+    /// Goroutine polls this P has run.
+    pub runs: u64,
+    /// Successful steals made by this P's M.
+    pub steals: u64,
+    /// Goroutines other Ms stole from this P.
+    pub stolen: u64,
+    /// Times this P's M parked.
+    pub parks: u64,
+    /// Times it woke from parking.
+    pub wakeups: u64,
+    /// Goroutines in its run queue and LIFO slot.
+    pub runq: usize,
+    /// Whether it has pending timers.
+    pub timers: bool,
+}
+
+/// One line of a goroutine dump.
+#[derive(Clone, Debug)]
+pub struct GoroutineInfo {
+    pub id: u64,
+    /// "runnable", "running" or "waiting" (Go's words).
+    pub state: &'static str,
+    /// Why it waits, in Go's words ("sleep", …); empty unless waiting.
+    pub wait_reason: &'static str,
+    /// The M a JS goroutine is bound to.
+    pub proc: Option<usize>,
+}
+
+/// The scheduler's part of `Stats` (the runtime adds the heap's).
+pub(crate) struct SchedStats {
+    pub(crate) procs: usize,
+    pub(crate) goroutines: u64,
+    pub(crate) spawned: u64,
+    pub(crate) completed: u64,
+    pub(crate) global_queue: usize,
+    pub(crate) idle_procs: usize,
+    pub(crate) spinning: usize,
+    pub(crate) per_p: Vec<ProcStats>,
+}
+
+impl Shared {
+    /// A goroutine dump: every live goroutine, sorted by id.
+    pub(crate) fn goroutines(&self) -> Vec<GoroutineInfo> {
+        let mut all: Vec<_> = self
+            .all_gs()
+            .iter()
+            .filter(|g| !g.system)
+            .map(|g| {
+                let state = g.state();
+                GoroutineInfo {
+                    id: g.id,
+                    state: match state {
+                        g::WAITING => "waiting",
+                        g::RUNNABLE => "runnable",
+                        g::DEAD => "dead",
+                        _ => "running",
+                    },
+                    wait_reason: if state == g::WAITING { g.wait_reason().as_str() } else { "" },
+                    proc: (g.home() != UNBOUND).then(|| g.home() as usize),
+                }
+            })
+            .collect();
+        all.sort_by_key(|g| g.id);
+        all
+    }
+
+    pub(crate) fn stats(&self) -> SchedStats {
+        let spawned = self.spawned.load(Relaxed);
+        let completed = self.completed.load(Relaxed);
+        SchedStats {
+            procs: self.procs.len(),
+            goroutines: spawned.saturating_sub(completed),
+            spawned,
+            completed,
+            global_queue: self.global_len(),
+            idle_procs: self.idle.idle_count() as usize,
+            spinning: self.idle.spinning_count() as usize,
+            per_p: self
+                .procs
+                .iter()
+                .map(|p| ProcStats {
+                    runs: p.counters.runs.load(Relaxed),
+                    steals: p.counters.steals.load(Relaxed),
+                    stolen: p.counters.stolen.load(Relaxed),
+                    parks: p.counters.parks.load(Relaxed),
+                    wakeups: p.counters.wakeups.load(Relaxed),
+                    runq: p.runq.len() as usize + usize::from(p.lifo_is_full()),
+                    timers: p.timers.next_deadline() != u64::MAX,
+                })
+                .collect(),
+        }
+    }
+}

@@ -1,0 +1,289 @@
+//! Looking for work (Go's `findRunnable`, `stealWork`, `checkTimers` and `stopm`): what an M
+//! runs next, in the order the `sched` module header gives, and parking when there is nothing.
+//!
+//! # Invariants
+//! * Only this M takes from its bound inbox, its `bound_ready` and `timer_woken` lists; its
+//!   P's ring and LIFO slot are also taken from by thieves (`runq.rs`, `p.rs`).
+//! * An M parks only after announcing itself idle and looking once more at every queue and
+//!   timer (`idle.rs`'s protocol), and after giving its P up (`world.rs`), so that a wake-up
+//!   or a stop of the world is never missed.
+//! * An M fires another P's timers only once they are overdue (`TAKEOVER_NS`), and keeps at
+//!   most `TIMER_WOKEN_MAX` timer-woken goroutines to itself.
+
+use super::bound_live;
+use super::m::{Exit, M};
+use super::timer;
+use super::{GRef, P};
+use std::collections::VecDeque;
+use std::sync::atomic::Ordering::Relaxed;
+
+/// Goroutines from the LIFO slot run at most this many times in a row (tokio's limit).
+const MAX_LIFO_RUNS: u32 = 3;
+/// Every this many schedules, the global queue is checked first (Go's fairness rule).
+const GLOBAL_CHECK_INTERVAL: u32 = 61;
+/// Steal passes over all victims before giving up (Go's `stealTries`).
+const STEAL_PASSES: usize = 4;
+/// An M fires another P's timers at its schedules once they are this overdue (`check_timers`):
+/// that P's own M would have fired them at its next schedule, so it is stuck in a poll or not
+/// running. Shorter would make Ms contend for timers that their owner is about to fire.
+const TAKEOVER_NS: u64 = 1_000_000;
+/// Goroutines woken by timers wait in their M's `timer_woken`, where no other M can take
+/// them, at most this many at once; the timers due beyond stay in their P's heap, where
+/// another M fires them if this one is stuck (`check_timers`). An M the OS deschedules then
+/// holds back this many sleepers, not every one that was due.
+const TIMER_WOKEN_MAX: usize = 4;
+/// While other Ms run, an idle M parks at most this long, then takes over goroutines queued
+/// behind a poll that has run all along (`take_stuck`).
+const WATCH_NS: u64 = 1_000_000;
+
+impl M {
+    pub(super) fn find_runnable(&mut self, host: bool) -> Result<GRef, Exit> {
+        loop {
+            if self.shared.is_shut_down() {
+                return Err(Exit::Stopped);
+            }
+            // Also the first thing an M does after waking from parking.
+            self.shared.hooks.safepoint(&self.shared, self.index, false);
+            if let Some(g) = self.bound_next() {
+                return Ok(g);
+            }
+            self.tick = self.tick.wrapping_add(1);
+            if self.tick.is_multiple_of(GLOBAL_CHECK_INTERVAL) {
+                if let Some(g) = self.shared.globrunqget(self.index, 1) {
+                    return Ok(g);
+                }
+            }
+            self.check_timers();
+            if let Some(g) = self.local_next() {
+                return Ok(g);
+            }
+            if let Some(g) = self.shared.globrunqget(self.index, usize::MAX) {
+                return Ok(g);
+            }
+            if !self.spinning && !std::mem::take(&mut self.watch_wake) {
+                self.spinning = self.shared.idle.try_start_spinning();
+            }
+            if self.spinning {
+                if let Some(g) = self.steal() {
+                    return Ok(g);
+                }
+            }
+            if let Some(exit) = self.park(host) {
+                return Err(exit);
+            }
+        }
+    }
+    fn bound_next(&mut self) -> Option<GRef> {
+        let inbox = &self.shared.bound[self.index];
+        if !inbox.is_empty() {
+            self.bound_ready.extend(inbox.take_all());
+        }
+        self.bound_ready.pop_front()
+    }
+    /// Go's `checkTimers`, once per schedule: fires this P's expired timers, and those of any
+    /// other P whose earliest timer is overdue by `TAKEOVER_NS` (its M is in a long poll, or
+    /// the OS is not running it: with more threads than cores, an M can be descheduled for
+    /// tens of ms, and every timer of its P would wait for it). The clock is looked at only
+    /// when some P has a timer, and a reading the last poll took serves
+    /// (`timer::recent_or_now`).
+    fn check_timers(&mut self) {
+        let (procs, me) = (&self.shared.procs, self.index);
+        let overdue_at = |v: usize| procs[v].timers.next_deadline().saturating_add(TAKEOVER_NS);
+        let mine = procs[me].timers.next_deadline();
+        let others = (0..procs.len()).filter(|&v| v != me).map(overdue_at).min().unwrap_or(u64::MAX);
+        if mine == u64::MAX && others == u64::MAX {
+            return;
+        }
+        let now = timer::recent_or_now();
+        if mine <= now {
+            fire_timers(&procs[me].timers, now, &mut self.timer_woken);
+        }
+        if others <= now {
+            for v in (0..procs.len()).filter(|&v| v != me && overdue_at(v) <= now) {
+                fire_timers(&procs[v].timers, now, &mut self.timer_woken);
+            }
+        }
+    }
+    /// LIFO slot (at most `MAX_LIFO_RUNS` in a row while others wait here), then goroutines
+    /// woken by timers this M fired, then the ring.
+    fn local_next(&mut self) -> Option<GRef> {
+        let p = &self.shared.procs[self.index];
+        if let Some(g) = p.lifo_take() {
+            if self.lifo_runs < MAX_LIFO_RUNS {
+                self.lifo_runs += 1;
+                return Some(g);
+            }
+            // Nobody here to make way for: going through the ring would only cost a push and
+            // a pop (the global queue has its own turn, every 61st schedule).
+            if self.timer_woken.is_empty() && p.runq.is_empty() {
+                return Some(g);
+            }
+            self.shared.runqput(p, g);
+        }
+        self.lifo_runs = 0;
+        self.timer_woken.pop_front().or_else(|| p.runq.pop())
+    }
+    fn random(&mut self) -> u32 {
+        self.rng ^= self.rng << 13;
+        self.rng ^= self.rng >> 17;
+        self.rng ^= self.rng << 5;
+        self.rng
+    }
+    /// Go's `stealWork`: a few passes over the other Ps in random order.
+    fn steal(&mut self) -> Option<GRef> {
+        let n = self.shared.procs.len();
+        if n == 1 {
+            return None;
+        }
+        let shared = self.shared.clone();
+        for pass in 0..STEAL_PASSES {
+            let last_pass = pass == STEAL_PASSES - 1;
+            let start = self.random() as usize % n;
+            let pick = self.random() as usize % self.coprimes.len();
+            let stride = self.coprimes[pick];
+            let mut now = None;
+            for k in 0..n {
+                let v = (start + k * stride) % n;
+                if v == self.index {
+                    continue;
+                }
+                let victim = &shared.procs[v];
+                let mine = &shared.procs[self.index];
+                if let Some(g) = victim.runq.steal_into(&mine.runq) {
+                    let took = 1 + mine.runq.len() as u64;
+                    victim.counters.stolen.fetch_add(took, Relaxed);
+                    mine.counters.steals.fetch_add(1, Relaxed);
+                    return Some(g);
+                }
+                let deadline = victim.timers.next_deadline();
+                if deadline != u64::MAX && deadline <= *now.get_or_insert_with(timer::now) {
+                    fire_timers(&victim.timers, now.unwrap(), &mut self.timer_woken);
+                    if let Some(g) = self.local_next() {
+                        return Some(g);
+                    }
+                }
+                if last_pass {
+                    if let Some(g) = victim.lifo_take() {
+                        victim.counters.stolen.fetch_add(1, Relaxed);
+                        mine.counters.steals.fetch_add(1, Relaxed);
+                        return Some(g);
+                    }
+                }
+            }
+            if let Some(g) = shared.globrunqget(self.index, usize::MAX) {
+                return Some(g);
+            }
+        }
+        None
+    }
+    /// Is there anything this M could run, anywhere? (The parker's final look.)
+    fn work_anywhere(&self) -> bool {
+        !self.shared.bound[self.index].is_empty()
+            || !self.shared.global_is_empty()
+            || self.shared.procs.iter().any(P::has_work)
+            || self.shared.is_shut_down()
+    }
+    fn earliest_timer(&self) -> u64 {
+        self.shared.procs.iter().map(|p| p.timers.next_deadline()).min().unwrap_or(u64::MAX)
+    }
+    /// Parks by the protocol in `idle.rs`. Returns `Some` when the caller must return to the
+    /// Worker's event loop to wait; `None` to look for work again.
+    pub(super) fn park(&mut self, host: bool) -> Option<Exit> {
+        // Background work (the collector sweeps) before sleeping; look for work after each batch.
+        if self.shared.hooks.idle(&self.shared, self.index) {
+            return None;
+        }
+        self.shared.sweep_registry(self.index);
+        self.flush_runs();
+        let idle = &self.shared.idle;
+        idle.announce_idle(self.index);
+        if self.spinning {
+            self.spinning = false;
+            idle.stop_spinning();
+        }
+        let deadline = self.earliest_timer();
+        let now = timer::now();
+        if self.work_anywhere() || deadline <= now {
+            self.spinning = idle.leave_idle(self.index);
+            return None;
+        }
+        if deadline == u64::MAX {
+            self.shared.check_dead();
+        }
+        // Give the P up while parked, so that a stop of the world claims it instead of waiting
+        // for this M; if one is requested, join it first.
+        if !self.shared.world.release_p(self.index) {
+            self.spinning = idle.leave_idle(self.index);
+            return None;
+        }
+        let mut timeout_ns = (deadline != u64::MAX).then(|| deadline - now);
+        self.watched.clear();
+        if idle.idle_count() < self.shared.procs.len() as u32 {
+            self.watched
+                .extend(self.shared.procs.iter().map(|p| (!p.runq.is_empty()).then(|| p.runq.taken())));
+            timeout_ns = Some(timeout_ns.map_or(WATCH_NS, |t| t.min(WATCH_NS)));
+        }
+        self.p().counters.parks.fetch_add(1, Relaxed);
+        let parker = &idle.parkers[self.index];
+        if host && bound_live() > 0 {
+            if parker.prepare_park() {
+                self.parked_async = true;
+                return Some(Exit::ParkAsync { timeout_ns });
+            }
+        } else {
+            parker.park(timeout_ns);
+        }
+        self.woke();
+        None
+    }
+    pub(super) fn woke(&mut self) {
+        timer::forget_reading();
+        // Take the P back, after the stop of the world that claimed it, if any.
+        self.shared.world.acquire_p(self.index);
+        self.p().counters.wakeups.fetch_add(1, Relaxed);
+        self.spinning = self.shared.idle.leave_idle(self.index);
+        self.watch_wake = !self.spinning && !self.watched.is_empty();
+        if self.watch_wake {
+            self.take_stuck();
+        }
+    }
+    /// Go's sysmon, in the small: a woken goroutine that displaces another from the LIFO slot
+    /// wakes no idle M for it (see `sched`), as it will usually run within a poll or two. When
+    /// it does not, because its M is in one long poll, the G that was first in its P's ring
+    /// when this M parked is still there: this M takes from that ring (into its own, empty
+    /// while it was parked).
+    fn take_stuck(&self) {
+        let mine = self.p();
+        for (v, victim) in self.shared.procs.iter().enumerate() {
+            let stuck = self.watched[v].is_some_and(|t| victim.runq.taken() == t && !victim.runq.is_empty());
+            if v == self.index || !stuck {
+                continue;
+            }
+            if let Some(g) = victim.runq.steal_into(&mine.runq) {
+                victim.counters.stolen.fetch_add(1 + mine.runq.len() as u64, Relaxed);
+                mine.counters.steals.fetch_add(1, Relaxed);
+                self.shared.runqput(mine, g);
+                return;
+            }
+        }
+    }
+}
+
+/// Fires `timers`' expired timers while `woken`, the M's `timer_woken`, holds fewer than
+/// `TIMER_WOKEN_MAX` goroutines; those they wake go there, to run next.
+fn fire_timers(timers: &timer::Timers, now: u64, woken: &mut VecDeque<GRef>) {
+    let room = TIMER_WOKEN_MAX.saturating_sub(woken.len());
+    if room > 0 {
+        woken.extend(super::collect_timer_wakes(|| {
+            timers.run_expired(now, room);
+        }));
+    }
+}
+
+pub(super) fn gcd(a: usize, b: usize) -> usize {
+    if b == 0 {
+        a
+    } else {
+        gcd(b, a % b)
+    }
+}

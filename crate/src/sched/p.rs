@@ -1,0 +1,80 @@
+//! A P: the scheduling resources one M works with (Go's `p`): the local run queue, the LIFO
+//! slot (Go's `runnext`), the timer heap, the goroutine registry and counters.
+//!
+//! # Invariants
+//! * Only the M holding the P pushes to its ring, fills its LIFO slot or adds to its registry;
+//!   any M may steal from the ring, take the LIFO slot (a swap), fire its timers or mark one of
+//!   its goroutines finished.
+//! * The LIFO slot owns the reference it holds (`Arc::into_raw`); every swap moves ownership
+//!   (AcqRel: the G's state written before it was put is visible to whoever takes it).
+
+use super::g::G;
+use super::registry::Slab;
+use super::runq::RunQueue;
+use super::timer::Timers;
+use super::GRef;
+use crate::platform::shim::{Arc, AtomicU64};
+use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed};
+use std::sync::atomic::{AtomicIsize, AtomicPtr};
+use std::sync::Mutex;
+
+/// Per-P counters, read by `stats()` without locks. `runs` lags: its M adds its polls in
+/// batches (`m::RUNS_BATCH`), and whenever a goroutine finishes on it or it parks.
+#[derive(Default)]
+pub(crate) struct Counters {
+    pub(crate) runs: AtomicU64,
+    pub(crate) steals: AtomicU64,
+    pub(crate) stolen: AtomicU64,
+    pub(crate) parks: AtomicU64,
+    pub(crate) wakeups: AtomicU64,
+}
+
+pub(crate) struct P {
+    pub(crate) runq: RunQueue<G>,
+    lifo: AtomicPtr<G>,
+    pub(crate) timers: Timers,
+    pub(crate) counters: Counters,
+    /// Every live G registered on this P, for shutdown and goroutine dumps, and finished ones
+    /// not yet swept (`registry.rs`).
+    pub(super) registry: Mutex<Slab>,
+    /// Gs registered here that finished since the last sweep. Bumped by whichever M finished
+    /// one, without the lock; a sweep may find a G before its finisher has bumped this, so it
+    /// can be negative for a moment.
+    pub(super) finished: AtomicIsize,
+}
+
+impl P {
+    pub(crate) fn new() -> Self {
+        P {
+            runq: RunQueue::new(),
+            lifo: AtomicPtr::new(std::ptr::null_mut()),
+            timers: Timers::new(),
+            counters: Counters::default(),
+            registry: Mutex::new(Slab::default()),
+            finished: AtomicIsize::new(0),
+        }
+    }
+
+    /// Takes the LIFO slot.
+    pub(crate) fn lifo_take(&self) -> Option<GRef> {
+        let p = self.lifo.swap(std::ptr::null_mut(), AcqRel);
+        // SAFETY: a non-null slot holds a pointer from Arc::into_raw; the swap took ownership.
+        (!p.is_null()).then(|| unsafe { Arc::from_raw(p) })
+    }
+
+    /// Puts `g` in the LIFO slot and returns the G it displaced.
+    pub(super) fn lifo_put(&self, g: GRef) -> Option<GRef> {
+        let p = self.lifo.swap(Arc::into_raw(g) as *mut G, AcqRel);
+        // SAFETY: as in `lifo_take`.
+        (!p.is_null()).then(|| unsafe { Arc::from_raw(p) })
+    }
+
+    /// Whether the LIFO slot holds a G (a racy look, for statistics).
+    pub(super) fn lifo_is_full(&self) -> bool {
+        !self.lifo.load(Relaxed).is_null()
+    }
+
+    pub(crate) fn has_work(&self) -> bool {
+        !self.runq.is_empty() || !self.lifo.load(Acquire).is_null()
+    }
+}

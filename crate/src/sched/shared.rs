@@ -1,0 +1,85 @@
+//! The state every M of one runtime shares (Go's `schedt`, plus the Ps and the world).
+//!
+//! # Invariants
+//! * `procs`, `bound` and the world's per-P words have one entry per P, fixed at start.
+//! * `shutdown` only goes from false to true; `running_ms` counts the Ms that have not exited
+//!   and reaches 0 once, when the last one out releases everything (`shutdown.rs`).
+//! * Goroutine ids come from `next_goid` and are never reused.
+
+use super::checkdead::HeldOutside;
+use super::g::G;
+use super::hooks::Hooks;
+use super::idle::Idle;
+use super::inbox::Inbox;
+use super::p::P;
+use super::world::World;
+use super::GRef;
+use crate::platform::lock::Lock;
+use crate::platform::shim::{Arc, AtomicU64, AtomicUsize};
+use std::collections::VecDeque;
+use std::sync::atomic::Ordering::Acquire;
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32};
+use std::sync::Mutex;
+
+/// The state every M of one runtime shares.
+pub(crate) struct Shared {
+    pub(crate) procs: Box<[P]>,
+    pub(crate) idle: Idle,
+    /// The global run queue (Go's `sched.runq`); Ms only.
+    pub(super) global: Mutex<VecDeque<GRef>>,
+    pub(super) global_len: AtomicUsize,
+    /// Goroutines submitted, or woken, from outside any M.
+    pub(super) inbox: Inbox<G>,
+    /// Per M: wake-ups of the goroutines bound to it.
+    pub(crate) bound: Box<[Inbox<G>]>,
+    pub(crate) shutdown: AtomicBool,
+    /// Ms that have not yet exited after shutdown; the last one out drops what is left.
+    pub(crate) running_ms: AtomicUsize,
+    pub(super) next_goid: AtomicU64,
+    pub(crate) spawned: AtomicU64,
+    pub(crate) completed: AtomicU64,
+    /// Runtime objects the page's JS holds, by address, with how many handles it holds: a
+    /// goroutine blocked on one of them may still be woken from outside (`check_dead`).
+    pub(super) held_outside: Lock<Vec<HeldOutside>>,
+    /// Identifies the set of goroutines in the last deadlock report: one report per set.
+    pub(super) deadlock_epoch: AtomicU64,
+    /// The last deadlock report, for the page to pick up (`take_deadlock_report`).
+    pub(super) deadlock_report: AtomicPtr<String>,
+    /// Bumped and notified at each deadlock report; the page waits on it.
+    pub(crate) events: AtomicU32,
+    /// Who holds each P; stopping the world (`world.rs`).
+    pub(crate) world: Arc<World>,
+    /// The higher layers' reactions (`hooks.rs`).
+    pub(crate) hooks: Arc<dyn Hooks>,
+}
+
+impl Shared {
+    /// A runtime of `procs` Ps, whose higher layers `hooks` builds (given the world they may
+    /// stop).
+    pub(crate) fn new(procs: usize, hooks: impl FnOnce(&Arc<World>) -> Arc<dyn Hooks>) -> Arc<Self> {
+        let world = Arc::new(World::new(procs));
+        Arc::new(Shared {
+            procs: (0..procs).map(|_| P::new()).collect(),
+            idle: Idle::new(procs),
+            global: Mutex::new(VecDeque::new()),
+            global_len: AtomicUsize::new(0),
+            inbox: Inbox::new(),
+            bound: (0..procs).map(|_| Inbox::new()).collect(),
+            shutdown: AtomicBool::new(false),
+            running_ms: AtomicUsize::new(procs),
+            next_goid: AtomicU64::new(1),
+            spawned: AtomicU64::new(0),
+            completed: AtomicU64::new(0),
+            held_outside: Lock::new(Vec::new()),
+            deadlock_epoch: AtomicU64::new(u64::MAX),
+            deadlock_report: AtomicPtr::new(std::ptr::null_mut()),
+            events: AtomicU32::new(0),
+            hooks: hooks(&world),
+            world,
+        })
+    }
+
+    pub(crate) fn is_shut_down(&self) -> bool {
+        self.shutdown.load(Acquire)
+    }
+}
