@@ -397,7 +397,7 @@ fn with_m<R>(what: &str, f: impl FnOnce(&Heap, &Shared, usize) -> R) -> R {
 #[inline]
 fn assert_holds_p(heap: &Heap, m: usize, what: &str) {
     assert!(
-        heap.collector.world.holds(m),
+        heap.collector.world.is_running(m),
         "gort::gc::{what} called outside a goroutine's poll (on a parked Worker M)"
     );
 }

@@ -379,7 +379,7 @@ impl Machine {
     /// The value the parker's word holds while parked.
     #[wasm_bindgen(js_name = parkedValue)]
     pub fn parked_value() -> u32 {
-        crate::sched::idle::PARKED
+        crate::sched::idle::SLEEPING
     }
 }
 

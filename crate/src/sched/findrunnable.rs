@@ -193,7 +193,7 @@ impl M {
         if self.shared.hooks.idle(&self.shared, self.index) {
             return None;
         }
-        self.shared.sweep_registry(self.index);
+        self.shared.prune_registry(self.index);
         self.flush_runs();
         let idle = &self.shared.idle;
         idle.announce_idle(self.index);
@@ -274,7 +274,7 @@ impl M {
 fn fire_timers(timers: &timer::Timers, now: u64, woken: &mut VecDeque<GRef>) {
     let room = TIMER_WOKEN_MAX.saturating_sub(woken.len());
     if room > 0 {
-        woken.extend(super::collect_timer_wakes(|| {
+        woken.extend(super::gather_timer_wakes(|| {
             timers.run_expired(now, room);
         }));
     }

@@ -37,14 +37,14 @@
 //! If the observer's reads are ordered (SeqCst, or Acquire loads of words stored after the
 //! exit), anything an M did after leaving is visible only together with its count.
 //!
-//! A parker's word is EMPTY, PARKED or NOTIFIED; an unpark that comes before the park leaves
+//! A parker's word is EMPTY, SLEEPING or NOTIFIED; an unpark that comes before the park leaves
 //! NOTIFIED behind, so the park returns at once.
 
 use crate::platform::shim::{fence, AtomicU32, AtomicU64};
 use std::sync::atomic::Ordering::{Acquire, Relaxed, SeqCst};
 
 const EMPTY: u32 = 0;
-pub(crate) const PARKED: u32 = 1;
+pub(crate) const SLEEPING: u32 = 1;
 const NOTIFIED: u32 = 2;
 
 /// The futex word one M sleeps on.
@@ -67,13 +67,13 @@ impl Parker {
         }
     }
 
-    /// Moves to PARKED unless a notification is pending; returns false if there was one
-    /// (consumed), true if the caller must now wait on the word for the value PARKED.
+    /// Moves to SLEEPING unless a notification is pending; returns false if there was one
+    /// (consumed), true if the caller must now wait on the word for the value SLEEPING.
     pub(crate) fn prepare_park(&self) -> bool {
         if self.state.compare_exchange(NOTIFIED, EMPTY, Acquire, Relaxed).is_ok() {
             return false;
         }
-        self.state.compare_exchange(EMPTY, PARKED, Acquire, Relaxed).is_ok()
+        self.state.compare_exchange(EMPTY, SLEEPING, Acquire, Relaxed).is_ok()
     }
 
     /// Clears the word after a wait, consuming any notification.
@@ -90,14 +90,14 @@ impl Parker {
     #[cfg(not(loom))]
     pub(crate) fn park(&self, timeout_ns: Option<u64>) {
         if self.prepare_park() {
-            crate::platform::futex_wait(&self.state, PARKED, timeout_ns);
+            crate::platform::futex_wait(&self.state, SLEEPING, timeout_ns);
             self.finish_park();
         }
     }
 
     #[cfg(not(loom))]
     pub(crate) fn unpark(&self) {
-        if self.state.swap(NOTIFIED, SeqCst) == PARKED {
+        if self.state.swap(NOTIFIED, SeqCst) == SLEEPING {
             crate::platform::futex_wake_one(&self.state);
         }
     }
@@ -106,7 +106,7 @@ impl Parker {
     pub(crate) fn park(&self, _timeout_ns: Option<u64>) {
         if self.prepare_park() {
             let mut guard = self.lock.lock().unwrap();
-            while self.state.load(SeqCst) == PARKED {
+            while self.state.load(SeqCst) == SLEEPING {
                 guard = self.cond.wait(guard).unwrap();
             }
             drop(guard);
@@ -116,7 +116,7 @@ impl Parker {
 
     #[cfg(loom)]
     pub(crate) fn unpark(&self) {
-        if self.state.swap(NOTIFIED, SeqCst) == PARKED {
+        if self.state.swap(NOTIFIED, SeqCst) == SLEEPING {
             drop(self.lock.lock().unwrap());
             self.cond.notify_one();
         }

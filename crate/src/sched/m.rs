@@ -48,7 +48,7 @@ pub(crate) enum Exit {
     Microtasks,
     /// Let the event loop run a task (timers, messages), then call `run` again.
     Macrotask,
-    /// Wait on the parker's word until it changes from PARKED or the timeout passes, without
+    /// Wait on the parker's word until it changes from `idle::SLEEPING` or the timeout passes, without
     /// blocking the event loop (`Atomics.waitAsync`), then call `run` again.
     ParkAsync { timeout_ns: Option<u64> },
 }

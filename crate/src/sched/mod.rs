@@ -74,7 +74,7 @@ pub use current::{goid, procid};
 pub(crate) use dump::SchedStats;
 pub use dump::{GoroutineInfo, ProcStats};
 pub(crate) use p::P;
-pub(crate) use ready::collect_timer_wakes;
+pub(crate) use ready::gather_timer_wakes;
 pub(crate) use shared::Shared;
 pub use wait::WaitReason;
 

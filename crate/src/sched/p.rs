@@ -37,8 +37,8 @@ pub(crate) struct P {
     /// Every live G registered on this P, for shutdown and goroutine dumps, and finished ones
     /// not yet swept (`registry.rs`).
     pub(super) registry: Mutex<Slab>,
-    /// Gs registered here that finished since the last sweep. Bumped by whichever M finished
-    /// one, without the lock; a sweep may find a G before its finisher has bumped this, so it
+    /// Gs registered here that finished since the last pruning. Bumped by whichever M finished
+    /// one, without the lock; a pruning may find a G before its finisher has bumped this, so it
     /// can be negative for a moment.
     pub(super) finished: AtomicIsize,
 }

@@ -14,7 +14,7 @@
 //!    `Gosched` does: at the ring's tail it would run again at once, and the goroutines
 //!    waiting in the global queue would get in only one per 61 schedules.
 //! 5. A G woken by an expired timer that its M fires goes to that M's list of timer wake-ups,
-//!    run after the LIFO slot and before the ring (`collect_timer_wakes`). The list holds a
+//!    run after the LIFO slot and before the ring (`gather_timer_wakes`). The list holds a
 //!    few at most (`TIMER_WOKEN_MAX`): no other M can take from it, so the timers due beyond
 //!    stay in their heap, where another M can fire them.
 //!
@@ -46,21 +46,21 @@ pub(super) enum Placed {
 
 thread_local! {
     /// While an M fires expired timers, the goroutines they wake are collected here instead of
-    /// going through the LIFO slot into the ring (see `collect_timer_wakes`).
+    /// going through the LIFO slot into the ring (see `gather_timer_wakes`).
     static TIMER_WAKES: RefCell<Option<Vec<GRef>>> = const { RefCell::new(None) };
     /// Whether TIMER_WAKES is collecting (a destructor-free flag, cheap to test on every wake).
-    static COLLECTING_TIMER_WAKES: Cell<bool> = const { Cell::new(false) };
+    static GATHERING_TIMER_WAKES: Cell<bool> = const { Cell::new(false) };
 }
 
 /// Runs `fire` (which fires expired timers) and returns the goroutines it woke, for the M to
 /// run before its ring: a sleeper whose time has come would otherwise queue behind every
 /// goroutine made runnable before it, which with thousands of new goroutines is milliseconds
 /// late (Go's own wasm port shows p99 lateness of 36–78 ms for that reason).
-pub(crate) fn collect_timer_wakes(fire: impl FnOnce()) -> Vec<GRef> {
+pub(crate) fn gather_timer_wakes(fire: impl FnOnce()) -> Vec<GRef> {
     TIMER_WAKES.with(|t| *t.borrow_mut() = Some(Vec::new()));
-    COLLECTING_TIMER_WAKES.with(|c| c.set(true));
+    GATHERING_TIMER_WAKES.with(|c| c.set(true));
     fire();
-    COLLECTING_TIMER_WAKES.with(|c| c.set(false));
+    GATHERING_TIMER_WAKES.with(|c| c.set(false));
     TIMER_WAKES.with(|t| t.borrow_mut().take()).unwrap_or_default()
 }
 
@@ -108,7 +108,7 @@ impl Shared {
         }
         match m {
             Some(m) => {
-                if COLLECTING_TIMER_WAKES.with(Cell::get) {
+                if GATHERING_TIMER_WAKES.with(Cell::get) {
                     TIMER_WAKES.with(|t| t.borrow_mut().as_mut().expect("collecting").push(g));
                     return Placed::Lifo { crowded: false };
                 }

@@ -7,7 +7,7 @@
 //!   the inbox, `globrunq.rs`).
 //! * A G that finishes (on any M) is not removed then, which would make Ms take each other's
 //!   registry locks for every goroutine that ends; its P's `finished` count is bumped, and the
-//!   owner sweeps later (see [`Slab`]). Readers skip finished Gs.
+//!   owner prunes them later (see [`Slab`]). Readers skip finished Gs.
 
 use super::g::{self, UNBOUND};
 use super::p::P;
@@ -17,8 +17,8 @@ use std::sync::atomic::Ordering::Relaxed;
 
 /// The registry of one P. Only the M of that P adds to it; a G that finishes (on any M) is
 /// not removed then, which would make Ms take each other's registry locks for every goroutine
-/// that ends, but swept later by the owner: when it needs a slot and finished Gs fill at least
-/// half of the slots, or before it parks. Each sweep visits at most twice as many slots as it
+/// that ends, but pruned later by the owner: when it needs a slot and finished Gs fill at least
+/// half of the slots, or before it parks. Each pruning visits at most twice as many slots as it
 /// frees (amortized O(1) per goroutine), and the slots stay fewer than about twice the most
 /// goroutines ever alive at once. Readers skip finished Gs (`Shared::all_gs`).
 #[derive(Default)]
@@ -42,7 +42,7 @@ impl Slab {
     }
 
     /// Frees the slots of finished Gs; returns how many.
-    fn sweep(&mut self) -> usize {
+    fn prune(&mut self) -> usize {
         let mut n = 0;
         for (i, slot) in self.slots.iter_mut().enumerate() {
             if slot.as_ref().is_some_and(|g| g.state() == g::DEAD) {
@@ -57,11 +57,11 @@ impl Slab {
 
 impl P {
     /// Sweeps `slab` (this P's registry, locked) when finished Gs fill at least half of its
-    /// slots: a sweep visits every slot, so it must free that many to pay for itself.
-    fn sweep_if_due(&self, slab: &mut Slab) {
+    /// slots: pruning visits every slot, so it must free that many to pay for itself.
+    fn prune_if_due(&self, slab: &mut Slab) {
         let finished = self.finished.load(Relaxed);
         if finished > 0 && finished * 2 >= slab.slots.len() as isize {
-            let n = slab.sweep();
+            let n = slab.prune();
             self.finished.fetch_sub(n as isize, Relaxed);
         }
     }
@@ -72,13 +72,13 @@ impl Shared {
         let p = &self.procs[m];
         let mut slab = p.registry.lock().unwrap();
         if slab.free.is_empty() {
-            p.sweep_if_due(&mut slab);
+            p.prune_if_due(&mut slab);
         }
         let slot = slab.insert(g.clone());
         g.registry_key.store((m as u64) << 32 | slot as u64, Relaxed);
     }
 
-    /// Forgets a finished G (its P's registry drops it at the next sweep, see `Slab`).
+    /// Forgets a finished G (its P's registry drops it at the next pruning, see `Slab`).
     pub(crate) fn unregister(&self, g: &g::G) {
         if !g.system {
             self.completed.fetch_add(1, Relaxed);
@@ -93,10 +93,10 @@ impl Shared {
     }
 
     /// Sweeps P `m`'s registry if finished Gs fill half of it (an M about to park).
-    pub(crate) fn sweep_registry(&self, m: usize) {
+    pub(crate) fn prune_registry(&self, m: usize) {
         let p = &self.procs[m];
         if p.finished.load(Relaxed) > 0 {
-            p.sweep_if_due(&mut p.registry.lock().unwrap());
+            p.prune_if_due(&mut p.registry.lock().unwrap());
         }
     }
 

@@ -78,7 +78,7 @@
 //!   arrive themselves.
 //!
 //! An M that has parked must not touch its P's collector state (allocate, `Root::get`) until it
-//! takes its P back; [`World::holds`] lets those paths check it.
+//! takes its P back; [`World::is_running`] lets those paths check it.
 //!
 //! # Running on past a request
 //! The protocol holds whenever each M arrives, as long as it does eventually; `collect.rs`
@@ -190,7 +190,7 @@ impl World {
 
     /// Whether M `m` holds its P (it is not parked).
     #[inline]
-    pub(crate) fn holds(&self, m: usize) -> bool {
+    pub(crate) fn is_running(&self, m: usize) -> bool {
         self.status(m) == PStatus::Running
     }
 
@@ -223,7 +223,7 @@ impl World {
     /// collect for all of them, then call [`World::restart`]. False once the collection ran
     /// without it and it has its P back.
     pub(crate) fn arrive(&self, m: usize) -> bool {
-        debug_assert!(self.holds(m));
+        debug_assert!(self.is_running(m));
         debug_assert!(self.requested(), "an M arrives only for a requested collection");
         // Orders the scan after this M's look at the request (see "No P is missed").
         fence(SeqCst);
