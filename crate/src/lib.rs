@@ -1,10 +1,12 @@
 //! gort: Go's runtime model for the browser.
 //!
-//! Goroutines run on every core through Web Workers that share one wasm memory: an M/P/G
-//! work-stealing scheduler ([`sched`]) whose Ms are Workers in the browser and std threads
-//! natively; a platform layer that differs between the two ([`platform`]); and the JavaScript
-//! facade's Rust half (`js`, wasm only); and a garbage-collected heap shared by every M
-//! ([`gc`]).
+//! Goroutines run on every core through Web Workers that share one wasm memory. The crate is
+//! built in layers, each using only those below it (HACKING.md):
+//! `platform` (futex, clocks, locks; the only code that differs between the browser and native
+//! builds) → `sched` (the M/P/G work-stealing scheduler; Ms are Workers in the browser and std
+//! threads natively) → [`chan`], [`sync`], [`time`] → [`gc`] (a garbage-collected heap shared
+//! by every M, registered as the scheduler's hooks) → `js` (the JavaScript facade's Rust half,
+//! wasm only). `runtime.rs` assembles them.
 //!
 //! ```no_run
 //! let rt = gort::Runtime::builder().procs(2).start();

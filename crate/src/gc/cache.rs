@@ -3,7 +3,7 @@
 //!
 //! # Invariants
 //! * Only the holder of the P touches `spans`: its M while it runs, or the collector that
-//!   claimed the P while its M is parked (`world.rs`, whose hand-offs order the accesses), so
+//!   claimed the P while its M is parked (`sched/world.rs`, whose hand-offs order the accesses), so
 //!   the cell needs no lock; the spans in it are owned by the cache (see `span.rs`) and have
 //!   been swept for the current cycle.
 //! * The cache is flushed (every span given back to the central lists) in the termination

@@ -10,7 +10,7 @@
 //! starts when the world starts stopping, and its requester stops at once, in `mallocgc`).
 //! An M that stops while looking for work, with none in its queues, delays no goroutine, so
 //! its wait for the others is not pause (a pause that only such Ms saw starts when the last
-//! M arrives). Parked Ms are not woken: their Ps are claimed (`world.rs`).
+//! M arrives). Parked Ms are not woken: their Ps are claimed (`sched/world.rs`).
 //!
 //! An M with goroutines to run does not stop first to wait for another M's poll: it
 //! acknowledges the request and runs on until every other running M has acknowledged it too
@@ -25,7 +25,7 @@
 //! 1. **First pause.** Each running M arrives (`World::arrive`), claiming the Ps of parked
 //!    Ms on the way and handing over its own; the one that completes the count is the
 //!    *collector*, and does the pause alone for every P, while the others wait for their P
-//!    (`world.rs` says why one M: waking the others is what made pauses long). It finishes
+//!    (`sched/world.rs` says why one M: waking the others is what made pauses long). It finishes
 //!    the sweep (marking must not set bits in a span not yet swept), empties the buffers of
 //!    unreachable JS channels (`js/cycles.rs`, before any marking, so that the messages it
 //!    drops are not marked through their roots), and shades every P's roots and the pinned
@@ -53,7 +53,7 @@
 //!    second pause and joins it; an M looking for work requests it only when no other M is in a
 //!    poll (it would otherwise stop first and wait, the pause running, for those polls to end),
 //!    and meanwhile keeps looking. An idle M parks as soon as it has no marking work to take
-//!    while another M polls or marks (`gc::sweep_idle`), so that the pauses claim its P instead
+//!    while another M polls or marks (`Heap::idle`, the scheduler hook), so that the pauses claim its P instead
 //!    of waiting for it to be scheduled. Whether an M is in a poll is a per-P flag, set at its
 //!    safepoint before a poll and cleared at the next one, while marking (`markend.rs` says why
 //!    some M always requests the termination).
@@ -284,7 +284,7 @@ fn join_or_run_on(heap: &Heap, shared: &Shared, m: usize, polling: bool) {
 }
 
 /// Whether M `m`, with a pause requested, runs its goroutines on for now instead of stopping
-/// (`world.rs`, "Running on past a request"): only if its stop would delay goroutines
+/// (`sched/world.rs`, "Running on past a request"): only if its stop would delay goroutines
 /// (`delays_goroutines`), another M has yet to acknowledge the request, and `m` has not run
 /// on past it for `RUN_ON_NS` already. An M that would stop first and wait for the others'
 /// polls lets its goroutines run meanwhile; the pause starts when the last of them stops.
@@ -354,7 +354,7 @@ fn assist(heap: &Heap, shared: &Shared, m: usize) -> bool {
     let finished = tracer.drain_some(budget, || c.world.requested());
     c.add_progress(&tracer);
     if heap.mark.has_batches() {
-        // Work for an idle M (idle Ms park while the pool is empty, `sweep_idle`).
+        // Work for an idle M (idle Ms park while the pool is empty, `Heap::idle`).
         shared.idle.wake_one();
     }
     let spent = now_ns() - t0;
@@ -373,7 +373,7 @@ fn stop(heap: &Heap, shared: &Shared, m: usize, delays_goroutines: bool) {
         c.stop_start.fetch_min(stopped, Relaxed);
     }
     if !c.world.arrive(m) {
-        return; // The collection ran without this M (`world.rs`).
+        return; // The collection ran without this M (`sched/world.rs`).
     }
     if !delays_goroutines {
         // The world is stopped from the collector's arrival at the latest.

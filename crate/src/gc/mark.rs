@@ -15,12 +15,12 @@
 //! when a pause is requested, so that its M reaches the pause promptly. Finding no work while
 //! nobody scans only suggests that marking may be over, which the termination pause (below)
 //! settles. `drainers` is SeqCst: an idle M parks only while another M polls or drains
-//! (`gc::sweep_idle`). The write barrier
+//! (`Heap::idle`, the scheduler hook). The write barrier
 //! (`GcCell`) shades into a per-P buffer, handed to the pool at the P's next safepoint or in
 //! the termination pause.
 //!
 //! # In the stopped world
-//! The termination pause's one collecting M (`world.rs`) drains the barrier buffers and
+//! The termination pause's one collecting M (`sched/world.rs`) drains the barrier buffers and
 //! whatever is left in the pool (`drain`); the object graph is frozen, so when its stack and
 //! the pool are empty, marking is done.
 //!

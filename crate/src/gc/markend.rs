@@ -1,5 +1,5 @@
 //! The end of concurrent marking: which M requests the termination pause (`collect.rs`'s
-//! `mark_step`), and when an idle M may park while marking goes on (`gc::sweep_idle`).
+//! `mark_step`), and when an idle M may park while marking goes on (`Heap::idle`, the scheduler hook).
 //!
 //! # State
 //! * `done`: an M found no marking work left while no other M was draining: marking is

@@ -16,7 +16,7 @@
 //! snapshot or was allocated black (`collect.rs`).
 //!
 //! Roots are kept in lists per P, so that registering one takes only its P's lock; the pause's
-//! one collecting M (`world.rs`) marks every P's lists.
+//! one collecting M (`sched/world.rs`) marks every P's lists.
 //!
 //! # Pinned values
 //! `gc::alloc_root` keeps the value it failed to allocate across the collection it waits for.

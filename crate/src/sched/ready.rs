@@ -4,7 +4,8 @@
 //! # Where a runnable G goes
 //! 1. A G made runnable by code running on an M of this runtime goes into that M's P's LIFO
 //!    slot (message-passing locality; Go's `runnext`); the G it displaces goes to the tail of
-//!    the P's ring, and a full ring moves half of itself to the global queue (`runq.rs`, `globrunq.rs`).
+//!    the P's ring, and a full ring moves half of itself to the global queue (`runq.rs`,
+//!    `globrunq.rs`).
 //! 2. A G made runnable from outside any M goes to the global inbox, drained into the global
 //!    queue by Ms.
 //! 3. A G bound to an M (a JS goroutine) goes to that M's bound inbox.
@@ -28,7 +29,6 @@
 //! work to share. Should the LIFO G's poll run long, an idle M still takes the displaced one:
 //! while other Ms run, idle Ms park for at most a millisecond and take from a ring that has not
 //! moved meanwhile (`M::take_stuck`), so two CPU-bound goroutines still share the cores.
-//!
 
 use super::current::current_p_of;
 use super::g::UNBOUND;
@@ -45,10 +45,10 @@ pub(super) enum Placed {
 }
 
 thread_local! {
-    /// While an M fires expired timers, the goroutines they wake are collected here instead of
+    /// While an M fires expired timers, the goroutines they wake are gathered here instead of
     /// going through the LIFO slot into the ring (see `gather_timer_wakes`).
     static TIMER_WAKES: RefCell<Option<Vec<GRef>>> = const { RefCell::new(None) };
-    /// Whether TIMER_WAKES is collecting (a destructor-free flag, cheap to test on every wake).
+    /// Whether TIMER_WAKES is gathering (a destructor-free flag, cheap to test on every wake).
     static GATHERING_TIMER_WAKES: Cell<bool> = const { Cell::new(false) };
 }
 
@@ -109,7 +109,7 @@ impl Shared {
         match m {
             Some(m) => {
                 if GATHERING_TIMER_WAKES.with(Cell::get) {
-                    TIMER_WAKES.with(|t| t.borrow_mut().as_mut().expect("collecting").push(g));
+                    TIMER_WAKES.with(|t| t.borrow_mut().as_mut().expect("gathering").push(g));
                     return Placed::Lifo { crowded: false };
                 }
                 let p = &self.procs[m];
