@@ -86,7 +86,7 @@
 //!   (`sched/world.rs`).
 //!
 //! # Scheduler integration
-//! The scheduler does not know the heap: the runtime hands it the heap as its [`Hooks`]
+//! The scheduler does not know the heap: the runtime hands it the heap as its `Hooks`
 //! (`sched/hooks.rs`), and the heap holds one allocation cache per P. Ms call the hooks at a
 //! safepoint before each poll and whenever they look for work (`collect::safepoint`), before
 //! parking (`idle`: background sweeping), as they start (this M's heap becomes reachable from
