@@ -62,7 +62,7 @@ export async function runPage(chromium, url, { doneNames = ['done'], errorNames 
   const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'gort-bench-profile-'));
   let context;
   let timer;
-  let error = null;
+  let error;
   try {
     context = await chromium.launchPersistentContext(userDataDir, {
       executablePath: CHROMIUM,

@@ -628,7 +628,7 @@ export function encode(value, where = 'value', options = undefined) {
   } catch (e) {
     if (e instanceof SendError) throw e.toTypeError(where);
     if (isStackOverflow(e)) {
-      throw new RangeError(`cannot send ${where}: it is nested too deeply (${e.message})`);
+      throw new RangeError(`cannot send ${where}: it is nested too deeply (${e.message})`, { cause: e });
     }
     throw e;
   } finally {
@@ -786,7 +786,7 @@ class Decoder {
           re = new RegExp(source, flags);
         } catch (e) {
           throw new TypeError(`gort codec: malformed input: bad RegExp at offset ${at}: ` +
-            e.message);
+            e.message, { cause: e });
         }
         this.add(re);
         return re;
@@ -994,7 +994,7 @@ export function decode(bytes, options = undefined) {
     return v;
   } catch (e) {
     if (isStackOverflow(e)) {
-      throw new RangeError(`gort codec: input nested too deeply (${e.message})`);
+      throw new RangeError(`gort codec: input nested too deeply (${e.message})`, { cause: e });
     }
     throw e;
   } finally {
