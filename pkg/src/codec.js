@@ -3,9 +3,10 @@
 // (the main thread and the worker Ms). Plain ES modules, no dependencies:
 //
 //   codec/format.js   the format (tags, layout, invariants), shared by both sides
-//   codec/encode.js   encode(value, where = 'value', { handle(obj) -> id | undefined }) -> Uint8Array
+//   codec/encode.js   encode(value, where = 'value', { handle(obj) -> id | undefined }) -> Uint8Array;
+//                     encodeTagged(tag, ...) for a runtime Message's bytes, without extra copies
 //   codec/decode.js   decode(bytes, { handle(id) -> obj }) -> value, read where the bytes lie;
 //                     decodeText(bytes) for the UTF-8 texts of runtime outcomes
 
-export { encode } from './codec/encode.js';
+export { encode, encodeTagged } from './codec/encode.js';
 export { decode, decodeText } from './codec/decode.js';

@@ -1,5 +1,6 @@
 // What the page and the Worker Ms share about goroutines: shipping a function by source, the
-// errors a goroutine can end with, and the handle `rt.go` returns.
+// errors a goroutine can end with, and the handle `rt.go` returns. Module contract: a
+// Goroutine is made by the runtime that started it, with its id and how to settle its result.
 
 
 /** A goroutine threw, rejected, panicked or was cancelled. */

@@ -44,7 +44,7 @@ use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::atomic::Ordering::Acquire;
 use std::task::{Context, Poll};
-use value::JSON;
+use value::OutcomeTag;
 use wasm_bindgen::convert::TryFromJsValue;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
@@ -162,11 +162,6 @@ impl RuntimeCore {
         self.shared.begin_shutdown();
     }
 
-    #[wasm_bindgen(js_name = isShutDown)]
-    pub fn is_shut_down(&self) -> bool {
-        self.shared.is_shut_down()
-    }
-
     /// Scheduler counters, read from atomics without locks.
     pub fn stats(&self) -> Object {
         let s = self.shared.stats();
@@ -213,7 +208,7 @@ impl RuntimeCore {
                     )
                 })
                 .collect();
-            Message::text(JSON, &format!("[{}]", dump.join(",")))
+            Message::text(OutcomeTag::Json, &format!("[{}]", dump.join(",")))
         });
         JoinRef::from(handle)
     }
@@ -232,7 +227,7 @@ impl RuntimeCore {
     where
         F: Future<Output = String> + Send + 'static,
     {
-        let handle = self.shared.go(async move { Message::text(JSON, &fut.await) });
+        let handle = self.shared.go(async move { Message::text(OutcomeTag::Json, &fut.await) });
         JoinRef::from(handle)
     }
 }
@@ -321,7 +316,7 @@ impl<F: Future + Unpin> Future for Waiting<F> {
     }
 }
 
-/// Exit codes of [`Machine::run`], mirrored in worker.js.
+/// What [`Machine::run`] asks of its Worker's loop (worker.js).
 #[wasm_bindgen]
 pub enum RunExit {
     Stopped = 0,

@@ -489,6 +489,7 @@ class Encoder {
 function hexVal(c) { return c <= 57 ? c - 48 : c - 87; }  // '0'-'9', 'a'-'f'
 
 const sharedEncoder = new Encoder(4096);
+const copy = (bytes) => bytes.slice();
 
 /**
  * Encodes a value for another goroutine. `where` names the value in error messages
@@ -498,13 +499,27 @@ const sharedEncoder = new Encoder(4096);
  * Throws a TypeError naming the path of the first value that cannot be sent.
  */
 export function encode(value, where = 'value', options = undefined) {
+  return encodeWith(undefined, value, where, options, copy);
+}
+
+/**
+ * Like encode, but the bytes follow one `tag` byte (a runtime Message's outcome tag) and are
+ * handed to `take(bytes)`, whose result is returned. The bytes lie in the encoder's scratch
+ * buffer: `take` must copy what it keeps (into the wasm memory, say) before it returns.
+ */
+export function encodeTagged(tag, value, where, options, take) {
+  return encodeWith(tag, value, where, options, take);
+}
+
+function encodeWith(tag, value, where, options, take) {
   const enc = sharedEncoder.busy ? new Encoder(256) : sharedEncoder;
   enc.busy = true;
   const hook = options != null ? options.handle : undefined;
   enc.hook = typeof hook === 'function' ? hook : null;
   try {
+    if (tag !== undefined) enc.byte(tag);
     enc.value(value);
-    return enc.u8.slice(0, enc.pos);
+    return take(enc.u8.subarray(0, enc.pos));
   } catch (e) {
     if (e instanceof SendError) throw e.toTypeError(where);
     if (isStackOverflow(e)) {
