@@ -225,6 +225,48 @@ describe('values and functions', () => {
     assert.ok(r.isMap && r.isDate && r.isU8 && r.hasUndef);
   });
 
+  test('large values cross goroutines both ways, decoded where they lie in the shared memory', async () => {
+    const r = await inPage(`
+      const rt = await Runtime.start({ procs: 2 });
+      try {
+        const text = 'é'.repeat(1 << 20) + 'x'.repeat(1 << 20);
+        const bytes = new Uint8Array(8 << 20).map((_, i) => i * 7);
+        const ch = rt.chan(1);
+        const g = rt.go(async (rt, ch) => {
+          const { text, bytes } = await ch.recv();
+          let sum = 0;
+          for (const b of bytes) sum = (sum + b) % 65521;
+          return { length: text.length, head: text.slice(0, 2), tail: text.slice(-2), sum, echo: text.slice(0, 100) };
+        }, ch);
+        await ch.send({ text, bytes });
+        let sum = 0;
+        for (const b of bytes) sum = (sum + b) % 65521;
+        return { got: await g.join(), length: text.length, sum, echo: text.slice(0, 100) };
+      } finally {
+        await rt.shutdown();
+      }
+    `);
+    assert.deepEqual(r.got, { length: r.length, head: 'éé', tail: 'xx', sum: r.sum, echo: r.echo });
+  });
+
+  test('the runtime and its handles keep their internals private', async () => {
+    const r = await inPage(`
+      const rt = await Runtime.start({ procs: 1 });
+      try {
+        const names = (o) => [...Object.keys(o), ...['realm', 'check', 'glue', 'ref'].filter((k) => k in o)];
+        const ch = rt.chan(), wg = rt.waitGroup(), mu = rt.mutex();
+        const inside = await rt.go((rt, ch) => {
+          const names = (o) => [...Object.keys(o), ...['realm', 'check', 'glue', 'ref'].filter((k) => k in o)];
+          return { rt: names(rt), ch: names(ch) };
+        }, ch).join();
+        return { rt: names(rt), ch: names(ch), wg: names(wg), mu: names(mu), inside };
+      } finally {
+        await rt.shutdown();
+      }
+    `);
+    assert.deepEqual(r, { rt: [], ch: [], wg: [], mu: [], inside: { rt: [], ch: [] } });
+  });
+
   test('async, method-shorthand and named recursive functions; goid; joining twice', async () => {
     const r = await inPage(`
       const rt = await Runtime.start({ procs: 2 });
