@@ -1,7 +1,7 @@
 // gort value codec, the format: what encode.js writes and decode.js reads, shared by both.
 // The value codec turns the JS values that cross goroutines (arguments, results, channel
 // messages) into bytes and back, so they can travel through shared wasm memory between realms
-// (the main thread and the worker Ms). Plain ES modules, no dependencies; codec.js exports
+// (the main thread and the worker Ms). Plain ES modules, no dependencies; codec.js exports:
 //
 //   encode(value, where = 'value', { handle(obj) -> id | undefined }) -> Uint8Array
 //   decode(bytes, { handle(id) -> obj }) -> value
