@@ -489,8 +489,14 @@ describe('sleep, gosched, goroutine dump', () => {
       assert.equal(typeof g.waitReason, 'string');
       assert.ok(g.proc === null || typeof g.proc === 'number');
     }
-    assert.ok(r.dump.some((g) => g.waitReason === 'sleep'), `a sleeping goroutine: ${JSON.stringify(r.dump)}`);
-    assert.ok(r.dump.some((g) => g.id === r.sleeperId), `the sleeper is listed: ${JSON.stringify(r.dump)}`);
+    assert.ok(
+      r.dump.some((g) => g.waitReason === 'sleep'),
+      `a sleeping goroutine: ${JSON.stringify(r.dump)}`,
+    );
+    assert.ok(
+      r.dump.some((g) => g.id === r.sleeperId),
+      `the sleeper is listed: ${JSON.stringify(r.dump)}`,
+    );
     assert.equal(r.woke, 'woke');
   });
 });
@@ -527,7 +533,10 @@ describe('JS goroutines and their M', () => {
     assert.equal(r.length, 8);
     for (const seen of r) {
       assert.equal(seen.length, 6);
-      assert.ok(seen.every((p) => p === seen[0]), `procid changed across awaits: ${seen}`);
+      assert.ok(
+        seen.every((p) => p === seen[0]),
+        `procid changed across awaits: ${seen}`,
+      );
     }
   });
 
@@ -563,8 +572,10 @@ describe('JS goroutines and their M', () => {
     for (const d of r.done) {
       assert.equal(d.proc, 0);
       // Timestamps from one Worker (procs: 1), so they are comparable.
-      assert.ok(d.done > r.sleeper.start && d.done < r.sleeper.woke,
-        `goroutine ${d.i} finished at ${d.done}, outside the sleep ${r.sleeper.start}..${r.sleeper.woke}`);
+      assert.ok(
+        d.done > r.sleeper.start && d.done < r.sleeper.woke,
+        `goroutine ${d.i} finished at ${d.done}, outside the sleep ${r.sleeper.start}..${r.sleeper.woke}`,
+      );
     }
   });
 });

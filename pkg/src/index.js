@@ -154,7 +154,9 @@ export class Runtime extends RuntimeBase {
       throw new RangeError(`Runtime.start: procs must be an integer from 1 to ${MAX_PROCS}, got ${procs}`);
     }
     if (!Number.isInteger(gcPercent)) {
-      throw new RangeError(`Runtime.start: gcPercent must be an integer (negative: no paced collections), got ${gcPercent}`);
+      throw new RangeError(
+        `Runtime.start: gcPercent must be an integer (negative: no paced collections), got ${gcPercent}`,
+      );
     }
     if (!Number.isSafeInteger(heapLimit) || heapLimit < 0) {
       throw new RangeError(`Runtime.start: heapLimit must be a byte count ≥ 0 (0: none), got ${heapLimit}`);

@@ -478,7 +478,8 @@ export class RuntimeBase extends EventTarget {
     if (!Array.isArray(cases)) throw new TypeError(`rt.select: expected an array of cases, got ${describe(cases)}`);
     const channel = (c, i, key) => {
       if (c === null || c === undefined) return undefined;
-      if (!(c instanceof Chan)) throw new TypeError(`rt.select: case ${i}.${key} must be a channel or null, got ${describe(c)}`);
+      if (!(c instanceof Chan))
+        throw new TypeError(`rt.select: case ${i}.${key} must be a channel or null, got ${describe(c)}`);
       return refOf(c);
     };
     const realm = this.#realm;

@@ -1,10 +1,38 @@
 // gort value codec, the decoder: bytes in the format of format.js back to a JS value.
 
 import {
-  E_CAUSE, E_ERRORS, E_MESSAGE, E_STACK, HasAggregate, MAX_SAFE, T_ARRAY, T_ARRAYBUFFER,
-  T_BIGINT, T_DATE, T_ERROR, T_FALSE, T_FLOAT64, T_HANDLE, T_HANDLE64, T_INT32, T_INT8, T_MAP,
-  T_NEG_BIGINT, T_NULL, T_NULL_OBJECT, T_OBJECT, T_REF, T_REGEXP, T_SET, T_STRING, T_TRUE,
-  T_UNDEFINED, T_VIEW, VIEW_KIND_DATAVIEW, VIEW_NAMES, isStackOverflow,
+  E_CAUSE,
+  E_ERRORS,
+  E_MESSAGE,
+  E_STACK,
+  HasAggregate,
+  MAX_SAFE,
+  T_ARRAY,
+  T_ARRAYBUFFER,
+  T_BIGINT,
+  T_DATE,
+  T_ERROR,
+  T_FALSE,
+  T_FLOAT64,
+  T_HANDLE,
+  T_HANDLE64,
+  T_INT32,
+  T_INT8,
+  T_MAP,
+  T_NEG_BIGINT,
+  T_NULL,
+  T_NULL_OBJECT,
+  T_OBJECT,
+  T_REF,
+  T_REGEXP,
+  T_SET,
+  T_STRING,
+  T_TRUE,
+  T_UNDEFINED,
+  T_VIEW,
+  VIEW_KIND_DATAVIEW,
+  VIEW_NAMES,
+  isStackOverflow,
 } from './format.js';
 
 const VIEW_TYPES = VIEW_NAMES.map((name) => globalThis[name]);
@@ -15,7 +43,13 @@ const isView = ArrayBuffer.isView;
 const HasSAB = typeof SharedArrayBuffer === 'function';
 
 const ERROR_TYPES = {
-  Error, TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError,
+  Error,
+  TypeError,
+  RangeError,
+  SyntaxError,
+  ReferenceError,
+  EvalError,
+  URIError,
 };
 if (HasAggregate) ERROR_TYPES.AggregateError = AggregateError;
 
@@ -102,16 +136,20 @@ class Decoder {
 
   need(n) {
     if (this.pos + n > this.end) {
-      throw new RangeError(`gort codec: truncated input: ${n} more byte${n === 1 ? '' : 's'} ` +
-        `needed at offset ${this.pos}, ${this.end - this.pos} left`);
+      throw new RangeError(
+        `gort codec: truncated input: ${n} more byte${n === 1 ? '' : 's'} ` +
+          `needed at offset ${this.pos}, ${this.end - this.pos} left`,
+      );
     }
   }
 
   // Checks that `n` items of at least `each` bytes can still follow.
   count(n, each, what) {
     if (n * each > this.end - this.pos) {
-      throw new RangeError(`gort codec: truncated input: ${what} of ${n} at offset ${this.pos} ` +
-        `does not fit in the ${this.end - this.pos} bytes left`);
+      throw new RangeError(
+        `gort codec: truncated input: ${what} of ${n} at offset ${this.pos} ` +
+          `does not fit in the ${this.end - this.pos} bytes left`,
+      );
     }
   }
 
@@ -133,17 +171,23 @@ class Decoder {
     throw corrupt('varint too long', start);
   }
 
-  add(obj) { this.refs[this.nrefs++] = obj; }
+  add(obj) {
+    this.refs[this.nrefs++] = obj;
+  }
 
   value() {
     if (this.pos >= this.end) this.need(1);
     const at = this.pos;
     const tag = this.u8[this.pos++];
     switch (tag) {
-      case T_UNDEFINED: return undefined;
-      case T_NULL: return null;
-      case T_FALSE: return false;
-      case T_TRUE: return true;
+      case T_UNDEFINED:
+        return undefined;
+      case T_NULL:
+        return null;
+      case T_FALSE:
+        return false;
+      case T_TRUE:
+        return true;
       case T_INT8:
         this.need(1);
         return (this.u8[this.pos++] << 24) >> 24;
@@ -159,9 +203,12 @@ class Decoder {
         this.pos += 8;
         return v;
       }
-      case T_BIGINT: return this.bigint();
-      case T_NEG_BIGINT: return -this.bigint();
-      case T_STRING: return this.str();
+      case T_BIGINT:
+        return this.bigint();
+      case T_NEG_BIGINT:
+        return -this.bigint();
+      case T_STRING:
+        return this.str();
       case T_ARRAY: {
         const n = this.varint();
         this.count(n, 1, 'an array');
@@ -170,8 +217,10 @@ class Decoder {
         for (let i = 0; i < n; i++) a.push(this.value());
         return a;
       }
-      case T_OBJECT: return this.props({});
-      case T_NULL_OBJECT: return this.props(Object.create(null));
+      case T_OBJECT:
+        return this.props({});
+      case T_NULL_OBJECT:
+        return this.props(Object.create(null));
       case T_MAP: {
         const n = this.varint();
         this.count(n, 2, 'a map');
@@ -205,8 +254,7 @@ class Decoder {
         try {
           re = new RegExp(source, flags);
         } catch (e) {
-          throw new TypeError(`gort codec: malformed input: bad RegExp at offset ${at}: ` +
-            e.message, { cause: e });
+          throw new TypeError(`gort codec: malformed input: bad RegExp at offset ${at}: ` + e.message, { cause: e });
         }
         this.add(re);
         return re;
@@ -219,8 +267,10 @@ class Decoder {
         this.add(buf);
         return buf;
       }
-      case T_VIEW: return this.view(at);
-      case T_ERROR: return this.error(at);
+      case T_VIEW:
+        return this.view(at);
+      case T_ERROR:
+        return this.error(at);
       case T_HANDLE: {
         this.need(4);
         const id = this.data().getUint32(this.pos, true);
@@ -241,8 +291,9 @@ class Decoder {
         return this.refs[i];
       }
       default:
-        throw new TypeError(`gort codec: malformed input: unknown tag 0x${
-          tag.toString(16).padStart(2, '0')} at offset ${at}`);
+        throw new TypeError(
+          `gort codec: malformed input: unknown tag 0x${tag.toString(16).padStart(2, '0')} at offset ${at}`,
+        );
     }
   }
 
@@ -332,8 +383,11 @@ class Decoder {
     const kind = this.u8[this.pos++];
     const Type = VIEW_TYPES[kind];
     if (Type === undefined) {
-      throw new TypeError(`gort codec: malformed input: ${kind < VIEW_NAMES.length
-        ? VIEW_NAMES[kind] + ' is not available here' : 'unknown view kind ' + kind} at offset ${at}`);
+      throw new TypeError(
+        `gort codec: malformed input: ${
+          kind < VIEW_NAMES.length ? VIEW_NAMES[kind] + ' is not available here' : 'unknown view kind ' + kind
+        } at offset ${at}`,
+      );
     }
     const n = this.varint();
     this.need(n);
@@ -356,9 +410,13 @@ class Decoder {
     const stack = flags & E_STACK ? this.str() : undefined;
     const Type = hasOwn.call(ERROR_TYPES, name) ? ERROR_TYPES[name] : Error;
     const err = Type === ERROR_TYPES.AggregateError ? new Type([]) : new Type();
-    const hidden = (k, v) => Object.defineProperty(err, k, {
-      value: v, writable: true, enumerable: false, configurable: true,
-    });
+    const hidden = (k, v) =>
+      Object.defineProperty(err, k, {
+        value: v,
+        writable: true,
+        enumerable: false,
+        configurable: true,
+      });
     if (Type.prototype.name !== name) hidden('name', name);
     if (message !== undefined) hidden('message', message);
     if (stack !== undefined) hidden('stack', stack);
@@ -374,8 +432,9 @@ class Decoder {
 
   handle(id, at) {
     if (this.hook === null) {
-      throw new TypeError(`gort codec: runtime handle ${id} at offset ${at} but decode was ` +
-        'given no handle option');
+      throw new TypeError(
+        `gort codec: runtime handle ${id} at offset ${at} but decode was ` + 'given no handle option',
+      );
     }
     const obj = this.hook(id);
     this.add(obj);
@@ -411,8 +470,10 @@ export function decode(bytes, options = undefined) {
     dec.load(bytes);
     const v = dec.value();
     if (dec.pos !== dec.end) {
-      throw new RangeError(`gort codec: malformed input: ${dec.end - dec.pos} trailing ` +
-        `byte${dec.end - dec.pos === 1 ? '' : 's'} at offset ${dec.pos}`);
+      throw new RangeError(
+        `gort codec: malformed input: ${dec.end - dec.pos} trailing ` +
+          `byte${dec.end - dec.pos === 1 ? '' : 's'} at offset ${dec.pos}`,
+      );
     }
     return v;
   } catch (e) {

@@ -7,14 +7,44 @@
 // its path (SendError below collects the path on the way out).
 
 import {
-  E_CAUSE, E_ERRORS, E_MESSAGE, E_STACK, HasAggregate, MAX_SAFE, T_ARRAY, T_ARRAYBUFFER,
-  T_BIGINT, T_DATE, T_ERROR, T_FALSE, T_FLOAT64, T_HANDLE, T_HANDLE64, T_INT32, T_INT8, T_MAP,
-  T_NEG_BIGINT, T_NULL, T_NULL_OBJECT, T_OBJECT, T_REF, T_REGEXP, T_SET, T_STRING, T_TRUE,
-  T_UNDEFINED, T_VIEW, VIEW_KIND_DATAVIEW, VIEW_NAMES, isStackOverflow,
+  E_CAUSE,
+  E_ERRORS,
+  E_MESSAGE,
+  E_STACK,
+  HasAggregate,
+  MAX_SAFE,
+  T_ARRAY,
+  T_ARRAYBUFFER,
+  T_BIGINT,
+  T_DATE,
+  T_ERROR,
+  T_FALSE,
+  T_FLOAT64,
+  T_HANDLE,
+  T_HANDLE64,
+  T_INT32,
+  T_INT8,
+  T_MAP,
+  T_NEG_BIGINT,
+  T_NULL,
+  T_NULL_OBJECT,
+  T_OBJECT,
+  T_REF,
+  T_REGEXP,
+  T_SET,
+  T_STRING,
+  T_TRUE,
+  T_UNDEFINED,
+  T_VIEW,
+  VIEW_KIND_DATAVIEW,
+  VIEW_NAMES,
+  isStackOverflow,
 } from './format.js';
 
 const VIEW_KIND = Object.create(null);
-VIEW_NAMES.forEach((name, i) => { VIEW_KIND[name] = i; });
+VIEW_NAMES.forEach((name, i) => {
+  VIEW_KIND[name] = i;
+});
 
 const ObjectProto = Object.prototype;
 const getProto = Object.getPrototypeOf;
@@ -23,21 +53,24 @@ const isArray = Array.isArray;
 const isView = ArrayBuffer.isView;
 const hasOwn = Object.prototype.hasOwnProperty;
 // Returns 'Uint8Array' etc. for any typed array (subclasses included), undefined otherwise.
-const typedArrayTag = Object.getOwnPropertyDescriptor(
-  getProto(Uint8Array.prototype), Symbol.toStringTag).get;
+const typedArrayTag = Object.getOwnPropertyDescriptor(getProto(Uint8Array.prototype), Symbol.toStringTag).get;
 const HasSAB = typeof SharedArrayBuffer === 'function';
 
 const textEncoder = new TextEncoder();
-const isWellFormed = typeof String.prototype.isWellFormed === 'function'
-  ? (s) => s.isWellFormed()
-  : (s) => !/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?:^|[^\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(s);
+const isWellFormed =
+  typeof String.prototype.isWellFormed === 'function'
+    ? (s) => s.isWellFormed()
+    : (s) => !/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?:^|[^\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(s);
 
-const KEEP_SCRATCH = 1 << 20;   // scratch buffers larger than this are not kept between calls
-const LINEAR_SEEN = 24;         // identity list length before switching to a Map
+const KEEP_SCRATCH = 1 << 20; // scratch buffers larger than this are not kept between calls
+const LINEAR_SEEN = 24; // identity list length before switching to a Map
 
 function varintSize(n) {
   let s = 1;
-  while (n >= 0x80) { n = Math.floor(n / 128); s++; }
+  while (n >= 0x80) {
+    n = Math.floor(n / 128);
+    s++;
+  }
   return s;
 }
 
@@ -45,8 +78,8 @@ function varintSize(n) {
 // (innermost segment first) and becomes a TypeError at the top.
 class SendError {
   constructor(what, message) {
-    this.what = what;        // "a function", used as `${what} cannot cross goroutines`
-    this.message = message;  // or a complete reason
+    this.what = what; // "a function", used as `${what} cannot cross goroutines`
+    this.message = message; // or a complete reason
     this.segs = [];
   }
   toTypeError(where) {
@@ -63,16 +96,25 @@ function withSeg(e, seg) {
 }
 
 const IDENT = /^[A-Za-z_$][\w$]*$/;
-function keySeg(k) { return IDENT.test(k) ? '.' + k : '[' + JSON.stringify(k) + ']'; }
+function keySeg(k) {
+  return IDENT.test(k) ? '.' + k : '[' + JSON.stringify(k) + ']';
+}
 
 function describeKey(k) {
   switch (typeof k) {
-    case 'string': return JSON.stringify(k.length > 40 ? k.slice(0, 40) + '…' : k);
-    case 'number': return Object.is(k, -0) ? '-0' : String(k);
-    case 'bigint': return k + 'n';
-    case 'boolean': case 'undefined': return String(k);
-    case 'symbol': return 'a symbol';
-    case 'function': return 'a function';
+    case 'string':
+      return JSON.stringify(k.length > 40 ? k.slice(0, 40) + '…' : k);
+    case 'number':
+      return Object.is(k, -0) ? '-0' : String(k);
+    case 'bigint':
+      return k + 'n';
+    case 'boolean':
+    case 'undefined':
+      return String(k);
+    case 'symbol':
+      return 'a symbol';
+    case 'function':
+      return 'a function';
     default:
       if (k === null) return 'null';
       if (isArray(k)) return '[…]';
@@ -80,7 +122,9 @@ function describeKey(k) {
   }
 }
 
-function article(name) { return (/^[AEIOU]/i.test(name) ? 'an ' : 'a ') + name; }
+function article(name) {
+  return (/^[AEIOU]/i.test(name) ? 'an ' : 'a ') + name;
+}
 
 // Why an object of an unsupported kind cannot be sent.
 function describeObject(v, proto) {
@@ -88,12 +132,24 @@ function describeObject(v, proto) {
   try {
     const ctor = proto && hasOwn.call(proto, 'constructor') ? proto.constructor : undefined;
     if (typeof ctor === 'function' && typeof ctor.name === 'string') name = ctor.name;
-  } catch { /* a hostile proxy or getter: keep the generic description */ }
+  } catch {
+    /* a hostile proxy or getter: keep the generic description */
+  }
   if (typeof Node === 'function' && v instanceof Node) return `a DOM node (${name || 'Node'})`;
   switch (name) {
-    case 'Promise': case 'WeakMap': case 'WeakSet': case 'WeakRef': case 'FinalizationRegistry':
-    case 'Proxy': case 'Generator': case 'AsyncGenerator': case 'Number': case 'String':
-    case 'Boolean': case 'BigInt': case 'Symbol':
+    case 'Promise':
+    case 'WeakMap':
+    case 'WeakSet':
+    case 'WeakRef':
+    case 'FinalizationRegistry':
+    case 'Proxy':
+    case 'Generator':
+    case 'AsyncGenerator':
+    case 'Number':
+    case 'String':
+    case 'Boolean':
+    case 'BigInt':
+    case 'Symbol':
       return article(name);
     case '':
       return 'an object with a non-plain prototype';
@@ -106,8 +162,8 @@ class Encoder {
   constructor(size) {
     this.alloc(size);
     this.pos = 0;
-    this.seen = [];       // objects by number while there are few of them
-    this.seenMap = null;  // object -> number once there are many
+    this.seen = []; // objects by number while there are few of them
+    this.seenMap = null; // object -> number once there are many
     this.count = 0;
     this.hook = null;
     this.busy = false;
@@ -127,7 +183,9 @@ class Encoder {
     this.u8.set(old.subarray(0, this.pos));
   }
 
-  ensure(n) { if (this.pos + n > this.u8.length) this.grow(this.pos + n); }
+  ensure(n) {
+    if (this.pos + n > this.u8.length) this.grow(this.pos + n);
+  }
 
   reset() {
     const seen = this.seen;
@@ -146,11 +204,17 @@ class Encoder {
   }
 
   varint(n) {
-    if (n < 0x80) { this.byte(n); return; }
+    if (n < 0x80) {
+      this.byte(n);
+      return;
+    }
     this.ensure(8);
     const u8 = this.u8;
     let p = this.pos;
-    while (n >= 0x80) { u8[p++] = (n & 0x7f) | 0x80; n = Math.floor(n / 128); }
+    while (n >= 0x80) {
+      u8[p++] = (n & 0x7f) | 0x80;
+      n = Math.floor(n / 128);
+    }
     u8[p++] = n;
     this.pos = p;
   }
@@ -170,7 +234,10 @@ class Encoder {
       seen[n] = v;
     } else {
       const map = new Map();
-      for (let i = 0; i < n; i++) { map.set(seen[i], i); seen[i] = undefined; }
+      for (let i = 0; i < n; i++) {
+        map.set(seen[i], i);
+        seen[i] = undefined;
+      }
       map.set(v, n);
       this.seenMap = map;
     }
@@ -180,18 +247,32 @@ class Encoder {
 
   value(v) {
     switch (typeof v) {
-      case 'number': this.number(v); return;
-      case 'string': this.byte(T_STRING); this.str(v); return;
+      case 'number':
+        this.number(v);
+        return;
+      case 'string':
+        this.byte(T_STRING);
+        this.str(v);
+        return;
       case 'object':
         if (v === null) this.byte(T_NULL);
         else this.object(v);
         return;
-      case 'boolean': this.byte(v ? T_TRUE : T_FALSE); return;
-      case 'undefined': this.byte(T_UNDEFINED); return;
-      case 'bigint': this.bigint(v); return;
-      case 'function': throw new SendError('a function');
-      case 'symbol': throw new SendError('a symbol');
-      default: throw new SendError(`a value of type ${typeof v}`);
+      case 'boolean':
+        this.byte(v ? T_TRUE : T_FALSE);
+        return;
+      case 'undefined':
+        this.byte(T_UNDEFINED);
+        return;
+      case 'bigint':
+        this.bigint(v);
+        return;
+      case 'function':
+        throw new SendError('a function');
+      case 'symbol':
+        throw new SendError('a symbol');
+      default:
+        throw new SendError(`a value of type ${typeof v}`);
     }
   }
 
@@ -299,10 +380,19 @@ class Encoder {
       this.varint(ref);
       return;
     }
-    if (isArray(v)) { this.array(v); return; }
+    if (isArray(v)) {
+      this.array(v);
+      return;
+    }
     const proto = getProto(v);
-    if (proto === ObjectProto) { this.props(T_OBJECT, v); return; }
-    if (proto === null) { this.props(T_NULL_OBJECT, v); return; }
+    if (proto === ObjectProto) {
+      this.props(T_OBJECT, v);
+      return;
+    }
+    if (proto === null) {
+      this.props(T_NULL_OBJECT, v);
+      return;
+    }
     this.special(v, proto);
   }
 
@@ -343,10 +433,19 @@ class Encoder {
   special(v, proto) {
     if (this.hook !== null) {
       const id = this.hook(v);
-      if (id !== undefined) { this.handle(id); return; }
+      if (id !== undefined) {
+        this.handle(id);
+        return;
+      }
     }
-    if (v instanceof Map) { this.map(v); return; }
-    if (v instanceof Set) { this.set(v); return; }
+    if (v instanceof Map) {
+      this.map(v);
+      return;
+    }
+    if (v instanceof Set) {
+      this.set(v);
+      return;
+    }
     if (v instanceof Date) {
       this.ensure(9);
       this.u8[this.pos] = T_DATE;
@@ -360,7 +459,10 @@ class Encoder {
       this.str(v.flags);
       return;
     }
-    if (isView(v)) { this.view(v); return; }
+    if (isView(v)) {
+      this.view(v);
+      return;
+    }
     if (v instanceof ArrayBuffer) {
       const n = v.byteLength;
       this.byte(T_ARRAYBUFFER);
@@ -370,10 +472,16 @@ class Encoder {
       this.pos += n;
       return;
     }
-    if (v instanceof Error) { this.error(v); return; }
+    if (v instanceof Error) {
+      this.error(v);
+      return;
+    }
     if (HasSAB && v instanceof SharedArrayBuffer) {
-      throw new SendError(null, 'a SharedArrayBuffer cannot cross goroutines as a value ' +
-        '(it would be copied, not shared); send a typed array over it to copy its bytes');
+      throw new SendError(
+        null,
+        'a SharedArrayBuffer cannot cross goroutines as a value ' +
+          '(it would be copied, not shared); send a typed array over it to copy its bytes',
+      );
     }
     throw new SendError(describeObject(v, proto));
   }
@@ -390,15 +498,17 @@ class Encoder {
       id = BigInt(id);
     }
     if (typeof id === 'bigint' && id >= 0n && id <= 0xffffffffffffffffn) {
-      if (id <= 0xffffffffn) { this.handle(Number(id)); return; }
+      if (id <= 0xffffffffn) {
+        this.handle(Number(id));
+        return;
+      }
       this.ensure(9);
       this.u8[this.pos] = T_HANDLE64;
       this.dv.setBigUint64(this.pos + 1, id, true);
       this.pos += 9;
       return;
     }
-    throw new SendError(null,
-      `the handle hook returned ${describeKey(id)}, not a u64 id or undefined`);
+    throw new SendError(null, `the handle hook returned ${describeKey(id)}, not a u64 id or undefined`);
   }
 
   map(m) {
@@ -461,10 +571,12 @@ class Encoder {
     if (message !== undefined && typeof message !== 'string') message = String(message);
     const stack = typeof v.stack === 'string' ? v.stack : undefined;
     const hasCause = hasOwn.call(v, 'cause');
-    const errors = HasAggregate && v instanceof AggregateError && isArray(v.errors)
-      ? v.errors : undefined;
-    const flags = (message !== undefined ? E_MESSAGE : 0) | (stack !== undefined ? E_STACK : 0) |
-      (hasCause ? E_CAUSE : 0) | (errors !== undefined ? E_ERRORS : 0);
+    const errors = HasAggregate && v instanceof AggregateError && isArray(v.errors) ? v.errors : undefined;
+    const flags =
+      (message !== undefined ? E_MESSAGE : 0) |
+      (stack !== undefined ? E_STACK : 0) |
+      (hasCause ? E_CAUSE : 0) |
+      (errors !== undefined ? E_ERRORS : 0);
     this.byte(T_ERROR);
     this.byte(flags);
     this.str(name);
@@ -479,14 +591,17 @@ class Encoder {
       throw withSeg(e, seg);
     }
     const keys = objectKeys(v).filter(
-      (k) => k !== 'name' && k !== 'message' && k !== 'stack' && k !== 'cause' &&
-        !(errors !== undefined && k === 'errors'));
+      (k) =>
+        k !== 'name' && k !== 'message' && k !== 'stack' && k !== 'cause' && !(errors !== undefined && k === 'errors'),
+    );
     this.varint(keys.length);
     this.propList(v, keys, keys.length);
   }
 }
 
-function hexVal(c) { return c <= 57 ? c - 48 : c - 87; }  // '0'-'9', 'a'-'f'
+function hexVal(c) {
+  return c <= 57 ? c - 48 : c - 87;
+} // '0'-'9', 'a'-'f'
 
 const sharedEncoder = new Encoder(4096);
 const copy = (bytes) => bytes.slice();

@@ -104,8 +104,18 @@ export const E_ERRORS = 8;
 
 // VIEW kinds, by index. Float16Array is used when the platform has it.
 export const VIEW_NAMES = [
-  'Int8Array', 'Uint8Array', 'Uint8ClampedArray', 'Int16Array', 'Uint16Array', 'Int32Array',
-  'Uint32Array', 'Float32Array', 'Float64Array', 'BigInt64Array', 'BigUint64Array', 'DataView',
+  'Int8Array',
+  'Uint8Array',
+  'Uint8ClampedArray',
+  'Int16Array',
+  'Uint16Array',
+  'Int32Array',
+  'Uint32Array',
+  'Float32Array',
+  'Float64Array',
+  'BigInt64Array',
+  'BigUint64Array',
+  'DataView',
   'Float16Array',
 ];
 export const VIEW_KIND_DATAVIEW = 11;
@@ -117,6 +127,7 @@ export const HasAggregate = typeof AggregateError === 'function';
 
 // V8 and JavaScriptCore throw a RangeError, SpiderMonkey an InternalError.
 export function isStackOverflow(e) {
-  return e != null && (e.name === 'InternalError' ||
-    (e instanceof RangeError && /call stack|recursion/i.test(e.message)));
+  return (
+    e != null && (e.name === 'InternalError' || (e instanceof RangeError && /call stack|recursion/i.test(e.message)))
+  );
 }
