@@ -7,7 +7,7 @@ PORT ?= 8080
 WASM := target/wasm32-unknown-unknown/release/gort.wasm
 BENCH_WASM := target/wasm32-unknown-unknown/release/gort_bench.wasm
 
-.PHONY: setup pkg demo test bench fmt lint
+.PHONY: setup pkg demo test bench fmt lint lint-js
 
 setup:
 	bash scripts/setup.sh
@@ -36,6 +36,14 @@ bench:
 fmt:
 	cargo fmt --all -- --check
 
-lint: fmt
+lint: fmt lint-js
 	cargo clippy --all-targets --workspace -- -D warnings
 	cargo wasm-clippy -- -D warnings
+
+# ESLint and Prettier (npm dev dependencies) over the JavaScript: eslint.config.js and
+# .prettierignore say which files; generated code (pkg/wasm/, target/) is left out.
+JS_FILES := '{pkg,www,tests,bench,scripts}/**/*.{js,mjs,ts}' '*.js'
+
+lint-js: setup
+	node_modules/.bin/eslint --max-warnings 0 .
+	node_modules/.bin/prettier --check $(JS_FILES)

@@ -61,18 +61,35 @@ const USAGE = `usage: node bench/run.mjs [options]
 environment: REPS (default 1), CHROMIUM (default /usr/bin/chromium), GO_ANCHOR_DIR,
   QUIET_WAIT_S (default 15) / QUIET_PCT (default 20): wait up to S s for the CPU to be at most PCT % busy`;
 
-const opts = { only: null, skipGo: false, withMissing: false, goP1: false, gctrace: false, verbose: !!process.env.VERBOSE, timeoutS: Number(process.env.BENCH_TIMEOUT_S || 300) };
+const opts = {
+  only: null,
+  skipGo: false,
+  withMissing: false,
+  goP1: false,
+  gctrace: false,
+  verbose: !!process.env.VERBOSE,
+  timeoutS: Number(process.env.BENCH_TIMEOUT_S || 300),
+};
 for (const a of process.argv.slice(2)) {
   const [k, v] = a.split(/=(.*)/s);
-  if (k === '--only') opts.only = v.split(',').map((s) => s.trim()).filter(Boolean);
+  if (k === '--only')
+    opts.only = v
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
   else if (k === '--skip-go') opts.skipGo = true;
   else if (k === '--with-missing') opts.withMissing = true;
   else if (k === '--go-p1') opts.goP1 = true;
   else if (k === '--verbose') opts.verbose = true;
   else if (k === '--gctrace') opts.gctrace = true;
   else if (k === '--timeout') opts.timeoutS = Number(v);
-  else if (k === '--help' || k === '-h') { console.log(USAGE); process.exit(0); }
-  else { console.error(`unknown option ${a}\n${USAGE}`); process.exit(2); }
+  else if (k === '--help' || k === '-h') {
+    console.log(USAGE);
+    process.exit(0);
+  } else {
+    console.error(`unknown option ${a}\n${USAGE}`);
+    process.exit(2);
+  }
 }
 const REPS = Math.max(1, Number(process.env.REPS || 1) | 0);
 const QUIET_WAIT_S = Number(process.env.QUIET_WAIT_S ?? 15);
@@ -84,8 +101,14 @@ const explicit = !!opts.only;
 const warnings = [];
 const errors = [];
 const log = (s) => process.stderr.write(`bench: ${s}\n`);
-const warn = (s) => { warnings.push(s); log(`warning: ${s}`); };
-const fail = (s) => { errors.push(s); log(`ERROR: ${s}`); };
+const warn = (s) => {
+  warnings.push(s);
+  log(`warning: ${s}`);
+};
+const fail = (s) => {
+  errors.push(s);
+  log(`ERROR: ${s}`);
+};
 
 // ---------------------------------------------------------------- set-up
 fs.mkdirSync(OUT, { recursive: true });
@@ -111,7 +134,11 @@ async function buildGortNative() {
     return null;
   }
   log('building gort-bench (cargo build --release -p gort-bench --bin gort-bench)');
-  const r = await runProcess('cargo', ['build', '--release', '-p', 'gort-bench', '--bin', 'gort-bench', '--message-format=json-render-diagnostics'], { cwd: ROOT });
+  const r = await runProcess(
+    'cargo',
+    ['build', '--release', '-p', 'gort-bench', '--bin', 'gort-bench', '--message-format=json-render-diagnostics'],
+    { cwd: ROOT },
+  );
   if (r.code !== 0) {
     warn(`gort native: cargo build -p gort-bench failed — gort native columns stay empty\n${tail(r.stderr)}`);
     return null;
@@ -121,7 +148,9 @@ async function buildGortNative() {
     try {
       const o = JSON.parse(line);
       if (o.reason === 'compiler-artifact' && o.target?.name === 'gort-bench' && o.executable) exe = o.executable;
-    } catch { /* not JSON */ }
+    } catch {
+      /* not JSON */
+    }
   }
   if (!exe) warn('gort native: cargo built no gort-bench executable');
   return exe;
@@ -140,7 +169,11 @@ async function ensurePlaywright() {
   const scratch = path.join(ROOT, 'target', 'go-ref');
   if (!pw && fs.existsSync(path.join(scratch, 'package.json'))) {
     log('playwright-core is not installed at the repo root (npm ci); installing it into target/go-ref');
-    const r = await runProcess('npm', [fs.existsSync(path.join(scratch, 'package-lock.json')) ? 'ci' : 'install', '--no-audit', '--no-fund'], { cwd: scratch });
+    const r = await runProcess(
+      'npm',
+      [fs.existsSync(path.join(scratch, 'package-lock.json')) ? 'ci' : 'install', '--no-audit', '--no-fund'],
+      { cwd: scratch },
+    );
     if (r.code !== 0) log(tail(r.stderr));
     pw = await loadPlaywright(dirs);
   }
@@ -169,7 +202,8 @@ const own = (metrics, w) => metrics.filter((m) => !isMeta(m.name) && workloadOf(
 
 async function nativeRun(exe, args, env, { echoStderr = false, label = '' } = {}) {
   const r = await runProcess(exe, args, { env: { ...process.env, ...env }, timeoutMs: TIMEOUT_MS });
-  if (echoStderr) for (const line of r.stderr.split('\n').filter(Boolean)) process.stderr.write(`  [${label}] ${line}\n`);
+  if (echoStderr)
+    for (const line of r.stderr.split('\n').filter(Boolean)) process.stderr.write(`  [${label}] ${line}\n`);
   const { metrics } = parseLines(r.stdout);
   let error = null;
   if (r.timedOut) error = `timed out after ${opts.timeoutS} s`;
@@ -179,15 +213,32 @@ async function nativeRun(exe, args, env, { echoStderr = false, label = '' } = {}
 
 const RUNNERS = {
   'gort-chromium': (w) =>
-    runPage(pw.chromium, `${repoServer.url}/bench/web/index.html?only=${encodeURIComponent(w)}&rounds=${ROUND_ARGS}${opts.gctrace ? '&gctrace=1' : ''}`, {
-      doneNames: ['done'], errorNames: ['page.error'], timeoutMs: TIMEOUT_MS, verbose: opts.verbose || opts.gctrace, label: `gort ${w}`,
-    }),
+    runPage(
+      pw.chromium,
+      `${repoServer.url}/bench/web/index.html?only=${encodeURIComponent(w)}&rounds=${ROUND_ARGS}${opts.gctrace ? '&gctrace=1' : ''}`,
+      {
+        doneNames: ['done'],
+        errorNames: ['page.error'],
+        timeoutMs: TIMEOUT_MS,
+        verbose: opts.verbose || opts.gctrace,
+        label: `gort ${w}`,
+      },
+    ),
   'go-wasm-chromium': (w) =>
     runPage(pw.chromium, `${goServer.url}/index.html?args=${encodeURIComponent(`-only=${w} -rounds=${ROUND_ARGS}`)}`, {
-      doneNames: ['page.finished'], errorNames: ['page.error'], timeoutMs: TIMEOUT_MS, verbose: opts.verbose, label: `go ${w}`,
+      doneNames: ['page.finished'],
+      errorNames: ['page.error'],
+      timeoutMs: TIMEOUT_MS,
+      verbose: opts.verbose,
+      label: `go ${w}`,
     }),
   'gort-native': (w) =>
-    nativeRun(gortExe, [`--only=${w}`, `--rounds=${ROUND_ARGS}`, ...(opts.gctrace ? ['--gctrace'] : [])], { GOMAXPROCS: '2' }, { echoStderr: opts.gctrace, label: `gort native ${w}` }),
+    nativeRun(
+      gortExe,
+      [`--only=${w}`, `--rounds=${ROUND_ARGS}`, ...(opts.gctrace ? ['--gctrace'] : [])],
+      { GOMAXPROCS: '2' },
+      { echoStderr: opts.gctrace, label: `gort native ${w}` },
+    ),
   'go-native-p2': (w) => nativeRun(goRef.native, [`-only=${w}`, `-rounds=${ROUND_ARGS}`], { GOMAXPROCS: '2' }),
   'go-native-p1': (w) => nativeRun(goRef.native, [`-only=${w}`, `-rounds=${ROUND_ARGS}`], { GOMAXPROCS: '1' }),
 };
@@ -200,24 +251,51 @@ async function measure(config, w, rep) {
   const gort = config.startsWith('gort-');
   let status = r.error ? 'error' : 'ok';
   // gort-bench may reject a workload it does not know like bench.go does (exit 2).
-  if (gort && !mine.length && (!r.error || (r.exitCode === 2 && /unknown workload|not implemented|unsupported/i.test(r.stderr ?? '')))) status = 'missing';
-  const rec = { config, workload: w, rep, status, error: status === 'error' ? r.error : null, wallMs: Math.round(r.wallMs), busyBefore, metrics: r.metrics };
+  if (
+    gort &&
+    !mine.length &&
+    (!r.error || (r.exitCode === 2 && /unknown workload|not implemented|unsupported/i.test(r.stderr ?? '')))
+  )
+    status = 'missing';
+  const rec = {
+    config,
+    workload: w,
+    rep,
+    status,
+    error: status === 'error' ? r.error : null,
+    wallMs: Math.round(r.wallMs),
+    busyBefore,
+    metrics: r.metrics,
+  };
   if (status === 'error') rec.output = r.stderr ?? r.other?.slice(-20).join('\n');
   runs.push(rec);
-  const what = status === 'ok' ? `${mine.length} metrics` : status === 'missing' ? 'not implemented (no lines)' : `FAILED: ${r.error}`;
-  log(`rep ${rep}/${REPS}  ${config.padEnd(16)} ${w.padEnd(10)} ${(r.wallMs / 1000).toFixed(1).padStart(6)} s  cpu busy before ${busyBefore < 0 ? 'n/a' : busyBefore + '%'}  ${what}`);
+  const what =
+    status === 'ok'
+      ? `${mine.length} metrics`
+      : status === 'missing'
+        ? 'not implemented (no lines)'
+        : `FAILED: ${r.error}`;
+  log(
+    `rep ${rep}/${REPS}  ${config.padEnd(16)} ${w.padEnd(10)} ${(r.wallMs / 1000).toFixed(1).padStart(6)} s  cpu busy before ${busyBefore < 0 ? 'n/a' : busyBefore + '%'}  ${what}`,
+  );
   if (status === 'error') fail(`${config} ${w} (rep ${rep}): ${r.error}`);
   return rec;
 }
 
 // ---------------------------------------------------------------- the batch
 const gortConfigs = [gortWeb && 'gort-chromium', gortExe && 'gort-native'].filter(Boolean);
-const goConfigs = goRef ? ['go-wasm-chromium', 'go-native-p2', ...(opts.goP1 ? ['go-native-p1'] : [])].filter((c) => pw || c !== 'go-wasm-chromium') : [];
+const goConfigs = goRef
+  ? ['go-wasm-chromium', 'go-native-p2', ...(opts.goP1 ? ['go-native-p1'] : [])].filter(
+      (c) => pw || c !== 'go-wasm-chromium',
+    )
+  : [];
 const gortHas = {}; // workload -> true once any gort configuration printed its metrics
 const gortMissing = {}; // config -> Set of workloads it printed nothing for
 const goRan = new Set();
 
-log(`workloads: ${workloads.join(', ')}; REPS=${REPS}; configurations: ${[...gortConfigs, ...goConfigs].join(', ') || 'none'}${opts.skipGo ? ' (+ Go from cache)' : ''}`);
+log(
+  `workloads: ${workloads.join(', ')}; REPS=${REPS}; configurations: ${[...gortConfigs, ...goConfigs].join(', ') || 'none'}${opts.skipGo ? ' (+ Go from cache)' : ''}`,
+);
 try {
   for (let rep = 1; rep <= REPS; rep++) {
     for (const w of workloads) {
@@ -242,7 +320,8 @@ try {
   await repoServer?.close();
   await goServer?.close();
 }
-for (const [c, set] of Object.entries(gortMissing)) warn(`${c}: nothing printed for ${[...set].join(', ')} (not implemented yet)`);
+for (const [c, set] of Object.entries(gortMissing))
+  warn(`${c}: nothing printed for ${[...set].join(', ')} (not implemented yet)`);
 const unknown = workloads.filter((w) => !WORKLOADS.includes(w));
 if (unknown.length) warn(`not anchor workloads (no Go reference): ${unknown.join(', ')}`);
 
@@ -250,7 +329,11 @@ if (unknown.length) warn(`not anchor workloads (no Go reference): ${unknown.join
 const goRuns = runs.filter((r) => r.config.startsWith('go-'));
 let goFromCache = null;
 function readCache() {
-  try { return JSON.parse(fs.readFileSync(GO_CACHE, 'utf8')); } catch { return null; }
+  try {
+    return JSON.parse(fs.readFileSync(GO_CACHE, 'utf8'));
+  } catch {
+    return null;
+  }
 }
 if (opts.skipGo) {
   const cache = readCache();
@@ -264,48 +347,92 @@ if (opts.skipGo) {
     goFromCache = { savedAt: cache.savedAt, goVersion: cache.versions?.go, anchorHash: cache.anchorHash };
     versions.go = cache.versions?.go;
     try {
-      if (cache.anchorHash !== anchorHash(anchorDir(ROOT))) warn('--skip-go: the Go cache was made from another version of the anchor');
-    } catch { /* anchor absent: the cache is all we have */ }
+      if (cache.anchorHash !== anchorHash(anchorDir(ROOT)))
+        warn('--skip-go: the Go cache was made from another version of the anchor');
+    } catch {
+      /* anchor absent: the cache is all we have */
+    }
     log(`Go figures from the cache of ${cache.savedAt}`);
   }
 } else if (goRuns.length) {
   const old = readCache();
-  const keep = old && old.anchorHash === goRef.hash && old.versions?.go === goRef.goVersion
-    ? old.runs.filter((r) => !goRan.has(r.workload) || (r.config === 'go-native-p1' && !opts.goP1))
-    : [];
-  const cache = { savedAt: new Date().toISOString(), anchorHash: goRef.hash, versions: { go: goRef.goVersion, chromium: versions.chromium, playwright: versions.playwright }, runs: [...keep, ...goRuns] };
+  const keep =
+    old && old.anchorHash === goRef.hash && old.versions?.go === goRef.goVersion
+      ? old.runs.filter((r) => !goRan.has(r.workload) || (r.config === 'go-native-p1' && !opts.goP1))
+      : [];
+  const cache = {
+    savedAt: new Date().toISOString(),
+    anchorHash: goRef.hash,
+    versions: { go: goRef.goVersion, chromium: versions.chromium, playwright: versions.playwright },
+    runs: [...keep, ...goRuns],
+  };
   fs.writeFileSync(GO_CACHE, JSON.stringify(cache, null, 1) + '\n');
 }
 
 // ---------------------------------------------------------------- report
 const med = aggregate(runs.filter((r) => r.status !== 'missing'));
 for (const s of sizeMismatches(med)) warn(`problem size differs: ${s}`);
-const shown = explicit ? workloads : workloads.filter((w) => gortHas[w] || goRan.has(w) || runs.some((r) => r.workload === w && r.status === 'ok'));
+const shown = explicit
+  ? workloads
+  : workloads.filter((w) => gortHas[w] || goRan.has(w) || runs.some((r) => r.workload === w && r.status === 'ok'));
 const { md: tables, verdicts } = roundTables(med, shown, { withP1: opts.goP1, withSpread: REPS > 1 });
 
 function busyLine() {
-  const b = runs.filter((r) => !r.cached && r.busyBefore >= 0).map((r) => r.busyBefore).sort((x, y) => x - y);
+  const b = runs
+    .filter((r) => !r.cached && r.busyBefore >= 0)
+    .map((r) => r.busyBefore)
+    .sort((x, y) => x - y);
   if (!b.length) return '';
   const loud = b.filter((x) => x > QUIET_PCT).length;
-  return `CPU busy just before a run (all cores): median ${b[b.length >> 1]}%, max ${b[b.length - 1]}%` +
-    (loud ? ` — **${loud} of ${b.length} runs started on a busy machine** (other jobs skew these figures; rerun when idle).` : '.');
+  return (
+    `CPU busy just before a run (all cores): median ${b[b.length >> 1]}%, max ${b[b.length - 1]}%` +
+    (loud
+      ? ` — **${loud} of ${b.length} runs started on a busy machine** (other jobs skew these figures; rerun when idle).`
+      : '.')
+  );
 }
-const header = [
-  `## gort vs Go — ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')}`,
-  `Fresh process / fresh browser per workload, \`--only=W --rounds=2\`; median of ${REPS} repetition${REPS > 1 ? 's' : ''}` +
-    `${REPS > 1 ? ' (± = half the min–max range)' : ''}. Ratios are gort ÷ Go (below 1 = gort faster, except fib.speedup). ` +
-    `Targets apply to gort in Chromium on 2 cores.`,
-  `Versions: ${Object.entries(versions).filter(([, v]) => v).map(([k, v]) => `${k} ${v}`).join('; ')}; host ${os.cpus()[0]?.model ?? '?'} × ${os.cpus().length}.`,
-  busyLine(),
-  goFromCache ? `**Go figures reused from the cache of ${goFromCache.savedAt}** (--skip-go), not measured in this batch.` : '',
-].filter(Boolean).join('\n\n') + '\n\n';
+const header =
+  [
+    `## gort vs Go — ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')}`,
+    `Fresh process / fresh browser per workload, \`--only=W --rounds=2\`; median of ${REPS} repetition${REPS > 1 ? 's' : ''}` +
+      `${REPS > 1 ? ' (± = half the min–max range)' : ''}. Ratios are gort ÷ Go (below 1 = gort faster, except fib.speedup). ` +
+      `Targets apply to gort in Chromium on 2 cores.`,
+    `Versions: ${Object.entries(versions)
+      .filter(([, v]) => v)
+      .map(([k, v]) => `${k} ${v}`)
+      .join('; ')}; host ${os.cpus()[0]?.model ?? '?'} × ${os.cpus().length}.`,
+    busyLine(),
+    goFromCache
+      ? `**Go figures reused from the cache of ${goFromCache.savedAt}** (--skip-go), not measured in this batch.`
+      : '',
+  ]
+    .filter(Boolean)
+    .join('\n\n') + '\n\n';
 const notes = [...warnings, ...errors.map((e) => `ERROR: ${e}`)];
 const md = `${header}${shown.length ? tables : 'No workload produced figures.\n\n'}${envTable(med, { withP1: opts.goP1 })}${notes.length ? `\n### Notes\n\n${notes.map((n) => `- ${n.split('\n')[0]}`).join('\n')}\n` : ''}`;
 
 fs.writeFileSync(path.join(OUT, 'results.md'), md);
 fs.writeFileSync(
   path.join(OUT, 'results.json'),
-  JSON.stringify({ date: new Date().toISOString(), argv: process.argv.slice(2), reps: REPS, rounds: ROUND_ARGS, workloads, shown, versions, goFromCache, warnings, errors, verdicts, medians: med, runs }, null, 1) + '\n',
+  JSON.stringify(
+    {
+      date: new Date().toISOString(),
+      argv: process.argv.slice(2),
+      reps: REPS,
+      rounds: ROUND_ARGS,
+      workloads,
+      shown,
+      versions,
+      goFromCache,
+      warnings,
+      errors,
+      verdicts,
+      medians: med,
+      runs,
+    },
+    null,
+    1,
+  ) + '\n',
 );
 console.log(md);
 log(`wrote ${path.relative(ROOT, path.join(OUT, 'results.md'))} and results.json`);

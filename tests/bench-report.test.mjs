@@ -5,7 +5,10 @@ import { test } from 'node:test';
 import { aggregate, roundTables } from '../bench/lib/report.mjs';
 
 const run = (config, workload, rep, metrics) => ({
-  config, workload, rep, metrics: Object.entries(metrics).map(([name, value]) => ({ name, value, unit: 'ms' })),
+  config,
+  workload,
+  rep,
+  metrics: Object.entries(metrics).map(([name, value]) => ({ name, value, unit: 'ms' })),
 });
 
 test('gcparallel.speedup is gc wall / gcparallel wall of the same repetition and round', () => {

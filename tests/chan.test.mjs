@@ -159,7 +159,10 @@ describe('ordering', () => {
       assert.deepEqual(s.joined, [0, 1, 2, 3, 4]);
       assert.equal(s.len, 0);
     }
-    assert.deepEqual(r.receivers, [0, 1, 2, 3, 4].map((i) => ({ i, v: 100 + i })));
+    assert.deepEqual(
+      r.receivers,
+      [0, 1, 2, 3, 4].map((i) => ({ i, v: 100 + i })),
+    );
   });
 });
 
@@ -215,11 +218,22 @@ describe('close', () => {
     `);
     for (const cap of [1, 0]) {
       for (const s of r['senders' + cap]) {
-        assert.deepEqual(s, { name: 'ChannelError', ctor: 'ChannelError', message: 'send on closed channel', isError: true });
+        assert.deepEqual(s, {
+          name: 'ChannelError',
+          ctor: 'ChannelError',
+          message: 'send on closed channel',
+          isError: true,
+        });
       }
     }
-    assert.deepEqual(r.after1, [{ value: 'kept', ok: true }, { value: undefined, ok: false }]);
-    assert.deepEqual(r.after0, [{ value: undefined, ok: false }, { value: undefined, ok: false }]);
+    assert.deepEqual(r.after1, [
+      { value: 'kept', ok: true },
+      { value: undefined, ok: false },
+    ]);
+    assert.deepEqual(r.after0, [
+      { value: undefined, ok: false },
+      { value: undefined, ok: false },
+    ]);
     for (const x of r.receivers) {
       assert.deepEqual(x, {
         first: { value: undefined, ok: false },
@@ -229,7 +243,11 @@ describe('close', () => {
       });
     }
     assert.deepEqual(r.pageSend, {
-      name: 'ChannelError', ctor: 'ChannelError', message: 'send on closed channel', isError: true, isChannelError: true,
+      name: 'ChannelError',
+      ctor: 'ChannelError',
+      message: 'send on closed channel',
+      isError: true,
+      isChannelError: true,
     });
     assert.deepEqual(r.pageRecv, { value: undefined, ok: false });
   });
@@ -484,7 +502,9 @@ describe('timers', () => {
     `);
     const durations = [100, 25, 75, 0, 50, 125, 150];
     assert.deepEqual(r.sleepers.order, [0, 25, 50, 75, 100, 125, 150]);
-    r.sleepers.late.forEach((late, i) => assert.ok(late >= -1, `the sleeper for ${durations[i]} ms woke ${-late} ms early`));
+    r.sleepers.late.forEach((late, i) =>
+      assert.ok(late >= -1, `the sleeper for ${durations[i]} ms woke ${-late} ms early`),
+    );
     assert.deepEqual(r.afterOrder, [20, 40, 60]);
     for (const late of r.afterLate) assert.ok(late >= -1 && late < 2000, `after() fired ${late} ms late`);
   });
@@ -651,14 +671,19 @@ describe('WaitGroup and Mutex', () => {
     assert.equal(r.goroutineTryLock, false);
     assert.equal(r.tryLockFree, true);
     assert.equal(r.relocked, true);
-    assert.deepEqual(r.unlockUnlocked, { name: 'SyncError', message: 'sync: unlock of unlocked mutex', isSyncError: true });
+    assert.deepEqual(r.unlockUnlocked, {
+      name: 'SyncError',
+      message: 'sync: unlock of unlocked mutex',
+      isSyncError: true,
+    });
     assert.deepEqual(r.unlockInGoroutine, { name: 'SyncError', message: 'sync: unlock of unlocked mutex' });
   });
 });
 
 describe('deadlock reports', () => {
   test('two goroutines waiting to receive from each other are reported', async () => {
-    const r = await inPage(`
+    const r = await inPage(
+      `
       const rt = await Runtime.start({ procs: 2 });
       try {
         const report = new Promise((resolve) => rt.addEventListener('deadlock', (e) => resolve(e.detail.message)));
@@ -674,16 +699,19 @@ describe('deadlock reports', () => {
       } finally {
         await rt.shutdown();
       }
-    `, {
-      expectErrors: (errors, r) => assert.deepEqual(errors, [r.message], 'the report, on the console once'),
-    });
+    `,
+      {
+        expectErrors: (errors, r) => assert.deepEqual(errors, [r.message], 'the report, on the console once'),
+      },
+    );
     assert.equal(typeof r.message, 'string', 'a deadlock event fired');
     assert.ok(r.message.includes('all goroutines are asleep - deadlock!'), r.message);
     for (const id of r.ids) assert.ok(r.message.includes(`goroutine ${id} [chan receive]`), r.message);
   });
 
-  test('releasing the page\'s last handle to the channel a goroutine waits on lets the report fire', async () => {
-    const r = await inPage(`
+  test("releasing the page's last handle to the channel a goroutine waits on lets the report fire", async () => {
+    const r = await inPage(
+      `
       ${UNTIL}
       const rt = await Runtime.start({ procs: 2 });
       try {
@@ -706,9 +734,11 @@ describe('deadlock reports', () => {
       } finally {
         await rt.shutdown();
       }
-    `, {
-      expectErrors: (errors, r) => assert.deepEqual(errors, r.reports, 'the report, on the console once'),
-    });
+    `,
+      {
+        expectErrors: (errors, r) => assert.deepEqual(errors, r.reports, 'the report, on the console once'),
+      },
+    );
     assert.equal(r.before, 0, 'no report while the page held the channel');
     assert.equal(r.reports.length, 1, 'a report once the page let go of the channel');
     assert.ok(r.reports[0].includes('all goroutines are asleep - deadlock!'), r.reports[0]);
@@ -924,19 +954,27 @@ describe("Go's programs, from the page and inside goroutines", () => {
       assert.equal(x.bad, 0, `${side}: ${JSON.stringify(x)}`);
       assert.equal(x.produced, 400);
       assert.deepEqual(x.counts, x.perWorker, side);
-      assert.equal(x.counts.reduce((a, b) => a + b, 0), 400, side);
+      assert.equal(
+        x.counts.reduce((a, b) => a + b, 0),
+        400,
+        side,
+      );
     }
   });
 
   test('request/response over channels of channels', async () => {
     const r = await both('service', 4, 25);
     for (const side of ['page', 'goroutine']) {
-      assert.deepEqual(r[side], {
-        direct: [1, 4, 9, 16, 25, 36, 49, 64, 81, 100],
-        answers: 100,
-        wrong: 0,
-        served: 110,
-      }, side);
+      assert.deepEqual(
+        r[side],
+        {
+          direct: [1, 4, 9, 16, 25, 36, 49, 64, 81, 100],
+          answers: 100,
+          wrong: 0,
+          served: 110,
+        },
+        side,
+      );
     }
   });
 });
@@ -1238,10 +1276,26 @@ describe('errors', () => {
       assert.ok(x.selectFunction.message.includes('case 0 value.f'), msg);
       assert.equal(x.lenAfter, 1, msg);
       assert.deepEqual(x.values, [{ value: 'first', ok: true }, true], msg);
-      assert.deepEqual(x.secondClose, { name: 'ChannelError', ctor: 'ChannelError', message: 'close of closed channel' }, msg);
-      assert.deepEqual(x.sendClosed, { name: 'ChannelError', ctor: 'ChannelError', message: 'send on closed channel' }, msg);
-      assert.deepEqual(x.wgNegative, { name: 'SyncError', ctor: 'SyncError', message: 'sync: negative WaitGroup counter' }, msg);
-      assert.deepEqual(x.unlockUnlocked, { name: 'SyncError', ctor: 'SyncError', message: 'sync: unlock of unlocked mutex' }, msg);
+      assert.deepEqual(
+        x.secondClose,
+        { name: 'ChannelError', ctor: 'ChannelError', message: 'close of closed channel' },
+        msg,
+      );
+      assert.deepEqual(
+        x.sendClosed,
+        { name: 'ChannelError', ctor: 'ChannelError', message: 'send on closed channel' },
+        msg,
+      );
+      assert.deepEqual(
+        x.wgNegative,
+        { name: 'SyncError', ctor: 'SyncError', message: 'sync: negative WaitGroup counter' },
+        msg,
+      );
+      assert.deepEqual(
+        x.unlockUnlocked,
+        { name: 'SyncError', ctor: 'SyncError', message: 'sync: unlock of unlocked mutex' },
+        msg,
+      );
       assert.deepEqual(x.unlockTwice, x.unlockUnlocked, msg);
     }
     assert.deepEqual(r.pageClasses, [true, true, true]);

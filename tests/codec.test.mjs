@@ -24,10 +24,38 @@ describe('primitives', () => {
 
   test('numbers keep every float64 value exactly', () => {
     const values = [
-      0, -0, 1, -1, 127, 128, -128, -129, 255, 256, 2 ** 31 - 1, -(2 ** 31), 2 ** 31, 2 ** 32,
-      -(2 ** 31) - 1, 0.1, 1.5, -2.75, Math.PI, NaN, Infinity, -Infinity, Number.MAX_VALUE,
-      -Number.MAX_VALUE, Number.MIN_VALUE, -Number.MIN_VALUE, Number.EPSILON,
-      Number.MAX_SAFE_INTEGER, Number.MIN_SAFE_INTEGER, 2 ** 53 + 2, 1e300, 5e-324,
+      0,
+      -0,
+      1,
+      -1,
+      127,
+      128,
+      -128,
+      -129,
+      255,
+      256,
+      2 ** 31 - 1,
+      -(2 ** 31),
+      2 ** 31,
+      2 ** 32,
+      -(2 ** 31) - 1,
+      0.1,
+      1.5,
+      -2.75,
+      Math.PI,
+      NaN,
+      Infinity,
+      -Infinity,
+      Number.MAX_VALUE,
+      -Number.MAX_VALUE,
+      Number.MIN_VALUE,
+      -Number.MIN_VALUE,
+      Number.EPSILON,
+      Number.MAX_SAFE_INTEGER,
+      Number.MIN_SAFE_INTEGER,
+      2 ** 53 + 2,
+      1e300,
+      5e-324,
     ];
     for (const v of values) {
       const out = rt(v);
@@ -50,9 +78,25 @@ describe('primitives', () => {
 
   test('BigInt of any size and sign', () => {
     const values = [
-      0n, 1n, -1n, 255n, 256n, -256n, 2n ** 53n + 1n, -(2n ** 53n + 1n), 2n ** 63n, -(2n ** 63n),
-      2n ** 64n - 1n, 2n ** 64n, -(2n ** 64n), 2n ** 64n + 1n, 3n ** 500n, -(7n ** 900n),
-      -(2n ** 4096n) + 1n, 0x0123456789abcdefn, 0xf00000000000000n,
+      0n,
+      1n,
+      -1n,
+      255n,
+      256n,
+      -256n,
+      2n ** 53n + 1n,
+      -(2n ** 53n + 1n),
+      2n ** 63n,
+      -(2n ** 63n),
+      2n ** 64n - 1n,
+      2n ** 64n,
+      -(2n ** 64n),
+      2n ** 64n + 1n,
+      3n ** 500n,
+      -(7n ** 900n),
+      -(2n ** 4096n) + 1n,
+      0x0123456789abcdefn,
+      0xf00000000000000n,
     ];
     for (const v of values) {
       const out = rt(v);
@@ -65,17 +109,39 @@ describe('primitives', () => {
 
   test('strings: empty, ASCII, non-ASCII, astral plane, BOM, NUL', () => {
     const values = [
-      '', 'x', 'hello', 'a'.repeat(63), 'a'.repeat(64), 'b'.repeat(200), 'c'.repeat(70000),
-      'héllo', '日本語のテキスト', '😀', 'family 👨‍👩‍👧‍👦 and 👍🏽', '\uFEFFbom', '\0nul\0',
-      'ü'.repeat(100), '€'.repeat(50), '😀'.repeat(40), 'mixed ascii then ✓',
-      'x'.repeat(42) + 'é', '\u007f\u0080\u07ff\u0800\uffff',
+      '',
+      'x',
+      'hello',
+      'a'.repeat(63),
+      'a'.repeat(64),
+      'b'.repeat(200),
+      'c'.repeat(70000),
+      'héllo',
+      '日本語のテキスト',
+      '😀',
+      'family 👨‍👩‍👧‍👦 and 👍🏽',
+      '\uFEFFbom',
+      '\0nul\0',
+      'ü'.repeat(100),
+      '€'.repeat(50),
+      '😀'.repeat(40),
+      'mixed ascii then ✓',
+      'x'.repeat(42) + 'é',
+      '\u007f\u0080\u07ff\u0800\uffff',
     ];
     for (const v of values) assert.equal(rt(v), v);
   });
 
   test('lone surrogates round-trip exactly (sent as UTF-16 code units)', () => {
-    const values = ['\ud800', '\udc00', 'a\ud83dz', '\ude00\ud83d', 'ok😀\ud800',
-      '\udfff'.repeat(5000) + 'tail', '\ud83d'];
+    const values = [
+      '\ud800',
+      '\udc00',
+      'a\ud83dz',
+      '\ude00\ud83d',
+      'ok😀\ud800',
+      '\udfff'.repeat(5000) + 'tail',
+      '\ud83d',
+    ];
     for (const v of values) {
       const out = rt(v);
       assert.equal(out, v);
@@ -126,8 +192,7 @@ describe('objects', () => {
     const out = rt(o);
     assert.equal(Object.getPrototypeOf(out), Object.prototype);
     assert.deepStrictEqual(Object.keys(out), ['__proto__', 'x']);
-    assert.deepStrictEqual(Object.getOwnPropertyDescriptor(out, '__proto__').value,
-      { polluted: true });
+    assert.deepStrictEqual(Object.getOwnPropertyDescriptor(out, '__proto__').value, { polluted: true });
     assert.equal({}.polluted, undefined);
   });
 
@@ -153,7 +218,17 @@ describe('objects', () => {
     assert.ok(out.get(outKey).has(outKey), 'the key object and the set element stay one object');
     assert.ok(Object.is(out.get(NaN), -0));
     roundTrip(new Set([new Set([new Map()]), [], {}]));
-    assert.deepStrictEqual([...rt(new Map([['b', 1], ['a', 2]])).keys()], ['b', 'a']);
+    assert.deepStrictEqual(
+      [
+        ...rt(
+          new Map([
+            ['b', 1],
+            ['a', 2],
+          ]),
+        ).keys(),
+      ],
+      ['b', 'a'],
+    );
   });
 
   test('Date, including invalid dates', () => {
@@ -190,9 +265,22 @@ describe('binary data', () => {
 
   test('every typed array kind with offsets carries exactly the viewed elements', () => {
     const buf = new ArrayBuffer(128);
-    new Uint8Array(buf).forEach((_, i, a) => { a[i] = (i * 37 + 11) & 0xff; });
-    const kinds = [Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array,
-      Uint32Array, Float32Array, Float64Array, BigInt64Array, BigUint64Array];
+    new Uint8Array(buf).forEach((_, i, a) => {
+      a[i] = (i * 37 + 11) & 0xff;
+    });
+    const kinds = [
+      Int8Array,
+      Uint8Array,
+      Uint8ClampedArray,
+      Int16Array,
+      Uint16Array,
+      Int32Array,
+      Uint32Array,
+      Float32Array,
+      Float64Array,
+      BigInt64Array,
+      BigUint64Array,
+    ];
     for (const Type of kinds) {
       const v = new Type(buf, 16, 3);
       const out = rt(v);
@@ -201,8 +289,7 @@ describe('binary data', () => {
       assert.equal(out.byteOffset, 0);
       assert.equal(out.buffer.byteLength, 3 * Type.BYTES_PER_ELEMENT);
       assert.deepStrictEqual(out, v.slice());
-      assert.deepStrictEqual([...new Uint8Array(out.buffer)],
-        [...new Uint8Array(buf, 16, 3 * Type.BYTES_PER_ELEMENT)]);
+      assert.deepStrictEqual([...new Uint8Array(out.buffer)], [...new Uint8Array(buf, 16, 3 * Type.BYTES_PER_ELEMENT)]);
     }
   });
 
@@ -215,8 +302,10 @@ describe('binary data', () => {
     const f64 = rt(new Float64Array([Number.MAX_VALUE, -0, NaN, 5e-324]));
     assert.ok(Object.is(f64[1], -0));
     assert.equal(f64[0], Number.MAX_VALUE);
-    assert.deepStrictEqual(rt(new BigInt64Array([-(2n ** 63n), 2n ** 63n - 1n, -1n])),
-      new BigInt64Array([-(2n ** 63n), 2n ** 63n - 1n, -1n]));
+    assert.deepStrictEqual(
+      rt(new BigInt64Array([-(2n ** 63n), 2n ** 63n - 1n, -1n])),
+      new BigInt64Array([-(2n ** 63n), 2n ** 63n - 1n, -1n]),
+    );
     roundTrip(new BigUint64Array([2n ** 64n - 1n, 0n]));
     roundTrip(new Float64Array(0));
   });
@@ -291,7 +380,11 @@ describe('errors', () => {
       assert.equal(out.message, 'm');
     }
     class NotFound extends Error {
-      constructor(msg) { super(msg); this.code = 'ENOENT'; this.path = '/x'; }
+      constructor(msg) {
+        super(msg);
+        this.code = 'ENOENT';
+        this.path = '/x';
+      }
     }
     NotFound.prototype.name = 'NotFound';
     const out = rt(new NotFound('missing'));
@@ -389,8 +482,26 @@ function generator(seed) {
   const r = rng(seed);
   const int = (n) => Math.floor(r() * n);
   const pick = (xs) => xs[int(xs.length)];
-  const interestingNumbers = [0, -0, 1, -1, 127, -128, 128, 2 ** 31 - 1, -(2 ** 31), 2 ** 31,
-    NaN, Infinity, -Infinity, Number.MAX_VALUE, Number.MIN_VALUE, 0.5, -1e-300, 2 ** 53];
+  const interestingNumbers = [
+    0,
+    -0,
+    1,
+    -1,
+    127,
+    -128,
+    128,
+    2 ** 31 - 1,
+    -(2 ** 31),
+    2 ** 31,
+    NaN,
+    Infinity,
+    -Infinity,
+    Number.MAX_VALUE,
+    Number.MIN_VALUE,
+    0.5,
+    -1e-300,
+    2 ** 53,
+  ];
   const chars = ['a', 'Z', '0', ' ', 'é', '日', '😀', '\u0000', '\ud800', '\udc00', '"', '\n'];
   const str = () => {
     let s = '';
@@ -400,15 +511,22 @@ function generator(seed) {
   };
   const leaf = () => {
     switch (int(9)) {
-      case 0: return pick([undefined, null, true, false]);
-      case 1: return int(256) - 128;
-      case 2: return pick(interestingNumbers);
-      case 3: return (r() - 0.5) * 10 ** int(20);
-      case 4: return BigInt(int(2 ** 31)) ** BigInt(1 + int(6)) * (r() < 0.5 ? -1n : 1n);
-      case 5: return str();
+      case 0:
+        return pick([undefined, null, true, false]);
+      case 1:
+        return int(256) - 128;
+      case 2:
+        return pick(interestingNumbers);
+      case 3:
+        return (r() - 0.5) * 10 ** int(20);
+      case 4:
+        return BigInt(int(2 ** 31)) ** BigInt(1 + int(6)) * (r() < 0.5 ? -1n : 1n);
+      case 5:
+        return str();
       // no invalid dates here: node 20's deepStrictEqual finds two of them unequal
       // (they are covered by the Date test above)
-      case 6: return new Date(int(2 ** 40));
+      case 6:
+        return new Date(int(2 ** 40));
       case 7: {
         const Type = pick([Uint8Array, Int16Array, Float64Array, BigInt64Array]);
         const a = new Type(int(6));
@@ -417,12 +535,13 @@ function generator(seed) {
         }
         return a;
       }
-      default: return str();
+      default:
+        return str();
     }
   };
   const value = (depth, pool) => {
     if (depth <= 0 || r() < 0.35) return leaf();
-    if (pool.length > 0 && r() < 0.1) return pick(pool);   // shared reference
+    if (pool.length > 0 && r() < 0.1) return pick(pool); // shared reference
     let v;
     switch (int(5)) {
       case 0: {
@@ -452,7 +571,7 @@ function generator(seed) {
       default: {
         v = [leaf(), str()];
         pool.push(v);
-        if (r() < 0.3) v.push(v);  // cycle
+        if (r() < 0.3) v.push(v); // cycle
       }
     }
     return v;
@@ -481,73 +600,99 @@ describe('randomized round-trip', () => {
 });
 
 describe('values that cannot be sent', () => {
-  const fails = (v, where, message) => assert.throws(
-    () => (where === undefined ? encode(v) : encode(v, where)),
-    (e) => {
-      assert.equal(e.constructor, TypeError);
-      assert.equal(e.message, message);
-      return true;
-    });
+  const fails = (v, where, message) =>
+    assert.throws(
+      () => (where === undefined ? encode(v) : encode(v, where)),
+      (e) => {
+        assert.equal(e.constructor, TypeError);
+        assert.equal(e.message, message);
+        return true;
+      },
+    );
 
   test('a function at depth names its path', () => {
-    fails({ items: [0, 1, 2, { cb() {} }] }, 'argument 1',
-      'cannot send argument 1.items[3].cb: a function cannot cross goroutines');
+    fails(
+      { items: [0, 1, 2, { cb() {} }] },
+      'argument 1',
+      'cannot send argument 1.items[3].cb: a function cannot cross goroutines',
+    );
     fails(() => 1, 'result', 'cannot send result: a function cannot cross goroutines');
-    fails([[[function f() {}]]], undefined,
-      'cannot send value[0][0][0]: a function cannot cross goroutines');
-    fails({ 'odd key': { $ok_1: [class {}] } }, 'channel value',
-      'cannot send channel value["odd key"].$ok_1[0]: a function cannot cross goroutines');
-    fails({ '1x': async () => {} }, 'argument 2',
-      'cannot send argument 2["1x"]: a function cannot cross goroutines');
+    fails([[[function f() {}]]], undefined, 'cannot send value[0][0][0]: a function cannot cross goroutines');
+    fails(
+      { 'odd key': { $ok_1: [class {}] } },
+      'channel value',
+      'cannot send channel value["odd key"].$ok_1[0]: a function cannot cross goroutines',
+    );
+    fails({ '1x': async () => {} }, 'argument 2', 'cannot send argument 2["1x"]: a function cannot cross goroutines');
   });
 
   test('symbols', () => {
     fails(Symbol('s'), 'result', 'cannot send result: a symbol cannot cross goroutines');
-    fails({ s: Symbol.iterator }, 'channel value',
-      'cannot send channel value.s: a symbol cannot cross goroutines');
+    fails({ s: Symbol.iterator }, 'channel value', 'cannot send channel value.s: a symbol cannot cross goroutines');
   });
 
   test('Promise, WeakMap, WeakSet, WeakRef', () => {
-    fails([1, Promise.resolve(1)], 'result',
-      'cannot send result[1]: a Promise cannot cross goroutines');
-    fails({ cache: new WeakMap() }, 'argument 1',
-      'cannot send argument 1.cache: a WeakMap cannot cross goroutines');
+    fails([1, Promise.resolve(1)], 'result', 'cannot send result[1]: a Promise cannot cross goroutines');
+    fails({ cache: new WeakMap() }, 'argument 1', 'cannot send argument 1.cache: a WeakMap cannot cross goroutines');
     fails(new WeakSet(), 'result', 'cannot send result: a WeakSet cannot cross goroutines');
     fails(new WeakRef({}), 'result', 'cannot send result: a WeakRef cannot cross goroutines');
   });
 
   test('class instances and DOM-like nodes', () => {
-    class Point { constructor() { this.x = 1; } }
-    fails({ p: new Point() }, 'argument 1',
-      'cannot send argument 1.p: an instance of Point cannot cross goroutines');
-    fails(Object.create(Object.create(null)), 'result',
-      'cannot send result: an object with a non-plain prototype cannot cross goroutines');
+    class Point {
+      constructor() {
+        this.x = 1;
+      }
+    }
+    fails({ p: new Point() }, 'argument 1', 'cannot send argument 1.p: an instance of Point cannot cross goroutines');
+    fails(
+      Object.create(Object.create(null)),
+      'result',
+      'cannot send result: an object with a non-plain prototype cannot cross goroutines',
+    );
     fails(new Number(1), 'result', 'cannot send result: a Number cannot cross goroutines');
     const hadNode = 'Node' in globalThis;
     class Node {}
     class HTMLDivElement extends Node {}
     globalThis.Node = Node;
     try {
-      fails([new HTMLDivElement()], 'argument 1',
-        'cannot send argument 1[0]: a DOM node (HTMLDivElement) cannot cross goroutines');
+      fails(
+        [new HTMLDivElement()],
+        'argument 1',
+        'cannot send argument 1[0]: a DOM node (HTMLDivElement) cannot cross goroutines',
+      );
     } finally {
       if (!hadNode) delete globalThis.Node;
     }
   });
 
   test('paths through maps, sets and errors', () => {
-    fails({ m: new Map([['k', () => {}]]) }, 'result',
-      'cannot send result.m<Map value of "k">: a function cannot cross goroutines');
-    fails(new Map([[1, { f: Symbol() }]]), 'result',
-      'cannot send result<Map value of 1>.f: a symbol cannot cross goroutines');
-    fails(new Map([[{ f() {} }, 1]]), 'result',
-      'cannot send result<Map key>.f: a function cannot cross goroutines');
-    fails(new Map([[{}, Promise.reject(new Error('x')).catch(() => {})]]), 'result',
-      'cannot send result<Map value of {…}>: a Promise cannot cross goroutines');
-    fails({ s: new Set([1, [() => {}]]) }, 'argument 3',
-      'cannot send argument 3.s<Set element>[0]: a function cannot cross goroutines');
-    fails(new Error('x', { cause: { fn() {} } }), 'result',
-      'cannot send result.cause.fn: a function cannot cross goroutines');
+    fails(
+      { m: new Map([['k', () => {}]]) },
+      'result',
+      'cannot send result.m<Map value of "k">: a function cannot cross goroutines',
+    );
+    fails(
+      new Map([[1, { f: Symbol() }]]),
+      'result',
+      'cannot send result<Map value of 1>.f: a symbol cannot cross goroutines',
+    );
+    fails(new Map([[{ f() {} }, 1]]), 'result', 'cannot send result<Map key>.f: a function cannot cross goroutines');
+    fails(
+      new Map([[{}, Promise.reject(new Error('x')).catch(() => {})]]),
+      'result',
+      'cannot send result<Map value of {…}>: a Promise cannot cross goroutines',
+    );
+    fails(
+      { s: new Set([1, [() => {}]]) },
+      'argument 3',
+      'cannot send argument 3.s<Set element>[0]: a function cannot cross goroutines',
+    );
+    fails(
+      new Error('x', { cause: { fn() {} } }),
+      'result',
+      'cannot send result.cause.fn: a function cannot cross goroutines',
+    );
     const e = new Error('x');
     e.callback = () => {};
     fails(e, 'result', 'cannot send result.callback: a function cannot cross goroutines');
@@ -566,12 +711,14 @@ describe('values that cannot be sent', () => {
     let v = [];
     for (let i = 0; i < 200000; i++) v = [v];
     assert.throws(() => encode(v, 'argument 1'), {
-      name: 'RangeError', message: /^cannot send argument 1: it is nested too deeply/,
+      name: 'RangeError',
+      message: /^cannot send argument 1: it is nested too deeply/,
     });
     const deep = new Uint8Array(400000).fill(0x10);
     for (let i = 1; i < deep.length; i += 2) deep[i] = 1;
     assert.throws(() => decode(deep), {
-      name: 'RangeError', message: /^gort codec: input nested too deeply/,
+      name: 'RangeError',
+      message: /^gort codec: input nested too deeply/,
     });
     let list = null;
     for (let i = 0; i < 500; i++) list = { value: i, next: list };
@@ -581,17 +728,31 @@ describe('values that cannot be sent', () => {
 
   test('errors thrown by getters pass through unchanged', () => {
     const boom = new Error('getter');
-    const o = { get x() { throw boom; } };
-    assert.throws(() => encode({ o }), (e) => e === boom);
+    const o = {
+      get x() {
+        throw boom;
+      },
+    };
+    assert.throws(
+      () => encode({ o }),
+      (e) => e === boom,
+    );
     assert.equal(hex(encode(1)), '0401');
   });
 });
 
 describe('malformed input', () => {
   const sample = encode({
-    s: 'hello', n: [1, -0, 1000, 1.5, 2n ** 80n, -3n], u: '😀\ud800', m: new Map([[{}, new Set([1])]]),
-    d: new Date(0), r: /x/g, b: new Uint16Array([1, 2]), e: new Error('x', { cause: 1 }),
-    ab: new ArrayBuffer(3), z: null,
+    s: 'hello',
+    n: [1, -0, 1000, 1.5, 2n ** 80n, -3n],
+    u: '😀\ud800',
+    m: new Map([[{}, new Set([1])]]),
+    d: new Date(0),
+    r: /x/g,
+    b: new Uint16Array([1, 2]),
+    e: new Error('x', { cause: 1 }),
+    ab: new ArrayBuffer(3),
+    z: null,
   });
 
   test('the sample decodes', () => {
@@ -600,24 +761,38 @@ describe('malformed input', () => {
 
   test('every truncation is a RangeError naming an offset', () => {
     for (let n = 0; n < sample.length; n++) {
-      assert.throws(() => decode(sample.subarray(0, n)), (e) => {
-        assert.equal(e.constructor, RangeError, `prefix ${n}: ${e}`);
-        assert.match(e.message, /offset \d+/);
-        return true;
-      });
+      assert.throws(
+        () => decode(sample.subarray(0, n)),
+        (e) => {
+          assert.equal(e.constructor, RangeError, `prefix ${n}: ${e}`);
+          assert.match(e.message, /offset \d+/);
+          return true;
+        },
+      );
     }
   });
 
   test('unknown tags name their offset', () => {
-    assert.throws(() => decode(new Uint8Array([0x42])),
-      { name: 'TypeError', message: 'gort codec: malformed input: unknown tag 0x42 at offset 0' });
-    assert.throws(() => decode(new Uint8Array([0x10, 0x02, 0x01, 0xee])),
-      { name: 'TypeError', message: 'gort codec: malformed input: unknown tag 0xee at offset 3' });
+    assert.throws(() => decode(new Uint8Array([0x42])), {
+      name: 'TypeError',
+      message: 'gort codec: malformed input: unknown tag 0x42 at offset 0',
+    });
+    assert.throws(() => decode(new Uint8Array([0x10, 0x02, 0x01, 0xee])), {
+      name: 'TypeError',
+      message: 'gort codec: malformed input: unknown tag 0xee at offset 3',
+    });
   });
 
   test('other malformations', () => {
-    const bad = (bytes, type, re) => assert.throws(() => decode(new Uint8Array(bytes)),
-      (e) => { assert.equal(e.constructor, type, String(e)); assert.match(e.message, re); return true; });
+    const bad = (bytes, type, re) =>
+      assert.throws(
+        () => decode(new Uint8Array(bytes)),
+        (e) => {
+          assert.equal(e.constructor, type, String(e));
+          assert.match(e.message, re);
+          return true;
+        },
+      );
     bad([0x01, 0x01], RangeError, /1 trailing byte at offset 1/);
     bad([0x10, 0xff, 0xff, 0xff, 0xff, 0x0f], RangeError, /an array of 4294967295/);
     bad([0x13, 0xff, 0xff, 0x03, 0x00], RangeError, /a map of/);
@@ -696,15 +871,28 @@ describe('decode input', () => {
 });
 
 describe('runtime handles', () => {
-  class Chan { constructor(id) { this.id = id; } }
+  class Chan {
+    constructor(id) {
+      this.id = id;
+    }
+  }
   const encOpts = { handle: (v) => (v instanceof Chan ? v.id : undefined) };
 
   test('handles cross as ids and come back through the decode hook, once per object', () => {
     const ch = new Chan(42);
     const bytes = encode({ ch, again: ch, list: [new Chan(7)] }, 'argument 1', encOpts);
     const made = [];
-    const out = decode(bytes, { handle: (id) => { const c = new Chan(id); made.push(c); return c; } });
-    assert.deepStrictEqual(made.map((c) => c.id), [42, 7]);
+    const out = decode(bytes, {
+      handle: (id) => {
+        const c = new Chan(id);
+        made.push(c);
+        return c;
+      },
+    });
+    assert.deepStrictEqual(
+      made.map((c) => c.id),
+      [42, 7],
+    );
     assert.equal(out.ch, out.again);
     assert.equal(out.ch.id, 42);
     assert.equal(out.list[0].id, 7);
@@ -724,13 +912,19 @@ describe('runtime handles', () => {
 
   test('the hook is asked only about non-plain objects; others still fail with a path', () => {
     const asked = [];
-    const opts = { handle: (v) => { asked.push(v); return undefined; } };
+    const opts = {
+      handle: (v) => {
+        asked.push(v);
+        return undefined;
+      },
+    };
     const d = new Date(0);
     assert.deepStrictEqual(decode(encode({ a: [1, { b: d }] }, 'v', opts)), { a: [1, { b: d }] });
     assert.deepStrictEqual(asked, [d]);
     class Other {}
-    assert.throws(() => encode({ x: new Other() }, 'argument 1', encOpts),
-      { message: 'cannot send argument 1.x: an instance of Other cannot cross goroutines' });
+    assert.throws(() => encode({ x: new Other() }, 'argument 1', encOpts), {
+      message: 'cannot send argument 1.x: an instance of Other cannot cross goroutines',
+    });
   });
 
   test('a hook returning a bad id is a TypeError with the path', () => {
@@ -748,8 +942,7 @@ describe('runtime handles', () => {
       handle: (v) => {
         if (!(v instanceof Chan)) return undefined;
         // the runtime may serialize something else while handing out an id
-        assert.deepStrictEqual(decode(encode(['nested', v], 'v', inner), { handle: (id) => id }),
-          ['nested', v.id]);
+        assert.deepStrictEqual(decode(encode(['nested', v], 'v', inner), { handle: (id) => id }), ['nested', v.id]);
         return v.id;
       },
     };
@@ -768,7 +961,12 @@ describe('speed', () => {
     const ea = encode(a);
     const eb = encode(b);
     const run = () => {
-      for (let i = 0; i < 20000; i++) { encode(a); encode(b); decode(ea); decode(eb); }
+      for (let i = 0; i < 20000; i++) {
+        encode(a);
+        encode(b);
+        decode(ea);
+        decode(eb);
+      }
     };
     run();
     const t0 = performance.now();

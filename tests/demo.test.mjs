@@ -49,7 +49,10 @@ test('prints the ten lines of the hello program, interleaved in the order they h
   // Shown in the order they happened, each no earlier than its tick (sleeps never end early;
   // a little slack for timer and clock rounding).
   const times = lines.map((l) => l.t);
-  assert.deepEqual(times, [...times].sort((a, b) => a - b));
+  assert.deepEqual(
+    times,
+    [...times].sort((a, b) => a - b),
+  );
   const SLACK = 5;
   main.forEach((l, i) => assert.ok(l.t >= i * 150 - SLACK, `main line ${i} at ${l.t} ms`));
   goroutine.forEach((l, i) => assert.ok(l.t >= i * 100 - SLACK, `goroutine line ${i} at ${l.t} ms`));

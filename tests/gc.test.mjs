@@ -87,7 +87,11 @@ test('heap limit: a send that cannot fit rejects with a RangeError naming the li
   assert.equal(v.failed.name, 'RangeError');
   assert.match(v.failed.message, /heap limit/);
   assert.ok(v.failed.sent >= 4 && v.failed.sent < 16, `${v.failed.sent} MiB fit under a 16 MiB limit`);
-  assert.deepEqual(v.got, Array.from({ length: v.failed.sent }, (_, i) => i), 'nothing sent before the failure was lost');
+  assert.deepEqual(
+    v.got,
+    Array.from({ length: v.failed.sent }, (_, i) => i),
+    'nothing sent before the failure was lost',
+  );
   assert.equal(v.again, 'sent');
   assert.deepEqual(v.last, [1 << 20, 99, 99]);
 });

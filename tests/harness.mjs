@@ -158,10 +158,7 @@ export async function evalModule(page, code, { module = GORT_MODULE, timeout = 6
 
   let timer;
   const expired = new Promise((_, reject) => {
-    timer = setTimeout(
-      () => reject(new Error(`evalModule: no result after ${timeout} ms`)),
-      timeout,
-    );
+    timer = setTimeout(() => reject(new Error(`evalModule: no result after ${timeout} ms`)), timeout);
   });
   try {
     return await Promise.race([run, expired]);

@@ -40,10 +40,7 @@ test('evalModule awaits the snippet and returns its result', async () => {
 test('evalModule rejects with the error of the snippet, a bad import, or a syntax error', async () => {
   const page = await openPage();
   await assert.rejects(evalModule(page, 'throw new RangeError("boom")', { module: null }), /boom/);
-  await assert.rejects(
-    evalModule(page, 'return 1', { module: '/tests/pages/missing.js' }),
-    /failed to load/,
-  );
+  await assert.rejects(evalModule(page, 'return 1', { module: '/tests/pages/missing.js' }), /failed to load/);
   await assert.rejects(evalModule(page, 'return )(', { module: null }), /SyntaxError/);
   assert.equal(await evalModule(page, 'return "still usable"', { module: null }), 'still usable');
   await page.close();

@@ -225,6 +225,48 @@ describe('values and functions', () => {
     assert.ok(r.isMap && r.isDate && r.isU8 && r.hasUndef);
   });
 
+  test('large values cross goroutines both ways, decoded where they lie in the shared memory', async () => {
+    const r = await inPage(`
+      const rt = await Runtime.start({ procs: 2 });
+      try {
+        const text = 'é'.repeat(1 << 20) + 'x'.repeat(1 << 20);
+        const bytes = new Uint8Array(8 << 20).map((_, i) => i * 7);
+        const ch = rt.chan(1);
+        const g = rt.go(async (rt, ch) => {
+          const { text, bytes } = await ch.recv();
+          let sum = 0;
+          for (const b of bytes) sum = (sum + b) % 65521;
+          return { length: text.length, head: text.slice(0, 2), tail: text.slice(-2), sum, echo: text.slice(0, 100) };
+        }, ch);
+        await ch.send({ text, bytes });
+        let sum = 0;
+        for (const b of bytes) sum = (sum + b) % 65521;
+        return { got: await g.join(), length: text.length, sum, echo: text.slice(0, 100) };
+      } finally {
+        await rt.shutdown();
+      }
+    `);
+    assert.deepEqual(r.got, { length: r.length, head: 'éé', tail: 'xx', sum: r.sum, echo: r.echo });
+  });
+
+  test('the runtime and its handles keep their internals private', async () => {
+    const r = await inPage(`
+      const rt = await Runtime.start({ procs: 1 });
+      try {
+        const names = (o) => [...Object.keys(o), ...['realm', 'check', 'glue', 'ref'].filter((k) => k in o)];
+        const ch = rt.chan(), wg = rt.waitGroup(), mu = rt.mutex();
+        const inside = await rt.go((rt, ch) => {
+          const names = (o) => [...Object.keys(o), ...['realm', 'check', 'glue', 'ref'].filter((k) => k in o)];
+          return { rt: names(rt), ch: names(ch) };
+        }, ch).join();
+        return { rt: names(rt), ch: names(ch), wg: names(wg), mu: names(mu), inside };
+      } finally {
+        await rt.shutdown();
+      }
+    `);
+    assert.deepEqual(r, { rt: [], ch: [], wg: [], mu: [], inside: { rt: [], ch: [] } });
+  });
+
   test('async, method-shorthand and named recursive functions; goid; joining twice', async () => {
     const r = await inPage(`
       const rt = await Runtime.start({ procs: 2 });
@@ -447,8 +489,14 @@ describe('sleep, gosched, goroutine dump', () => {
       assert.equal(typeof g.waitReason, 'string');
       assert.ok(g.proc === null || typeof g.proc === 'number');
     }
-    assert.ok(r.dump.some((g) => g.waitReason === 'sleep'), `a sleeping goroutine: ${JSON.stringify(r.dump)}`);
-    assert.ok(r.dump.some((g) => g.id === r.sleeperId), `the sleeper is listed: ${JSON.stringify(r.dump)}`);
+    assert.ok(
+      r.dump.some((g) => g.waitReason === 'sleep'),
+      `a sleeping goroutine: ${JSON.stringify(r.dump)}`,
+    );
+    assert.ok(
+      r.dump.some((g) => g.id === r.sleeperId),
+      `the sleeper is listed: ${JSON.stringify(r.dump)}`,
+    );
     assert.equal(r.woke, 'woke');
   });
 });
@@ -485,7 +533,10 @@ describe('JS goroutines and their M', () => {
     assert.equal(r.length, 8);
     for (const seen of r) {
       assert.equal(seen.length, 6);
-      assert.ok(seen.every((p) => p === seen[0]), `procid changed across awaits: ${seen}`);
+      assert.ok(
+        seen.every((p) => p === seen[0]),
+        `procid changed across awaits: ${seen}`,
+      );
     }
   });
 
@@ -521,8 +572,10 @@ describe('JS goroutines and their M', () => {
     for (const d of r.done) {
       assert.equal(d.proc, 0);
       // Timestamps from one Worker (procs: 1), so they are comparable.
-      assert.ok(d.done > r.sleeper.start && d.done < r.sleeper.woke,
-        `goroutine ${d.i} finished at ${d.done}, outside the sleep ${r.sleeper.start}..${r.sleeper.woke}`);
+      assert.ok(
+        d.done > r.sleeper.start && d.done < r.sleeper.woke,
+        `goroutine ${d.i} finished at ${d.done}, outside the sleep ${r.sleeper.start}..${r.sleeper.woke}`,
+      );
     }
   });
 });

@@ -10,7 +10,17 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 
 test('pkg/src/index.d.ts type-checks a program using the API', async () => {
   const tsc = `${root}node_modules/typescript/bin/tsc`;
-  const args = ['--noEmit', '--strict', '--target', 'es2022', '--module', 'nodenext', '--lib', 'es2022,dom', 'tests/types/use.ts'];
+  const args = [
+    '--noEmit',
+    '--strict',
+    '--target',
+    'es2022',
+    '--module',
+    'nodenext',
+    '--lib',
+    'es2022,dom',
+    'tests/types/use.ts',
+  ];
   const { stdout, stderr } = await promisify(execFile)(process.execPath, [tsc, ...args], { cwd: root }).catch((e) => e);
   assert.equal(`${stdout}${stderr}`.trim(), '', 'tsc reported errors');
 });

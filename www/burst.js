@@ -83,8 +83,18 @@ export function mountBurst(rt, poller, { onError }) {
       const perProc = Array.from(after.runs, (_, i) => out.procs.filter((p) => p === i).length);
       show([
         ['elapsed', 'elapsed', `${fmtMs(took)} ms`],
-        ['sum', 'sum', fmtInt(out.sum), out.sum === expected ? `= ${children} × fib(${n}) ✓` : `expected ${fmtInt(expected)}`],
-        ['steals', 'steals', fmtInt(after.steals - before.steals), `${fmtInt(after.stolen - before.stolen)} goroutines moved`],
+        [
+          'sum',
+          'sum',
+          fmtInt(out.sum),
+          out.sum === expected ? `= ${children} × fib(${n}) ✓` : `expected ${fmtInt(expected)}`,
+        ],
+        [
+          'steals',
+          'steals',
+          fmtInt(after.steals - before.steals),
+          `${fmtInt(after.stolen - before.stolen)} goroutines moved`,
+        ],
         ['spread', 'children ran on', perProc.map((c, i) => `P${i} ×${c}`).join(' · '), '', perProc.length > 4],
         ['frame', 'longest frame', `${fmtMs(longestFrame)} ms`, longestFrame < 50 ? 'the page kept drawing' : ''],
       ]);

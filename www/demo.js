@@ -58,7 +58,10 @@ async function boot() {
   const hello = mountHello({ onError: (err) => showError(err, 'The hello program failed') });
   const missing = missingRequirement();
   if (missing) {
-    setStatus('error', `Cannot start: ${missing.title} (crossOriginIsolated: ${globalThis.crossOriginIsolated === true})`);
+    setStatus(
+      'error',
+      `Cannot start: ${missing.title} (crossOriginIsolated: ${globalThis.crossOriginIsolated === true})`,
+    );
     showError(missing.message, missing.title);
     return;
   }

@@ -50,7 +50,8 @@ const KEYWORDS = {
 
 export function highlight(code, lang) {
   const keywords = new Set((KEYWORDS[lang] ?? '').split(' '));
-  const token = /(\/\/[^\n]*)|("(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|`[^`]*`)|\b(\d+(?:\.\d+)?)\b|\b([A-Za-z_]\w*)\b/g;
+  const token =
+    /(\/\/[^\n]*)|("(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|`[^`]*`)|\b(\d+(?:\.\d+)?)\b|\b([A-Za-z_]\w*)\b/g;
   const out = document.createDocumentFragment();
   let last = 0;
   for (const m of code.matchAll(token)) {

@@ -10,12 +10,12 @@ const PEAK_BUCKETS = 20; // the run-queue peak marker remembers 2 s
 
 const TOTALS = [
   ['goroutines', 'goroutines', 'live goroutines: spawned − completed', (s) => s.goroutines],
-  ['spawned', 'spawned', 'goroutines started, the runtime\'s own helpers included', (s) => s.sched.spawned],
+  ['spawned', 'spawned', "goroutines started, the runtime's own helpers included", (s) => s.sched.spawned],
   ['completed', 'completed', 'goroutines finished', (s) => s.sched.completed],
   ['globalQueue', 'global queue', 'runnable goroutines in the global run queue', (s) => s.sched.globalQueue],
   ['idleProcs', 'idle Ps', 'Ps whose M is parked for lack of work', (s) => `${s.sched.idleProcs} / ${s.procs}`],
   ['spinning', 'spinning Ms', 'Ms looking for work before they park', (s) => s.sched.spinning],
-  ['steals', 'steals', 'successful steals from another P\'s run queue', (s) => s.sched.steals],
+  ['steals', 'steals', "successful steals from another P's run queue", (s) => s.sched.steals],
   ['stolen', 'stolen', 'goroutines moved by those steals', (s) => s.sched.stolen],
 ];
 
@@ -97,7 +97,11 @@ class ProcCard {
           return el('div', { title }, el('dt', {}, label), this.fields[key]);
         }),
       ),
-      el('div', { class: 'spark-wrap', title: `goroutines run per ${BUCKET_MS} ms, last ${(HISTORY * BUCKET_MS) / 1000} s` }, this.chart),
+      el(
+        'div',
+        { class: 'spark-wrap', title: `goroutines run per ${BUCKET_MS} ms, last ${(HISTORY * BUCKET_MS) / 1000} s` },
+        this.chart,
+      ),
     );
   }
 

@@ -15,9 +15,15 @@ import { parseMetric } from './proc.mjs';
 export const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 
 const LAUNCH_ARGS = [
-  '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
-  '--disable-extensions', '--mute-audio',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-extensions',
+  '--mute-audio',
 ];
 
 /**
@@ -44,7 +50,11 @@ export async function loadPlaywright(dirs) {
 
 export function chromiumVersion() {
   try {
-    return execFileSync(CHROMIUM, ['--version'], { encoding: 'utf8', timeout: 30000, stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    return execFileSync(CHROMIUM, ['--version'], {
+      encoding: 'utf8',
+      timeout: 30000,
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
   } catch {
     return '';
   }
@@ -55,14 +65,18 @@ export function chromiumVersion() {
  * whose name is in `doneNames` arrives, the page throws, or `timeoutMs` passes.
  * Resolves { ok, error, metrics, other, wallMs }; `error` is a readable sentence.
  */
-export async function runPage(chromium, url, { doneNames = ['done'], errorNames = [], timeoutMs = 300000, verbose = false, label = '' } = {}) {
+export async function runPage(
+  chromium,
+  url,
+  { doneNames = ['done'], errorNames = [], timeoutMs = 300000, verbose = false, label = '' } = {},
+) {
   const t0 = performance.now();
   const metrics = [];
   const other = [];
   const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'gort-bench-profile-'));
   let context;
   let timer;
-  let error = null;
+  let error;
   try {
     context = await chromium.launchPersistentContext(userDataDir, {
       executablePath: CHROMIUM,
@@ -76,8 +90,15 @@ export async function runPage(chromium, url, { doneNames = ['done'], errorNames 
       for (const line of msg.text().split('\n')) {
         const m = parseMetric(line);
         if (m) {
-          if (errorNames.includes(m.name)) { finish(`the page reported ${m.name}: ${m.unit}`); continue; }
-          if (doneNames.includes(m.name)) { metrics.push(m); finish(null); continue; }
+          if (errorNames.includes(m.name)) {
+            finish(`the page reported ${m.name}: ${m.unit}`);
+            continue;
+          }
+          if (doneNames.includes(m.name)) {
+            metrics.push(m);
+            finish(null);
+            continue;
+          }
           metrics.push(m);
         } else if (line.trim()) {
           other.push(line);
@@ -91,7 +112,10 @@ export async function runPage(chromium, url, { doneNames = ['done'], errorNames 
     });
     page.on('crash', () => finish('the page crashed'));
     timer = setTimeout(
-      () => finish(`timed out after ${Math.round(timeoutMs / 1000)} s without a ${doneNames.join('/')} line (${metrics.length} metric lines so far)`),
+      () =>
+        finish(
+          `timed out after ${Math.round(timeoutMs / 1000)} s without a ${doneNames.join('/')} line (${metrics.length} metric lines so far)`,
+        ),
       timeoutMs,
     );
     const resp = await page.goto(url, { waitUntil: 'load', timeout: timeoutMs });

@@ -17,8 +17,8 @@ export function anchorDir(root) {
   if (!fs.existsSync(path.join(dir, 'bench.go'))) {
     throw new Error(
       `Go anchor not found: expected ${path.join(dir, 'bench.go')}\n` +
-      `  (the reference lives at ../shared/anchors/go-wasm relative to the repo root; ` +
-      `set GO_ANCHOR_DIR to point elsewhere, or use --skip-go with a cached target/bench/go-cache.json)`,
+        `  (the reference lives at ../shared/anchors/go-wasm relative to the repo root; ` +
+        `set GO_ANCHOR_DIR to point elsewhere, or use --skip-go with a cached target/bench/go-cache.json)`,
     );
   }
   return dir;
@@ -67,9 +67,13 @@ export function findGo() {
     try {
       const v = execFileSync(c, ['version'], { encoding: 'utf8', timeout: 60000 }).trim();
       return { go: c, version: v };
-    } catch { /* try next */ }
+    } catch {
+      /* try next */
+    }
   }
-  throw new Error('Go not found: install Debian\'s golang-go (scripts/setup.sh --bench, or apt-get install -y golang-go)');
+  throw new Error(
+    "Go not found: install Debian's golang-go (scripts/setup.sh --bench, or apt-get install -y golang-go)",
+  );
 }
 
 function wasmExecPath(go) {
@@ -99,11 +103,19 @@ export async function prepareGoRef(root, log) {
   const wasm = path.join(build, 'bench.wasm');
   const buildStamp = path.join(build, '.stamp');
   const want = `${hash} ${version}`;
-  if (!(fs.existsSync(buildStamp) && fs.readFileSync(buildStamp, 'utf8').trim() === want && fs.existsSync(native) && fs.existsSync(wasm))) {
+  if (!(
+    fs.existsSync(buildStamp) &&
+    fs.readFileSync(buildStamp, 'utf8').trim() === want &&
+    fs.existsSync(native) &&
+    fs.existsSync(wasm)
+  )) {
     fs.mkdirSync(build, { recursive: true });
     const env = { ...process.env, GOTOOLCHAIN: 'local' };
     log(`building the Go reference with ${version}`);
-    for (const [extra, out] of [[{}, native], [{ GOOS: 'js', GOARCH: 'wasm' }, wasm]]) {
+    for (const [extra, out] of [
+      [{}, native],
+      [{ GOOS: 'js', GOARCH: 'wasm' }, wasm],
+    ]) {
       const r = await runProcess(go, ['build', '-o', out, '.'], { cwd: dir, env: { ...env, ...extra } });
       if (r.code !== 0) throw new Error(`go build ${extra.GOOS ? '(js/wasm) ' : ''}failed:\n${tail(r.stderr)}`);
     }

@@ -25,8 +25,16 @@ export function runProcess(cmd, args, { cwd, env, timeoutMs = 0, onStderr } = {}
       stderr += d;
       onStderr?.(d);
     });
-    const timer = timeoutMs > 0 ? setTimeout(() => { timedOut = true; child.kill('SIGKILL'); }, timeoutMs) : null;
-    child.on('error', (e) => { stderr += String(e); });
+    const timer =
+      timeoutMs > 0
+        ? setTimeout(() => {
+            timedOut = true;
+            child.kill('SIGKILL');
+          }, timeoutMs)
+        : null;
+    child.on('error', (e) => {
+      stderr += String(e);
+    });
     child.on('close', (code, signal) => {
       if (timer) clearTimeout(timer);
       resolve({ code: code ?? -1, signal, stdout, stderr, timedOut, wallMs: performance.now() - t0 });
@@ -53,9 +61,15 @@ export function parseMetric(line) {
   try {
     const o = JSON.parse(s);
     if (o && typeof o.name === 'string') {
-      return { name: o.name, value: typeof o.value === 'number' ? o.value : Number(o.value ?? NaN), unit: String(o.unit ?? '') };
+      return {
+        name: o.name,
+        value: typeof o.value === 'number' ? o.value : Number(o.value ?? NaN),
+        unit: String(o.unit ?? ''),
+      };
     }
-  } catch { /* not a metric line */ }
+  } catch {
+    /* not a metric line */
+  }
   return null;
 }
 

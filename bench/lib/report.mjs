@@ -42,7 +42,15 @@ export const METRICS = [
  * two may come from different processes): [name, unit, numerator, denominator].
  */
 export const DERIVED = [['gcparallel.speedup', 'x', 'gc.wall', 'gcparallel.wall']];
-const KNOWN = new Set([...METRICS.map(([n]) => n), 'spawn.wall', 'pingpong.wall', 'pipeline.wall', 'select.wall', 'timers.late_min', 'sleep1.late_mean']);
+const KNOWN = new Set([
+  ...METRICS.map(([n]) => n),
+  'spawn.wall',
+  'pingpong.wall',
+  'pipeline.wall',
+  'select.wall',
+  'timers.late_min',
+  'sleep1.late_mean',
+]);
 
 /** Columns: key in the medians, header. */
 export const CONFIGS = [
@@ -185,10 +193,22 @@ export function roundTables(med, workloads, { withP1 = false, withSpread = false
   const verdicts = {};
   for (const [round, suffix, title] of ROUNDS) {
     const at = (config, name) => med[config]?.[name + suffix]?.median;
-    const head = ['metric', 'unit', 'gort chromium', 'Go wasm chromium', 'gort÷Go-wasm', 'gort native', 'Go native P=2', 'gort÷Go-native'];
+    const head = [
+      'metric',
+      'unit',
+      'gort chromium',
+      'Go wasm chromium',
+      'gort÷Go-wasm',
+      'gort native',
+      'Go native P=2',
+      'gort÷Go-native',
+    ];
     if (withP1) head.push('Go native P=1');
     head.push('target (chromium, 2 cores)', 'status');
-    const lines = [`| ${head.join(' | ')} |`, `|${head.map((h, i) => (i < 2 || i >= head.length - 2 ? '---' : '---:')).join('|')}|`];
+    const lines = [
+      `| ${head.join(' | ')} |`,
+      `|${head.map((h, i) => (i < 2 || i >= head.length - 2 ? '---' : '---:')).join('|')}|`,
+    ];
     verdicts[round] = [];
     for (const [name, unit] of roundRows(med, workloads, suffix)) {
       const get = (k) => med[k]?.[name + suffix];
@@ -197,9 +217,14 @@ export function roundTables(med, workloads, { withP1 = false, withSpread = false
       const goUnit = get('go-native-p2')?.unit ?? get('go-wasm-chromium')?.unit ?? unit;
       const gortCell = (e) => (e && e.unit !== goUnit ? `${cell(e, withSpread)} ${e.unit}` : cell(e, withSpread));
       const row = [
-        name, goUnit,
-        gortCell(gc), cell(get('go-wasm-chromium'), withSpread), ratio(gc?.median, at('go-wasm-chromium', name)),
-        gortCell(gn), cell(get('go-native-p2'), withSpread), ratio(gn?.median, at('go-native-p2', name)),
+        name,
+        goUnit,
+        gortCell(gc),
+        cell(get('go-wasm-chromium'), withSpread),
+        ratio(gc?.median, at('go-wasm-chromium', name)),
+        gortCell(gn),
+        cell(get('go-native-p2'), withSpread),
+        ratio(gn?.median, at('go-native-p2', name)),
       ];
       if (withP1) row.push(cell(get('go-native-p1'), withSpread));
       const t = TARGETS[name];
@@ -207,7 +232,12 @@ export function roundTables(med, workloads, { withP1 = false, withSpread = false
         const ok = gc ? t.check(gc.median, at) : undefined;
         const status = ok === undefined ? '–' : ok ? 'met' : '**missed**';
         row.push(t.text + (t.detail?.(at) ?? ''), status);
-        verdicts[round].push({ metric: name, target: t.text, value: gc?.median ?? null, status: ok === undefined ? 'not measured' : ok ? 'met' : 'missed' });
+        verdicts[round].push({
+          metric: name,
+          target: t.text,
+          value: gc?.median ?? null,
+          status: ok === undefined ? 'not measured' : ok ? 'met' : 'missed',
+        });
       } else row.push('', '');
       lines.push(`| ${row.join(' | ')} |`);
     }
@@ -223,7 +253,9 @@ export function roundTables(med, workloads, { withP1 = false, withSpread = false
 export function envTable(med, { withP1 = false } = {}) {
   const cols = CONFIGS.filter(([k]) => withP1 || k !== 'go-native-p1');
   const names = new Map();
-  for (const [k] of cols) for (const [n, e] of Object.entries(med[k] ?? {})) if (isMeta(n) && n !== 'done' && !names.has(n)) names.set(n, e.unit);
+  for (const [k] of cols)
+    for (const [n, e] of Object.entries(med[k] ?? {}))
+      if (isMeta(n) && n !== 'done' && !names.has(n)) names.set(n, e.unit);
   if (!names.size) return '';
   const order = (n) => ['size.', 'meta.', 'page.', 'runner.', 'host.'].findIndex((p) => n.startsWith(p));
   const sorted = [...names].sort((a, b) => order(a[0]) - order(b[0]) || a[0].localeCompare(b[0]));
@@ -247,7 +279,8 @@ export function sizeMismatches(med) {
   const go = { ...(med['go-wasm-chromium'] ?? {}), ...(med['go-native-p2'] ?? {}) };
   for (const k of ['gort-chromium', 'gort-native']) {
     for (const [n, e] of Object.entries(med[k] ?? {})) {
-      if (n.startsWith('size.') && go[n] && go[n].median !== e.median) out.push(`${k} ${n} = ${e.median} but Go uses ${go[n].median}`);
+      if (n.startsWith('size.') && go[n] && go[n].median !== e.median)
+        out.push(`${k} ${n} = ${e.median} but Go uses ${go[n].median}`);
     }
   }
   return out;

@@ -34,9 +34,16 @@ const CONTROL = `function fib(n) { return n < 2 ? n : fib(n - 1) + fib(n - 2); }
 onmessage = ({ data: n }) => { let s = 0; for (let i = 0; i < n; i++) s += fib(25); postMessage(s); };`;
 let controlWorkers = null;
 async function controlSpeedup() {
-  const run = (w, n) => new Promise((resolve) => { w.onmessage = () => resolve(); w.postMessage(n); });
+  const run = (w, n) =>
+    new Promise((resolve) => {
+      w.onmessage = () => resolve();
+      w.postMessage(n);
+    });
   if (!controlWorkers) {
-    controlWorkers = Array.from({ length: 2 }, () => new Worker(URL.createObjectURL(new Blob([CONTROL], { type: 'text/javascript' }))));
+    controlWorkers = Array.from(
+      { length: 2 },
+      () => new Worker(URL.createObjectURL(new Blob([CONTROL], { type: 'text/javascript' }))),
+    );
     for (const w of controlWorkers) await run(w, 32); // JIT warm-up
   }
   let t = performance.now();
@@ -64,22 +71,31 @@ const PAGE_WORKLOADS = {
     const a = rt.chan(0);
     const b = rt.chan(0);
     const t = performance.now();
-    const pong = rt.go(async (rt, a, b) => {
-      for (;;) {
-        const v = await a.recv();
-        if (v === undefined) return;
-        await b.send(v + 1);
-      }
-    }, a, b);
-    const ping = rt.go(async (rt, a, b, n) => {
-      let v = 0;
-      for (let i = 0; i < n; i++) {
-        await a.send(v);
-        v = await b.recv();
-      }
-      a.close();
-      return v;
-    }, a, b, JS_PINGPONG_N);
+    const pong = rt.go(
+      async (rt, a, b) => {
+        for (;;) {
+          const v = await a.recv();
+          if (v === undefined) return;
+          await b.send(v + 1);
+        }
+      },
+      a,
+      b,
+    );
+    const ping = rt.go(
+      async (rt, a, b, n) => {
+        let v = 0;
+        for (let i = 0; i < n; i++) {
+          await a.send(v);
+          v = await b.recv();
+        }
+        a.close();
+        return v;
+      },
+      a,
+      b,
+      JS_PINGPONG_N,
+    );
     const v = await ping.join();
     const wall = performance.now() - t;
     await pong.join();
@@ -101,9 +117,13 @@ const PAGE_WORKLOADS = {
 
 async function main() {
   const q = new URLSearchParams(location.search);
-  const only = (q.get('only') || DEFAULT_ONLY).split(',').map((s) => s.trim()).filter(Boolean);
+  const only = (q.get('only') || DEFAULT_ONLY)
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const rounds = Number(q.get('rounds') || 1);
-  if (!Number.isInteger(rounds) || rounds < 1) throw new RangeError(`rounds must be a positive integer, got ${q.get('rounds')}`);
+  if (!Number.isInteger(rounds) || rounds < 1)
+    throw new RangeError(`rounds must be a positive integer, got ${q.get('rounds')}`);
   const withStats = q.get('stats') === '1';
 
   emit('page.cross_origin_isolated', self.crossOriginIsolated ? 1 : 0, 'bool');
@@ -119,7 +139,10 @@ async function main() {
   for (const m of JSON.parse(bench.benchPreamble(navigator.hardwareConcurrency, rt.procs))) print(m);
   const selected = [];
   for (const w of only) {
-    if (Object.hasOwn(PAGE_WORKLOADS, w)) { selected.push(w); continue; }
+    if (Object.hasOwn(PAGE_WORKLOADS, w)) {
+      selected.push(w);
+      continue;
+    }
     if (!bench.benchLookup(w)) throw new Error(`unknown workload ${JSON.stringify(w)}`);
     selected.push(w);
   }

@@ -1,6 +1,6 @@
 // What the page and the Worker Ms share about goroutines: shipping a function by source, the
-// errors a goroutine can end with, and the handle `rt.go` returns.
-
+// errors a goroutine can end with, and the handle `rt.go` returns. Module contract: a
+// Goroutine is made by the runtime that started it, with its id and how to settle its result.
 
 /** A goroutine threw, rejected, panicked or was cancelled. */
 export class GoroutineError extends Error {
@@ -52,10 +52,13 @@ export function functionSource(fn, what) {
 
 function toExpression(src, name, what) {
   if (/\{\s*\[native code\]\s*\}\s*$/.test(src)) {
-    const which = name.startsWith('bound ') ? `the bound function ${name.slice(6) || '(anonymous)'}` : `the native function ${name || '(anonymous)'}`;
+    const which = name.startsWith('bound ')
+      ? `the bound function ${name.slice(6) || '(anonymous)'}`
+      : `the native function ${name || '(anonymous)'}`;
     throw new TypeError(`${what}: ${which} cannot be shipped by source; pass a self-contained function expression`);
   }
-  if (/^(async\s+)?function\s*\*/.test(src)) throw new TypeError(`${what}: a generator function cannot run as a goroutine`);
+  if (/^(async\s+)?function\s*\*/.test(src))
+    throw new TypeError(`${what}: a generator function cannot run as a goroutine`);
   if (/^class\b/.test(src)) throw new TypeError(`${what}: a class cannot run as a goroutine`);
   const candidates = [`(${src})`, `({${src}})[${JSON.stringify(name)}]`]; // expression, or method shorthand
   let firstError;

@@ -4,9 +4,13 @@
 //
 // This thread never blocks: it submits goroutines through lock-free inboxes and waits for
 // results with `Atomics.waitAsync` on each goroutine's state word.
+//
+// Module contract: this is the package's entry point (its exports are the API, typed in
+// index.d.ts). It gives realm.js's RuntimeBase the page's Realm and shutdown check through
+// their constructors; worker.js is started by URL and shares nothing with it but the glue.
 
 import { Goroutine, GoroutineError, ShutdownError, functionSource } from './goroutine.js';
-import { Chan, ChannelError, Mutex, Realm, RuntimeBase, SyncError, WaitGroup, holdOn } from './realm.js';
+import { Chan, ChannelError, Mutex, Realm, RuntimeBase, SyncError, WaitGroup } from './realm.js';
 
 export { Chan, ChannelError, Goroutine, GoroutineError, Mutex, ShutdownError, SyncError, WaitGroup };
 
@@ -33,6 +37,31 @@ function loadGlue(url) {
 async function waitWhile(memory, address, value) {
   const r = Atomics.waitAsync(new Int32Array(memory.buffer), address >>> 2, value);
   if (r.async) await r.value;
+}
+
+/** A goroutine's (or operation's) outcome Message, awaited without blocking; frees `ref`. */
+async function outcome(memory, ref) {
+  try {
+    while (!ref.isReady()) await waitWhile(memory, ref.stateAddress(), 0);
+    return ref.take();
+  } finally {
+    ref.free();
+  }
+}
+
+/** Registers a page-held handle's wasm `ref` of the glue's HandleKind `kind` with `core`. */
+function holdOn(glue, core, kind, ref) {
+  const kinds = glue.HandleKind;
+  if (kind === kinds.Chan) core.holdChan(ref);
+  else if (kind === kinds.WaitGroup) core.holdWaitGroup(ref);
+  else core.holdMutex(ref);
+}
+
+/** A check that throws a ShutdownError once `life.closing` is set. */
+function liveCheck(life) {
+  return (what) => {
+    if (life.closing) throw new ShutdownError(what);
+  };
 }
 
 function startWorker(index, init) {
@@ -71,37 +100,35 @@ export class Runtime extends RuntimeBase {
   #core;
   #memory;
   #workers;
-  #closing = null;
+  #realm;
+  #life; // { closing }: the shutdown promise once shutdown() was called
+  #check;
 
   constructor(key, glue, core, workers) {
     if (key !== START) throw new TypeError('use Runtime.start() to create a runtime');
-    super();
+    const memory = glue.gortSharedMemory();
+    const life = { closing: null };
+    const realm = new Realm(glue, (op) => outcome(memory, core.run(op)), {
+      hold: (kind, ref) => holdOn(glue, core, kind, ref),
+      unhold: (key) => life.closing || core.unhold(key),
+    });
+    const check = liveCheck(life);
+    super(realm, check);
     this.#glue = glue;
     this.#core = core;
-    this.#memory = glue.gortSharedMemory();
+    this.#memory = memory;
     this.#workers = workers;
-    this.realm = new Realm(glue, (op) => this.#await(core.run(op)), {
-      hold: (handle, ref) => holdOn(core, handle, ref),
-      unhold: (key) => this.#closing || core.unhold(key),
-    });
+    this.#realm = realm;
+    this.#life = life;
+    this.#check = check;
     this.#watchEvents();
-  }
-
-  /** A goroutine's (or operation's) outcome Message, awaited without blocking. */
-  async #await(ref) {
-    try {
-      while (!ref.isReady()) await waitWhile(this.#memory, ref.stateAddress(), 0);
-      return ref.take();
-    } finally {
-      ref.free();
-    }
   }
 
   async #watchEvents() {
     let seen = this.#core.eventsValue();
-    while (!this.#closing) {
+    while (!this.#life.closing) {
       await waitWhile(this.#memory, this.#core.eventsAddress(), seen);
-      if (this.#closing) return;
+      if (this.#life.closing) return;
       seen = this.#core.eventsValue();
       const message = this.#core.takeDeadlockReport();
       if (message !== undefined) {
@@ -127,7 +154,9 @@ export class Runtime extends RuntimeBase {
       throw new RangeError(`Runtime.start: procs must be an integer from 1 to ${MAX_PROCS}, got ${procs}`);
     }
     if (!Number.isInteger(gcPercent)) {
-      throw new RangeError(`Runtime.start: gcPercent must be an integer (negative: no paced collections), got ${gcPercent}`);
+      throw new RangeError(
+        `Runtime.start: gcPercent must be an integer (negative: no paced collections), got ${gcPercent}`,
+      );
     }
     if (!Number.isSafeInteger(heapLimit) || heapLimit < 0) {
       throw new RangeError(`Runtime.start: heapLimit must be a byte count ≥ 0 (0: none), got ${heapLimit}`);
@@ -160,18 +189,14 @@ export class Runtime extends RuntimeBase {
     return this.#core.procs();
   }
 
-  check(what) {
-    if (this.#closing) throw new ShutdownError(what);
-  }
-
   /**
    * Runs `fn(rt, ...args)` as a goroutine on a worker M. `fn` is shipped by source, so it must
    * be self-contained (no closures); arguments are copied (structured-clone-like values).
    */
   go(fn, ...args) {
-    this.check('rt.go');
+    this.#check('rt.go');
     const source = functionSource(fn, 'rt.go');
-    const ref = this.#core.go(source, this.realm.args(args));
+    const ref = this.#core.go(source, this.#realm.args(args));
     return this.#handle(ref);
   }
 
@@ -183,7 +208,7 @@ export class Runtime extends RuntimeBase {
    * goroutine panicked.
    */
   goRust(name, ...args) {
-    this.check('rt.goRust');
+    this.#check('rt.goRust');
     const start = this.#glue[name];
     if (typeof start !== 'function') {
       throw new TypeError(`rt.goRust: the wasm module has no exported function ${JSON.stringify(name)}`);
@@ -198,13 +223,13 @@ export class Runtime extends RuntimeBase {
 
   #handle(ref) {
     const id = ref.id();
-    return new Goroutine(id, async () => this.realm.settle(await this.#await(ref), id));
+    return new Goroutine(id, async () => this.#realm.settle(await outcome(this.#memory, ref), id));
   }
 
   /** A full garbage collection (Go's runtime.GC()). */
   async gc() {
-    this.check('rt.gc');
-    this.realm.unit(await this.realm.run(this.#glue.Op.gc()));
+    this.#check('rt.gc');
+    this.#realm.unit(await this.#realm.op((Op) => Op.gc()));
   }
 
   /**
@@ -212,26 +237,26 @@ export class Runtime extends RuntimeBase {
    * numGC, pauseNs, … } }` (the gc section under Go's MemStats names).
    */
   stats() {
-    this.check('rt.stats');
+    this.#check('rt.stats');
     return this.#core.stats();
   }
 
   /** A goroutine dump: `[{ id, state, waitReason, proc }]`. */
   goroutines() {
-    this.check('rt.goroutines');
+    this.#check('rt.goroutines');
     return this.#handle(this.#core.goroutines()).join();
   }
 
   /** Stops every M and terminates the Workers. Unfinished goroutines' joins reject. */
   shutdown() {
-    this.#closing ??= (async () => {
+    this.#life.closing ??= (async () => {
       this.#core.shutdown();
       Atomics.notify(new Int32Array(this.#memory.buffer), this.#core.eventsAddress() >>> 2);
       await Promise.all(this.#workers.map((w) => w.stopped));
       this.#workers.forEach((w) => w.worker.terminate());
       this.#core.free();
     })();
-    return this.#closing;
+    return this.#life.closing;
   }
 }
 

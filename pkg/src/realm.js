@@ -2,26 +2,24 @@
 // mutexes), the conversion of JS values to and from the runtime's Messages, and the API the
 // page's `rt` and a goroutine's `rt` have in common.
 //
-// A Message is codec bytes behind one outcome tag (crate/src/js/value.rs has the table), plus
-// the runtime handles the value references. Blocking operations are wasm `Op`s that each side
-// runs its own way (`Realm.run`): the page as a goroutine it awaits with Atomics.waitAsync, a
-// Worker through a promise resolved on its own M.
+// A Message is codec bytes behind one outcome tag (the wasm glue's `OutcomeTag`; the table is in
+// crate/src/js/value.rs), plus the runtime handles the value references. A Message's bytes are
+// read in place, through a view on the shared wasm memory, never copied out first. Blocking
+// operations are wasm `Op`s that each side runs its own way: the page as a goroutine it awaits
+// with Atomics.waitAsync, a Worker through a promise resolved on its own M.
+//
+// Module contract (for index.js and worker.js, not part of the package's API):
+// - `new Realm(glue, run, external?)`: one realm's view of a runtime (see the class).
+// - `new RuntimeBase(realm, check?)`: the shared `rt` API over that realm; `check(what)` throws
+//   once the runtime can no longer be used. Both are kept in private fields: a subclass keeps
+//   its own reference to the realm it made.
+// - Chan, WaitGroup and Mutex are made only here (RuntimeBase, or a decoded Message); their wasm
+//   ref and realm are private to this module.
 
-import { encode, decode } from './codec.js';
+import { decode, decodeText, encodeTagged } from './codec.js';
 import { GoroutineError, describe } from './goroutine.js';
 
-const TAG_VALUE = 0;
-const TAG_THROWN = 1;
-const TAG_RUNTIME_ERROR = 2;
-const TAG_JSON = 3;
-const TAG_CLOSED = 4;
-const TAG_SELECTED = 5;
-const TAG_OP_ERROR = 6;
-const TAG_HEAP_LIMIT = 7;
-
 const MAX_MS = 1e15; // about 31,700 years: longer is forever
-
-const utf8 = new TextDecoder();
 
 /** A channel operation Go would panic on: "send on closed channel", "close of closed channel". */
 export class ChannelError extends Error {
@@ -44,21 +42,6 @@ function checkMs(ms, what) {
     throw new RangeError(`${what}: expected a duration in ms (a number ≥ 0), got ${describe(ms)}`);
   }
   return Math.min(ms, MAX_MS);
-}
-
-/** The error an operation's result stands for, if it is one (tags 2, 6 and 7). */
-function opFailure(bytes) {
-  const text = () => utf8.decode(bytes.subarray(1));
-  switch (bytes[0]) {
-    case TAG_OP_ERROR:
-      return new ChannelError(text());
-    case TAG_HEAP_LIMIT:
-      return new RangeError(text());
-    case TAG_RUNTIME_ERROR:
-      return new Error(text());
-    default:
-      return undefined;
-  }
 }
 
 // Frees the wasm refs of handles JS dropped without `release()`, in every realm (the page and
@@ -94,15 +77,8 @@ class Handle {
 
 /** Runs the blocking operation `make(Op, ref)` on handle `h`; a promise of its Message. */
 function run(h, make) {
-  const realm = realmOf(h);
-  return realm.run(make(realm.glue.Op, refOf(h)));
-}
-
-/** Registers a page-held handle with the runtime `core` (which kind of handle it is matters). */
-export function holdOn(core, handle, ref) {
-  if (handle instanceof Chan) core.holdChan(ref);
-  else if (handle instanceof WaitGroup) core.holdWaitGroup(ref);
-  else core.holdMutex(ref);
+  const ref = refOf(h);
+  return realmOf(h).op((Op) => make(Op, ref));
 }
 
 /** A channel (Go's `chan`): send, receive, close, `for await`. */
@@ -141,9 +117,7 @@ export class Chan extends Handle {
 
   /** Sends without waiting: true if sent, false if it would block; throws on a closed channel. */
   trySend(value) {
-    const r = refOf(this).trySend(realmOf(this).message(value, 'channel value'));
-    if (r === 2) throw new ChannelError('send on closed channel');
-    return r === 0;
+    return realmOf(this).trySend(refOf(this), value);
   }
 
   /** Receives without waiting: `{ value, ok }`, or undefined if it would block. */
@@ -197,26 +171,78 @@ export class Mutex extends Handle {
   }
 }
 
+// The shared wasm memory of each glue module, asked for once.
+const memories = new WeakMap();
+
+function memoryOf(glue) {
+  let memory = memories.get(glue);
+  if (memory === undefined) {
+    memory = glue.gortSharedMemory();
+    memories.set(glue, memory);
+  }
+  return memory;
+}
+
 /**
  * One JS realm's view of a runtime: a wasm-bindgen glue module, how blocking operations run
- * here (`run(op) → Promise<Message>`), and, on the page, how held handles are counted so that
- * the runtime does not report a deadlock the page could still resolve.
+ * here, and, on the page, how held handles are counted so that the runtime does not report a
+ * deadlock the page could still resolve.
  */
 export class Realm {
+  #glue;
+  #memory;
+  #run;
   #external;
 
   /**
-   * `external`, on the page only: `{ hold(handle, ref), unhold(key) }`, which tell the runtime
-   * which objects the page holds (see Runtime's deadlock event).
+   * `glue`: the wasm-bindgen glue module, initialized. `run(op) → Promise<Message>` runs a
+   * blocking `Op`. `external`, on the page only: `{ hold(kind, ref), unhold(key) }`, which tell
+   * the runtime which objects the page holds (`kind`: the glue's `HandleKind`; see Runtime's
+   * deadlock event).
    */
   constructor(glue, run, external = null) {
-    this.glue = glue;
-    this.run = run;
+    this.#glue = glue;
+    this.#memory = memoryOf(glue);
+    this.#run = run;
     this.#external = external;
   }
 
+  /** Runs the blocking operation `make(Op)` (Op: the glue's Op class); a promise of its Message. */
+  op(make) {
+    return this.#run(make(this.#glue.Op));
+  }
+
+  /** A new runtime object of the glue's class `Ref` (ChanRef, WaitGroupRef, MutexRef). */
+  #make(Type, Ref, ...args) {
+    return new Type(new this.#glue[Ref](...args), this);
+  }
+
+  chan(cap) {
+    return this.#make(Chan, 'ChanRef', cap);
+  }
+
+  waitGroup() {
+    return this.#make(WaitGroup, 'WaitGroupRef');
+  }
+
+  mutex() {
+    return this.#make(Mutex, 'MutexRef');
+  }
+
+  /** A new SelectBuilder (the caller frees it). */
+  selectBuilder() {
+    return new this.#glue.SelectBuilder();
+  }
+
+  #kind(handle) {
+    const kinds = this.#glue.HandleKind;
+    if (handle instanceof Chan) return kinds.Chan;
+    if (handle instanceof WaitGroup) return kinds.WaitGroup;
+    return kinds.Mutex;
+  }
+
   adopt(handle, ref) {
-    this.#external?.hold(handle, ref);
+    this.#external?.hold(this.#kind(handle), ref);
     handleRefs.register(handle, { ref, key: ref.key(), external: this.#external }, handle);
   }
 
@@ -226,7 +252,7 @@ export class Realm {
     ref.free();
   }
 
-  /** A JS value as a Message (tag 0); throws TypeError naming what cannot be sent. */
+  /** A JS value as a Message (tag Value); throws TypeError naming what cannot be sent. */
   message(value, where) {
     const handles = [];
     const hook = {
@@ -238,8 +264,22 @@ export class Realm {
         return undefined;
       },
     };
-    const bytes = encode(value, where, hook);
-    return this.#wrap(bytes, handles);
+    const glue = this.#glue;
+    const msg = encodeTagged(glue.OutcomeTag.Value, value, where, hook, (bytes) => new glue.Message(bytes));
+    const kinds = glue.HandleKind;
+    for (const h of handles) {
+      switch (this.#kind(h)) {
+        case kinds.Chan:
+          msg.addChan(refOf(h));
+          break;
+        case kinds.WaitGroup:
+          msg.addWaitGroup(refOf(h));
+          break;
+        default:
+          msg.addMutex(refOf(h));
+      }
+    }
+    return msg;
   }
 
   /** Goroutine arguments as one Message; a TypeError names the argument at fault. */
@@ -253,28 +293,32 @@ export class Realm {
     }
   }
 
-  #wrap(bytes, handles) {
-    const tagged = new Uint8Array(bytes.length + 1);
-    tagged[0] = TAG_VALUE;
-    tagged.set(bytes, 1);
-    const msg = new this.glue.Message(tagged);
-    for (const h of handles) {
-      if (h instanceof Chan) msg.addChan(refOf(h));
-      else if (h instanceof WaitGroup) msg.addWaitGroup(refOf(h));
-      else msg.addMutex(refOf(h));
-    }
-    return msg;
+  /** `ref.trySend(value)` as `Chan.trySend` reports it. */
+  trySend(ref, value) {
+    const r = ref.trySend(this.message(value, 'channel value'));
+    const TrySend = this.#glue.TrySend;
+    if (r === TrySend.Closed) throw new ChannelError('send on closed channel');
+    return r === TrySend.Sent;
+  }
+
+  /**
+   * A Message's tagged bytes, where they lie in the wasm memory: valid while `msg` is alive
+   * and not freed (its bytes neither move nor change meanwhile).
+   */
+  #bytes(msg) {
+    return new Uint8Array(this.#memory.buffer, msg.bytesAddress(), msg.byteLength());
   }
 
   /** The codec bytes of a Message from `offset`, decoded with its handles re-wrapped here. */
   #decode(msg, bytes, offset) {
     const realm = this;
+    const kinds = this.#glue.HandleKind;
     return decode(bytes.subarray(offset), {
       handle(i) {
         switch (msg.handleKind(i)) {
-          case 0:
+          case kinds.Chan:
             return new Chan(msg.chanAt(i), realm);
-          case 1:
+          case kinds.WaitGroup:
             return new WaitGroup(msg.waitGroupAt(i), realm);
           default:
             return new Mutex(msg.mutexAt(i), realm);
@@ -283,24 +327,41 @@ export class Realm {
     });
   }
 
+  /** The error an operation's result stands for, if it is one (tags OpError, HeapLimit, RuntimeError). */
+  #failure(bytes) {
+    const tags = this.#glue.OutcomeTag;
+    const text = () => decodeText(bytes.subarray(1));
+    switch (bytes[0]) {
+      case tags.OpError:
+        return new ChannelError(text());
+      case tags.HeapLimit:
+        return new RangeError(text());
+      case tags.RuntimeError:
+        return new Error(text());
+      default:
+        return undefined;
+    }
+  }
+
   /** A goroutine's outcome: its value, or a thrown GoroutineError. Frees the Message. */
   settle(msg, goroutineId) {
+    const tags = this.#glue.OutcomeTag;
     try {
-      const bytes = msg.bytes();
+      const bytes = this.#bytes(msg);
       switch (bytes[0]) {
-        case TAG_VALUE:
+        case tags.Value:
           return this.#decode(msg, bytes, 1);
-        case TAG_THROWN: {
+        case tags.Thrown: {
           const thrown = this.#decode(msg, bytes, 1);
           const summary = thrown instanceof Error ? `${thrown.name}: ${thrown.message}` : `threw ${describe(thrown)}`;
           throw new GoroutineError(goroutineId, summary, thrown, thrown?.stack);
         }
-        case TAG_RUNTIME_ERROR:
-          throw new GoroutineError(goroutineId, utf8.decode(bytes.subarray(1)));
-        case TAG_JSON:
-          return JSON.parse(utf8.decode(bytes.subarray(1)));
-        case TAG_HEAP_LIMIT:
-          throw opFailure(bytes);
+        case tags.RuntimeError:
+          throw new GoroutineError(goroutineId, decodeText(bytes.subarray(1)));
+        case tags.Json:
+          return JSON.parse(decodeText(bytes.subarray(1)));
+        case tags.HeapLimit:
+          throw this.#failure(bytes);
         default:
           throw new RangeError(`goroutine ${goroutineId}: unexpected outcome tag ${bytes[0]}`);
       }
@@ -312,8 +373,7 @@ export class Realm {
   /** An operation's result that carries no value (or its error). */
   unit(msg) {
     try {
-      const bytes = msg.bytes();
-      const failure = opFailure(bytes);
+      const failure = this.#failure(this.#bytes(msg));
       if (failure) throw failure;
     } finally {
       msg.free();
@@ -323,9 +383,9 @@ export class Realm {
   /** A receive's result as `{ value, ok }`. */
   received(msg) {
     try {
-      const bytes = msg.bytes();
-      if (bytes[0] === TAG_CLOSED) return { value: undefined, ok: false };
-      const failure = opFailure(bytes);
+      const bytes = this.#bytes(msg);
+      if (bytes[0] === this.#glue.OutcomeTag.Closed) return { value: undefined, ok: false };
+      const failure = this.#failure(bytes);
       if (failure) throw failure;
       return { value: this.#decode(msg, bytes, 1), ok: true };
     } finally {
@@ -336,11 +396,13 @@ export class Realm {
   /** A select's result as `{ index, value, ok }`. */
   selected(msg) {
     try {
-      const bytes = msg.bytes();
-      const failure = opFailure(bytes);
+      const bytes = this.#bytes(msg);
+      const failure = this.#failure(bytes);
       if (failure) throw failure;
-      if (bytes[0] !== TAG_SELECTED) throw new RangeError(`rt.select: unexpected outcome tag ${bytes[0]}`);
-      const view = new DataView(bytes.buffer, bytes.byteOffset);
+      if (bytes[0] !== this.#glue.OutcomeTag.Selected) {
+        throw new RangeError(`rt.select: unexpected outcome tag ${bytes[0]}`);
+      }
+      const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
       const index = view.getInt32(1, true);
       const ok = bytes[5] === 1;
       const value = bytes.length > 6 ? this.#decode(msg, bytes, 6) : undefined;
@@ -352,50 +414,58 @@ export class Realm {
 }
 
 /**
- * The API the page's `rt` and a goroutine's `rt` share. Subclasses provide `this.realm` (a
- * Realm) and `check(what)`, which throws when the runtime can no longer be used.
+ * The API the page's `rt` and a goroutine's `rt` share, over `realm` (a Realm). `check(what)`
+ * throws when the runtime can no longer be used (the page's runtime after shutdown).
  */
 export class RuntimeBase extends EventTarget {
-  check() {}
+  #realm;
+  #check;
+
+  constructor(realm, check = () => {}) {
+    super();
+    this.#realm = realm;
+    this.#check = check;
+  }
 
   /** A channel with room for `cap` values (0: unbuffered), Go's `make(chan T, cap)`. */
   chan(cap = 0) {
-    this.check('rt.chan');
+    this.#check('rt.chan');
     if (!Number.isInteger(cap) || cap < 0 || cap > 0xffffffff) {
       throw new RangeError(`rt.chan: capacity must be a non-negative integer, got ${describe(cap)}`);
     }
-    return new Chan(new this.realm.glue.ChanRef(cap), this.realm);
+    return this.#realm.chan(cap);
   }
 
   waitGroup() {
-    this.check('rt.waitGroup');
-    return new WaitGroup(new this.realm.glue.WaitGroupRef(), this.realm);
+    this.#check('rt.waitGroup');
+    return this.#realm.waitGroup();
   }
 
   mutex() {
-    this.check('rt.mutex');
-    return new Mutex(new this.realm.glue.MutexRef(), this.realm);
+    this.#check('rt.mutex');
+    return this.#realm.mutex();
   }
 
   /** Resolves after `ms` milliseconds, timed by the runtime (a Worker parks with a timeout). */
   async sleep(ms) {
-    this.check('rt.sleep');
-    this.realm.unit(await this.realm.run(this.realm.glue.Op.sleep(checkMs(ms, 'rt.sleep'))));
+    this.#check('rt.sleep');
+    const d = checkMs(ms, 'rt.sleep');
+    this.#realm.unit(await this.#realm.op((Op) => Op.sleep(d)));
   }
 
   /** A channel that receives the time (ms, like performance.timeOrigin + performance.now()) after `ms`. */
   after(ms) {
-    this.check('rt.after');
+    this.#check('rt.after');
     const d = checkMs(ms, 'rt.after');
     const ch = this.chan(1);
-    this.realm.run(this.realm.glue.Op.after(d, refOf(ch))).then((m) => m.free());
+    this.#realm.op((Op) => Op.after(d, refOf(ch))).then((m) => m.free());
     return ch;
   }
 
   /** Lets other goroutines run (Go's runtime.Gosched). */
   async gosched() {
-    this.check('rt.gosched');
-    this.realm.unit(await this.realm.run(this.realm.glue.Op.gosched()));
+    this.#check('rt.gosched');
+    this.#realm.unit(await this.#realm.op((Op) => Op.gosched()));
   }
 
   /**
@@ -404,15 +474,16 @@ export class RuntimeBase extends EventTarget {
    * -1 for the default.
    */
   async select(cases, { default: withDefault = false } = {}) {
-    this.check('rt.select');
+    this.#check('rt.select');
     if (!Array.isArray(cases)) throw new TypeError(`rt.select: expected an array of cases, got ${describe(cases)}`);
     const channel = (c, i, key) => {
       if (c === null || c === undefined) return undefined;
-      if (!(c instanceof Chan)) throw new TypeError(`rt.select: case ${i}.${key} must be a channel or null, got ${describe(c)}`);
+      if (!(c instanceof Chan))
+        throw new TypeError(`rt.select: case ${i}.${key} must be a channel or null, got ${describe(c)}`);
       return refOf(c);
     };
-    const glue = this.realm.glue;
-    const builder = new glue.SelectBuilder();
+    const realm = this.#realm;
+    const builder = realm.selectBuilder();
     try {
       cases.forEach((c, i) => {
         if (c === null || typeof c !== 'object') throw new TypeError(`rt.select: case ${i} must be an object`);
@@ -422,12 +493,12 @@ export class RuntimeBase extends EventTarget {
           else builder.recvNil();
         } else if ('send' in c) {
           const ref = channel(c.send, i, 'send');
-          const msg = this.realm.message(c.value, `case ${i} value`);
+          const msg = realm.message(c.value, `case ${i} value`);
           if (ref) builder.send(ref, msg);
           else builder.sendNil(msg);
         } else throw new TypeError(`rt.select: case ${i} needs a "recv" or a "send" channel`);
       });
-      return this.realm.selected(await this.realm.run(glue.Op.select(builder, !!withDefault)));
+      return realm.selected(await realm.op((Op) => Op.select(builder, !!withDefault)));
     } finally {
       builder.free();
     }

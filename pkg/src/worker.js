@@ -2,36 +2,34 @@
 // memory and runs the scheduler loop. The loop is Rust (`Machine.run`); this file gives the
 // Worker's event loop a turn whenever the M asks (see crate/src/sched/m.rs, "Hosting JS
 // goroutines") and hosts the JS goroutines that run here.
+//
+// Module contract: started by index.js as a module Worker, whose first message is
+// `{ glue, module, memory, reference, index }` (the glue module's URL, the compiled module, the
+// shared memory, the runtime reference and this M's index); it answers `ready`, then `stopped`
+// or `crash`. The exit codes of `Machine.run` and the outcome tags come from the glue
+// (`RunExit`, `OutcomeTag`).
 
 import { Goroutine, compileFunction, functionSource } from './goroutine.js';
 import { Realm, RuntimeBase } from './realm.js';
-import { encode } from './codec.js';
-
-const EXIT_STOPPED = 0;
-const EXIT_MICROTASKS = 1;
-const EXIT_MACROTASK = 2;
-
-const TAG_THROWN = 1;
+import { encodeTagged } from './codec.js';
 
 const functions = new Map(); // shipped source → compiled function, once per Worker
 let glue;
 let procIndex;
 
+/** A goroutine's outcome when it threw (or rejected with) `thrown`: tag Thrown. */
 function failed(thrown) {
-  let bytes;
+  const message = (value) =>
+    encodeTagged(glue.OutcomeTag.Thrown, value, 'thrown error', undefined, (bytes) => new glue.Message(bytes));
   try {
-    bytes = encode(thrown, 'thrown error');
+    return message(thrown);
   } catch {
     // The thrown value itself cannot cross goroutines: keep what can be said about it.
     const err = new Error(thrown instanceof Error ? thrown.message : String(thrown));
     err.name = thrown instanceof Error ? thrown.name : 'Error';
     if (thrown instanceof Error) err.stack = thrown.stack;
-    bytes = encode(err, 'thrown error');
+    return message(err);
   }
-  const tagged = new Uint8Array(bytes.length + 1);
-  tagged[0] = TAG_THROWN;
-  tagged.set(bytes, 1);
-  return new glue.Message(tagged);
 }
 
 function returned(realm, value) {
@@ -49,22 +47,24 @@ function isThenable(v) {
 /** The `rt` a goroutine function receives on its worker. */
 class WorkerRuntime extends RuntimeBase {
   #goid;
-  constructor(goid) {
-    super();
+  #realm;
+
+  /** `realm`: this goroutine's own view of the runtime (see `host.start`). */
+  constructor(goid, realm) {
+    super(realm);
     this.#goid = goid;
-    // This goroutine's own view of the runtime: the handles it receives or makes run their
-    // operations for it, so that it shows their wait reasons while it awaits them.
-    this.realm = new Realm(glue, (op) => glue.workerRun(op, goid));
+    this.#realm = realm;
   }
 
   /** Starts a child goroutine (it may be stolen by another M). */
   go(fn, ...args) {
     const source = functionSource(fn, 'rt.go');
-    const ref = glue.workerGo(source, this.realm.args(args));
+    const realm = this.#realm;
+    const ref = glue.workerGo(source, realm.args(args));
     const id = ref.id();
     return new Goroutine(id, async () => {
       try {
-        return this.realm.settle(await this.realm.run(glue.Op.join(ref)), id);
+        return realm.settle(await realm.op((Op) => Op.join(ref)), id);
       } finally {
         ref.free();
       }
@@ -90,9 +90,12 @@ const host = {
         fn = compileFunction(source);
         functions.set(source, fn);
       }
-      const rt = new WorkerRuntime(goid);
-      const result = fn(rt, ...rt.realm.settle(args, goid));
-      const ret = (v) => returned(rt.realm, v);
+      // The handles this goroutine receives or makes run their operations for it, so that it
+      // shows their wait reasons while it awaits them.
+      const realm = new Realm(glue, (op) => glue.workerRun(op, goid));
+      const rt = new WorkerRuntime(goid, realm);
+      const result = fn(rt, ...realm.settle(args, goid));
+      const ret = (v) => returned(realm, v);
       return isThenable(result) ? Promise.resolve(result).then(ret, failed) : ret(result);
     } catch (e) {
       return failed(e);
@@ -117,13 +120,14 @@ async function runMachine({ glue: glueUrl, module, memory, reference, index }) {
   procIndex = index;
   const m = new glue.Machine(reference, index, host);
   const parked = glue.Machine.parkedValue();
+  const { RunExit } = glue;
   postMessage({ type: 'ready' });
   for (;;) {
     const exit = m.run();
-    if (exit === EXIT_STOPPED) break;
-    if (exit === EXIT_MICROTASKS) {
+    if (exit === RunExit.Stopped) break;
+    if (exit === RunExit.Microtasks) {
       await null;
-    } else if (exit === EXIT_MACROTASK) {
+    } else if (exit === RunExit.Macrotask) {
       await macrotask();
     } else {
       const r = Atomics.waitAsync(new Int32Array(memory.buffer), m.parkAddress() >>> 2, parked, m.parkTimeoutMs());

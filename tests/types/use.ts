@@ -27,9 +27,11 @@ async function main(): Promise<void> {
   console.log(index, value, ok, stats.sched.steals, stats.gc.pauseNs.length, (await rt.goroutines()).length);
   rt.addEventListener('deadlock', (e) => console.log((e as CustomEvent<{ message: string }>).detail.message));
   try {
-    await rt.go(() => {
-      throw new Error('boom');
-    }).join();
+    await rt
+      .go(() => {
+        throw new Error('boom');
+      })
+      .join();
   } catch (e) {
     if (e instanceof GoroutineError) console.log(e.goroutineId);
   }

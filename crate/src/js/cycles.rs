@@ -6,7 +6,7 @@
 //! the handle inside that message; an unreachable one is freed with its buffer when its last
 //! handle goes. Counting alone never frees a cycle: a channel whose buffer holds a message
 //! holding the channel itself (or A holding B holding A). So at each collection, while every M
-//! is stopped, [`collect_cycles`] finds the channels that nothing outside the channels' buffers
+//! is stopped, [`break_cycles`] finds the channels that nothing outside the channels' buffers
 //! refers to and empties their buffers, which breaks the cycles; counting frees the rest.
 //!
 //! # The pass
@@ -77,7 +77,7 @@ pub(crate) fn runtime_ended() {
 
 /// Empties the buffers of unreachable channels (the module header's pass). Runs while every M
 /// is stopped for a collection.
-pub(crate) fn collect_cycles() {
+pub(crate) fn break_cycles() {
     let changes = JS_BUFFER_CHANGES.load(SeqCst);
     if RUNTIMES.load(SeqCst) != 1 {
         return;

@@ -43,7 +43,7 @@ use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::atomic::Ordering::Acquire;
 use std::task::{Context, Poll};
-use value::JSON;
+use value::OutcomeTag;
 use wasm_bindgen::convert::TryFromJsValue;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
@@ -95,7 +95,7 @@ impl RuntimeCore {
             b = b.heap_limit(heap_limit as usize);
         }
         cycles::runtime_started();
-        RuntimeCore { core: b.on_mark_start(cycles::collect_cycles).build() }
+        RuntimeCore { core: b.on_mark_start(cycles::break_cycles).build() }
     }
 
     /// A counted reference to the runtime for one Worker's [`Machine::new`].
@@ -161,11 +161,6 @@ impl RuntimeCore {
         self.core.shared.begin_shutdown();
     }
 
-    #[wasm_bindgen(js_name = isShutDown)]
-    pub fn is_shut_down(&self) -> bool {
-        self.core.shared.is_shut_down()
-    }
-
     /// Scheduler counters, read from atomics without locks.
     pub fn stats(&self) -> Object {
         let s = self.core.stats();
@@ -212,7 +207,7 @@ impl RuntimeCore {
                     )
                 })
                 .collect();
-            Message::text(JSON, &format!("[{}]", dump.join(",")))
+            Message::text(OutcomeTag::Json, &format!("[{}]", dump.join(",")))
         });
         JoinRef::from(handle)
     }
@@ -231,7 +226,7 @@ impl RuntimeCore {
     where
         F: Future<Output = String> + Send + 'static,
     {
-        let handle = self.core.shared.go(async move { Message::text(JSON, &fut.await) });
+        let handle = self.core.shared.go(async move { Message::text(OutcomeTag::Json, &fut.await) });
         JoinRef::from(handle)
     }
 }
@@ -320,7 +315,7 @@ impl<F: Future + Unpin> Future for Waiting<F> {
     }
 }
 
-/// Exit codes of [`Machine::run`], mirrored in worker.js.
+/// What [`Machine::run`] asks of its Worker's loop (worker.js).
 #[wasm_bindgen]
 pub enum RunExit {
     Stopped = 0,

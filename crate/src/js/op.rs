@@ -6,7 +6,7 @@
 //! goroutine bound to its M that resolves a promise (`workerRun`). So every blocking operation
 //! (send, receive, select, wait, lock, sleep, join) has one implementation for both sides.
 
-use super::value::{ChanRef, Message, MutexRef, WaitGroupRef, CLOSED, OP_ERROR, RUNTIME_ERROR};
+use super::value::{ChanRef, Message, MutexRef, OutcomeTag, WaitGroupRef};
 use crate::chan::{Chan, Select};
 use crate::sched::join::{JoinCell, JoinError, JoinHandle};
 use std::future::Future;
@@ -50,7 +50,7 @@ impl Op {
             };
             match c.send(m).await {
                 Ok(()) => Message::undefined(),
-                Err(e) => Message::text(OP_ERROR, &e.to_string()),
+                Err(e) => Message::text(OutcomeTag::OpError, &e.to_string()),
             }
         })
     }
@@ -59,7 +59,7 @@ impl Op {
     #[wasm_bindgen(js_name = chanRecv)]
     pub fn chan_recv(c: &ChanRef) -> Op {
         let c = c.chan.clone();
-        Op::new(async move { c.recv().await.unwrap_or_else(|| Message::tagged(CLOSED, &[])) })
+        Op::new(async move { c.recv().await.unwrap_or_else(|| Message::tagged(OutcomeTag::Closed, &[])) })
     }
 
     #[wasm_bindgen(js_name = waitGroupWait)]
@@ -121,7 +121,7 @@ impl Op {
         Op::new(async move { outcome(handle.await) })
     }
 
-    /// `rt.select(cases, { default })`: a SELECTED message.
+    /// `rt.select(cases, { default })`: a `Selected` outcome.
     pub fn select(s: &mut SelectBuilder, default: bool) -> Op {
         let cases = std::mem::take(&mut s.cases);
         Op::new(async move { run_select(&cases, default).await })
@@ -214,7 +214,7 @@ async fn run_select(cases: &[SelectCase], default: bool) -> Message {
         },
         H::Send(h) => match out.sent(h) {
             Ok(()) => Message::selected(i as i32, true, None),
-            Err(e) => Message::text(OP_ERROR, &e.to_string()),
+            Err(e) => Message::text(OutcomeTag::OpError, &e.to_string()),
         },
     }
 }
@@ -238,7 +238,6 @@ impl JoinRef {
         self.goid as f64
     }
 
-    /// Byte address of the state word (0 while pending), for `Atomics.waitAsync`.
     /// Byte address of the state word (0 while pending), for `Atomics.waitAsync`. Asking for it
     /// registers the caller as a waiter, so that completion notifies the word.
     #[wasm_bindgen(js_name = stateAddress)]
@@ -259,5 +258,5 @@ impl JoinRef {
 }
 
 pub(crate) fn outcome(r: Result<Message, JoinError>) -> Message {
-    r.unwrap_or_else(|e| Message::text(RUNTIME_ERROR, &e.to_string()))
+    r.unwrap_or_else(|e| Message::text(OutcomeTag::RuntimeError, &e.to_string()))
 }

@@ -21,7 +21,7 @@
 //! page can never allocate in the heap); cycles among them, through the messages in their
 //! buffers, are collected by `cycles.rs` at each collection.
 //!
-//! Outcome tags (byte 0):
+//! Outcome tags (byte 0; [`OutcomeTag`], which JS reads from the wasm-bindgen glue):
 //! | tag | meaning | rest |
 //! |---|---|---|
 //! | 0 | a value | codec bytes |
@@ -40,16 +40,45 @@ use crate::sync::{RawMutex, WaitGroup};
 use std::sync::Arc;
 use wasm_bindgen::prelude::*;
 
-pub(crate) const VALUE: u8 = 0;
-pub(crate) const RUNTIME_ERROR: u8 = 2;
-pub(crate) const JSON: u8 = 3;
-pub(crate) const CLOSED: u8 = 4;
-pub(crate) const SELECTED: u8 = 5;
-pub(crate) const OP_ERROR: u8 = 6;
-const HEAP_LIMIT: u8 = 7;
+/// A Message's outcome tag, its byte 0 (the module header's table).
+#[wasm_bindgen]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OutcomeTag {
+    Value = 0,
+    Thrown = 1,
+    RuntimeError = 2,
+    Json = 3,
+    Closed = 4,
+    Selected = 5,
+    OpError = 6,
+    HeapLimit = 7,
+}
 
-/// The codec's encoding of `undefined` (tag 0x00), for results that carry no value.
+/// The kind of a runtime handle in a Message ([`Message::handle_kind`]).
+#[wasm_bindgen]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HandleKind {
+    Chan = 0,
+    WaitGroup = 1,
+    Mutex = 2,
+}
+
+/// What [`ChanRef::try_send`] did.
+#[wasm_bindgen]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TrySend {
+    Sent = 0,
+    /// It would block; the message is dropped.
+    Full = 1,
+    /// The channel is closed; the message is dropped.
+    Closed = 2,
+}
+
+// The two codec tags Rust writes itself (pkg/src/codec/format.js defines the codec).
+/// The codec's encoding of `undefined` (T_UNDEFINED), for results that carry no value.
 const CODEC_UNDEFINED: u8 = 0x00;
+/// The codec's tag of a float64 (T_FLOAT64), followed by its 8 bytes, little-endian.
+const CODEC_FLOAT64: u8 = 0x06;
 
 #[derive(Clone)]
 pub(crate) enum Handle {
@@ -87,31 +116,31 @@ impl Message {
         Message { repr: Repr::Outside { bytes, handles } }
     }
 
-    pub(crate) fn tagged(tag: u8, body: &[u8]) -> Message {
+    pub(crate) fn tagged(tag: OutcomeTag, body: &[u8]) -> Message {
         let mut bytes = Vec::with_capacity(body.len() + 1);
-        bytes.push(tag);
+        bytes.push(tag as u8);
         bytes.extend_from_slice(body);
         Message::outside(bytes, Vec::new())
     }
 
     pub(crate) fn undefined() -> Message {
-        Message::tagged(VALUE, &[CODEC_UNDEFINED])
+        Message::tagged(OutcomeTag::Value, &[CODEC_UNDEFINED])
     }
 
-    pub(crate) fn text(tag: u8, text: &str) -> Message {
+    pub(crate) fn text(tag: OutcomeTag, text: &str) -> Message {
         Message::tagged(tag, text.as_bytes())
     }
 
-    /// The value the codec encodes for a float64 (tag 0x06, little-endian).
+    /// The value the codec encodes for a float64.
     pub(crate) fn number(v: f64) -> Message {
-        let mut body = vec![0x06];
+        let mut body = vec![CODEC_FLOAT64];
         body.extend_from_slice(&v.to_le_bytes());
-        Message::tagged(VALUE, &body)
+        Message::tagged(OutcomeTag::Value, &body)
     }
 
     /// A select's result (tag 5) carrying `value`'s bytes and handles.
     pub(crate) fn selected(index: i32, ok: bool, value: Option<&Message>) -> Message {
-        let mut bytes = vec![SELECTED];
+        let mut bytes = vec![OutcomeTag::Selected as u8];
         bytes.extend_from_slice(&index.to_le_bytes());
         bytes.push(ok as u8);
         let handles = match value {
@@ -160,7 +189,7 @@ impl Message {
         gc::collect().await;
         match gc::alloc_with_tail(obj, bytes.len()) {
             Ok(gc) => Ok(Message::filled(gc, &bytes)),
-            Err((e, _)) => Err(Message::text(HEAP_LIMIT, &e.to_string())),
+            Err((e, _)) => Err(Message::text(OutcomeTag::HeapLimit, &e.to_string())),
         }
     }
 
@@ -206,23 +235,28 @@ impl Message {
         self.push_handle(Handle::Mutex(m.mutex.clone()));
     }
 
-    /// A copy of the tagged bytes.
-    pub fn bytes(&self) -> Vec<u8> {
-        self.tagged_bytes().to_vec()
+    /// Byte address of the tagged bytes in the wasm memory. JS reads them in place, through a
+    /// view on the memory's buffer, while it holds the Message: they do not move or change
+    /// while the Message lives (the bytes of a message outside the heap are its own, those of
+    /// one in the heap are written once and kept by its root, and the collector does not move
+    /// objects).
+    #[wasm_bindgen(js_name = bytesAddress)]
+    pub fn bytes_address(&self) -> usize {
+        self.tagged_bytes().as_ptr() as usize
     }
 
-    #[wasm_bindgen(js_name = handleCount)]
-    pub fn handle_count(&self) -> usize {
-        self.handles().len()
+    /// Length of the tagged bytes (at least 1, the outcome tag).
+    #[wasm_bindgen(js_name = byteLength)]
+    pub fn byte_length(&self) -> usize {
+        self.tagged_bytes().len()
     }
 
-    /// 0 channel, 1 wait group, 2 mutex.
     #[wasm_bindgen(js_name = handleKind)]
-    pub fn handle_kind(&self, i: usize) -> u8 {
+    pub fn handle_kind(&self, i: usize) -> HandleKind {
         match self.handles()[i] {
-            Handle::Chan(_) => 0,
-            Handle::WaitGroup(_) => 1,
-            Handle::Mutex(_) => 2,
+            Handle::Chan(_) => HandleKind::Chan,
+            Handle::WaitGroup(_) => HandleKind::WaitGroup,
+            Handle::Mutex(_) => HandleKind::Mutex,
         }
     }
 
@@ -274,25 +308,19 @@ impl ChanRef {
         self.chan.len() as u32
     }
 
-    #[wasm_bindgen(js_name = isEmpty)]
-    pub fn is_empty(&self) -> bool {
-        self.chan.is_empty()
-    }
-
     /// Closes; the error text on a second close.
     pub fn close(&self) -> Option<String> {
         self.chan.close().err().map(|e| e.to_string())
     }
 
-    /// 0 sent, 1 would block, 2 closed (the message is dropped).
     #[wasm_bindgen(js_name = trySend)]
-    pub fn try_send(&self, m: Message) -> u8 {
+    pub fn try_send(&self, m: Message) -> TrySend {
         use crate::chan::TrySendError;
         super::cycles::note_js_buffer_change();
         match self.chan.try_send(m) {
-            Ok(()) => 0,
-            Err(TrySendError::Full(_)) => 1,
-            Err(TrySendError::Closed(_)) => 2,
+            Ok(()) => TrySend::Sent,
+            Err(TrySendError::Full(_)) => TrySend::Full,
+            Err(TrySendError::Closed(_)) => TrySend::Closed,
         }
     }
 
@@ -303,7 +331,7 @@ impl ChanRef {
         super::cycles::note_js_buffer_change();
         match self.chan.try_recv() {
             Ok(m) => Some(m),
-            Err(TryRecvError::Closed) => Some(Message::tagged(CLOSED, &[])),
+            Err(TryRecvError::Closed) => Some(Message::tagged(OutcomeTag::Closed, &[])),
             Err(TryRecvError::Empty) => None,
         }
     }
@@ -311,11 +339,6 @@ impl ChanRef {
     /// Identifies the channel (its address), for `RuntimeCore::unhold`.
     pub fn key(&self) -> usize {
         Arc::as_ptr(&self.chan.inner) as *const () as usize
-    }
-
-    #[wasm_bindgen(js_name = sameChannel)]
-    pub fn same_channel(&self, other: &ChanRef) -> bool {
-        self.chan.same_channel(&other.chan)
     }
 }
 
@@ -356,10 +379,6 @@ impl WaitGroupRef {
             return Some(format!("sync: WaitGroup delta must be an integer, got {delta}"));
         }
         self.wg.add(delta as i64).err().map(|e| e.to_string())
-    }
-
-    pub fn count(&self) -> f64 {
-        self.wg.count() as f64
     }
 
     pub fn key(&self) -> usize {

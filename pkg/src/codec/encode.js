@@ -1,0 +1,647 @@
+// gort value codec, the encoder: a JS value to bytes in the format of format.js.
+//
+// encode writes into one module-level scratch buffer (grown by doubling, dropped again after an
+// unusually large message) and returns an exact-size copy. Small integers and short ASCII
+// strings take fast paths. Object identity is tracked with a short linear list, switching to a
+// Map only for messages with many objects. A value that cannot be sent is a TypeError naming
+// its path (SendError below collects the path on the way out).
+
+import {
+  E_CAUSE,
+  E_ERRORS,
+  E_MESSAGE,
+  E_STACK,
+  HasAggregate,
+  MAX_SAFE,
+  T_ARRAY,
+  T_ARRAYBUFFER,
+  T_BIGINT,
+  T_DATE,
+  T_ERROR,
+  T_FALSE,
+  T_FLOAT64,
+  T_HANDLE,
+  T_HANDLE64,
+  T_INT32,
+  T_INT8,
+  T_MAP,
+  T_NEG_BIGINT,
+  T_NULL,
+  T_NULL_OBJECT,
+  T_OBJECT,
+  T_REF,
+  T_REGEXP,
+  T_SET,
+  T_STRING,
+  T_TRUE,
+  T_UNDEFINED,
+  T_VIEW,
+  VIEW_KIND_DATAVIEW,
+  VIEW_NAMES,
+  isStackOverflow,
+} from './format.js';
+
+const VIEW_KIND = Object.create(null);
+VIEW_NAMES.forEach((name, i) => {
+  VIEW_KIND[name] = i;
+});
+
+const ObjectProto = Object.prototype;
+const getProto = Object.getPrototypeOf;
+const objectKeys = Object.keys;
+const isArray = Array.isArray;
+const isView = ArrayBuffer.isView;
+const hasOwn = Object.prototype.hasOwnProperty;
+// Returns 'Uint8Array' etc. for any typed array (subclasses included), undefined otherwise.
+const typedArrayTag = Object.getOwnPropertyDescriptor(getProto(Uint8Array.prototype), Symbol.toStringTag).get;
+const HasSAB = typeof SharedArrayBuffer === 'function';
+
+const textEncoder = new TextEncoder();
+const isWellFormed =
+  typeof String.prototype.isWellFormed === 'function'
+    ? (s) => s.isWellFormed()
+    : (s) => !/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?:^|[^\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(s);
+
+const KEEP_SCRATCH = 1 << 20; // scratch buffers larger than this are not kept between calls
+const LINEAR_SEEN = 24; // identity list length before switching to a Map
+
+function varintSize(n) {
+  let s = 1;
+  while (n >= 0x80) {
+    n = Math.floor(n / 128);
+    s++;
+  }
+  return s;
+}
+
+// Thrown inside encode when a value cannot be sent; collects the path on its way out
+// (innermost segment first) and becomes a TypeError at the top.
+class SendError {
+  constructor(what, message) {
+    this.what = what; // "a function", used as `${what} cannot cross goroutines`
+    this.message = message; // or a complete reason
+    this.segs = [];
+  }
+  toTypeError(where) {
+    let path = String(where);
+    for (let i = this.segs.length - 1; i >= 0; i--) path += this.segs[i];
+    const reason = this.message || `${this.what} cannot cross goroutines`;
+    return new TypeError(`cannot send ${path}: ${reason}`);
+  }
+}
+
+function withSeg(e, seg) {
+  if (e instanceof SendError) e.segs.push(seg);
+  return e;
+}
+
+const IDENT = /^[A-Za-z_$][\w$]*$/;
+function keySeg(k) {
+  return IDENT.test(k) ? '.' + k : '[' + JSON.stringify(k) + ']';
+}
+
+function describeKey(k) {
+  switch (typeof k) {
+    case 'string':
+      return JSON.stringify(k.length > 40 ? k.slice(0, 40) + '…' : k);
+    case 'number':
+      return Object.is(k, -0) ? '-0' : String(k);
+    case 'bigint':
+      return k + 'n';
+    case 'boolean':
+    case 'undefined':
+      return String(k);
+    case 'symbol':
+      return 'a symbol';
+    case 'function':
+      return 'a function';
+    default:
+      if (k === null) return 'null';
+      if (isArray(k)) return '[…]';
+      return '{…}';
+  }
+}
+
+function article(name) {
+  return (/^[AEIOU]/i.test(name) ? 'an ' : 'a ') + name;
+}
+
+// Why an object of an unsupported kind cannot be sent.
+function describeObject(v, proto) {
+  let name = '';
+  try {
+    const ctor = proto && hasOwn.call(proto, 'constructor') ? proto.constructor : undefined;
+    if (typeof ctor === 'function' && typeof ctor.name === 'string') name = ctor.name;
+  } catch {
+    /* a hostile proxy or getter: keep the generic description */
+  }
+  if (typeof Node === 'function' && v instanceof Node) return `a DOM node (${name || 'Node'})`;
+  switch (name) {
+    case 'Promise':
+    case 'WeakMap':
+    case 'WeakSet':
+    case 'WeakRef':
+    case 'FinalizationRegistry':
+    case 'Proxy':
+    case 'Generator':
+    case 'AsyncGenerator':
+    case 'Number':
+    case 'String':
+    case 'Boolean':
+    case 'BigInt':
+    case 'Symbol':
+      return article(name);
+    case '':
+      return 'an object with a non-plain prototype';
+    default:
+      return `an instance of ${name}`;
+  }
+}
+
+class Encoder {
+  constructor(size) {
+    this.alloc(size);
+    this.pos = 0;
+    this.seen = []; // objects by number while there are few of them
+    this.seenMap = null; // object -> number once there are many
+    this.count = 0;
+    this.hook = null;
+    this.busy = false;
+  }
+
+  alloc(size) {
+    this.buf = new ArrayBuffer(size);
+    this.u8 = new Uint8Array(this.buf);
+    this.dv = new DataView(this.buf);
+  }
+
+  grow(need) {
+    let size = this.u8.length * 2;
+    while (size < need) size *= 2;
+    const old = this.u8;
+    this.alloc(size);
+    this.u8.set(old.subarray(0, this.pos));
+  }
+
+  ensure(n) {
+    if (this.pos + n > this.u8.length) this.grow(this.pos + n);
+  }
+
+  reset() {
+    const seen = this.seen;
+    for (let i = 0, n = Math.min(this.count, seen.length); i < n; i++) seen[i] = undefined;
+    this.seenMap = null;
+    this.count = 0;
+    this.pos = 0;
+    this.hook = null;
+    this.busy = false;
+    if (this.u8.length > KEEP_SCRATCH) this.alloc(4096);
+  }
+
+  byte(b) {
+    if (this.pos >= this.u8.length) this.grow(this.pos + 1);
+    this.u8[this.pos++] = b;
+  }
+
+  varint(n) {
+    if (n < 0x80) {
+      this.byte(n);
+      return;
+    }
+    this.ensure(8);
+    const u8 = this.u8;
+    let p = this.pos;
+    while (n >= 0x80) {
+      u8[p++] = (n & 0x7f) | 0x80;
+      n = Math.floor(n / 128);
+    }
+    u8[p++] = n;
+    this.pos = p;
+  }
+
+  // The number of an object already in this message, or -1 (and the object gets the next one).
+  lookup(v) {
+    if (this.seenMap !== null) {
+      const i = this.seenMap.get(v);
+      if (i !== undefined) return i;
+      this.seenMap.set(v, this.count++);
+      return -1;
+    }
+    const seen = this.seen;
+    const n = this.count;
+    for (let i = 0; i < n; i++) if (seen[i] === v) return i;
+    if (n < LINEAR_SEEN) {
+      seen[n] = v;
+    } else {
+      const map = new Map();
+      for (let i = 0; i < n; i++) {
+        map.set(seen[i], i);
+        seen[i] = undefined;
+      }
+      map.set(v, n);
+      this.seenMap = map;
+    }
+    this.count = n + 1;
+    return -1;
+  }
+
+  value(v) {
+    switch (typeof v) {
+      case 'number':
+        this.number(v);
+        return;
+      case 'string':
+        this.byte(T_STRING);
+        this.str(v);
+        return;
+      case 'object':
+        if (v === null) this.byte(T_NULL);
+        else this.object(v);
+        return;
+      case 'boolean':
+        this.byte(v ? T_TRUE : T_FALSE);
+        return;
+      case 'undefined':
+        this.byte(T_UNDEFINED);
+        return;
+      case 'bigint':
+        this.bigint(v);
+        return;
+      case 'function':
+        throw new SendError('a function');
+      case 'symbol':
+        throw new SendError('a symbol');
+      default:
+        throw new SendError(`a value of type ${typeof v}`);
+    }
+  }
+
+  number(v) {
+    this.ensure(9);
+    const p = this.pos;
+    if ((v | 0) === v && (v !== 0 || 1 / v > 0)) {
+      if (v >= -128 && v < 128) {
+        this.u8[p] = T_INT8;
+        this.u8[p + 1] = v;
+        this.pos = p + 2;
+      } else {
+        this.u8[p] = T_INT32;
+        this.dv.setInt32(p + 1, v, true);
+        this.pos = p + 5;
+      }
+    } else {
+      this.u8[p] = T_FLOAT64;
+      this.dv.setFloat64(p + 1, v, true);
+      this.pos = p + 9;
+    }
+  }
+
+  bigint(v) {
+    const neg = v < 0n;
+    const m = neg ? -v : v;
+    this.byte(neg ? T_NEG_BIGINT : T_BIGINT);
+    if (m <= 0xffffffffffffffffn) {
+      this.ensure(9);
+      const p = this.pos + 1;
+      this.dv.setBigUint64(p, m, true);
+      let n = 8;
+      while (n > 0 && this.u8[p + n - 1] === 0) n--;
+      this.u8[this.pos] = n;
+      this.pos = p + n;
+      return;
+    }
+    let hex = m.toString(16);
+    if (hex.length & 1) hex = '0' + hex;
+    const n = hex.length >> 1;
+    this.varint(n);
+    this.ensure(n);
+    const u8 = this.u8;
+    const p = this.pos;
+    // hex is most significant first; the format is least significant first.
+    for (let i = 0, j = hex.length - 2; i < n; i++, j -= 2) {
+      u8[p + i] = hexVal(hex.charCodeAt(j)) * 16 + hexVal(hex.charCodeAt(j + 1));
+    }
+    this.pos = p + n;
+  }
+
+  // A raw string: varint (2 * byteLength + kind), then the bytes.
+  str(s) {
+    const n = s.length;
+    if (n < 64) {
+      this.ensure(n + 1);
+      const u8 = this.u8;
+      const p = this.pos + 1;
+      let i = 0;
+      for (; i < n; i++) {
+        const c = s.charCodeAt(i);
+        if (c > 0x7f) break;
+        u8[p + i] = c;
+      }
+      if (i === n) {
+        u8[this.pos] = n << 1;
+        this.pos = p + n;
+        return;
+      }
+    }
+    this.strSlow(s);
+  }
+
+  strSlow(s) {
+    const n = s.length;
+    if (isWellFormed(s)) {
+      const max = n * 3;
+      const hb = varintSize(max * 2);
+      this.ensure(hb + max);
+      const start = this.pos + hb;
+      const { written } = textEncoder.encodeInto(s, this.u8.subarray(start, start + max));
+      const h = written * 2;
+      const hb2 = varintSize(h);
+      if (hb2 < hb) this.u8.copyWithin(this.pos + hb2, start, start + written);
+      this.varint(h);
+      this.pos += written;
+    } else {
+      this.varint(n * 4 + 1);
+      this.ensure(n * 2);
+      const u8 = this.u8;
+      let p = this.pos;
+      for (let i = 0; i < n; i++) {
+        const c = s.charCodeAt(i);
+        u8[p++] = c & 0xff;
+        u8[p++] = c >>> 8;
+      }
+      this.pos = p;
+    }
+  }
+
+  object(v) {
+    const ref = this.lookup(v);
+    if (ref >= 0) {
+      this.byte(T_REF);
+      this.varint(ref);
+      return;
+    }
+    if (isArray(v)) {
+      this.array(v);
+      return;
+    }
+    const proto = getProto(v);
+    if (proto === ObjectProto) {
+      this.props(T_OBJECT, v);
+      return;
+    }
+    if (proto === null) {
+      this.props(T_NULL_OBJECT, v);
+      return;
+    }
+    this.special(v, proto);
+  }
+
+  array(v) {
+    const n = v.length;
+    this.byte(T_ARRAY);
+    this.varint(n);
+    let i = 0;
+    try {
+      for (; i < n; i++) this.value(v[i]);
+    } catch (e) {
+      throw withSeg(e, '[' + i + ']');
+    }
+  }
+
+  props(tag, v) {
+    const keys = objectKeys(v);
+    const n = keys.length;
+    this.byte(tag);
+    this.varint(n);
+    this.propList(v, keys, n);
+  }
+
+  propList(v, keys, n) {
+    let i = 0;
+    try {
+      for (; i < n; i++) {
+        const k = keys[i];
+        this.str(k);
+        this.value(v[k]);
+      }
+    } catch (e) {
+      throw withSeg(e, keySeg(keys[i]));
+    }
+  }
+
+  // Everything that is neither an array nor a plain object.
+  special(v, proto) {
+    if (this.hook !== null) {
+      const id = this.hook(v);
+      if (id !== undefined) {
+        this.handle(id);
+        return;
+      }
+    }
+    if (v instanceof Map) {
+      this.map(v);
+      return;
+    }
+    if (v instanceof Set) {
+      this.set(v);
+      return;
+    }
+    if (v instanceof Date) {
+      this.ensure(9);
+      this.u8[this.pos] = T_DATE;
+      this.dv.setFloat64(this.pos + 1, Date.prototype.getTime.call(v), true);
+      this.pos += 9;
+      return;
+    }
+    if (v instanceof RegExp) {
+      this.byte(T_REGEXP);
+      this.str(v.source);
+      this.str(v.flags);
+      return;
+    }
+    if (isView(v)) {
+      this.view(v);
+      return;
+    }
+    if (v instanceof ArrayBuffer) {
+      const n = v.byteLength;
+      this.byte(T_ARRAYBUFFER);
+      this.varint(n);
+      this.ensure(n);
+      this.u8.set(new Uint8Array(v), this.pos);
+      this.pos += n;
+      return;
+    }
+    if (v instanceof Error) {
+      this.error(v);
+      return;
+    }
+    if (HasSAB && v instanceof SharedArrayBuffer) {
+      throw new SendError(
+        null,
+        'a SharedArrayBuffer cannot cross goroutines as a value ' +
+          '(it would be copied, not shared); send a typed array over it to copy its bytes',
+      );
+    }
+    throw new SendError(describeObject(v, proto));
+  }
+
+  handle(id) {
+    if (typeof id === 'number' && id >= 0 && id <= MAX_SAFE && Math.floor(id) === id) {
+      if (id <= 0xffffffff) {
+        this.ensure(5);
+        this.u8[this.pos] = T_HANDLE;
+        this.dv.setUint32(this.pos + 1, id, true);
+        this.pos += 5;
+        return;
+      }
+      id = BigInt(id);
+    }
+    if (typeof id === 'bigint' && id >= 0n && id <= 0xffffffffffffffffn) {
+      if (id <= 0xffffffffn) {
+        this.handle(Number(id));
+        return;
+      }
+      this.ensure(9);
+      this.u8[this.pos] = T_HANDLE64;
+      this.dv.setBigUint64(this.pos + 1, id, true);
+      this.pos += 9;
+      return;
+    }
+    throw new SendError(null, `the handle hook returned ${describeKey(id)}, not a u64 id or undefined`);
+  }
+
+  map(m) {
+    const size = m.size;
+    this.byte(T_MAP);
+    this.varint(size);
+    let done = 0;
+    let key;
+    let inKey = true;
+    try {
+      for (const entry of m) {
+        if (done === size) break;
+        key = entry[0];
+        inKey = true;
+        this.value(key);
+        inKey = false;
+        this.value(entry[1]);
+        done++;
+      }
+    } catch (e) {
+      throw withSeg(e, inKey ? '<Map key>' : `<Map value of ${describeKey(key)}>`);
+    }
+    if (done !== size) throw new SendError(null, 'a Map changed size while it was being sent');
+  }
+
+  set(s) {
+    const size = s.size;
+    this.byte(T_SET);
+    this.varint(size);
+    let done = 0;
+    try {
+      for (const x of s) {
+        if (done === size) break;
+        this.value(x);
+        done++;
+      }
+    } catch (e) {
+      throw withSeg(e, '<Set element>');
+    }
+    if (done !== size) throw new SendError(null, 'a Set changed size while it was being sent');
+  }
+
+  view(v) {
+    const tag = typedArrayTag.call(v);
+    const kind = tag === undefined ? VIEW_KIND_DATAVIEW : VIEW_KIND[tag];
+    if (kind === undefined) throw new SendError(article(String(tag)));
+    const n = v.byteLength;
+    this.byte(T_VIEW);
+    this.byte(kind);
+    this.varint(n);
+    this.ensure(n);
+    this.u8.set(new Uint8Array(v.buffer, v.byteOffset, n), this.pos);
+    this.pos += n;
+  }
+
+  error(v) {
+    let name = v.name;
+    name = typeof name === 'string' ? name : name === undefined ? 'Error' : String(name);
+    let message = hasOwn.call(v, 'message') ? v.message : undefined;
+    if (message !== undefined && typeof message !== 'string') message = String(message);
+    const stack = typeof v.stack === 'string' ? v.stack : undefined;
+    const hasCause = hasOwn.call(v, 'cause');
+    const errors = HasAggregate && v instanceof AggregateError && isArray(v.errors) ? v.errors : undefined;
+    const flags =
+      (message !== undefined ? E_MESSAGE : 0) |
+      (stack !== undefined ? E_STACK : 0) |
+      (hasCause ? E_CAUSE : 0) |
+      (errors !== undefined ? E_ERRORS : 0);
+    this.byte(T_ERROR);
+    this.byte(flags);
+    this.str(name);
+    if (message !== undefined) this.str(message);
+    if (stack !== undefined) this.str(stack);
+    let seg = '.cause';
+    try {
+      if (hasCause) this.value(v.cause);
+      seg = '.errors';
+      if (errors !== undefined) this.value(errors);
+    } catch (e) {
+      throw withSeg(e, seg);
+    }
+    const keys = objectKeys(v).filter(
+      (k) =>
+        k !== 'name' && k !== 'message' && k !== 'stack' && k !== 'cause' && !(errors !== undefined && k === 'errors'),
+    );
+    this.varint(keys.length);
+    this.propList(v, keys, keys.length);
+  }
+}
+
+function hexVal(c) {
+  return c <= 57 ? c - 48 : c - 87;
+} // '0'-'9', 'a'-'f'
+
+const sharedEncoder = new Encoder(4096);
+const copy = (bytes) => bytes.slice();
+
+/**
+ * Encodes a value for another goroutine. `where` names the value in error messages
+ * ('argument 1', 'result', 'channel value'); `options.handle(obj)` may return a u64 id
+ * (number or bigint) to send a runtime handle in place of an object it recognizes; it is asked
+ * about every object that is neither an array nor a plain object.
+ * Throws a TypeError naming the path of the first value that cannot be sent.
+ */
+export function encode(value, where = 'value', options = undefined) {
+  return encodeWith(undefined, value, where, options, copy);
+}
+
+/**
+ * Like encode, but the bytes follow one `tag` byte (a runtime Message's outcome tag) and are
+ * handed to `take(bytes)`, whose result is returned. The bytes lie in the encoder's scratch
+ * buffer: `take` must copy what it keeps (into the wasm memory, say) before it returns.
+ */
+export function encodeTagged(tag, value, where, options, take) {
+  return encodeWith(tag, value, where, options, take);
+}
+
+function encodeWith(tag, value, where, options, take) {
+  const enc = sharedEncoder.busy ? new Encoder(256) : sharedEncoder;
+  enc.busy = true;
+  const hook = options != null ? options.handle : undefined;
+  enc.hook = typeof hook === 'function' ? hook : null;
+  try {
+    if (tag !== undefined) enc.byte(tag);
+    enc.value(value);
+    return take(enc.u8.subarray(0, enc.pos));
+  } catch (e) {
+    if (e instanceof SendError) throw e.toTypeError(where);
+    if (isStackOverflow(e)) {
+      throw new RangeError(`cannot send ${where}: it is nested too deeply (${e.message})`, { cause: e });
+    }
+    throw e;
+  } finally {
+    enc.reset();
+  }
+}
