@@ -1,11 +1,13 @@
 //! The public handle of one runtime: build it, start goroutines on it, read its statistics,
-//! shut it down. Natively `start` spawns one std thread per M; in the browser the JS facade
-//! starts the Workers (see `js`).
+//! shut it down. `start` runs each M on a thread of the platform (`platform::thread`): a std
+//! thread natively, a module Worker over the shared memory on the web. The JS facade starts
+//! its own Workers instead (see `js`).
 
+use crate::platform::thread;
+use crate::sched::join::JoinHandle;
 use crate::sched::Shared;
 use crate::shim::Arc;
-#[cfg(not(target_arch = "wasm32"))]
-use {crate::sched::join::JoinHandle, std::future::Future};
+use std::future::Future;
 
 /// Configures a runtime (Go's `GOMAXPROCS` is `procs`; `gc_percent` is `GOGC`).
 pub struct Builder {
@@ -111,19 +113,22 @@ impl Builder {
         self
     }
 
-    /// Starts one std thread per M.
-    #[cfg(not(target_arch = "wasm32"))]
+    /// Starts one thread per M: a std thread natively, a Worker on the web.
+    ///
+    /// On the web the calling thread must not be the page's main thread if it blocks on the
+    /// runtime (`block_on`, `JoinHandle::wait`, `shutdown`), and a Worker that blocks right
+    /// after `start` must first await `gort::thread::prestart(procs)`: a new Worker only
+    /// starts while its creator returns to its event loop.
     pub fn start(self) -> Runtime {
         let shared = Shared::new(self.procs, self.gc);
         let threads = (0..self.procs)
             .map(|i| {
                 let shared = shared.clone();
-                std::thread::Builder::new()
-                    .name(format!("gort-m{i}"))
-                    .spawn(move || {
-                        crate::sched::m::Machine::new(shared, i).run(false);
-                    })
-                    .expect("failed to spawn an M thread")
+                thread::spawn_named(Some(format!("gort-m{i}")), move || {
+                    #[cfg(target_arch = "wasm32")]
+                    crate::platform::install_panic_hook();
+                    crate::sched::m::Machine::new(shared, i).run(false);
+                })
             })
             .collect();
         Runtime { shared, threads }
@@ -137,14 +142,12 @@ impl Builder {
     }
 }
 
-/// A running gort runtime (native). Dropping it shuts it down.
-#[cfg(not(target_arch = "wasm32"))]
+/// A running gort runtime. Dropping it shuts it down.
 pub struct Runtime {
     shared: Arc<Shared>,
-    threads: Vec<std::thread::JoinHandle<()>>,
+    threads: Vec<thread::JoinHandle<()>>,
 }
 
-#[cfg(not(target_arch = "wasm32"))]
 impl Runtime {
     pub fn builder() -> Builder {
         Builder::default()
@@ -203,20 +206,17 @@ impl Runtime {
 }
 
 /// A channel held outside the runtime (see [`Runtime::hold`]); dropping it releases the hold.
-#[cfg(not(target_arch = "wasm32"))]
 pub struct OutsideHold {
     shared: Arc<Shared>,
     key: usize,
 }
 
-#[cfg(not(target_arch = "wasm32"))]
 impl Drop for OutsideHold {
     fn drop(&mut self) {
         self.shared.release_outside(self.key);
     }
 }
 
-#[cfg(not(target_arch = "wasm32"))]
 impl Drop for Runtime {
     fn drop(&mut self) {
         self.stop();

@@ -47,3 +47,9 @@ pub(crate) fn futex_wake_one(word: &AtomicU32) {
 pub(crate) fn futex_wake_all(word: &AtomicU32) {
     futex_wake(word, i32::MAX);
 }
+
+/// Writes `line` to stderr.
+#[allow(dead_code)] // for gc's trace lines
+pub(crate) fn log_line(line: &str) {
+    eprintln!("{line}");
+}

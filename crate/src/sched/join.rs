@@ -154,8 +154,8 @@ impl<T> JoinHandle<T> {
     }
 
     /// Blocks this thread until the goroutine finishes. For native threads outside the
-    /// runtime (tests, `main`); a goroutine awaits the handle instead.
-    #[cfg(not(target_arch = "wasm32"))]
+    /// runtime (tests, `main`); a goroutine awaits the handle instead. Never on the page's main
+    /// thread (it blocks with `wait32`).
     pub fn wait(self) -> Result<T, JoinError> {
         self.cell.expect_waiter();
         loop {

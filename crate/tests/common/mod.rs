@@ -1,9 +1,24 @@
-//! Helpers shared by the native integration tests (`mod common;` in each test file).
+//! Helpers shared by the integration tests (`mod common;` in each test file).
 //!
 //! Waits on the runtime are bounded polls that fail with a message instead of hanging.
+//!
+//! Each suite also runs in headless Chromium (`cargo wasm-test`): every `#[test]` is
+//! `gort_test_macros::test`, which on wasm prestarts the Worker threads the test needs, and the
+//! suites run in a dedicated worker, where blocking (`wait32`) is allowed. There
+//! `std::time::Instant::now` panics and `std::thread::spawn` fails, so the tests take
+//! [`Instant`] and [`thread`] from here: std's natively, the page clock and gort's Worker
+//! threads on the web.
 
 // Each test binary compiles this module and uses only some of it.
 #![allow(dead_code)]
+
+#[cfg(target_arch = "wasm32")]
+wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_dedicated_worker);
+
+#[cfg(not(target_arch = "wasm32"))]
+pub use std::{thread, time::Instant};
+#[cfg(target_arch = "wasm32")]
+pub use web::{thread, Instant};
 
 use gort::gc::{Gc, Trace};
 use gort::time::sleep;
@@ -14,7 +29,7 @@ use std::sync::atomic::AtomicBool;
 use std::sync::atomic::Ordering::SeqCst;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// A node of the binary trees that the gc and pacing tests allocate.
 #[derive(Trace)]
@@ -63,7 +78,7 @@ pub fn wait_until(limit: Duration, what: &str, mut cond: impl FnMut() -> bool) {
     let start = Instant::now();
     while !cond() {
         assert!(start.elapsed() < limit, "timed out after {limit:?} waiting for {what}");
-        std::thread::sleep(Duration::from_millis(1));
+        thread::sleep(Duration::from_millis(1));
     }
 }
 
@@ -164,6 +179,76 @@ impl Rng {
         for i in (1..v.len()).rev() {
             let j = (self.next() % (i as u64 + 1)) as usize;
             v.swap(i, j);
+        }
+    }
+}
+
+/// The web's stand-ins for what std lacks on wasm32-unknown-unknown.
+#[cfg(target_arch = "wasm32")]
+mod web {
+    use std::ops::{Add, Sub};
+    use std::time::Duration;
+    use wasm_bindgen::JsCast;
+
+    /// Threads: gort's (module Workers over the shared memory), plus std's `sleep`, which works
+    /// in a Worker.
+    pub mod thread {
+        #[allow(unused_imports)] // each suite uses some of it
+        pub use gort::thread::{spawn, JoinHandle};
+        pub use std::thread::sleep;
+    }
+
+    /// `std::time::Instant` on the clock every Worker agrees on (`performance.timeOrigin +
+    /// performance.now()`, as gort's own clock): an instant taken on one M compares with one
+    /// taken on another.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+    pub struct Instant(Duration);
+
+    thread_local! {
+        static PERFORMANCE: web_sys::Performance =
+            js_sys::Reflect::get(&js_sys::global(), &"performance".into())
+                .expect("globalThis.performance")
+                .unchecked_into();
+    }
+
+    impl Instant {
+        pub fn now() -> Instant {
+            // From 2024-01-01 (ms since the Unix epoch), to keep the f64 small and precise.
+            let ms = PERFORMANCE.with(|p| p.time_origin() - 1_704_067_200_000.0 + p.now());
+            Instant(Duration::from_nanos((ms * 1e6) as u64))
+        }
+
+        pub fn elapsed(&self) -> Duration {
+            Instant::now().saturating_duration_since(*self)
+        }
+
+        pub fn duration_since(&self, earlier: Instant) -> Duration {
+            self.saturating_duration_since(earlier)
+        }
+
+        pub fn saturating_duration_since(&self, earlier: Instant) -> Duration {
+            self.0.saturating_sub(earlier.0)
+        }
+    }
+
+    impl Add<Duration> for Instant {
+        type Output = Instant;
+        fn add(self, d: Duration) -> Instant {
+            Instant(self.0 + d)
+        }
+    }
+
+    impl Sub<Duration> for Instant {
+        type Output = Instant;
+        fn sub(self, d: Duration) -> Instant {
+            Instant(self.0 - d)
+        }
+    }
+
+    impl Sub<Instant> for Instant {
+        type Output = Duration;
+        fn sub(self, earlier: Instant) -> Duration {
+            self.saturating_duration_since(earlier)
         }
     }
 }
