@@ -11,12 +11,12 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize};
-use std::sync::{mpsc, Arc, Mutex};
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 mod common;
-use common::{rt, run, thread, wait_quiescent, wait_until, Instant, Rng};
+use common::{mpsc, rt, run, thread, wait_quiescent, wait_until, Instant, Rng};
 use gort_test_macros::test;
 
 // ---------------------------------------------------------------------------------------------

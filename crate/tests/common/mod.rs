@@ -6,8 +6,8 @@
 //! `gort_test_macros::test`, which on wasm prestarts the Worker threads the test needs, and the
 //! suites run in a dedicated worker, where blocking (`wait32`) is allowed. There
 //! `std::time::Instant::now` panics and `std::thread::spawn` fails, so the tests take
-//! [`Instant`] and [`thread`] from here: std's natively, the page clock and gort's Worker
-//! threads on the web.
+//! [`Instant`], [`thread`] and [`mpsc`] from here: std's natively, the page clock, gort's Worker
+//! threads and a channel whose `recv_timeout` needs no `Instant` on the web.
 
 // Each test binary compiles this module and uses only some of it.
 #![allow(dead_code)]
@@ -16,9 +16,11 @@
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_dedicated_worker);
 
 #[cfg(not(target_arch = "wasm32"))]
-pub use std::{thread, time::Instant};
+#[allow(unused_imports)] // each suite uses some of them
+pub use std::{sync::mpsc, thread, time::Instant};
 #[cfg(target_arch = "wasm32")]
-pub use web::{thread, Instant};
+#[allow(unused_imports)]
+pub use web::{mpsc, thread, Instant};
 
 use gort::gc::{Gc, Trace};
 use gort::time::sleep;
@@ -196,6 +198,92 @@ mod web {
         #[allow(unused_imports)] // each suite uses some of it
         pub use gort::thread::{spawn, JoinHandle};
         pub use std::thread::sleep;
+    }
+
+    /// The part of `std::sync::mpsc` the suites use, over a `Mutex` and a `Condvar` (whose
+    /// `wait_timeout` is a plain timed `wait32`): std's `recv_timeout` reads `Instant::now`.
+    pub mod mpsc {
+        use std::collections::VecDeque;
+        pub use std::sync::mpsc::RecvTimeoutError;
+        use std::sync::{Arc, Condvar, Mutex};
+        use std::time::Duration;
+
+        struct State<T> {
+            queue: VecDeque<T>,
+            senders: usize,
+        }
+
+        struct Shared<T> {
+            state: Mutex<State<T>>,
+            ready: Condvar,
+        }
+
+        pub struct Sender<T>(Arc<Shared<T>>);
+        pub struct Receiver<T>(Arc<Shared<T>>);
+
+        pub fn channel<T>() -> (Sender<T>, Receiver<T>) {
+            let shared = Arc::new(Shared {
+                state: Mutex::new(State { queue: VecDeque::new(), senders: 1 }),
+                ready: Condvar::new(),
+            });
+            (Sender(shared.clone()), Receiver(shared))
+        }
+
+        impl<T> Sender<T> {
+            /// Never fails: the suites keep their receivers.
+            pub fn send(&self, v: T) -> Result<(), std::sync::mpsc::SendError<T>> {
+                self.0.state.lock().unwrap().queue.push_back(v);
+                self.0.ready.notify_one();
+                Ok(())
+            }
+        }
+
+        impl<T> Clone for Sender<T> {
+            fn clone(&self) -> Self {
+                self.0.state.lock().unwrap().senders += 1;
+                Sender(self.0.clone())
+            }
+        }
+
+        impl<T> Drop for Sender<T> {
+            fn drop(&mut self) {
+                self.0.state.lock().unwrap().senders -= 1;
+                self.0.ready.notify_all();
+            }
+        }
+
+        impl<T> Receiver<T> {
+            /// The next value, or `None` once it is empty and every sender is gone.
+            fn next_within(&self, mut left: Option<Duration>) -> Result<T, RecvTimeoutError> {
+                let mut state = self.0.state.lock().unwrap();
+                loop {
+                    if let Some(v) = state.queue.pop_front() {
+                        return Ok(v);
+                    }
+                    if state.senders == 0 {
+                        return Err(RecvTimeoutError::Disconnected);
+                    }
+                    state = match left {
+                        None => self.0.ready.wait(state).unwrap(),
+                        Some(d) if d.is_zero() => return Err(RecvTimeoutError::Timeout),
+                        Some(d) => {
+                            let start = super::Instant::now();
+                            let (s, _) = self.0.ready.wait_timeout(state, d).unwrap();
+                            left = Some(d.saturating_sub(start.elapsed()));
+                            s
+                        }
+                    };
+                }
+            }
+
+            pub fn recv_timeout(&self, limit: Duration) -> Result<T, RecvTimeoutError> {
+                self.next_within(Some(limit))
+            }
+
+            pub fn iter(&self) -> impl Iterator<Item = T> + '_ {
+                std::iter::from_fn(|| self.next_within(None).ok())
+            }
+        }
     }
 
     /// `std::time::Instant` on the clock every Worker agrees on (`performance.timeOrigin +
