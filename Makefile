@@ -32,7 +32,7 @@ test-wasm: setup
 	CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
 	CHROMEDRIVER=/usr/bin/chromedriver \
 	WASM_BINDGEN_TEST_WEBDRIVER_JSON=$(CURDIR)/webdriver.json \
-	WASM_BINDGEN_TEST_TIMEOUT=600 \
+	WASM_BINDGEN_TEST_TIMEOUT=180 \
 	cargo wasm-test $(WASM_TESTS)
 
 # The bench page runs the workloads from bench/'s own wasm module (gort included), bound into

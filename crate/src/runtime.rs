@@ -124,9 +124,8 @@ impl Builder {
         let threads = (0..self.procs)
             .map(|i| {
                 let shared = shared.clone();
+                // On the web its Worker has `platform::install_panic_hook`ed.
                 thread::spawn_named(Some(format!("gort-m{i}")), move || {
-                    #[cfg(target_arch = "wasm32")]
-                    crate::platform::install_panic_hook();
                     crate::sched::m::Machine::new(shared, i).run(false);
                 })
             })

@@ -154,7 +154,8 @@ pub(crate) async fn prestart(n: usize) {
 }
 
 /// A host Worker's loop (called by `spawn_web.js` once the Worker instantiated the module):
-/// runs queued closures, one at a time, forever.
+/// runs queued closures, one at a time, forever. Every closure on a host (an M's, say) has its
+/// panics printed to the console.
 #[wasm_bindgen(js_name = gortThreadHost)]
 pub fn thread_host() {
     super::install_panic_hook();
