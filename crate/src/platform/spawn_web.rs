@@ -33,7 +33,8 @@ extern "C" {
     /// `gortThreadHost`.
     #[wasm_bindgen(js_name = startHost)]
     fn start_host(module: JsValue, memory: JsValue);
-    /// A promise resolved once the i32 at byte `address` of `memory` is at least `target`.
+    /// A promise resolved once the i32 at byte `address` of `memory` is at least `target`,
+    /// rejected if a host Worker this thread created failed to start.
     #[wasm_bindgen(js_name = waitAtLeast)]
     fn wait_at_least(memory: JsValue, address: u32, target: u32) -> js_sys::Promise;
 }
@@ -149,8 +150,11 @@ pub(crate) async fn prestart(n: usize) {
     let target = POOL.busy.load(Acquire) + n as u32;
     POOL.grow_to(target);
     let ready = wait_at_least(wasm_bindgen::memory(), POOL.ready.as_ptr() as u32, target);
-    // The promise never rejects.
-    let _ = wasm_bindgen_futures::JsFuture::from(ready).await;
+    if let Err(e) = wasm_bindgen_futures::JsFuture::from(ready).await {
+        let why =
+            e.dyn_ref::<js_sys::Error>().map_or_else(|| format!("{e:?}"), |e| String::from(e.message()));
+        panic!("{why}");
+    }
 }
 
 /// A host Worker's loop (called by `spawn_web.js` once the Worker instantiated the module):

@@ -44,7 +44,8 @@ where
 
 /// Makes sure `n` threads can start without this thread returning to its event loop, and
 /// resolves once they can: on the web, `n` idle Workers have started. Natively it is ready at
-/// once. Await it before starting a runtime from a Worker that will then block on it.
+/// once. Await it before starting a runtime from a Worker that will then block on it. Panics
+/// if a Worker fails to start (the wasm-bindgen glue could not be loaded in it, say).
 pub fn prestart(n: usize) -> impl Future<Output = ()> {
     #[cfg(target_arch = "wasm32")]
     {
