@@ -724,7 +724,8 @@ fn panicking_destructors_do_not_take_the_runtime_down() {
 // Shutdown
 // ---------------------------------------------------------------------------------------------
 
-#[test]
+// 103 threads wait on handles while the runtime shuts down, beside its 2 Ms.
+#[test(threads = 106)]
 fn shutdown_cancels_waiting_goroutines_and_drops_them() {
     let rt = rt(2);
     let drops = Arc::new(AtomicUsize::new(0));
