@@ -70,10 +70,7 @@ impl Stats {
 
 impl Default for Builder {
     fn default() -> Self {
-        Builder {
-            procs: std::thread::available_parallelism().map_or(1, |n| n.get()),
-            gc: crate::gc::Config::default(),
-        }
+        Builder { procs: thread::available_parallelism(), gc: crate::gc::Config::default() }
     }
 }
 

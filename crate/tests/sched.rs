@@ -1200,3 +1200,41 @@ fn join_handles_in_every_order() {
     assert_eq!(h.wait().unwrap(), 7);
     rt.shutdown();
 }
+
+// ---------------------------------------------------------------------------------------------
+// Threads outside the runtime (`gort::thread`: std threads natively, Workers on the web)
+// ---------------------------------------------------------------------------------------------
+
+/// A thread runs its closure beside the others and gives back its value or its panic; it can
+/// block on a runtime, as the test thread does.
+#[test]
+fn threads_outside_the_runtime() {
+    let rt = Arc::new(rt(2));
+    let r = rt.clone();
+    let t =
+        gort::thread::spawn(move || r.block_on(async { gort::go(async { 6 * 7 }).await.unwrap() }).unwrap());
+    assert_eq!(t.join().unwrap(), 42);
+
+    let p = gort::thread::spawn(|| -> u32 { panic!("on purpose") });
+    let payload = p.join().expect_err("the closure panicked");
+    assert_eq!(payload.downcast_ref::<&str>(), Some(&"on purpose"));
+
+    // Two threads that each wait for the other to arrive both finish: they run side by side.
+    let arrived = Arc::new(AtomicUsize::new(0));
+    let both: Vec<_> = (0..2)
+        .map(|_| {
+            let a = arrived.clone();
+            gort::thread::spawn(move || {
+                a.fetch_add(1, AcqRel);
+                wait_until(Duration::from_secs(10), "the other thread", || a.load(Acquire) == 2);
+            })
+        })
+        .collect();
+    for t in both {
+        t.join().unwrap();
+    }
+    let done = gort::thread::spawn(|| ());
+    wait_until(Duration::from_secs(10), "is_finished", || done.is_finished());
+    done.join().unwrap();
+    Arc::into_inner(rt).expect("the only reference").shutdown();
+}

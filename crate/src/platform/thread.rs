@@ -58,6 +58,24 @@ pub fn prestart(n: usize) -> impl Future<Output = ()> {
     }
 }
 
+/// The number of threads that can run at once: `std::thread::available_parallelism` natively,
+/// `navigator.hardwareConcurrency` on the web (where std does not know it). At least 1.
+pub(crate) fn available_parallelism() -> usize {
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    }
+    #[cfg(target_arch = "wasm32")]
+    {
+        let global = js_sys::global();
+        js_sys::Reflect::get(&global, &"navigator".into())
+            .and_then(|n| js_sys::Reflect::get(&n, &"hardwareConcurrency".into()))
+            .ok()
+            .and_then(|n| n.as_f64())
+            .map_or(1, |n| (n as usize).max(1))
+    }
+}
+
 /// [`spawn`] with a thread name (natively; Workers spawned for the pool are all alike).
 pub(crate) fn spawn_named<F, T>(name: Option<String>, f: F) -> JoinHandle<T>
 where
