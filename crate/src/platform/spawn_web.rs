@@ -8,6 +8,10 @@
 //! (Chromium creates a nested Worker through its parent's thread), so a thread that blocks right
 //! after spawning must have `prestart`ed enough hosts before.
 //!
+//! Hosts are never retired: one whose closure returned waits for the next (the Ms of a later
+//! runtime, say), keeping the thread-locals the last closure left (an M clears the scheduler's
+//! when it exits).
+//!
 //! Invariants:
 //! - `busy` counts closures queued or running; `hosts` counts Workers created (started or
 //!   starting); `spawn` keeps `hosts >= busy`, so every queued closure has a host coming.
