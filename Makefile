@@ -7,7 +7,7 @@ PORT ?= 8080
 WASM := target/wasm32-unknown-unknown/release/gort.wasm
 BENCH_WASM := target/wasm32-unknown-unknown/release/gort_bench.wasm
 
-.PHONY: setup pkg demo test bench fmt lint lint-js
+.PHONY: setup pkg demo test test-wasm bench fmt lint lint-js
 
 setup:
 	bash scripts/setup.sh
@@ -19,10 +19,21 @@ pkg: setup
 demo: pkg
 	PORT=$(PORT) node scripts/serve.mjs
 
-test: pkg lint
+test: pkg lint test-wasm
 	cargo test --release -p gort
 	RUSTFLAGS="--cfg loom" cargo test --release -p gort --lib --target-dir target/loom loom
 	node --test tests/
+
+# The Rust integration suites (crate/tests/) again, in headless Chromium: each suite runs in a
+# dedicated worker, its runtimes' Ms on module Workers over the module's shared memory.
+# WASM_TESTS picks suites (e.g. WASM_TESTS="--test chan"); WASM_BINDGEN_TEST_TIMEOUT is per suite.
+WASM_TESTS ?= --test '*'
+test-wasm: setup
+	CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+	CHROMEDRIVER=/usr/bin/chromedriver \
+	WASM_BINDGEN_TEST_WEBDRIVER_JSON=$(CURDIR)/webdriver.json \
+	WASM_BINDGEN_TEST_TIMEOUT=180 \
+	cargo wasm-test $(WASM_TESTS)
 
 # The bench page runs the workloads from bench/'s own wasm module (gort included), bound into
 # target/bench-pkg/; the runner builds the native gort-bench itself. BENCH_ARGS: runner options.

@@ -2,7 +2,8 @@
 # Installs what building and testing gort needs on a Debian 12 machine (run as root), and
 # only what is missing: a second run takes seconds.
 #
-#   scripts/setup.sh          toolchain, wasm-bindgen CLI, Chromium, npm dev dependencies
+#   scripts/setup.sh          toolchain, wasm-bindgen CLI (and its wasm-bindgen-test-runner),
+#                             Chromium and its chromedriver, npm dev dependencies
 #   scripts/setup.sh --bench  the same, plus Go (reference benchmarks for `make bench`)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -42,7 +43,9 @@ fi
 # --- wasm-bindgen CLI, exactly the version of the wasm-bindgen crate ---------------------
 wb_version=$(sed -n 's/^wasm-bindgen *= *"=\([^"]*\)".*/\1/p' crate/Cargo.toml)
 [ -n "$wb_version" ] || { echo 'no wasm-bindgen = "=X" line in crate/Cargo.toml' >&2; exit 1; }
-if [ "$(wasm-bindgen --version 2>/dev/null)" = "wasm-bindgen $wb_version" ]; then
+# The same package installs wasm-bindgen-test-runner, which `make test-wasm` uses.
+if [ "$(wasm-bindgen --version 2>/dev/null)" = "wasm-bindgen $wb_version" ] &&
+  [ "$(wasm-bindgen-test-runner --version 2>/dev/null)" = "wasm-bindgen-test-runner $wb_version" ]; then
   say "wasm-bindgen $wb_version" present
 else
   echo "building wasm-bindgen-cli $wb_version (about 5 minutes on 2 cores)..."
@@ -66,6 +69,7 @@ apt_install() { # apt_install <package> <label>
   say "$2" installed
 }
 apt_install chromium chromium
+apt_install chromium-driver chromedriver # wasm-bindgen-test-runner drives chromium through it
 [ "$bench" = 1 ] && apt_install golang-go "go (bench)"
 
 # --- npm dev dependencies (playwright-core drives /usr/bin/chromium) --------------------

@@ -83,8 +83,10 @@ pub mod sync;
 #[cfg(all(target_arch = "wasm32", not(loom)))]
 pub use js::{JoinRef, RuntimeCore};
 #[cfg(not(loom))]
+pub use platform::thread;
+#[cfg(not(loom))]
 pub use runtime::{Builder, Stats};
-#[cfg(all(not(loom), not(target_arch = "wasm32")))]
+#[cfg(not(loom))]
 pub use runtime::{OutsideHold, Runtime};
 #[cfg(not(loom))]
 pub use sched::{

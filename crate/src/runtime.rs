@@ -1,15 +1,17 @@
 //! The public handle of one runtime: build it, start goroutines on it, read its statistics,
-//! shut it down. Natively `start` spawns one std thread per M; in the browser the JS facade
-//! starts the Workers (see `js`).
+//! shut it down. `start` runs each M on a thread of the platform (`platform::thread`): a std
+//! thread natively, a module Worker over the shared memory on the web. The JS facade starts
+//! its own Workers instead (see `js`).
 //!
 //! This is where the layers meet: `Builder::build` makes the collector's heap and hands it to
 //! the scheduler as its hooks (`sched/hooks.rs`); the scheduler never names the collector.
 
 use crate::gc::Heap;
 use crate::platform::shim::Arc;
+use crate::platform::thread;
+use crate::sched::join::JoinHandle;
 use crate::sched::{ProcStats, SchedStats, Shared};
-#[cfg(not(target_arch = "wasm32"))]
-use {crate::sched::join::JoinHandle, std::future::Future};
+use std::future::Future;
 
 /// Configures a runtime (Go's `GOMAXPROCS` is `procs`; `gc_percent` is `GOGC`).
 pub struct Builder {
@@ -47,10 +49,7 @@ impl Stats {
 
 impl Default for Builder {
     fn default() -> Self {
-        Builder {
-            procs: std::thread::available_parallelism().map_or(1, |n| n.get()),
-            gc: crate::gc::Config::default(),
-        }
+        Builder { procs: thread::available_parallelism(), gc: crate::gc::Config::default() }
     }
 }
 
@@ -108,20 +107,22 @@ impl Builder {
         Core { shared, heap: heap.expect("Shared::new builds its hooks") }
     }
 
-    /// Starts one std thread per M.
-    #[cfg(not(target_arch = "wasm32"))]
+    /// Starts one thread per M: a std thread natively, a Worker on the web.
+    ///
+    /// On the web the calling thread must not be the page's main thread if it blocks on the
+    /// runtime (`block_on`, `JoinHandle::wait`, `shutdown`), and a Worker that blocks right
+    /// after `start` must first await `gort::thread::prestart(procs)`: a new Worker only
+    /// starts while its creator returns to its event loop.
     pub fn start(self) -> Runtime {
         let procs = self.procs;
         let core = self.build();
         let threads = (0..procs)
             .map(|i| {
                 let shared = core.shared.clone();
-                std::thread::Builder::new()
-                    .name(format!("gort-m{i}"))
-                    .spawn(move || {
-                        crate::sched::m::M::new(shared, i).run(false);
-                    })
-                    .expect("failed to spawn an M thread")
+                // On the web its Worker has `platform::install_panic_hook`ed.
+                thread::spawn_named(Some(format!("gort-m{i}")), move || {
+                    crate::sched::m::M::new(shared, i).run(false);
+                })
             })
             .collect();
         Runtime { core, threads }
@@ -140,14 +141,12 @@ impl Core {
     }
 }
 
-/// A running gort runtime (native). Dropping it shuts it down.
-#[cfg(not(target_arch = "wasm32"))]
+/// A running gort runtime. Dropping it shuts it down.
 pub struct Runtime {
     core: Core,
-    threads: Vec<std::thread::JoinHandle<()>>,
+    threads: Vec<thread::JoinHandle<()>>,
 }
 
-#[cfg(not(target_arch = "wasm32"))]
 impl Runtime {
     pub fn builder() -> Builder {
         Builder::default()
@@ -209,20 +208,17 @@ impl Runtime {
 }
 
 /// A channel held outside the runtime (see [`Runtime::hold`]); dropping it releases the hold.
-#[cfg(not(target_arch = "wasm32"))]
 pub struct OutsideHold {
     shared: Arc<Shared>,
     key: usize,
 }
 
-#[cfg(not(target_arch = "wasm32"))]
 impl Drop for OutsideHold {
     fn drop(&mut self) {
         self.shared.release_outside(self.key);
     }
 }
 
-#[cfg(not(target_arch = "wasm32"))]
 impl Drop for Runtime {
     fn drop(&mut self) {
         self.stop();

@@ -13,10 +13,11 @@ use std::sync::atomic::AtomicUsize;
 use std::sync::atomic::Ordering::SeqCst;
 use std::sync::{Arc, Mutex};
 use std::task::Poll;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 mod common;
-use common::{deadlock_report, go_blocked, poll, rt, run, wait_until};
+use common::{deadlock_report, go_blocked, poll, rt, run, thread, wait_until, Instant};
+use gort_test_macros::test;
 
 /// One goroutine per value of `vs`, each started once the previous one is blocked sending its
 /// value on `c` (so they queue in that order).
@@ -943,7 +944,7 @@ fn held_channel_defers_the_deadlock_report_until_the_hold_is_dropped() {
     // Every M idle: the last one to go idle looked for a deadlock just before parking.
     fn settle(rt: &Runtime) {
         wait_until(Duration::from_secs(20), "every M to go idle", || rt.stats().idle_procs == rt.procs());
-        std::thread::sleep(Duration::from_millis(20));
+        thread::sleep(Duration::from_millis(20));
     }
     fn receiver(c: &Chan<u32>) -> impl Future<Output = Option<u32>> + Send + 'static {
         let c = c.clone();

@@ -12,10 +12,11 @@ use std::collections::{HashMap, HashSet};
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::atomic::{AtomicU64, AtomicUsize};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 mod common;
-use common::{count, run, tree, wait_quiescent, Rng};
+use common::{count, run, thread, tree, wait_quiescent, Instant, Rng};
+use gort_test_macros::test;
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -626,7 +627,7 @@ fn stats_and_roots_from_outside() {
     // A root travels out of the runtime and back in.
     let root = rt.block_on(async { Gc::root(Gc::new(Link { next: None, payload: [9; 6] })) }).unwrap();
     let r2 = root.clone();
-    std::thread::spawn(move || drop(r2)).join().unwrap();
+    thread::spawn(move || drop(r2)).join().unwrap();
     let before = rt.stats().gc;
     assert_eq!(before.heap_objects, 1);
     assert!(before.heap_sys >= 4 << 20 && before.heap_inuse >= 8192, "{before:?}");

@@ -5,6 +5,7 @@
 //! and the other tests of a binary run in parallel, on the same cores.
 
 mod common;
+use gort_test_macros::test;
 
 use common::{count, tree};
 use gort::gc::{self, Gc};

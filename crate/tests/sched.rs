@@ -11,12 +11,13 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize};
-use std::sync::{mpsc, Arc, Mutex};
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 mod common;
-use common::{rt, run, wait_quiescent, wait_until, Rng};
+use common::{mpsc, rt, run, thread, wait_quiescent, wait_until, Instant, Rng};
+use gort_test_macros::test;
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -24,11 +25,15 @@ use common::{rt, run, wait_quiescent, wait_until, Rng};
 
 /// `h.wait()`, failing the test instead of hanging after `limit`.
 fn join_within<T: Send + 'static>(h: JoinHandle<T>, limit: Duration) -> Result<T, JoinError> {
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(h.wait());
-    });
-    rx.recv_timeout(limit).unwrap_or_else(|_| panic!("no result after {limit:?}"))
+    // A waiting thread polled with `is_finished`: `mpsc::Receiver::recv_timeout` reads std's
+    // `Instant`, which panics on wasm.
+    let waiter = thread::spawn(move || h.wait());
+    let start = Instant::now();
+    while !waiter.is_finished() {
+        assert!(start.elapsed() < limit, "no result after {limit:?}");
+        thread::sleep(Duration::from_millis(1));
+    }
+    waiter.join().unwrap()
 }
 
 /// Spins on this thread (a goroutine: without yielding its M) until `cond` holds or `limit` has
@@ -536,7 +541,7 @@ fn timer_registered_after_the_other_m_parked_fires_on_time() {
             fired
         });
         wait_until(Duration::from_secs(10), "the other M to park", || rt.stats().idle_procs == 1);
-        std::thread::sleep(Duration::from_millis(20));
+        thread::sleep(Duration::from_millis(20));
         go_ahead.store(true, Release);
         assert!(hog.wait().unwrap(), "the timer waited for its busy P although another M was idle");
         rt.shutdown();
@@ -589,7 +594,7 @@ fn dropped_sleep_does_not_wake() {
         rt.goroutines().iter().any(|g| g.id == h.id() && g.state == "waiting")
     });
     let before = polls.load(Relaxed);
-    std::thread::sleep(Duration::from_millis(100));
+    thread::sleep(Duration::from_millis(100));
     assert_eq!(polls.load(Relaxed), before, "the cancelled timer woke the goroutine");
     mb.send(());
     h.wait().unwrap();
@@ -719,7 +724,8 @@ fn panicking_destructors_do_not_take_the_runtime_down() {
 // Shutdown
 // ---------------------------------------------------------------------------------------------
 
-#[test]
+// 103 threads wait on handles while the runtime shuts down, beside its 2 Ms.
+#[test(threads = 106)]
 fn shutdown_cancels_waiting_goroutines_and_drops_them() {
     let rt = rt(2);
     let drops = Arc::new(AtomicUsize::new(0));
@@ -781,7 +787,7 @@ fn shutdown_cancels_waiting_goroutines_and_drops_them() {
         .into_iter()
         .map(|h| {
             let tx = tx.clone();
-            std::thread::spawn(move || {
+            thread::spawn(move || {
                 let id = h.id();
                 tx.send((id, h.wait())).unwrap();
             })
@@ -840,7 +846,7 @@ fn shutdown_drops_goroutines_never_polled() {
             })
         })
         .collect();
-    let waiter = std::thread::spawn(move || {
+    let waiter = thread::spawn(move || {
         let children = hogger.wait().unwrap();
         children.into_iter().chain(outside).map(|h| h.wait()).collect::<Vec<_>>()
     });
@@ -1193,4 +1199,42 @@ fn join_handles_in_every_order() {
     wait_until(Duration::from_secs(10), "the finished future to be dropped", || drops.load(Relaxed) == 1);
     assert_eq!(h.wait().unwrap(), 7);
     rt.shutdown();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Threads outside the runtime (`gort::thread`: std threads natively, Workers on the web)
+// ---------------------------------------------------------------------------------------------
+
+/// A thread runs its closure beside the others and gives back its value or its panic; it can
+/// block on a runtime, as the test thread does.
+#[test]
+fn threads_outside_the_runtime() {
+    let rt = Arc::new(rt(2));
+    let r = rt.clone();
+    let t =
+        gort::thread::spawn(move || r.block_on(async { gort::go(async { 6 * 7 }).await.unwrap() }).unwrap());
+    assert_eq!(t.join().unwrap(), 42);
+
+    let p = gort::thread::spawn(|| -> u32 { panic!("on purpose") });
+    let payload = p.join().expect_err("the closure panicked");
+    assert_eq!(payload.downcast_ref::<&str>(), Some(&"on purpose"));
+
+    // Two threads that each wait for the other to arrive both finish: they run side by side.
+    let arrived = Arc::new(AtomicUsize::new(0));
+    let both: Vec<_> = (0..2)
+        .map(|_| {
+            let a = arrived.clone();
+            gort::thread::spawn(move || {
+                a.fetch_add(1, AcqRel);
+                wait_until(Duration::from_secs(10), "the other thread", || a.load(Acquire) == 2);
+            })
+        })
+        .collect();
+    for t in both {
+        t.join().unwrap();
+    }
+    let done = gort::thread::spawn(|| ());
+    wait_until(Duration::from_secs(10), "is_finished", || done.is_finished());
+    done.join().unwrap();
+    Arc::into_inner(rt).expect("the only reference").shutdown();
 }

@@ -26,10 +26,11 @@ use std::sync::atomic::AtomicUsize;
 use std::sync::atomic::Ordering::SeqCst;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 mod common;
-use common::rt;
+use common::{rt, thread, Instant};
+use gort_test_macros::test;
 
 /// Capacities of the shared channels: unbuffered and buffered mixed.
 const CAPS: [usize; 6] = [0, 0, 1, 3, 0, 8];
@@ -375,7 +376,7 @@ fn stress(procs: usize, seed: u64) {
                 dump.join("\n")
             );
         }
-        std::thread::sleep(Duration::from_millis(2));
+        thread::sleep(Duration::from_millis(2));
     }
     let out = main.wait().unwrap_or_else(|e| panic!("seed {seed} on {procs} Ps: {e}"));
 
@@ -434,7 +435,7 @@ fn stress(procs: usize, seed: u64) {
             "seed {seed}: goroutines left: {:?}",
             rt.goroutines()
         );
-        std::thread::sleep(Duration::from_millis(2));
+        thread::sleep(Duration::from_millis(2));
     }
     rt.shutdown();
 }

@@ -12,7 +12,8 @@ use std::task::Poll;
 use std::time::Duration;
 
 mod common;
-use common::{deadlock_report, go_blocked, poll, rt, run, PendingTimer};
+use common::{deadlock_report, go_blocked, poll, rt, run, thread, PendingTimer};
+use gort_test_macros::test;
 
 // ---------------------------------------------------------------------------------------------
 // WaitGroup
@@ -79,7 +80,7 @@ fn waitgroup_releases_every_waiter_together_and_can_be_reused() {
                 })
                 .collect();
             wg.done().unwrap();
-            std::thread::sleep(Duration::from_millis(5));
+            thread::sleep(Duration::from_millis(5));
             assert!(waiters.iter().all(|h| !h.is_finished()), "round {round}: released at count 1");
             wg.done().unwrap();
             for h in waiters {
@@ -204,7 +205,7 @@ fn mutex_dropped_waiters_pass_on_their_turn() {
     let (mut a, mut b) = (m.lock(), m.lock());
     assert!(poll(&mut a).is_pending());
     assert!(poll(&mut b).is_pending());
-    std::thread::sleep(Duration::from_millis(3));
+    thread::sleep(Duration::from_millis(3));
     m.unlock().unwrap(); // wakes a
     assert!(m.try_lock(), "a newcomer barges in (normal mode)");
     assert!(poll(&mut a).is_pending(), "a lost; it has waited over 1 ms: starvation mode");

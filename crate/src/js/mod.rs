@@ -340,6 +340,7 @@ impl Machine {
         // SAFETY: `reference` came from `Arc::into_raw` in `worker_reference`, once per Worker,
         // and is turned back into an Arc exactly once, here.
         let shared = unsafe { Arc::from_raw(reference as *const Shared) };
+        crate::platform::install_panic_hook();
         HOST.with(|h| *h.borrow_mut() = Some(host));
         Machine { m: M::new(shared, index as usize), park_timeout_ms: f64::INFINITY }
     }

@@ -5,14 +5,15 @@
 //! * a monotonic clock every thread agrees on (`now_ns`) and the wall clock (`now_unix_ns`);
 //! * a futex over a 32-bit word in shared memory (`futex_wait`, `futex_wake_one`,
 //!   `futex_wake_all`), which a thread may call only if it may block (`thread_may_wait`);
-//! * one line of diagnostic output (`log_line`: stderr natively, the console in the browser).
+//! * one line of diagnostic output (`log_line`: stderr natively, the console in the browser);
+//! * threads ([`thread`]: std threads natively, module Workers over the shared memory on the
+//!   web, `spawn_web.rs`), on which `Runtime::start` runs its Ms. The JS facade starts its own
+//!   Workers, which enter `js::Machine`; every M on the web calls `install_panic_hook` when it
+//!   starts, and a thread that becomes an M says so with [`set_thread_may_wait`].
 //!
 //! Beside it, platform-free building blocks the layers above share: [`lock`] (a futex lock
 //! that never blocks the page's thread), [`shim`] (std's atomics, or loom's under `cfg(loom)`)
 //! and, in the threaded wasm build, [`alloc`] (the allocator front).
-//!
-//! Starting Ms is the runtime's business (`runtime.rs` natively, the JS facade on the web);
-//! a thread that becomes an M says so with [`set_thread_may_wait`].
 //!
 //! # Invariant
 //! No function here waits on the page's main thread: `thread_may_wait` is false there until
@@ -34,7 +35,14 @@ pub(crate) use native::{futex_wait, futex_wake_all, futex_wake_one, log_line, no
 #[cfg(all(target_arch = "wasm32", not(loom)))]
 mod web;
 #[cfg(all(target_arch = "wasm32", not(loom)))]
-pub(crate) use web::{futex_wait, futex_wake_all, futex_wake_one, log_line, now_ns, now_unix_ns};
+pub(crate) use web::{
+    futex_wait, futex_wake_all, futex_wake_one, install_panic_hook, log_line, now_ns, now_unix_ns,
+};
+
+#[cfg(all(target_arch = "wasm32", not(loom)))]
+mod spawn_web;
+#[cfg(not(loom))]
+pub mod thread;
 
 #[cfg(not(loom))]
 thread_local! {

@@ -1,5 +1,5 @@
-//! Web platform: `memory.atomic.wait32/notify` on the shared wasm memory, and a clock that
-//! every Worker and the page agree on, and the console.
+//! Web platform: `memory.atomic.wait32/notify` on the shared wasm memory, a clock that every
+//! Worker and the page agree on, the console, and threads (module Workers, `spawn_web`).
 //!
 //! `performance.now()` counts from each realm's own time origin, and Workers start at
 //! different times, so the clock is `performance.timeOrigin + performance.now()` (an absolute
@@ -8,38 +8,36 @@
 
 use std::cell::Cell;
 use std::sync::atomic::AtomicU32;
-use wasm_bindgen::prelude::*;
-
-#[wasm_bindgen]
-extern "C" {
-    #[wasm_bindgen(js_namespace = performance, js_name = now)]
-    fn performance_now() -> f64;
-    #[wasm_bindgen(thread_local_v2, js_namespace = performance, js_name = timeOrigin)]
-    static TIME_ORIGIN: f64;
-    #[wasm_bindgen(js_namespace = console, js_name = log)]
-    fn console_log(s: &str);
-}
+use wasm_bindgen::JsCast;
 
 /// 2024-01-01T00:00:00Z in ms since the Unix epoch: keeps the f64 sums small and exact enough.
 const EPOCH_MS: f64 = 1_704_067_200_000.0;
 
+/// This realm's `performance` and its time origin relative to `EPOCH_MS`.
+struct Clock {
+    performance: web_sys::Performance,
+    origin_ms: f64,
+}
+
 thread_local! {
-    static ORIGIN_MS: Cell<f64> = Cell::new(TIME_ORIGIN.with(|o| *o) - EPOCH_MS);
+    static CLOCK: Clock = {
+        // Every realm a module can run in (a window or any worker) has `performance`.
+        let performance: web_sys::Performance =
+            js_sys::Reflect::get(&js_sys::global(), &"performance".into())
+                .expect("globalThis.performance")
+                .unchecked_into();
+        Clock { origin_ms: performance.time_origin() - EPOCH_MS, performance }
+    };
 }
 
 pub(crate) fn now_ns() -> u64 {
-    let ms = ORIGIN_MS.with(Cell::get) + performance_now();
+    let ms = CLOCK.with(|c| c.origin_ms + c.performance.now());
     (ms * 1e6) as u64
 }
 
 /// Nanoseconds since the Unix epoch, on the scale of `performance.timeOrigin + performance.now()`.
 pub(crate) fn now_unix_ns() -> u64 {
     ((now_ns() as f64 / 1e6 + EPOCH_MS) * 1e6) as u64
-}
-
-/// Writes one line of diagnostic output (gctrace) to this thread's console.
-pub(crate) fn log_line(line: &str) {
-    console_log(line);
 }
 
 pub(crate) fn futex_wait(word: &AtomicU32, expected: u32, timeout_ns: Option<u64>) {
@@ -65,4 +63,33 @@ pub(crate) fn futex_wake_one(word: &AtomicU32) {
 /// Wakes every waiter on `word` (`u32::MAX` is "all" for `memory.atomic.notify`).
 pub(crate) fn futex_wake_all(word: &AtomicU32) {
     futex_wake(word, u32::MAX);
+}
+
+/// Writes one line of diagnostic output (gctrace) to the console of the calling thread's realm
+/// (`console.log`).
+pub(crate) fn log_line(line: &str) {
+    web_sys::console::log_1(&line.into());
+}
+
+thread_local! {
+    /// Whether this thread's panics print through `console_error_panic_hook`.
+    static PANIC_TO_CONSOLE: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Makes this thread's panics print their message to its console (an M's Worker, whose
+/// stderr goes nowhere). The panic hook is one for the whole module: it keeps the hook it
+/// replaces (a test harness's, say) for every other thread.
+pub(crate) fn install_panic_hook() {
+    static HOOK: std::sync::Once = std::sync::Once::new();
+    PANIC_TO_CONSOLE.with(|p| p.set(true));
+    HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if PANIC_TO_CONSOLE.with(Cell::get) {
+                console_error_panic_hook::hook(info);
+            } else {
+                previous(info);
+            }
+        }));
+    });
 }

@@ -153,9 +153,9 @@ impl<T> JoinHandle<T> {
         self.cell.state.load(Acquire) != PENDING
     }
 
-    /// Blocks this thread until the goroutine finishes. For native threads outside the
-    /// runtime (tests, `main`); a goroutine awaits the handle instead.
-    #[cfg(not(target_arch = "wasm32"))]
+    /// Blocks this thread until the goroutine finishes. For threads outside the runtime (tests,
+    /// `main`, a Worker); a goroutine awaits the handle instead. Never on the page's main thread
+    /// (it blocks with `wait32`).
     pub fn wait(self) -> Result<T, JoinError> {
         self.cell.expect_waiter();
         loop {

@@ -1,6 +1,6 @@
 //! Go's `sync` package for goroutines: [`WaitGroup`], [`Mutex`] (with starvation mode) and
 //! [`Once`]. Each blocks a goroutine by returning `Pending` and is woken through its `Waker`;
-//! the internal locks (`sched::lock`) are held for a few instructions; the page's main thread
+//! the internal locks (`platform::lock`) are held for a few instructions; the page's main thread
 //! may take them too (it spins, never waits), so `WaitGroup::add` and `RawMutex::unlock` work there.
 
 mod mutex;
