@@ -48,16 +48,19 @@
 
 pub(crate) mod coop;
 pub(crate) mod g;
+pub(crate) mod gstatus;
 pub(crate) mod idle;
 pub(crate) mod inbox;
 pub(crate) mod join;
 pub(crate) mod lock;
 pub(crate) mod m;
 pub(crate) mod runq;
+pub(crate) mod shutdown;
 pub(crate) mod timer;
 
-use crate::shim::{fence, Arc, AtomicU64, AtomicUsize};
+use crate::shim::{Arc, AtomicU64, AtomicUsize};
 use g::{Task, G, UNBOUND};
+use gstatus::GStatus;
 use idle::Idle;
 use inbox::Inbox;
 use join::{Goroutine, JoinCell, JoinHandle};
@@ -66,7 +69,7 @@ use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release, SeqCst};
+use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release};
 use std::sync::atomic::{AtomicBool, AtomicIsize};
 use std::sync::Mutex;
 use std::task::{Context, Poll};
@@ -204,7 +207,7 @@ impl Slab {
     fn sweep(&mut self) -> usize {
         let mut n = 0;
         for (i, slot) in self.slots.iter_mut().enumerate() {
-            if slot.as_ref().is_some_and(|g| g.state() == g::DEAD) {
+            if slot.as_ref().is_some_and(|g| g.state() == GStatus::Dead) {
                 *slot = None;
                 self.free.push(i as u32);
                 n += 1;
@@ -625,13 +628,9 @@ impl Shared {
     /// After the last M has emptied the queues at shutdown (`release_everything`), nobody
     /// drains an inbox again: a goroutine woken, or submitted, from outside after that is
     /// dropped here (its unfinished task reports `Cancelled`), or it would keep the runtime
-    /// alive through `G::shared` forever. The SeqCst fences here and in `release_everything`
-    /// make either the last M's drain see the push or this load see that M gone.
+    /// alive through `G::shared` forever (`shutdown.rs`).
     fn drop_if_stopped(&self, inbox: &Inbox<G>) {
-        fence(SeqCst);
-        if self.running_ms.load(Relaxed) == 0 {
-            drop(inbox.take_all());
-        }
+        shutdown::Shutdown::new(&self.running_ms).drop_if_stopped(inbox);
     }
 
     /// Puts a G at the tail of `p`'s ring (owner only), overflowing to the global queue.
@@ -733,7 +732,7 @@ impl Shared {
         let mut all: Vec<GRef> = Vec::new();
         for p in self.procs.iter() {
             let slab = p.registry.lock().unwrap();
-            all.extend(slab.slots.iter().flatten().filter(|g| g.state() != g::DEAD).cloned());
+            all.extend(slab.slots.iter().flatten().filter(|g| g.state() != GStatus::Dead).cloned());
         }
         all
     }
@@ -747,7 +746,7 @@ impl Shared {
     /// Called by the last M to exit: drops every remaining task and empties every queue,
     /// breaking the reference cycles between Gs and this runtime.
     pub(crate) fn release_everything(&self) {
-        fence(SeqCst); // pairs with `drop_if_stopped`: `running_ms` is 0 now
+        shutdown::Shutdown::new(&self.running_ms).last_m_out(); // pairs with `drop_if_stopped`
         let gs = self.all_gs();
         for g in &gs {
             g.drop_task();
@@ -821,7 +820,7 @@ impl Shared {
         // come from the page happen before it releases the object's lock (see `chan`), so the
         // look at the held objects above and at the states here cannot miss one.
         let all = self.all_gs();
-        if all.iter().any(|g| g.state() != g::WAITING) {
+        if all.iter().any(|g| g.state() != GStatus::Waiting) {
             return;
         }
         let gs: Vec<GRef> = all.into_iter().filter(|g| !g.system).collect();
@@ -872,13 +871,8 @@ impl Shared {
                 let state = g.state();
                 crate::GoroutineInfo {
                     id: g.id,
-                    state: match state {
-                        g::WAITING => "waiting",
-                        g::RUNNABLE => "runnable",
-                        g::DEAD => "dead",
-                        _ => "running",
-                    },
-                    wait_reason: if state == g::WAITING { g.wait_reason().as_str() } else { "" },
+                    state: state.as_str(),
+                    wait_reason: if state == GStatus::Waiting { g.wait_reason().as_str() } else { "" },
                     proc: (g.home() != UNBOUND).then(|| g.home() as usize),
                 }
             })
