@@ -39,10 +39,10 @@ static ALLOC: alloc::ThreadCached = alloc::ThreadCached;
 extern crate self as gort;
 
 // Under loom only the lock-free parts and the protocols between threads are compiled and
-// model-checked: the scheduler's queues and park/wake protocol, a goroutine's state word and
-// the shutdown protocol, and the channels' state and waiter protocol (over a version of
-// `RawLock` built on loom's `Mutex`), and the collector's protocols for stopping the world and
-// for ending concurrent marking, without the futures around them.
+// model-checked: the scheduler's queues and park/wake protocol, a goroutine's state word, its
+// join cell and the shutdown protocol, and the channels' state and waiter protocol (over a
+// version of `RawLock` built on loom's `Mutex`), and the collector's protocols for stopping
+// the world and for ending concurrent marking, without the futures around them.
 #[cfg(loom)]
 #[path = "sched"]
 #[allow(dead_code)] // the models use part of each module
@@ -50,6 +50,7 @@ mod sched {
     pub(crate) mod gstatus;
     pub(crate) mod idle;
     pub(crate) mod inbox;
+    pub(crate) mod join;
     pub(crate) mod lock;
     pub(crate) mod runq;
     pub(crate) mod shutdown;
