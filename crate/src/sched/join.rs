@@ -360,9 +360,9 @@ pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
 mod loom_tests {
     //! The cell's protocol on the real `JoinCell`, completed by the real `Goroutine` wrapper
     //! (finishing, or dropped unfinished) and failed through `FailJoin`, against a joiner that
-    //! runs `JoinHandle::poll`'s protocol (`ready_or_register`, then `take`) under loom's
-    //! `block_on`, whose waker blocks the thread until it is woken: a lost wake-up leaves it
-    //! blocked forever, which loom reports as a deadlock. The goroutine's value counts its
+    //! runs `JoinHandle::poll`'s protocol (`ready_or_register`, then `take`) in
+    //! `shim::block_on`, which blocks the thread until its waker is woken: a lost wake-up
+    //! leaves it blocked forever, which loom reports as a deadlock. The goroutine's value counts its
     //! drops, so an outcome delivered twice, or leaked, fails the model.
     use super::*;
     use crate::shim::loom_check as check;
@@ -385,27 +385,15 @@ mod loom_tests {
         assert!(polled.is_ready());
     }
 
-    /// The joiner's waker: notifies the loom thread blocked in `join`.
-    struct Wakeup(loom::sync::Notify);
-
-    impl std::task::Wake for Wakeup {
-        fn wake(self: std::sync::Arc<Self>) {
-            self.0.notify();
-        }
-    }
-
     /// `JoinHandle::poll` as a goroutine awaiting the handle runs it (less the wait reason
-    /// and the coop budget, which do not touch the cell), polled until ready by a thread that
-    /// blocks while it is pending until its waker is woken.
+    /// and the coop budget, which do not touch the cell).
     fn join(cell: &JoinCell<Value>) -> Result<Value, JoinError> {
-        let wakeup = std::sync::Arc::new(Wakeup(loom::sync::Notify::new()));
-        let waker = Waker::from(wakeup.clone());
-        loop {
-            if cell.ready_or_register(&waker) {
-                return cell.take().expect("a ready outcome is taken once, by its joiner");
+        crate::shim::block_on(std::future::poll_fn(|cx| {
+            if !cell.ready_or_register(cx.waker()) {
+                return Poll::Pending;
             }
-            wakeup.0.wait();
-        }
+            Poll::Ready(cell.take().expect("a ready outcome is taken once, by its joiner"))
+        }))
     }
 
     /// The goroutine finishes while its joiner polls: the joiner is woken or sees the outcome,
