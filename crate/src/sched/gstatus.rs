@@ -66,6 +66,7 @@ pub(crate) enum GStatus {
 }
 
 impl GStatus {
+    #[inline]
     fn from_u32(v: u32) -> Self {
         match v {
             0 => GStatus::Waiting,
@@ -112,6 +113,7 @@ impl GState {
         GState(AtomicU32::new(GStatus::Waiting as u32))
     }
 
+    #[inline]
     pub(crate) fn load(&self) -> GStatus {
         GStatus::from_u32(self.0.load(Acquire))
     }
@@ -119,6 +121,7 @@ impl GState {
     /// The waker's transition: true if it moved the G from Waiting to Runnable, and the caller
     /// must now enqueue it; false if the G is queued or running already (it is flagged, or
     /// was already), or dead.
+    #[inline]
     pub(crate) fn make_runnable(&self) -> bool {
         let mut s = self.0.load(Acquire);
         loop {
@@ -138,17 +141,20 @@ impl GState {
 
     /// The M took the G off a queue and is about to poll it: → Running. The swap acquires
     /// every waker's write to the word (module header).
+    #[inline]
     pub(crate) fn begin_poll(&self) {
         self.0.swap(GStatus::Running as u32, AcqRel);
     }
 
     /// The poll returned `Ready` and the task is dropped: → Dead.
+    #[inline]
     pub(crate) fn finish(&self) {
         self.0.store(GStatus::Dead as u32, Release);
     }
 
     /// The poll returned `Pending`: → Waiting, or → Runnable if a wake-up came during the poll
     /// (then the caller requeues the G).
+    #[inline]
     pub(crate) fn park(&self) -> Parked {
         match self.0.compare_exchange(GStatus::Running as u32, GStatus::Waiting as u32, AcqRel, Acquire) {
             Ok(_) => Parked::Waiting,
@@ -272,7 +278,7 @@ mod loom_tests {
     /// came after the park, never both.
     #[test]
     fn loom_g_woken_while_running() {
-        check(3, || {
+        check(4, || {
             let w = Arc::new(World::new(GState::new(), 1));
             // An M took the G off a queue (it is Runnable) and polls it.
             let m = {
@@ -288,11 +294,32 @@ mod loom_tests {
         });
     }
 
+    /// Two wakers race the M that runs the G: whatever the interleaving, the G ends up
+    /// polled after both events, never queued twice at once, never polled by two at once.
+    #[test]
+    fn loom_g_two_wakers_race_a_run() {
+        check(4, || {
+            let w = Arc::new(World::new(GState::new(), 2));
+            let m = {
+                let w = w.clone();
+                loom::thread::spawn(move || w.run())
+            };
+            let waker = {
+                let w = w.clone();
+                loom::thread::spawn(move || w.wake())
+            };
+            w.wake();
+            m.join().unwrap();
+            waker.join().unwrap();
+            w.drain_and_check();
+        });
+    }
+
     /// A waiting G woken twice (by two threads at once) is queued once, and its next poll
     /// sees both events.
     #[test]
     fn loom_g_woken_twice_while_waiting() {
-        check(3, || {
+        check(4, || {
             let w = Arc::new(World::new(GState::waiting(), 2));
             let waker = {
                 let w = w.clone();
@@ -309,7 +336,7 @@ mod loom_tests {
     /// nothing and leaves the G dead.
     #[test]
     fn loom_g_wake_after_finish_does_nothing() {
-        check(3, || {
+        check(4, || {
             let w = Arc::new(World::new(GState::new(), 0));
             let m = {
                 let w = w.clone();

@@ -400,7 +400,7 @@ mod loom_tests {
     /// and gets the value.
     #[test]
     fn loom_join_completion_vs_joiner() {
-        check(3, || {
+        check(4, || {
             let drops = Arc::new(AtomicUsize::new(0));
             let cell = Arc::new(JoinCell::new());
             let g = {
@@ -420,7 +420,7 @@ mod loom_tests {
     /// gets it, and a losing value is dropped, once.
     #[test]
     fn loom_join_fail_races_completion() {
-        check(2, || {
+        check(4, || {
             let drops = Arc::new(AtomicUsize::new(0));
             let cell = Arc::new(JoinCell::new());
             let g = {
@@ -446,7 +446,7 @@ mod loom_tests {
     /// joiner gets `Cancelled`.
     #[test]
     fn loom_join_cancel_wakes_joiner() {
-        check(3, || {
+        check(4, || {
             let cell = Arc::new(JoinCell::<Value>::new());
             let g = {
                 let cell = cell.clone();
@@ -461,7 +461,7 @@ mod loom_tests {
     /// the cell, whichever side lets go last.
     #[test]
     fn loom_join_handle_dropped() {
-        check(3, || {
+        check(4, || {
             let drops = Arc::new(AtomicUsize::new(0));
             let cell = Arc::new(JoinCell::new());
             let handle = JoinHandle { cell: cell.clone(), goid: 1 };
@@ -479,7 +479,7 @@ mod loom_tests {
     /// announcement and the READY store never miss each other.
     #[test]
     fn loom_join_blocking_wait() {
-        check(3, || {
+        check(4, || {
             let drops = Arc::new(AtomicUsize::new(0));
             let cell = Arc::new(JoinCell::new());
             let handle = JoinHandle { cell: cell.clone(), goid: 1 };

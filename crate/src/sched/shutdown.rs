@@ -96,7 +96,7 @@ mod loom_tests {
     }
 
     fn model(ms: usize, pushes: usize) {
-        check(3, move || {
+        check(4, move || {
             let running_ms = Arc::new(AtomicUsize::new(ms));
             let inbox = Arc::new(Inbox::new());
             let drops: Vec<_> = (0..pushes).map(|_| Arc::new(AtomicUsize::new(0))).collect();

@@ -319,7 +319,7 @@ mod loom_tests {
     /// a time, and none sleeps forever.
     #[test]
     fn loom_mutex_unlock_vs_two_lockers() {
-        check(2, || {
+        check(4, || {
             set_clock(0);
             let w = World::new();
             assert!(w.mutex.try_lock());
@@ -334,7 +334,7 @@ mod loom_tests {
     /// with the clock past the threshold the waiter that loses switches the mutex to
     /// starvation mode, and the next unlock hands the mutex to it.
     fn unlock_and_relock(step: u64) {
-        check(3, move || {
+        check(4, move || {
             set_clock(step);
             let w = World::new();
             assert!(w.mutex.try_lock());
@@ -360,7 +360,7 @@ mod loom_tests {
     /// A waiter gives up (its lock future is dropped: a select chose another case) as the
     /// holder unlocks: a wake-up or a hand-off it got passes on to the next waiter.
     fn cancelled_waiter(step: u64) {
-        check(2, move || {
+        check(4, move || {
             set_clock(step);
             let w = World::new();
             assert!(w.mutex.try_lock());

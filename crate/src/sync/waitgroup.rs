@@ -138,7 +138,7 @@ mod loom_tests {
     /// `done` brings the count to 0 while two goroutines register as waiters: both return.
     #[test]
     fn loom_waitgroup_done_vs_two_waiters() {
-        check(2, || {
+        check(3, || {
             let wg = WaitGroup::new();
             wg.add(1).unwrap();
             let waiter = {
@@ -160,7 +160,7 @@ mod loom_tests {
     /// Two `done`s race a waiter: it returns only once both ran.
     #[test]
     fn loom_waitgroup_two_dones_vs_waiter() {
-        check(2, || {
+        check(4, || {
             let wg = WaitGroup::new();
             wg.add(2).unwrap();
             let doers: Vec<_> = (0..2)
