@@ -39,7 +39,9 @@
 //! waker published before waking. With a plain load in the waker and a plain store in the M,
 //! the waker could read Runnable while the poll still read the waker's event as not happened
 //! (the store-buffering pattern), and that wake-up would be lost. The loom models below fail
-//! if the same-value CAS becomes a plain return, or if the waker's CAS is not Release.
+//! if the same-value CAS becomes a plain return, if `begin_poll` becomes a plain store, if the
+//! waker's CAS is not Release (the poll after the wake misses the event), or if a wake of a
+//! G already Runnable reports that it must be enqueued.
 //!
 //! Cost: a wake is a load and one CAS; a poll is one swap and then one store (finished) or one
 //! CAS (parked; plus a swap if woken meanwhile): the same operations the scheduler made on
@@ -123,17 +125,22 @@ impl GState {
     /// was already), or dead.
     #[inline]
     pub(crate) fn make_runnable(&self) -> bool {
+        const WAITING: u32 = GStatus::Waiting as u32;
+        const RUNNABLE: u32 = GStatus::Runnable as u32;
+        const RUNNING: u32 = GStatus::Running as u32;
+        const RUNNING_WOKEN: u32 = GStatus::RunningWoken as u32;
         let mut s = self.0.load(Acquire);
         loop {
-            let next = match GStatus::from_u32(s) {
-                GStatus::Waiting => GStatus::Runnable,
-                GStatus::Running => GStatus::RunningWoken,
+            // On the raw word, so that the hot path has no branch for impossible values.
+            let next = match s {
+                WAITING => RUNNABLE,
+                RUNNING => RUNNING_WOKEN,
                 // Queued or woken already: rewrite the same value (module header).
-                GStatus::Runnable | GStatus::RunningWoken => GStatus::from_u32(s),
-                GStatus::Dead => return false,
+                RUNNABLE | RUNNING_WOKEN => s,
+                _ => return false, // Dead
             };
-            match self.0.compare_exchange_weak(s, next as u32, AcqRel, Acquire) {
-                Ok(_) => return s == GStatus::Waiting as u32,
+            match self.0.compare_exchange_weak(s, next, AcqRel, Acquire) {
+                Ok(_) => return s == WAITING,
                 Err(now) => s = now,
             }
         }

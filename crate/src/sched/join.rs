@@ -362,8 +362,8 @@ mod loom_tests {
     //! (finishing, or dropped unfinished) and failed through `FailJoin`, against a joiner that
     //! runs `JoinHandle::poll`'s protocol (`ready_or_register`, then `take`) in
     //! `shim::block_on`, which blocks the thread until its waker is woken: a lost wake-up
-    //! leaves it blocked forever, which loom reports as a deadlock. The goroutine's value counts its
-    //! drops, so an outcome delivered twice, or leaked, fails the model.
+    //! leaves it blocked forever, which loom reports as a deadlock. The goroutine's value
+    //! counts its drops, so an outcome delivered twice, or leaked, fails the model.
     use super::*;
     use crate::shim::loom_check as check;
     use crate::shim::AtomicUsize;

@@ -45,12 +45,14 @@ pub(crate) struct Shutdown<'a> {
 }
 
 impl<'a> Shutdown<'a> {
+    #[inline]
     pub(crate) fn new(running_ms: &'a AtomicUsize) -> Self {
         Shutdown { running_ms }
     }
 
     /// The pusher's half: after a push into `inbox`, drops the inbox's contents if the last M
     /// has gone (and so will not drain it).
+    #[inline]
     pub(crate) fn drop_if_stopped<T>(&self, inbox: &Inbox<T>) {
         fence(SeqCst); // pairs with `last_m_out`
         if self.running_ms.load(Relaxed) == 0 {
