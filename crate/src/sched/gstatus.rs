@@ -40,8 +40,9 @@
 //! the waker could read Runnable while the poll still read the waker's event as not happened
 //! (the store-buffering pattern), and that wake-up would be lost. The loom models below fail
 //! if the same-value CAS becomes a plain return, if `begin_poll` becomes a plain store, if the
-//! waker's CAS is not Release (the poll after the wake misses the event), or if a wake of a
-//! G already Runnable reports that it must be enqueued.
+//! waker's CAS is not Release (the poll after the wake misses the event), if a wake of a G
+//! already Runnable reports that it must be enqueued (queued twice), or if a wake of a
+//! running G does (two Ms poll it at once).
 //!
 //! Cost: a wake is a load and one CAS; a poll is one swap and then one store (finished) or one
 //! CAS (parked; plus a swap if woken meanwhile): the same operations the scheduler made on
@@ -301,21 +302,29 @@ mod loom_tests {
         });
     }
 
-    /// Two wakers race the M that runs the G: whatever the interleaving, the G ends up
-    /// polled after both events, never queued twice at once, never polled by two at once.
+    /// Two wakers race the M that runs the G, and each is an M too: after its wake it runs
+    /// the G if it finds it queued. Whatever the interleaving, the G ends up polled after both
+    /// events, never queued twice at once, and never polled by two Ms at once (the task's
+    /// cell would race).
     #[test]
     fn loom_g_two_wakers_race_a_run() {
-        check(4, || {
+        check(3, || {
             let w = Arc::new(World::new(GState::new(), 2));
             let m = {
                 let w = w.clone();
                 loom::thread::spawn(move || w.run())
             };
+            let wake_then_run = |w: &World| {
+                w.wake();
+                if w.dequeue() {
+                    w.run();
+                }
+            };
             let waker = {
                 let w = w.clone();
-                loom::thread::spawn(move || w.wake())
+                loom::thread::spawn(move || wake_then_run(&w))
             };
-            w.wake();
+            wake_then_run(&w);
             m.join().unwrap();
             waker.join().unwrap();
             w.drain_and_check();
