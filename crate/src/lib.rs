@@ -34,17 +34,21 @@ static ALLOC: platform::alloc::ThreadCached = platform::alloc::ThreadCached;
 extern crate self as gort;
 
 // Under loom only the lock-free parts and the protocols between threads are compiled and
-// model-checked: the scheduler's queues and park/wake protocol, and the channels' state and
-// waiter protocol (over a version of `RawLock` built on loom's `Mutex`), and the collector's
-// protocols for stopping the world and for ending concurrent marking, without the futures
-// around them.
+// model-checked: the scheduler's queues and park/wake protocol, a goroutine's state word, its
+// join cell and the shutdown protocol, the channels' state and waiter protocol, and the
+// wake-ups of `sync`'s Mutex and WaitGroup (over a version of `RawLock` built on loom's
+// `Mutex`), stopping the world, and the collector's protocol for ending concurrent
+// marking, without the futures around them.
 #[cfg(loom)]
 #[path = "sched"]
 #[allow(dead_code)] // the models use part of each module
 mod sched {
+    pub(crate) mod gstatus;
     pub(crate) mod idle;
     pub(crate) mod inbox;
+    pub(crate) mod join;
     pub(crate) mod runq;
+    pub(crate) mod shutdown;
     pub(crate) mod world;
 }
 
@@ -63,6 +67,10 @@ mod chan {
     pub(crate) mod state;
     pub(crate) mod waiter;
 }
+
+#[cfg(loom)]
+#[allow(dead_code, unused_imports)] // the models use part of the module
+mod sync;
 
 #[cfg(not(loom))]
 pub mod chan;

@@ -42,3 +42,28 @@ pub(crate) fn loom_check<F: Fn() + Sync + Send + 'static>(bound: usize, f: F) {
     builder.preemption_bound = builder.preemption_bound.or(Some(bound));
     builder.check(f);
 }
+
+/// Drives `f` to completion on this loom thread, as a goroutine awaiting it would be: polls
+/// it, and while it is pending blocks until its waker is woken. A wake-up that never comes
+/// leaves the thread blocked, which loom reports as a deadlock.
+#[cfg(all(test, loom))]
+pub(crate) fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    struct Wakeup(loom::sync::Notify);
+
+    impl std::task::Wake for Wakeup {
+        fn wake(self: std::sync::Arc<Self>) {
+            self.0.notify();
+        }
+    }
+
+    let wakeup = std::sync::Arc::new(Wakeup(loom::sync::Notify::new()));
+    let waker = std::task::Waker::from(wakeup.clone());
+    let mut cx = std::task::Context::from_waker(&waker);
+    let mut f = std::pin::pin!(f);
+    loop {
+        if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) {
+            return v;
+        }
+        wakeup.0.wait();
+    }
+}

@@ -12,7 +12,7 @@
 //! * One report per set of deadlocked goroutines (`deadlock_epoch`); the report is handed to
 //!   the page through `deadlock_report` (an owned `Box<String>` pointer, swapped).
 
-use super::g;
+use super::gstatus::GStatus;
 use super::join;
 use super::shared::Shared;
 use super::GRef;
@@ -85,7 +85,7 @@ impl Shared {
         // come from the page happen before it releases the object's lock (see `chan`), so the
         // look at the held objects above and at the states here cannot miss one.
         let all = self.all_gs();
-        if all.iter().any(|g| g.state() != g::WAITING) {
+        if all.iter().any(|g| g.state() != GStatus::Waiting) {
             return;
         }
         let gs: Vec<GRef> = all.into_iter().filter(|g| !g.system).collect();

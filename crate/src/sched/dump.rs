@@ -2,7 +2,8 @@
 //! counters. Every read here is lock-free or takes only registry locks, so the page may call
 //! it; the numbers are a racy snapshot, as Go's are.
 
-use super::g::{self, UNBOUND};
+use super::g::UNBOUND;
+use super::gstatus::GStatus;
 use super::shared::Shared;
 use std::sync::atomic::Ordering::Relaxed;
 
@@ -71,13 +72,8 @@ impl Shared {
                 let state = g.state();
                 GoroutineInfo {
                     id: g.id,
-                    state: match state {
-                        g::WAITING => "waiting",
-                        g::RUNNABLE => "runnable",
-                        g::DEAD => "dead",
-                        _ => "running",
-                    },
-                    wait_reason: if state == g::WAITING { g.wait_reason().as_str() } else { "" },
+                    state: state.as_str(),
+                    wait_reason: if state == GStatus::Waiting { g.wait_reason().as_str() } else { "" },
                     proc: (g.home() != UNBOUND).then(|| g.home() as usize),
                 }
             })

@@ -1,51 +1,28 @@
 //! G: a goroutine, its state word and its waker (Go's `g`, `gopark`, `goready`).
 //!
 //! # States
-//! ```text
-//!   WAITING --wake--> RUNNABLE --an M takes it--> RUNNING --Pending--> WAITING
-//!                                                  |  ^
-//!                                             wake |  | (requeued after the poll)
-//!                                                  v  |
-//!                                          RUNNING|NOTIFIED
-//!   RUNNING --Ready--> DEAD
-//! ```
-//! Only the waker that moves a G from WAITING to RUNNABLE enqueues it, so a G is in at most one
-//! queue and is never polled twice at once. A wake-up that arrives during the poll sets
-//! NOTIFIED instead; the M that polled requeues the G after the poll, so that wake-up is
-//! neither lost nor doubled. Transitions are CAS loops with AcqRel ordering: the enqueuing
-//! wake happens-before the next poll, and everything the poll wrote happens-before the wake
-//! that follows it.
-//!
-//! A wake that finds the G already RUNNABLE or NOTIFIED changes nothing, but it still writes
-//! the word (a CAS to the same value), and the M moves the word to RUNNING before a poll, and
-//! to RUNNABLE after a notified one, with swaps. Read-modify-writes of one word are totally
-//! ordered and each reads the latest value, so the M's next swap acquires whatever the waker
-//! published before waking. With a plain load in the waker and a plain store in the M, the
-//! waker could read RUNNABLE while the poll still read the waker's event as not happened (the
-//! store-buffering pattern), and that wake-up would be lost.
+//! The state word is a [`GState`] (`gstatus.rs`, with its transitions, invariants and memory
+//! ordering, and its loom models): a waker moves a Waiting G to Runnable and only then
+//! enqueues it; a wake-up during the poll marks the G RunningWoken and the M that polled it
+//! requeues it after the poll; a wake after the G finished (Dead) does nothing. So a G is in
+//! at most one queue and never polled twice at once, and no wake-up is lost or doubled.
 //!
 //! # The task and who may touch it
-//! `task` is reached only by the M that moved the G to RUNNING (or, after shutdown, by the last
+//! `task` is reached only by the M that moved the G to Running (or, after shutdown, by the last
 //! M out), which gives that M exclusive access. A goroutine made from JavaScript is created
 //! unstarted (`Task::Unstarted`, a `Send` closure holding encoded arguments); its first poll
 //! builds its `!Send` future on that M and binds the G there for good (`home`), like Go's
 //! `LockOSThread`: its wake-ups go to that M's bound inbox, never to a run queue.
 
+use super::gstatus::{GState, GStatus, Parked};
 use super::{Shared, WaitReason};
 use crate::platform::shim::{Arc, AtomicU32, AtomicU64};
 use std::cell::UnsafeCell;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::AtomicU8;
-use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release};
+use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
 use std::task::{Context, RawWaker, RawWakerVTable, Wake, Waker};
-
-pub(crate) const WAITING: u32 = 0;
-pub(crate) const RUNNABLE: u32 = 1;
-pub(crate) const RUNNING: u32 = 2;
-const NOTIFIED: u32 = 4;
-const RUNNING_NOTIFIED: u32 = RUNNING | NOTIFIED;
-pub(crate) const DEAD: u32 = 8;
 
 /// No home M: the G runs wherever it is scheduled.
 pub(crate) const UNBOUND: u32 = u32::MAX;
@@ -67,7 +44,7 @@ pub(crate) enum Task {
 
 pub(crate) struct G {
     pub(crate) id: u64,
-    state: AtomicU32,
+    state: GState,
     wait_reason: AtomicU8,
     home: AtomicU32,
     /// Where the registry keeps this G: `p << 32 | slot`.
@@ -81,7 +58,7 @@ pub(crate) struct G {
     task: UnsafeCell<Task>,
 }
 
-// SAFETY: `task` is only accessed by the M that owns the RUNNING state (see the module header);
+// SAFETY: `task` is only accessed by the M that owns the Running state (see the module header);
 // a `Bound` task is only ever polled or dropped on its home M's thread. Every other field is
 // atomic or immutable.
 unsafe impl Send for G {}
@@ -114,7 +91,7 @@ impl G {
             id,
             join,
             system,
-            state: AtomicU32::new(RUNNABLE),
+            state: GState::new(),
             wait_reason: AtomicU8::new(WaitReason::None as u8),
             home: AtomicU32::new(home),
             registry_key: AtomicU64::new(u64::MAX),
@@ -127,8 +104,8 @@ impl G {
         self.home.load(Acquire)
     }
 
-    pub(crate) fn state(&self) -> u32 {
-        self.state.load(Acquire)
+    pub(crate) fn state(&self) -> GStatus {
+        self.state.load()
     }
 
     pub(crate) fn wait_reason(&self) -> WaitReason {
@@ -143,34 +120,16 @@ impl G {
         }
     }
 
-    /// WAITING → RUNNABLE (true: the caller must enqueue it), or flags a running G.
-    fn make_runnable(&self) -> bool {
-        let mut s = self.state.load(Acquire);
-        loop {
-            let next = match s {
-                WAITING => RUNNABLE,
-                RUNNING => RUNNING | NOTIFIED,
-                // Queued or notified already: rewrite the same value (module header).
-                RUNNABLE | RUNNING_NOTIFIED => s,
-                _ => return false,
-            };
-            match self.state.compare_exchange_weak(s, next, AcqRel, Acquire) {
-                Ok(_) => return s == WAITING,
-                Err(now) => s = now,
-            }
-        }
-    }
-
-    /// Polls the task once. The caller took the G off a queue (so it is RUNNABLE) and, for a
+    /// Polls the task once. The caller took the G off a queue (so it is Runnable) and, for a
     /// bound G, is on its home M (`m`).
     pub(crate) fn poll(self: &Arc<Self>, m: u32) -> Polled {
-        self.state.swap(RUNNING, AcqRel);
+        self.state.begin_poll();
         super::begin_poll_reason();
         // SAFETY: the waker borrows this M's reference to the G (no count of its own) and is
         // never dropped; clones of it count (`WAKER`).
         let waker = std::mem::ManuallyDrop::new(unsafe { Waker::from_raw(raw_waker(Arc::as_ptr(self))) });
         let mut cx = Context::from_waker(&waker);
-        // SAFETY: RUNNING gives this M exclusive access to `task` (module header).
+        // SAFETY: Running gives this M exclusive access to `task` (module header).
         let task = unsafe { &mut *self.task.get() };
         if let Task::Unstarted(_) = task {
             let Task::Unstarted(start) = std::mem::replace(task, Task::Done) else { unreachable!() };
@@ -186,18 +145,15 @@ impl G {
         };
         if ready {
             self.drop_task();
-            self.state.store(DEAD, Release);
+            self.state.finish();
             return Polled::Finished;
         }
-        // The reason goes out before the state says WAITING: readers look at the reasons of
+        // The reason goes out before the state says Waiting: readers look at the reasons of
         // waiting Gs only.
         self.set_wait_reason(super::current_wait_reason());
-        match self.state.compare_exchange(RUNNING, WAITING, AcqRel, Acquire) {
-            Ok(_) => Polled::Parked,
-            Err(_) => {
-                self.state.swap(RUNNABLE, AcqRel);
-                Polled::Requeue
-            }
+        match self.state.park() {
+            Parked::Waiting => Polled::Parked,
+            Parked::Requeue => Polled::Requeue,
         }
     }
 
@@ -256,13 +212,13 @@ unsafe fn drop_waker(g: *const ()) {
 
 impl Wake for G {
     fn wake(self: Arc<Self>) {
-        if self.make_runnable() {
+        if self.state.make_runnable() {
             Shared::ready(self);
         }
     }
 
     fn wake_by_ref(self: &Arc<Self>) {
-        if self.make_runnable() {
+        if self.state.make_runnable() {
             Shared::ready(self.clone());
         }
     }

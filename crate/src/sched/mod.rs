@@ -26,7 +26,8 @@
 
 //! # Files
 //! One idea each, along Go's `proc.go`:
-//! * the Gs: `g.rs` (a goroutine and its waker), `join.rs` (results), `wait.rs` (wait reasons),
+//! * the Gs: `g.rs` (a goroutine and its waker), `gstatus.rs` (its state word), `join.rs`
+//!   (results), `wait.rs` (wait reasons),
 //!   `coop.rs` (the cooperative budget), `newproc.rs` (starting one);
 //! * the queues: `p.rs` (a P and its LIFO slot), `runq.rs` (its ring), `globrunq.rs` (the global
 //!   queue and inbox), `inbox.rs` (lock-free inboxes), `ready.rs` (where a runnable G goes),
@@ -45,6 +46,7 @@ mod dump;
 mod findrunnable;
 pub(crate) mod g;
 mod globrunq;
+pub(crate) mod gstatus;
 pub(crate) mod hooks;
 pub(crate) mod idle;
 pub(crate) mod inbox;

@@ -10,6 +10,7 @@
 //!   owner prunes them later (see [`Slab`]). Readers skip finished Gs.
 
 use super::g::{self, UNBOUND};
+use super::gstatus::GStatus;
 use super::p::P;
 use super::shared::Shared;
 use super::GRef;
@@ -45,7 +46,7 @@ impl Slab {
     fn prune(&mut self) -> usize {
         let mut n = 0;
         for (i, slot) in self.slots.iter_mut().enumerate() {
-            if slot.as_ref().is_some_and(|g| g.state() == g::DEAD) {
+            if slot.as_ref().is_some_and(|g| g.state() == GStatus::Dead) {
                 *slot = None;
                 self.free.push(i as u32);
                 n += 1;
@@ -105,7 +106,7 @@ impl Shared {
         let mut all: Vec<GRef> = Vec::new();
         for p in self.procs.iter() {
             let slab = p.registry.lock().unwrap();
-            all.extend(slab.slots.iter().flatten().filter(|g| g.state() != g::DEAD).cloned());
+            all.extend(slab.slots.iter().flatten().filter(|g| g.state() != GStatus::Dead).cloned());
         }
         all
     }

@@ -14,19 +14,30 @@
 //! the mutex (and `locked` stayed true for it). The first waiter may be `woken`: it will try
 //! to take the lock when polled. A waiter that gives up passes a grant or a wake-up on to the
 //! next waiter, so none is lost.
+//!
+//! # Wake-ups and memory ordering
+//! Every decision is made under `state`'s lock (Acquire on lock, Release on unlock), which
+//! orders it with every other: a locker queues itself in the same critical section in which it
+//! found the mutex taken, so the unlock that follows sees it queued and signals it; a waiter
+//! replaces its waker under that lock too, and `signal` (always called with it held) takes the
+//! waker it finds, so a wake-up never goes to a waker the waiter has stopped listening to.
+//! `granted` and `woken` are written before the waker is taken (Release) and read under the
+//! lock (Acquire), by the waiter's poll or by its drop when it gives up.
+//!
+//! The loom models below (normal and starvation mode, a barging locker, a waiter that gives
+//! up) fail if a locker queues itself after releasing the lock, if a waiter that gives up
+//! keeps its wake-up, or if a hand-off also unlocks the mutex (two holders).
 
+use super::{now_ns, set_wait_reason, WaitReason};
 use crate::platform::lock::Lock;
-use crate::platform::now_ns;
-use crate::sched::{set_wait_reason, WaitReason};
+use crate::platform::shim::{Arc, AtomicBool};
 use std::cell::UnsafeCell;
 use std::collections::VecDeque;
 use std::fmt;
 use std::future::Future;
 use std::ops::{Deref, DerefMut};
 use std::pin::Pin;
-use std::sync::atomic::AtomicBool;
 use std::sync::atomic::Ordering::{AcqRel, Acquire};
-use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
 /// Go's `starvationThresholdNs`.
@@ -73,6 +84,7 @@ pub struct RawMutex {
     state: Lock<State>,
 }
 
+#[cfg(not(loom))]
 impl crate::sched::Held for RawMutex {
     fn has_waiters(&self) -> bool {
         !self.state.lock().waiters.is_empty()
@@ -248,5 +260,139 @@ impl<T> DerefMut for MutexGuard<'_, T> {
 impl<T> Drop for MutexGuard<'_, T> {
     fn drop(&mut self) {
         self.mutex.raw.unlock().expect("a guard's mutex is locked");
+    }
+}
+
+#[cfg(all(test, loom))]
+mod loom_tests {
+    //! The real `RawMutex` under loom (its state behind the loom version of `RawLock`), locked
+    //! by goroutines played by loom threads that block in `shim::block_on` until their waker
+    //! is woken: a lost wake-up leaves one blocked forever, which loom reports as a deadlock.
+    //! Each critical section increments a loom `UnsafeCell`, so two holders at once are a data
+    //! race loom reports. The model's clock (`sync::loom_env`) either stands still (normal
+    //! mode) or advances 2 ms at every reading, so that every waiter that loses a race has
+    //! waited past the threshold and the mutex switches to starvation mode (hand-offs).
+    use super::*;
+    use crate::platform::shim::{block_on, loom_check as check, UnsafeCell};
+    use crate::sync::loom_env::set_clock;
+
+    const STARVING: u64 = 2 * STARVATION_THRESHOLD_NS;
+
+    struct World {
+        mutex: RawMutex,
+        /// Incremented by each holder: a loom-checked critical section.
+        data: UnsafeCell<usize>,
+    }
+
+    impl World {
+        fn new() -> Arc<Self> {
+            Arc::new(World { mutex: RawMutex::new(), data: UnsafeCell::new(0) })
+        }
+
+        /// The critical section, then the unlock.
+        fn critical_and_unlock(&self) {
+            // SAFETY: the pointer is the cell's, valid during the closure; holding the mutex
+            // makes this thread its only user (what loom checks).
+            self.data.with_mut(|d| unsafe { *d += 1 });
+            self.mutex.unlock().expect("the holder unlocks a locked mutex");
+        }
+
+        /// After every thread is joined: `n` critical sections ran, and the mutex is free.
+        fn check(&self, n: usize) {
+            // SAFETY: every other thread is joined.
+            assert_eq!(self.data.with_mut(|d| unsafe { *d }), n);
+            assert!(!self.mutex.is_locked());
+            assert!(self.mutex.state.lock().waiters.is_empty());
+        }
+    }
+
+    /// A goroutine that locks (sleeping while it must), runs its critical section, unlocks.
+    fn locker(w: &Arc<World>) -> loom::thread::JoinHandle<()> {
+        let w = w.clone();
+        loom::thread::spawn(move || {
+            block_on(w.mutex.lock());
+            w.critical_and_unlock();
+        })
+    }
+
+    /// The holder unlocks while two goroutines go to sleep on the mutex: each gets it, one at
+    /// a time, and none sleeps forever.
+    #[test]
+    fn loom_mutex_unlock_vs_two_lockers() {
+        check(4, || {
+            set_clock(0);
+            let w = World::new();
+            assert!(w.mutex.try_lock());
+            let ts = [locker(&w), locker(&w)];
+            w.critical_and_unlock();
+            ts.into_iter().for_each(|t| t.join().unwrap());
+            w.check(3);
+        });
+    }
+
+    /// The holder unlocks and at once locks again, racing the woken waiter (Go's barging);
+    /// with the clock past the threshold the waiter that loses switches the mutex to
+    /// starvation mode, and the next unlock hands the mutex to it.
+    fn unlock_and_relock(step: u64) {
+        check(4, move || {
+            set_clock(step);
+            let w = World::new();
+            assert!(w.mutex.try_lock());
+            let t = locker(&w);
+            w.critical_and_unlock();
+            block_on(w.mutex.lock());
+            w.critical_and_unlock();
+            t.join().unwrap();
+            w.check(3);
+        });
+    }
+
+    #[test]
+    fn loom_mutex_barging_normal_mode() {
+        unlock_and_relock(0);
+    }
+
+    #[test]
+    fn loom_mutex_barging_starvation_hand_off() {
+        unlock_and_relock(STARVING);
+    }
+
+    /// A waiter gives up (its lock future is dropped: a select chose another case) as the
+    /// holder unlocks: a wake-up or a hand-off it got passes on to the next waiter.
+    fn cancelled_waiter(step: u64) {
+        check(4, move || {
+            set_clock(step);
+            let w = World::new();
+            assert!(w.mutex.try_lock());
+            let quitter = {
+                let w = w.clone();
+                loom::thread::spawn(move || {
+                    let mut f = w.mutex.lock();
+                    let polled = Pin::new(&mut f).poll(&mut Context::from_waker(Waker::noop()));
+                    drop(f);
+                    if polled.is_ready() {
+                        w.critical_and_unlock();
+                    }
+                })
+            };
+            let t = locker(&w);
+            w.critical_and_unlock();
+            quitter.join().unwrap();
+            t.join().unwrap();
+            // SAFETY: every other thread is joined.
+            let n = w.data.with_mut(|d| unsafe { *d });
+            assert!(n == 2 || n == 3, "the quitter held the mutex at most once");
+            w.check(n);
+        });
+    }
+
+    #[test]
+    fn loom_mutex_cancelled_waiter_passes_wake_up() {
+        cancelled_waiter(0);
+    }
+
+    #[test]
+    fn loom_mutex_cancelled_waiter_passes_hand_off() {
+        cancelled_waiter(STARVING);
     }
 }

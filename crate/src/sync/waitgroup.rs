@@ -3,14 +3,21 @@
 //! Invariant: under the lock, `count >= 0`, and `waiters` is empty whenever `count == 0`
 //! (reaching zero releases every waiter at once). An `add` that would make the counter negative
 //! is refused with an error and changes nothing.
+//!
+//! # Wake-ups and memory ordering
+//! A waiter queues itself in the same critical section in which it saw a count above zero, so
+//! the `add` that brings the count to zero (under the same lock, which orders the two) finds
+//! it and releases it. `Waiter::release` marks the waiter released (AcqRel swap) before it
+//! takes its waker; a waiter that polls again stores its new waker and then looks at the mark
+//! (`Waiter::update`), so a release that took the old waker is seen. The loom models below
+//! fail if a waiter queues itself after releasing the lock.
 
-use super::Waiter;
+use super::{set_wait_reason, WaitReason, Waiter};
 use crate::platform::lock::Lock;
-use crate::sched::{set_wait_reason, WaitReason};
+use crate::platform::shim::Arc;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::task::{Context, Poll};
 
 /// Misuse of a `WaitGroup`.
@@ -30,6 +37,7 @@ pub(crate) struct State {
     waiters: Vec<Arc<Waiter>>,
 }
 
+#[cfg(not(loom))]
 impl crate::sched::Held for Lock<State> {
     fn has_waiters(&self) -> bool {
         !self.lock().waiters.is_empty()
@@ -116,5 +124,54 @@ impl Drop for WaitGroupWait<'_> {
         if let Some(w) = self.waiter.take() {
             self.wg.state.lock().waiters.retain(|x| !Arc::ptr_eq(x, &w));
         }
+    }
+}
+
+#[cfg(all(test, loom))]
+mod loom_tests {
+    //! The real `WaitGroup` under loom (its state behind the loom version of `RawLock`):
+    //! waiters are goroutines played by loom threads that block in `shim::block_on` until
+    //! their waker is woken, so a waiter left behind is a deadlock loom reports.
+    use super::*;
+    use crate::platform::shim::{block_on, loom_check as check};
+
+    /// `done` brings the count to 0 while two goroutines register as waiters: both return.
+    #[test]
+    fn loom_waitgroup_done_vs_two_waiters() {
+        check(3, || {
+            let wg = WaitGroup::new();
+            wg.add(1).unwrap();
+            let waiter = {
+                let wg = wg.clone();
+                loom::thread::spawn(move || block_on(wg.wait()))
+            };
+            let doer = {
+                let wg = wg.clone();
+                loom::thread::spawn(move || wg.done().unwrap())
+            };
+            block_on(wg.wait());
+            assert_eq!(wg.count(), 0);
+            waiter.join().unwrap();
+            doer.join().unwrap();
+            assert!(wg.state.lock().waiters.is_empty());
+        });
+    }
+
+    /// Two `done`s race a waiter: it returns only once both ran.
+    #[test]
+    fn loom_waitgroup_two_dones_vs_waiter() {
+        check(4, || {
+            let wg = WaitGroup::new();
+            wg.add(2).unwrap();
+            let doers: Vec<_> = (0..2)
+                .map(|_| {
+                    let wg = wg.clone();
+                    loom::thread::spawn(move || wg.done().unwrap())
+                })
+                .collect();
+            block_on(wg.wait());
+            assert_eq!(wg.count(), 0, "the waiter returned before the count reached 0");
+            doers.into_iter().for_each(|t| t.join().unwrap());
+        });
     }
 }
