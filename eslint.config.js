@@ -1,5 +1,6 @@
 // ESLint (flat config) for the JavaScript of the repository: the npm package's facade
-// (pkg/src, browser page and Worker), the demo page (www), the tests and benchmarks (Node,
+// (pkg/src, browser page and Worker), the crate's JS snippets (crate/src, Workers the Rust
+// side starts), the demo page (www), the tests and benchmarks (Node,
 // driving pages whose code they also hold) and the scripts. Formatting is Prettier's job
 // (.prettierrc.json); `make lint` runs both.
 import js from '@eslint/js';
@@ -21,8 +22,9 @@ export default [
     },
   },
   {
-    // The facade runs on the page and in module Workers; the demo and the bench page on the page.
-    files: ['pkg/src/**/*.js', 'www/**/*.js', 'bench/web/**/*.js'],
+    // The facade and the crate's snippets run on the page and in module Workers; the demo and
+    // the bench page on the page.
+    files: ['pkg/src/**/*.js', 'crate/src/**/*.js', 'www/**/*.js', 'bench/web/**/*.js'],
     languageOptions: { globals: { ...globals.browser, ...globals.worker } },
   },
   {
