@@ -14,10 +14,10 @@
 //!
 //! An M with goroutines to run does not stop first to wait for another M's poll: it
 //! acknowledges the request and runs on until every other running M has acknowledged it too
-//! (at its own safepoint or checkpoint), then stops at its next one (`runs_on`; `world.rs`,
-//! "Running on past a request"). On a loaded machine an M's thread is often descheduled for a
-//! scheduler tick (4 ms here) in the middle of a poll; the other M used to stop and wait that
-//! long, its goroutines with it. Running on is bounded (`RUN_ON_NS`), after which the M stops
+//! (at its own safepoint or checkpoint), then stops at its next one (`runs_on`;
+//! `sched/world.rs`, "Running on past a request"). On a loaded machine an M's thread is often
+//! descheduled for a scheduler tick (4 ms here) in the middle of a poll; an M that stopped
+//! first would wait that long, its goroutines with it. Running on is bounded (`RUN_ON_NS`), after which the M stops
 //! and waits as Go's do, so that a poll without checkpoints does not let the heap grow past
 //! its trigger unchecked.
 //!
