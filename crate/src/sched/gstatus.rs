@@ -45,8 +45,8 @@
 //! running G does (two Ms poll it at once).
 //!
 //! Cost: a wake is a load and one CAS; a poll is one swap and then one store (finished) or one
-//! CAS (parked; plus a swap if woken meanwhile): the same operations the scheduler made on
-//! the bare word before this type existed.
+//! CAS (parked; plus a swap if woken meanwhile): the type adds no operation to those the
+//! protocol needs on the bare word.
 
 use crate::platform::shim::AtomicU32;
 use std::sync::atomic::Ordering::{AcqRel, Acquire, Release};
