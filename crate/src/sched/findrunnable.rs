@@ -44,16 +44,18 @@ impl M {
             }
             // Also the first thing an M does after waking from parking.
             self.shared.hooks.safepoint(&self.shared, self.index, false);
-            if let Some(g) = self.bound_next() {
-                return Ok(g);
-            }
+            // Every source is reached in bounded time, whichever queue stays busy (Go's
+            // `schedule`): expired timers on every schedule, the global queue every 61st.
+            self.check_timers();
             self.tick = self.tick.wrapping_add(1);
             if self.tick.is_multiple_of(GLOBAL_CHECK_INTERVAL) {
                 if let Some(g) = self.shared.globrunqget(self.index, 1) {
                     return Ok(g);
                 }
             }
-            self.check_timers();
+            if let Some(g) = self.bound_next() {
+                return Ok(g);
+            }
             if let Some(g) = self.local_next() {
                 return Ok(g);
             }

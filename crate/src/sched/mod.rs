@@ -17,9 +17,9 @@
 //! bound inbox of a JS goroutine's M, the ring's (or the global queue's) tail for a G that
 //! yielded, and the M's own list for Gs woken by timers it fired.
 //!
-//! # Finding work (`m.rs`, Go's `findRunnable`)
-//! bound inbox → every 61st tick the global queue → own expired timers, and other Ps' timers
-//! overdue by more than 1 ms (`check_timers`) → LIFO slot (at most 3 in a row while others
+//! # Finding work (`findrunnable.rs`, Go's `findRunnable`)
+//! own expired timers, and other Ps' timers overdue by more than 1 ms (`check_timers`) →
+//! every 61st tick the global queue → bound inbox → LIFO slot (at most 3 in a row while others
 //! wait on the P) → goroutines woken by timers this M fired → own ring → global queue (a
 //! batch) → steal from other Ps in random order (half a ring; their LIFO slot on the last
 //! pass; their expired timers) → spin briefly → park until the earliest timer of any P.
