@@ -13,6 +13,8 @@ mod waitgroup;
 pub use mutex::{Mutex, MutexGuard, RawMutex, UnlockError};
 pub use once::Once;
 pub use waitgroup::{WaitGroup, WaitGroupError};
+#[cfg(any(test, target_arch = "wasm32"))]
+pub(crate) use waitgroup::AddError;
 
 use crate::platform::lock::Lock;
 use crate::platform::shim::{Arc, AtomicBool};
