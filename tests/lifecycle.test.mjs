@@ -95,7 +95,10 @@ describe('after shutdown', () => {
       assert.equal(x.name, 'ShutdownError', `${k}: ${JSON.stringify(x)}`);
       assert.equal(x.shutdown, true, k);
       assert.match(x.message, /has been shut down/, k);
-      assert.ok(x.message.startsWith(k.replace(/^ch\./, 'Chan.').replace(/^wg\./, 'WaitGroup.').replace(/^mu\./, 'Mutex.')), `${k}: ${x.message}`);
+      assert.ok(
+        x.message.startsWith(k.replace(/^ch\./, 'Chan.').replace(/^wg\./, 'WaitGroup.').replace(/^mu\./, 'Mutex.')),
+        `${k}: ${x.message}`,
+      );
     }
     for (const [k, x] of Object.entries(r.async)) {
       assert.equal(x.name, 'ShutdownError', `${k}: ${JSON.stringify(x)}`);
@@ -177,7 +180,19 @@ describe('after shutdown', () => {
         await rt.shutdown();
       }
     `);
-    for (const k of ['trySend', 'cap', 'send', 'recv', 'add', 'wait', 'unlock', 'lock', 'select', 'asArgument', 'inMessage']) {
+    for (const k of [
+      'trySend',
+      'cap',
+      'send',
+      'recv',
+      'add',
+      'wait',
+      'unlock',
+      'lock',
+      'select',
+      'asArgument',
+      'inMessage',
+    ]) {
       const x = r[k];
       assert.equal(x.name, 'TypeError', `${k}: ${JSON.stringify(x)}`);
       assert.match(x.message, /released/, k);

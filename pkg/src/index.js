@@ -59,7 +59,11 @@ function holdOn(glue, core, kind, ref) {
 
 /** The error a join rejects with when the runtime shut down before it could read the result. */
 function cancelled(id) {
-  return new GoroutineError(id, `goroutine ${id} was cancelled: the runtime has been shut down`, new ShutdownError('join'));
+  return new GoroutineError(
+    id,
+    `goroutine ${id} was cancelled: the runtime has been shut down`,
+    new ShutdownError('join'),
+  );
 }
 
 function startWorker(index, init) {

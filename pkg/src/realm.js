@@ -550,10 +550,12 @@ export class RuntimeBase extends EventTarget {
     const d = checkMs(ms, 'rt.after');
     const ch = this.chan(1);
     // Nobody awaits this op: at shutdown its ShutdownError has no one to go to.
-    this.#realm.op((Op) => Op.after(d, refOf(ch, 'rt.after')), 'rt.after').then(
-      (m) => m.free(),
-      () => {},
-    );
+    this.#realm
+      .op((Op) => Op.after(d, refOf(ch, 'rt.after')), 'rt.after')
+      .then(
+        (m) => m.free(),
+        () => {},
+      );
     return ch;
   }
 

@@ -12,9 +12,9 @@ mod waitgroup;
 
 pub use mutex::{Mutex, MutexGuard, RawMutex, UnlockError};
 pub use once::Once;
-pub use waitgroup::{WaitGroup, WaitGroupError};
-#[cfg(any(test, target_arch = "wasm32"))]
+#[cfg(target_arch = "wasm32")]
 pub(crate) use waitgroup::AddError;
+pub use waitgroup::{WaitGroup, WaitGroupError};
 
 use crate::platform::lock::Lock;
 use crate::platform::shim::{Arc, AtomicBool};

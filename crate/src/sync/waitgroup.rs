@@ -146,6 +146,28 @@ impl Drop for WaitGroupWait<'_> {
     }
 }
 
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    /// A bounded add fails past either end and changes nothing; the unbounded one keeps i64.
+    #[test]
+    fn add_within_bounds_the_counter_and_changes_nothing_on_failure() {
+        let wg = WaitGroup::new();
+        assert_eq!(wg.add_within(-1, 10), Err(AddError::Negative));
+        assert_eq!(wg.add_within(11, 10), Err(AddError::Overflow));
+        wg.add_within(10, 10).unwrap();
+        assert_eq!(wg.add_within(1, 10), Err(AddError::Overflow));
+        assert_eq!(wg.add_within(-11, 10), Err(AddError::Negative));
+        assert_eq!(wg.count(), 10);
+        assert_eq!(wg.add(i64::MAX), Err(WaitGroupError), "i64 overflow is Go's negative counter");
+        wg.add_within(-10, 10).unwrap();
+        assert_eq!(wg.count(), 0);
+        wg.add(i64::MAX).unwrap();
+        assert_eq!(wg.count(), i64::MAX);
+    }
+}
+
 #[cfg(all(test, loom))]
 mod loom_tests {
     //! The real `WaitGroup` under loom (its state behind the loom version of `RawLock`):
