@@ -9,8 +9,8 @@
 // with Atomics.waitAsync, a Worker through a promise resolved on its own M.
 //
 // Module contract (for index.js and worker.js, not part of the package's API):
-// - `new Realm(glue, run, { external, life, owner })`: one realm's view of a runtime (see the
-//   class).
+// - `new Realm(glue, run, { external, life, owner, admit })`: one realm's view of a runtime
+//   (see the class).
 // - `new RuntimeBase(realm)`: the shared `rt` API over that realm. It is kept in a private
 //   field: a subclass keeps its own reference to the realm it made.
 // - Chan, WaitGroup and Mutex are made only here (RuntimeBase, or a decoded Message); their wasm
