@@ -4,9 +4,10 @@
 //
 //   codec/format.js   the format (tags, layout, invariants), shared by both sides
 //   codec/encode.js   encode(value, where = 'value', { handle(obj) -> id | undefined }) -> Uint8Array;
-//                     encodeTagged(tag, ...) for a runtime Message's bytes, without extra copies
+//                     encodeTagged(tag, ...) for a runtime Message's bytes, without extra copies;
+//                     cannotSend(reason), which a handle hook throws to refuse an object
 //   codec/decode.js   decode(bytes, { handle(id) -> obj }) -> value, read where the bytes lie;
 //                     decodeText(bytes) for the UTF-8 texts of runtime outcomes
 
-export { encode, encodeTagged } from './codec/encode.js';
+export { cannotSend, encode, encodeTagged } from './codec/encode.js';
 export { decode, decodeText } from './codec/decode.js';

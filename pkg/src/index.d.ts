@@ -1,4 +1,12 @@
 // Types of gort's JavaScript facade.
+//
+// Errors every call may raise, beside those listed at each:
+// - `ShutdownError` once the runtime's `shutdown()` was called: every call on the runtime or on
+//   any of its handles throws it (sync calls) or rejects with it (async calls), and operations
+//   still pending then reject with it (a join: a `GoroutineError` whose cause is one).
+// - `TypeError` for a handle that was `release()`d, or that belongs to another runtime (in a
+//   value sent, an argument, or a select case); and for a value that cannot cross goroutines.
+// - `RangeError` for a value sent that could never fit under the `heapLimit`.
 
 /** Values that can cross goroutines: structured-clone-like data plus runtime handles. */
 export type Value =
@@ -30,7 +38,9 @@ export interface StartOptions {
   gcPercent?: number;
   /**
    * Hard ceiling of the GC heap in bytes (0: none). Values in flight between goroutines live
-   * in that heap: a send that cannot fit rejects with a RangeError naming the limit.
+   * in that heap: a value that can never fit (an argument, `send`, `trySend`, a select send) is
+   * a RangeError naming the limit at the call that sent it; a send that cannot fit now, even
+   * after a collection, rejects with one; a result that cannot fit rejects its join with one.
    */
   heapLimit?: number;
   /** A Go-format gctrace line per collection on the console. */
@@ -113,7 +123,11 @@ export interface Selected {
 /** A started goroutine. */
 export class Goroutine<T = any> {
   readonly id: number;
-  /** Its return value; rejects with a GoroutineError. The same promise every call. */
+  /**
+   * Its return value; rejects with a GoroutineError (whose cause is a ShutdownError if the
+   * runtime shut down before the result was joined), or a RangeError naming the heap limit if
+   * the result did not fit. The same promise every call.
+   */
   join(): Promise<T>;
 }
 
@@ -121,10 +135,14 @@ export class Goroutine<T = any> {
 export class GoroutineError extends Error {
   readonly name: 'GoroutineError';
   readonly goroutineId: number;
-  /** The thrown value (an Error keeps its name, message and stack). */
+  /**
+   * The thrown value (an Error keeps its name, message and stack); a ShutdownError when the
+   * runtime shut down before the goroutine finished or before its result was joined.
+   */
   readonly cause?: unknown;
 }
 
+/** A call on a runtime, or on one of its handles, after the runtime's `shutdown()`. */
 export class ShutdownError extends Error {
   readonly name: 'ShutdownError';
 }
@@ -139,52 +157,110 @@ export class SyncError extends Error {
   readonly name: 'SyncError';
 }
 
+/**
+ * A channel. Every member throws (or rejects with) a ShutdownError after the runtime's
+ * shutdown, and a TypeError after `release()`.
+ */
 export class Chan<T extends Value = any> implements AsyncIterable<T> {
   readonly cap: number;
   readonly len: number;
   /**
-   * Rejects with a ChannelError "send on closed channel", or a RangeError naming the heap
-   * limit when the value does not fit in the GC heap even after a collection.
+   * @throws {ChannelError} (rejects) "send on closed channel".
+   * @throws {RangeError} (rejects) naming the heap limit when the value does not fit in the GC
+   *   heap even after a collection.
+   * @throws {TypeError} (rejects) for a value that cannot cross goroutines, or holds a handle
+   *   of another runtime or a released one.
+   * @throws {ShutdownError} (rejects) after the runtime's shutdown, also while it waits.
    */
   send(value: T): Promise<void>;
+  /** @throws {ShutdownError} (rejects) after the runtime's shutdown, also while it waits. */
   recv(): Promise<T | undefined>;
+  /** @throws {ShutdownError} (rejects) after the runtime's shutdown, also while it waits. */
   recvOk(): Promise<Received<T>>;
+  /** @throws {ChannelError} "close of closed channel". */
   close(): void;
+  /**
+   * @throws {ChannelError} "send on closed channel".
+   * @throws {RangeError} naming the heap limit when the value could never fit under it.
+   * @throws {TypeError} for a value that cannot cross goroutines, or holds a handle of another
+   *   runtime or a released one.
+   */
   trySend(value: T): boolean;
   tryRecv(): Received<T> | undefined;
   [Symbol.asyncIterator](): AsyncIterator<T>;
-  /** Drops this handle now rather than when it is garbage collected. */
+  /**
+   * Drops this handle now rather than when it is garbage collected; using it afterwards is a
+   * TypeError. Never throws (again, or after shutdown, it does nothing).
+   */
   release(): void;
 }
 
+/** Go's sync.WaitGroup (after shutdown: ShutdownError; after `release()`: TypeError). */
 export class WaitGroup {
+  /**
+   * @throws {SyncError} "sync: negative WaitGroup counter" (or a `delta` that is not an
+   *   integer); nothing changes.
+   * @throws {RangeError} when `delta` or the counter would pass Go's int32 counter (2^31 - 1);
+   *   nothing changes.
+   * @throws {TypeError} when `delta` is not a number.
+   */
   add(delta?: number): void;
+  /** @throws {SyncError} "sync: negative WaitGroup counter". */
   done(): void;
+  /** @throws {ShutdownError} (rejects) after the runtime's shutdown, also while it waits. */
   wait(): Promise<void>;
+  /** See `Chan.release`. */
   release(): void;
 }
 
+/** Go's sync.Mutex (after shutdown: ShutdownError; after `release()`: TypeError). */
 export class Mutex {
+  /** @throws {ShutdownError} (rejects) after the runtime's shutdown, also while it waits. */
   lock(): Promise<void>;
   tryLock(): boolean;
+  /** @throws {SyncError} "sync: unlock of unlocked mutex". */
   unlock(): void;
+  /** See `Chan.release`. */
   release(): void;
 }
 
 /** What the page's `rt` and a goroutine's `rt` have in common. */
 export interface GoroutineApi extends EventTarget {
+  /** @throws {RangeError} unless `cap` is an integer from 0 to 2^32 - 1. */
   chan<T extends Value = any>(cap?: number): Chan<T>;
   waitGroup(): WaitGroup;
   mutex(): Mutex;
+  /**
+   * As Go's time.Sleep: zero or a negative `ms` returns at once.
+   * @throws {RangeError} (rejects) for NaN.
+   * @throws {TypeError} (rejects) for a non-number.
+   * @throws {ShutdownError} (rejects) after the runtime's shutdown, also while it sleeps.
+   */
   sleep(ms: number): Promise<void>;
-  /** A channel that receives the time (ms, like performance.timeOrigin + performance.now()). */
+  /**
+   * A channel that receives the time (ms, like performance.timeOrigin + performance.now());
+   * as Go's time.After, at once for zero or a negative `ms`.
+   * @throws {RangeError} for NaN.
+   * @throws {TypeError} for a non-number.
+   */
   after(ms: number): Chan<number>;
   gosched(): Promise<void>;
+  /**
+   * @throws {TypeError} (rejects) for a case whose channel belongs to another runtime or was
+   *   released, or whose value cannot cross goroutines.
+   * @throws {RangeError} (rejects) naming the heap limit when a value sent does not fit.
+   * @throws {ShutdownError} (rejects) after the runtime's shutdown, also while it waits.
+   */
   select(cases: SelectCase[], options?: { default?: boolean }): Promise<Selected>;
 }
 
 /** The `rt` a goroutine function receives on its worker. */
 export interface WorkerRuntime extends GoroutineApi {
+  /**
+   * @throws {TypeError} for an argument that cannot cross goroutines, or holds a handle of
+   *   another runtime or a released one (the message names the argument).
+   * @throws {RangeError} for an argument that could never fit under the heap limit.
+   */
   go<A extends Value[], R>(fn: (rt: WorkerRuntime, ...args: A) => R | Promise<R>, ...args: A): Goroutine<R>;
   goid(): number;
   procid(): number;
@@ -192,9 +268,20 @@ export interface WorkerRuntime extends GoroutineApi {
 
 /** A running runtime, held by the page. Fires `deadlock` (CustomEvent<{ message: string }>). */
 export class Runtime extends EventTarget {
+  /**
+   * @throws {RangeError} (rejects) for `procs` not an integer from 1 to 64, a `gcPercent` not
+   *   an integer, or a `heapLimit` not a byte count.
+   */
   static start(options?: StartOptions): Promise<Runtime>;
+  /** Number of Ps; still readable after shutdown. */
   readonly procs: number;
-  /** Runs `fn(rt, ...args)` on a worker M; `fn` is shipped by source (no closures). */
+  /**
+   * Runs `fn(rt, ...args)` on a worker M; `fn` is shipped by source (no closures).
+   * @throws {TypeError} for an argument that cannot cross goroutines, or holds a handle of
+   *   another runtime or a released one (the message names the argument).
+   * @throws {RangeError} for an argument that could never fit under the heap limit.
+   * @throws {ShutdownError} after `shutdown()`.
+   */
   go<A extends Value[], R>(fn: (rt: WorkerRuntime, ...args: A) => R | Promise<R>, ...args: A): Goroutine<R>;
   /** Starts a Rust goroutine through an export of a custom wasm module (see `wasm`). */
   goRust<R = unknown>(exportName: string, ...args: unknown[]): Goroutine<R>;
@@ -202,6 +289,11 @@ export class Runtime extends EventTarget {
   /** A full garbage collection (Go's runtime.GC()). */
   gc(): Promise<void>;
   goroutines(): Promise<GoroutineInfo[]>;
+  /**
+   * Stops the runtime. Afterwards every call on it or its handles is a ShutdownError; pending
+   * operations reject with one, and unfinished joins with a GoroutineError whose cause is one.
+   * Calling it again returns the same promise.
+   */
   shutdown(): Promise<void>;
 }
 

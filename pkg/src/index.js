@@ -6,8 +6,8 @@
 // results with `Atomics.waitAsync` on each goroutine's state word.
 //
 // Module contract: this is the package's entry point (its exports are the API, typed in
-// index.d.ts). It gives realm.js's RuntimeBase the page's Realm and shutdown check through
-// their constructors; worker.js is started by URL and shares nothing with it but the glue.
+// index.d.ts). It gives realm.js's RuntimeBase the page's Realm, which knows when the runtime
+// shuts down (its `life`); worker.js is started by URL and shares nothing with it but the glue.
 
 import { Goroutine, GoroutineError, ShutdownError, functionSource } from './goroutine.js';
 import { Chan, ChannelError, Mutex, Realm, RuntimeBase, SyncError, WaitGroup } from './realm.js';
@@ -57,11 +57,13 @@ function holdOn(glue, core, kind, ref) {
   else core.holdMutex(ref);
 }
 
-/** A check that throws a ShutdownError once `life.closing` is set. */
-function liveCheck(life) {
-  return (what) => {
-    if (life.closing) throw new ShutdownError(what);
-  };
+/** The error a join rejects with when the runtime shut down before it could read the result. */
+function cancelled(id) {
+  return new GoroutineError(
+    id,
+    `goroutine ${id} was cancelled: the runtime has been shut down`,
+    new ShutdownError('join'),
+  );
 }
 
 function startWorker(index, init) {
@@ -101,27 +103,37 @@ export class Runtime extends RuntimeBase {
   #memory;
   #workers;
   #realm;
-  #life; // { closing }: the shutdown promise once shutdown() was called
-  #check;
+  // { closing, freed }: closing is the shutdown promise once shutdown() was called; freed is
+  // set once the runtime's memory (its heap, the core) is gone.
+  #life;
+  #procs;
 
   constructor(key, glue, core, workers) {
     if (key !== START) throw new TypeError('use Runtime.start() to create a runtime');
     const memory = glue.gortSharedMemory();
-    const life = { closing: null };
-    const realm = new Realm(glue, (op) => outcome(memory, core.run(op)), {
+    const life = { closing: null, freed: false };
+    const external = {
       hold: (kind, ref) => holdOn(glue, core, kind, ref),
       unhold: (key) => life.closing || core.unhold(key),
+    };
+    const realm = new Realm(glue, (op) => outcome(memory, core.run(op)), {
+      external,
+      life,
+      admit: (msg) => core.admit(msg),
     });
-    const check = liveCheck(life);
-    super(realm, check);
+    super(realm);
     this.#glue = glue;
     this.#core = core;
     this.#memory = memory;
     this.#workers = workers;
     this.#realm = realm;
     this.#life = life;
-    this.#check = check;
+    this.#procs = core.procs();
     this.#watchEvents();
+  }
+
+  #check(what) {
+    this.#realm.check(what);
   }
 
   async #watchEvents() {
@@ -184,9 +196,9 @@ export class Runtime extends RuntimeBase {
     return new Runtime(START, glue, core, workers);
   }
 
-  /** Number of Ps (and worker Ms). */
+  /** Number of Ps (and worker Ms); still readable after shutdown. */
   get procs() {
-    return this.#core.procs();
+    return this.#procs;
   }
 
   /**
@@ -221,15 +233,33 @@ export class Runtime extends RuntimeBase {
     return this.#handle(ref);
   }
 
+  /**
+   * A goroutine's handle. Its join rejects with a GoroutineError whose cause is a ShutdownError
+   * once the runtime shut down before the result could be read: it was cancelled unfinished,
+   * or join was first called after shutdown.
+   */
   #handle(ref) {
     const id = ref.id();
-    return new Goroutine(id, async () => this.#realm.settle(await outcome(this.#memory, ref), id));
+    const life = this.#life;
+    return new Goroutine(id, async () => {
+      if (life.closing) {
+        ref.free();
+        throw cancelled(id);
+      }
+      const msg = await outcome(this.#memory, ref);
+      if (life.freed) {
+        msg.free();
+        throw cancelled(id);
+      }
+      // Once shutdown began, the runtime's failure (tag RuntimeError) is its cancellation.
+      return this.#realm.settle(msg, id, life.closing ? new ShutdownError('join') : undefined);
+    });
   }
 
   /** A full garbage collection (Go's runtime.GC()). */
   async gc() {
     this.#check('rt.gc');
-    this.#realm.unit(await this.#realm.op((Op) => Op.gc()));
+    this.#realm.unit(await this.#realm.op((Op) => Op.gc(), 'rt.gc'));
   }
 
   /**
@@ -247,16 +277,23 @@ export class Runtime extends RuntimeBase {
     return this.#handle(this.#core.goroutines()).join();
   }
 
-  /** Stops every M and terminates the Workers. Unfinished goroutines' joins reject. */
+  /**
+   * Stops every M and terminates the Workers. Unfinished goroutines' joins reject with a
+   * GoroutineError whose cause is a ShutdownError; pending operations, and every later call on
+   * the runtime or its handles, reject or throw a ShutdownError. Calling it again returns the
+   * same promise.
+   */
   shutdown() {
-    this.#life.closing ??= (async () => {
+    const life = this.#life;
+    life.closing ??= (async () => {
       this.#core.shutdown();
       Atomics.notify(new Int32Array(this.#memory.buffer), this.#core.eventsAddress() >>> 2);
       await Promise.all(this.#workers.map((w) => w.stopped));
       this.#workers.forEach((w) => w.worker.terminate());
+      life.freed = true;
       this.#core.free();
     })();
-    return this.#life.closing;
+    return life.closing;
   }
 }
 

@@ -9,15 +9,18 @@
 // with Atomics.waitAsync, a Worker through a promise resolved on its own M.
 //
 // Module contract (for index.js and worker.js, not part of the package's API):
-// - `new Realm(glue, run, external?)`: one realm's view of a runtime (see the class).
-// - `new RuntimeBase(realm, check?)`: the shared `rt` API over that realm; `check(what)` throws
-//   once the runtime can no longer be used. Both are kept in private fields: a subclass keeps
-//   its own reference to the realm it made.
+// - `new Realm(glue, run, { external, life, owner, admit })`: one realm's view of a runtime
+//   (see the class).
+// - `new RuntimeBase(realm)`: the shared `rt` API over that realm. It is kept in a private
+//   field: a subclass keeps its own reference to the realm it made.
 // - Chan, WaitGroup and Mutex are made only here (RuntimeBase, or a decoded Message); their wasm
-//   ref and realm are private to this module.
+//   ref and realm are private to this module. Every use of one first asks its realm whether the
+//   runtime is still running (a ShutdownError if not) and whether the handle was released (a
+//   TypeError); a handle of one runtime given to another (in a value, or as a select case) is a
+//   TypeError at that call.
 
-import { decode, decodeText, encodeTagged } from './codec.js';
-import { GoroutineError, describe } from './goroutine.js';
+import { cannotSend, decode, decodeText, encodeTagged } from './codec.js';
+import { GoroutineError, ShutdownError, describe } from './goroutine.js';
 
 const MAX_MS = 1e15; // about 31,700 years: longer is forever
 
@@ -37,12 +40,15 @@ export class SyncError extends Error {
   }
 }
 
+/** A duration in ms as the runtime takes it: as Go's, zero or negative is no wait at all. */
 function checkMs(ms, what) {
-  if (typeof ms !== 'number' || Number.isNaN(ms) || ms < 0) {
-    throw new RangeError(`${what}: expected a duration in ms (a number ≥ 0), got ${describe(ms)}`);
-  }
-  return Math.min(ms, MAX_MS);
+  if (typeof ms !== 'number') throw new TypeError(`${what}: expected a duration in ms, got ${describe(ms)}`);
+  if (Number.isNaN(ms)) throw new RangeError(`${what}: the duration is NaN`);
+  return Math.min(Math.max(ms, 0), MAX_MS);
 }
+
+/** The largest WaitGroup delta and counter: Go's counter is an int32. */
+const MAX_WAIT_GROUP = 2 ** 31 - 1;
 
 // Frees the wasm refs of handles JS dropped without `release()`, in every realm (the page and
 // each Worker), so that the runtime objects they kept alive can go.
@@ -52,15 +58,22 @@ const handleRefs = new FinalizationRegistry(({ ref, key, external }) => {
 });
 
 // A handle keeps its wasm ref and its realm private; these read them inside this module.
-let refOf, realmOf;
+// `refOf(h, what)` is the ref for the call `what`: it throws a ShutdownError once the runtime is
+// shut down, and a TypeError once the handle was released.
+let refOf, realmOf, isReleased;
 
 /** What channels, wait groups and mutexes share: their wasm ref, their realm, `release()`. */
 class Handle {
-  #ref;
+  #ref; // null once released
   #realm;
   static {
-    refOf = (h) => h.#ref;
+    refOf = (h, what) => {
+      h.#realm.check(what);
+      if (h.#ref === null) throw new TypeError(`${what}: this ${kindName(h)} was released`);
+      return h.#ref;
+    };
     realmOf = (h) => h.#realm;
+    isReleased = (h) => h.#ref === null;
   }
 
   constructor(ref, realm) {
@@ -69,34 +82,46 @@ class Handle {
     realm.adopt(this, ref);
   }
 
-  /** Drops this handle now instead of when it is garbage collected. */
+  /**
+   * Drops this handle now instead of when it is garbage collected; using it afterwards is a
+   * TypeError. Releasing twice, or after the runtime shut down, does nothing more.
+   */
   release() {
+    if (this.#ref === null) return;
     this.#realm.release(this, this.#ref);
+    this.#ref = null;
   }
 }
 
-/** Runs the blocking operation `make(Op, ref)` on handle `h`; a promise of its Message. */
-function run(h, make) {
-  const ref = refOf(h);
-  return realmOf(h).op((Op) => make(Op, ref));
+function kindName(h) {
+  if (h instanceof Chan) return 'channel';
+  if (h instanceof WaitGroup) return 'wait group';
+  return 'mutex';
+}
+
+/** Runs the blocking operation `make(Op, ref)` on handle `h` for the call `what`; a promise of its Message. */
+function run(h, what, make) {
+  const ref = refOf(h, what);
+  return realmOf(h).op((Op) => make(Op, ref), what);
 }
 
 /** A channel (Go's `chan`): send, receive, close, `for await`. */
 export class Chan extends Handle {
   /** Capacity (0: unbuffered). */
   get cap() {
-    return refOf(this).cap();
+    return refOf(this, 'Chan.cap').cap();
   }
 
   /** Values buffered now. */
   get len() {
-    return refOf(this).len();
+    return refOf(this, 'Chan.len').len();
   }
 
   /** Sends `value`, waiting for room or a receiver; rejects with ChannelError on a closed channel. */
   async send(value) {
+    refOf(this, 'Chan.send');
     const msg = realmOf(this).message(value, 'channel value');
-    realmOf(this).unit(await run(this, (Op, ref) => Op.chanSend(ref, msg)));
+    realmOf(this).unit(await run(this, 'Chan.send', (Op, ref) => Op.chanSend(ref, msg)));
   }
 
   /** The next value; undefined once the channel is closed and drained. */
@@ -106,23 +131,23 @@ export class Chan extends Handle {
 
   /** `{ value, ok }`: ok is false once the channel is closed and drained (Go's `v, ok := <-ch`). */
   async recvOk() {
-    return realmOf(this).received(await run(this, (Op, ref) => Op.chanRecv(ref)));
+    return realmOf(this).received(await run(this, 'Chan.recv', (Op, ref) => Op.chanRecv(ref)));
   }
 
   /** Closes the channel; throws ChannelError if it was closed already. */
   close() {
-    const err = refOf(this).close();
+    const err = refOf(this, 'Chan.close').close();
     if (err !== undefined) throw new ChannelError(err);
   }
 
   /** Sends without waiting: true if sent, false if it would block; throws on a closed channel. */
   trySend(value) {
-    return realmOf(this).trySend(refOf(this), value);
+    return realmOf(this).trySend(refOf(this, 'Chan.trySend'), value);
   }
 
   /** Receives without waiting: `{ value, ok }`, or undefined if it would block. */
   tryRecv() {
-    const m = refOf(this).tryRecv();
+    const m = refOf(this, 'Chan.tryRecv').tryRecv();
     return m === undefined ? undefined : realmOf(this).received(m);
   }
 
@@ -138,35 +163,47 @@ export class Chan extends Handle {
 
 /** Go's sync.WaitGroup. */
 export class WaitGroup extends Handle {
+  /**
+   * Adds `delta` to the counter: a SyncError if it would go negative (or `delta` is not an
+   * integer), a RangeError past what Go's int32 counter holds; either way nothing changes.
+   */
   add(delta = 1) {
-    if (typeof delta !== 'number') throw new TypeError(`WaitGroup.add: expected a number, got ${describe(delta)}`);
-    const err = refOf(this).add(delta);
-    if (err !== undefined) throw new SyncError(err);
+    this.#add(delta, 'WaitGroup.add');
   }
 
   done() {
-    this.add(-1);
+    this.#add(-1, 'WaitGroup.done');
+  }
+
+  #add(delta, what) {
+    const ref = refOf(this, what);
+    if (typeof delta !== 'number') throw new TypeError(`${what}: expected a number, got ${describe(delta)}`);
+    if (Math.abs(delta) > MAX_WAIT_GROUP) {
+      throw new RangeError(`${what}: delta ${delta} is out of range (at most ${MAX_WAIT_GROUP} either way)`);
+    }
+    const err = ref.add(delta);
+    if (err !== undefined) throw new SyncError(err);
   }
 
   /** Resolves when the counter is zero. */
   async wait() {
-    realmOf(this).unit(await run(this, (Op, ref) => Op.waitGroupWait(ref)));
+    realmOf(this).unit(await run(this, 'WaitGroup.wait', (Op, ref) => Op.waitGroupWait(ref)));
   }
 }
 
 /** Go's sync.Mutex: `await lock()`, `unlock()` (any goroutine may unlock). */
 export class Mutex extends Handle {
   async lock() {
-    realmOf(this).unit(await run(this, (Op, ref) => Op.mutexLock(ref)));
+    realmOf(this).unit(await run(this, 'Mutex.lock', (Op, ref) => Op.mutexLock(ref)));
   }
 
   /** Takes the lock if it is free; true if taken. */
   tryLock() {
-    return refOf(this).tryLock();
+    return refOf(this, 'Mutex.tryLock').tryLock();
   }
 
   unlock() {
-    const err = refOf(this).unlock();
+    const err = refOf(this, 'Mutex.unlock').unlock();
     if (err !== undefined) throw new SyncError(err);
   }
 }
@@ -185,31 +222,68 @@ function memoryOf(glue) {
 
 /**
  * One JS realm's view of a runtime: a wasm-bindgen glue module, how blocking operations run
- * here, and, on the page, how held handles are counted so that the runtime does not report a
- * deadlock the page could still resolve.
+ * here, whether the runtime still runs, which runtime it is, and, on the page, how held handles
+ * are counted so that the runtime does not report a deadlock the page could still resolve.
  */
 export class Realm {
   #glue;
   #memory;
   #run;
   #external;
+  #life;
+  #owner;
+  #admit;
 
   /**
    * `glue`: the wasm-bindgen glue module, initialized. `run(op) → Promise<Message>` runs a
-   * blocking `Op`. `external`, on the page only: `{ hold(kind, ref), unhold(key) }`, which tell
-   * the runtime which objects the page holds (`kind`: the glue's `HandleKind`; see Runtime's
-   * deadlock event).
+   * blocking `Op`. Options:
+   * - `external`, on the page only: `{ hold(kind, ref), unhold(key) }`, which tell the runtime
+   *   which objects the page holds (`kind`: the glue's `HandleKind`; see Runtime's deadlock
+   *   event).
+   * - `life`: `{ closing, freed }`, set by the runtime's shutdown (closing: shutdown() was
+   *   called; freed: the runtime's memory is gone). Absent: the runtime outlives this realm.
+   * - `owner`: an object that identifies the runtime; realms with the same owner share handles.
+   * - `admit(msg) → undefined | text`: whether a Message could ever fit in the runtime's heap
+   *   (the glue's `RuntimeCore.admit` or `workerAdmit`); the text of the heap limit error if not.
    */
-  constructor(glue, run, external = null) {
+  constructor(
+    glue,
+    run,
+    { external = null, life = { closing: null, freed: false }, owner = life, admit = () => undefined } = {},
+  ) {
     this.#glue = glue;
     this.#memory = memoryOf(glue);
     this.#run = run;
     this.#external = external;
+    this.#life = life;
+    this.#owner = owner;
+    this.#admit = admit;
   }
 
-  /** Runs the blocking operation `make(Op)` (Op: the glue's Op class); a promise of its Message. */
-  op(make) {
-    return this.#run(make(this.#glue.Op));
+  /** Throws a ShutdownError for the call `what` once the runtime is shutting down. */
+  check(what) {
+    if (this.#life.closing) throw new ShutdownError(what);
+  }
+
+  /**
+   * Runs the blocking operation `make(Op)` (Op: the glue's Op class) for the call `what`; a
+   * promise of its Message. It rejects with a ShutdownError if the runtime shut down before
+   * the operation completed (the runtime cancelled it), or before its result could be read.
+   */
+  async op(make, what) {
+    this.check(what);
+    const msg = await this.#run(make(this.#glue.Op));
+    const life = this.#life;
+    if (life.closing && (life.freed || this.#bytes(msg)[0] === this.#glue.OutcomeTag.RuntimeError)) {
+      msg.free();
+      throw new ShutdownError(what);
+    }
+    return msg;
+  }
+
+  /** Whether handle `h` belongs to this realm's runtime. */
+  owns(h) {
+    return realmOf(h).#owner === this.#owner;
   }
 
   /** A new runtime object of the glue's class `Ref` (ChanRef, WaitGroupRef, MutexRef). */
@@ -252,12 +326,19 @@ export class Realm {
     ref.free();
   }
 
-  /** A JS value as a Message (tag Value); throws TypeError naming what cannot be sent. */
-  message(value, where) {
+  /**
+   * A JS value as a Message (tag Value); throws a TypeError naming what cannot be sent, or a
+   * RangeError if it could never fit in the runtime's heap (unless `admit` is false: a result,
+   * which the runtime admits as it moves it into the heap, and reports to its joiner).
+   */
+  message(value, where, { admit = true } = {}) {
     const handles = [];
+    const owner = this.#owner;
     const hook = {
       handle(v) {
         if (v instanceof Handle) {
+          if (realmOf(v).#owner !== owner) throw cannotSend(`a ${kindName(v)} of another runtime cannot be used here`);
+          if (isReleased(v)) throw cannotSend(`the ${kindName(v)} was released`);
           handles.push(v);
           return handles.length - 1;
         }
@@ -270,24 +351,29 @@ export class Realm {
     for (const h of handles) {
       switch (this.#kind(h)) {
         case kinds.Chan:
-          msg.addChan(refOf(h));
+          msg.addChan(refOf(h, where));
           break;
         case kinds.WaitGroup:
-          msg.addWaitGroup(refOf(h));
+          msg.addWaitGroup(refOf(h, where));
           break;
         default:
-          msg.addMutex(refOf(h));
+          msg.addMutex(refOf(h, where));
       }
+    }
+    const tooLarge = admit ? this.#admit(msg) : undefined;
+    if (tooLarge !== undefined) {
+      msg.free();
+      throw new RangeError(`cannot send ${where}: ${tooLarge}`);
     }
     return msg;
   }
 
-  /** Goroutine arguments as one Message; a TypeError names the argument at fault. */
+  /** Goroutine arguments as one Message; a TypeError (or RangeError) names the argument at fault. */
   args(args) {
     try {
       return this.message(args, 'arguments');
     } catch (e) {
-      if (!(e instanceof TypeError)) throw e;
+      if (!(e instanceof TypeError || e instanceof RangeError)) throw e;
       args.forEach((a, i) => this.message(a, `argument ${i + 1}`).free());
       throw e;
     }
@@ -343,8 +429,11 @@ export class Realm {
     }
   }
 
-  /** A goroutine's outcome: its value, or a thrown GoroutineError. Frees the Message. */
-  settle(msg, goroutineId) {
+  /**
+   * A goroutine's outcome: its value, or a thrown GoroutineError. Frees the Message. `cause`:
+   * the cause to give a GoroutineError for a failure of the runtime's own (a cancellation).
+   */
+  settle(msg, goroutineId, cause = undefined) {
     const tags = this.#glue.OutcomeTag;
     try {
       const bytes = this.#bytes(msg);
@@ -357,7 +446,7 @@ export class Realm {
           throw new GoroutineError(goroutineId, summary, thrown, thrown?.stack);
         }
         case tags.RuntimeError:
-          throw new GoroutineError(goroutineId, decodeText(bytes.subarray(1)));
+          throw new GoroutineError(goroutineId, decodeText(bytes.subarray(1)), cause);
         case tags.Json:
           return JSON.parse(decodeText(bytes.subarray(1)));
         case tags.HeapLimit:
@@ -414,17 +503,19 @@ export class Realm {
 }
 
 /**
- * The API the page's `rt` and a goroutine's `rt` share, over `realm` (a Realm). `check(what)`
- * throws when the runtime can no longer be used (the page's runtime after shutdown).
+ * The API the page's `rt` and a goroutine's `rt` share, over `realm` (a Realm), whose `check`
+ * throws a ShutdownError once the runtime can no longer be used.
  */
 export class RuntimeBase extends EventTarget {
   #realm;
-  #check;
 
-  constructor(realm, check = () => {}) {
+  constructor(realm) {
     super();
     this.#realm = realm;
-    this.#check = check;
+  }
+
+  #check(what) {
+    this.#realm.check(what);
   }
 
   /** A channel with room for `cap` values (0: unbuffered), Go's `make(chan T, cap)`. */
@@ -450,7 +541,7 @@ export class RuntimeBase extends EventTarget {
   async sleep(ms) {
     this.#check('rt.sleep');
     const d = checkMs(ms, 'rt.sleep');
-    this.#realm.unit(await this.#realm.op((Op) => Op.sleep(d)));
+    this.#realm.unit(await this.#realm.op((Op) => Op.sleep(d), 'rt.sleep'));
   }
 
   /** A channel that receives the time (ms, like performance.timeOrigin + performance.now()) after `ms`. */
@@ -458,14 +549,20 @@ export class RuntimeBase extends EventTarget {
     this.#check('rt.after');
     const d = checkMs(ms, 'rt.after');
     const ch = this.chan(1);
-    this.#realm.op((Op) => Op.after(d, refOf(ch))).then((m) => m.free());
+    // Nobody awaits this op: at shutdown its ShutdownError has no one to go to.
+    this.#realm
+      .op((Op) => Op.after(d, refOf(ch, 'rt.after')), 'rt.after')
+      .then(
+        (m) => m.free(),
+        () => {},
+      );
     return ch;
   }
 
   /** Lets other goroutines run (Go's runtime.Gosched). */
   async gosched() {
     this.#check('rt.gosched');
-    this.#realm.unit(await this.#realm.op((Op) => Op.gosched()));
+    this.#realm.unit(await this.#realm.op((Op) => Op.gosched(), 'rt.gosched'));
   }
 
   /**
@@ -476,13 +573,14 @@ export class RuntimeBase extends EventTarget {
   async select(cases, { default: withDefault = false } = {}) {
     this.#check('rt.select');
     if (!Array.isArray(cases)) throw new TypeError(`rt.select: expected an array of cases, got ${describe(cases)}`);
+    const realm = this.#realm;
     const channel = (c, i, key) => {
       if (c === null || c === undefined) return undefined;
       if (!(c instanceof Chan))
         throw new TypeError(`rt.select: case ${i}.${key} must be a channel or null, got ${describe(c)}`);
-      return refOf(c);
+      if (!realm.owns(c)) throw new TypeError(`rt.select: case ${i}.${key} is a channel of another runtime`);
+      return refOf(c, `rt.select: case ${i}.${key}`);
     };
-    const realm = this.#realm;
     const builder = realm.selectBuilder();
     try {
       cases.forEach((c, i) => {
@@ -498,7 +596,7 @@ export class RuntimeBase extends EventTarget {
           else builder.sendNil(msg);
         } else throw new TypeError(`rt.select: case ${i} needs a "recv" or a "send" channel`);
       });
-      return realm.selected(await realm.op((Op) => Op.select(builder, !!withDefault)));
+      return realm.selected(await realm.op((Op) => Op.select(builder, !!withDefault), 'rt.select'));
     } finally {
       builder.free();
     }

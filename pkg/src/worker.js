@@ -16,6 +16,7 @@ import { encodeTagged } from './codec.js';
 const functions = new Map(); // shipped source → compiled function, once per Worker
 let glue;
 let procIndex;
+const runtimeHere = {}; // identifies this Worker's runtime: every goroutine's realm here shares it
 
 /** A goroutine's outcome when it threw (or rejected with) `thrown`: tag Thrown. */
 function failed(thrown) {
@@ -34,7 +35,7 @@ function failed(thrown) {
 
 function returned(realm, value) {
   try {
-    return realm.message(value, 'result');
+    return realm.message(value, 'result', { admit: false }); // admitted as it moves into the heap
   } catch (e) {
     return failed(e);
   }
@@ -64,7 +65,7 @@ class WorkerRuntime extends RuntimeBase {
     const id = ref.id();
     return new Goroutine(id, async () => {
       try {
-        return realm.settle(await realm.op((Op) => Op.join(ref)), id);
+        return realm.settle(await realm.op((Op) => Op.join(ref), 'join'), id);
       } finally {
         ref.free();
       }
@@ -92,7 +93,10 @@ const host = {
       }
       // The handles this goroutine receives or makes run their operations for it, so that it
       // shows their wait reasons while it awaits them.
-      const realm = new Realm(glue, (op) => glue.workerRun(op, goid));
+      const realm = new Realm(glue, (op) => glue.workerRun(op, goid), {
+        owner: runtimeHere,
+        admit: (msg) => glue.workerAdmit(msg),
+      });
       const rt = new WorkerRuntime(goid, realm);
       const result = fn(rt, ...realm.settle(args, goid));
       const ret = (v) => returned(realm, v);

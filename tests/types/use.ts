@@ -1,5 +1,5 @@
 // Compiled by tests/types.test.mjs (tsc --noEmit --strict): the facade's types describe the API.
-import { Chan, GoroutineError, Runtime, type WorkerRuntime } from '../../pkg/src/index.js';
+import { Chan, GoroutineError, Runtime, ShutdownError, type WorkerRuntime } from '../../pkg/src/index.js';
 
 async function main(): Promise<void> {
   const rt = await Runtime.start({ procs: 2, heapLimit: 64 << 20, gcPercent: 100, gctrace: false });
@@ -35,7 +35,16 @@ async function main(): Promise<void> {
   } catch (e) {
     if (e instanceof GoroutineError) console.log(e.goroutineId);
   }
+  const late = rt.go(async (rt: WorkerRuntime) => rt.sleep(Infinity));
   await rt.shutdown();
+  try {
+    rt.chan(1);
+  } catch (e) {
+    if (e instanceof ShutdownError) console.log(e.name, rt.procs);
+  }
+  await late.join().catch((e: unknown) => {
+    if (e instanceof GoroutineError && e.cause instanceof ShutdownError) console.log(e.goroutineId);
+  });
 }
 
 void main();

@@ -387,6 +387,26 @@ impl Heap {
         }
     }
 
+    /// Whether an object of `size` bytes could ever be allocated: a large object whose pages
+    /// alone exceed the heap limit cannot, whatever a collection frees. Reads only the limit
+    /// and a statistics mirror (no lock, no allocation), so any thread may ask; whether it fits
+    /// now is the allocation's to find out.
+    #[cfg(any(test, target_arch = "wasm32"))]
+    pub(crate) fn admit(&self, size: usize) -> Result<(), HeapLimitError> {
+        if size <= super::sizeclass::MAX_SMALL {
+            return Ok(());
+        }
+        let bytes = size.div_ceil(PAGE_SIZE).saturating_mul(PAGE_SIZE);
+        if bytes > self.config.heap_limit {
+            return Err(HeapLimitError {
+                requested: bytes,
+                limit: self.config.heap_limit,
+                in_use: self.in_use.load(Relaxed),
+            });
+        }
+        Ok(())
+    }
+
     /// Allocates a large object of `size` bytes on its own pages; returns its address
     /// (page-aligned).
     pub(crate) fn alloc_large(&self, size: usize) -> Result<usize, HeapLimitError> {

@@ -482,6 +482,21 @@ pub(crate) fn alloc_with_tail<T: Trace + 'static>(
     with_m("alloc", |heap, _, m| try_alloc_with_tail(heap, m, value, tail))
 }
 
+/// Whether an object of `T` followed by `tail` bytes could ever fit in `heap`
+/// ([`Heap::admit`]: no lock, no allocation, any thread). Fails only when its pages alone exceed
+/// the heap limit, which no collection can change.
+#[cfg(any(test, target_arch = "wasm32"))]
+pub(crate) fn admit_with_tail<T: Trace + 'static>(heap: &Heap, tail: usize) -> Result<(), HeapLimitError> {
+    heap.admit(Layout::<T>::SIZE.saturating_add(tail))
+}
+
+/// [`admit_with_tail`] against the heap of the runtime this thread is an M of (`None` on a
+/// thread that is not an M). An M may ask outside its polls (a Worker's promise reactions).
+#[cfg(any(test, target_arch = "wasm32"))]
+pub(crate) fn admit_here<T: Trace + 'static>(tail: usize) -> Option<Result<(), HeapLimitError>> {
+    here(|heap, _, _| admit_with_tail::<T>(heap, tail))
+}
+
 /// Allocates `value` and roots it; at the heap limit, forces a collection, waits for it and
 /// tries once more. The value's own `Gc` fields stay alive meanwhile.
 ///

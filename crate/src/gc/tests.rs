@@ -258,6 +258,35 @@ fn the_heap_limit_is_a_hard_ceiling_and_sweeping_makes_room() {
 }
 
 #[test]
+fn admit_refuses_only_objects_whose_pages_alone_pass_the_limit() {
+    use super::{admit_here, admit_with_tail};
+    let heap = Heap::new(Arc::new(World::new(1)), Config { heap_limit: 64 << 10, ..Config::default() });
+    // Small objects always may fit (a collection may make room); large ones if their pages do.
+    assert!(heap.admit(1).is_ok());
+    assert!(heap.admit(32 << 10).is_ok());
+    assert!(heap.admit(64 << 10).is_ok());
+    let err = heap.admit((64 << 10) + 1).unwrap_err();
+    assert_eq!((err.requested, err.limit, err.in_use), ((64 << 10) + PAGE_SIZE, 64 << 10, 0));
+    assert!(err.to_string().contains("heap limit"), "{err}");
+    // The object's own header and value count.
+    let own = Layout::<u64>::SIZE;
+    assert!(admit_with_tail::<u64>(&heap, (64 << 10) - own).is_ok());
+    assert!(admit_with_tail::<u64>(&heap, (64 << 10) - own + 1).is_err());
+    // No limit: anything may fit.
+    let unlimited = Heap::new(Arc::new(World::new(1)), Config::default());
+    assert!(unlimited.admit(usize::MAX).is_ok());
+    // Against the current runtime's heap, on an M only.
+    assert!(admit_here::<u8>(1 << 20).is_none(), "not an M");
+    let rt = crate::Runtime::builder().procs(1).heap_limit(1 << 20).start();
+    let (big, fits) = rt
+        .block_on(async {
+            (admit_here::<u8>(2 << 20).map(|r| r.is_err()), admit_here::<u8>(512 << 10).map(|r| r.is_ok()))
+        })
+        .unwrap();
+    assert_eq!((big, fits), (Some(true), Some(true)));
+}
+
+#[test]
 fn objects_with_a_tail_keep_their_bytes_count_in_the_heap_and_are_freed() {
     use super::{alloc_with_tail, collect, stats, Gc};
     const SIZES: [usize; 6] = [0, 1, 100, 5000, 40_000, 1 << 20];

@@ -14,7 +14,9 @@
 //!
 //! # Values and operations
 //! Arguments, results and channel messages are [`value::Message`]s: codec bytes with an outcome
-//! tag, plus the channels, wait groups and mutexes they reference. Blocking operations are
+//! tag, plus the channels, wait groups and mutexes they reference. Before JS sends one anywhere
+//! it asks whether it could ever fit in the runtime's heap ([`RuntimeCore::admit`],
+//! [`worker_admit`]), so a value past the heap limit is a `RangeError` at the call that tried. Blocking operations are
 //! [`op::Op`]s: the page runs them as goroutines and awaits their [`op::JoinRef`]; a Worker runs
 //! them in a goroutine bound to its M that resolves a promise ([`worker_run`]), so the
 //! resolution, and the continuation of the awaiting JS goroutine, happen on that M's thread.
@@ -111,6 +113,14 @@ impl RuntimeCore {
     /// Starts a JS goroutine from outside the runtime.
     pub fn go(&self, source: String, args: Message) -> JoinRef {
         go_js(&self.core.shared, source, args)
+    }
+
+    /// Whether `m` could ever move into this runtime's heap ([`Message::admit`]): the heap
+    /// limit error's text if not. The page asks before it sends a value anywhere (arguments,
+    /// `send`, `trySend`, select sends), so that a value that cannot fit is a `RangeError` at
+    /// the call, before anything is written.
+    pub fn admit(&self, m: &Message) -> Option<String> {
+        m.admit(&self.core.heap)
     }
 
     /// Runs a blocking operation as a goroutine; the page awaits the result.
@@ -391,6 +401,12 @@ pub fn worker_go(source: String, args: Message) -> JoinRef {
     // `Atomics.waitAsync`): make sure the M looks at its queues again.
     sched::unpark_current_m();
     j
+}
+
+/// [`RuntimeCore::admit`] in a Worker: against the heap of the runtime whose M this is.
+#[wasm_bindgen(js_name = workerAdmit)]
+pub fn worker_admit(m: &Message) -> Option<String> {
+    m.admit_here()
 }
 
 /// Runs a blocking operation inside a Worker for the JS goroutine `caller`: a promise of its

@@ -176,10 +176,35 @@ impl Message {
         }
     }
 
+    /// Whether this message could ever move into `heap` (`gc::admit_with_tail`): the text of
+    /// the heap limit error if not. No lock and no allocation, so the page may ask too: every
+    /// JS value bound for a runtime is admitted this way before it is sent (see `js/mod.rs`),
+    /// and [`Message::into_heap`] admits it the same way first.
+    pub(crate) fn admit(&self, heap: &gc::Heap) -> Option<String> {
+        match &self.repr {
+            Repr::Outside { bytes, .. } => gc::admit_with_tail::<MessageObj>(heap, bytes.len()).err(),
+            Repr::Heap(_) => None,
+        }
+        .map(|e| e.to_string())
+    }
+
+    /// [`Message::admit`] against the heap of the runtime this thread is an M of.
+    pub(crate) fn admit_here(&self) -> Option<String> {
+        match &self.repr {
+            Repr::Outside { bytes, .. } => gc::admit_here::<MessageObj>(bytes.len())?.err(),
+            Repr::Heap(_) => None,
+        }
+        .map(|e| e.to_string())
+    }
+
     /// Moves the message into the GC heap of the current goroutine's runtime (see the module
     /// header); at the heap limit, after one collection, the outcome to report instead (tag 7;
-    /// the JS value stays with its sender).
+    /// the JS value stays with its sender). A message too large for the limit whatever a
+    /// collection frees ([`Message::admit`]) fails at once.
     pub(crate) async fn into_heap(self) -> Result<Message, Message> {
+        if let Some(e) = self.admit_here() {
+            return Err(Message::text(OutcomeTag::HeapLimit, &e));
+        }
         let Repr::Outside { bytes, handles } = self.repr else { return Ok(self) };
         let obj = MessageObj { handles, len: bytes.len() };
         let obj = match gc::alloc_with_tail(obj, bytes.len()) {
@@ -360,6 +385,9 @@ impl MutexRef {
     }
 }
 
+/// The largest count of a wait group JS holds: Go's counter is an int32.
+const WAIT_GROUP_MAX: i64 = i32::MAX as i64;
+
 /// A wait group, as JS holds it.
 #[wasm_bindgen]
 pub struct WaitGroupRef {
@@ -374,11 +402,20 @@ impl WaitGroupRef {
     }
 
     /// Adds `delta`; the error text if the counter would go negative (nothing changes then).
-    pub fn add(&self, delta: f64) -> Option<String> {
+    /// Throws a `RangeError` if it would pass Go's int32 counter (nothing changes either).
+    pub fn add(&self, delta: f64) -> Result<Option<String>, JsValue> {
+        use crate::sync::AddError;
         if delta.fract() != 0.0 || !delta.is_finite() {
-            return Some(format!("sync: WaitGroup delta must be an integer, got {delta}"));
+            return Ok(Some(format!("sync: WaitGroup delta must be an integer, got {delta}")));
         }
-        self.wg.add(delta as i64).err().map(|e| e.to_string())
+        match self.wg.add_within(delta as i64, WAIT_GROUP_MAX) {
+            Ok(()) => Ok(None),
+            Err(AddError::Negative) => Ok(Some(crate::sync::WaitGroupError.to_string())),
+            Err(AddError::Overflow) => Err(js_sys::RangeError::new(&format!(
+                "sync: WaitGroup counter overflow: adding {delta} would take it past {WAIT_GROUP_MAX}"
+            ))
+            .into()),
+        }
     }
 
     pub fn key(&self) -> usize {

@@ -12,6 +12,8 @@ mod waitgroup;
 
 pub use mutex::{Mutex, MutexGuard, RawMutex, UnlockError};
 pub use once::Once;
+#[cfg(target_arch = "wasm32")]
+pub(crate) use waitgroup::AddError;
 pub use waitgroup::{WaitGroup, WaitGroupError};
 
 use crate::platform::lock::Lock;

@@ -32,6 +32,15 @@ impl fmt::Display for WaitGroupError {
 
 impl std::error::Error for WaitGroupError {}
 
+/// Why [`WaitGroup::add_within`] changed nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum AddError {
+    /// The counter would go negative (Go's "sync: negative WaitGroup counter").
+    Negative,
+    /// The counter would pass its bound.
+    Overflow,
+}
+
 pub(crate) struct State {
     count: i64,
     waiters: Vec<Arc<Waiter>>,
@@ -63,8 +72,18 @@ impl WaitGroup {
 
     /// Adds `delta` (may be negative) to the counter.
     pub fn add(&self, delta: i64) -> Result<(), WaitGroupError> {
+        self.add_within(delta, i64::MAX).map_err(|_| WaitGroupError)
+    }
+
+    /// `add`, with the counter bounded by `max` (the JS facade keeps Go's int32 counter): if
+    /// it would go negative or past `max`, nothing changes.
+    pub(crate) fn add_within(&self, delta: i64, max: i64) -> Result<(), AddError> {
         let mut s = self.state.lock();
-        let next = s.count.checked_add(delta).filter(|&n| n >= 0).ok_or(WaitGroupError)?;
+        let next = match s.count.checked_add(delta) {
+            Some(n) if n < 0 => return Err(AddError::Negative),
+            Some(n) if n <= max => n,
+            _ => return Err(AddError::Overflow),
+        };
         s.count = next;
         if next == 0 {
             // Released under the lock, for the reason `chan::wake` gives.
@@ -124,6 +143,28 @@ impl Drop for WaitGroupWait<'_> {
         if let Some(w) = self.waiter.take() {
             self.wg.state.lock().waiters.retain(|x| !Arc::ptr_eq(x, &w));
         }
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    /// A bounded add fails past either end and changes nothing; the unbounded one keeps i64.
+    #[test]
+    fn add_within_bounds_the_counter_and_changes_nothing_on_failure() {
+        let wg = WaitGroup::new();
+        assert_eq!(wg.add_within(-1, 10), Err(AddError::Negative));
+        assert_eq!(wg.add_within(11, 10), Err(AddError::Overflow));
+        wg.add_within(10, 10).unwrap();
+        assert_eq!(wg.add_within(1, 10), Err(AddError::Overflow));
+        assert_eq!(wg.add_within(-11, 10), Err(AddError::Negative));
+        assert_eq!(wg.count(), 10);
+        assert_eq!(wg.add(i64::MAX), Err(WaitGroupError), "i64 overflow is Go's negative counter");
+        wg.add_within(-10, 10).unwrap();
+        assert_eq!(wg.count(), 0);
+        wg.add(i64::MAX).unwrap();
+        assert_eq!(wg.count(), i64::MAX);
     }
 }
 

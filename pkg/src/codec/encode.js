@@ -90,6 +90,14 @@ class SendError {
   }
 }
 
+/**
+ * For a `handle` hook that recognizes an object it must refuse: throw this, and `encode` throws
+ * a TypeError that names the object's path and gives `reason`.
+ */
+export function cannotSend(reason) {
+  return new SendError(null, reason);
+}
+
 function withSeg(e, seg) {
   if (e instanceof SendError) e.segs.push(seg);
   return e;
