@@ -21,7 +21,6 @@ const ATTEMPT = `
 const describeError = (e) => ({
   name: e.name, ctor: e.constructor.name, message: e.message,
   shutdown: typeof gort === 'object' && e instanceof gort.ShutdownError,
-  causeShutdown: typeof gort === 'object' && e.cause instanceof gort.ShutdownError,
   goroutineId: e.goroutineId,
 });
 const attempt = async (f) => {
@@ -104,16 +103,16 @@ describe('after shutdown', () => {
       assert.equal(x.name, 'ShutdownError', `${k}: ${JSON.stringify(x)}`);
       assert.equal(x.shutdown, true, k);
     }
-    // A join after shutdown: a GoroutineError (with the goroutine's id) caused by a ShutdownError.
-    assert.equal(r.join.name, 'GoroutineError', JSON.stringify(r.join));
-    assert.equal(r.join.causeShutdown, true, JSON.stringify(r.join));
+    // A join after shutdown: a ShutdownError with the goroutine's id.
+    assert.equal(r.join.name, 'ShutdownError', JSON.stringify(r.join));
+    assert.equal(r.join.shutdown, true, JSON.stringify(r.join));
     assert.equal(typeof r.join.goroutineId, 'number');
     assert.deepEqual(r.release, { returned: undefined }, 'release after shutdown is quiet');
     assert.deepEqual(r.shutdownAgain, { returned: undefined });
     assert.equal(r.procs, 2);
   });
 
-  test('operations pending at shutdown reject with a ShutdownError; unfinished joins with a ShutdownError as cause', async () => {
+  test('operations pending at shutdown and unfinished joins reject with a ShutdownError', async () => {
     const r = await inPage(`
       ${ATTEMPT}
       const rt = await Runtime.start({ procs: 2 });
@@ -145,8 +144,8 @@ describe('after shutdown', () => {
       assert.equal(r[k].name, 'ShutdownError', `${k}: ${JSON.stringify(r[k])}`);
       assert.equal(r[k].shutdown, true, k);
     }
-    assert.equal(r.join.name, 'GoroutineError', JSON.stringify(r.join));
-    assert.equal(r.join.causeShutdown, true, JSON.stringify(r.join));
+    assert.equal(r.join.name, 'ShutdownError', JSON.stringify(r.join));
+    assert.equal(r.join.shutdown, true, JSON.stringify(r.join));
     assert.equal(r.join.goroutineId, r.join.id);
     assert.match(r.join.message, /cancel/);
   });

@@ -639,7 +639,7 @@ describe('shutdown', () => {
         try {
           return { resolved: await p };
         } catch (e) {
-          return { isGoroutineError: e instanceof gort.GoroutineError, name: e.name, message: e.message,
+          return { isShutdownError: e instanceof gort.ShutdownError, name: e.name, message: e.message,
             goroutineId: e.goroutineId };
         }
       };
@@ -686,9 +686,11 @@ describe('shutdown', () => {
     assert.equal(r.before, 'before');
     assert.ok(r.shutdownAgain);
     assert.deepEqual(r.goAfter, { threw: true, name: 'ShutdownError', isShutdownError: true });
+    // Unfinished joins reject with a ShutdownError that names the goroutine (the contract's
+    // "Lifecycle").
     for (const x of [r.early, r.late]) {
-      assert.equal(x.isGoroutineError, true, JSON.stringify(x));
-      assert.equal(x.name, 'GoroutineError');
+      assert.equal(x.isShutdownError, true, JSON.stringify(x));
+      assert.equal(x.name, 'ShutdownError');
       assert.equal(x.goroutineId, x.id);
       assert.match(x.message, /cancel/i);
     }

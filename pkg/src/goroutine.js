@@ -12,11 +12,15 @@ export class GoroutineError extends Error {
   }
 }
 
-/** The runtime was shut down (or is shutting down). */
+/**
+ * The runtime was shut down (or is shutting down). A join of a goroutine that the shutdown
+ * cancelled carries the goroutine's id.
+ */
 export class ShutdownError extends Error {
-  constructor(what) {
+  constructor(what, goroutineId) {
     super(`${what}: the runtime has been shut down`);
     this.name = 'ShutdownError';
+    if (goroutineId !== undefined) this.goroutineId = goroutineId;
   }
 }
 

@@ -124,27 +124,26 @@ export interface Selected {
 export class Goroutine<T = any> {
   readonly id: number;
   /**
-   * Its return value; rejects with a GoroutineError (whose cause is a ShutdownError if the
-   * runtime shut down before the result was joined), or a RangeError naming the heap limit if
-   * the result did not fit. The same promise every call.
+   * Its return value; rejects with a GoroutineError, a ShutdownError (with the goroutine's id)
+   * if the runtime shut down before the result was joined, or a RangeError naming the heap
+   * limit if the result did not fit. The same promise every call.
    */
   join(): Promise<T>;
 }
 
-/** A goroutine threw, rejected, panicked, was cancelled by shutdown, or deadlocked. */
+/** A goroutine threw, rejected, panicked, or deadlocked. */
 export class GoroutineError extends Error {
   readonly name: 'GoroutineError';
   readonly goroutineId: number;
-  /**
-   * The thrown value (an Error keeps its name, message and stack); a ShutdownError when the
-   * runtime shut down before the goroutine finished or before its result was joined.
-   */
+  /** The thrown value (an Error keeps its name, message and stack). */
   readonly cause?: unknown;
 }
 
 /** A call on a runtime, or on one of its handles, after the runtime's `shutdown()`. */
 export class ShutdownError extends Error {
   readonly name: 'ShutdownError';
+  /** For a join: the goroutine the shutdown cancelled (or whose result it dropped). */
+  readonly goroutineId?: number;
 }
 
 /** "send on closed channel", "close of closed channel". */

@@ -59,11 +59,7 @@ function holdOn(glue, core, kind, ref) {
 
 /** The error a join rejects with when the runtime shut down before it could read the result. */
 function cancelled(id) {
-  return new GoroutineError(
-    id,
-    `goroutine ${id} was cancelled: the runtime has been shut down`,
-    new ShutdownError('join'),
-  );
+  return new ShutdownError(`join: goroutine ${id} was cancelled`, id);
 }
 
 function startWorker(index, init) {
@@ -234,7 +230,7 @@ export class Runtime extends RuntimeBase {
   }
 
   /**
-   * A goroutine's handle. Its join rejects with a GoroutineError whose cause is a ShutdownError
+   * A goroutine's handle. Its join rejects with a ShutdownError (carrying the goroutine's id)
    * once the runtime shut down before the result could be read: it was cancelled unfinished,
    * or join was first called after shutdown.
    */
@@ -252,7 +248,7 @@ export class Runtime extends RuntimeBase {
         throw cancelled(id);
       }
       // Once shutdown began, the runtime's failure (tag RuntimeError) is its cancellation.
-      return this.#realm.settle(msg, id, life.closing ? new ShutdownError('join') : undefined);
+      return this.#realm.settle(msg, id, life.closing ? cancelled(id) : undefined);
     });
   }
 
@@ -278,9 +274,8 @@ export class Runtime extends RuntimeBase {
   }
 
   /**
-   * Stops every M and terminates the Workers. Unfinished goroutines' joins reject with a
-   * GoroutineError whose cause is a ShutdownError; pending operations, and every later call on
-   * the runtime or its handles, reject or throw a ShutdownError. Calling it again returns the
+   * Stops every M and terminates the Workers. Unfinished goroutines' joins, pending operations,
+   * and every later call on the runtime or its handles, reject or throw a ShutdownError. Calling it again returns the
    * same promise.
    */
   shutdown() {

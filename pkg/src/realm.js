@@ -430,10 +430,11 @@ export class Realm {
   }
 
   /**
-   * A goroutine's outcome: its value, or a thrown GoroutineError. Frees the Message. `cause`:
-   * the cause to give a GoroutineError for a failure of the runtime's own (a cancellation).
+   * A goroutine's outcome: its value, or a thrown GoroutineError. Frees the Message.
+   * `cancelled`: the error to throw instead for a failure of the runtime's own (once shutdown
+   * began, that failure is the goroutine's cancellation).
    */
-  settle(msg, goroutineId, cause = undefined) {
+  settle(msg, goroutineId, cancelled = undefined) {
     const tags = this.#glue.OutcomeTag;
     try {
       const bytes = this.#bytes(msg);
@@ -446,7 +447,7 @@ export class Realm {
           throw new GoroutineError(goroutineId, summary, thrown, thrown?.stack);
         }
         case tags.RuntimeError:
-          throw new GoroutineError(goroutineId, decodeText(bytes.subarray(1)), cause);
+          throw cancelled ?? new GoroutineError(goroutineId, decodeText(bytes.subarray(1)));
         case tags.Json:
           return JSON.parse(decodeText(bytes.subarray(1)));
         case tags.HeapLimit:

@@ -43,7 +43,8 @@ async function main(): Promise<void> {
     if (e instanceof ShutdownError) console.log(e.name, rt.procs);
   }
   await late.join().catch((e: unknown) => {
-    if (e instanceof GoroutineError && e.cause instanceof ShutdownError) console.log(e.goroutineId);
+    if (e instanceof ShutdownError) console.log(e.goroutineId ?? 'no goroutine');
+    else if (e instanceof GoroutineError) console.log(e.goroutineId, e.cause);
   });
 }
 
