@@ -33,6 +33,9 @@ use std::ptr::NonNull;
 use std::sync::atomic::AtomicU64;
 use std::sync::atomic::Ordering::Relaxed;
 
+/// Aligned to two cache lines (the pair x86 prefetches together): the caches of all Ps sit side
+/// by side in the heap (`Heap::caches`), and each is written by its own M on every allocation.
+#[repr(align(128))]
 pub(crate) struct Cache {
     spans: UnsafeCell<[Option<SpanPtr>; NUM_CLASSES]>,
     /// Objects this P's write barrier shaded, not yet handed to the mark pool.

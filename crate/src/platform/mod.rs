@@ -12,8 +12,8 @@
 //!   starts, and a thread that becomes an M says so with [`set_thread_may_wait`].
 //!
 //! Beside it, platform-free building blocks the layers above share: [`lock`] (a futex lock
-//! that never blocks the page's thread), [`shim`] (std's atomics, or loom's under `cfg(loom)`)
-//! and, in the threaded wasm build, [`alloc`] (the allocator front).
+//! that never blocks the page's thread), [`shim`] (std's atomics, or loom's under `cfg(loom)`),
+//! [`CachePadded`] and, in the threaded wasm build, [`alloc`] (the allocator front).
 //!
 //! # Invariant
 //! No function here waits on the page's main thread: `thread_may_wait` is false there until
@@ -62,4 +62,17 @@ pub(crate) fn thread_may_wait() -> bool {
 #[cfg(not(loom))]
 pub(crate) fn set_thread_may_wait(may: bool) {
     MAY_WAIT.with(|m| m.set(may));
+}
+
+/// `T` alone in two cache lines (the pair x86 prefetches together), so that words different
+/// threads write do not share a line with it (false sharing): a runtime's counters, each P.
+#[derive(Default)]
+#[repr(align(128))]
+pub(crate) struct CachePadded<T>(pub(crate) T);
+
+impl<T> std::ops::Deref for CachePadded<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
 }

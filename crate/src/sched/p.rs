@@ -29,6 +29,9 @@ pub(crate) struct Counters {
     pub(crate) wakeups: AtomicU64,
 }
 
+/// Aligned to two cache lines (the pair x86 prefetches together): the Ps sit side by side
+/// (`Shared::procs`), and each one's hot words are written by its own M on every schedule.
+#[repr(align(128))]
 pub(crate) struct P {
     pub(crate) runq: RunQueue<G>,
     lifo: AtomicPtr<G>,

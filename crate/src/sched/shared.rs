@@ -16,12 +16,16 @@ use super::world::World;
 use super::GRef;
 use crate::platform::lock::Lock;
 use crate::platform::shim::{Arc, AtomicU64, AtomicUsize};
+use crate::platform::CachePadded;
 use std::collections::VecDeque;
 use std::sync::atomic::Ordering::Acquire;
 use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32};
 use std::sync::Mutex;
 
-/// The state every M of one runtime shares.
+/// The state every M of one runtime shares. Aligned to two cache lines, so that the `Arc`'s
+/// counts before it (every G holds a reference: its start and end write them) do not share a
+/// line with the fields every schedule reads.
+#[repr(align(128))]
 pub(crate) struct Shared {
     pub(crate) procs: Box<[P]>,
     pub(crate) idle: Idle,
@@ -35,9 +39,12 @@ pub(crate) struct Shared {
     pub(crate) shutdown: AtomicBool,
     /// Ms that have not yet exited after shutdown; the last one out drops what is left.
     pub(crate) running_ms: AtomicUsize,
-    pub(super) next_goid: AtomicU64,
-    pub(crate) spawned: AtomicU64,
-    pub(crate) completed: AtomicU64,
+    /// Written by the M that starts a goroutine (each its own line: spawning on one M while
+    /// goroutines finish on another must not bounce one line between them).
+    pub(super) next_goid: CachePadded<AtomicU64>,
+    pub(crate) spawned: CachePadded<AtomicU64>,
+    /// Written by the M that finishes a goroutine.
+    pub(crate) completed: CachePadded<AtomicU64>,
     /// Runtime objects the page's JS holds, by address, with how many handles it holds: a
     /// goroutine blocked on one of them may still be woken from outside (`check_dead`).
     pub(super) held_outside: Lock<Vec<HeldOutside>>,
@@ -67,9 +74,9 @@ impl Shared {
             bound: (0..procs).map(|_| Inbox::new()).collect(),
             shutdown: AtomicBool::new(false),
             running_ms: AtomicUsize::new(procs),
-            next_goid: AtomicU64::new(1),
-            spawned: AtomicU64::new(0),
-            completed: AtomicU64::new(0),
+            next_goid: CachePadded(AtomicU64::new(1)),
+            spawned: CachePadded(AtomicU64::new(0)),
+            completed: CachePadded(AtomicU64::new(0)),
             held_outside: Lock::new(Vec::new()),
             deadlock_epoch: AtomicU64::new(u64::MAX),
             deadlock_report: AtomicPtr::new(std::ptr::null_mut()),
