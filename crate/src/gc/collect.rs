@@ -549,7 +549,7 @@ impl Future for Collect {
     type Output = ();
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let done = super::here(|heap, _, _| {
+        let done = super::here(|heap, _| {
             // No pause happens during a poll: the next cycle to start starts after this call,
             // and it ends after the one marking now, if any.
             let want =

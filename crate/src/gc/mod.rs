@@ -262,7 +262,7 @@ impl<T: Trace> GcCell<T> {
 #[inline]
 fn barrier<T: Trace>(old: &T) {
     if T::NEEDS_TRACE {
-        here(|heap, _, m| {
+        here(|heap, m| {
             if heap.collector.marking() {
                 assert_holds_p(heap, m, "GcCell::borrow");
                 heap.caches[m].shade(heap, old);
@@ -369,26 +369,24 @@ pub struct GcStats {
 }
 
 thread_local! {
-    /// The heap of the runtime this thread is an M of: set as the M starts, cleared as it
-    /// exits (`Hooks` below). The runtime's shared state holds the heap (as its hooks) for as
-    /// long as the M runs, so the pointer is valid whenever `sched::current_m` names a runtime.
-    static HEAP: Cell<*const Heap> = const { Cell::new(std::ptr::null()) };
+    /// The heap of the runtime this thread is an M of, and the M's P: set as the M starts,
+    /// cleared as it exits (`Hooks` below). The runtime's shared state holds the heap (as its
+    /// hooks) and the M holds the runtime from before its start to after its exit, so the
+    /// pointer is valid whenever it is set.
+    static HEAP: Cell<(*const Heap, usize)> = const { Cell::new((std::ptr::null(), 0)) };
 }
 
-/// Calls `f` with this M's heap, runtime and P, if this thread is an M (two plain loads, on
-/// every allocation's path).
+/// Calls `f` with this M's heap and P, if this thread is an M (one plain load, on every
+/// allocation's path).
 #[inline]
-fn here<R>(f: impl FnOnce(&Heap, &Shared, usize) -> R) -> Option<R> {
-    let heap = HEAP.with(Cell::get);
-    if heap.is_null() {
-        return None;
-    }
-    // SAFETY: `HEAP` is set only while this thread is an M of the runtime whose hooks are the
-    // heap, and `current_m` calls `f` only while this thread is that M (see `HEAP`).
-    crate::sched::current_m(|shared, m| f(unsafe { &*heap }, shared, m))
+fn here<R>(f: impl FnOnce(&Heap, usize) -> R) -> Option<R> {
+    let (heap, m) = HEAP.with(Cell::get);
+    // SAFETY: `HEAP` is set only between this M's start and exit, while the runtime whose
+    // hooks are the heap is held by the M (see `HEAP`).
+    (!heap.is_null()).then(|| f(unsafe { &*heap }, m))
 }
 
-fn with_m<R>(what: &str, f: impl FnOnce(&Heap, &Shared, usize) -> R) -> R {
+fn with_m<R>(what: &str, f: impl FnOnce(&Heap, usize) -> R) -> R {
     here(f).unwrap_or_else(|| panic!("gort::gc::{what} called outside a goroutine"))
 }
 
@@ -464,7 +462,7 @@ unsafe fn init_object<T: Trace + 'static>(addr: usize, value: T) -> Gc<T> {
 /// Outside a goroutine.
 #[inline]
 pub fn alloc<T: Trace + 'static>(value: T) -> Result<Gc<T>, HeapLimitError> {
-    with_m("alloc", |heap, _, m| try_alloc(heap, m, value).map_err(|(e, _)| e))
+    with_m("alloc", |heap, m| try_alloc(heap, m, value).map_err(|(e, _)| e))
 }
 
 /// Allocates `value` followed by `tail` uninitialized bytes in the same object (a
@@ -479,7 +477,7 @@ pub(crate) fn alloc_with_tail<T: Trace + 'static>(
     value: T,
     tail: usize,
 ) -> Result<Gc<T>, (HeapLimitError, T)> {
-    with_m("alloc", |heap, _, m| try_alloc_with_tail(heap, m, value, tail))
+    with_m("alloc", |heap, m| try_alloc_with_tail(heap, m, value, tail))
 }
 
 /// Whether an object of `T` followed by `tail` bytes could ever fit in `heap`
@@ -494,7 +492,7 @@ pub(crate) fn admit_with_tail<T: Trace + 'static>(heap: &Heap, tail: usize) -> R
 /// thread that is not an M). An M may ask outside its polls (a Worker's promise reactions).
 #[cfg(any(test, target_arch = "wasm32"))]
 pub(crate) fn admit_here<T: Trace + 'static>(tail: usize) -> Option<Result<(), HeapLimitError>> {
-    here(|heap, _, _| admit_with_tail::<T>(heap, tail))
+    here(|heap, _| admit_with_tail::<T>(heap, tail))
 }
 
 /// Allocates `value` and roots it; at the heap limit, forces a collection, waits for it and
@@ -503,7 +501,7 @@ pub(crate) fn admit_here<T: Trace + 'static>(tail: usize) -> Option<Result<(), H
 /// # Panics
 /// Outside a goroutine.
 pub fn alloc_root<T: Trace + 'static>(value: T) -> AllocRoot<T> {
-    let state = with_m("alloc_root", |heap, _, m| match try_alloc(heap, m, value) {
+    let state = with_m("alloc_root", |heap, m| match try_alloc(heap, m, value) {
         Ok(gc) => State::Done(Some(Ok(Root::new(gc)))),
         Err((_, value)) => {
             let shared = crate::sched::current_shared().expect("an M has a runtime");
@@ -537,7 +535,7 @@ impl<T: Trace + 'static> Future for AllocRoot<T> {
                 unreachable!()
             };
             let value = value.into_inner();
-            let result = with_m("alloc_root", |heap, _, m| try_alloc(heap, m, value));
+            let result = with_m("alloc_root", |heap, m| try_alloc(heap, m, value));
             *state = State::Done(Some(result.map(Root::new).map_err(|(e, _)| e)));
         }
         match state {
@@ -585,7 +583,7 @@ impl Future for Checkpoint {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         if self.yielding.is_none() {
-            if !with_m("checkpoint", |heap, _, m| collect::checkpoint_step(heap, m)) {
+            if !with_m("checkpoint", collect::checkpoint_step) {
                 return Poll::Ready(());
             }
             self.yielding = Some(crate::gosched());
@@ -601,15 +599,15 @@ impl Future for Checkpoint {
 /// # Panics
 /// Outside a goroutine.
 pub fn stats() -> GcStats {
-    with_m("stats", |heap, _, _| stats_of(heap))
+    with_m("stats", |heap, _| stats_of(heap))
 }
 
 /// Spans an idle M sweeps before looking for work again.
 const IDLE_SWEEP_BATCH: usize = 16;
 
 impl Hooks for Heap {
-    fn m_start(&self, _: &Shared, _: usize) {
-        HEAP.with(|h| h.set(self));
+    fn m_start(&self, _: &Shared, m: usize) {
+        HEAP.with(|h| h.set((self, m)));
     }
 
     fn safepoint(&self, shared: &Shared, m: usize, polling: bool) {
@@ -642,7 +640,7 @@ impl Hooks for Heap {
     /// object; the M then parks its P for good (collections claim it from then on).
     fn m_exit(&self, _: &Shared, m: usize) {
         self.caches[m].flush(self);
-        HEAP.with(|h| h.set(std::ptr::null()));
+        HEAP.with(|h| h.set((std::ptr::null(), 0)));
     }
 
     /// A collection is requested or marking.

@@ -127,7 +127,7 @@ impl<T: Trace + 'static> Root<T> {
     /// # Panics
     /// Outside an M of a runtime (a `Gc` exists only there).
     pub fn new(gc: Gc<T>) -> Self {
-        let cell = super::here(|heap, _, p| heap.roots.add(p, gc.header(), heap.id))
+        let cell = super::here(|heap, p| heap.roots.add(p, gc.header(), heap.id))
             .expect("gort::gc::Root::new called outside a goroutine");
         Root { cell, _type: PhantomData }
     }
@@ -137,7 +137,7 @@ impl<T: Trace + 'static> Root<T> {
     /// # Panics
     /// Outside a goroutine of the runtime whose heap holds the object.
     pub fn get(&self) -> Gc<T> {
-        let here = super::here(|heap, _, m| {
+        let here = super::here(|heap, m| {
             (heap.id == self.cell.heap_id).then(|| super::assert_holds_p(heap, m, "Root::get"))
         });
         assert!(
