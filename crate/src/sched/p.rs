@@ -14,6 +14,7 @@ use super::runq::RunQueue;
 use super::timer::Timers;
 use super::GRef;
 use crate::platform::shim::{Arc, AtomicU64};
+use crate::platform::CachePadded;
 use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed};
 use std::sync::atomic::{AtomicIsize, AtomicPtr};
 use std::sync::Mutex;
@@ -43,7 +44,7 @@ pub(crate) struct P {
     /// Gs registered here that finished since the last pruning. Bumped by whichever M finished
     /// one, without the lock; a pruning may find a G before its finisher has bumped this, so it
     /// can be negative for a moment.
-    pub(super) finished: AtomicIsize,
+    pub(super) finished: CachePadded<AtomicIsize>,
 }
 
 impl P {
@@ -54,7 +55,7 @@ impl P {
             timers: Timers::new(),
             counters: Counters::default(),
             registry: Mutex::new(Slab::default()),
-            finished: AtomicIsize::new(0),
+            finished: CachePadded(AtomicIsize::new(0)),
         }
     }
 

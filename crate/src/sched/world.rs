@@ -111,6 +111,9 @@ const RUNNING: u32 = PStatus::Running as u32;
 const IDLE: u32 = PStatus::Idle as u32;
 const STOPPED: u32 = PStatus::Stopped as u32;
 
+/// Aligned to two cache lines: every M reads `requested` at every safepoint, so the world must
+/// not share a line with words that are written often (it is its own allocation).
+#[repr(align(128))]
 pub(crate) struct World {
     /// 0, or the number of the pending request.
     requested: AtomicU32,
