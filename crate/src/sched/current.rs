@@ -44,8 +44,8 @@ pub(crate) fn set_current_m(m: Option<(Arc<Shared>, usize)>) {
     crate::platform::set_thread_may_wait(!new.0.is_null());
 }
 
-/// Calls `f` with the runtime and the P of this thread, if it is an M (a plain load, on every
-/// allocation's path).
+/// Calls `f` with the runtime and the P of this thread, if it is an M (a plain load: timers,
+/// `procid` and the P-local helpers call it often).
 #[inline]
 pub(crate) fn current_m<R>(f: impl FnOnce(&Shared, usize) -> R) -> Option<R> {
     let (here, m) = CURRENT_M.with(Cell::get);
