@@ -11,6 +11,7 @@
 //!   most `TIMER_WOKEN_MAX` timer-woken goroutines to itself.
 
 use super::bound_live;
+use super::gstatus::GStatus;
 use super::m::{Exit, M};
 use super::timer;
 use super::{GRef, P};
@@ -80,7 +81,9 @@ impl M {
         if !inbox.is_empty() {
             self.bound_ready.extend(inbox.take_all());
         }
-        self.bound_ready.pop_front()
+        // A wake of a goroutine of this M's dead predecessor, queued before `take_over`
+        // retired it (`died.rs`), is skipped.
+        std::iter::from_fn(|| self.bound_ready.pop_front()).find(|g| g.state() != GStatus::Dead)
     }
     /// Go's `checkTimers`, once per schedule: fires this P's expired timers, and those of any
     /// other P whose earliest timer is overdue by `TAKEOVER_NS` (its M is in a long poll, or

@@ -175,6 +175,23 @@ impl G {
     }
 }
 
+impl G {
+    /// Retires a G that no M will poll again, because its home M died (`died.rs`) or the
+    /// runtime is released by a thread that is no M (`Shared::m_gone`): marks it Dead (from
+    /// then on its wakes do nothing) and drops its task on this thread, without counting it
+    /// against this thread's bound goroutines. The caller has exclusive access to the task:
+    /// the only thread that could poll it is dead.
+    #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+    pub(crate) fn retire(&self) {
+        self.state.finish();
+        // SAFETY: exclusive access, as above.
+        let task = unsafe { &mut *self.task.get() };
+        let old = std::mem::replace(task, Task::Done);
+        // As in `drop_task`: a panicking destructor must not unwind through the caller.
+        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(old)));
+    }
+}
+
 /// A G's waker is its `Arc`. These are the functions `std::task::Wake` would give it, spelled
 /// out so that a poll can lend the M's own reference as a waker instead of cloning the `Arc`
 /// for every poll (two atomic read-modify-writes, not cheap in wasm).

@@ -65,6 +65,9 @@ pub enum JoinError {
     /// Every goroutine was blocked on runtime objects with nothing left to wake them (Go's
     /// "all goroutines are asleep - deadlock!"); `dump` lists them.
     Deadlock { goid: u64, dump: String },
+    /// The goroutine was bound to M `proc`, whose thread died (a Worker closed, crashed or was
+    /// terminated; `reason` says which), and nothing else may run it.
+    MDied { goid: u64, proc: usize, reason: String },
 }
 
 impl fmt::Display for JoinError {
@@ -77,6 +80,12 @@ impl fmt::Display for JoinError {
                 write!(f, "goroutine {goid} was cancelled: the runtime shut down before it finished")
             }
             JoinError::Deadlock { dump, .. } => write!(f, "{DEADLOCK}\n\n{dump}"),
+            JoinError::MDied { goid, proc, reason } => {
+                write!(
+                    f,
+                    "goroutine {goid} failed: the thread of M {proc}, which it was bound to, died: {reason}"
+                )
+            }
         }
     }
 }

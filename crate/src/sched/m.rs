@@ -25,7 +25,7 @@ use super::g::{Polled, UNBOUND};
 use super::{bound_live, coop, set_current_g, set_current_m, timer, GRef, Shared, P};
 use crate::platform::shim::Arc;
 use std::collections::VecDeque;
-use std::sync::atomic::Ordering::{AcqRel, Relaxed};
+use std::sync::atomic::Ordering::Relaxed;
 
 /// While hosting JS goroutines, return to the event loop at least this often.
 const HOST_SLICE_NS: u64 = 2_000_000;
@@ -218,9 +218,7 @@ impl M {
             }
             self.shared.hooks.safepoint(&self.shared, self.index, false);
         }
-        if self.shared.running_ms.fetch_sub(1, AcqRel) == 1 {
-            self.shared.release_everything();
-        }
+        self.shared.m_out(self.index);
         set_current_m(None);
     }
 }

@@ -37,11 +37,12 @@
 //! * the runtime: `shared.rs` (the state every M shares), `current.rs` (what this thread is),
 //!   `registry.rs` (every G), `world.rs` (who holds each P; stopping the world), `hooks.rs`
 //!   (what higher layers register), `checkdead.rs` (deadlocks), `dump.rs` (dumps and counters),
-//!   `shutdown.rs`.
+//!   `shutdown.rs`, `died.rs` (an M whose thread died).
 
 mod checkdead;
 pub(crate) mod coop;
 mod current;
+mod died;
 mod dump;
 mod findrunnable;
 pub(crate) mod g;

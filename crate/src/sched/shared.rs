@@ -7,6 +7,7 @@
 //! * Goroutine ids come from `next_goid` and are never reused.
 
 use super::checkdead::HeldOutside;
+use super::died::Lives;
 use super::g::G;
 use super::hooks::Hooks;
 use super::idle::Idle;
@@ -39,6 +40,9 @@ pub(crate) struct Shared {
     pub(crate) shutdown: AtomicBool,
     /// Ms that have not yet exited after shutdown; the last one out drops what is left.
     pub(crate) running_ms: AtomicUsize,
+    /// Per M: what its thread left when it last returned to its event loop, should it die
+    /// there (`died.rs`).
+    pub(super) lives: Lives,
     /// Written by the M that starts a goroutine (each its own line: spawning on one M while
     /// goroutines finish on another must not bounce one line between them).
     pub(super) next_goid: CachePadded<AtomicU64>,
@@ -74,6 +78,7 @@ impl Shared {
             bound: (0..procs).map(|_| Inbox::new()).collect(),
             shutdown: AtomicBool::new(false),
             running_ms: AtomicUsize::new(procs),
+            lives: Lives::new(procs),
             next_goid: CachePadded(AtomicU64::new(1)),
             spawned: CachePadded(AtomicU64::new(0)),
             completed: CachePadded(AtomicU64::new(0)),

@@ -131,6 +131,15 @@ impl Timers {
         self.next.store(u64::MAX, Relaxed);
     }
 
+    /// `clear`, unless the heap is locked (by a thread that died holding it: `died.rs`).
+    #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+    pub(crate) fn try_clear(&self) {
+        if let Ok(mut heap) = self.heap.try_lock() {
+            std::mem::take(&mut *heap);
+            self.next.store(u64::MAX, Relaxed);
+        }
+    }
+
     /// Fires the timers due at `now`, in deadline order, at most `max` of them (the others
     /// stay due in the heap); returns how many woke a goroutine.
     pub(crate) fn run_expired(&self, now: u64, max: usize) -> usize {

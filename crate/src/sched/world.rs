@@ -208,6 +208,16 @@ impl World {
         self.states[m].compare_exchange(IDLE, RUNNING, Acquire, Relaxed).is_err()
     }
 
+    /// M `m`'s thread died holding its P (killed inside the scheduler, `died.rs`): gives the P
+    /// up on its behalf, as step 2 would, so that a stop of the world claims it and the next
+    /// thread of M `m` takes it. Called once the thread is known dead; a P that a stop of the
+    /// world holds is given back by its restart.
+    #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+    pub(crate) fn release_dead(&self, m: usize) {
+        let _ = self.states[m].compare_exchange(RUNNING, IDLE, SeqCst, SeqCst);
+        fence(SeqCst);
+    }
+
     /// Step 6: M `m` woke from parking (or starts, or handed its P over) and takes its P back,
     /// waiting while a collection holds it.
     pub(crate) fn acquire_p(&self, m: usize) {
