@@ -21,6 +21,11 @@
 //! them in a goroutine bound to its M that resolves a promise ([`worker_run`]), so the
 //! resolution, and the continuation of the awaiting JS goroutine, happen on that M's thread.
 //!
+//! # Dead Workers
+//! A Worker that dies fails only the goroutines bound to it, and a new Worker takes its P
+//! (`faults.rs`). So that it dies holding nothing, an M gives its P up whenever it returns to
+//! its Worker's event loop (`Machine::run`), where a Worker closes.
+//!
 //! # Deadlock reports
 //! The page waits on the runtime's `events` word; when an M reports a deadlock, the page takes
 //! the report with [`RuntimeCore::take_deadlock_report`] and raises a `deadlock` event.
@@ -29,6 +34,7 @@
 //! reported, since the page could still wake it.
 
 mod cycles;
+mod faults;
 mod op;
 mod value;
 
@@ -273,7 +279,8 @@ fn object(fields: &[(&str, JsValue)]) -> Object {
 }
 
 fn go_js(shared: &Arc<Shared>, source: String, args: Message) -> JoinRef {
-    let handle = shared.go_unstarted(move || run_js_goroutine(source, args));
+    // Its JS values belong to the Worker that runs it: never dropped elsewhere (faults.rs).
+    let handle = shared.go_unstarted(move || faults::home_only(run_js_goroutine(source, args)));
     JoinRef::from(handle)
 }
 
@@ -355,12 +362,14 @@ impl Machine {
         Machine { m: M::new(shared, index as usize), park_timeout_ms: f64::INFINITY }
     }
 
-    /// Runs goroutines until the Worker must give its event loop a turn (see `sched::m`).
+    /// Runs goroutines until the Worker must give its event loop a turn (see `sched::m`). The
+    /// M holds its P only meanwhile (`sched/died.rs`: a Worker dies in its event loop).
     pub fn run(&mut self) -> RunExit {
-        match self.m.run(true) {
+        self.m.step_in();
+        let exit = match self.m.run(true) {
             Exit::Stopped => {
                 HOST.with(|h| h.borrow_mut().take());
-                RunExit::Stopped
+                return RunExit::Stopped;
             }
             Exit::Microtasks => RunExit::Microtasks,
             Exit::Macrotask => RunExit::Macrotask,
@@ -368,7 +377,9 @@ impl Machine {
                 self.park_timeout_ms = timeout_ns.map_or(f64::INFINITY, |ns| ns as f64 / 1e6);
                 RunExit::ParkAsync
             }
-        }
+        };
+        self.m.step_out(matches!(exit, RunExit::ParkAsync));
+        exit
     }
 
     /// Where to `Atomics.waitAsync` after `RunExit::ParkAsync`, and for how long.
@@ -419,7 +430,8 @@ pub fn worker_run(op: &mut Op, caller: f64) -> Promise {
     let mut resolve = None;
     let mut slot = AssertUnwindSafe(&mut resolve);
     let promise = Promise::new(&mut move |res, _rej| **slot = Some(res));
-    let resolve = resolve.expect("the Promise executor runs synchronously");
+    // Never dropped on another thread (faults.rs); the operation itself is.
+    let resolve = faults::HomeOnly::new(resolve.expect("the Promise executor runs synchronously"));
     current_shared().go_local(async move {
         let m = fut.await;
         // A resolve function cannot throw.

@@ -258,5 +258,12 @@ impl JoinRef {
 }
 
 pub(crate) fn outcome(r: Result<Message, JoinError>) -> Message {
-    r.unwrap_or_else(|e| Message::text(OutcomeTag::RuntimeError, &e.to_string()))
+    r.unwrap_or_else(|e| match e {
+        JoinError::MDied { proc, reason, .. } => {
+            let mut body = (proc as u32).to_le_bytes().to_vec();
+            body.extend_from_slice(reason.as_bytes());
+            Message::tagged(OutcomeTag::Died, &body)
+        }
+        e => Message::text(OutcomeTag::RuntimeError, &e.to_string()),
+    })
 }

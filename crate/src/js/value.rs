@@ -32,6 +32,7 @@
 //! | 5 | a select's result | i32 case index (−1: default), u8 ok, codec bytes of the value or nothing |
 //! | 6 | an operation failed as Go would panic ("send on closed channel", …) | UTF-8 text |
 //! | 7 | a value did not fit in the GC heap under its limit | UTF-8 text |
+//! | 8 | the Worker the goroutine was bound to died | u32 M index, UTF-8 text (why) |
 
 use crate::chan::Chan;
 use crate::gc::{self, Gc, Root, Trace, Tracer};
@@ -52,6 +53,7 @@ pub enum OutcomeTag {
     Selected = 5,
     OpError = 6,
     HeapLimit = 7,
+    Died = 8,
 }
 
 /// The kind of a runtime handle in a Message ([`Message::handle_kind`]).
