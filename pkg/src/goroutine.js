@@ -13,6 +13,18 @@ export class GoroutineError extends Error {
 }
 
 /**
+ * The Worker of M `proc` died (it closed itself, crashed, or was terminated): the `cause` of
+ * the GoroutineError of each goroutine that was bound to it.
+ */
+export class WorkerError extends Error {
+  constructor(proc, reason) {
+    super(`the Worker of M ${proc} died: ${reason}`);
+    this.name = 'WorkerError';
+    this.proc = proc;
+  }
+}
+
+/**
  * The runtime was shut down (or is shutting down). A join of a goroutine that the shutdown
  * cancelled carries the goroutine's id.
  */

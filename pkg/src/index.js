@@ -5,18 +5,32 @@
 // This thread never blocks: it submits goroutines through lock-free inboxes and waits for
 // results with `Atomics.waitAsync` on each goroutine's state word.
 //
+// Faults are contained: each Worker holds a Web Lock for its life, which this thread asks for
+// too and is granted only once that Worker is dead (closed, crashed or terminated; unlike a
+// heartbeat, a busy Worker never looks dead). Then the runtime raises `error`, the goroutines
+// bound to that Worker fail, and a new Worker takes over its P (crate/src/js/faults.rs). At
+// shutdown, Workers that do not stop within `timeoutMs` are terminated and written off.
+//
 // Module contract: this is the package's entry point (its exports are the API, typed in
 // index.d.ts). It gives realm.js's RuntimeBase the page's Realm, which knows when the runtime
 // shuts down (its `life`); worker.js is started by URL and shares nothing with it but the glue.
 
-import { Goroutine, GoroutineError, ShutdownError, functionSource } from './goroutine.js';
+import { Goroutine, GoroutineError, ShutdownError, WorkerError, describe, functionSource } from './goroutine.js';
 import { Chan, ChannelError, Mutex, Realm, RuntimeBase, SyncError, WaitGroup } from './realm.js';
 
-export { Chan, ChannelError, Goroutine, GoroutineError, Mutex, ShutdownError, SyncError, WaitGroup };
+export { Chan, ChannelError, Goroutine, GoroutineError, Mutex, ShutdownError, SyncError, WaitGroup, WorkerError };
 
 const DEFAULT_GLUE = new URL('../wasm/gort.js', import.meta.url).href;
 const WORKER = new URL('./worker.js', import.meta.url);
 const MAX_PROCS = 64;
+/**
+ * After terminating Workers at shutdown, how long the runtime's memory waits for their deaths
+ * to be confirmed (Chromium ends the thread of a Worker busy in JS about 2 s after
+ * `terminate()`); a Worker not confirmed dead by then keeps its references (leaked).
+ */
+const KILL_CONFIRM_MS = 10000;
+/** What `outcome` waits for when a shutdown gave up on the runtime's goroutines. */
+const ABANDONED = Symbol('abandoned');
 
 const glues = new Map(); // glue URL → Promise of the initialized glue module
 
@@ -39,10 +53,18 @@ async function waitWhile(memory, address, value) {
   if (r.async) await r.value;
 }
 
-/** A goroutine's (or operation's) outcome Message, awaited without blocking; frees `ref`. */
-async function outcome(memory, ref) {
+/**
+ * A goroutine's (or operation's) outcome Message, awaited without blocking; frees `ref`.
+ * Rejects with a ShutdownError if a shutdown gave up on it first (`life.abandoned`: it
+ * terminated Workers, and what they held may never complete).
+ */
+async function outcome(memory, ref, life) {
   try {
-    while (!ref.isReady()) await waitWhile(memory, ref.stateAddress(), 0);
+    while (!ref.isReady()) {
+      if ((await Promise.race([waitWhile(memory, ref.stateAddress(), 0), life.abandoned])) === ABANDONED) {
+        throw new ShutdownError('join');
+      }
+    }
     return ref.take();
   } finally {
     ref.free();
@@ -62,57 +84,135 @@ function cancelled(id) {
   return new ShutdownError(`join: goroutine ${id} was cancelled`, id);
 }
 
-function startWorker(index, init) {
-  const worker = new Worker(WORKER, { type: 'module', name: `gort-m${index}` });
-  let stopped;
-  const stoppedPromise = new Promise((resolve) => (stopped = resolve));
-  const ready = new Promise((resolve, reject) => {
-    worker.onmessage = ({ data }) => {
-      if (data.type === 'ready') resolve();
-      else if (data.type === 'stopped') stopped();
-      else if (data.type === 'crash') {
-        console.error(`gort: M ${index} crashed: ${data.message}`);
-        reject(new Error(`gort: M ${index} failed to start: ${data.message}`));
-        stopped();
-      }
-    };
-    worker.onerror = (e) => {
-      e.preventDefault();
-      const message = e.message || 'the Worker script failed to load';
-      console.error(`gort: M ${index}: ${message}`);
-      reject(new Error(`gort: M ${index} failed to start: ${message}`));
-      stopped();
-    };
+let workerSerial = 0;
+
+/**
+ * One M's Worker. `ready` settles once it runs the M (or failed to start); `stopped` once it
+ * stopped at shutdown, or is written off; `gone` once its thread is known dead, with why (its
+ * Web Lock was granted to this page, or it crashed and was terminated).
+ */
+class WorkerM {
+  #stop;
+  #die;
+  #locks = new AbortController();
+  hasStopped = false;
+  crash = undefined; // the crash message, once it crashed
+
+  /** `init`: the first message (worker.js), but for the index and the lock's name. */
+  constructor(index, { id, ...init }) {
+    this.index = index;
+    this.lock = `gort:${id}:m${index}:${++workerSerial}`;
+    this.worker = new Worker(WORKER, { type: 'module', name: `gort-m${index}` });
+    this.stopped = new Promise((resolve) => (this.#stop = resolve));
+    this.gone = new Promise((resolve) => (this.#die = resolve));
+    const worker = this.worker;
+    let started = false;
+    this.ready = new Promise((resolve, reject) => {
+      worker.onmessage = ({ data }) => {
+        if (data.type === 'ready') {
+          started = true;
+          this.failed = data.failed;
+          this.#watch();
+          resolve();
+        } else if (data.type === 'stopped') {
+          this.hasStopped = true;
+          this.#stop();
+        } else if (data.type === 'crash') {
+          console.error(`gort: M ${index} crashed: ${data.message}`);
+          reject(new Error(`gort: M ${index} failed to start: ${data.message}`));
+          this.crash = data.message;
+          this.#kill();
+        }
+      };
+      worker.onerror = (e) => {
+        e.preventDefault();
+        if (started) {
+          // An uncaught error in a goroutine's callback (a timer's, say): the Worker lives on.
+          console.error(`gort: M ${index}: uncaught error in its Worker: ${e.message}`);
+          return;
+        }
+        const message = e.message || 'the Worker script failed to load';
+        console.error(`gort: M ${index}: ${message}`);
+        reject(new Error(`gort: M ${index} failed to start: ${message}`));
+        this.crash = message;
+        this.#kill();
+      };
+    });
+    worker.postMessage({ ...init, index, lock: this.lock });
+  }
+
+  /** Asks for the Worker's Web Lock, which is granted once the Worker is dead. */
+  #watch() {
+    if (!globalThis.navigator?.locks) return;
+    navigator.locks.request(this.lock, { signal: this.#locks.signal }, () => this.#die(this.#reason())).catch(() => {}); // aborted: the runtime is gone
+  }
+
+  #reason() {
+    return this.crash === undefined ? 'it closed or was terminated' : `it crashed: ${this.crash}`;
+  }
+
+  /** Terminates a Worker that crashed: its M is broken. Dead once its lock is granted. */
+  #kill() {
+    this.worker.terminate();
+    if (!globalThis.navigator?.locks) this.#die(this.#reason());
+  }
+
+  /** Terminates the Worker (it stopped, or is written off). */
+  terminate() {
+    this.worker.terminate();
+  }
+
+  /** Stops watching (the runtime is freed). */
+  dispose() {
+    this.#locks.abort();
+    this.worker.terminate();
+  }
+
+  /** Counts as stopped (it died; what it ran is written off). */
+  writeOff() {
+    this.#stop();
+  }
+}
+
+/** Resolves after `ms` (never, for Infinity). */
+function delay(ms) {
+  return new Promise((resolve) => {
+    if (Number.isFinite(ms)) setTimeout(resolve, ms);
   });
-  worker.postMessage({ ...init, index });
-  return { worker, ready, stopped: stoppedPromise };
 }
 
 /**
  * A running gort runtime, held by the page. An EventTarget: a `deadlock` event (a
  * CustomEvent whose `detail` is `{ message }`, Go's report) fires when every goroutine is
- * blocked on runtime objects and the page holds no handle that could wake one.
+ * blocked on runtime objects and the page holds no handle that could wake one; an `error`
+ * event (`detail`: `{ proc, message }`) when the Worker of M `proc` died, which a new Worker
+ * replaces.
  */
 export class Runtime extends RuntimeBase {
   #glue;
   #core;
   #memory;
   #workers;
+  #init;
+  #coreFreed = false;
   #realm;
-  // { closing, freed }: closing is the shutdown promise once shutdown() was called; freed is
-  // set once the runtime's memory (its heap, the core) is gone.
+  // { closing, freed, abandoned, abandon }: closing is the shutdown promise once shutdown()
+  // was called; freed is set once the runtime's memory (its heap, the core) is gone;
+  // abandoned resolves (to ABANDONED) when a shutdown that terminated Workers ended, and
+  // waits for outcomes give up.
   #life;
   #procs;
 
-  constructor(key, glue, core, workers) {
+  constructor(key, glue, core, workers, init) {
     if (key !== START) throw new TypeError('use Runtime.start() to create a runtime');
     const memory = glue.gortSharedMemory();
     const life = { closing: null, freed: false };
+    life.abandoned = new Promise((resolve) => (life.abandon = () => resolve(ABANDONED)));
     const external = {
       hold: (kind, ref) => holdOn(glue, core, kind, ref),
       unhold: (key) => life.closing || core.unhold(key),
     };
-    const realm = new Realm(glue, (op) => outcome(memory, core.run(op)), {
+    const realm = new Realm(glue, (op) => outcome(memory, core.run(op), life), {
       external,
       life,
       admit: (msg) => core.admit(msg),
@@ -122,10 +222,35 @@ export class Runtime extends RuntimeBase {
     this.#core = core;
     this.#memory = memory;
     this.#workers = workers;
+    this.#init = init;
     this.#realm = realm;
     this.#life = life;
     this.#procs = core.procs();
     this.#watchEvents();
+    workers.forEach((w) => this.#watchDeath(w));
+  }
+
+  /** When Worker `w` dies: a new Worker for its M, or, at shutdown, it is written off. */
+  async #watchDeath(w) {
+    const reason = await w.gone;
+    const life = this.#life;
+    if (w.hasStopped || this.#coreFreed) return; // it stopped and the page terminated it
+    if (life.closing) {
+      this.#core.mGone(w.index);
+      w.writeOff();
+      return;
+    }
+    if (!this.#core.mDied(w.index)) return;
+    w.writeOff();
+    const message = `the Worker of M ${w.index} died: ${reason}`;
+    console.error(`gort: ${message}; a new Worker takes over its P`);
+    const next = new WorkerM(w.index, { ...this.#init, reference: this.#core.workerReference(), died: reason });
+    this.#workers[w.index] = next;
+    next.ready.then(
+      () => this.#watchDeath(next),
+      (e) => console.error(`gort: no new Worker for M ${w.index}: ${e.message}`),
+    );
+    this.dispatchEvent(new CustomEvent('error', { detail: { proc: w.index, message } }));
   }
 
   #check(what) {
@@ -178,18 +303,20 @@ export class Runtime extends RuntimeBase {
     const glueUrl = new URL(wasm, import.meta.url).href;
     const glue = await loadGlue(glueUrl);
     const core = new glue.RuntimeCore(procs, gcPercent, heapLimit, !!gctrace);
-    const init = { glue: glueUrl, module: glue.gortWasmModule(), memory: glue.gortSharedMemory() };
-    const workers = Array.from({ length: procs }, (_, i) =>
-      startWorker(i, { ...init, reference: core.workerReference() }),
+    const id = globalThis.crypto?.randomUUID?.() ?? `${Date.now()}-${Math.random()}`;
+    const init = { glue: glueUrl, module: glue.gortWasmModule(), memory: glue.gortSharedMemory(), id };
+    const workers = Array.from(
+      { length: procs },
+      (_, i) => new WorkerM(i, { ...init, reference: core.workerReference() }),
     );
     try {
       await Promise.all(workers.map((w) => w.ready));
     } catch (e) {
       core.shutdown();
-      workers.forEach((w) => w.worker.terminate());
+      workers.forEach((w) => w.dispose());
       throw e;
     }
-    return new Runtime(START, glue, core, workers);
+    return new Runtime(START, glue, core, workers, init);
   }
 
   /** Number of Ps (and worker Ms); still readable after shutdown. */
@@ -242,7 +369,13 @@ export class Runtime extends RuntimeBase {
         ref.free();
         throw cancelled(id);
       }
-      const msg = await outcome(this.#memory, ref);
+      let msg;
+      try {
+        msg = await outcome(this.#memory, ref, life);
+      } catch (e) {
+        if (e instanceof ShutdownError) throw cancelled(id);
+        throw e;
+      }
       if (life.freed) {
         msg.free();
         throw cancelled(id);
@@ -275,20 +408,54 @@ export class Runtime extends RuntimeBase {
 
   /**
    * Stops every M and terminates the Workers. Unfinished goroutines' joins, pending operations,
-   * and every later call on the runtime or its handles, reject or throw a ShutdownError. Calling it again returns the
-   * same promise.
+   * and every later call on the runtime or its handles, reject or throw a ShutdownError.
+   * Workers that have not stopped after `timeoutMs` (a goroutine that never yields: a JS loop,
+   * a long Rust poll) are terminated, so the promise settles within about `timeoutMs`
+   * (Infinity: wait for every Worker). Calling it again returns the same promise.
    */
-  shutdown() {
+  shutdown(options = {}) {
+    const { timeoutMs = 1000 } = options ?? {};
+    if (typeof timeoutMs !== 'number') {
+      throw new TypeError(`rt.shutdown: timeoutMs must be a duration in ms, got ${describe(timeoutMs)}`);
+    }
+    if (Number.isNaN(timeoutMs) || timeoutMs < 0) {
+      throw new RangeError(`rt.shutdown: timeoutMs must be ≥ 0 (Infinity: no limit), got ${timeoutMs}`);
+    }
+    this.#life.closing ??= this.#close(timeoutMs);
+    return this.#life.closing;
+  }
+
+  async #close(timeoutMs) {
     const life = this.#life;
-    life.closing ??= (async () => {
-      this.#core.shutdown();
-      Atomics.notify(new Int32Array(this.#memory.buffer), this.#core.eventsAddress() >>> 2);
-      await Promise.all(this.#workers.map((w) => w.stopped));
-      this.#workers.forEach((w) => w.worker.terminate());
-      life.freed = true;
-      this.#core.free();
-    })();
-    return life.closing;
+    const core = this.#core;
+    core.shutdown();
+    Atomics.notify(new Int32Array(this.#memory.buffer), core.eventsAddress() >>> 2);
+    const workers = this.#workers;
+    const stopped = Promise.all(workers.map((w) => w.stopped));
+    let released = stopped;
+    if ((await Promise.race([stopped, delay(timeoutMs).then(() => ABANDONED)])) === ABANDONED) {
+      // Busy Workers are terminated. The joins still pending give up now; each Worker is
+      // written off once its death is confirmed (its Web Lock granted: `#watchDeath`), and
+      // the last one releases the runtime's goroutines (`mGone`). Only then is the core freed.
+      const busy = workers.filter((w) => !w.hasStopped);
+      const procs = busy.map((w) => w.index).join(', ');
+      console.warn(`gort: shutdown: the Worker of M ${procs} did not stop within ${timeoutMs} ms; terminated`);
+      busy.forEach((w) => w.terminate());
+      released = Promise.race([stopped.then(() => true), delay(KILL_CONFIRM_MS)]).then((gone) =>
+        console.debug(
+          gone
+            ? `gort: shutdown: the Worker of M ${procs} is gone; the runtime is released`
+            : `gort: shutdown: the Worker of M ${procs} is not known dead; what it holds stays allocated`,
+        ),
+      );
+    }
+    life.freed = true;
+    life.abandon();
+    released.then(() => {
+      this.#coreFreed = true;
+      workers.forEach((w) => w.dispose());
+      core.free();
+    });
   }
 }
 

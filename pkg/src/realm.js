@@ -20,7 +20,7 @@
 //   TypeError at that call.
 
 import { cannotSend, decode, decodeText, encodeTagged } from './codec.js';
-import { GoroutineError, ShutdownError, describe } from './goroutine.js';
+import { GoroutineError, ShutdownError, WorkerError, describe } from './goroutine.js';
 
 const MAX_MS = 1e15; // about 31,700 years: longer is forever
 
@@ -272,8 +272,14 @@ export class Realm {
    */
   async op(make, what) {
     this.check(what);
-    const msg = await this.#run(make(this.#glue.Op));
     const life = this.#life;
+    let msg;
+    try {
+      msg = await this.#run(make(this.#glue.Op));
+    } catch (e) {
+      if (life.freed) throw new ShutdownError(what); // abandoned by a shutdown that ended
+      throw e;
+    }
     if (life.closing && (life.freed || this.#bytes(msg)[0] === this.#glue.OutcomeTag.RuntimeError)) {
       msg.free();
       throw new ShutdownError(what);
@@ -448,6 +454,11 @@ export class Realm {
         }
         case tags.RuntimeError:
           throw cancelled ?? new GoroutineError(goroutineId, decodeText(bytes.subarray(1)));
+        case tags.Died: {
+          const proc = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(1, true);
+          const cause = new WorkerError(proc, decodeText(bytes.subarray(5)));
+          throw new GoroutineError(goroutineId, cause.message, cause);
+        }
         case tags.Json:
           return JSON.parse(decodeText(bytes.subarray(1)));
         case tags.HeapLimit:

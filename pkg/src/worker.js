@@ -4,10 +4,13 @@
 // goroutines") and hosts the JS goroutines that run here.
 //
 // Module contract: started by index.js as a module Worker, whose first message is
-// `{ glue, module, memory, reference, index }` (the glue module's URL, the compiled module, the
-// shared memory, the runtime reference and this M's index); it answers `ready`, then `stopped`
-// or `crash`. The exit codes of `Machine.run` and the outcome tags come from the glue
-// (`RunExit`, `OutcomeTag`).
+// `{ glue, module, memory, reference, index, lock, died }` (the glue module's URL, the compiled
+// module, the shared memory, the runtime reference, this M's index, the name of the Web Lock
+// this Worker holds for its life, and, for a Worker that replaces a dead one, why that one
+// died); it answers `ready` (with `failed`, how many goroutines of the dead Worker failed),
+// then `stopped` or `crash`. The page learns that this Worker died when it is granted `lock`
+// (crate/src/js/faults.rs). The exit codes of `Machine.run` and the outcome tags come from
+// the glue (`RunExit`, `OutcomeTag`).
 
 import { Goroutine, compileFunction, functionSource } from './goroutine.js';
 import { Realm, RuntimeBase } from './realm.js';
@@ -118,14 +121,38 @@ function macrotask() {
   });
 }
 
-async function runMachine({ glue: glueUrl, module, memory, reference, index }) {
+/**
+ * Holds the Web Lock `name` until this Worker dies (closes, crashes or is terminated): the page
+ * asks for it too, and is granted it only then. Resolves once it is held. Where Web Locks are
+ * not available (not a secure context) the page only learns of crashes.
+ */
+async function holdForLife(name) {
+  if (!name || !globalThis.navigator?.locks) return;
+  try {
+    await new Promise((held, failed) => {
+      navigator.locks
+        .request(name, () => {
+          held();
+          return new Promise(() => {});
+        })
+        .catch(failed);
+    });
+  } catch {
+    // Locks refused here (an opaque origin): deaths go unnoticed, crashes are still reported.
+  }
+}
+
+async function runMachine({ glue: glueUrl, module, memory, reference, index, lock, died }) {
+  await holdForLife(lock);
   glue = await import(glueUrl);
   const exports = glue.initSync({ module, memory });
   procIndex = index;
   const m = new glue.Machine(reference, index, host);
+  // Replacing a dead Worker: its goroutines fail before this one runs anything.
+  const failed = died === undefined ? 0 : m.takeOver(died);
   const parked = glue.Machine.parkedValue();
   const { RunExit } = glue;
-  postMessage({ type: 'ready' });
+  postMessage({ type: 'ready', failed });
   for (;;) {
     const exit = m.run();
     if (exit === RunExit.Stopped) break;
