@@ -131,12 +131,46 @@ export class Goroutine<T = any> {
   join(): Promise<T>;
 }
 
-/** A goroutine threw, rejected, panicked, or deadlocked. */
+/** A goroutine threw, rejected, panicked, or deadlocked, or the Worker it was bound to died. */
 export class GoroutineError extends Error {
   readonly name: 'GoroutineError';
   readonly goroutineId: number;
-  /** The thrown value (an Error keeps its name, message and stack). */
+  /**
+   * The thrown value (an Error keeps its name, message and stack), or a WorkerError if the
+   * goroutine's Worker died.
+   */
   readonly cause?: unknown;
+}
+
+/**
+ * The Worker of M `proc` died (it closed itself, crashed, or was terminated): the `cause` of
+ * the GoroutineError of every goroutine that was bound to it (JS goroutines run where they
+ * started). The runtime raised `error` for it, and a new Worker took over its P.
+ */
+export class WorkerError extends Error {
+  readonly name: 'WorkerError';
+  readonly proc: number;
+}
+
+/** The `detail` of a runtime's `error` event: the Worker of M `proc` died. */
+export interface WorkerDeath {
+  proc: number;
+  message: string;
+}
+
+export interface ShutdownOptions {
+  /**
+   * How long to wait for the Workers to stop (ms, default 1000; Infinity: no limit). Workers
+   * still busy then (a goroutine that never yields) are terminated and the promise settles.
+   */
+  timeoutMs?: number;
+}
+
+export interface RuntimeEventMap {
+  /** Every goroutine is blocked on runtime objects and the page could wake none. */
+  deadlock: CustomEvent<{ message: string }>;
+  /** The Worker of an M died; its goroutines failed and a new Worker took over its P. */
+  error: CustomEvent<WorkerDeath>;
 }
 
 /** A call on a runtime, or on one of its handles, after the runtime's `shutdown()`. */
@@ -265,7 +299,10 @@ export interface WorkerRuntime extends GoroutineApi {
   procid(): number;
 }
 
-/** A running runtime, held by the page. Fires `deadlock` (CustomEvent<{ message: string }>). */
+/**
+ * A running runtime, held by the page. Fires `deadlock` (CustomEvent<{ message: string }>)
+ * and `error` (CustomEvent<WorkerDeath>: a Worker M died and was replaced).
+ */
 export class Runtime extends EventTarget {
   /**
    * @throws {RangeError} (rejects) for `procs` not an integer from 1 to 64, a `gcPercent` not
@@ -290,10 +327,33 @@ export class Runtime extends EventTarget {
   goroutines(): Promise<GoroutineInfo[]>;
   /**
    * Stops the runtime. Afterwards every call on it or its handles is a ShutdownError; pending
-   * operations reject with one, and unfinished joins with a GoroutineError whose cause is one.
-   * Calling it again returns the same promise.
+   * operations and unfinished joins reject with one. Workers that have not stopped after
+   * `timeoutMs` are terminated, so it settles within about `timeoutMs`. Calling it again
+   * returns the same promise.
+   * @throws {TypeError} for a `timeoutMs` that is not a number.
+   * @throws {RangeError} for a negative or NaN `timeoutMs`.
    */
-  shutdown(): Promise<void>;
+  shutdown(options?: ShutdownOptions): Promise<void>;
+  addEventListener<K extends keyof RuntimeEventMap>(
+    type: K,
+    listener: (this: Runtime, ev: RuntimeEventMap[K]) => unknown,
+    options?: boolean | AddEventListenerOptions,
+  ): void;
+  addEventListener(
+    type: string,
+    listener: EventListenerOrEventListenerObject | null,
+    options?: boolean | AddEventListenerOptions,
+  ): void;
+  removeEventListener<K extends keyof RuntimeEventMap>(
+    type: K,
+    listener: (this: Runtime, ev: RuntimeEventMap[K]) => unknown,
+    options?: boolean | EventListenerOptions,
+  ): void;
+  removeEventListener(
+    type: string,
+    listener: EventListenerOrEventListenerObject | null,
+    options?: boolean | EventListenerOptions,
+  ): void;
 }
 
 /** The page's `rt` also has everything a goroutine's `rt` has. */

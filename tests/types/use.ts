@@ -1,5 +1,13 @@
 // Compiled by tests/types.test.mjs (tsc --noEmit --strict): the facade's types describe the API.
-import { Chan, GoroutineError, Runtime, ShutdownError, type WorkerRuntime } from '../../pkg/src/index.js';
+import {
+  Chan,
+  GoroutineError,
+  Runtime,
+  ShutdownError,
+  WorkerError,
+  type WorkerDeath,
+  type WorkerRuntime,
+} from '../../pkg/src/index.js';
 
 async function main(): Promise<void> {
   const rt = await Runtime.start({ procs: 2, heapLimit: 64 << 20, gcPercent: 100, gctrace: false });
@@ -26,6 +34,10 @@ async function main(): Promise<void> {
   const stats = rt.stats();
   console.log(index, value, ok, stats.sched.steals, stats.gc.pauseNs.length, (await rt.goroutines()).length);
   rt.addEventListener('deadlock', (e) => console.log((e as CustomEvent<{ message: string }>).detail.message));
+  rt.addEventListener('error', (e) => {
+    const death: WorkerDeath = e.detail;
+    console.log(death.proc + 1, death.message.length);
+  });
   try {
     await rt
       .go(() => {
@@ -36,7 +48,7 @@ async function main(): Promise<void> {
     if (e instanceof GoroutineError) console.log(e.goroutineId);
   }
   const late = rt.go(async (rt: WorkerRuntime) => rt.sleep(Infinity));
-  await rt.shutdown();
+  await rt.shutdown({ timeoutMs: 500 });
   try {
     rt.chan(1);
   } catch (e) {
@@ -44,6 +56,7 @@ async function main(): Promise<void> {
   }
   await late.join().catch((e: unknown) => {
     if (e instanceof ShutdownError) console.log(e.goroutineId ?? 'no goroutine');
+    else if (e instanceof GoroutineError && e.cause instanceof WorkerError) console.log(e.cause.proc);
     else if (e instanceof GoroutineError) console.log(e.goroutineId, e.cause);
   });
 }
