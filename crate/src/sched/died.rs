@@ -113,7 +113,6 @@ impl M {
             self.shared.lives.states[self.index].store(PARKED, SeqCst);
             return;
         }
-        self.flush_runs();
         if !self.timer_woken.is_empty() {
             let mut slot = self.shared.lives.timer_woken[self.index].lock().unwrap();
             std::mem::swap(&mut *slot, &mut self.timer_woken);
