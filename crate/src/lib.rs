@@ -98,7 +98,7 @@ pub use runtime::{Builder, Stats};
 pub use runtime::{OutsideHold, Runtime};
 #[cfg(not(loom))]
 pub use sched::{
-    go, goid, gosched, join::JoinError, join::JoinHandle, procid, GoroutineInfo, Gosched, ProcStats,
+    go, goid, gosched, join::JoinError, join::JoinHandle, procid, syscall, GoroutineInfo, Gosched, ProcStats,
     WaitReason,
 };
 

@@ -279,7 +279,10 @@ fn go_js(shared: &Arc<Shared>, source: String, args: Message) -> JoinRef {
 
 async fn run_js_goroutine(source: String, args: Message) -> Message {
     let goid = crate::goid() as f64;
-    let out = HOST.with(|h| h.borrow().as_ref().expect("an M without a JS host").start(goid, &source, args));
+    // The JS code may run long: a system call, so that its P is not held meanwhile.
+    let out = sched::syscall(|| {
+        HOST.with(|h| h.borrow().as_ref().expect("an M without a JS host").start(goid, &source, args))
+    });
     let out = match out.dyn_into::<Promise>() {
         Ok(promise) => Waiting(WaitReason::Promise, JsFuture::from(promise)).await.unwrap_or_else(|e| e),
         Err(message) => message,

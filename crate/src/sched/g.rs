@@ -104,6 +104,14 @@ impl G {
         self.home.load(Acquire)
     }
 
+    /// Whether the G has not started and will be bound to the M that starts it (a JS
+    /// goroutine). The caller took it off a queue, to poll it or to queue it again.
+    pub(crate) fn is_unstarted(&self) -> bool {
+        // SAFETY: a G taken off a queue is Runnable and owned by the M that took it, which
+        // alone touches its task until it queues or polls it (module header).
+        matches!(unsafe { &*self.task.get() }, Task::Unstarted(_))
+    }
+
     pub(crate) fn state(&self) -> GStatus {
         self.state.load()
     }

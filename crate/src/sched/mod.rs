@@ -59,6 +59,8 @@ mod registry;
 pub(crate) mod runq;
 mod shared;
 mod shutdown;
+mod syscall;
+mod sysmon;
 #[cfg(all(test, not(loom)))]
 mod tests;
 pub(crate) mod timer;
@@ -78,6 +80,7 @@ pub use dump::{GoroutineInfo, ProcStats};
 pub(crate) use p::P;
 pub(crate) use ready::gather_timer_wakes;
 pub(crate) use shared::Shared;
+pub use syscall::syscall;
 pub use wait::WaitReason;
 
 use crate::platform::shim::Arc;

@@ -9,7 +9,7 @@
 //! that takes it from the inbox does, `globrunq.rs`), then queued like a woken one
 //! (`ready.rs`), except that it always asks for an idle M to be woken, as Go's `newproc` does.
 
-use super::current::{bound_count_add, current_p_of};
+use super::current::{bound_count_add, current_m_of, current_p_of};
 use super::g::{Task, G, UNBOUND};
 use super::join::{self, Goroutine, JoinCell, JoinHandle};
 use super::ready::Placed;
@@ -58,7 +58,7 @@ impl Shared {
         F: Future + 'static,
         F::Output: Send + 'static,
     {
-        let m = current_p_of(self).expect("go_local outside an M of this runtime");
+        let m = current_m_of(self).expect("go_local outside an M of this runtime");
         let goid = self.next_goid.fetch_add(1, Relaxed);
         let cell = Arc::new(JoinCell::new());
         let task = Task::Bound(Box::pin(Goroutine::new(fut, cell.clone(), goid)));
@@ -73,13 +73,16 @@ impl Shared {
         if !g.system {
             self.spawned.fetch_add(1, Relaxed);
         }
-        let m = current_p_of(self);
+        let p = current_p_of(self);
         // Otherwise registered by the M that takes it from the inbox (`drain_inbox`): the page's
-        // main thread must not take the registry lock.
-        if let Some(m) = m {
-            self.register(m, &g);
+        // main thread must not take the registry lock. A G bound to an M in a system call
+        // (which holds no P) goes into no inbox that registers: it is registered on its M's
+        // own P (Ms that host bound Gs are never spares), under the registry's lock.
+        let home = g.home();
+        if let Some(r) = p.or((home != UNBOUND).then_some(home as usize)) {
+            self.register(r, &g);
         }
-        match self.put_runnable(m, g) {
+        match self.put_runnable(p, g) {
             Placed::Bound => {}
             Placed::Lifo { .. } | Placed::Global => {
                 self.idle.wake_one();

@@ -1,7 +1,8 @@
 //! The state every M of one runtime shares (Go's `schedt`, plus the Ps and the world).
 //!
 //! # Invariants
-//! * `procs`, `bound` and the world's per-P words have one entry per P, fixed at start.
+//! * `procs` and the world's per-P words have one entry per P, fixed at start; `bound` and the
+//!   parkers one per M (the Ms of the Ps, then the spares: `sysmon.rs`).
 //! * `shutdown` only goes from false to true; `running_ms` counts the Ms that have not exited
 //!   and reaches 0 once, when the last one out releases everything (`shutdown.rs`).
 //! * Goroutine ids come from `next_goid` and are never reused.
@@ -12,6 +13,7 @@ use super::hooks::Hooks;
 use super::idle::Idle;
 use super::inbox::Inbox;
 use super::p::P;
+use super::sysmon::{Spares, SPARE_MAX};
 use super::world::World;
 use super::GRef;
 use crate::platform::lock::Lock;
@@ -37,7 +39,8 @@ pub(crate) struct Shared {
     /// Per M: wake-ups of the goroutines bound to it.
     pub(crate) bound: Box<[Inbox<G>]>,
     pub(crate) shutdown: AtomicBool,
-    /// Ms that have not yet exited after shutdown; the last one out drops what is left.
+    /// Ms started (or being started) that have not yet exited after shutdown; the last one out
+    /// drops what is left.
     pub(crate) running_ms: AtomicUsize,
     /// Written by the M that starts a goroutine (each its own line: spawning on one M while
     /// goroutines finish on another must not bounce one line between them).
@@ -58,6 +61,8 @@ pub(crate) struct Shared {
     pub(crate) world: Arc<World>,
     /// The higher layers' reactions (`hooks.rs`).
     pub(crate) hooks: Arc<dyn Hooks>,
+    /// The spare Ms and the monitor (`sysmon.rs`).
+    pub(crate) spares: Spares,
 }
 
 impl Shared {
@@ -67,11 +72,11 @@ impl Shared {
         let world = Arc::new(World::new(procs));
         Arc::new(Shared {
             procs: (0..procs).map(|_| P::new()).collect(),
-            idle: Idle::new(procs),
+            idle: Idle::new(procs, procs + SPARE_MAX),
             global: Mutex::new(VecDeque::new()),
             global_len: AtomicUsize::new(0),
             inbox: Inbox::new(),
-            bound: (0..procs).map(|_| Inbox::new()).collect(),
+            bound: (0..procs + SPARE_MAX).map(|_| Inbox::new()).collect(),
             shutdown: AtomicBool::new(false),
             running_ms: AtomicUsize::new(procs),
             next_goid: CachePadded(AtomicU64::new(1)),
@@ -83,6 +88,7 @@ impl Shared {
             events: AtomicU32::new(0),
             hooks: hooks(&world),
             world,
+            spares: Spares::new(procs),
         })
     }
 

@@ -208,17 +208,36 @@ impl World {
         self.states[m].compare_exchange(IDLE, RUNNING, Acquire, Relaxed).is_err()
     }
 
-    /// Step 6: M `m` woke from parking (or starts, or handed its P over) and takes its P back,
-    /// waiting while a collection holds it.
-    pub(crate) fn acquire_p(&self, m: usize) {
-        let state = &self.states[m];
+    /// Step 6: an M takes P `p`, waiting while a collection holds it: its own P as it wakes
+    /// from parking (or starts, or handed its P over, or is back from a system call), or a P
+    /// handed to a spare M (`syscall.rs`). False if another M holds it (a spare M it was
+    /// handed to, or its own M back first): see [`World::wait_released`].
+    pub(crate) fn try_acquire_p(&self, p: usize) -> bool {
+        let state = &self.states[p];
         loop {
             match state.compare_exchange(IDLE, RUNNING, Acquire, Acquire) {
-                Ok(_) => return,
+                Ok(_) => return true,
                 Err(STOPPED) => self.wait(state, STOPPED),
-                Err(other) => unreachable!("M {m} takes back its P in state {other}"),
+                Err(_) => return false,
             }
         }
+    }
+
+    /// Step 6 for a P nobody else can hold (an arriving M's own, handed over at step 3).
+    fn acquire_p(&self, p: usize) {
+        let taken = self.try_acquire_p(p);
+        debug_assert!(taken, "P {p} is held by another M");
+    }
+
+    /// Blocks while another M holds P `p` (may return spuriously; its holder releases it with
+    /// [`World::release_p`], then [`World::wake_released`]).
+    pub(crate) fn wait_released(&self, p: usize) {
+        self.wait(&self.states[p], RUNNING);
+    }
+
+    /// Wakes the M waiting in [`World::wait_released`] for P `p`.
+    pub(crate) fn wake_released(&self, p: usize) {
+        self.wake_all(&self.states[p]);
     }
 
     /// Steps 3 and 4, for M `m` at a safepoint with a collection requested. True if this M
