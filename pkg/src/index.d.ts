@@ -79,6 +79,16 @@ export interface SchedStats {
   globalQueue: number;
   idleProcs: number;
   spinning: number;
+  /**
+   * Ps retaken from an M that ran JS code (a goroutine's, or its Worker's event loop) for
+   * more than about 10 ms, and handed to a spare M (Go's sysmon `retake`).
+   */
+  retakes: number;
+  /** Spare Ms (Workers) started, and those idle now. */
+  spareMs: number;
+  idleSpareMs: number;
+  /** Per P: 1 while its own M runs JS code (a system call, in Go's terms), else 0. */
+  inSyscall: number[];
   /** Per P: goroutines in its run queue and LIFO slot. */
   runq: number[];
   runs: number[];
@@ -285,6 +295,8 @@ export class Runtime extends EventTarget {
   /** Starts a Rust goroutine through an export of a custom wasm module (see `wasm`). */
   goRust<R = unknown>(exportName: string, ...args: unknown[]): Goroutine<R>;
   stats(): Stats;
+  /** Go's `GODEBUG=schedtrace` line for this moment: `SCHED 12ms: gomaxprocs=2 idleprocs=1 …`. */
+  schedtrace(): string;
   /** A full garbage collection (Go's runtime.GC()). */
   gc(): Promise<void>;
   goroutines(): Promise<GoroutineInfo[]>;

@@ -104,7 +104,10 @@ export class Runtime extends RuntimeBase {
   #life;
   #procs;
 
-  constructor(key, glue, core, workers) {
+  #init;
+  #startedAt;
+
+  constructor(key, glue, core, workers, init) {
     if (key !== START) throw new TypeError('use Runtime.start() to create a runtime');
     const memory = glue.gortSharedMemory();
     const life = { closing: null, freed: false };
@@ -122,6 +125,8 @@ export class Runtime extends RuntimeBase {
     this.#core = core;
     this.#memory = memory;
     this.#workers = workers;
+    this.#init = init;
+    this.#startedAt = performance.now();
     this.#realm = realm;
     this.#life = life;
     this.#procs = core.procs();
@@ -138,12 +143,30 @@ export class Runtime extends RuntimeBase {
       await waitWhile(this.#memory, this.#core.eventsAddress(), seen);
       if (this.#life.closing) return;
       seen = this.#core.eventsValue();
+      this.#startRequestedMs();
       const message = this.#core.takeDeadlockReport();
       if (message !== undefined) {
         console.error(message);
         this.dispatchEvent(new CustomEvent('deadlock', { detail: { message } }));
       }
     }
+  }
+
+  /** Starts the Workers of the spare Ms the runtime's monitor asked for. */
+  #startRequestedMs() {
+    for (const index of this.#core.takeMRequests()) {
+      this.#workers.push(startWorker(index, { ...this.#init, reference: this.#core.workerReference() }));
+    }
+  }
+
+  /**
+   * Go's `GODEBUG=schedtrace` line, now: `SCHED 1004ms: gomaxprocs=2 idleprocs=0 threads=3 …
+   * runqueue=0 [0 0]` (threads: the Ps' Ms and the spare Ms; `syscallprocs`: Ps whose M runs
+   * JS code; `retakes`: Ps handed to a spare M while their own M ran JS code for long).
+   */
+  schedtrace() {
+    this.#check('rt.schedtrace');
+    return this.#core.schedtrace(performance.now() - this.#startedAt);
   }
 
   /**
@@ -179,9 +202,9 @@ export class Runtime extends RuntimeBase {
     const glue = await loadGlue(glueUrl);
     const core = new glue.RuntimeCore(procs, gcPercent, heapLimit, !!gctrace);
     const init = { glue: glueUrl, module: glue.gortWasmModule(), memory: glue.gortSharedMemory() };
-    const workers = Array.from({ length: procs }, (_, i) =>
-      startWorker(i, { ...init, reference: core.workerReference() }),
-    );
+    // The Ps' Ms, and the warm spare M (sched/sysmon.rs) the runtime asked for already.
+    const indices = [...Array.from({ length: procs }, (_, i) => i), ...core.takeMRequests()];
+    const workers = indices.map((i) => startWorker(i, { ...init, reference: core.workerReference() }));
     try {
       await Promise.all(workers.map((w) => w.ready));
     } catch (e) {
@@ -189,7 +212,7 @@ export class Runtime extends RuntimeBase {
       workers.forEach((w) => w.worker.terminate());
       throw e;
     }
-    return new Runtime(START, glue, core, workers);
+    return new Runtime(START, glue, core, workers, init);
   }
 
   /** Number of Ps (and worker Ms); still readable after shutdown. */

@@ -79,6 +79,7 @@ pub fn shared_memory() -> JsValue {
 #[wasm_bindgen]
 pub struct RuntimeCore {
     core: crate::runtime::Core,
+    m_requests: Arc<crate::platform::lock::Lock<Vec<u32>>>,
 }
 
 impl Drop for RuntimeCore {
@@ -97,7 +98,31 @@ impl RuntimeCore {
             b = b.heap_limit(heap_limit as usize);
         }
         cycles::runtime_started();
-        RuntimeCore { core: b.on_mark_start(cycles::break_cycles).build() }
+        let core = b.on_mark_start(cycles::break_cycles).build();
+        // The page starts every M's Worker: a spare M the monitor asks for is queued here, and
+        // the page, woken through the events word, takes it (`take_m_requests`).
+        let (requests, shared) =
+            (Arc::new(crate::platform::lock::Lock::new(Vec::new())), Arc::downgrade(&core.shared));
+        let queue = requests.clone();
+        core.shared.set_spare_starter(Box::new(move |index| {
+            queue.lock().push(index as u32);
+            if let Some(shared) = shared.upgrade() {
+                shared.notify_event();
+            }
+        }));
+        RuntimeCore { core, m_requests: requests }
+    }
+
+    /// Ms the page must start Workers for (their indices), once each: spare Ms, asked for by
+    /// the runtime's monitor (`sched/sysmon.rs`) when it hands its last pooled spare a P.
+    #[wasm_bindgen(js_name = takeMRequests)]
+    pub fn take_m_requests(&self) -> Vec<u32> {
+        std::mem::take(&mut *self.m_requests.lock())
+    }
+
+    /// Go's `schedtrace` line for this runtime, `uptime_ms` after it started.
+    pub fn schedtrace(&self, uptime_ms: f64) -> String {
+        self.core.stats().schedtrace(std::time::Duration::from_micros((uptime_ms * 1e3) as u64))
     }
 
     /// A counted reference to the runtime for one Worker's [`Machine::new`].
@@ -186,6 +211,10 @@ impl RuntimeCore {
             ("globalQueue", (s.global_queue as f64).into()),
             ("idleProcs", (s.idle_procs as f64).into()),
             ("spinning", (s.spinning as f64).into()),
+            ("retakes", (s.retakes as f64).into()),
+            ("spareMs", (s.spare_ms as f64).into()),
+            ("idleSpareMs", (s.idle_spare_ms as f64).into()),
+            ("inSyscall", per_p(|p| f64::from(u8::from(p.in_syscall))).into()),
             ("runq", per_p(|p| p.runq as f64).into()),
             ("runs", per_p(|p| p.runs as f64).into()),
             ("stealsByProc", per_p(|p| p.steals as f64).into()),

@@ -240,9 +240,8 @@ impl M {
             timeout_ns = Some(timeout_ns.map_or(WATCH_NS, |t| t.min(WATCH_NS)));
         }
         self.p().counters.parks.fetch_add(1, Relaxed);
-        let hosts_js = self.hosts_js();
-        let parker = &self.shared.idle.parkers[self.index];
-        if host && hosts_js {
+        let parker = &idle.parkers[self.index];
+        if host && self.hosts_js() {
             if parker.prepare_park() {
                 self.parked_async = true;
                 return Some(Exit::ParkAsync { timeout_ns });

@@ -65,9 +65,10 @@ pub(crate) struct M {
     /// Set while this M has returned to its Worker's event loop: the P it gave up then
     /// (`syscall.rs`), to take back when `run` is called again.
     in_syscall: Option<usize>,
-    /// Whether this M has run JS code (a JS goroutine): its Worker may have timers, fetches
-    /// and messages of its own pending, so its event loop gets turns for as long as it lives.
-    pub(crate) hosted_js: bool,
+    /// Whether this M has run a bound goroutine (JS code, on the web): its Worker may have
+    /// timers, fetches and messages of its own pending, so its event loop gets turns for as
+    /// long as it lives.
+    hosted_js: bool,
     pub(super) tick: u32,
     pub(super) spinning: bool,
     pub(super) lifo_runs: u32,
@@ -86,6 +87,9 @@ pub(crate) struct M {
     /// Woken to look for stuck goroutines only (`take_stuck`): no stealing this time round.
     pub(super) watch_wake: bool,
     pub(super) parked_async: bool,
+    /// On a spare M: JS goroutines not started yet, which it leaves to the Ms that host JS
+    /// (back to the global queue when it gives its P up).
+    pub(super) deferred: Vec<GRef>,
 }
 
 impl M {
@@ -111,6 +115,7 @@ impl M {
             watched: Vec::with_capacity(n),
             watch_wake: false,
             parked_async: false,
+            deferred: Vec::new(),
         };
         if index < n {
             // Take this M's P (a stop of the world may hold it until it ends).
@@ -178,11 +183,8 @@ impl M {
 
     /// Whether this M's Worker needs event-loop turns: it hosts JS goroutines, or ran JS code
     /// that may have left timers or messages behind.
-    pub(super) fn hosts_js(&mut self) -> bool {
-        if bound_live() > 0 {
-            self.hosted_js = true;
-        }
-        self.hosted_js
+    pub(super) fn hosts_js(&self) -> bool {
+        self.hosted_js || bound_live() > 0
     }
 
     /// Returns to the Worker's event loop: a system call until `run` is called again.
@@ -199,7 +201,7 @@ impl M {
         }
         if self.is_spare() && g.is_unstarted() {
             // A spare never hosts JS goroutines: their Worker would have to stay for them.
-            self.shared.globrunqput_yielded(self.p, g.clone());
+            self.deferred.push(g.clone());
             return;
         }
         let p = &self.shared.procs[self.p];
@@ -208,6 +210,9 @@ impl M {
         timer::forget_reading();
         let polled = g.poll(self.index as u32);
         set_current_g(std::ptr::null());
+        if g.home() != UNBOUND {
+            self.hosted_js = true;
+        }
         match polled {
             Polled::Finished => {
                 // Counted before the goroutine is: stats that show it finished show its polls.

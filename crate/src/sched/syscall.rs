@@ -150,6 +150,12 @@ impl M {
     /// requested) and wakes the P's own M if it waits for it.
     pub(super) fn give_back_p(&mut self) {
         self.flush_runs();
+        if !self.deferred.is_empty() {
+            for g in self.deferred.drain(..) {
+                self.shared.globrunqput_yielded(self.p, g);
+            }
+            self.shared.idle.wake_one();
+        }
         let p = std::mem::replace(&mut self.p, NO_P);
         if self.spinning {
             self.spinning = false;

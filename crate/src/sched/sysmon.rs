@@ -45,6 +45,10 @@ pub(crate) const SPARE_WARM: usize = 1;
 /// At most this many spare Ms (Go has no cap; a Worker costs megabytes).
 pub(crate) const SPARE_MAX: usize = 4;
 
+/// Starts spare M number `index` (unwind-safe: a panic caught in a poll leaves it usable).
+pub(crate) type SpareStarter =
+    Box<dyn Fn(usize) + Send + Sync + std::panic::RefUnwindSafe + std::panic::UnwindSafe>;
+
 pub(crate) struct Spares {
     /// The first spare's M index (the number of Ps).
     first: usize,
@@ -61,7 +65,7 @@ pub(crate) struct Spares {
     /// Ps retaken from an M in a system call (Go's schedtrace has no such count; `retakes`).
     pub(super) retakes: AtomicU64,
     /// How a new spare M is started (the layer that starts Ms registers it); `None`: never.
-    start: std::sync::OnceLock<Box<dyn Fn(usize) + Send + Sync>>,
+    start: std::sync::OnceLock<SpareStarter>,
 }
 
 impl Spares {
@@ -92,7 +96,7 @@ impl Spares {
 impl Shared {
     /// Registers how a spare M is started (given its M index), and starts the warm ones. The
     /// starter runs on the thread that asks (the monitor's, or this one) and must not block.
-    pub(crate) fn set_spare_starter(&self, start: Box<dyn Fn(usize) + Send + Sync>) {
+    pub(crate) fn set_spare_starter(&self, start: SpareStarter) {
         if self.spares.start.set(start).is_ok() {
             for _ in 0..SPARE_WARM {
                 self.start_spare();
