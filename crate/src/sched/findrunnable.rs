@@ -12,7 +12,6 @@
 
 use super::current::{set_current_p, NO_P};
 use super::m::{Exit, M};
-use super::syscall::take_own_p;
 use super::timer;
 use super::{GRef, P};
 use std::collections::VecDeque;
@@ -256,7 +255,7 @@ impl M {
         timer::forget_reading();
         // Take the P back, after the stop of the world that claimed it, if any (or from a
         // spare M it was handed to by mistake: `syscall.rs`).
-        take_own_p(&self.shared, self.p);
+        self.shared.world.take_own_p(self.p);
         set_current_p(self.p);
         self.p().counters.wakeups.fetch_add(1, Relaxed);
         self.spinning = self.shared.idle.leave_idle(self.index);

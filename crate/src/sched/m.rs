@@ -23,7 +23,7 @@
 use super::current::NO_P;
 use super::findrunnable::gcd;
 use super::g::{Polled, UNBOUND};
-use super::syscall::{entersyscall, exitsyscall, take_own_p};
+use super::syscall::{entersyscall, exitsyscall};
 use super::{bound_live, coop, set_current_g, set_current_m, timer, GRef, Shared, P};
 use crate::platform::shim::Arc;
 use std::collections::VecDeque;
@@ -119,7 +119,7 @@ impl M {
         };
         if index < n {
             // Take this M's P (a stop of the world may hold it until it ends).
-            take_own_p(&m.shared, index);
+            m.shared.world.take_own_p(index);
             m.hold_p(index);
         }
         m

@@ -16,7 +16,7 @@ use super::GRef;
 use crate::platform::shim::{Arc, AtomicU64};
 use crate::platform::CachePadded;
 use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed};
-use std::sync::atomic::{AtomicBool, AtomicIsize, AtomicPtr};
+use std::sync::atomic::{AtomicIsize, AtomicPtr};
 use std::sync::Mutex;
 
 /// Per-P counters, read by `stats()` without locks. `runs` lags: its M adds its polls in
@@ -47,9 +47,6 @@ pub(crate) struct P {
     pub(super) finished: CachePadded<AtomicIsize>,
     /// When the M this P belongs to entered the system call it is in (`syscall.rs`), or 0.
     pub(super) syscall_since: AtomicU64,
-    /// Set by the P's own M, back from a system call, while a spare M holds the P: the spare
-    /// gives it back at its next schedule (`syscall.rs`).
-    pub(super) want_back: AtomicBool,
 }
 
 impl P {
@@ -62,7 +59,6 @@ impl P {
             registry: Mutex::new(Slab::default()),
             finished: CachePadded(AtomicIsize::new(0)),
             syscall_since: AtomicU64::new(0),
-            want_back: AtomicBool::new(false),
         }
     }
 

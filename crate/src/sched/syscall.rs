@@ -20,30 +20,30 @@
 //!    (`World::release_p`, again after a safepoint if a stop was requested meanwhile). If
 //!    the monitor sleeps, it wakes it.
 //! 2. **Retake.** The monitor sees `p` `IDLE` with `syscall_since` older than
-//!    `FORCE_PREEMPT_NS`, goroutines or due timers on it, and `want_back` clear: it hands `p`
+//!    `FORCE_PREEMPT_NS`, goroutines or due timers on it, and its `wanted` flag clear: it hands `p`
 //!    to a pooled spare (`assigned`) and unparks it.
 //! 3. **Hand-off.** The spare takes `p` if it is still `IDLE` (`World::try_acquire_p`, a CAS
 //!    that races with the owner's in step 4: one wins; the loser of a race with a collection
 //!    waits for it). It runs `p`'s goroutines and timers like `p`'s own M, except JS
-//!    goroutines that have not started, which it moves to the global queue (a spare never
-//!    hosts JS: its Worker would then have to stay). At every schedule it looks at
-//!    `want_back`; when set, or when it finds no work, it releases `p` (a collection first, if
+//!    goroutines that have not started, which it leaves for the global queue (a spare never
+//!    hosts JS: its Worker would then have to stay). At every schedule it looks at `p`'s
+//!    `wanted` flag (`World::wanted_back`); when set, or when it finds no work, it releases `p` (a collection first, if
 //!    one is requested), wakes whoever waits for `p` (`World::wake_released`) and goes back
 //!    to the pool.
-//! 4. **Exit.** The own M clears `syscall_since` and takes `p` back (`try_acquire_p`). If a
-//!    spare holds it, it sets `want_back` (SeqCst) and waits on `p`'s state word
-//!    (`World::wait_released`) until it is released, then takes it and clears `want_back`.
+//! 4. **Exit.** The own M clears `syscall_since` and takes `p` back (`World::take_own_p`):
+//!    if a spare holds it, it sets `wanted` (SeqCst) and waits on `p`'s state word while it
+//!    reads `RUNNING`, then takes it and clears `wanted`.
 //!
 //! # Why it is correct
 //! * *One holder.* Every take of `p` is the CAS `IDLE` → `RUNNING`; only the holder stores
 //!   `IDLE` again. So at most one M holds `p`, and the holder's accesses to `p` happen before
 //!   its release (SeqCst store) which the next taker's CAS reads (Acquire).
-//! * *The owner gets its P back.* It stores `want_back` before it waits, and waits only while
-//!   the state word reads `RUNNING`; the spare loads `want_back` at each schedule (at most one
+//! * *The owner gets its P back.* It stores `wanted` before it waits, and waits only while
+//!   the state word reads `RUNNING`; the spare loads `wanted` at each schedule (at most one
 //!   poll apart) and releases with a store followed by a wake, so either the owner's wait sees
 //!   the released state, or it is asleep when the wake comes. A spare that takes `p` after
-//!   the owner set `want_back` (the monitor read it clear just before) sees it at its first
-//!   schedule.
+//!   the owner set `wanted` (the monitor read it clear just before) sees it at once
+//!   (`take_p`). The loom model `loom_world_spare_gives_the_p_back` checks this step.
 //! * *The world still stops.* A released `p` is claimable exactly like a parked M's
 //!   (`world.rs`), and a spare that holds `p` arrives for it at its safepoints.
 //! * *Nobody runs a bound goroutine elsewhere.* JS goroutines stay bound to their Worker's M;
@@ -106,33 +106,19 @@ pub(crate) fn entersyscall(shared: &Shared) -> Option<usize> {
 /// Step 4 for this thread, the own M of P `p`, back from a system call.
 pub(crate) fn exitsyscall(shared: &Shared, p: usize) {
     shared.procs[p].syscall_since.store(0, Relaxed);
-    take_own_p(shared, p);
+    shared.world.take_own_p(p);
     set_current_p(p);
-}
-
-/// Takes back P `p` for its own M (as it wakes from parking or is back from a system call),
-/// from a spare M if one holds it (step 4).
-pub(crate) fn take_own_p(shared: &Shared, p: usize) {
-    let world = &shared.world;
-    if world.try_acquire_p(p) {
-        return;
-    }
-    let pp = &shared.procs[p];
-    pp.want_back.store(true, SeqCst);
-    while !world.try_acquire_p(p) {
-        world.wait_released(p);
-    }
-    pp.want_back.store(false, Relaxed);
 }
 
 impl M {
     /// Step 3: a spare takes the P handed to it, if still free. True if it holds it now.
     pub(super) fn take_p(&mut self, p: usize) -> bool {
-        if self.shared.procs[p].want_back.load(SeqCst) || !self.shared.world.try_acquire_p(p) {
+        let world = self.shared.world.clone();
+        if world.wanted_back_now(p) || !world.try_acquire_p(p) {
             return false;
         }
         self.hold_p(p);
-        if self.shared.procs[p].want_back.load(SeqCst) {
+        if world.wanted_back_now(p) {
             self.give_back_p();
             return false;
         }
@@ -170,7 +156,7 @@ impl M {
 
     /// Whether this M is a spare whose P's own M wants it back.
     pub(super) fn must_give_back(&self) -> bool {
-        self.is_spare() && self.p != NO_P && self.shared.procs[self.p].want_back.load(Relaxed)
+        self.is_spare() && self.p != NO_P && self.shared.world.wanted_back(self.p)
     }
 
     pub(super) fn is_spare(&self) -> bool {

@@ -157,7 +157,7 @@ impl Shared {
                     && self.idle.idle_count() == 0
                     && self.idle.spinning_count() == 0);
             if now.saturating_sub(since) < FORCE_PREEMPT_NS
-                || p.want_back.load(Acquire)
+                || self.world.wanted_back(i)
                 || !work
                 || self.world.is_running(i)
             {

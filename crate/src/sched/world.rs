@@ -92,7 +92,7 @@
 //! stores, fences SeqCst, then loads the other's slot: of the two fences, the later one
 //! follows both stores), and stops: nobody waits on somebody who waits on them.
 
-use crate::platform::shim::{fence, AtomicU32};
+use crate::platform::shim::{fence, AtomicBool, AtomicU32};
 use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release, SeqCst};
 
 /// Who holds a P (Go's `_Prunning`, `_Pidle`, `_Pgcstop`), kept in the P's state word.
@@ -123,6 +123,8 @@ pub(crate) struct World {
     acks: Box<[AtomicU32]>,
     /// Per P: `RUNNING`, `IDLE` or `STOPPED`.
     states: Box<[AtomicU32]>,
+    /// Per P: its own M waits to take it back from a spare M (`syscall.rs`, step 4).
+    wanted: Box<[AtomicBool]>,
     /// Ps accounted for in the current cycle: arrived Ms and the Ps they claimed.
     arrived: AtomicU32,
     /// Under loom, waiting on a word is a condition variable's wait.
@@ -138,6 +140,7 @@ impl World {
             requests: AtomicU32::new(0),
             acks: (0..procs).map(|_| AtomicU32::new(0)).collect(),
             states: (0..procs).map(|_| AtomicU32::new(IDLE)).collect(),
+            wanted: (0..procs).map(|_| AtomicBool::new(false)).collect(),
             arrived: AtomicU32::new(0),
             #[cfg(loom)]
             futex: (loom::sync::Mutex::new(()), loom::sync::Condvar::new()),
@@ -229,13 +232,33 @@ impl World {
         debug_assert!(taken, "P {p} is held by another M");
     }
 
-    /// Blocks while another M holds P `p` (may return spuriously; its holder releases it with
-    /// [`World::release_p`], then [`World::wake_released`]).
-    pub(crate) fn wait_released(&self, p: usize) {
-        self.wait(&self.states[p], RUNNING);
+    /// P `p`'s own M takes it back (as it wakes from parking, or is back from a system call;
+    /// `syscall.rs`, step 4): from a spare M if one holds it, which it asks to give it back
+    /// (`wanted`, SeqCst) and waits for (on the state word, while `RUNNING`).
+    pub(crate) fn take_own_p(&self, p: usize) {
+        if self.try_acquire_p(p) {
+            return;
+        }
+        self.wanted[p].store(true, SeqCst);
+        while !self.try_acquire_p(p) {
+            self.wait(&self.states[p], RUNNING);
+        }
+        self.wanted[p].store(false, Relaxed);
     }
 
-    /// Wakes the M waiting in [`World::wait_released`] for P `p`.
+    /// Whether P `p`'s own M waits to take it back (a spare M holding it gives it up).
+    #[inline]
+    pub(crate) fn wanted_back(&self, p: usize) -> bool {
+        self.wanted[p].load(Relaxed)
+    }
+
+    /// Whether P `p`'s own M waits to take it back, as a spare M that just took it sees it.
+    pub(crate) fn wanted_back_now(&self, p: usize) -> bool {
+        self.wanted[p].load(SeqCst)
+    }
+
+    /// A spare M gave P `p` up ([`World::release_p`] returned true): wakes its own M if it
+    /// waits in [`World::take_own_p`].
     pub(crate) fn wake_released(&self, p: usize) {
         self.wake_all(&self.states[p]);
     }
@@ -496,6 +519,52 @@ mod loom_tests {
             model.safepoint(0);
             model.release(0);
             model.assert_ran(threads, 3);
+        });
+    }
+
+    /// `syscall.rs`'s hand-off: P 0's own M enters a system call (releases its P) while a spare
+    /// M, handed P 0 by the monitor, races it for the P and M 1 stops the world. The own M,
+    /// back, takes P 0 back from whoever holds it; a spare that holds it gives it back once it
+    /// sees `wanted`. Each P is touched by its holder only, the collection runs exactly once,
+    /// and everybody finishes (the own M never waits for a spare that will not give back).
+    #[test]
+    fn loom_world_spare_gives_the_p_back() {
+        check(2, || {
+            let model = Model::new(2);
+            (0..2).for_each(|m| model.world.acquire_p(m));
+            let spare = {
+                let model = model.clone();
+                loom::thread::spawn(move || {
+                    // `M::take_p`, then run P 0 for a schedule or two, until its own M wants it
+                    // or no work is left, then `give_back_p`.
+                    if model.world.wanted_back_now(0) || !model.world.try_acquire_p(0) {
+                        return;
+                    }
+                    for _ in 0..2 {
+                        model.touch(0);
+                        model.safepoint(0);
+                        if model.world.wanted_back(0) {
+                            break;
+                        }
+                    }
+                    model.release(0);
+                    model.world.wake_released(0);
+                })
+            };
+            let collector = Model::spawn_ms(&model, 1..2, |model, m| {
+                model.world.request();
+                model.safepoint(m);
+                model.touch(m);
+                model.release(m);
+            });
+            // P 0's own M: enter the system call (`entersyscall`), come back (`exitsyscall`).
+            model.touch(0);
+            model.release(0);
+            model.world.take_own_p(0);
+            model.touch(0);
+            model.release(0);
+            spare.join().unwrap();
+            model.assert_ran(collector, 1);
         });
     }
 }
