@@ -1,8 +1,9 @@
 //! Which Ms are idle, which are spinning, and how an M sleeps and is woken (Go's
 //! `nmspinning` protocol over per-M futex words).
 //!
-//! Each M owns one P for its whole life (Ms are Workers created once at start-up and never
-//! block outside the scheduler, so there is no P hand-off), so "an idle P" is "a parked M".
+//! Each P has its own M, a Worker created once at start-up, so "an idle P" is "its parked M"
+//! and the idle set holds those Ms. Spare Ms (`sysmon.rs`) are never in it: one that runs out
+//! of work for the P it stands in for gives the P up instead of parking with it.
 //!
 //! # The protocol
 //! Work is published by pushing a G onto some queue, then calling [`Idle::wake_one`]:

@@ -46,7 +46,7 @@
 //! 5. **Restart.** The collector ([`World::restart`]) clears `requested` and `arrived`, then
 //!    moves every other P back to `IDLE` (Release) and wakes its word.
 //! 6. **Take back.** An M that wakes from parking, or handed its P over, takes it back
-//!    ([`World::acquire_p`]): a CAS `IDLE` → `RUNNING` (Acquire); while the P is `STOPPED`
+//!    ([`World::try_acquire_p`]): a CAS `IDLE` → `RUNNING` (Acquire); while the P is `STOPPED`
 //!    it waits on the P's word.
 //!
 //! # Why it is correct
