@@ -97,7 +97,10 @@ impl Builder {
     }
 
     /// Assembles the layers: the scheduler's shared state, with the heap as its hooks.
+    /// Also makes an allocation failure a panic where one is caught (once per process,
+    /// `platform::memory`): a goroutine whose allocation fails fails alone.
     pub(crate) fn build(self) -> Core {
+        crate::platform::memory::install_oom_panic();
         let mut heap = None;
         let shared = Shared::new(self.procs, |world| {
             let h = Arc::new(Heap::new(world.clone(), self.gc));
