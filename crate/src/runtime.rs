@@ -30,6 +30,10 @@ pub struct Stats {
     pub global_queue: usize,
     pub idle_procs: usize,
     pub spinning: usize,
+    /// Bytes of the live goroutines' own structures (G, boxed task, join cell, and what a JS
+    /// goroutine's task captured): Go's `MemStats.StackInuse`, which grows with the number of
+    /// goroutines. Not part of the GC heap.
+    pub stack_inuse: usize,
     pub per_p: Vec<ProcStats>,
     /// The garbage-collected heap.
     pub gc: crate::gc::GcStats,
@@ -37,9 +41,29 @@ pub struct Stats {
 
 impl Stats {
     fn new(s: SchedStats, gc: crate::gc::GcStats) -> Stats {
-        let SchedStats { procs, goroutines, spawned, completed, global_queue, idle_procs, spinning, per_p } =
-            s;
-        Stats { procs, goroutines, spawned, completed, global_queue, idle_procs, spinning, per_p, gc }
+        let SchedStats {
+            procs,
+            goroutines,
+            spawned,
+            completed,
+            global_queue,
+            idle_procs,
+            spinning,
+            stack_inuse,
+            per_p,
+        } = s;
+        Stats {
+            procs,
+            goroutines,
+            spawned,
+            completed,
+            global_queue,
+            idle_procs,
+            spinning,
+            stack_inuse,
+            per_p,
+            gc,
+        }
     }
 
     pub fn steals(&self) -> u64 {

@@ -605,6 +605,46 @@ fn dropped_sleep_does_not_wake() {
 // Panics
 // ---------------------------------------------------------------------------------------------
 
+/// `Stats::stack_inuse` (Go's `StackInuse`) grows with the goroutines alive, by at least their
+/// futures' sizes, and falls back once they are freed.
+#[test]
+fn stack_inuse_counts_live_goroutines() {
+    const N: usize = 1000;
+    let rt = rt(2);
+    wait_quiescent(&rt);
+    let base = rt.stats().stack_inuse;
+    let gate = gort::chan::chan::<()>(0);
+    let _hold = rt.hold(&gate);
+    let big = [7u8; 512]; // each goroutine's future holds a copy
+    let hs: Vec<_> = (0..N)
+        .map(|_| {
+            let gate = gate.clone();
+            rt.go(async move {
+                gate.recv().await;
+                big.iter().map(|&b| b as u64).sum::<u64>()
+            })
+        })
+        .collect();
+    let live = rt.stats().stack_inuse;
+    assert!(live >= base + N * 512, "{N} goroutines of 512-byte futures: {base} -> {live} bytes");
+    assert!(live <= base + N * 4096, "a G's structures are small: {base} -> {live} bytes");
+    gate.close().unwrap();
+    let sums = rt
+        .block_on(async move {
+            let mut sums = Vec::new();
+            for h in hs {
+                sums.push(h.await.unwrap());
+            }
+            sums
+        })
+        .unwrap();
+    assert_eq!(sums, vec![7 * 512; N]);
+    wait_until(Duration::from_secs(20), "the goroutines' structures to be freed", || {
+        rt.stats().stack_inuse <= base
+    });
+    rt.shutdown();
+}
+
 /// A goroutine whose allocation the system refuses fails alone, with the allocator's message,
 /// as a panic would (the runtime makes allocation failures panics where they are caught); the
 /// runtime and its other goroutines go on. Blocks of half the address space are asked for until

@@ -58,6 +58,7 @@ pub(crate) struct SchedStats {
     pub(crate) global_queue: usize,
     pub(crate) idle_procs: usize,
     pub(crate) spinning: usize,
+    pub(crate) stack_inuse: usize,
     pub(crate) per_p: Vec<ProcStats>,
 }
 
@@ -93,6 +94,7 @@ impl Shared {
             global_queue: self.global_len(),
             idle_procs: self.idle.idle_count() as usize,
             spinning: self.idle.spinning_count() as usize,
+            stack_inuse: self.stack_inuse.load(Relaxed),
             per_p: self
                 .procs
                 .iter()
