@@ -35,6 +35,10 @@ pub struct Stats {
     /// Spare Ms started (Workers on the web), and those idle in the pool.
     pub spare_ms: usize,
     pub idle_spare_ms: usize,
+    /// Bytes of the live goroutines' own structures (G, boxed task, join cell, and what a JS
+    /// goroutine's task captured): Go's `MemStats.StackInuse`, which grows with the number of
+    /// goroutines. Not part of the GC heap.
+    pub stack_inuse: usize,
     pub per_p: Vec<ProcStats>,
     /// The garbage-collected heap.
     pub gc: crate::gc::GcStats,
@@ -53,6 +57,7 @@ impl Stats {
             retakes,
             spare_ms,
             idle_spare_ms,
+            stack_inuse,
             per_p,
         } = s;
         Stats {
@@ -66,6 +71,7 @@ impl Stats {
             retakes,
             spare_ms,
             idle_spare_ms,
+            stack_inuse,
             per_p,
             gc,
         }
@@ -147,7 +153,10 @@ impl Builder {
     }
 
     /// Assembles the layers: the scheduler's shared state, with the heap as its hooks.
+    /// Also makes an allocation failure a panic where one is caught (once per process,
+    /// `platform::memory`): a goroutine whose allocation fails fails alone.
     pub(crate) fn build(self) -> Core {
+        crate::platform::memory::install_oom_panic();
         let mut heap = None;
         let shared = Shared::new(self.procs, |world| {
             let h = Arc::new(Heap::new(world.clone(), self.gc));

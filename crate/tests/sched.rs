@@ -605,6 +605,85 @@ fn dropped_sleep_does_not_wake() {
 // Panics
 // ---------------------------------------------------------------------------------------------
 
+/// `Stats::stack_inuse` (Go's `StackInuse`) grows with the goroutines alive, by at least their
+/// futures' sizes, and falls back once they are freed.
+#[test]
+fn stack_inuse_counts_live_goroutines() {
+    const N: usize = 1000;
+    let rt = rt(2);
+    wait_quiescent(&rt);
+    let base = rt.stats().stack_inuse;
+    let gate = gort::chan::chan::<()>(0);
+    let _hold = rt.hold(&gate);
+    let big = [7u8; 512]; // each goroutine's future holds a copy
+    let hs: Vec<_> = (0..N)
+        .map(|_| {
+            let gate = gate.clone();
+            rt.go(async move {
+                gate.recv().await;
+                big.iter().map(|&b| b as u64).sum::<u64>()
+            })
+        })
+        .collect();
+    let live = rt.stats().stack_inuse;
+    assert!(live >= base + N * 512, "{N} goroutines of 512-byte futures: {base} -> {live} bytes");
+    assert!(live <= base + N * 4096, "a G's structures are small: {base} -> {live} bytes");
+    gate.close().unwrap();
+    let sums = rt
+        .block_on(async move {
+            let mut sums = Vec::new();
+            for h in hs {
+                sums.push(h.await.unwrap());
+            }
+            sums
+        })
+        .unwrap();
+    assert_eq!(sums, vec![7 * 512; N]);
+    wait_until(Duration::from_secs(20), "the goroutines' structures to be freed", || {
+        rt.stats().stack_inuse <= base
+    });
+    rt.shutdown();
+}
+
+/// A goroutine whose allocation the system refuses fails alone, with the allocator's message,
+/// as a panic would (the runtime makes allocation failures panics where they are caught); the
+/// runtime and its other goroutines go on. Blocks of half the address space are asked for until
+/// one is refused: natively the first (no system gives 2^62 bytes), in wasm32 the second (two
+/// cannot fit in a 4 GiB memory). Nothing is written to them, so no memory is touched.
+#[test]
+fn a_goroutine_whose_allocation_fails_fails_alone() {
+    const HUGE: usize = if usize::BITS == 64 { 1 << 62 } else { isize::MAX as usize };
+    let rt = rt(2);
+    let h = rt.go(async {
+        let mut held: Vec<Vec<u8>> = Vec::new();
+        loop {
+            held.push(Vec::with_capacity(HUGE));
+            gosched().await;
+        }
+    });
+    let id = h.id();
+    let friend = rt.go(async {
+        let mut sum = 0u64;
+        for i in 0..1000u64 {
+            sum += i;
+            gosched().await;
+        }
+        sum
+    });
+    match join_within(h, Duration::from_secs(60)) {
+        Err(JoinError::Panicked { goid, message }) => {
+            assert_eq!(goid, id);
+            assert_eq!(message, format!("memory allocation of {HUGE} bytes failed"));
+        }
+        other => panic!("expected the allocation failure as the goroutine's error, got {other:?}"),
+    }
+    assert_eq!(join_within(friend, Duration::from_secs(60)), Ok(499_500));
+    let hs: Vec<_> = (0..100u64).map(|i| rt.go(async move { vec![i; 1000].iter().sum::<u64>() })).collect();
+    let total: u64 = hs.into_iter().map(|h| join_within(h, Duration::from_secs(60)).unwrap()).sum();
+    assert_eq!(total, 4_950_000);
+    rt.shutdown();
+}
+
 #[test]
 fn panicking_goroutine_reports_and_runtime_survives() {
     let rt = rt(2);

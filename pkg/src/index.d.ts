@@ -6,7 +6,11 @@
 //   still pending then reject with it (a join: a `GoroutineError` whose cause is one).
 // - `TypeError` for a handle that was `release()`d, or that belongs to another runtime (in a
 //   value sent, an argument, or a select case); and for a value that cannot cross goroutines.
-// - `RangeError` for a value sent that could never fit under the `heapLimit`.
+// - `RangeError` for a value sent that could never fit under the `heapLimit`, or that wasm
+//   memory cannot hold now (all runtimes of a page share one memory of at most 4 GiB − 64 KiB,
+//   and a value is held twice while it moves into the heap), naming its size and the limit;
+//   and for a goroutine (`go`) or a blocking operation (`send`, `recv`, `join`, …) that memory
+//   cannot hold now. Nothing was sent or started then, and the runtime keeps working.
 
 /** Values that can cross goroutines: structured-clone-like data plus runtime handles. */
 export type Value =
@@ -67,6 +71,12 @@ export interface GcStats {
   gcCPUFraction: number;
   heapLimit: number;
   gcPercent: number;
+  /**
+   * Bytes of the live goroutines' own structures (Go's StackInuse: gort's goroutines have no
+   * stacks, so this is their G, task and join cell, and a JS goroutine's source and arguments).
+   * It grows with the number of goroutines; it is not part of the GC heap.
+   */
+  stackInuse: number;
 }
 
 export interface SchedStats {
@@ -190,7 +200,8 @@ export class Chan<T extends Value = any> implements AsyncIterable<T> {
   close(): void;
   /**
    * @throws {ChannelError} "send on closed channel".
-   * @throws {RangeError} naming the heap limit when the value could never fit under it.
+   * @throws {RangeError} naming the heap limit when the value could never fit under it, or
+   *   the size and memory's maximum when memory cannot hold it.
    * @throws {TypeError} for a value that cannot cross goroutines, or holds a handle of another
    *   runtime or a released one.
    */
@@ -268,7 +279,8 @@ export interface WorkerRuntime extends GoroutineApi {
   /**
    * @throws {TypeError} for an argument that cannot cross goroutines, or holds a handle of
    *   another runtime or a released one (the message names the argument).
-   * @throws {RangeError} for an argument that could never fit under the heap limit.
+   * @throws {RangeError} for an argument that could never fit under the heap limit or that
+   *   memory cannot hold, or when memory cannot hold the goroutine itself.
    */
   go<A extends Value[], R>(fn: (rt: WorkerRuntime, ...args: A) => R | Promise<R>, ...args: A): Goroutine<R>;
   goid(): number;
@@ -288,7 +300,8 @@ export class Runtime extends EventTarget {
    * Runs `fn(rt, ...args)` on a worker M; `fn` is shipped by source (no closures).
    * @throws {TypeError} for an argument that cannot cross goroutines, or holds a handle of
    *   another runtime or a released one (the message names the argument).
-   * @throws {RangeError} for an argument that could never fit under the heap limit.
+   * @throws {RangeError} for an argument that could never fit under the heap limit or that
+   *   memory cannot hold, or when memory cannot hold the goroutine itself.
    * @throws {ShutdownError} after `shutdown()`.
    */
   go<A extends Value[], R>(fn: (rt: WorkerRuntime, ...args: A) => R | Promise<R>, ...args: A): Goroutine<R>;

@@ -118,7 +118,7 @@ export class Runtime extends RuntimeBase {
     const realm = new Realm(glue, (op) => outcome(memory, core.run(op)), {
       external,
       life,
-      admit: (msg) => core.admit(msg),
+      admit: (length, heap) => core.admitLength(length, heap),
     });
     super(realm);
     this.#glue = glue;

@@ -135,22 +135,27 @@ impl RuntimeCore {
         self.core.shared.procs.len() as u32
     }
 
-    /// Starts a JS goroutine from outside the runtime.
-    pub fn go(&self, source: String, args: Message) -> JoinRef {
+    /// Starts a JS goroutine from outside the runtime; a `RangeError` if memory could not hold
+    /// it (`args` is freed then: nothing was started).
+    pub fn go(&self, source: String, args: Message) -> Result<JoinRef, JsValue> {
         go_js(&self.core.shared, source, args)
     }
 
-    /// Whether `m` could ever move into this runtime's heap ([`Message::admit`]): the heap
-    /// limit error's text if not. The page asks before it sends a value anywhere (arguments,
-    /// `send`, `trySend`, select sends), so that a value that cannot fit is a `RangeError` at
-    /// the call, before anything is written.
-    pub fn admit(&self, m: &Message) -> Option<String> {
-        m.admit(&self.core.heap)
+    /// Whether a message of `len` tagged bytes could be taken in ([`Message::admit_length`]:
+    /// with `heap`, under this runtime's heap limit too): the error's text if not. JS asks
+    /// before it copies a value into wasm memory, for arguments, `send`, `trySend` and select
+    /// sends (and, without `heap`, for results), so that a value that cannot fit is a
+    /// `RangeError` at the call, before anything is written.
+    #[wasm_bindgen(js_name = admitLength)]
+    pub fn admit_length(&self, len: usize, heap: bool) -> Option<String> {
+        Message::admit_length(heap.then_some(&*self.core.heap), len)
     }
 
-    /// Runs a blocking operation as a goroutine; the page awaits the result.
-    pub fn run(&self, op: &mut Op) -> JoinRef {
-        JoinRef::from(self.core.shared.go(op.take()))
+    /// Runs a blocking operation as a goroutine; the page awaits the result. A `RangeError` if
+    /// memory could not hold that goroutine (the operation is not started).
+    pub fn run(&self, op: &mut Op) -> Result<JoinRef, JsValue> {
+        admit_goroutine(&self.core.shared, 0, "operation")?;
+        Ok(JoinRef::from(self.core.shared.go(op.take())))
     }
 
     /// The page holds a handle to this channel: goroutines blocked on it may still be woken.
@@ -225,7 +230,7 @@ impl RuntimeCore {
             ("procs", (s.procs as f64).into()),
             ("goroutines", (s.goroutines as f64).into()),
             ("sched", sched.into()),
-            ("gc", gc_stats(&s.gc).into()),
+            ("gc", gc_stats(&s.gc, s.stack_inuse).into()),
         ])
     }
 
@@ -270,8 +275,8 @@ impl RuntimeCore {
     }
 }
 
-/// `GcStats` under Go's MemStats names, in JS casing.
-fn gc_stats(g: &crate::gc::GcStats) -> Object {
+/// `GcStats` and the goroutines' `stack_inuse` under Go's MemStats names, in JS casing.
+fn gc_stats(g: &crate::gc::GcStats, stack_inuse: usize) -> Object {
     let pauses: Array = g.pause_ns.iter().map(|&p| JsValue::from(p as f64)).collect();
     object(&[
         ("heapAlloc", (g.heap_alloc as f64).into()),
@@ -290,6 +295,7 @@ fn gc_stats(g: &crate::gc::GcStats) -> Object {
         ("gcCPUFraction", g.gc_cpu_fraction.into()),
         ("heapLimit", (g.heap_limit as f64).into()),
         ("gcPercent", g.gc_percent.into()),
+        ("stackInuse", (stack_inuse as f64).into()),
     ])
 }
 
@@ -301,9 +307,19 @@ fn object(fields: &[(&str, JsValue)]) -> Object {
     o
 }
 
-fn go_js(shared: &Arc<Shared>, source: String, args: Message) -> JoinRef {
-    let handle = shared.go_unstarted(move || run_js_goroutine(source, args));
-    JoinRef::from(handle)
+/// [`Shared::admit_goroutine`], refused as a `RangeError` naming `what` was started.
+fn admit_goroutine(shared: &Shared, extra: usize, what: &str) -> Result<(), JsValue> {
+    shared.admit_goroutine(extra).map_err(|e| {
+        js_sys::RangeError::new(&format!("gort: cannot start the {what}'s goroutine: {e}")).into()
+    })
+}
+
+fn go_js(shared: &Arc<Shared>, source: String, args: Message) -> Result<JoinRef, JsValue> {
+    // The source and the arguments' bytes live as long as the G's task.
+    let extra = source.len() + args.byte_length();
+    admit_goroutine(shared, extra, "rt.go")?;
+    let handle = shared.go_unstarted(move || run_js_goroutine(source, args), extra);
+    Ok(JoinRef::from(handle))
 }
 
 async fn run_js_goroutine(source: String, args: Message) -> Message {
@@ -425,20 +441,21 @@ fn current_shared() -> Arc<Shared> {
     sched::current_shared().expect("a goroutine operation called outside a Worker M")
 }
 
-/// `rt.go` inside a goroutine: the child starts on this M's P (other Ms may steal it).
+/// `rt.go` inside a goroutine: the child starts on this M's P (other Ms may steal it). A
+/// `RangeError` if memory could not hold it, as [`RuntimeCore::go`].
 #[wasm_bindgen(js_name = workerGo)]
-pub fn worker_go(source: String, args: Message) -> JoinRef {
-    let j = go_js(&current_shared(), source, args);
+pub fn worker_go(source: String, args: Message) -> Result<JoinRef, JsValue> {
+    let j = go_js(&current_shared(), source, args)?;
     // This may run outside the M's loop (in a promise reaction while the M waits in
     // `Atomics.waitAsync`): make sure the M looks at its queues again.
     sched::unpark_current_m();
-    j
+    Ok(j)
 }
 
-/// [`RuntimeCore::admit`] in a Worker: against the heap of the runtime whose M this is.
-#[wasm_bindgen(js_name = workerAdmit)]
-pub fn worker_admit(m: &Message) -> Option<String> {
-    m.admit_here()
+/// [`RuntimeCore::admit_length`] in a Worker: against the heap of the runtime whose M this is.
+#[wasm_bindgen(js_name = workerAdmitLength)]
+pub fn worker_admit_length(len: usize, heap: bool) -> Option<String> {
+    Message::admit_length_here(len, heap)
 }
 
 /// Runs a blocking operation inside a Worker for the JS goroutine `caller`: a promise of its
@@ -446,7 +463,8 @@ pub fn worker_admit(m: &Message) -> Option<String> {
 /// waits, `caller` shows its wait reason ("chan receive", …) rather than "JS promise", in
 /// dumps and to deadlock detection.
 #[wasm_bindgen(js_name = workerRun)]
-pub fn worker_run(op: &mut Op, caller: f64) -> Promise {
+pub fn worker_run(op: &mut Op, caller: f64) -> Result<Promise, JsValue> {
+    admit_goroutine(&current_shared(), 0, "operation")?;
     let fut = Relay { caller: sched::bound_here(caller as u64), fut: op.take() };
     let mut resolve = None;
     let mut slot = AssertUnwindSafe(&mut resolve);
@@ -458,5 +476,5 @@ pub fn worker_run(op: &mut Op, caller: f64) -> Promise {
         let _ = resolve.call1(&JsValue::UNDEFINED, &JsValue::from(m));
     });
     sched::unpark_current_m();
-    promise
+    Ok(promise)
 }

@@ -65,6 +65,7 @@ pub(crate) struct SchedStats {
     /// Spare Ms started, and those waiting in the pool.
     pub(crate) spare_ms: usize,
     pub(crate) idle_spare_ms: usize,
+    pub(crate) stack_inuse: usize,
     pub(crate) per_p: Vec<ProcStats>,
 }
 
@@ -103,6 +104,7 @@ impl Shared {
             retakes: self.spares.retakes.load(Relaxed),
             spare_ms: self.spares.started.load(Relaxed) as usize,
             idle_spare_ms: self.spares.pooled() as usize,
+            stack_inuse: self.stack_inuse.load(Relaxed),
             per_p: self
                 .procs
                 .iter()

@@ -55,7 +55,15 @@ pub(crate) struct G {
     /// A helper of the runtime's own (Go's system goroutines): not listed in goroutine dumps
     /// or counts, and not considered by deadlock detection.
     pub(crate) system: bool,
+    /// What this G counts in `Shared::stack_inuse` while it lives (`newproc.rs`).
+    pub(crate) bytes: usize,
     task: UnsafeCell<Task>,
+}
+
+impl Drop for G {
+    fn drop(&mut self) {
+        self.shared.stack_inuse.fetch_sub(self.bytes, Relaxed);
+    }
 }
 
 // SAFETY: `task` is only accessed by the M that owns the Running state (see the module header);
@@ -86,11 +94,13 @@ impl G {
         home: u32,
         join: Arc<dyn super::join::FailJoin>,
         system: bool,
+        bytes: usize,
     ) -> Self {
         G {
             id,
             join,
             system,
+            bytes,
             state: GState::new(),
             wait_reason: AtomicU8::new(WaitReason::None as u8),
             home: AtomicU32::new(home),

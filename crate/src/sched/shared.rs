@@ -48,6 +48,9 @@ pub(crate) struct Shared {
     pub(crate) spawned: CachePadded<AtomicU64>,
     /// Written by the M that finishes a goroutine.
     pub(crate) completed: CachePadded<AtomicU64>,
+    /// Bytes of the live Gs' own structures (Go's `StackInuse`, `newproc.rs`): added when a G
+    /// is made, taken off when it is freed, wherever that happens.
+    pub(crate) stack_inuse: CachePadded<AtomicUsize>,
     /// Runtime objects the page's JS holds, by address, with how many handles it holds: a
     /// goroutine blocked on one of them may still be woken from outside (`check_dead`).
     pub(super) held_outside: Lock<Vec<HeldOutside>>,
@@ -82,6 +85,7 @@ impl Shared {
             next_goid: CachePadded(AtomicU64::new(1)),
             spawned: CachePadded(AtomicU64::new(0)),
             completed: CachePadded(AtomicU64::new(0)),
+            stack_inuse: CachePadded(AtomicUsize::new(0)),
             held_outside: Lock::new(Vec::new()),
             deadlock_epoch: AtomicU64::new(u64::MAX),
             deadlock_report: AtomicPtr::new(std::ptr::null_mut()),
