@@ -243,9 +243,10 @@ fn million_goroutines_4_procs() {
 /// while the other Ms run out of work, so they take them (`steals`).
 ///
 /// Exactly: every child ran once and received exactly one value, every value was received
-/// once, every goroutine was spawned and completed (`stats`). Steals: a spawner that has sent
-/// its first batch keeps its M (spinning, bounded) until a child of that batch ran on another
-/// P; the children are in this P's queue only, so another M must have stolen one.
+/// once, every goroutine was spawned and completed (`stats`). Steals: spawner 0, having spawned
+/// its first batch, keeps its M (spinning, bounded) until a child of that batch started on
+/// another P; the batch is in this P's queue only (spawning wakes an idle M), so another M
+/// must have stolen from it.
 fn million_awaiting(procs: usize) {
     const N: usize = 1_000_000;
     const SPAWNERS: usize = 8;
@@ -255,8 +256,9 @@ fn million_awaiting(procs: usize) {
         received: Vec<AtomicU8>,
         /// Per child: times it ran to the end.
         ran: Vec<AtomicU8>,
-        /// Per child: the P it finished on.
+        /// Per child: the P it finished on, and the one it started on.
         on: Vec<AtomicU8>,
+        started_on: Vec<AtomicU8>,
         done: AtomicUsize,
     }
     let rt = rt(procs);
@@ -264,6 +266,7 @@ fn million_awaiting(procs: usize) {
         received: (0..N).map(|_| AtomicU8::new(0)).collect(),
         ran: (0..N).map(|_| AtomicU8::new(0)).collect(),
         on: (0..N).map(|_| AtomicU8::new(u8::MAX)).collect(),
+        started_on: (0..N).map(|_| AtomicU8::new(u8::MAX)).collect(),
         done: AtomicUsize::new(0),
     });
     let start = Instant::now();
@@ -278,6 +281,7 @@ fn million_awaiting(procs: usize) {
                     for &id in batch {
                         let (st, ch) = (state.clone(), ch.clone());
                         drop(gort::go(async move {
+                            st.started_on[id].store(gort::procid().unwrap() as u8, Relaxed);
                             let v = ch.recv().await.expect("a value for every child") as usize;
                             st.received[v].fetch_add(1, Relaxed);
                             st.on[id].store(gort::procid().unwrap() as u8, Relaxed);
@@ -285,20 +289,21 @@ fn million_awaiting(procs: usize) {
                             st.done.fetch_add(1, Release);
                         }));
                     }
-                    for &id in batch {
-                        ch.send(id as u32).await.unwrap();
-                    }
                     if procs > 1 && s == 0 && b == 0 {
-                        // Hold this M until a child of the first batch finished on another P.
+                        // Hold this M, the batch just spawned in its P's queue, until a child of
+                        // it started on another P.
                         let me = gort::procid().unwrap() as u8;
                         let t = Instant::now();
                         while !stolen_seen && t.elapsed() < Duration::from_secs(30) {
                             stolen_seen = batch.iter().any(|&id| {
-                                let p = state.on[id].load(Relaxed);
+                                let p = state.started_on[id].load(Relaxed);
                                 p != u8::MAX && p != me
                             });
                             std::hint::spin_loop();
                         }
+                    }
+                    for &id in batch {
+                        ch.send(id as u32).await.unwrap();
                     }
                 }
                 stolen_seen
