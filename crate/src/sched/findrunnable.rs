@@ -206,7 +206,7 @@ impl M {
             self.give_back_p();
             return None;
         }
-        self.shared.prune_registry(self.p);
+        self.shared.prune_registries();
         self.flush_runs();
         let idle = &self.shared.idle;
         idle.announce_idle(self.index);
