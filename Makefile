@@ -7,7 +7,7 @@ PORT ?= 8080
 WASM := target/wasm32-unknown-unknown/release/gort.wasm
 BENCH_WASM := target/wasm32-unknown-unknown/release/gort_bench.wasm
 
-.PHONY: setup pkg demo test test-wasm bench fmt lint lint-js
+.PHONY: setup pkg demo test test-wasm bench soak fmt lint lint-js
 
 setup:
 	bash scripts/setup.sh
@@ -34,6 +34,16 @@ test-wasm: setup
 	WASM_BINDGEN_TEST_WEBDRIVER_JSON=$(CURDIR)/webdriver.json \
 	WASM_BINDGEN_TEST_TIMEOUT=180 \
 	cargo wasm-test $(WASM_TESTS)
+
+# Minutes of chaos (not in CI): the Rust chaos and channel stress suites natively over many more
+# seeds, then the browser chaos rounds (scripts/soak.mjs; SOAK_ARGS: its options, e.g.
+# --seeds=1000-1999 --minutes=30; GORT_CHAOS_KILL=1 adds killed Workers). A failure names its seed.
+SOAK_SEEDS ?= 2000
+SOAK_ARGS ?= --seeds=300 --minutes=15
+soak: pkg
+	GORT_CHAOS_SEEDS=$(SOAK_SEEDS) cargo test --release -p gort --test chaos
+	GORT_STRESS_SEEDS=50 cargo test --release -p gort --test stress
+	node scripts/soak.mjs $(SOAK_ARGS)
 
 # The bench page runs the workloads from bench/'s own wasm module (gort included), bound into
 # target/bench-pkg/; the runner builds the native gort-bench itself. BENCH_ARGS: runner options.

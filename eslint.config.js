@@ -24,7 +24,7 @@ export default [
   {
     // The facade and the crate's snippets run on the page and in module Workers; the demo and
     // the bench page on the page.
-    files: ['pkg/src/**/*.js', 'crate/src/**/*.js', 'www/**/*.js', 'bench/web/**/*.js'],
+    files: ['pkg/src/**/*.js', 'crate/src/**/*.js', 'www/**/*.js', 'bench/web/**/*.js', 'tests/**/*.js'],
     languageOptions: { globals: { ...globals.browser, ...globals.worker } },
   },
   {

@@ -41,7 +41,7 @@ import { fileURLToPath } from 'node:url';
 import { runProcess, parseLines, tail } from './lib/proc.mjs';
 import { serveStatic } from './lib/serve.mjs';
 import { loadPlaywright, runPage, chromiumVersion, CHROMIUM } from './lib/browser.mjs';
-import { prepareGoRef, anchorDir, anchorHash } from './lib/goref.mjs';
+import { prepareGoRef, prepareGoHog, anchorDir, anchorHash } from './lib/goref.mjs';
 import { waitQuiet } from './lib/host.mjs';
 import { WORKLOADS, aggregate, roundTables, envTable, sizeMismatches, isMeta, workloadOf } from './lib/report.mjs';
 
@@ -116,6 +116,7 @@ const versions = { node: process.version, chromium: chromiumVersion() || `(${CHR
 
 // Go reference: fatal when it cannot be built (the comparison is the point).
 let goRef = null;
+let goHog = null; // the hog workload's Go program (bench/go/hog), beside the anchor
 if (!opts.skipGo) {
   try {
     goRef = await prepareGoRef(ROOT, log);
@@ -123,6 +124,13 @@ if (!opts.skipGo) {
   } catch (e) {
     log(`ERROR: ${e.message}`);
     process.exit(1);
+  }
+  if (workloads.includes('hog')) {
+    try {
+      goHog = await prepareGoHog(ROOT, goRef, log);
+    } catch (e) {
+      warn(`Go hog program: ${e.message.split('\n')[0]} — its Go columns stay empty`);
+    }
   }
 }
 
@@ -193,6 +201,10 @@ if (needBrowser && !fs.existsSync(CHROMIUM)) {
 
 const repoServer = gortWeb ? await serveStatic({ root: ROOT }) : null;
 const goServer = goRef && pw ? await serveStatic({ root: goRef.site }) : null;
+const goHogServer = goHog && pw ? await serveStatic({ root: goHog.site }) : null;
+// The Go program and page of workload w: the anchor's, or the hog program for 'hog'.
+const goSide = (w) =>
+  w === 'hog' ? { native: goHog?.native, url: goHogServer?.url } : { native: goRef.native, url: goServer.url };
 
 // ---------------------------------------------------------------- runners
 const ROUND_ARGS = 2;
@@ -225,7 +237,7 @@ const RUNNERS = {
       },
     ),
   'go-wasm-chromium': (w) =>
-    runPage(pw.chromium, `${goServer.url}/index.html?args=${encodeURIComponent(`-only=${w} -rounds=${ROUND_ARGS}`)}`, {
+    runPage(pw.chromium, `${goSide(w).url}/index.html?args=${encodeURIComponent(`-only=${w} -rounds=${ROUND_ARGS}`)}`, {
       doneNames: ['page.finished'],
       errorNames: ['page.error'],
       timeoutMs: TIMEOUT_MS,
@@ -239,8 +251,8 @@ const RUNNERS = {
       { GOMAXPROCS: '2' },
       { echoStderr: opts.gctrace, label: `gort native ${w}` },
     ),
-  'go-native-p2': (w) => nativeRun(goRef.native, [`-only=${w}`, `-rounds=${ROUND_ARGS}`], { GOMAXPROCS: '2' }),
-  'go-native-p1': (w) => nativeRun(goRef.native, [`-only=${w}`, `-rounds=${ROUND_ARGS}`], { GOMAXPROCS: '1' }),
+  'go-native-p2': (w) => nativeRun(goSide(w).native, [`-only=${w}`, `-rounds=${ROUND_ARGS}`], { GOMAXPROCS: '2' }),
+  'go-native-p1': (w) => nativeRun(goSide(w).native, [`-only=${w}`, `-rounds=${ROUND_ARGS}`], { GOMAXPROCS: '1' }),
 };
 
 const runs = [];
@@ -308,7 +320,7 @@ try {
         if (rec.status !== 'missing') gortHas[w] = true; // a failing gort run still gets its Go row
         if (rec.status === 'missing') (gortMissing[c] ??= new Set()).add(w);
       }
-      const goWanted = WORKLOADS.includes(w) && (explicit || opts.withMissing || gortHas[w]);
+      const goWanted = WORKLOADS.includes(w) && (explicit || opts.withMissing || gortHas[w]) && (w !== 'hog' || goHog);
       if (!goWanted) continue;
       for (const c of order.filter((c) => goConfigs.includes(c))) {
         await measure(c, w, rep);
@@ -319,6 +331,7 @@ try {
 } finally {
   await repoServer?.close();
   await goServer?.close();
+  await goHogServer?.close();
 }
 for (const [c, set] of Object.entries(gortMissing))
   warn(`${c}: nothing printed for ${[...set].join(', ')} (not implemented yet)`);

@@ -44,3 +44,22 @@ test('binary-trees targets: a third of Go wasm, 1 ms max pause, 1.7x speedup', (
   });
   assert.match(md, /\| gcparallel\.speedup \| x \| 1\.500 \| 0\.8750 \|/);
 });
+
+test('hog: a figure that could not be taken shows why, and misses its target', () => {
+  const med = aggregate([
+    {
+      config: 'gort-chromium',
+      workload: 'hog',
+      rep: 1,
+      metrics: [
+        { name: 'hog.gc_wall', value: 2, unit: 'ms' },
+        { name: 'hog.shutdown', value: NaN, unit: 'did not settle in 2 s' },
+      ],
+    },
+  ]);
+  const { md, verdicts } = roundTables(med, ['hog']);
+  assert.match(md, /\| hog\.shutdown \| ms \| did not settle in 2 s \|/);
+  const v = Object.fromEntries(verdicts.cold.map((x) => [x.metric, x.status]));
+  assert.equal(v['hog.gc_wall'], 'met');
+  assert.equal(v['hog.shutdown'], 'missed');
+});

@@ -234,6 +234,142 @@ describe('a Worker that dies', () => {
   });
 });
 
+describe('a Worker that dies after hogging its P', () => {
+  test('a spare M ran its P meanwhile; the new Worker takes the P back and runs JS again', async () => {
+    const r = await inPage(
+      `${HELPERS}
+      const rt = await Runtime.start({ procs: 1 });
+      try {
+        const died = new Promise((resolve) => rt.addEventListener('error', (e) => resolve(e.detail)));
+        const stop = rt.chan(1);
+        const started = rt.chan(1);
+        // Spins until told to stop (its P goes to a spare M meanwhile), then closes its Worker.
+        const hog = rt.go(async (rt, stop, started) => {
+          started.trySend(rt.procid());
+          while (stop.tryRecv() === undefined);
+          setTimeout(() => self.close());
+          await new Promise(() => {});
+        }, stop, started);
+        await started.recv();
+        await settled(rt.sleep(20), 20000, 'a sleep while it spins');
+        await settled(rt.gc(), 20000, 'a collection while it spins');
+        const retakes = rt.stats().sched.retakes;
+        // Queued behind the hog: JS goroutines run only on M 0's Worker, the new one.
+        const queued = Array.from({ length: 10 }, (_, i) => rt.go((rt, i) => [i, rt.procid()], i));
+        stop.trySend(true);
+        const detail = await settled(died, 10000, 'the error event');
+        const results = await settled(Promise.all(queued.map((g) => g.join())), 20000, 'the queued goroutines');
+        const killed = await failure(hog.join());
+        await settled(rt.gc(), 20000, 'a collection after');
+        await settled(rt.shutdown({ timeoutMs: Infinity }), 10000, 'the shutdown');
+        return { detail, retakes, results, killed };
+      } finally {
+        await rt.shutdown();
+      }
+    `,
+      { expectErrors: onlyDeathReports(1), timeout: 60_000 },
+    );
+    assert.equal(r.detail.proc, 0);
+    assert.ok(r.retakes >= 1, 'the P was handed to a spare M while the hog spun');
+    assert.deepEqual(
+      r.results,
+      Array.from({ length: 10 }, (_, i) => [i, 0]),
+    );
+    assert.equal(r.killed.isGoroutineError, true);
+    assert.equal(r.killed.cause.proc, 0);
+  });
+});
+
+// `madeWorkers`: the page's Workers by name (`gort-m<index>`), the latest of each, so that a
+// test can terminate one as the browser would kill it: wherever its M is, in the runtime's own
+// code included.
+const WORKERS = `
+const madeWorkers = new Map();
+{
+  const Native = globalThis.Worker;
+  globalThis.Worker = class extends Native {
+    constructor(url, options) {
+      super(url, options);
+      madeWorkers.set(options?.name, this);
+    }
+  };
+}
+`;
+
+describe('a Worker killed inside the runtime', () => {
+  test("a spare M's: it is replaced, and the monitor hands a hogged P to a spare again", async () => {
+    const r = await inPage(
+      `${HELPERS}
+      ${WORKERS}
+      const rt = await Runtime.start({ procs: 1 });
+      try {
+        const died = new Promise((resolve) => rt.addEventListener('error', (e) => resolve(e.detail)));
+        // The warm spare M (index procs), waiting in the runtime for a P to stand in for.
+        madeWorkers.get('gort-m1').terminate();
+        const detail = await settled(died, 10000, 'the error event');
+        // A hog holds M 0's Worker: the page's operations finish only if a spare M takes its P.
+        const stop = rt.chan(1);
+        const started = rt.chan(1);
+        const hog = rt.go((rt, stop, started) => {
+          started.trySend(rt.procid());
+          let spins = 0;
+          while (stop.tryRecv() === undefined) spins++;
+          return spins;
+        }, stop, started);
+        await started.recv();
+        await settled(rt.sleep(20), 20000, 'a sleep');
+        await settled(rt.gc(), 20000, 'a collection');
+        const c = rt.chan(0);
+        const sent = c.send('through a rendezvous');
+        const got = await settled(c.recv(), 20000, 'a rendezvous');
+        await sent;
+        const sched = rt.stats().sched;
+        stop.trySend(true);
+        const spins = await settled(hog.join(), 20000, 'the hog');
+        await settled(rt.shutdown({ timeoutMs: Infinity }), 10000, 'the shutdown');
+        return { detail, got, spins, retakes: sched.retakes, spareMs: sched.spareMs };
+      } finally {
+        await rt.shutdown();
+      }
+    `,
+      { expectErrors: onlyDeathReports(1), timeout: 60_000 },
+    );
+    assert.equal(r.detail.proc, 1);
+    assert.match(r.detail.message, /^the Worker of M 1 died: /);
+    assert.equal(r.got, 'through a rendezvous');
+    assert.ok(r.spins > 0);
+    assert.ok(r.retakes >= 1, 'the hogged P was handed to a spare M');
+    assert.ok(r.spareMs >= 1);
+  });
+
+  test("a P's M that never ran JS: its P is given back and a new Worker takes over", async () => {
+    const r = await inPage(
+      `${HELPERS}
+      ${WORKERS}
+      ${WORK}
+      const rt = await Runtime.start({ procs: 2 });
+      try {
+        const died = new Promise((resolve) => rt.addEventListener('error', (e) => resolve(e.detail)));
+        madeWorkers.get('gort-m1').terminate();
+        const detail = await settled(died, 10000, 'the error event');
+        const out = { detail, work: await settled(work(rt), 20000, 'work after the death') };
+        const again = await settled(spread(rt, 2, 1), 20000, 'goroutines on both Ms again');
+        for (const w of again) await w.cmd.send('go');
+        out.procs = (await Promise.all(again.map((w) => w.g.join()))).map(([, proc]) => proc);
+        await settled(rt.shutdown({ timeoutMs: Infinity }), 10000, 'the shutdown');
+        return out;
+      } finally {
+        await rt.shutdown();
+      }
+    `,
+      { expectErrors: onlyDeathReports(1), timeout: 60_000 },
+    );
+    assert.equal(r.detail.proc, 1);
+    assert.deepEqual(r.work, WORK_RESULT);
+    assert.ok(r.procs.includes(1), 'the new Worker of M 1 ran goroutines');
+  });
+});
+
 describe('shutdown({ timeoutMs })', () => {
   // A busy Worker's thread ends about 2 s after terminate() in Chromium: the runtime's memory
   // is released then, while the other runtimes run, and the test waits for that (the debug

@@ -128,3 +128,43 @@ export async function prepareGoRef(root, log) {
   fs.copyFileSync(wasmExec, path.join(site, 'wasm_exec.js'));
   return { dir, native, site, goVersion: version, hash, wasmExec, wasmBytes: fs.statSync(wasm).size };
 }
+
+/**
+ * The hog workload's Go program (bench/go/hog/hog.go: not part of the anchor), built like the
+ * anchor into target/go-ref/hog/. Returns { native, site } (`site`: the anchor's page with
+ * hog.wasm as its bench.wasm). Rebuilt when the source or the Go version changes.
+ */
+export async function prepareGoHog(root, goRef, log) {
+  const src = path.join(root, 'bench', 'go', 'hog');
+  const dir = path.join(root, 'target', 'go-ref', 'hog');
+  const native = path.join(dir, 'hog_native');
+  const wasm = path.join(dir, 'hog.wasm');
+  const stamp = path.join(dir, '.stamp');
+  const want = `${anchorHash(src)} ${goRef.goVersion}`;
+  fs.mkdirSync(dir, { recursive: true });
+  if (!(
+    fs.existsSync(stamp) &&
+    fs.readFileSync(stamp, 'utf8').trim() === want &&
+    fs.existsSync(native) &&
+    fs.existsSync(wasm)
+  )) {
+    const { go } = findGo();
+    log('building the Go hog program (bench/go/hog)');
+    const env = { ...process.env, GOTOOLCHAIN: 'local' };
+    for (const [extra, out] of [
+      [{}, native],
+      [{ GOOS: 'js', GOARCH: 'wasm' }, wasm],
+    ]) {
+      const r = await runProcess(go, ['build', '-o', out, '.'], { cwd: src, env: { ...env, ...extra } });
+      if (r.code !== 0)
+        throw new Error(`go build of bench/go/hog ${extra.GOOS ? '(js/wasm) ' : ''}failed:\n${tail(r.stderr)}`);
+    }
+    fs.writeFileSync(stamp, want + '\n');
+  }
+  const site = path.join(dir, 'site');
+  fs.mkdirSync(site, { recursive: true });
+  fs.copyFileSync(path.join(goRef.site, 'index.html'), path.join(site, 'index.html'));
+  fs.copyFileSync(path.join(goRef.site, 'wasm_exec.js'), path.join(site, 'wasm_exec.js'));
+  fs.copyFileSync(wasm, path.join(site, 'bench.wasm'));
+  return { native, site };
+}

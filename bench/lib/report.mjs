@@ -3,7 +3,18 @@
 // Metric names are exactly those printed by the anchor's bench.go; round 2 of a
 // process carries the suffix "@r2" (warm), round 1 none (cold).
 
-export const WORKLOADS = ['spawn', 'pingpong', 'fib', 'pipeline', 'select', 'timers', 'sleep1', 'gc', 'gcparallel'];
+export const WORKLOADS = [
+  'spawn',
+  'pingpong',
+  'fib',
+  'pipeline',
+  'select',
+  'timers',
+  'sleep1',
+  'gc',
+  'gcparallel',
+  'hog',
+];
 
 const gcRows = (w) => [
   [`${w}.wall`, 'ms'],
@@ -35,6 +46,15 @@ export const METRICS = [
   ...gcRows('gcparallel'),
   ['gcparallel.speedup', 'x'],
   ['gcparallel.control_speedup', 'x'],
+  // hog (bench/README.md): a JS goroutine (Go: a goroutine) busy-looping 3 s on one of 2 Ps
+  ['hog.join_p50', 'ms'],
+  ['hog.join_p99', 'ms'],
+  ['hog.gc_wall', 'ms'],
+  ['hog.timer_p99', 'ms'],
+  ['hog.handoff', 'ms'],
+  ['hog.handoff_moved', 'bool'],
+  ['hog.shutdown', 'ms'],
+  ['hog.kill_recover', 'ms'],
 ];
 
 /**
@@ -85,6 +105,12 @@ export const TARGETS = {
   'gcparallel.wall': thirdOfGoWasm('gcparallel.wall'),
   'gcparallel.pause_max': { text: '≤ 1 ms', check: (v) => v <= 1 },
   'gcparallel.speedup': { text: '≥ 1.7', check: (v) => v >= 1.7 },
+  'hog.join_p50': { text: '≤ 20 ms', check: (v) => v <= 20 },
+  'hog.gc_wall': { text: '≤ 5 ms', check: (v) => v <= 5 },
+  'hog.timer_p99': { text: '≤ 5 ms', check: (v) => v <= 5 },
+  'hog.handoff': { text: '≤ 15 ms', check: (v) => v <= 15 },
+  'hog.shutdown': { text: '≤ 150 ms', check: (v) => v <= 150 },
+  'hog.kill_recover': { text: '≤ 300 ms', check: (v) => v <= 300 },
 };
 
 /** The target "at most a third of Go's wasm port in the same Chromium" for metric `name`. */
@@ -115,8 +141,13 @@ export function aggregate(runs) {
   const add = (config, name, unit, value) => ((acc[config] ??= {})[name] ??= { unit, values: [] }).values.push(value);
   for (const run of runs) {
     for (const m of run.metrics ?? []) {
-      if (!Number.isFinite(m.value)) continue;
       if (!isMeta(m.name) && workloadOf(m.name) !== run.workload) continue;
+      if (!Number.isFinite(m.value)) {
+        // A figure that could not be taken: its unit says why ("did not settle in 2 s").
+        if (typeof m.unit === 'string' && m.unit)
+          ((acc[run.config] ??= {})[m.name] ??= { unit: m.unit, values: [] }).note = m.unit;
+        continue;
+      }
       add(run.config, m.name, m.unit, m.value);
       ((byRep[run.config] ??= {})[run.rep] ??= {})[m.name] = m.value;
     }
@@ -134,6 +165,11 @@ export function aggregate(runs) {
   }
   for (const c of Object.values(acc)) {
     for (const e of Object.values(c)) {
+      if (!e.values.length) {
+        e.median = NaN;
+        e.n = 0;
+        continue;
+      }
       e.median = median(e.values);
       e.min = Math.min(...e.values);
       e.max = Math.max(...e.values);
@@ -153,6 +189,7 @@ export function fmt(v) {
 
 function cell(e, withSpread) {
   if (!e) return '–';
+  if (!e.values.length && e.note) return e.note;
   let s = fmt(e.median);
   if (withSpread && e.n > 1 && e.median) {
     const pct = (100 * (e.max - e.min)) / 2 / Math.abs(e.median);
@@ -215,7 +252,8 @@ export function roundTables(med, workloads, { withP1 = false, withSpread = false
       const gc = get('gort-chromium');
       const gn = get('gort-native');
       const goUnit = get('go-native-p2')?.unit ?? get('go-wasm-chromium')?.unit ?? unit;
-      const gortCell = (e) => (e && e.unit !== goUnit ? `${cell(e, withSpread)} ${e.unit}` : cell(e, withSpread));
+      const gortCell = (e) =>
+        e && e.unit !== goUnit && !e.note ? `${cell(e, withSpread)} ${e.unit}` : cell(e, withSpread);
       const row = [
         name,
         goUnit,

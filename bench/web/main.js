@@ -115,6 +115,127 @@ const PAGE_WORKLOADS = {
   },
 };
 
+// hog: a JS goroutine busy-looping HOG_MS on one Worker of a fresh 2-P runtime (one per
+// phase), and what the page sees meanwhile. Every phase starts at a planned moment, PLAN_MS
+// after the hog reported its start, and is timed from that moment (the page's event loop is
+// free, so it acts on time; Go's wasm port, whose one thread the hog holds, acts only after it).
+//   hog.join_p50     ms   200 short goroutines started from the page at once: median of
+//                         (join settled − planned); also hog.join_p99
+//   hog.gc_wall      ms   rt.gc() from the page: settled − planned
+//   hog.timer_p99    ms   100 rt.sleep(10) from the page at once: p99 of (settled − planned − 10)
+//   hog.handoff      ms   the hog, just before its loop, starts a goroutine (queued on its own P)
+//                         that records when it starts running: that moment − the hog's start
+//                         (both on the epoch clock, performance.timeOrigin + now(), in their
+//                         Workers); hog.handoff_moved = 1 if it ran on another P
+//   hog.shutdown     ms   rt.shutdown({ timeoutMs: 100 }): settled − planned; printed with value
+//                         null and unit "did not settle in 2 s" when it did not
+//   hog.kill_recover ms   no hog: a goroutine records the time and closes its Worker
+//                         (self.close()); the page then starts goroutines, 4 every 5 ms, until
+//                         one runs on the killed Worker's P: that goroutine's start − the
+//                         close; null "not recovered in 2 s" when none did
+const HOG_MS = 3000;
+const PLAN_MS = 10;
+const epoch = () => performance.timeOrigin + performance.now();
+const sleepMs = (ms) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
+const pct = (xs, p) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
+};
+function hogFn(rt, ms, started, probe) {
+  rt.go((rt, probe) => {
+    probe.trySend({ at: performance.timeOrigin + performance.now(), proc: rt.procid() });
+  }, probe);
+  const t0 = performance.timeOrigin + performance.now();
+  started.trySend({ at: t0, proc: rt.procid() });
+  const end = performance.now() + ms;
+  let n = 0;
+  while (performance.now() < end) n++;
+  return n;
+}
+/** A fresh runtime with a hog running; resolves at the planned moment (epoch ms). */
+async function withHog(phase) {
+  const rt = await Runtime.start({ procs: 2 });
+  // Both Workers up and running goroutines.
+  await Promise.all(Array.from({ length: 8 }, (_, i) => rt.go((rt, i) => i, i).join()));
+  const started = rt.chan(1);
+  const probe = rt.chan(1);
+  const hog = rt.go(hogFn, HOG_MS, started, probe);
+  const s = await started.recv();
+  const planned = s.at + PLAN_MS;
+  await sleepMs(planned - epoch());
+  const out = await phase(rt, planned, s, probe);
+  if (phase.keepsRuntime !== true) {
+    await hog.join().catch(() => {});
+    await Promise.race([rt.shutdown(), sleepMs(5000)]);
+  }
+  return out;
+}
+async function hogWorkload(suffix) {
+  const emitH = (name, value, unit) => emit(`hog.${name}${suffix}`, value, unit);
+  // joins and the hand-off
+  await withHog(async (rt, planned, s, probe) => {
+    const times = await Promise.all(
+      Array.from({ length: 200 }, (_, i) =>
+        rt
+          .go((rt, i) => i + 1, i)
+          .join()
+          .then(() => epoch() - planned),
+      ),
+    );
+    emitH('join_p50', pct(times, 50), 'ms');
+    emitH('join_p99', pct(times, 99), 'ms');
+    const p = await probe.recv();
+    emitH('handoff', p.at - s.at, 'ms');
+    emitH('handoff_moved', p.proc !== s.proc ? 1 : 0, 'bool');
+  });
+  await withHog(async (rt, planned) => {
+    await rt.gc();
+    emitH('gc_wall', epoch() - planned, 'ms');
+  });
+  await withHog(async (rt, planned) => {
+    const late = await Promise.all(Array.from({ length: 100 }, () => rt.sleep(10).then(() => epoch() - planned - 10)));
+    emitH('timer_p99', pct(late, 99), 'ms');
+  });
+  const shut = async (rt, planned) => {
+    const p = rt.shutdown({ timeoutMs: 100 });
+    const settled = await Promise.race([p.then(() => true), sleepMs(planned + 2000 - epoch()).then(() => false)]);
+    if (settled) emitH('shutdown', epoch() - planned, 'ms');
+    else emitH('shutdown', null, 'did not settle in 2 s');
+    await Promise.race([p, sleepMs(5000)]);
+  };
+  shut.keepsRuntime = true;
+  await withHog(shut);
+  // A killed Worker (no hog).
+  const rt = await Runtime.start({ procs: 2 });
+  await Promise.all(Array.from({ length: 8 }, (_, i) => rt.go((rt, i) => i, i).join()));
+  const killed = rt.chan(1);
+  rt.go((rt, ch) => {
+    ch.trySend({ at: performance.timeOrigin + performance.now(), proc: rt.procid() });
+    self.close();
+  }, killed);
+  const k = await killed.recv();
+  let recovered = null;
+  const probes = [];
+  while (recovered === null && epoch() - k.at < 2000) {
+    for (let i = 0; i < 4; i++)
+      probes.push(
+        rt
+          .go((rt) => ({ at: performance.timeOrigin + performance.now(), proc: rt.procid() }))
+          .join()
+          .then(
+            (r) => {
+              if (r.proc === k.proc && (recovered === null || r.at < recovered)) recovered = r.at;
+            },
+            () => {},
+          ),
+      );
+    await sleepMs(5);
+  }
+  if (recovered !== null) emitH('kill_recover', recovered - k.at, 'ms');
+  else emitH('kill_recover', null, 'not recovered in 2 s');
+  await Promise.race([rt.shutdown(), sleepMs(2000)]);
+}
+
 async function main() {
   const q = new URLSearchParams(location.search);
   const only = (q.get('only') || DEFAULT_ONLY)
@@ -139,7 +260,7 @@ async function main() {
   for (const m of JSON.parse(bench.benchPreamble(navigator.hardwareConcurrency, rt.procs))) print(m);
   const selected = [];
   for (const w of only) {
-    if (Object.hasOwn(PAGE_WORKLOADS, w)) {
+    if (Object.hasOwn(PAGE_WORKLOADS, w) || w === 'hog') {
       selected.push(w);
       continue;
     }
@@ -152,7 +273,8 @@ async function main() {
     const suffix = r > 1 ? `@r${r}` : '';
     for (const w of selected) {
       const before = withStats ? counters(rt) : null;
-      if (Object.hasOwn(PAGE_WORKLOADS, w)) await PAGE_WORKLOADS[w](rt, suffix);
+      if (w === 'hog') await hogWorkload(suffix);
+      else if (Object.hasOwn(PAGE_WORKLOADS, w)) await PAGE_WORKLOADS[w](rt, suffix);
       else (await rt.goRust('benchWorkload', w, r, withStats).join()).forEach(print);
       if (withStats) {
         const after = counters(rt);

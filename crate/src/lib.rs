@@ -22,6 +22,8 @@
 //! rt.shutdown();
 //! ```
 #![cfg_attr(all(target_arch = "wasm32", target_feature = "atomics"), feature(stdarch_wasm_atomic_wait))]
+// An allocation failure becomes a panic where one is caught (`platform::memory`).
+#![cfg_attr(not(loom), feature(alloc_error_hook))]
 
 // The wasm build's allocator (threads make the default one a global spin lock); natively it is
 // only unit-tested, over the system allocator. A crate that sets its own global allocator
@@ -98,7 +100,7 @@ pub use runtime::{Builder, Stats};
 pub use runtime::{OutsideHold, Runtime};
 #[cfg(not(loom))]
 pub use sched::{
-    go, goid, gosched, join::JoinError, join::JoinHandle, procid, GoroutineInfo, Gosched, ProcStats,
+    go, goid, gosched, join::JoinError, join::JoinHandle, procid, syscall, GoroutineInfo, Gosched, ProcStats,
     WaitReason,
 };
 

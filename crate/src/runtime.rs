@@ -30,6 +30,15 @@ pub struct Stats {
     pub global_queue: usize,
     pub idle_procs: usize,
     pub spinning: usize,
+    /// Ps retaken from an M in a long system call and handed to a spare M (Go's `retake`).
+    pub retakes: u64,
+    /// Spare Ms started (Workers on the web), and those idle in the pool.
+    pub spare_ms: usize,
+    pub idle_spare_ms: usize,
+    /// Bytes of the live goroutines' own structures (G, boxed task, join cell, and what a JS
+    /// goroutine's task captured): Go's `MemStats.StackInuse`, which grows with the number of
+    /// goroutines. Not part of the GC heap.
+    pub stack_inuse: usize,
     pub per_p: Vec<ProcStats>,
     /// The garbage-collected heap.
     pub gc: crate::gc::GcStats,
@@ -37,9 +46,56 @@ pub struct Stats {
 
 impl Stats {
     fn new(s: SchedStats, gc: crate::gc::GcStats) -> Stats {
-        let SchedStats { procs, goroutines, spawned, completed, global_queue, idle_procs, spinning, per_p } =
-            s;
-        Stats { procs, goroutines, spawned, completed, global_queue, idle_procs, spinning, per_p, gc }
+        let SchedStats {
+            procs,
+            goroutines,
+            spawned,
+            completed,
+            global_queue,
+            idle_procs,
+            spinning,
+            retakes,
+            spare_ms,
+            idle_spare_ms,
+            stack_inuse,
+            per_p,
+        } = s;
+        Stats {
+            procs,
+            goroutines,
+            spawned,
+            completed,
+            global_queue,
+            idle_procs,
+            spinning,
+            retakes,
+            spare_ms,
+            idle_spare_ms,
+            stack_inuse,
+            per_p,
+            gc,
+        }
+    }
+
+    /// The scheduler in one line, as Go's `GODEBUG=schedtrace` prints it: `uptime` since the
+    /// runtime started, then `gomaxprocs`, idle Ps, threads (Ms: the Ps' and the spares),
+    /// spinning and idle Ms, the global queue's length and each P's.
+    pub fn schedtrace(&self, uptime: std::time::Duration) -> String {
+        let runqs: Vec<String> = self.per_p.iter().map(|p| p.runq.to_string()).collect();
+        format!(
+            "SCHED {}ms: gomaxprocs={} idleprocs={} threads={} spinningthreads={} idlethreads={} \
+             syscallprocs={} retakes={} runqueue={} [{}]",
+            uptime.as_millis(),
+            self.procs,
+            self.idle_procs,
+            self.procs + self.spare_ms,
+            self.spinning,
+            self.idle_procs + self.idle_spare_ms,
+            self.per_p.iter().filter(|p| p.in_syscall).count(),
+            self.retakes,
+            self.global_queue,
+            runqs.join(" ")
+        )
     }
 
     pub fn steals(&self) -> u64 {
@@ -97,7 +153,10 @@ impl Builder {
     }
 
     /// Assembles the layers: the scheduler's shared state, with the heap as its hooks.
+    /// Also makes an allocation failure a panic where one is caught (once per process,
+    /// `platform::memory`): a goroutine whose allocation fails fails alone.
     pub(crate) fn build(self) -> Core {
+        crate::platform::memory::install_oom_panic();
         let mut heap = None;
         let shared = Shared::new(self.procs, |world| {
             let h = Arc::new(Heap::new(world.clone(), self.gc));
@@ -116,15 +175,20 @@ impl Builder {
     pub fn start(self) -> Runtime {
         let procs = self.procs;
         let core = self.build();
-        let threads = (0..procs)
-            .map(|i| {
-                let shared = core.shared.clone();
+        let threads = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let start_m = {
+            let (shared, threads) = (Arc::downgrade(&core.shared), threads.clone());
+            move |i: usize| {
+                let Some(shared) = shared.upgrade() else { return };
                 // On the web its Worker has `platform::install_panic_hook`ed.
-                thread::spawn_named(Some(format!("gort-m{i}")), move || {
+                let t = thread::spawn_named(Some(format!("gort-m{i}")), move || {
                     crate::sched::m::M::new(shared, i).run(false);
-                })
-            })
-            .collect();
+                });
+                threads.lock().unwrap().push(t);
+            }
+        };
+        (0..procs).for_each(&start_m);
+        core.shared.set_spare_starter(Box::new(start_m));
         Runtime { core, threads }
     }
 }
@@ -144,7 +208,8 @@ impl Core {
 /// A running gort runtime. Dropping it shuts it down.
 pub struct Runtime {
     core: Core,
-    threads: Vec<thread::JoinHandle<()>>,
+    /// The Ms' threads, spares started later included.
+    threads: Arc<std::sync::Mutex<Vec<thread::JoinHandle<()>>>>,
 }
 
 impl Runtime {
@@ -201,8 +266,14 @@ impl Runtime {
 
     fn stop(&mut self) {
         self.core.shared.begin_shutdown();
-        for t in self.threads.drain(..) {
-            t.join().expect("an M thread panicked");
+        loop {
+            let threads = std::mem::take(&mut *self.threads.lock().unwrap());
+            if threads.is_empty() {
+                break;
+            }
+            for t in threads {
+                t.join().expect("an M thread panicked");
+            }
         }
     }
 }

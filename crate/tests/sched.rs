@@ -237,6 +237,120 @@ fn million_goroutines_4_procs() {
     million(4);
 }
 
+/// A million goroutines that park: each spawner starts its children a batch at a time, and
+/// every child waits on the batch's unbuffered channel for a value, which the spawner then
+/// sends (one per child: the batch's ids). Woken children become runnable on the spawner's P
+/// while the other Ms run out of work, so they take them (`steals`).
+///
+/// Exactly: every child ran once and received exactly one value, every value was received
+/// once, every goroutine was spawned and completed (`stats`). Steals: spawner 0, having spawned
+/// its first batch, keeps its M (spinning, bounded) until a child of that batch started on
+/// another P; the batch is in this P's queue only (spawning wakes an idle M), so another M
+/// must have stolen from it.
+fn million_awaiting(procs: usize) {
+    const N: usize = 1_000_000;
+    const SPAWNERS: usize = 8;
+    const BATCH: usize = 100;
+    struct State {
+        /// Per value: times received.
+        received: Vec<AtomicU8>,
+        /// Per child: times it ran to the end.
+        ran: Vec<AtomicU8>,
+        /// Per child: the P it finished on, and the one it started on.
+        on: Vec<AtomicU8>,
+        started_on: Vec<AtomicU8>,
+        done: AtomicUsize,
+    }
+    let rt = rt(procs);
+    let state = Arc::new(State {
+        received: (0..N).map(|_| AtomicU8::new(0)).collect(),
+        ran: (0..N).map(|_| AtomicU8::new(0)).collect(),
+        on: (0..N).map(|_| AtomicU8::new(u8::MAX)).collect(),
+        started_on: (0..N).map(|_| AtomicU8::new(u8::MAX)).collect(),
+        done: AtomicUsize::new(0),
+    });
+    let start = Instant::now();
+    let spawners: Vec<_> = (0..SPAWNERS)
+        .map(|s| {
+            let state = state.clone();
+            rt.go(async move {
+                let ids: Vec<usize> = (s..N).step_by(SPAWNERS).collect();
+                let mut stolen_seen = false;
+                for (b, batch) in ids.chunks(BATCH).enumerate() {
+                    let ch = gort::chan::chan::<u32>(0);
+                    for &id in batch {
+                        let (st, ch) = (state.clone(), ch.clone());
+                        drop(gort::go(async move {
+                            st.started_on[id].store(gort::procid().unwrap() as u8, Relaxed);
+                            let v = ch.recv().await.expect("a value for every child") as usize;
+                            st.received[v].fetch_add(1, Relaxed);
+                            st.on[id].store(gort::procid().unwrap() as u8, Relaxed);
+                            st.ran[id].fetch_add(1, Relaxed);
+                            st.done.fetch_add(1, Release);
+                        }));
+                    }
+                    if procs > 1 && s == 0 && b == 0 {
+                        // Hold this M, the batch just spawned in its P's queue, until a child of
+                        // it started on another P.
+                        let me = gort::procid().unwrap() as u8;
+                        let t = Instant::now();
+                        while !stolen_seen && t.elapsed() < Duration::from_secs(30) {
+                            stolen_seen = batch.iter().any(|&id| {
+                                let p = state.started_on[id].load(Relaxed);
+                                p != u8::MAX && p != me
+                            });
+                            std::hint::spin_loop();
+                        }
+                    }
+                    for &id in batch {
+                        ch.send(id as u32).await.unwrap();
+                    }
+                }
+                stolen_seen
+            })
+        })
+        .collect();
+    let mut stolen_seen = false;
+    for s in spawners {
+        stolen_seen |= s.wait().unwrap();
+    }
+    wait_until(Duration::from_secs(120), "every child to finish", || state.done.load(Acquire) == N);
+    wait_quiescent(&rt);
+    let elapsed = start.elapsed();
+    let stats = rt.stats();
+    assert_eq!(stats.spawned, (N + SPAWNERS) as u64);
+    assert_eq!(stats.completed, (N + SPAWNERS) as u64);
+    assert_eq!(stats.goroutines, 0);
+    let wrong: Vec<usize> = (0..N).filter(|&i| state.ran[i].load(Relaxed) != 1).take(10).collect();
+    assert!(wrong.is_empty(), "children that did not run exactly once (first 10): {wrong:?}");
+    let wrong: Vec<usize> = (0..N).filter(|&i| state.received[i].load(Relaxed) != 1).take(10).collect();
+    assert!(wrong.is_empty(), "values not received exactly once (first 10): {wrong:?}");
+    let per_p: Vec<usize> =
+        (0..procs).map(|p| (0..N).filter(|&i| state.on[i].load(Relaxed) as usize == p).count()).collect();
+    assert_eq!(per_p.iter().sum::<usize>(), N, "children per P: {per_p:?}");
+    if procs > 1 {
+        assert!(stolen_seen, "no child of the held spawner's first batch ran on another P in 30 s");
+        assert!(stats.steals() > 0, "no steals: {stats:?}");
+    }
+    eprintln!(
+        "1M awaiting goroutines on {procs} Ps: {elapsed:?}, {} steals ({} goroutines stolen), children per P {per_p:?}",
+        stats.steals(),
+        stats.per_p.iter().map(|p| p.stolen).sum::<u64>()
+    );
+    rt.shutdown();
+    assert_eq!(Arc::strong_count(&state), 1, "every child's future was dropped");
+}
+
+#[test]
+fn million_awaiting_goroutines_2_procs() {
+    million_awaiting(2);
+}
+
+#[test]
+fn million_awaiting_goroutines_4_procs() {
+    million_awaiting(4);
+}
+
 /// Spawning from outside the runtime (the global inbox) while the Ms drain it.
 #[test]
 fn many_goroutines_from_outside() {
@@ -604,6 +718,85 @@ fn dropped_sleep_does_not_wake() {
 // ---------------------------------------------------------------------------------------------
 // Panics
 // ---------------------------------------------------------------------------------------------
+
+/// `Stats::stack_inuse` (Go's `StackInuse`) grows with the goroutines alive, by at least their
+/// futures' sizes, and falls back once they are freed.
+#[test]
+fn stack_inuse_counts_live_goroutines() {
+    const N: usize = 1000;
+    let rt = rt(2);
+    wait_quiescent(&rt);
+    let base = rt.stats().stack_inuse;
+    let gate = gort::chan::chan::<()>(0);
+    let _hold = rt.hold(&gate);
+    let big = [7u8; 512]; // each goroutine's future holds a copy
+    let hs: Vec<_> = (0..N)
+        .map(|_| {
+            let gate = gate.clone();
+            rt.go(async move {
+                gate.recv().await;
+                big.iter().map(|&b| b as u64).sum::<u64>()
+            })
+        })
+        .collect();
+    let live = rt.stats().stack_inuse;
+    assert!(live >= base + N * 512, "{N} goroutines of 512-byte futures: {base} -> {live} bytes");
+    assert!(live <= base + N * 4096, "a G's structures are small: {base} -> {live} bytes");
+    gate.close().unwrap();
+    let sums = rt
+        .block_on(async move {
+            let mut sums = Vec::new();
+            for h in hs {
+                sums.push(h.await.unwrap());
+            }
+            sums
+        })
+        .unwrap();
+    assert_eq!(sums, vec![7 * 512; N]);
+    wait_until(Duration::from_secs(20), "the goroutines' structures to be freed", || {
+        rt.stats().stack_inuse <= base
+    });
+    rt.shutdown();
+}
+
+/// A goroutine whose allocation the system refuses fails alone, with the allocator's message,
+/// as a panic would (the runtime makes allocation failures panics where they are caught); the
+/// runtime and its other goroutines go on. Blocks of half the address space are asked for until
+/// one is refused: natively the first (no system gives 2^62 bytes), in wasm32 the second (two
+/// cannot fit in a 4 GiB memory). Nothing is written to them, so no memory is touched.
+#[test]
+fn a_goroutine_whose_allocation_fails_fails_alone() {
+    const HUGE: usize = if usize::BITS == 64 { 1 << 62 } else { isize::MAX as usize };
+    let rt = rt(2);
+    let h = rt.go(async {
+        let mut held: Vec<Vec<u8>> = Vec::new();
+        loop {
+            held.push(Vec::with_capacity(HUGE));
+            gosched().await;
+        }
+    });
+    let id = h.id();
+    let friend = rt.go(async {
+        let mut sum = 0u64;
+        for i in 0..1000u64 {
+            sum += i;
+            gosched().await;
+        }
+        sum
+    });
+    match join_within(h, Duration::from_secs(60)) {
+        Err(JoinError::Panicked { goid, message }) => {
+            assert_eq!(goid, id);
+            assert_eq!(message, format!("memory allocation of {HUGE} bytes failed"));
+        }
+        other => panic!("expected the allocation failure as the goroutine's error, got {other:?}"),
+    }
+    assert_eq!(join_within(friend, Duration::from_secs(60)), Ok(499_500));
+    let hs: Vec<_> = (0..100u64).map(|i| rt.go(async move { vec![i; 1000].iter().sum::<u64>() })).collect();
+    let total: u64 = hs.into_iter().map(|h| join_within(h, Duration::from_secs(60)).unwrap()).sum();
+    assert_eq!(total, 4_950_000);
+    rt.shutdown();
+}
 
 #[test]
 fn panicking_goroutine_reports_and_runtime_survives() {

@@ -6,7 +6,11 @@
 //   still pending then reject with it (a join: a `GoroutineError` whose cause is one).
 // - `TypeError` for a handle that was `release()`d, or that belongs to another runtime (in a
 //   value sent, an argument, or a select case); and for a value that cannot cross goroutines.
-// - `RangeError` for a value sent that could never fit under the `heapLimit`.
+// - `RangeError` for a value sent that could never fit under the `heapLimit`, or that wasm
+//   memory cannot hold now (all runtimes of a page share one memory of at most 4 GiB − 64 KiB,
+//   and a value is held twice while it moves into the heap), naming its size and the limit;
+//   and for a goroutine (`go`) or a blocking operation (`send`, `recv`, `join`, …) that memory
+//   cannot hold now. Nothing was sent or started then, and the runtime keeps working.
 
 /** Values that can cross goroutines: structured-clone-like data plus runtime handles. */
 export type Value =
@@ -67,6 +71,12 @@ export interface GcStats {
   gcCPUFraction: number;
   heapLimit: number;
   gcPercent: number;
+  /**
+   * Bytes of the live goroutines' own structures (Go's StackInuse: gort's goroutines have no
+   * stacks, so this is their G, task and join cell, and a JS goroutine's source and arguments).
+   * It grows with the number of goroutines; it is not part of the GC heap.
+   */
+  stackInuse: number;
 }
 
 export interface SchedStats {
@@ -79,6 +89,16 @@ export interface SchedStats {
   globalQueue: number;
   idleProcs: number;
   spinning: number;
+  /**
+   * Ps retaken from an M that ran JS code (a goroutine's, or its Worker's event loop) for
+   * more than about 10 ms, and handed to a spare M (Go's sysmon `retake`).
+   */
+  retakes: number;
+  /** Spare Ms (Workers) started, and those idle now. */
+  spareMs: number;
+  idleSpareMs: number;
+  /** Per P: 1 while its own M runs JS code (a system call, in Go's terms), else 0. */
+  inSyscall: number[];
   /** Per P: goroutines in its run queue and LIFO slot. */
   runq: number[];
   runs: number[];
@@ -145,14 +165,17 @@ export class GoroutineError extends Error {
 /**
  * The Worker of M `proc` died (it closed itself, crashed, or was terminated): the `cause` of
  * the GoroutineError of every goroutine that was bound to it (JS goroutines run where they
- * started). The runtime raised `error` for it, and a new Worker took over its P.
+ * started). The runtime raised `error` for it, and a new Worker took over its M.
  */
 export class WorkerError extends Error {
   readonly name: 'WorkerError';
   readonly proc: number;
 }
 
-/** The `detail` of a runtime's `error` event: the Worker of M `proc` died. */
+/**
+ * The `detail` of a runtime's `error` event: the Worker of M `proc` died (M `procs` and above
+ * are spare Ms, which stand in for a P whose Worker runs JS code for long).
+ */
 export interface WorkerDeath {
   proc: number;
   message: string;
@@ -169,7 +192,7 @@ export interface ShutdownOptions {
 export interface RuntimeEventMap {
   /** Every goroutine is blocked on runtime objects and the page could wake none. */
   deadlock: CustomEvent<{ message: string }>;
-  /** The Worker of an M died; its goroutines failed and a new Worker took over its P. */
+  /** The Worker of an M died; its goroutines failed and a new Worker took over its M. */
   error: CustomEvent<WorkerDeath>;
 }
 
@@ -214,7 +237,8 @@ export class Chan<T extends Value = any> implements AsyncIterable<T> {
   close(): void;
   /**
    * @throws {ChannelError} "send on closed channel".
-   * @throws {RangeError} naming the heap limit when the value could never fit under it.
+   * @throws {RangeError} naming the heap limit when the value could never fit under it, or
+   *   the size and memory's maximum when memory cannot hold it.
    * @throws {TypeError} for a value that cannot cross goroutines, or holds a handle of another
    *   runtime or a released one.
    */
@@ -292,7 +316,8 @@ export interface WorkerRuntime extends GoroutineApi {
   /**
    * @throws {TypeError} for an argument that cannot cross goroutines, or holds a handle of
    *   another runtime or a released one (the message names the argument).
-   * @throws {RangeError} for an argument that could never fit under the heap limit.
+   * @throws {RangeError} for an argument that could never fit under the heap limit or that
+   *   memory cannot hold, or when memory cannot hold the goroutine itself.
    */
   go<A extends Value[], R>(fn: (rt: WorkerRuntime, ...args: A) => R | Promise<R>, ...args: A): Goroutine<R>;
   goid(): number;
@@ -315,13 +340,16 @@ export class Runtime extends EventTarget {
    * Runs `fn(rt, ...args)` on a worker M; `fn` is shipped by source (no closures).
    * @throws {TypeError} for an argument that cannot cross goroutines, or holds a handle of
    *   another runtime or a released one (the message names the argument).
-   * @throws {RangeError} for an argument that could never fit under the heap limit.
+   * @throws {RangeError} for an argument that could never fit under the heap limit or that
+   *   memory cannot hold, or when memory cannot hold the goroutine itself.
    * @throws {ShutdownError} after `shutdown()`.
    */
   go<A extends Value[], R>(fn: (rt: WorkerRuntime, ...args: A) => R | Promise<R>, ...args: A): Goroutine<R>;
   /** Starts a Rust goroutine through an export of a custom wasm module (see `wasm`). */
   goRust<R = unknown>(exportName: string, ...args: unknown[]): Goroutine<R>;
   stats(): Stats;
+  /** Go's `GODEBUG=schedtrace` line for this moment: `SCHED 12ms: gomaxprocs=2 idleprocs=1 …`. */
+  schedtrace(): string;
   /** A full garbage collection (Go's runtime.GC()). */
   gc(): Promise<void>;
   goroutines(): Promise<GoroutineInfo[]>;

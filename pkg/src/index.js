@@ -8,7 +8,7 @@
 // Faults are contained: each Worker holds a Web Lock for its life, which this thread asks for
 // too and is granted only once that Worker is dead (closed, crashed or terminated; unlike a
 // heartbeat, a busy Worker never looks dead). Then the runtime raises `error`, the goroutines
-// bound to that Worker fail, and a new Worker takes over its P (crate/src/js/faults.rs). At
+// bound to that Worker fail, and a new Worker takes over its M (crate/src/js/faults.rs). At
 // shutdown, Workers that do not stop within `timeoutMs` are terminated and written off.
 //
 // Module contract: this is the package's entry point (its exports are the API, typed in
@@ -87,15 +87,20 @@ function cancelled(id) {
 let workerSerial = 0;
 
 /**
- * One M's Worker. `ready` settles once it runs the M (or failed to start); `stopped` once it
- * stopped at shutdown, or is written off; `gone` once its thread is known dead, with why (its
- * Web Lock was granted to this page, or it crashed and was terminated).
+ * One M's Worker: a P's M, or a spare M (crate/src/sched/sysmon.rs). `ready` settles once it
+ * runs the M (or failed to start); `stopped` once it stopped at shutdown, or is written off;
+ * `gone` once its thread is known dead, with why (its Web Lock was granted to this page, or
+ * it crashed, or failed to start, and was terminated).
  */
 class WorkerM {
   #stop;
   #die;
   #locks = new AbortController();
+  #watching = false;
+  started = false; // it ran its M (answered `ready`)
   hasStopped = false;
+  writtenOff = false; // dead, and counted as stopped
+  lost = false; // died before it ran its M, and not replaced: its M is written off at shutdown
   crash = undefined; // the crash message, once it crashed
 
   /** `init`: the first message (worker.js), but for the index and the lock's name. */
@@ -106,11 +111,10 @@ class WorkerM {
     this.stopped = new Promise((resolve) => (this.#stop = resolve));
     this.gone = new Promise((resolve) => (this.#die = resolve));
     const worker = this.worker;
-    let started = false;
     this.ready = new Promise((resolve, reject) => {
       worker.onmessage = ({ data }) => {
         if (data.type === 'ready') {
-          started = true;
+          this.started = true;
           this.failed = data.failed;
           this.#watch();
           resolve();
@@ -126,7 +130,7 @@ class WorkerM {
       };
       worker.onerror = (e) => {
         e.preventDefault();
-        if (started) {
+        if (this.started) {
           // An uncaught error in a goroutine's callback (a timer's, say): the Worker lives on.
           console.error(`gort: M ${index}: uncaught error in its Worker: ${e.message}`);
           return;
@@ -143,7 +147,8 @@ class WorkerM {
 
   /** Asks for the Worker's Web Lock, which is granted once the Worker is dead. */
   #watch() {
-    if (!globalThis.navigator?.locks) return;
+    if (!globalThis.navigator?.locks || this.#watching) return;
+    this.#watching = true;
     navigator.locks.request(this.lock, { signal: this.#locks.signal }, () => this.#die(this.#reason())).catch(() => {}); // aborted: the runtime is gone
   }
 
@@ -151,10 +156,14 @@ class WorkerM {
     return this.crash === undefined ? 'it closed or was terminated' : `it crashed: ${this.crash}`;
   }
 
-  /** Terminates a Worker that crashed: its M is broken. Dead once its lock is granted. */
+  /**
+   * Terminates a Worker that crashed (its M is broken) or failed to start. Dead once its lock
+   * is granted (at once if it never held it).
+   */
   #kill() {
     this.worker.terminate();
-    if (!globalThis.navigator?.locks) this.#die(this.#reason());
+    if (globalThis.navigator?.locks) this.#watch();
+    else this.#die(this.#reason());
   }
 
   /** Terminates the Worker (it stopped, or is written off). */
@@ -170,6 +179,7 @@ class WorkerM {
 
   /** Counts as stopped (it died; what it ran is written off). */
   writeOff() {
+    this.writtenOff = true;
     this.#stop();
   }
 }
@@ -203,6 +213,8 @@ export class Runtime extends RuntimeBase {
   #life;
   #procs;
 
+  #startedAt;
+
   constructor(key, glue, core, workers, init) {
     if (key !== START) throw new TypeError('use Runtime.start() to create a runtime');
     const memory = glue.gortSharedMemory();
@@ -215,7 +227,7 @@ export class Runtime extends RuntimeBase {
     const realm = new Realm(glue, (op) => outcome(memory, core.run(op), life), {
       external,
       life,
-      admit: (msg) => core.admit(msg),
+      admit: (length, heap) => core.admitLength(length, heap),
     });
     super(realm);
     this.#glue = glue;
@@ -223,6 +235,7 @@ export class Runtime extends RuntimeBase {
     this.#memory = memory;
     this.#workers = workers;
     this.#init = init;
+    this.#startedAt = performance.now();
     this.#realm = realm;
     this.#life = life;
     this.#procs = core.procs();
@@ -230,7 +243,11 @@ export class Runtime extends RuntimeBase {
     workers.forEach((w) => this.#watchDeath(w));
   }
 
-  /** When Worker `w` dies: a new Worker for its M, or, at shutdown, it is written off. */
+  /**
+   * When Worker `w` dies (a P's M or a spare M's): a new Worker takes over its M, or, at
+   * shutdown, it is written off. A Worker that died before it ran its M is not replaced (a
+   * new one would most likely fail alike): its M stays dead, and is written off at shutdown.
+   */
   async #watchDeath(w) {
     const reason = await w.gone;
     const life = this.#life;
@@ -240,16 +257,21 @@ export class Runtime extends RuntimeBase {
       w.writeOff();
       return;
     }
-    if (!this.#core.mDied(w.index)) return;
+    const died = this.#core.mDied(w.index);
     w.writeOff();
+    if (!w.started) {
+      w.lost = true;
+      const message = `the Worker of M ${w.index} failed to start: ${reason}`;
+      console.error(`gort: ${message}`);
+      this.dispatchEvent(new CustomEvent('error', { detail: { proc: w.index, message } }));
+      return;
+    }
+    if (!died) return;
     const message = `the Worker of M ${w.index} died: ${reason}`;
-    console.error(`gort: ${message}; a new Worker takes over its P`);
+    console.error(`gort: ${message}; a new Worker takes over its M`);
     const next = new WorkerM(w.index, { ...this.#init, reference: this.#core.workerReference(), died: reason });
-    this.#workers[w.index] = next;
-    next.ready.then(
-      () => this.#watchDeath(next),
-      (e) => console.error(`gort: no new Worker for M ${w.index}: ${e.message}`),
-    );
+    this.#workers[this.#workers.indexOf(w)] = next;
+    this.#watchDeath(next);
     this.dispatchEvent(new CustomEvent('error', { detail: { proc: w.index, message } }));
   }
 
@@ -263,12 +285,32 @@ export class Runtime extends RuntimeBase {
       await waitWhile(this.#memory, this.#core.eventsAddress(), seen);
       if (this.#life.closing) return;
       seen = this.#core.eventsValue();
+      this.#startRequestedMs();
       const message = this.#core.takeDeadlockReport();
       if (message !== undefined) {
         console.error(message);
         this.dispatchEvent(new CustomEvent('deadlock', { detail: { message } }));
       }
     }
+  }
+
+  /** Starts the Workers of the spare Ms the runtime's monitor asked for. */
+  #startRequestedMs() {
+    for (const index of this.#core.takeMRequests()) {
+      const w = new WorkerM(index, { ...this.#init, reference: this.#core.workerReference() });
+      this.#workers.push(w);
+      this.#watchDeath(w);
+    }
+  }
+
+  /**
+   * Go's `GODEBUG=schedtrace` line, now: `SCHED 1004ms: gomaxprocs=2 idleprocs=0 threads=3 …
+   * runqueue=0 [0 0]` (threads: the Ps' Ms and the spare Ms; `syscallprocs`: Ps whose M runs
+   * JS code; `retakes`: Ps handed to a spare M while their own M ran JS code for long).
+   */
+  schedtrace() {
+    this.#check('rt.schedtrace');
+    return this.#core.schedtrace(performance.now() - this.#startedAt);
   }
 
   /**
@@ -305,10 +347,9 @@ export class Runtime extends RuntimeBase {
     const core = new glue.RuntimeCore(procs, gcPercent, heapLimit, !!gctrace);
     const id = globalThis.crypto?.randomUUID?.() ?? `${Date.now()}-${Math.random()}`;
     const init = { glue: glueUrl, module: glue.gortWasmModule(), memory: glue.gortSharedMemory(), id };
-    const workers = Array.from(
-      { length: procs },
-      (_, i) => new WorkerM(i, { ...init, reference: core.workerReference() }),
-    );
+    // The Ps' Ms, and the warm spare M (sched/sysmon.rs) the runtime asked for already.
+    const indices = [...Array.from({ length: procs }, (_, i) => i), ...core.takeMRequests()];
+    const workers = indices.map((i) => new WorkerM(i, { ...init, reference: core.workerReference() }));
     try {
       await Promise.all(workers.map((w) => w.ready));
     } catch (e) {
@@ -431,13 +472,19 @@ export class Runtime extends RuntimeBase {
     core.shutdown();
     Atomics.notify(new Int32Array(this.#memory.buffer), core.eventsAddress() >>> 2);
     const workers = this.#workers;
+    // Ms that never run count as stopped: spare Ms asked for and not started yet (a request
+    // may still come from a monitor that had not seen the shutdown: looked at again before the
+    // core is freed), and Ms whose Worker died before it ran them.
+    const writeOffRequests = () => core.takeMRequests().forEach((index) => core.mGone(index));
+    writeOffRequests();
+    workers.filter((w) => w.lost).forEach((w) => core.mGone(w.index));
     const stopped = Promise.all(workers.map((w) => w.stopped));
     let released = stopped;
     if ((await Promise.race([stopped, delay(timeoutMs).then(() => ABANDONED)])) === ABANDONED) {
       // Busy Workers are terminated. The joins still pending give up now; each Worker is
       // written off once its death is confirmed (its Web Lock granted: `#watchDeath`), and
       // the last one releases the runtime's goroutines (`mGone`). Only then is the core freed.
-      const busy = workers.filter((w) => !w.hasStopped);
+      const busy = workers.filter((w) => !w.hasStopped && !w.writtenOff);
       const procs = busy.map((w) => w.index).join(', ');
       console.warn(`gort: shutdown: the Worker of M ${procs} did not stop within ${timeoutMs} ms; terminated`);
       busy.forEach((w) => w.terminate());
@@ -452,6 +499,7 @@ export class Runtime extends RuntimeBase {
     life.freed = true;
     life.abandon();
     released.then(() => {
+      writeOffRequests();
       this.#coreFreed = true;
       workers.forEach((w) => w.dispose());
       core.free();

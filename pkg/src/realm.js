@@ -208,6 +208,32 @@ export class Mutex extends Handle {
   }
 }
 
+// The RangeErrors of values refused for their size (`Realm.message`).
+const refusals = new WeakSet();
+
+function refused(text) {
+  const e = new RangeError(text);
+  refusals.add(e);
+  return e;
+}
+
+/** Whether `e` is the RangeError of a value refused for its size by `Realm.message`. */
+export function isRefused(e) {
+  return refusals.has(e);
+}
+
+/**
+ * A Message of the glue's holding a copy of `bytes` (its outcome tag first), or undefined if
+ * wasm memory cannot give them. Never `new glue.Message(bytes)` for a value: that copy is made
+ * by wasm-bindgen's allocator entry, which traps the whole module when the allocation fails.
+ */
+export function newMessage(glue, bytes) {
+  const msg = glue.Message.withLength(bytes.length);
+  if (msg === undefined) return undefined;
+  new Uint8Array(memoryOf(glue).buffer, msg.bytesAddress(), bytes.length).set(bytes);
+  return msg;
+}
+
 // The shared wasm memory of each glue module, asked for once.
 const memories = new WeakMap();
 
@@ -243,8 +269,10 @@ export class Realm {
    * - `life`: `{ closing, freed }`, set by the runtime's shutdown (closing: shutdown() was
    *   called; freed: the runtime's memory is gone). Absent: the runtime outlives this realm.
    * - `owner`: an object that identifies the runtime; realms with the same owner share handles.
-   * - `admit(msg) → undefined | text`: whether a Message could ever fit in the runtime's heap
-   *   (the glue's `RuntimeCore.admit` or `workerAdmit`); the text of the heap limit error if not.
+   * - `admit(length, heap) → undefined | text`: whether a Message of `length` bytes could be
+   *   taken in now (wasm memory can hold it, and with `heap`, it could ever fit under the heap
+   *   limit): the glue's `RuntimeCore.admitLength` or `workerAdmitLength`; the error's text if
+   *   not.
    */
   constructor(
     glue,
@@ -272,10 +300,18 @@ export class Realm {
    */
   async op(make, what) {
     this.check(what);
+    const op = make(this.#glue.Op);
+    let pending;
+    try {
+      pending = this.#run(op); // a RangeError if memory cannot hold the operation's goroutine
+    } catch (e) {
+      op.free();
+      throw e;
+    }
     const life = this.#life;
     let msg;
     try {
-      msg = await this.#run(make(this.#glue.Op));
+      msg = await pending;
     } catch (e) {
       if (life.freed) throw new ShutdownError(what); // abandoned by a shutdown that ended
       throw e;
@@ -334,13 +370,19 @@ export class Realm {
 
   /**
    * A JS value as a Message (tag Value); throws a TypeError naming what cannot be sent, or a
-   * RangeError if it could never fit in the runtime's heap (unless `admit` is false: a result,
-   * which the runtime admits as it moves it into the heap, and reports to its joiner).
+   * RangeError if wasm memory cannot hold it or it could never fit in the runtime's heap (the
+   * heap limit is not asked when `admit` is false: a result, which the runtime admits as it
+   * moves it into the heap, and reports to its joiner). The size is checked before the value is
+   * copied into wasm memory, and again, exactly, before the Message is made.
    */
   message(value, where, { admit = true } = {}) {
     const handles = [];
     const owner = this.#owner;
-    const hook = {
+    const check = (length) => {
+      const err = this.#admit(length, admit);
+      if (err !== undefined) throw refused(`cannot send ${where}: ${err}`);
+    };
+    const options = {
       handle(v) {
         if (v instanceof Handle) {
           if (realmOf(v).#owner !== owner) throw cannotSend(`a ${kindName(v)} of another runtime cannot be used here`);
@@ -350,9 +392,17 @@ export class Realm {
         }
         return undefined;
       },
+      admit: check,
     };
     const glue = this.#glue;
-    const msg = encodeTagged(glue.OutcomeTag.Value, value, where, hook, (bytes) => new glue.Message(bytes));
+    const msg = encodeTagged(glue.OutcomeTag.Value, value, where, options, (bytes) => {
+      check(bytes.length);
+      const m = newMessage(glue, bytes);
+      if (m === undefined) {
+        throw refused(`cannot send ${where}: out of memory: wasm memory could not give ${bytes.length} bytes`);
+      }
+      return m;
+    });
     const kinds = glue.HandleKind;
     for (const h of handles) {
       switch (this.#kind(h)) {
@@ -365,11 +415,6 @@ export class Realm {
         default:
           msg.addMutex(refOf(h, where));
       }
-    }
-    const tooLarge = admit ? this.#admit(msg) : undefined;
-    if (tooLarge !== undefined) {
-      msg.free();
-      throw new RangeError(`cannot send ${where}: ${tooLarge}`);
     }
     return msg;
   }

@@ -13,7 +13,7 @@
 // the glue (`RunExit`, `OutcomeTag`).
 
 import { Goroutine, compileFunction, functionSource } from './goroutine.js';
-import { Realm, RuntimeBase } from './realm.js';
+import { Realm, RuntimeBase, isRefused, newMessage } from './realm.js';
 import { encodeTagged } from './codec.js';
 
 const functions = new Map(); // shipped source → compiled function, once per Worker
@@ -21,18 +21,36 @@ let glue;
 let procIndex;
 const runtimeHere = {}; // identifies this Worker's runtime: every goroutine's realm here shares it
 
+/** An outcome of tag `tag` carrying `text` (UTF-8): short, made by this file. */
+function textOutcome(tag, text) {
+  const body = new TextEncoder().encode(text);
+  const bytes = new Uint8Array(body.length + 1);
+  bytes[0] = tag;
+  bytes.set(body, 1);
+  return new glue.Message(bytes);
+}
+
 /** A goroutine's outcome when it threw (or rejected with) `thrown`: tag Thrown. */
 function failed(thrown) {
   const message = (value) =>
-    encodeTagged(glue.OutcomeTag.Thrown, value, 'thrown error', undefined, (bytes) => new glue.Message(bytes));
+    encodeTagged(glue.OutcomeTag.Thrown, value, 'thrown error', undefined, (bytes) => {
+      const m = newMessage(glue, bytes);
+      if (m === undefined) throw new RangeError(`out of memory: wasm memory could not give ${bytes.length} bytes`);
+      return m;
+    });
   try {
     return message(thrown);
   } catch {
-    // The thrown value itself cannot cross goroutines: keep what can be said about it.
+    // The thrown value itself cannot cross goroutines (or memory cannot hold it): keep what
+    // can be said about it.
     const err = new Error(thrown instanceof Error ? thrown.message : String(thrown));
     err.name = thrown instanceof Error ? thrown.name : 'Error';
     if (thrown instanceof Error) err.stack = thrown.stack;
-    return message(err);
+    try {
+      return message(err);
+    } catch {
+      return textOutcome(glue.OutcomeTag.RuntimeError, `the goroutine threw ${err.name}, and memory could not hold it`);
+    }
   }
 }
 
@@ -40,7 +58,9 @@ function returned(realm, value) {
   try {
     return realm.message(value, 'result', { admit: false }); // admitted as it moves into the heap
   } catch (e) {
-    return failed(e);
+    // A result memory cannot hold rejects its join with a RangeError, as one past the heap
+    // limit does (tag HeapLimit); one that cannot be sent at all, with a GoroutineError.
+    return isRefused(e) ? textOutcome(glue.OutcomeTag.HeapLimit, e.message) : failed(e);
   }
 }
 
@@ -98,7 +118,7 @@ const host = {
       // shows their wait reasons while it awaits them.
       const realm = new Realm(glue, (op) => glue.workerRun(op, goid), {
         owner: runtimeHere,
-        admit: (msg) => glue.workerAdmit(msg),
+        admit: (length, heap) => glue.workerAdmitLength(length, heap),
       });
       const rt = new WorkerRuntime(goid, realm);
       const result = fn(rt, ...realm.settle(args, goid));
@@ -129,13 +149,13 @@ function macrotask() {
 async function holdForLife(name) {
   if (!name || !globalThis.navigator?.locks) return;
   try {
-    await new Promise((held, failed) => {
+    await new Promise((held, refused) => {
       navigator.locks
         .request(name, () => {
           held();
           return new Promise(() => {});
         })
-        .catch(failed);
+        .catch(refused);
     });
   } catch {
     // Locks refused here (an opaque origin): deaths go unnoticed, crashes are still reported.
@@ -149,10 +169,10 @@ async function runMachine({ glue: glueUrl, module, memory, reference, index, loc
   procIndex = index;
   const m = new glue.Machine(reference, index, host);
   // Replacing a dead Worker: its goroutines fail before this one runs anything.
-  const failed = died === undefined ? 0 : m.takeOver(died);
+  const lost = died === undefined ? 0 : m.takeOver(died);
   const parked = glue.Machine.parkedValue();
   const { RunExit } = glue;
-  postMessage({ type: 'ready', failed });
+  postMessage({ type: 'ready', failed: lost });
   for (;;) {
     const exit = m.run();
     if (exit === RunExit.Stopped) break;

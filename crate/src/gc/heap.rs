@@ -189,8 +189,10 @@ fn chunk_layout() -> Layout {
     Layout::from_size_align(CHUNK_SIZE, CHUNK_SIZE).expect("chunk layout")
 }
 
-/// Allocates chunk-aligned memory and clears its page table.
+/// Allocates chunk-aligned memory and clears its page table; `None` if memory cannot give it
+/// and still keep the runtime's reserve (`platform::memory::admit`), or the allocator fails.
 fn alloc_chunk(layout: Layout) -> Option<usize> {
+    crate::platform::memory::admit(layout.size()).ok()?;
     // SAFETY: the layout has a non-zero size.
     let base = unsafe { std::alloc::alloc(layout) };
     if base.is_null() {

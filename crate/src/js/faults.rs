@@ -1,5 +1,6 @@
 //! Contained faults, the facade's half: a Worker M that dies (closes itself, crashes, or is
-//! terminated) takes down only the goroutines bound to it, and a new Worker takes its P.
+//! terminated) takes down only the goroutines bound to it, and a new Worker takes over its M
+//! (a P's M, or a spare M: `sched/sysmon.rs`).
 //!
 //! The page learns that a Worker died (from a Web Lock the Worker held for its life, or its
 //! crash message: `pkg/src/index.js`) and calls [`RuntimeCore::m_died`]; the new Worker it
@@ -93,16 +94,17 @@ impl<F: Future> Future for HomeOnly<Pin<Box<F>>> {
 
 #[wasm_bindgen]
 impl RuntimeCore {
-    /// The Worker of M `index` is dead (the page knows it: its Web Lock was granted to the
-    /// page, or it crashed and was terminated). Lock-free. False if the M had exited or its
-    /// death was already reported; otherwise the page starts a new Worker for `index`, which
-    /// calls [`Machine::take_over`].
+    /// The Worker of M `index` (a P's M or a spare M) is dead (the page knows it: its Web Lock
+    /// was granted to the page, or it crashed and was terminated). Lock-free. False if the M had
+    /// exited or its death was already reported; otherwise the page starts a new Worker for
+    /// `index`, which calls [`Machine::take_over`].
     #[wasm_bindgen(js_name = mDied)]
     pub fn m_died(&self, index: u32) -> bool {
         self.core.shared.m_died(index as usize)
     }
 
-    /// At shutdown: the Worker of M `index` was terminated without stopping and is dead. It
+    /// At shutdown: the Worker of M `index` was terminated without stopping and is dead, or
+    /// never ran the M (a spare M asked for and not started, a Worker that failed to start). It
     /// counts as stopped; if it was the last, this releases the runtime's goroutines (their
     /// joins report cancellation), skipping whatever a killed Worker left locked.
     #[wasm_bindgen(js_name = mGone)]
@@ -115,8 +117,9 @@ impl RuntimeCore {
 impl Machine {
     /// This Worker replaces the dead Worker of its M (reported with [`RuntimeCore::m_died`]):
     /// fails the goroutines bound to the dead one (their joins report that it died, with
-    /// `reason`) and takes over its P. Call once, before the first `run`; returns how many
-    /// goroutines failed.
+    /// `reason`) and its timer wake-ups; `Machine::new` took the P back already (from a spare M
+    /// standing in, if one held it). Call once, before the first `run`; returns how many
+    /// goroutines failed (none for a spare M).
     #[wasm_bindgen(js_name = takeOver)]
     pub fn take_over(&mut self, reason: &str) -> u32 {
         self.m.take_over(reason) as u32

@@ -22,9 +22,10 @@
 //! resolution, and the continuation of the awaiting JS goroutine, happen on that M's thread.
 //!
 //! # Dead Workers
-//! A Worker that dies fails only the goroutines bound to it, and a new Worker takes its P
-//! (`faults.rs`). So that it dies holding nothing, an M gives its P up whenever it returns to
-//! its Worker's event loop (`Machine::run`), where a Worker closes.
+//! A Worker that dies fails only the goroutines bound to it, and a new Worker takes over its M
+//! (`faults.rs`). A Worker closes itself only from JS code it ran, and only in its event loop;
+//! an M that ran JS gives its P up whenever it returns there (a system call,
+//! `sched/syscall.rs`), so it dies holding nothing (`sched/died.rs`).
 //!
 //! # Deadlock reports
 //! The page waits on the runtime's `events` word; when an M reports a deadlock, the page takes
@@ -85,6 +86,7 @@ pub fn shared_memory() -> JsValue {
 #[wasm_bindgen]
 pub struct RuntimeCore {
     core: crate::runtime::Core,
+    m_requests: Arc<crate::platform::lock::Lock<Vec<u32>>>,
 }
 
 impl Drop for RuntimeCore {
@@ -103,7 +105,31 @@ impl RuntimeCore {
             b = b.heap_limit(heap_limit as usize);
         }
         cycles::runtime_started();
-        RuntimeCore { core: b.on_mark_start(cycles::break_cycles).build() }
+        let core = b.on_mark_start(cycles::break_cycles).build();
+        // The page starts every M's Worker: a spare M the monitor asks for is queued here, and
+        // the page, woken through the events word, takes it (`take_m_requests`).
+        let (requests, shared) =
+            (Arc::new(crate::platform::lock::Lock::new(Vec::new())), Arc::downgrade(&core.shared));
+        let queue = requests.clone();
+        core.shared.set_spare_starter(Box::new(move |index| {
+            queue.lock().push(index as u32);
+            if let Some(shared) = shared.upgrade() {
+                shared.notify_event();
+            }
+        }));
+        RuntimeCore { core, m_requests: requests }
+    }
+
+    /// Ms the page must start Workers for (their indices), once each: spare Ms, asked for by
+    /// the runtime's monitor (`sched/sysmon.rs`) when it hands its last pooled spare a P.
+    #[wasm_bindgen(js_name = takeMRequests)]
+    pub fn take_m_requests(&self) -> Vec<u32> {
+        std::mem::take(&mut *self.m_requests.lock())
+    }
+
+    /// Go's `schedtrace` line for this runtime, `uptime_ms` after it started.
+    pub fn schedtrace(&self, uptime_ms: f64) -> String {
+        self.core.stats().schedtrace(std::time::Duration::from_micros((uptime_ms * 1e3) as u64))
     }
 
     /// A counted reference to the runtime for one Worker's [`Machine::new`].
@@ -116,22 +142,27 @@ impl RuntimeCore {
         self.core.shared.procs.len() as u32
     }
 
-    /// Starts a JS goroutine from outside the runtime.
-    pub fn go(&self, source: String, args: Message) -> JoinRef {
+    /// Starts a JS goroutine from outside the runtime; a `RangeError` if memory could not hold
+    /// it (`args` is freed then: nothing was started).
+    pub fn go(&self, source: String, args: Message) -> Result<JoinRef, JsValue> {
         go_js(&self.core.shared, source, args)
     }
 
-    /// Whether `m` could ever move into this runtime's heap ([`Message::admit`]): the heap
-    /// limit error's text if not. The page asks before it sends a value anywhere (arguments,
-    /// `send`, `trySend`, select sends), so that a value that cannot fit is a `RangeError` at
-    /// the call, before anything is written.
-    pub fn admit(&self, m: &Message) -> Option<String> {
-        m.admit(&self.core.heap)
+    /// Whether a message of `len` tagged bytes could be taken in ([`Message::admit_length`]:
+    /// with `heap`, under this runtime's heap limit too): the error's text if not. JS asks
+    /// before it copies a value into wasm memory, for arguments, `send`, `trySend` and select
+    /// sends (and, without `heap`, for results), so that a value that cannot fit is a
+    /// `RangeError` at the call, before anything is written.
+    #[wasm_bindgen(js_name = admitLength)]
+    pub fn admit_length(&self, len: usize, heap: bool) -> Option<String> {
+        Message::admit_length(heap.then_some(&*self.core.heap), len)
     }
 
-    /// Runs a blocking operation as a goroutine; the page awaits the result.
-    pub fn run(&self, op: &mut Op) -> JoinRef {
-        JoinRef::from(self.core.shared.go(op.take()))
+    /// Runs a blocking operation as a goroutine; the page awaits the result. A `RangeError` if
+    /// memory could not hold that goroutine (the operation is not started).
+    pub fn run(&self, op: &mut Op) -> Result<JoinRef, JsValue> {
+        admit_goroutine(&self.core.shared, 0, "operation")?;
+        Ok(JoinRef::from(self.core.shared.go(op.take())))
     }
 
     /// The page holds a handle to this channel: goroutines blocked on it may still be woken.
@@ -192,6 +223,10 @@ impl RuntimeCore {
             ("globalQueue", (s.global_queue as f64).into()),
             ("idleProcs", (s.idle_procs as f64).into()),
             ("spinning", (s.spinning as f64).into()),
+            ("retakes", (s.retakes as f64).into()),
+            ("spareMs", (s.spare_ms as f64).into()),
+            ("idleSpareMs", (s.idle_spare_ms as f64).into()),
+            ("inSyscall", per_p(|p| f64::from(u8::from(p.in_syscall))).into()),
             ("runq", per_p(|p| p.runq as f64).into()),
             ("runs", per_p(|p| p.runs as f64).into()),
             ("stealsByProc", per_p(|p| p.steals as f64).into()),
@@ -202,7 +237,7 @@ impl RuntimeCore {
             ("procs", (s.procs as f64).into()),
             ("goroutines", (s.goroutines as f64).into()),
             ("sched", sched.into()),
-            ("gc", gc_stats(&s.gc).into()),
+            ("gc", gc_stats(&s.gc, s.stack_inuse).into()),
         ])
     }
 
@@ -247,8 +282,8 @@ impl RuntimeCore {
     }
 }
 
-/// `GcStats` under Go's MemStats names, in JS casing.
-fn gc_stats(g: &crate::gc::GcStats) -> Object {
+/// `GcStats` and the goroutines' `stack_inuse` under Go's MemStats names, in JS casing.
+fn gc_stats(g: &crate::gc::GcStats, stack_inuse: usize) -> Object {
     let pauses: Array = g.pause_ns.iter().map(|&p| JsValue::from(p as f64)).collect();
     object(&[
         ("heapAlloc", (g.heap_alloc as f64).into()),
@@ -267,6 +302,7 @@ fn gc_stats(g: &crate::gc::GcStats) -> Object {
         ("gcCPUFraction", g.gc_cpu_fraction.into()),
         ("heapLimit", (g.heap_limit as f64).into()),
         ("gcPercent", g.gc_percent.into()),
+        ("stackInuse", (stack_inuse as f64).into()),
     ])
 }
 
@@ -278,15 +314,28 @@ fn object(fields: &[(&str, JsValue)]) -> Object {
     o
 }
 
-fn go_js(shared: &Arc<Shared>, source: String, args: Message) -> JoinRef {
+/// [`Shared::admit_goroutine`], refused as a `RangeError` naming `what` was started.
+fn admit_goroutine(shared: &Shared, extra: usize, what: &str) -> Result<(), JsValue> {
+    shared.admit_goroutine(extra).map_err(|e| {
+        js_sys::RangeError::new(&format!("gort: cannot start the {what}'s goroutine: {e}")).into()
+    })
+}
+
+fn go_js(shared: &Arc<Shared>, source: String, args: Message) -> Result<JoinRef, JsValue> {
+    // The source and the arguments' bytes live as long as the G's task.
+    let extra = source.len() + args.byte_length();
+    admit_goroutine(shared, extra, "rt.go")?;
     // Its JS values belong to the Worker that runs it: never dropped elsewhere (faults.rs).
-    let handle = shared.go_unstarted(move || faults::home_only(run_js_goroutine(source, args)));
-    JoinRef::from(handle)
+    let handle = shared.go_unstarted(move || faults::home_only(run_js_goroutine(source, args)), extra);
+    Ok(JoinRef::from(handle))
 }
 
 async fn run_js_goroutine(source: String, args: Message) -> Message {
     let goid = crate::goid() as f64;
-    let out = HOST.with(|h| h.borrow().as_ref().expect("an M without a JS host").start(goid, &source, args));
+    // The JS code may run long: a system call, so that its P is not held meanwhile.
+    let out = sched::syscall(|| {
+        HOST.with(|h| h.borrow().as_ref().expect("an M without a JS host").start(goid, &source, args))
+    });
     let out = match out.dyn_into::<Promise>() {
         Ok(promise) => Waiting(WaitReason::Promise, JsFuture::from(promise)).await.unwrap_or_else(|e| e),
         Err(message) => message,
@@ -363,13 +412,13 @@ impl Machine {
     }
 
     /// Runs goroutines until the Worker must give its event loop a turn (see `sched::m`). The
-    /// M holds its P only meanwhile (`sched/died.rs`: a Worker dies in its event loop).
+    /// M gives its P up as it returns to the event loop, where a Worker closes
+    /// (`sched/died.rs`), and takes it back as `run` is called again.
     pub fn run(&mut self) -> RunExit {
-        self.m.step_in();
-        let exit = match self.m.run(true) {
+        match self.m.run(true) {
             Exit::Stopped => {
                 HOST.with(|h| h.borrow_mut().take());
-                return RunExit::Stopped;
+                RunExit::Stopped
             }
             Exit::Microtasks => RunExit::Microtasks,
             Exit::Macrotask => RunExit::Macrotask,
@@ -377,9 +426,7 @@ impl Machine {
                 self.park_timeout_ms = timeout_ns.map_or(f64::INFINITY, |ns| ns as f64 / 1e6);
                 RunExit::ParkAsync
             }
-        };
-        self.m.step_out(matches!(exit, RunExit::ParkAsync));
-        exit
+        }
     }
 
     /// Where to `Atomics.waitAsync` after `RunExit::ParkAsync`, and for how long.
@@ -404,20 +451,21 @@ fn current_shared() -> Arc<Shared> {
     sched::current_shared().expect("a goroutine operation called outside a Worker M")
 }
 
-/// `rt.go` inside a goroutine: the child starts on this M's P (other Ms may steal it).
+/// `rt.go` inside a goroutine: the child starts on this M's P (other Ms may steal it). A
+/// `RangeError` if memory could not hold it, as [`RuntimeCore::go`].
 #[wasm_bindgen(js_name = workerGo)]
-pub fn worker_go(source: String, args: Message) -> JoinRef {
-    let j = go_js(&current_shared(), source, args);
+pub fn worker_go(source: String, args: Message) -> Result<JoinRef, JsValue> {
+    let j = go_js(&current_shared(), source, args)?;
     // This may run outside the M's loop (in a promise reaction while the M waits in
     // `Atomics.waitAsync`): make sure the M looks at its queues again.
     sched::unpark_current_m();
-    j
+    Ok(j)
 }
 
-/// [`RuntimeCore::admit`] in a Worker: against the heap of the runtime whose M this is.
-#[wasm_bindgen(js_name = workerAdmit)]
-pub fn worker_admit(m: &Message) -> Option<String> {
-    m.admit_here()
+/// [`RuntimeCore::admit_length`] in a Worker: against the heap of the runtime whose M this is.
+#[wasm_bindgen(js_name = workerAdmitLength)]
+pub fn worker_admit_length(len: usize, heap: bool) -> Option<String> {
+    Message::admit_length_here(len, heap)
 }
 
 /// Runs a blocking operation inside a Worker for the JS goroutine `caller`: a promise of its
@@ -425,7 +473,8 @@ pub fn worker_admit(m: &Message) -> Option<String> {
 /// waits, `caller` shows its wait reason ("chan receive", …) rather than "JS promise", in
 /// dumps and to deadlock detection.
 #[wasm_bindgen(js_name = workerRun)]
-pub fn worker_run(op: &mut Op, caller: f64) -> Promise {
+pub fn worker_run(op: &mut Op, caller: f64) -> Result<Promise, JsValue> {
+    admit_goroutine(&current_shared(), 0, "operation")?;
     let fut = Relay { caller: sched::bound_here(caller as u64), fut: op.take() };
     let mut resolve = None;
     let mut slot = AssertUnwindSafe(&mut resolve);
@@ -438,5 +487,5 @@ pub fn worker_run(op: &mut Op, caller: f64) -> Promise {
         let _ = resolve.call1(&JsValue::UNDEFINED, &JsValue::from(m));
     });
     sched::unpark_current_m();
-    promise
+    Ok(promise)
 }

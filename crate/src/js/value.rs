@@ -178,19 +178,35 @@ impl Message {
         }
     }
 
-    /// Whether this message could ever move into `heap` (`gc::admit_with_tail`): the text of
-    /// the heap limit error if not. No lock and no allocation, so the page may ask too: every
-    /// JS value bound for a runtime is admitted this way before it is sent (see `js/mod.rs`),
-    /// and [`Message::into_heap`] admits it the same way first.
-    pub(crate) fn admit(&self, heap: &gc::Heap) -> Option<String> {
-        match &self.repr {
-            Repr::Outside { bytes, .. } => gc::admit_with_tail::<MessageObj>(heap, bytes.len()).err(),
-            Repr::Heap(_) => None,
+    /// Whether a message of `len` tagged bytes could be taken in now: the text of the error
+    /// if not, naming the size and the limit. With `heap`, whether it could ever move into
+    /// `heap` (`gc::admit_with_tail`: its pages alone past the heap limit cannot, whatever a
+    /// collection frees); always, whether wasm memory can still hold it twice (the copy JS
+    /// makes outside the heap, then the heap's copy while the first one lives,
+    /// `platform::memory::admit`). No lock and no allocation, so the page may ask too: JS asks
+    /// before it makes a Message of a value bound for a runtime (see `js/mod.rs`), and
+    /// [`Message::into_heap`] checks the heap limit the same way.
+    pub(crate) fn admit_length(heap: Option<&gc::Heap>, len: usize) -> Option<String> {
+        if let Some(e) = heap.and_then(|h| gc::admit_with_tail::<MessageObj>(h, len).err()) {
+            return Some(e.to_string());
         }
-        .map(|e| e.to_string())
+        let held_twice = len.saturating_add(size_of::<MessageObj>()).saturating_mul(2);
+        crate::platform::memory::admit(held_twice)
+            .err()
+            .map(|e| format!("gort: a value of {len} bytes cannot be held: {e} (it is held twice while it moves into the heap)"))
     }
 
-    /// [`Message::admit`] against the heap of the runtime this thread is an M of.
+    /// [`Message::admit_length`] against (with `heap`) the heap of the runtime this thread is
+    /// an M of.
+    pub(crate) fn admit_length_here(len: usize, heap: bool) -> Option<String> {
+        if let Some(Err(e)) = heap.then(|| gc::admit_here::<MessageObj>(len)).flatten() {
+            return Some(e.to_string());
+        }
+        Message::admit_length(None, len)
+    }
+
+    /// Whether this message could ever move into the heap of the runtime this thread is an M
+    /// of (`gc::admit_with_tail`): the heap limit error's text if not.
     pub(crate) fn admit_here(&self) -> Option<String> {
         match &self.repr {
             Repr::Outside { bytes, .. } => gc::admit_here::<MessageObj>(bytes.len())?.err(),
@@ -234,10 +250,25 @@ impl Message {
 
 #[wasm_bindgen]
 impl Message {
-    /// `bytes` starts with its outcome tag.
+    /// `bytes` starts with its outcome tag. For short texts of the JS side's own: a value's
+    /// bytes go through [`Message::with_length`], which cannot fail the module.
     #[wasm_bindgen(constructor)]
     pub fn new(bytes: Vec<u8>) -> Message {
         Message::outside(bytes, Vec::new())
+    }
+
+    /// A message of `len` zero bytes outside the heap, for JS to fill in place (through a view
+    /// at [`Message::bytes_address`]) before it hands the message on; `undefined` if memory
+    /// cannot give them and keep the runtime's reserve (`platform::memory`). The allocation is
+    /// fallible: unlike `new Message(bytes)`, whose copy into wasm memory aborts the module
+    /// when the allocator fails, this never traps.
+    #[wasm_bindgen(js_name = withLength)]
+    pub fn with_length(len: usize) -> Option<Message> {
+        crate::platform::memory::admit(len).ok()?;
+        let mut bytes = Vec::new();
+        bytes.try_reserve_exact(len).ok()?;
+        bytes.resize(len, 0);
+        Some(Message::outside(bytes, Vec::new()))
     }
 
     fn push_handle(&mut self, h: Handle) {

@@ -17,10 +17,17 @@
 //!   back to dlmalloc, so a thread that only frees (a consumer) does not hoard memory.
 //! * Blocks a thread caches when it ends stay allocated; a thread caches at most
 //!   `MAX_CACHED` blocks of each class (≈ 40 KiB in all).
+//! * `HELD` counts the bytes of every block the front holds from dlmalloc (handed out or
+//!   cached), each rounded up to the chunk dlmalloc carves for it: added before a block is
+//!   asked for, taken off after it is given back, so it never understates what dlmalloc has
+//!   handed out (`memory::room` relies on that). Relaxed: it orders nothing, and dlmalloc
+//!   takes its own global lock on the same calls anyway.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::ptr::null_mut;
+use std::sync::atomic::AtomicUsize;
+use std::sync::atomic::Ordering::Relaxed;
 
 /// Every small block has this alignment: dlmalloc's own (twice the word size in wasm), so
 /// that asking it for a block never takes its slower aligned path. The rare request aligned
@@ -55,6 +62,47 @@ fn class_layout(class: usize) -> Layout {
     unsafe { Layout::from_size_align_unchecked((class + 1) * GRAIN, ALIGN) }
 }
 
+/// Bytes of the blocks the front holds from [`System`] (see the invariants).
+static HELD: AtomicUsize = AtomicUsize::new(0);
+
+/// Bytes of dlmalloc's chunk for a request of `size` bytes: the size plus one word of header,
+/// rounded up to twice the word size, at least four words (dlmalloc without footers).
+fn chunk_bytes(size: usize) -> usize {
+    const W: usize = size_of::<usize>();
+    size.saturating_add(W + 2 * W - 1).max(4 * W) & !(2 * W - 1)
+}
+
+/// Bytes of the blocks the front holds from the system allocator, each with dlmalloc's
+/// overhead: what the runtime has taken from the wasm memory beyond its static data.
+pub(crate) fn held_bytes() -> usize {
+    HELD.load(Relaxed)
+}
+
+/// `System.alloc`, counted in `HELD` (undone if it fails).
+///
+/// # Safety
+/// As `GlobalAlloc::alloc`.
+unsafe fn sys_alloc(layout: Layout) -> *mut u8 {
+    let n = chunk_bytes(layout.size());
+    HELD.fetch_add(n, Relaxed);
+    // SAFETY: the caller's contract.
+    let p = unsafe { System.alloc(layout) };
+    if p.is_null() {
+        HELD.fetch_sub(n, Relaxed);
+    }
+    p
+}
+
+/// `System.dealloc`, counted in `HELD`.
+///
+/// # Safety
+/// As `GlobalAlloc::dealloc`.
+unsafe fn sys_dealloc(ptr: *mut u8, layout: Layout) {
+    // SAFETY: the caller's contract.
+    unsafe { System.dealloc(ptr, layout) };
+    HELD.fetch_sub(chunk_bytes(layout.size()), Relaxed);
+}
+
 /// The allocator: thread-local lists in front of [`System`] (dlmalloc in wasm).
 pub struct ThreadCached;
 
@@ -66,7 +114,7 @@ unsafe impl GlobalAlloc for ThreadCached {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         let Some(c) = class_of(layout) else {
             // SAFETY: forwarded with the caller's layout.
-            return unsafe { System.alloc(layout) };
+            return unsafe { sys_alloc(layout) };
         };
         let cached = LISTS.with(|l| {
             let head = l.heads[c].get();
@@ -79,7 +127,7 @@ unsafe impl GlobalAlloc for ThreadCached {
         });
         if cached.is_null() {
             // SAFETY: a valid non-zero layout.
-            unsafe { System.alloc(class_layout(c)) }
+            unsafe { sys_alloc(class_layout(c)) }
         } else {
             cached
         }
@@ -88,7 +136,7 @@ unsafe impl GlobalAlloc for ThreadCached {
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         let Some(c) = class_of(layout) else {
             // SAFETY: a large block came from System with this layout.
-            return unsafe { System.dealloc(ptr, layout) };
+            return unsafe { sys_dealloc(ptr, layout) };
         };
         let kept = LISTS.with(|l| {
             let n = l.counts[c].get();
@@ -104,7 +152,7 @@ unsafe impl GlobalAlloc for ThreadCached {
         });
         if !kept {
             // SAFETY: a small block came from System with its class's layout.
-            unsafe { System.dealloc(ptr, class_layout(c)) }
+            unsafe { sys_dealloc(ptr, class_layout(c)) }
         }
     }
 
@@ -113,8 +161,16 @@ unsafe impl GlobalAlloc for ThreadCached {
         let new = unsafe { Layout::from_size_align_unchecked(new_size, layout.align()) };
         match (class_of(layout), class_of(new)) {
             (Some(a), Some(b)) if a == b => ptr,
-            // SAFETY: a large block from System, resized there.
-            (None, None) => unsafe { System.realloc(ptr, layout, new_size) },
+            (None, None) => {
+                // Counted as the larger of the two sizes while the block may be either.
+                let (old, new) = (chunk_bytes(layout.size()), chunk_bytes(new_size));
+                HELD.fetch_add(new.saturating_sub(old), Relaxed);
+                // SAFETY: a large block from System, resized there.
+                let p = unsafe { System.realloc(ptr, layout, new_size) };
+                let (keep, drop) = if p.is_null() { (old, new) } else { (new, old) };
+                HELD.fetch_sub(drop.saturating_sub(keep), Relaxed);
+                p
+            }
             _ => {
                 // SAFETY: a fresh block for `new`, the old contents copied up to the smaller
                 // size, then the old block freed with its own layout.
@@ -204,6 +260,23 @@ mod tests {
                 unsafe { a.dealloc(p, layout) };
             }
         }
+    }
+
+    /// The count of held bytes follows a large block from allocation to free, by at least
+    /// its size (other tests' threads allocate meanwhile, so only its own block is certain).
+    #[test]
+    fn held_bytes_count_a_large_block_while_it_lives() {
+        let a = ThreadCached;
+        let big = Layout::from_size_align(64 << 20, 8).unwrap();
+        let before = held_bytes();
+        // SAFETY: a valid layout; freed below with it.
+        let p = unsafe { a.alloc(big) };
+        assert!(!p.is_null());
+        assert!(held_bytes() >= before + (64 << 20) - (32 << 20), "a 64 MiB block is counted");
+        // SAFETY: as above.
+        unsafe { a.dealloc(p, big) };
+        assert_eq!(chunk_bytes(1), 4 * size_of::<usize>());
+        assert_eq!(chunk_bytes(100), (100 + size_of::<usize>()).next_multiple_of(2 * size_of::<usize>()));
     }
 
     /// A freed small block is what the next allocation of its class on this thread gets.

@@ -13,7 +13,8 @@
 //!
 //! Beside it, platform-free building blocks the layers above share: [`lock`] (a futex lock
 //! that never blocks the page's thread), [`shim`] (std's atomics, or loom's under `cfg(loom)`),
-//! [`CachePadded`] and, in the threaded wasm build, [`alloc`] (the allocator front).
+//! [`CachePadded`], [`memory`] (what memory is left, and allocation failures as panics) and, in
+//! the threaded wasm build, [`alloc`] (the allocator front).
 //!
 //! # Invariant
 //! No function here waits on the page's main thread: `thread_may_wait` is false there until
@@ -25,6 +26,8 @@
 ))]
 pub(crate) mod alloc;
 pub(crate) mod lock;
+#[cfg(not(loom))]
+pub(crate) mod memory;
 pub(crate) mod shim;
 
 #[cfg(all(not(target_arch = "wasm32"), not(loom)))]
@@ -62,6 +65,13 @@ pub(crate) fn thread_may_wait() -> bool {
 #[cfg(not(loom))]
 pub(crate) fn set_thread_may_wait(may: bool) {
     MAY_WAIT.with(|m| m.set(may));
+}
+
+/// Whether this thread is an M (it said it may block, [`set_thread_may_wait`]): goroutines are
+/// polled here, each inside `catch_unwind`.
+#[cfg(not(loom))]
+pub(crate) fn is_m_thread() -> bool {
+    MAY_WAIT.with(std::cell::Cell::get)
 }
 
 /// `T` alone in two cache lines (the pair x86 prefetches together), so that words different

@@ -111,11 +111,16 @@ impl Shared {
             // made this one ours.
             drop(unsafe { Box::from_raw(old) });
         }
-        self.events.fetch_add(1, Release);
-        crate::platform::futex_wake_all(&self.events);
+        self.notify_event();
         for g in &gs {
             g.join.fail(join::JoinError::Deadlock { goid: g.id, dump: dump.clone() });
         }
+    }
+
+    /// Bumps the events word the page waits on (a deadlock report, a spare M to start).
+    pub(crate) fn notify_event(&self) {
+        self.events.fetch_add(1, Release);
+        crate::platform::futex_wake_all(&self.events);
     }
 
     /// The last deadlock report, once. Lock-free (the page calls it).

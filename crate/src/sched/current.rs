@@ -6,6 +6,9 @@
 //!   `set_current_m(None)`, and owns one strong count of it meanwhile (`Arc::into_raw`), so
 //!   the hot paths read it with a plain load (a thread-local with no destructor) and borrow
 //!   the runtime from it without touching the count. A thread is an M of one runtime at most.
+//! * `CURRENT_P` is the P this M holds (`NO_P` while it holds none: parked, in a system call,
+//!   or a spare M waiting in the pool). Only the M itself writes it, just after taking its P
+//!   (`World`) and just before giving it up, so a thread that reads it here holds that P.
 //! * `CURRENT_G` and `POLL_REASON` describe the poll in progress on this thread only; a G's
 //!   poll publishes the reason into the G as it ends (`G::poll`).
 //! * `BOUND_LIVE` and `BOUND_HERE` are touched only by the M the goroutines are bound to.
@@ -20,8 +23,10 @@ use std::collections::HashMap;
 use std::sync::Weak;
 
 thread_local! {
-    /// The runtime (or null) and the P of the M this thread is; owns a count of the runtime.
+    /// The runtime (or null) and the index of the M this thread is; owns a count of the runtime.
     static CURRENT_M: Cell<(*const Shared, usize)> = const { Cell::new((std::ptr::null(), 0)) };
+    /// The P this M holds, or `NO_P`.
+    static CURRENT_P: Cell<usize> = const { Cell::new(NO_P) };
     /// The goroutine being polled on this thread.
     static CURRENT_G: Cell<*const G> = const { Cell::new(std::ptr::null()) };
     /// Why the goroutine being polled on this thread waits, as set during this poll.
@@ -31,6 +36,9 @@ thread_local! {
     /// The JS goroutines bound to this M, by id.
     static BOUND_HERE: RefCell<HashMap<u64, Weak<G>>> = RefCell::new(HashMap::new());
 }
+
+/// `CURRENT_P` of an M that holds no P.
+pub(crate) const NO_P: usize = usize::MAX;
 
 /// Makes this thread M number `m` of `shared` (`Some`), or no M any more (`None`), dropping
 /// the reference it held.
@@ -42,21 +50,35 @@ pub(crate) fn set_current_m(m: Option<(Arc<Shared>, usize)>) {
         drop(unsafe { Arc::from_raw(old) });
     }
     crate::platform::set_thread_may_wait(!new.0.is_null());
+    set_current_p(NO_P);
 }
 
-/// Calls `f` with the runtime and the P of this thread, if it is an M (a plain load: timers,
-/// `procid` and the P-local helpers call it often).
+/// This M now holds P `p` (or, with `NO_P`, none).
+pub(crate) fn set_current_p(p: usize) {
+    CURRENT_P.with(|c| c.set(p));
+}
+
+/// Calls `f` with the runtime and the P of this thread, if it is an M that holds a P (plain
+/// loads: timers, `procid` and the P-local helpers call it often).
 #[inline]
 pub(crate) fn current_m<R>(f: impl FnOnce(&Shared, usize) -> R) -> Option<R> {
-    let (here, m) = CURRENT_M.with(Cell::get);
+    let (here, _) = CURRENT_M.with(Cell::get);
+    let p = CURRENT_P.with(Cell::get);
     // SAFETY: `CURRENT_M` owns a count of the runtime it names (module header), released only
     // in `set_current_m`, which runs as the M starts and exits, never under `f`.
-    (!here.is_null()).then(|| f(unsafe { &*here }, m))
+    (!here.is_null() && p != NO_P).then(|| f(unsafe { &*here }, p))
 }
 
-/// The P of this thread, if it is an M of `shared`.
+/// The P of this thread, if it is an M of `shared` that holds one.
 #[inline]
 pub(crate) fn current_p_of(shared: &Shared) -> Option<usize> {
+    let (here, _) = CURRENT_M.with(Cell::get);
+    let p = CURRENT_P.with(Cell::get);
+    (std::ptr::eq(here, shared) && p != NO_P).then_some(p)
+}
+
+/// The index of this thread's M, if it is an M of `shared`.
+pub(crate) fn current_m_of(shared: &Shared) -> Option<usize> {
     let (here, m) = CURRENT_M.with(Cell::get);
     std::ptr::eq(here, shared).then_some(m)
 }
@@ -80,7 +102,11 @@ pub(crate) fn with_current_p<R>(f: impl FnOnce(&super::p::P) -> R) -> Option<R> 
 /// Makes this thread's M look at its queues again even if it is parked.
 #[cfg(target_arch = "wasm32")]
 pub(crate) fn unpark_current_m() {
-    current_m(|s, i| s.idle.parkers[i].unpark());
+    let (here, m) = CURRENT_M.with(Cell::get);
+    // SAFETY: as in `current_m`.
+    if let Some(shared) = unsafe { here.as_ref() } {
+        shared.idle.parkers[m].unpark();
+    }
 }
 
 pub(crate) fn set_current_g(g: *const G) {

@@ -35,6 +35,8 @@ pub struct ProcStats {
     pub runq: usize,
     /// Whether it has pending timers.
     pub timers: bool,
+    /// Whether its own M is in a system call (`gort::syscall`; on the web, running JS code).
+    pub in_syscall: bool,
 }
 
 /// One line of a goroutine dump.
@@ -58,6 +60,12 @@ pub(crate) struct SchedStats {
     pub(crate) global_queue: usize,
     pub(crate) idle_procs: usize,
     pub(crate) spinning: usize,
+    /// Ps retaken from an M in a long system call and handed to a spare M (`sysmon.rs`).
+    pub(crate) retakes: u64,
+    /// Spare Ms started, and those waiting in the pool.
+    pub(crate) spare_ms: usize,
+    pub(crate) idle_spare_ms: usize,
+    pub(crate) stack_inuse: usize,
     pub(crate) per_p: Vec<ProcStats>,
 }
 
@@ -93,6 +101,10 @@ impl Shared {
             global_queue: self.global_len(),
             idle_procs: self.idle.idle_count() as usize,
             spinning: self.idle.spinning_count() as usize,
+            retakes: self.spares.retakes.load(Relaxed),
+            spare_ms: self.spares.started.load(Relaxed) as usize,
+            idle_spare_ms: self.spares.pooled() as usize,
+            stack_inuse: self.stack_inuse.load(Relaxed),
             per_p: self
                 .procs
                 .iter()
@@ -104,6 +116,7 @@ impl Shared {
                     wakeups: p.counters.wakeups.load(Relaxed),
                     runq: p.runq.len() as usize + usize::from(p.lifo_is_full()),
                     timers: p.timers.next_deadline() != u64::MAX,
+                    in_syscall: p.syscall_since.load(Relaxed) != 0,
                 })
                 .collect(),
         }

@@ -10,7 +10,7 @@
 //! * An M fires another P's timers only once they are overdue (`TAKEOVER_NS`), and keeps at
 //!   most `TIMER_WOKEN_MAX` timer-woken goroutines to itself.
 
-use super::bound_live;
+use super::current::{set_current_p, NO_P};
 use super::gstatus::GStatus;
 use super::m::{Exit, M};
 use super::timer;
@@ -43,14 +43,20 @@ impl M {
             if self.shared.is_shut_down() {
                 return Err(Exit::Stopped);
             }
+            if self.must_give_back() {
+                self.give_back_p();
+            }
+            if self.p == NO_P && !self.pool_wait() {
+                return Err(Exit::Stopped);
+            }
             // Also the first thing an M does after waking from parking.
-            self.shared.hooks.safepoint(&self.shared, self.index, false);
+            self.shared.hooks.safepoint(&self.shared, self.p, false);
             // Every source is reached in bounded time, whichever queue stays busy (Go's
             // `schedule`): expired timers on every schedule, the global queue every 61st.
             self.check_timers();
             self.tick = self.tick.wrapping_add(1);
             if self.tick.is_multiple_of(GLOBAL_CHECK_INTERVAL) {
-                if let Some(g) = self.shared.globrunqget(self.index, 1) {
+                if let Some(g) = self.shared.globrunqget(self.p, 1) {
                     return Ok(g);
                 }
             }
@@ -60,7 +66,7 @@ impl M {
             if let Some(g) = self.local_next() {
                 return Ok(g);
             }
-            if let Some(g) = self.shared.globrunqget(self.index, usize::MAX) {
+            if let Some(g) = self.shared.globrunqget(self.p, usize::MAX) {
                 return Ok(g);
             }
             if !self.spinning && !std::mem::take(&mut self.watch_wake) {
@@ -92,7 +98,7 @@ impl M {
     /// when some P has a timer, and a reading the last poll took serves
     /// (`timer::recent_or_now`).
     fn check_timers(&mut self) {
-        let (procs, me) = (&self.shared.procs, self.index);
+        let (procs, me) = (&self.shared.procs, self.p);
         let overdue_at = |v: usize| procs[v].timers.next_deadline().saturating_add(TAKEOVER_NS);
         let mine = procs[me].timers.next_deadline();
         let others = (0..procs.len()).filter(|&v| v != me).map(overdue_at).min().unwrap_or(u64::MAX);
@@ -112,7 +118,7 @@ impl M {
     /// LIFO slot (at most `MAX_LIFO_RUNS` in a row while others wait here), then goroutines
     /// woken by timers this M fired, then the ring.
     fn local_next(&mut self) -> Option<GRef> {
-        let p = &self.shared.procs[self.index];
+        let p = &self.shared.procs[self.p];
         if let Some(g) = p.lifo_take() {
             if self.lifo_runs < MAX_LIFO_RUNS {
                 self.lifo_runs += 1;
@@ -149,11 +155,11 @@ impl M {
             let mut now = None;
             for k in 0..n {
                 let v = (start + k * stride) % n;
-                if v == self.index {
+                if v == self.p {
                     continue;
                 }
                 let victim = &shared.procs[v];
-                let mine = &shared.procs[self.index];
+                let mine = &shared.procs[self.p];
                 if let Some(g) = victim.runq.steal_into(&mine.runq) {
                     let took = 1 + mine.runq.len() as u64;
                     victim.counters.stolen.fetch_add(took, Relaxed);
@@ -175,7 +181,7 @@ impl M {
                     }
                 }
             }
-            if let Some(g) = shared.globrunqget(self.index, usize::MAX) {
+            if let Some(g) = shared.globrunqget(self.p, usize::MAX) {
                 return Some(g);
             }
         }
@@ -195,10 +201,15 @@ impl M {
     /// Worker's event loop to wait; `None` to look for work again.
     pub(super) fn park(&mut self, host: bool) -> Option<Exit> {
         // Background work (the collector sweeps) before sleeping; look for work after each batch.
-        if self.shared.hooks.idle(&self.shared, self.index) {
+        if self.shared.hooks.idle(&self.shared, self.p) {
             return None;
         }
-        self.shared.prune_registry(self.index);
+        if self.is_spare() {
+            // Nothing left to run for the P's own M: back to the pool (`syscall.rs`, step 3).
+            self.give_back_p();
+            return None;
+        }
+        self.shared.prune_registries();
         self.flush_runs();
         let idle = &self.shared.idle;
         idle.announce_idle(self.index);
@@ -217,7 +228,9 @@ impl M {
         }
         // Give the P up while parked, so that a stop of the world claims it instead of waiting
         // for this M; if one is requested, join it first.
-        if !self.shared.world.release_p(self.index) {
+        set_current_p(NO_P);
+        if !self.shared.world.release_p(self.p) {
+            set_current_p(self.p);
             self.spinning = idle.leave_idle(self.index);
             return None;
         }
@@ -230,7 +243,7 @@ impl M {
         }
         self.p().counters.parks.fetch_add(1, Relaxed);
         let parker = &idle.parkers[self.index];
-        if host && bound_live() > 0 {
+        if host && self.hosts_js() {
             if parker.prepare_park() {
                 self.parked_async = true;
                 return Some(Exit::ParkAsync { timeout_ns });
@@ -243,8 +256,10 @@ impl M {
     }
     pub(super) fn woke(&mut self) {
         timer::forget_reading();
-        // Take the P back, after the stop of the world that claimed it, if any.
-        self.shared.world.acquire_p(self.index);
+        // Take the P back, after the stop of the world that claimed it, if any (or from a
+        // spare M it was handed to by mistake: `syscall.rs`).
+        self.shared.world.take_own_p(self.p);
+        set_current_p(self.p);
         self.p().counters.wakeups.fetch_add(1, Relaxed);
         self.spinning = self.shared.idle.leave_idle(self.index);
         self.watch_wake = !self.spinning && !self.watched.is_empty();
@@ -261,7 +276,7 @@ impl M {
         let mine = self.p();
         for (v, victim) in self.shared.procs.iter().enumerate() {
             let stuck = self.watched[v].is_some_and(|t| victim.runq.taken() == t && !victim.runq.is_empty());
-            if v == self.index || !stuck {
+            if v == self.p || !stuck {
                 continue;
             }
             if let Some(g) = victim.runq.steal_into(&mine.runq) {

@@ -55,7 +55,15 @@ pub(crate) struct G {
     /// A helper of the runtime's own (Go's system goroutines): not listed in goroutine dumps
     /// or counts, and not considered by deadlock detection.
     pub(crate) system: bool,
+    /// What this G counts in `Shared::stack_inuse` while it lives (`newproc.rs`).
+    pub(crate) bytes: usize,
     task: UnsafeCell<Task>,
+}
+
+impl Drop for G {
+    fn drop(&mut self) {
+        self.shared.stack_inuse.fetch_sub(self.bytes, Relaxed);
+    }
 }
 
 // SAFETY: `task` is only accessed by the M that owns the Running state (see the module header);
@@ -86,11 +94,13 @@ impl G {
         home: u32,
         join: Arc<dyn super::join::FailJoin>,
         system: bool,
+        bytes: usize,
     ) -> Self {
         G {
             id,
             join,
             system,
+            bytes,
             state: GState::new(),
             wait_reason: AtomicU8::new(WaitReason::None as u8),
             home: AtomicU32::new(home),
@@ -102,6 +112,14 @@ impl G {
 
     pub(crate) fn home(&self) -> u32 {
         self.home.load(Acquire)
+    }
+
+    /// Whether the G has not started and will be bound to the M that starts it (a JS
+    /// goroutine). The caller took it off a queue, to poll it or to queue it again.
+    pub(crate) fn is_unstarted(&self) -> bool {
+        // SAFETY: a G taken off a queue is Runnable and owned by the M that took it, which
+        // alone touches its task until it queues or polls it (module header).
+        matches!(unsafe { &*self.task.get() }, Task::Unstarted(_))
     }
 
     pub(crate) fn state(&self) -> GStatus {

@@ -10,13 +10,13 @@
 //!   no goroutine of this M is being polled, so the hook may stop the world (through
 //!   `Shared::world`) or touch P-local state of its own.
 //! * A hook must not poll goroutines or park the M; it may wait for a stop of the world it
-//!   joined (`World::acquire_p`).
+//!   joined (`World::try_acquire_p`).
 
 use super::shared::Shared;
 
 /// `RefUnwindSafe`: a panic caught in a goroutine's poll (`join.rs`) leaves the hooks usable.
 pub(crate) trait Hooks: Send + Sync + std::panic::RefUnwindSafe + 'static {
-    /// M `m` starts on this thread (it holds its P).
+    /// This thread's M starts holding P `m` (as the P's own M starts, or a spare M takes it).
     fn m_start(&self, shared: &Shared, m: usize);
 
     /// M `m` is at a safepoint: before a poll (`polling`), or looking for work.

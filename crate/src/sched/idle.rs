@@ -1,8 +1,9 @@
 //! Which Ms are idle, which are spinning, and how an M sleeps and is woken (Go's
 //! `nmspinning` protocol over per-M futex words).
 //!
-//! Each M owns one P for its whole life (Ms are Workers created once at start-up and never
-//! block outside the scheduler, so there is no P hand-off), so "an idle P" is "a parked M".
+//! Each P has its own M, a Worker created once at start-up, so "an idle P" is "its parked M"
+//! and the idle set holds those Ms. Spare Ms (`sysmon.rs`) are never in it: one that runs out
+//! of work for the P it stands in for gives the P up instead of parking with it.
 //!
 //! # The protocol
 //! Work is published by pushing a G onto some queue, then calling [`Idle::wake_one`]:
@@ -136,14 +137,15 @@ pub(crate) struct Idle {
 pub(crate) const MAX_PROCS: usize = 64;
 
 impl Idle {
-    pub(crate) fn new(procs: usize) -> Self {
+    /// `procs` Ms of Ps (the idle set's members), `ms` Ms in all (spares too).
+    pub(crate) fn new(procs: usize, ms: usize) -> Self {
         assert!((1..=MAX_PROCS).contains(&procs));
         Idle {
             nmspinning: AtomicU32::new(0),
             mask: AtomicU64::new(0),
             exits: AtomicU64::new(0),
             procs: procs as u32,
-            parkers: (0..procs).map(|_| Parker::new()).collect(),
+            parkers: (0..ms).map(|_| Parker::new()).collect(),
         }
     }
 
@@ -243,7 +245,7 @@ mod loom_tests {
     /// The M must take every item: a lost wake-up leaves it parked forever, which loom reports.
     fn model(items: usize, start_spinning: bool) {
         check(5, move || {
-            let idle = Arc::new(Idle::new(2));
+            let idle = Arc::new(Idle::new(2, 2));
             let work = Arc::new(AtomicUsize::new(0));
             let take = |w: &AtomicUsize| {
                 let n = w.load(SeqCst);
@@ -307,7 +309,7 @@ mod loom_tests {
     #[test]
     fn loom_idle_throughout_sees_one_moment() {
         check(5, || {
-            let idle = Arc::new(Idle::new(2));
+            let idle = Arc::new(Idle::new(2, 2));
             idle.announce_idle(0);
             idle.announce_idle(1);
             let queued = Arc::new(AtomicUsize::new(0));
@@ -338,7 +340,7 @@ mod loom_tests {
     /// the spinner count must also come back to zero.
     fn two_ms(items: usize, bound: usize) {
         check(bound, move || {
-            let idle = Arc::new(Idle::new(2));
+            let idle = Arc::new(Idle::new(2, 2));
             let work = Arc::new(AtomicUsize::new(0));
             let taken = Arc::new(AtomicUsize::new(0));
             let ms: Vec<_> = (0..2)

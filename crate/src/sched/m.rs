@@ -20,8 +20,10 @@
 //! the runtime. A goroutine woken or submitted from outside after that is dropped by its waker
 //! (`Shared::drop_if_stopped`).
 
+use super::current::NO_P;
 use super::findrunnable::gcd;
 use super::g::{Polled, UNBOUND};
+use super::syscall::{entersyscall, exitsyscall};
 use super::{bound_live, coop, set_current_g, set_current_m, timer, GRef, Shared, P};
 use crate::platform::shim::Arc;
 use std::collections::VecDeque;
@@ -55,7 +57,18 @@ pub(crate) enum Exit {
 
 pub(crate) struct M {
     pub(super) shared: Arc<Shared>,
+    /// This M's number: its parker, its bound inbox and its Worker. Ms `0..procs` own P
+    /// `index`; the others are spares (`sysmon.rs`).
     pub(super) index: usize,
+    /// The P this M holds, or `NO_P` (a spare in the pool).
+    pub(super) p: usize,
+    /// Set while this M has returned to its Worker's event loop: the P it gave up then
+    /// (`syscall.rs`), to take back when `run` is called again.
+    in_syscall: Option<usize>,
+    /// Whether this M has run a bound goroutine (JS code, on the web): its Worker may have
+    /// timers, fetches and messages of its own pending, so its event loop gets turns for as
+    /// long as it lives.
+    hosted_js: bool,
     pub(super) tick: u32,
     pub(super) spinning: bool,
     pub(super) lifo_runs: u32,
@@ -68,26 +81,32 @@ pub(crate) struct M {
     pub(super) bound_ready: VecDeque<GRef>,
     /// Gs woken by timers this M fired, run before the ring.
     pub(super) timer_woken: VecDeque<GRef>,
+    /// Whether it handed `timer_woken` over as it left for its event loop (`died.rs`).
+    pub(super) handed_timers: bool,
     /// When this M last parked while others ran, each P's `RunQueue::taken` if its ring held
     /// a goroutine then; empty otherwise.
     pub(super) watched: Vec<Option<u32>>,
     /// Woken to look for stuck goroutines only (`take_stuck`): no stealing this time round.
     pub(super) watch_wake: bool,
     pub(super) parked_async: bool,
+    /// On a spare M: JS goroutines not started yet, which it leaves to the Ms that host JS
+    /// (back to the global queue when it gives its P up).
+    pub(super) deferred: Vec<GRef>,
 }
 
 impl M {
-    /// Makes this thread M number `index` of `shared`.
+    /// Makes this thread M number `index` of `shared`: the M of P `index`, or a spare
+    /// (`index >= procs`).
     pub(crate) fn new(shared: Arc<Shared>, index: usize) -> Self {
         set_current_m(Some((shared.clone(), index)));
-        // Take this M's P (a stop of the world may hold it until it ends).
-        shared.world.acquire_p(index);
-        shared.hooks.m_start(&shared, index);
         let n = shared.procs.len();
-        M {
+        let mut m = M {
             coprimes: (1..=n).filter(|&c| gcd(c, n) == 1).collect(),
             shared,
             index,
+            p: NO_P,
+            in_syscall: None,
+            hosted_js: false,
             tick: 0,
             spinning: false,
             lifo_runs: 0,
@@ -95,10 +114,20 @@ impl M {
             rng: 0x9E37_79B9 ^ (index as u32).wrapping_mul(0x85EB_CA6B) | 1,
             bound_ready: VecDeque::new(),
             timer_woken: VecDeque::new(),
+            handed_timers: false,
             watched: Vec::with_capacity(n),
             watch_wake: false,
             parked_async: false,
+            deferred: Vec::new(),
+        };
+        if index < n {
+            // Take this M's P (a stop of the world may hold it until it ends, a spare M while
+            // the M this one replaces was in a system call as it died: `died.rs`).
+            m.shared.procs[index].syscall_since.store(0, Relaxed);
+            m.shared.world.take_own_p(index);
+            m.hold_p(index);
         }
+        m
     }
 
     /// The address of this M's parker word, for `Atomics.waitAsync` in its Worker.
@@ -108,13 +137,18 @@ impl M {
     }
 
     pub(super) fn p(&self) -> &P {
-        &self.shared.procs[self.index]
+        &self.shared.procs[self.p]
     }
 
     /// Runs goroutines until shutdown or, when `host` is set and this M hosts JS goroutines,
     /// until it must give its event loop a turn.
     pub(crate) fn run(&mut self, host: bool) -> Exit {
+        // Back from the event loop, if it had left (`died.rs`); then its P, as below.
+        self.step_in();
         self.resume_after_async_park();
+        if let Some(p) = self.in_syscall.take() {
+            exitsyscall(&self.shared, p);
+        }
         timer::forget_reading();
         let slice_start = timer::now();
         let mut polls = 0u32;
@@ -125,7 +159,11 @@ impl M {
                     self.exit();
                     return Exit::Stopped;
                 }
-                Err(other) => return other,
+                Err(other) => {
+                    // `Exit::ParkAsync`: parked, P given up, it waits in its event loop.
+                    self.step_out(true);
+                    return other;
+                }
             };
             if self.spinning {
                 self.spinning = false;
@@ -134,14 +172,14 @@ impl M {
                 }
             }
             // A safepoint: join a requested stop of the world before polling.
-            self.shared.hooks.safepoint(&self.shared, self.index, true);
+            self.shared.hooks.safepoint(&self.shared, self.p, true);
             self.execute(&g);
-            if host && bound_live() > 0 {
+            if host && self.hosts_js() {
                 if g.home() != UNBOUND {
-                    return Exit::Microtasks;
+                    return self.leave(Exit::Microtasks);
                 }
                 if timer::now().saturating_sub(slice_start) > HOST_SLICE_NS {
-                    return Exit::Macrotask;
+                    return self.leave(Exit::Macrotask);
                 }
             } else if host {
                 polls = polls.wrapping_add(1);
@@ -154,17 +192,42 @@ impl M {
         }
     }
 
+    /// Whether this M's Worker needs event-loop turns: it hosts JS goroutines, or ran JS code
+    /// that may have left timers or messages behind.
+    pub(super) fn hosts_js(&self) -> bool {
+        self.hosted_js || bound_live() > 0
+    }
+
+    /// Returns to the Worker's event loop: a system call until `run` is called again, where
+    /// the Worker may die holding nothing (`died.rs`).
+    fn leave(&mut self, exit: Exit) -> Exit {
+        self.flush_runs();
+        self.in_syscall = entersyscall(&self.shared);
+        if self.in_syscall.is_some() {
+            self.step_out(false);
+        }
+        exit
+    }
+
     fn execute(&mut self, g: &GRef) {
         self.runs += 1;
         if self.runs == RUNS_BATCH {
             self.flush_runs();
         }
-        let p = &self.shared.procs[self.index];
+        if self.is_spare() && g.is_unstarted() {
+            // A spare never hosts JS goroutines: their Worker would have to stay for them.
+            self.deferred.push(g.clone());
+            return;
+        }
+        let p = &self.shared.procs[self.p];
         set_current_g(Arc::as_ptr(g));
         coop::reset();
         timer::forget_reading();
         let polled = g.poll(self.index as u32);
         set_current_g(std::ptr::null());
+        if g.home() != UNBOUND {
+            self.hosted_js = true;
+        }
         match polled {
             Polled::Finished => {
                 // Counted before the goroutine is: stats that show it finished show its polls.
@@ -174,7 +237,7 @@ impl M {
             Polled::Parked => {}
             Polled::Requeue if g.home() != UNBOUND => self.bound_ready.push_back(g.clone()),
             Polled::Requeue if p.runq.is_empty() && !self.shared.global_is_empty() => {
-                self.shared.globrunqput_yielded(self.index, g.clone())
+                self.shared.globrunqput_yielded(self.p, g.clone())
             }
             Polled::Requeue => self.shared.runqput(p, g.clone()),
         }
@@ -182,7 +245,7 @@ impl M {
 
     pub(super) fn flush_runs(&mut self) {
         let runs = std::mem::take(&mut self.runs);
-        if runs > 0 {
+        if runs > 0 && self.p != NO_P {
             self.p().counters.runs.fetch_add(runs, Relaxed);
         }
     }
@@ -209,14 +272,21 @@ impl M {
         self.bound_ready.clear();
         self.timer_woken.clear();
         self.shared.bound[self.index].take_all();
-        // Let the hooks give back what they cache for this P, then park the P for good (after
-        // joining a requested stop of the world: an exiting M runs no goroutine).
-        loop {
-            self.shared.hooks.m_exit(&self.shared, self.index);
-            if self.shared.world.release_p(self.index) {
-                break;
+        if self.is_spare() {
+            if self.p != NO_P {
+                self.give_back_p();
             }
-            self.shared.hooks.safepoint(&self.shared, self.index, false);
+            self.give_up_monitor();
+        } else {
+            // Let the hooks give back what they cache for this P, then park the P for good
+            // (after joining a requested stop of the world: an exiting M runs no goroutine).
+            loop {
+                self.shared.hooks.m_exit(&self.shared, self.p);
+                if self.shared.world.release_p(self.p) {
+                    break;
+                }
+                self.shared.hooks.safepoint(&self.shared, self.p, false);
+            }
         }
         self.shared.m_out(self.index);
         set_current_m(None);

@@ -3,10 +3,12 @@
 //!
 //! # Design
 //! The model is Go's `proc.go`; the differences come from the platform:
-//! * **Ms own their P for life.** Ms are Workers created once at start-up, and a goroutine
-//!   never blocks its M in a system call (a JS goroutine that awaits returns to the M), so
-//!   there is no P hand-off: an idle P is a parked M (`idle.rs`), whose P a stop of the world
-//!   claims instead of waiting for it (`world.rs`).
+//! * **Each P has its own M, and spares stand in.** Ms `0..procs` are Workers created at
+//!   start-up, each the own M of one P; an idle P is a parked M (`idle.rs`), whose P a stop of
+//!   the world claims instead of waiting for it (`world.rs`). An M that leaves the runtime (a
+//!   JS goroutine's code, its Worker's event loop, `gort::syscall`) gives its P up like a
+//!   parked one (`syscall.rs`); if it stays away with work waiting, the monitor hands the P to
+//!   a spare M until it comes back (`sysmon.rs`, Go's `retake` and `handoffp`).
 //! * **Goroutines are futures.** A G is a heap task holding a pinned boxed future; `gopark` is
 //!   returning `Pending` and `goready` is waking its `Waker` (`g.rs`).
 //! * **Threads outside the runtime never block.** The page's main thread submits goroutines
@@ -33,7 +35,8 @@
 //!   queue and inbox), `inbox.rs` (lock-free inboxes), `ready.rs` (where a runnable G goes),
 //!   `timer.rs` (timer heaps and `sleep`);
 //! * the Ms: `m.rs` (an M's life and its schedule loop), `findrunnable.rs` (looking for work,
-//!   stealing), `idle.rs` (spinning, parking and waking);
+//!   stealing), `idle.rs` (spinning, parking and waking), `syscall.rs` (leaving the runtime),
+//!   `sysmon.rs` (the monitor and spare Ms);
 //! * the runtime: `shared.rs` (the state every M shares), `current.rs` (what this thread is),
 //!   `registry.rs` (every G), `world.rs` (who holds each P; stopping the world), `hooks.rs`
 //!   (what higher layers register), `checkdead.rs` (deadlocks), `dump.rs` (dumps and counters),
@@ -60,6 +63,8 @@ mod registry;
 pub(crate) mod runq;
 mod shared;
 mod shutdown;
+mod syscall;
+mod sysmon;
 #[cfg(all(test, not(loom)))]
 mod tests;
 pub(crate) mod timer;
@@ -79,6 +84,7 @@ pub use dump::{GoroutineInfo, ProcStats};
 pub(crate) use p::P;
 pub(crate) use ready::gather_timer_wakes;
 pub(crate) use shared::Shared;
+pub use syscall::syscall;
 pub use wait::WaitReason;
 
 use crate::platform::shim::Arc;

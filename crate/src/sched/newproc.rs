@@ -8,15 +8,39 @@
 //! A new G is registered on the current M's P (the page's thread registers nothing: the M
 //! that takes it from the inbox does, `globrunq.rs`), then queued like a woken one
 //! (`ready.rs`), except that it always asks for an idle M to be woken, as Go's `newproc` does.
+//!
+//! # Memory
+//! A goroutine has no stack of its own: what Go keeps on a goroutine's stack lives in its
+//! structures, the G, its boxed task (the future, or the closure that builds it) and its join
+//! cell. Their bytes as made, plus what the caller says the task captured (a JS goroutine's
+//! source and arguments), count in `Shared::stack_inuse` from `newproc` until the G is freed:
+//! Go's `MemStats.StackInuse`, the figure that grows with the number of goroutines. A
+//! goroutine started from outside the runtime's own code (the JS facade) is first admitted
+//! ([`Shared::admit_goroutine`]): refused, as `platform::memory` explains, when memory could
+//! not hold it and its first operations.
 
-use super::current::{bound_count_add, current_p_of};
+use super::current::{bound_count_add, current_m_of, current_p_of};
 use super::g::{Task, G, UNBOUND};
 use super::join::{self, Goroutine, JoinCell, JoinHandle};
 use super::ready::Placed;
 use super::shared::Shared;
+use crate::platform::memory::{self, OutOfMemory};
 use crate::platform::shim::Arc;
 use std::future::Future;
 use std::sync::atomic::Ordering::Relaxed;
+
+/// Bytes admission asks for each goroutine on top of what it captured: its structures and
+/// those of the operations it starts first (a JS goroutine's future, a pending channel
+/// operation), with room to spare. Only the admission check uses it; `stack_inuse` counts the
+/// real sizes.
+pub(crate) const GOROUTINE_ADMIT_BYTES: usize = 4 << 10;
+
+/// The bytes a G counts in `stack_inuse`: the G and its join cell in their `Arc`s (two counts
+/// each), the boxed task, and `extra` bytes the task owns elsewhere.
+fn g_bytes<T>(task: usize, extra: usize) -> usize {
+    let arc = 2 * size_of::<usize>();
+    arc + size_of::<G>() + arc + size_of::<JoinCell<T>>() + task + extra
+}
 
 impl Shared {
     /// Starts a goroutine running `fut`.
@@ -27,16 +51,26 @@ impl Shared {
     {
         let goid = self.next_goid.fetch_add(1, Relaxed);
         let cell = Arc::new(JoinCell::new());
+        let bytes = g_bytes::<F::Output>(size_of::<Goroutine<F>>(), 0);
         let task = Task::Ready(Box::pin(Goroutine::new(fut, cell.clone(), goid)));
-        self.newproc(G::new(goid, self.clone(), task, UNBOUND, cell.clone(), false));
+        self.newproc(G::new(goid, self.clone(), task, UNBOUND, cell.clone(), false, bytes));
         JoinHandle { cell, goid }
+    }
+
+    /// Whether a goroutine whose task captures `extra` bytes besides its structures may start:
+    /// refused when memory could not hold it (see the module header). Lock-free: the page may
+    /// ask.
+    #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+    pub(crate) fn admit_goroutine(&self, extra: usize) -> Result<(), OutOfMemory> {
+        memory::admit(GOROUTINE_ADMIT_BYTES.saturating_add(extra))
     }
 
     /// (Used by the JS facade for goroutines shipped from JavaScript.)
     /// Starts a goroutine whose `!Send` future is built by `start` on the M that first runs it,
-    /// and which stays bound to that M.
+    /// and which stays bound to that M. `extra`: bytes `start` owns besides itself (counted in
+    /// `stack_inuse`).
     #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
-    pub(crate) fn go_unstarted<T, S, F>(self: &Arc<Self>, start: S) -> JoinHandle<T>
+    pub(crate) fn go_unstarted<T, S, F>(self: &Arc<Self>, start: S, extra: usize) -> JoinHandle<T>
     where
         T: Send + 'static,
         S: FnOnce() -> F + Send + 'static,
@@ -45,8 +79,10 @@ impl Shared {
         let goid = self.next_goid.fetch_add(1, Relaxed);
         let cell = Arc::new(JoinCell::new());
         let unstarted = join::Unstarted::new(cell.clone(), goid);
-        let task = Task::Unstarted(Box::new(move || Box::pin(unstarted.start(start()))));
-        self.newproc(G::new(goid, self.clone(), task, UNBOUND, cell.clone(), false));
+        let starter = move || Box::pin(unstarted.start(start())) as super::g::LocalBoxFuture;
+        let bytes = g_bytes::<T>(size_of_val(&starter), extra);
+        let task = Task::Unstarted(Box::new(starter));
+        self.newproc(G::new(goid, self.clone(), task, UNBOUND, cell.clone(), false, bytes));
         JoinHandle { cell, goid }
     }
 
@@ -58,28 +94,33 @@ impl Shared {
         F: Future + 'static,
         F::Output: Send + 'static,
     {
-        let m = current_p_of(self).expect("go_local outside an M of this runtime");
+        let m = current_m_of(self).expect("go_local outside an M of this runtime");
         let goid = self.next_goid.fetch_add(1, Relaxed);
         let cell = Arc::new(JoinCell::new());
+        let bytes = g_bytes::<F::Output>(size_of::<Goroutine<F>>(), 0);
         let task = Task::Bound(Box::pin(Goroutine::new(fut, cell.clone(), goid)));
         bound_count_add(1);
-        self.newproc(G::new(goid, self.clone(), task, m as u32, cell.clone(), true));
+        self.newproc(G::new(goid, self.clone(), task, m as u32, cell.clone(), true, bytes));
         JoinHandle { cell, goid }
     }
 
     /// Registers and queues a new G, and wakes an idle M for it (Go's `newproc`).
     fn newproc(self: &Arc<Self>, g: G) {
         let g = Arc::new(g);
+        self.stack_inuse.fetch_add(g.bytes, Relaxed);
         if !g.system {
             self.spawned.fetch_add(1, Relaxed);
         }
-        let m = current_p_of(self);
+        let p = current_p_of(self);
         // Otherwise registered by the M that takes it from the inbox (`drain_inbox`): the page's
-        // main thread must not take the registry lock.
-        if let Some(m) = m {
-            self.register(m, &g);
+        // main thread must not take the registry lock. A G bound to an M in a system call
+        // (which holds no P) goes into no inbox that registers: it is registered on its M's
+        // own P (Ms that host bound Gs are never spares), under the registry's lock.
+        let home = g.home();
+        if let Some(r) = p.or((home != UNBOUND).then_some(home as usize)) {
+            self.register(r, &g);
         }
-        match self.put_runnable(m, g) {
+        match self.put_runnable(p, g) {
             Placed::Bound => {}
             Placed::Lifo { .. } | Placed::Global => {
                 self.idle.wake_one();

@@ -2,7 +2,7 @@
 //! slot (Go's `runnext`), the timer heap, the goroutine registry and counters.
 //!
 //! # Invariants
-//! * Only the M holding the P pushes to its ring, fills its LIFO slot or adds to its registry;
+//! * Only the M holding the P (its own M, or a spare M it was handed to: `syscall.rs`) pushes to its ring, fills its LIFO slot or adds to its registry;
 //!   any M may steal from the ring, take the LIFO slot (a swap), fire its timers or mark one of
 //!   its goroutines finished.
 //! * The LIFO slot owns the reference it holds (`Arc::into_raw`); every swap moves ownership
@@ -45,6 +45,8 @@ pub(crate) struct P {
     /// one, without the lock; a pruning may find a G before its finisher has bumped this, so it
     /// can be negative for a moment.
     pub(super) finished: CachePadded<AtomicIsize>,
+    /// When the M this P belongs to entered the system call it is in (`syscall.rs`), or 0.
+    pub(super) syscall_since: AtomicU64,
 }
 
 impl P {
@@ -56,6 +58,7 @@ impl P {
             counters: Counters::default(),
             registry: Mutex::new(Slab::default()),
             finished: CachePadded(AtomicIsize::new(0)),
+            syscall_since: AtomicU64::new(0),
         }
     }
 

@@ -7,7 +7,8 @@
 //!   the inbox, `globrunq.rs`).
 //! * A G that finishes (on any M) is not removed then, which would make Ms take each other's
 //!   registry locks for every goroutine that ends; its P's `finished` count is bumped, and the
-//!   owner prunes them later (see [`Slab`]). Readers skip finished Gs.
+//!   owner prunes them later, or any M about to park (under the lock, see [`Slab`]). Readers
+//!   skip finished Gs.
 
 use super::g::{self, UNBOUND};
 use super::gstatus::GStatus;
@@ -18,8 +19,9 @@ use std::sync::atomic::Ordering::Relaxed;
 
 /// The registry of one P. Only the M of that P adds to it; a G that finishes (on any M) is
 /// not removed then, which would make Ms take each other's registry locks for every goroutine
-/// that ends, but pruned later by the owner: when it needs a slot and finished Gs fill at least
-/// half of the slots, or before it parks. Each pruning visits at most twice as many slots as it
+/// that ends, but pruned later: by the owner when it needs a slot and finished Gs fill at least
+/// half of the slots, and by any M about to park (a P whose M stays parked would otherwise keep
+/// the finished Gs that other Ms ran, and their memory, for as long as it sleeps). Each pruning visits at most twice as many slots as it
 /// frees (amortized O(1) per goroutine), and the slots stay fewer than about twice the most
 /// goroutines ever alive at once. Readers skip finished Gs (`Shared::all_gs`).
 #[derive(Default)]
@@ -93,11 +95,12 @@ impl Shared {
         }
     }
 
-    /// Sweeps P `m`'s registry if finished Gs fill half of it (an M about to park).
-    pub(crate) fn prune_registry(&self, m: usize) {
-        let p = &self.procs[m];
-        if p.finished.load(Relaxed) > 0 {
-            p.prune_if_due(&mut p.registry.lock().unwrap());
+    /// Sweeps each P's registry where finished Gs fill half of it (an M about to park).
+    pub(crate) fn prune_registries(&self) {
+        for p in self.procs.iter() {
+            if p.finished.load(Relaxed) > 0 {
+                p.prune_if_due(&mut p.registry.lock().unwrap());
+            }
         }
     }
 

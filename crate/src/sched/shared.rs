@@ -1,7 +1,8 @@
 //! The state every M of one runtime shares (Go's `schedt`, plus the Ps and the world).
 //!
 //! # Invariants
-//! * `procs`, `bound` and the world's per-P words have one entry per P, fixed at start.
+//! * `procs` and the world's per-P words have one entry per P, fixed at start; `bound` and the
+//!   parkers and `lives` one per M (the Ms of the Ps, then the spares: `sysmon.rs`).
 //! * `shutdown` only goes from false to true; `running_ms` counts the Ms that have not exited
 //!   and reaches 0 once, when the last one out releases everything (`shutdown.rs`).
 //! * Goroutine ids come from `next_goid` and are never reused.
@@ -13,6 +14,7 @@ use super::hooks::Hooks;
 use super::idle::Idle;
 use super::inbox::Inbox;
 use super::p::P;
+use super::sysmon::{Spares, SPARE_MAX};
 use super::world::World;
 use super::GRef;
 use crate::platform::lock::Lock;
@@ -38,7 +40,8 @@ pub(crate) struct Shared {
     /// Per M: wake-ups of the goroutines bound to it.
     pub(crate) bound: Box<[Inbox<G>]>,
     pub(crate) shutdown: AtomicBool,
-    /// Ms that have not yet exited after shutdown; the last one out drops what is left.
+    /// Ms started (or being started) that have not yet exited after shutdown; the last one out
+    /// drops what is left.
     pub(crate) running_ms: AtomicUsize,
     /// Per M: what its thread left when it last returned to its event loop, should it die
     /// there (`died.rs`).
@@ -49,6 +52,9 @@ pub(crate) struct Shared {
     pub(crate) spawned: CachePadded<AtomicU64>,
     /// Written by the M that finishes a goroutine.
     pub(crate) completed: CachePadded<AtomicU64>,
+    /// Bytes of the live Gs' own structures (Go's `StackInuse`, `newproc.rs`): added when a G
+    /// is made, taken off when it is freed, wherever that happens.
+    pub(crate) stack_inuse: CachePadded<AtomicUsize>,
     /// Runtime objects the page's JS holds, by address, with how many handles it holds: a
     /// goroutine blocked on one of them may still be woken from outside (`check_dead`).
     pub(super) held_outside: Lock<Vec<HeldOutside>>,
@@ -62,6 +68,8 @@ pub(crate) struct Shared {
     pub(crate) world: Arc<World>,
     /// The higher layers' reactions (`hooks.rs`).
     pub(crate) hooks: Arc<dyn Hooks>,
+    /// The spare Ms and the monitor (`sysmon.rs`).
+    pub(crate) spares: Spares,
 }
 
 impl Shared {
@@ -71,23 +79,25 @@ impl Shared {
         let world = Arc::new(World::new(procs));
         Arc::new(Shared {
             procs: (0..procs).map(|_| P::new()).collect(),
-            idle: Idle::new(procs),
+            idle: Idle::new(procs, procs + SPARE_MAX),
             global: Mutex::new(VecDeque::new()),
             global_len: AtomicUsize::new(0),
             inbox: Inbox::new(),
-            bound: (0..procs).map(|_| Inbox::new()).collect(),
+            bound: (0..procs + SPARE_MAX).map(|_| Inbox::new()).collect(),
             shutdown: AtomicBool::new(false),
             running_ms: AtomicUsize::new(procs),
-            lives: Lives::new(procs),
+            lives: Lives::new(procs + SPARE_MAX),
             next_goid: CachePadded(AtomicU64::new(1)),
             spawned: CachePadded(AtomicU64::new(0)),
             completed: CachePadded(AtomicU64::new(0)),
+            stack_inuse: CachePadded(AtomicUsize::new(0)),
             held_outside: Lock::new(Vec::new()),
             deadlock_epoch: AtomicU64::new(u64::MAX),
             deadlock_report: AtomicPtr::new(std::ptr::null_mut()),
             events: AtomicU32::new(0),
             hooks: hooks(&world),
             world,
+            spares: Spares::new(procs),
         })
     }
 

@@ -144,7 +144,7 @@ fn unstarted_goroutine_binds_to_the_first_m_that_runs_it() {
     let mut handles = Vec::new();
     for _ in 0..6 {
         let polls = Polls::default();
-        handles.push((shared.go_unstarted(start(polls.clone())), polls));
+        handles.push((shared.go_unstarted(start(polls.clone()), 0), polls));
     }
     let inner = rt
         .block_on(async move {
@@ -152,7 +152,7 @@ fn unstarted_goroutine_binds_to_the_first_m_that_runs_it() {
             (0..6)
                 .map(|_| {
                     let polls = Polls::default();
-                    (shared.go_unstarted(start(polls.clone())), polls)
+                    (shared.go_unstarted(start(polls.clone()), 0), polls)
                 })
                 .collect::<Vec<_>>()
         })
@@ -169,10 +169,13 @@ fn unstarted_goroutine_binds_to_the_first_m_that_runs_it() {
     let (tx, rx) = mpsc::channel();
     let signal = Signal::default();
     let s = signal.clone();
-    let h = shared.go_unstarted(move || {
-        tx.send(procid().unwrap()).unwrap();
-        async move { s.wait().await }
-    });
+    let h = shared.go_unstarted(
+        move || {
+            tx.send(procid().unwrap()).unwrap();
+            async move { s.wait().await }
+        },
+        0,
+    );
     let home = rx.recv_timeout(Duration::from_secs(30)).unwrap();
     wait_until("the dump to show the bound goroutine waiting", || {
         rt.goroutines().iter().any(|g| g.id == h.id() && g.state == "waiting" && g.proc == Some(home))
@@ -266,13 +269,16 @@ fn bound_futures_are_dropped_on_their_home_thread_at_shutdown() {
     let mut handles = Vec::new();
     for _ in 0..6 {
         let (spy, home_tx) = (DropSpy(drop_tx.clone()), home_tx.clone());
-        handles.push(shared.go_unstarted(move || {
-            home_tx.send(std::thread::current().id()).unwrap();
-            async move {
-                let _spy = (spy, Rc::new(())); // !Send, like a JS goroutine's state
-                Signal::default().wait().await;
-            }
-        }));
+        handles.push(shared.go_unstarted(
+            move || {
+                home_tx.send(std::thread::current().id()).unwrap();
+                async move {
+                    let _spy = (spy, Rc::new(())); // !Send, like a JS goroutine's state
+                    Signal::default().wait().await;
+                }
+            },
+            0,
+        ));
     }
     for _ in 0..6 {
         let (spy, home_tx) = (DropSpy(drop_tx.clone()), home_tx.clone());
@@ -355,10 +361,13 @@ fn unstarted_goroutine_is_cancelled_at_shutdown() {
     wait_until("the hog to start", || hogging.load(Acquire));
     let ran = Arc::new(AtomicBool::new(false));
     let r = ran.clone();
-    let h = shared.go_unstarted(move || {
-        r.store(true, Release);
-        async {}
-    });
+    let h = shared.go_unstarted(
+        move || {
+            r.store(true, Release);
+            async {}
+        },
+        0,
+    );
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || tx.send(h.wait()).unwrap());
     rt.shutdown();

@@ -46,7 +46,7 @@
 //! 5. **Restart.** The collector ([`World::restart`]) clears `requested` and `arrived`, then
 //!    moves every other P back to `IDLE` (Release) and wakes its word.
 //! 6. **Take back.** An M that wakes from parking, or handed its P over, takes it back
-//!    ([`World::acquire_p`]): a CAS `IDLE` → `RUNNING` (Acquire); while the P is `STOPPED`
+//!    ([`World::try_acquire_p`]): a CAS `IDLE` → `RUNNING` (Acquire); while the P is `STOPPED`
 //!    it waits on the P's word.
 //!
 //! # Why it is correct
@@ -92,7 +92,7 @@
 //! stores, fences SeqCst, then loads the other's slot: of the two fences, the later one
 //! follows both stores), and stops: nobody waits on somebody who waits on them.
 
-use crate::platform::shim::{fence, AtomicU32};
+use crate::platform::shim::{fence, AtomicBool, AtomicU32};
 use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release, SeqCst};
 
 /// Who holds a P (Go's `_Prunning`, `_Pidle`, `_Pgcstop`), kept in the P's state word.
@@ -123,6 +123,8 @@ pub(crate) struct World {
     acks: Box<[AtomicU32]>,
     /// Per P: `RUNNING`, `IDLE` or `STOPPED`.
     states: Box<[AtomicU32]>,
+    /// Per P: its own M waits to take it back from a spare M (`syscall.rs`, step 4).
+    wanted: Box<[AtomicBool]>,
     /// Ps accounted for in the current cycle: arrived Ms and the Ps they claimed.
     arrived: AtomicU32,
     /// Under loom, waiting on a word is a condition variable's wait.
@@ -138,6 +140,7 @@ impl World {
             requests: AtomicU32::new(0),
             acks: (0..procs).map(|_| AtomicU32::new(0)).collect(),
             states: (0..procs).map(|_| AtomicU32::new(IDLE)).collect(),
+            wanted: (0..procs).map(|_| AtomicBool::new(false)).collect(),
             arrived: AtomicU32::new(0),
             #[cfg(loom)]
             futex: (loom::sync::Mutex::new(()), loom::sync::Condvar::new()),
@@ -208,27 +211,81 @@ impl World {
         self.states[m].compare_exchange(IDLE, RUNNING, Acquire, Relaxed).is_err()
     }
 
-    /// M `m`'s thread died holding its P (killed inside the scheduler, `died.rs`): gives the P
-    /// up on its behalf, as step 2 would, so that a stop of the world claims it and the next
-    /// thread of M `m` takes it. Called once the thread is known dead; a P that a stop of the
-    /// world holds is given back by its restart.
+    /// P `p`'s holder died holding it (a thread killed inside the scheduler, `died.rs`):
+    /// gives it up on the dead thread's behalf, as step 2 would, and wakes its own M if it
+    /// waits for it (`take_own_p`), so that a stop of the world claims it and an M takes it.
+    /// Called once the thread is known dead, by a caller that knows the dead thread held `p`
+    /// (no live M does: only the holder moves a P out of `RUNNING`); a P that a stop of the
+    /// world holds is given back by its restart. A stop of the world requested before the
+    /// death and joined by every other M already does not see the P released, and waits on:
+    /// `died.rs` says when that can happen. True if the P was `RUNNING`.
     #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
-    pub(crate) fn release_dead(&self, m: usize) {
-        let _ = self.states[m].compare_exchange(RUNNING, IDLE, SeqCst, SeqCst);
+    pub(crate) fn release_dead(&self, p: usize) -> bool {
+        let released = self.states[p].compare_exchange(RUNNING, IDLE, SeqCst, SeqCst).is_ok();
         fence(SeqCst);
+        if released {
+            self.wake_all(&self.states[p]);
+        }
+        released
     }
 
-    /// Step 6: M `m` woke from parking (or starts, or handed its P over) and takes its P back,
-    /// waiting while a collection holds it.
-    pub(crate) fn acquire_p(&self, m: usize) {
-        let state = &self.states[m];
+    /// P `p`'s own M died (`died.rs`): nobody waits to take it back any more, so a spare M
+    /// may keep it, and the monitor hand it out, until a new M takes over.
+    #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+    pub(crate) fn forget_wanted(&self, p: usize) {
+        self.wanted[p].store(false, SeqCst);
+    }
+
+    /// Step 6: an M takes P `p`, waiting while a collection holds it: its own P as it wakes
+    /// from parking (or starts, or handed its P over, or is back from a system call), or a P
+    /// handed to a spare M (`syscall.rs`). False if another M holds it (a spare M it was
+    /// handed to, or its own M back first): see [`World::wait_released`].
+    pub(crate) fn try_acquire_p(&self, p: usize) -> bool {
+        let state = &self.states[p];
         loop {
             match state.compare_exchange(IDLE, RUNNING, Acquire, Acquire) {
-                Ok(_) => return,
+                Ok(_) => return true,
                 Err(STOPPED) => self.wait(state, STOPPED),
-                Err(other) => unreachable!("M {m} takes back its P in state {other}"),
+                Err(_) => return false,
             }
         }
+    }
+
+    /// Step 6 for a P nobody else can hold (an arriving M's own, handed over at step 3).
+    fn acquire_p(&self, p: usize) {
+        let taken = self.try_acquire_p(p);
+        debug_assert!(taken, "P {p} is held by another M");
+    }
+
+    /// P `p`'s own M takes it back (as it wakes from parking, or is back from a system call;
+    /// `syscall.rs`, step 4): from a spare M if one holds it, which it asks to give it back
+    /// (`wanted`, SeqCst) and waits for (on the state word, while `RUNNING`).
+    pub(crate) fn take_own_p(&self, p: usize) {
+        if self.try_acquire_p(p) {
+            return;
+        }
+        self.wanted[p].store(true, SeqCst);
+        while !self.try_acquire_p(p) {
+            self.wait(&self.states[p], RUNNING);
+        }
+        self.wanted[p].store(false, Relaxed);
+    }
+
+    /// Whether P `p`'s own M waits to take it back (a spare M holding it gives it up).
+    #[inline]
+    pub(crate) fn wanted_back(&self, p: usize) -> bool {
+        self.wanted[p].load(Relaxed)
+    }
+
+    /// Whether P `p`'s own M waits to take it back, as a spare M that just took it sees it.
+    pub(crate) fn wanted_back_now(&self, p: usize) -> bool {
+        self.wanted[p].load(SeqCst)
+    }
+
+    /// A spare M gave P `p` up ([`World::release_p`] returned true): wakes its own M if it
+    /// waits in [`World::take_own_p`].
+    pub(crate) fn wake_released(&self, p: usize) {
+        self.wake_all(&self.states[p]);
     }
 
     /// Steps 3 and 4, for M `m` at a safepoint with a collection requested. True if this M
@@ -487,6 +544,52 @@ mod loom_tests {
             model.safepoint(0);
             model.release(0);
             model.assert_ran(threads, 3);
+        });
+    }
+
+    /// `syscall.rs`'s hand-off: P 0's own M enters a system call (releases its P) while a spare
+    /// M, handed P 0 by the monitor, races it for the P and M 1 stops the world. The own M,
+    /// back, takes P 0 back from whoever holds it; a spare that holds it gives it back once it
+    /// sees `wanted`. Each P is touched by its holder only, the collection runs exactly once,
+    /// and everybody finishes (the own M never waits for a spare that will not give back).
+    #[test]
+    fn loom_world_spare_gives_the_p_back() {
+        check(2, || {
+            let model = Model::new(2);
+            (0..2).for_each(|m| model.world.acquire_p(m));
+            let spare = {
+                let model = model.clone();
+                loom::thread::spawn(move || {
+                    // `M::take_p`, then run P 0 for a schedule or two, until its own M wants it
+                    // or no work is left, then `give_back_p`.
+                    if model.world.wanted_back_now(0) || !model.world.try_acquire_p(0) {
+                        return;
+                    }
+                    for _ in 0..2 {
+                        model.touch(0);
+                        model.safepoint(0);
+                        if model.world.wanted_back(0) {
+                            break;
+                        }
+                    }
+                    model.release(0);
+                    model.world.wake_released(0);
+                })
+            };
+            let collector = Model::spawn_ms(&model, 1..2, |model, m| {
+                model.world.request();
+                model.safepoint(m);
+                model.touch(m);
+                model.release(m);
+            });
+            // P 0's own M: enter the system call (`entersyscall`), come back (`exitsyscall`).
+            model.touch(0);
+            model.release(0);
+            model.world.take_own_p(0);
+            model.touch(0);
+            model.release(0);
+            spare.join().unwrap();
+            model.assert_ran(collector, 1);
         });
     }
 }

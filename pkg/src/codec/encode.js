@@ -174,6 +174,7 @@ class Encoder {
     this.seenMap = null; // object -> number once there are many
     this.count = 0;
     this.hook = null;
+    this.admit = null; // (bytes) => void: throws if a message of that many bytes cannot be taken
     this.busy = false;
   }
 
@@ -183,7 +184,10 @@ class Encoder {
     this.dv = new DataView(this.buf);
   }
 
-  grow(need) {
+  // `least`: bytes the message will surely take (`need` may be an upper bound, for a string).
+  grow(need, least = need) {
+    // A value too large for its destination is refused before the scratch grows for it.
+    if (this.admit !== null) this.admit(least);
     let size = this.u8.length * 2;
     while (size < need) size *= 2;
     const old = this.u8;
@@ -191,8 +195,8 @@ class Encoder {
     this.u8.set(old.subarray(0, this.pos));
   }
 
-  ensure(n) {
-    if (this.pos + n > this.u8.length) this.grow(this.pos + n);
+  ensure(n, least = n) {
+    if (this.pos + n > this.u8.length) this.grow(this.pos + n, this.pos + least);
   }
 
   reset() {
@@ -202,6 +206,7 @@ class Encoder {
     this.count = 0;
     this.pos = 0;
     this.hook = null;
+    this.admit = null;
     this.busy = false;
     if (this.u8.length > KEEP_SCRATCH) this.alloc(4096);
   }
@@ -359,7 +364,7 @@ class Encoder {
     if (isWellFormed(s)) {
       const max = n * 3;
       const hb = varintSize(max * 2);
-      this.ensure(hb + max);
+      this.ensure(hb + max, hb + n);
       const start = this.pos + hb;
       const { written } = textEncoder.encodeInto(s, this.u8.subarray(start, start + max));
       const h = written * 2;
@@ -629,6 +634,9 @@ export function encode(value, where = 'value', options = undefined) {
  * Like encode, but the bytes follow one `tag` byte (a runtime Message's outcome tag) and are
  * handed to `take(bytes)`, whose result is returned. The bytes lie in the encoder's scratch
  * buffer: `take` must copy what it keeps (into the wasm memory, say) before it returns.
+ * `options.admit(n)`, if given, is called before the scratch grows to hold `n` bytes (the tag
+ * included) and may throw to refuse a value too large for where it goes, before it is copied;
+ * `take` sees the exact length and checks it again.
  */
 export function encodeTagged(tag, value, where, options, take) {
   return encodeWith(tag, value, where, options, take);
@@ -639,6 +647,8 @@ function encodeWith(tag, value, where, options, take) {
   enc.busy = true;
   const hook = options != null ? options.handle : undefined;
   enc.hook = typeof hook === 'function' ? hook : null;
+  const admit = options != null ? options.admit : undefined;
+  enc.admit = typeof admit === 'function' ? admit : null;
   try {
     if (tag !== undefined) enc.byte(tag);
     enc.value(value);

@@ -1,0 +1,3 @@
+module gorthog
+
+go 1.19
