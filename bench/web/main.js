@@ -123,7 +123,7 @@ const PAGE_WORKLOADS = {
 //                         (join settled − planned); also hog.join_p99
 //   hog.gc_wall      ms   rt.gc() from the page: settled − planned
 //   hog.timer_p99    ms   100 rt.sleep(10) from the page at once: p99 of (settled − planned − 10)
-//   hog.handoff      ms   the hog, just before its loop, starts a goroutine (queued on its own P)
+//   hog.handoff      ms   the hog records its start, then starts a goroutine (queued on its own P)
 //                         that records when it starts running: that moment − the hog's start
 //                         (both on the epoch clock, performance.timeOrigin + now(), in their
 //                         Workers); hog.handoff_moved = 1 if it ran on another P
@@ -131,8 +131,9 @@ const PAGE_WORKLOADS = {
 //                         null and unit "did not settle in 2 s" when it did not
 //   hog.kill_recover ms   no hog: a goroutine records the time and closes its Worker
 //                         (self.close()); the page then starts goroutines, 4 every 5 ms, until
-//                         one runs on the killed Worker's P: that goroutine's start − the
-//                         close; null "not recovered in 2 s" when none did
+//                         one runs on the killed Worker's P in another Worker (each Worker tags
+//                         itself with a random self.benchWorkerTag): that goroutine's start −
+//                         the close; null "not recovered in 2 s" when none did
 const HOG_MS = 3000;
 const PLAN_MS = 10;
 const epoch = () => performance.timeOrigin + performance.now();
@@ -142,10 +143,10 @@ const pct = (xs, p) => {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
 };
 function hogFn(rt, ms, started, probe) {
+  const t0 = performance.timeOrigin + performance.now();
   rt.go((rt, probe) => {
     probe.trySend({ at: performance.timeOrigin + performance.now(), proc: rt.procid() });
   }, probe);
-  const t0 = performance.timeOrigin + performance.now();
   started.trySend({ at: t0, proc: rt.procid() });
   const end = performance.now() + ms;
   let n = 0;
@@ -161,8 +162,9 @@ async function withHog(phase) {
   const probe = rt.chan(1);
   const hog = rt.go(hogFn, HOG_MS, started, probe);
   const s = await started.recv();
-  const planned = s.at + PLAN_MS;
-  await sleepMs(planned - epoch());
+  // A page timer may fire a little early: then the phase is timed from when the page acted.
+  await sleepMs(s.at + PLAN_MS - epoch());
+  const planned = Math.max(s.at + PLAN_MS, epoch());
   const out = await phase(rt, planned, s, probe);
   if (phase.keepsRuntime !== true) {
     await hog.join().catch(() => {});
@@ -210,7 +212,8 @@ async function hogWorkload(suffix) {
   await Promise.all(Array.from({ length: 8 }, (_, i) => rt.go((rt, i) => i, i).join()));
   const killed = rt.chan(1);
   rt.go((rt, ch) => {
-    ch.trySend({ at: performance.timeOrigin + performance.now(), proc: rt.procid() });
+    self.benchWorkerTag ??= Math.random();
+    ch.trySend({ at: performance.timeOrigin + performance.now(), proc: rt.procid(), tag: self.benchWorkerTag });
     self.close();
   }, killed);
   const k = await killed.recv();
@@ -220,11 +223,16 @@ async function hogWorkload(suffix) {
     for (let i = 0; i < 4; i++)
       probes.push(
         rt
-          .go((rt) => ({ at: performance.timeOrigin + performance.now(), proc: rt.procid() }))
+          .go((rt) => {
+            self.benchWorkerTag ??= Math.random();
+            return { at: performance.timeOrigin + performance.now(), proc: rt.procid(), tag: self.benchWorkerTag };
+          })
           .join()
           .then(
             (r) => {
-              if (r.proc === k.proc && (recovered === null || r.at < recovered)) recovered = r.at;
+              // The closed Worker finishes its current task first (it may run goroutines for a
+              // few ms more): only another Worker running that P counts.
+              if (r.proc === k.proc && r.tag !== k.tag && (recovered === null || r.at < recovered)) recovered = r.at;
             },
             () => {},
           ),

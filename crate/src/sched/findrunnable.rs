@@ -18,8 +18,13 @@ use super::{GRef, P};
 use std::collections::VecDeque;
 use std::sync::atomic::Ordering::Relaxed;
 
-/// Goroutines from the LIFO slot run at most this many times in a row (tokio's limit).
-const MAX_LIFO_RUNS: u32 = 3;
+/// A chain of goroutines that keep each other runnable runs on while others wait for at most
+/// this long (Go's time slice, `forcePreemptNS`): then it queues behind them.
+const SLICE_NS: u64 = 10_000_000;
+/// A chain this short never looks at the clock (it is within any slice).
+const CHAIN_FREE_RUNS: u32 = 3;
+/// Past `CHAIN_FREE_RUNS`, a chain looks at the clock every this many runs.
+const CHAIN_CHECK_EVERY: u32 = 4;
 /// Every this many schedules, the global queue is checked first (Go's fairness rule).
 const GLOBAL_CHECK_INTERVAL: u32 = 61;
 /// Steal passes over all victims before giving up (Go's `stealTries`).
@@ -36,6 +41,42 @@ const TIMER_WOKEN_MAX: usize = 4;
 /// While other Ms run, an idle M parks at most this long, then takes over goroutines queued
 /// behind a poll that has run all along (`take_stuck`).
 const WATCH_NS: u64 = 1_000_000;
+
+/// Goroutines that keep each other runnable through the LIFO slot: each made runnable by the
+/// one before, on this M. As with Go's `runnext`, the chain inherits one time slice: while it
+/// lasts the chain runs ahead of everything queued, so two ping-pong pairs share the P by time,
+/// not by turns (Go's `TestPingPongHog`, in `crate/tests/sched.rs`: a pair whose turns cost 100
+/// times more gets about as much time, not 100 times as much); once it is over, the chain
+/// queues behind the others. JS goroutines talk through operations that are goroutines of
+/// their own, each resolving a promise whose reaction starts the next one, so their chains
+/// do not pass through this slot yet.
+#[derive(Default)]
+pub(super) struct Chain {
+    runs: u32,
+    /// When the chain first looked at the clock (0: not yet).
+    since: u64,
+}
+
+impl Chain {
+    /// One more goroutine of the chain: whether it is still within its slice.
+    fn go_on(&mut self) -> bool {
+        self.runs += 1;
+        if self.runs <= CHAIN_FREE_RUNS {
+            return true;
+        }
+        if self.since == 0 {
+            self.since = timer::now();
+            return true;
+        }
+        !(self.runs - CHAIN_FREE_RUNS).is_multiple_of(CHAIN_CHECK_EVERY)
+            || timer::now().saturating_sub(self.since) < SLICE_NS
+    }
+
+    /// The chain ended (a goroutine from elsewhere runs next).
+    fn end(&mut self) {
+        *self = Chain::default();
+    }
+}
 
 impl M {
     pub(super) fn find_runnable(&mut self, host: bool) -> Result<GRef, Exit> {
@@ -115,23 +156,19 @@ impl M {
             }
         }
     }
-    /// LIFO slot (at most `MAX_LIFO_RUNS` in a row while others wait here), then goroutines
-    /// woken by timers this M fired, then the ring.
+    /// LIFO slot (while its chain is within its time slice, or nobody else waits here), then
+    /// goroutines woken by timers this M fired, then the ring.
     fn local_next(&mut self) -> Option<GRef> {
         let p = &self.shared.procs[self.p];
         if let Some(g) = p.lifo_take() {
-            if self.lifo_runs < MAX_LIFO_RUNS {
-                self.lifo_runs += 1;
-                return Some(g);
-            }
             // Nobody here to make way for: going through the ring would only cost a push and
             // a pop (the global queue has its own turn, every 61st schedule).
-            if self.timer_woken.is_empty() && p.runq.is_empty() {
+            if self.lifo_chain.go_on() || (self.timer_woken.is_empty() && p.runq.is_empty()) {
                 return Some(g);
             }
             self.shared.runqput(p, g);
         }
-        self.lifo_runs = 0;
+        self.lifo_chain.end();
         self.timer_woken.pop_front().or_else(|| p.runq.pop())
     }
     fn random(&mut self) -> u32 {

@@ -21,7 +21,7 @@
 //! (`Shared::drop_if_stopped`).
 
 use super::current::NO_P;
-use super::findrunnable::gcd;
+use super::findrunnable::{gcd, Chain};
 use super::g::{Polled, UNBOUND};
 use super::syscall::{entersyscall, exitsyscall};
 use super::{bound_live, coop, set_current_g, set_current_m, timer, GRef, Shared, P};
@@ -71,7 +71,8 @@ pub(crate) struct M {
     hosted_js: bool,
     pub(super) tick: u32,
     pub(super) spinning: bool,
-    pub(super) lifo_runs: u32,
+    /// The chain running from the LIFO slot (`findrunnable.rs`).
+    pub(super) lifo_chain: Chain,
     /// Polls not yet added to the P's `runs`.
     pub(super) runs: u64,
     pub(super) rng: u32,
@@ -109,7 +110,7 @@ impl M {
             hosted_js: false,
             tick: 0,
             spinning: false,
-            lifo_runs: 0,
+            lifo_chain: Chain::default(),
             runs: 0,
             rng: 0x9E37_79B9 ^ (index as u32).wrapping_mul(0x85EB_CA6B) | 1,
             bound_ready: VecDeque::new(),
