@@ -43,9 +43,6 @@ pub(crate) struct Shared {
     /// Ms started (or being started) that have not yet exited after shutdown; the last one out
     /// drops what is left.
     pub(crate) running_ms: AtomicUsize,
-    /// Per M: what its thread left when it last returned to its event loop, should it die
-    /// there (`died.rs`).
-    pub(super) lives: Lives,
     /// Written by the M that starts a goroutine (each its own line: spawning on one M while
     /// goroutines finish on another must not bounce one line between them).
     pub(super) next_goid: CachePadded<AtomicU64>,
@@ -70,6 +67,9 @@ pub(crate) struct Shared {
     pub(crate) hooks: Arc<dyn Hooks>,
     /// The spare Ms and the monitor (`sysmon.rs`).
     pub(crate) spares: Spares,
+    /// Per M: what its thread left when it last returned to its event loop, should it die
+    /// there (`died.rs`).
+    pub(super) lives: Lives,
 }
 
 impl Shared {
@@ -86,7 +86,6 @@ impl Shared {
             bound: (0..procs + SPARE_MAX).map(|_| Inbox::new()).collect(),
             shutdown: AtomicBool::new(false),
             running_ms: AtomicUsize::new(procs),
-            lives: Lives::new(procs + SPARE_MAX),
             next_goid: CachePadded(AtomicU64::new(1)),
             spawned: CachePadded(AtomicU64::new(0)),
             completed: CachePadded(AtomicU64::new(0)),
@@ -98,6 +97,7 @@ impl Shared {
             hooks: hooks(&world),
             world,
             spares: Spares::new(procs),
+            lives: Lives::new(procs + SPARE_MAX),
         })
     }
 
