@@ -122,12 +122,14 @@ test('memory exhausted: rt.go and operations are RangeErrors (page and goroutine
       // 1. Less than 8 MiB left above the reserve.
       fillDown(512 << 20, 4 << 20);
       out.filledMiB = Math.round(filled / 2 ** 20);
-      // 2. A goroutine spawns children (each waits on a gate) until rt.go refuses one, and
-      // reports; it joins them once the gate closes.
+      // 2. A goroutine spawns children (each waits on a gate) until rt.go refuses one. It says
+      // so by closing \`done\` (no message: past that refusal the children's own start may use
+      // the reserve, and a message could be refused), joins them once the gate closes and
+      // memory is back, and reports.
       const gate = rt.chan(0);
-      const report = rt.chan(1); // buffered: the report never waits for the page's receive
-      const reported = report.recv();
-      const spawner = rt.go(async (rt, gate, report) => {
+      const done = rt.chan(0);
+      const spawning = done.recv();
+      const spawner = rt.go(async (rt, gate, done) => {
         const closed = gate.recv(); // started while memory allows: joins wait for the gate
         const children = [];
         let error;
@@ -141,21 +143,21 @@ test('memory exhausted: rt.go and operations are RangeErrors (page and goroutine
             break;
           }
         }
-        report.trySend({ spawned: children.length, ...error });
+        done.close();
         await closed;
         // A child refused its receive returns at once, maybe while memory is still exhausted:
         // then its result is refused too, and its join rejects with a RangeError.
         const results = await Promise.all(children.map((g) => g.join().catch((e) => 'join ' + e.name)));
         return {
+          error,
+          spawned: children.length,
           n: results.length,
           ok: results.filter((x) => x === 'ok').length,
           refused: results.filter((x) => x === 'RangeError' || x === 'join RangeError').length,
         };
-      }, gate, report);
+      }, gate, done);
       // The spawner's join settles first only if it failed: then its error is the failure.
-      const spawned = await within(Promise.race([reported, spawner.join()]), 30000, 'the spawner');
-      out.spawned = spawned.spawned;
-      out.spawnError = { name: spawned.name, message: spawned.message };
+      await within(Promise.race([spawning, spawner.join()]), 30000, 'the spawner');
       out.during = rt.stats().gc.stackInuse;
       // 3. The rest of memory: now nothing of 4 KiB fits.
       fillDown(2 << 20, 1 << 10);
@@ -166,7 +168,10 @@ test('memory exhausted: rt.go and operations are RangeErrors (page and goroutine
       // 4. Memory back: drop the fill channel and everything it held.
       fill.release();
       gate.close();
-      out.children = await within(spawner.join(), 30000, 'the children');
+      const spawnerResult = await within(spawner.join(), 30000, 'the children');
+      out.children = { n: spawnerResult.n, ok: spawnerResult.ok, refused: spawnerResult.refused };
+      out.spawnError = spawnerResult.error;
+      out.spawned = spawnerResult.spawned;
       out.after = await within(rt.go((rt, x) => x + 1, 1).join(), 10000, 'a goroutine after');
       out.otherAfter = await within(rt2.go((rt, x) => x * 2, 21).join(), 10000, 'a goroutine of the other runtime after');
       const rt3 = await Runtime.start({ procs: 1 });

@@ -93,7 +93,7 @@ impl Shared {
             return;
         }
         // Goroutines the page submitted are registered only once an M takes them.
-        if !self.inbox.is_empty() || !self.idle.idle_throughout(idle) {
+        if !self.inbox.is_empty() || !self.unstarted_inbox.is_empty() || !self.idle.idle_throughout(idle) {
             return;
         }
         // One report per set of deadlocked goroutines.

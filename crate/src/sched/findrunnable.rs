@@ -97,7 +97,7 @@ impl M {
             self.check_timers();
             self.tick = self.tick.wrapping_add(1);
             if self.tick.is_multiple_of(GLOBAL_CHECK_INTERVAL) {
-                if let Some(g) = self.shared.globrunqget(self.p, 1) {
+                if let Some(g) = self.shared.globrunqget(self.p, 1).or_else(|| self.unstarted_next()) {
                     return Ok(g);
                 }
             }
@@ -108,6 +108,9 @@ impl M {
                 return Ok(g);
             }
             if let Some(g) = self.shared.globrunqget(self.p, usize::MAX) {
+                return Ok(g);
+            }
+            if let Some(g) = self.unstarted_next() {
                 return Ok(g);
             }
             if !self.spinning && !std::mem::take(&mut self.watch_wake) {
@@ -218,16 +221,25 @@ impl M {
                     }
                 }
             }
-            if let Some(g) = shared.globrunqget(self.p, usize::MAX) {
+            if let Some(g) = shared.globrunqget(self.p, usize::MAX).or_else(|| self.unstarted_next()) {
                 return Some(g);
             }
         }
         None
     }
+
+    /// A goroutine waiting to start on an M that hosts JS, unless this M is a spare.
+    fn unstarted_next(&self) -> Option<GRef> {
+        if self.is_spare() {
+            return None;
+        }
+        self.shared.unstarted_get(self.p)
+    }
     /// Is there anything this M could run, anywhere? (The parker's final look.)
     fn work_anywhere(&self) -> bool {
         !self.shared.bound[self.index].is_empty()
             || !self.shared.global_is_empty()
+            || (!self.is_spare() && !self.shared.unstarted_is_empty())
             || self.shared.procs.iter().any(P::has_work)
             || self.shared.is_shut_down()
     }

@@ -115,10 +115,11 @@ impl G {
     }
 
     /// Whether the G has not started and will be bound to the M that starts it (a JS
-    /// goroutine). The caller took it off a queue, to poll it or to queue it again.
+    /// goroutine). The caller just made it, or took it off a queue to poll it.
     pub(crate) fn is_unstarted(&self) -> bool {
-        // SAFETY: a G taken off a queue is Runnable and owned by the M that took it, which
-        // alone touches its task until it queues or polls it (module header).
+        // SAFETY: a G just made, or taken off a queue (Runnable), is owned by the thread that
+        // made or took it, which alone touches its task until it queues or polls it (module
+        // header).
         matches!(unsafe { &*self.task.get() }, Task::Unstarted(_))
     }
 

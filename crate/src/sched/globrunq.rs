@@ -7,6 +7,9 @@
 //! * The page's thread never takes the lock: it pushes into the lock-free inbox (`inbox.rs`),
 //!   which an M drains into the tail of the global queue, registering the new goroutines on
 //!   its own P (`drain_inbox`).
+//! * Goroutines that will be bound to the M that starts them (JS goroutines) wait apart, in
+//!   `unstarted_inbox` and `unstarted`, for the Ms that host JS: a spare M (`sysmon.rs`) never
+//!   starts one, and must never find one in a ring it steals from.
 //! * A batch moved from the global queue fills at most half a ring, and each M takes its
 //!   share (`len / procs + 1`), as Go's `globrunqget` does.
 
@@ -35,7 +38,10 @@ impl Shared {
     }
 
     pub(crate) fn global_len(&self) -> usize {
-        self.global_len.load(Relaxed) + self.inbox.len()
+        self.global_len.load(Relaxed)
+            + self.inbox.len()
+            + self.unstarted_len.load(Relaxed)
+            + self.unstarted_inbox.len()
     }
 
     /// Takes up to `max` Gs from the global queue (draining the inbox into it first): one to
@@ -66,6 +72,31 @@ impl Shared {
         self.drain_inbox(m, &mut q);
         q.push_back(g);
         self.global_len.fetch_add(1, Release);
+    }
+
+    /// Whether goroutines wait to start on an M that hosts JS (`Shared::unstarted`).
+    pub(crate) fn unstarted_is_empty(&self) -> bool {
+        self.unstarted_len.load(Acquire) == 0 && self.unstarted_inbox.is_empty()
+    }
+
+    /// Takes the oldest goroutine waiting to start on an M that hosts JS, registering on P `m`
+    /// those submitted since. One at a time: in a ring, a spare M could steal them.
+    pub(crate) fn unstarted_get(&self, m: usize) -> Option<GRef> {
+        if self.unstarted_is_empty() {
+            return None;
+        }
+        let mut q = self.unstarted.lock().unwrap();
+        let incoming = self.unstarted_inbox.take_all();
+        for g in &incoming {
+            if g.registry_key.load(Relaxed) == u64::MAX {
+                self.register(m, g);
+            }
+        }
+        self.unstarted_len.fetch_add(incoming.len(), Release);
+        q.extend(incoming);
+        let g = q.pop_front()?;
+        self.unstarted_len.fetch_sub(1, Release);
+        Some(g)
     }
 
     /// Moves the inbox to the tail of the global queue `q` (whose lock the caller holds),

@@ -90,9 +90,6 @@ pub(crate) struct M {
     /// Woken to look for stuck goroutines only (`take_stuck`): no stealing this time round.
     pub(super) watch_wake: bool,
     pub(super) parked_async: bool,
-    /// On a spare M: JS goroutines not started yet, which it leaves to the Ms that host JS
-    /// (back to the global queue when it gives its P up).
-    pub(super) deferred: Vec<GRef>,
 }
 
 impl M {
@@ -119,7 +116,6 @@ impl M {
             watched: Vec::with_capacity(n),
             watch_wake: false,
             parked_async: false,
-            deferred: Vec::new(),
         };
         if index < n {
             // Take this M's P (a stop of the world may hold it until it ends, a spare M while
@@ -215,11 +211,7 @@ impl M {
         if self.runs == RUNS_BATCH {
             self.flush_runs();
         }
-        if self.is_spare() && g.is_unstarted() {
-            // A spare never hosts JS goroutines: their Worker would have to stay for them.
-            self.deferred.push(g.clone());
-            return;
-        }
+        debug_assert!(!(self.is_spare() && g.is_unstarted()), "a spare M never starts a bound goroutine");
         let p = &self.shared.procs[self.p];
         set_current_g(Arc::as_ptr(g));
         coop::reset();

@@ -120,6 +120,13 @@ impl Shared {
         if let Some(r) = p.or((home != UNBOUND).then_some(home as usize)) {
             self.register(r, &g);
         }
+        if g.is_unstarted() {
+            // Started by the M that hosts it, wherever it was made (`Shared::unstarted`).
+            self.unstarted_inbox.push(g);
+            self.drop_if_stopped(&self.unstarted_inbox);
+            self.idle.wake_one();
+            return;
+        }
         match self.put_runnable(p, g) {
             Placed::Bound => {}
             Placed::Lifo { .. } | Placed::Global => {

@@ -37,6 +37,12 @@ pub(crate) struct Shared {
     pub(super) global_len: AtomicUsize,
     /// Goroutines submitted, or woken, from outside any M.
     pub(super) inbox: Inbox<G>,
+    /// Goroutines that have not started and will be bound to the M that starts them (JS
+    /// goroutines): only Ms that host JS take them (never spares), one at a time, first
+    /// through this inbox, then this queue (`globrunq.rs`).
+    pub(super) unstarted_inbox: Inbox<G>,
+    pub(super) unstarted: Mutex<VecDeque<GRef>>,
+    pub(super) unstarted_len: AtomicUsize,
     /// Per M: wake-ups of the goroutines bound to it.
     pub(crate) bound: Box<[Inbox<G>]>,
     pub(crate) shutdown: AtomicBool,
@@ -83,6 +89,9 @@ impl Shared {
             global: Mutex::new(VecDeque::new()),
             global_len: AtomicUsize::new(0),
             inbox: Inbox::new(),
+            unstarted_inbox: Inbox::new(),
+            unstarted: Mutex::new(VecDeque::new()),
+            unstarted_len: AtomicUsize::new(0),
             bound: (0..procs + SPARE_MAX).map(|_| Inbox::new()).collect(),
             shutdown: AtomicBool::new(false),
             running_ms: AtomicUsize::new(procs),

@@ -98,6 +98,9 @@ impl Shared {
         }
         // Goroutines submitted from outside and never taken by an M still hold their tasks.
         self.inbox.take_all().iter().for_each(|g| g.drop_task());
+        self.unstarted_inbox.take_all().iter().for_each(|g| g.drop_task());
+        self.unstarted.lock().unwrap().clear();
+        self.unstarted_len.store(0, Release);
         self.bound.iter().for_each(|b| drop(b.take_all()));
         self.global.lock().unwrap().clear();
         self.global_len.store(0, Release);

@@ -25,8 +25,8 @@
 //! 3. **Hand-off.** The spare takes `p` if it is still `IDLE` (`World::try_acquire_p`, a CAS
 //!    that races with the owner's in step 4: one wins; the loser of a race with a collection
 //!    waits for it). It runs `p`'s goroutines and timers like `p`'s own M, except JS
-//!    goroutines that have not started, which it leaves for the global queue (a spare never
-//!    hosts JS: its Worker would then have to stay). At every schedule it looks at `p`'s
+//!    goroutines that have not started, which wait apart for the Ms that host JS
+//!    (`globrunq.rs`; a spare never hosts JS: its Worker would then have to stay). At every schedule it looks at `p`'s
 //!    `wanted` flag (`World::wanted_back`); when set, or when it finds no work, it releases `p` (a collection first, if
 //!    one is requested), wakes whoever waits for `p` (`World::wake_released`) and goes back
 //!    to the pool.
@@ -143,12 +143,6 @@ impl M {
     /// requested) and wakes the P's own M if it waits for it.
     pub(super) fn give_back_p(&mut self) {
         self.flush_runs();
-        if !self.deferred.is_empty() {
-            for g in self.deferred.drain(..) {
-                self.shared.globrunqput_yielded(self.p, g);
-            }
-            self.shared.idle.wake_one();
-        }
         let p = std::mem::replace(&mut self.p, NO_P);
         if self.spinning {
             self.spinning = false;
