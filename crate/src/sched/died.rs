@@ -296,6 +296,12 @@ impl Shared {
         }
         // Goroutines submitted from outside and never taken by an M still hold their tasks.
         self.inbox.take_all().iter().for_each(|g| g.retire());
+        self.unstarted_inbox.take_all().iter().for_each(|g| g.retire());
+        if let Ok(mut q) = self.unstarted.try_lock() {
+            q.iter().for_each(|g| g.retire());
+            q.clear();
+            self.unstarted_len.store(0, Release);
+        }
         self.bound.iter().for_each(|b| drop(b.take_all()));
         if let Ok(mut q) = self.global.try_lock() {
             q.clear();
