@@ -127,6 +127,10 @@ const PAGE_WORKLOADS = {
 //                         that records when it starts running: that moment − the hog's start
 //                         (both on the epoch clock, performance.timeOrigin + now(), in their
 //                         Workers); hog.handoff_moved = 1 if it ran on another P
+//   hog.retake_1p    ms   the same hog on a 1-P runtime, where only a spare M can run the P's
+//                         work: the page's receive of the hog's start message is a goroutine
+//                         the hog's own M cannot run, so it completes once the monitor has
+//                         handed the P to a spare (sched/sysmon.rs): that moment − the hog's start
 //   hog.shutdown     ms   rt.shutdown({ timeoutMs: 100 }): settled − planned; printed with value
 //                         null and unit "did not settle in 2 s" when it did not
 //   hog.kill_recover ms   no hog: a goroutine records the time and closes its Worker
@@ -154,14 +158,15 @@ function hogFn(rt, ms, started, probe) {
   return n;
 }
 /** A fresh runtime with a hog running; resolves at the planned moment (epoch ms). */
-async function withHog(phase) {
-  const rt = await Runtime.start({ procs: 2 });
+async function withHog(phase, procs = 2) {
+  const rt = await Runtime.start({ procs });
   // Both Workers up and running goroutines.
   await Promise.all(Array.from({ length: 8 }, (_, i) => rt.go((rt, i) => i, i).join()));
   const started = rt.chan(1);
   const probe = rt.chan(1);
   const hog = rt.go(hogFn, HOG_MS, started, probe);
   const s = await started.recv();
+  s.received = epoch();
   // A page timer may fire a little early: then the phase is timed from when the page acted.
   await sleepMs(s.at + PLAN_MS - epoch());
   const planned = Math.max(s.at + PLAN_MS, epoch());
@@ -198,6 +203,7 @@ async function hogWorkload(suffix) {
     const late = await Promise.all(Array.from({ length: 100 }, () => rt.sleep(10).then(() => epoch() - planned - 10)));
     emitH('timer_p99', pct(late, 99), 'ms');
   });
+  await withHog(async (rt, planned, s) => emitH('retake_1p', s.received - s.at, 'ms'), 1);
   const shut = async (rt, planned) => {
     const p = rt.shutdown({ timeoutMs: 100 });
     const settled = await Promise.race([p.then(() => true), sleepMs(planned + 2000 - epoch()).then(() => false)]);

@@ -455,7 +455,9 @@ fn current_shared() -> Arc<Shared> {
 /// `RangeError` if memory could not hold it, as [`RuntimeCore::go`].
 #[wasm_bindgen(js_name = workerGo)]
 pub fn worker_go(source: String, args: Message) -> Result<JoinRef, JsValue> {
-    let j = go_js(&current_shared(), source, args)?;
+    let shared = current_shared();
+    // On this M's P if it is free: the child runs next here, or another M steals it.
+    let j = sched::with_own_p(&shared, || go_js(&shared, source, args))?;
     // This may run outside the M's loop (in a promise reaction while the M waits in
     // `Atomics.waitAsync`): make sure the M looks at its queues again.
     sched::unpark_current_m();

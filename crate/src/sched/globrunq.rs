@@ -7,9 +7,10 @@
 //! * The page's thread never takes the lock: it pushes into the lock-free inbox (`inbox.rs`),
 //!   which an M drains into the tail of the global queue, registering the new goroutines on
 //!   its own P (`drain_inbox`).
-//! * Goroutines that will be bound to the M that starts them (JS goroutines) wait apart, in
-//!   `unstarted_inbox` and `unstarted`, for the Ms that host JS: a spare M (`sysmon.rs`) never
-//!   starts one, and must never find one in a ring it steals from.
+//! * Goroutines that will be bound to the M that starts them (JS goroutines), submitted from
+//!   outside any P (the page, JS code in a system call whose P is held) or found by a spare M
+//!   (`sysmon.rs`, which never starts one), wait apart, in `unstarted_inbox` and `unstarted`,
+//!   for the Ms that host JS, which take them one at a time.
 //! * A batch moved from the global queue fills at most half a ring, and each M takes its
 //!   share (`len / procs + 1`), as Go's `globrunqget` does.
 
@@ -72,6 +73,13 @@ impl Shared {
         self.drain_inbox(m, &mut q);
         q.push_back(g);
         self.global_len.fetch_add(1, Release);
+    }
+
+    /// Queues a goroutine to start on an M that hosts JS (`Shared::unstarted`), and wakes one.
+    pub(crate) fn unstarted_push(&self, g: GRef) {
+        self.unstarted_inbox.push(g);
+        self.drop_if_stopped(&self.unstarted_inbox);
+        self.idle.wake_one();
     }
 
     /// Whether goroutines wait to start on an M that hosts JS (`Shared::unstarted`).

@@ -211,7 +211,11 @@ impl M {
         if self.runs == RUNS_BATCH {
             self.flush_runs();
         }
-        debug_assert!(!(self.is_spare() && g.is_unstarted()), "a spare M never starts a bound goroutine");
+        if self.is_spare() && g.is_unstarted() {
+            // A spare never hosts JS goroutines: their Worker would have to stay for them.
+            self.shared.unstarted_push(g.clone());
+            return;
+        }
         let p = &self.shared.procs[self.p];
         set_current_g(Arc::as_ptr(g));
         coop::reset();

@@ -86,6 +86,8 @@ pub(crate) use p::P;
 pub(crate) use ready::gather_timer_wakes;
 pub(crate) use shared::Shared;
 pub use syscall::syscall;
+#[cfg(target_arch = "wasm32")]
+pub(crate) use syscall::with_own_p;
 pub use wait::WaitReason;
 
 use crate::platform::shim::Arc;

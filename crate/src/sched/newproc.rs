@@ -120,11 +120,9 @@ impl Shared {
         if let Some(r) = p.or((home != UNBOUND).then_some(home as usize)) {
             self.register(r, &g);
         }
-        if g.is_unstarted() {
-            // Started by the M that hosts it, wherever it was made (`Shared::unstarted`).
-            self.unstarted_inbox.push(g);
-            self.drop_if_stopped(&self.unstarted_inbox);
-            self.idle.wake_one();
+        if p.is_none() && g.is_unstarted() {
+            // From outside any P: started by an M that hosts JS (`Shared::unstarted`).
+            self.unstarted_push(g);
             return;
         }
         match self.put_runnable(p, g) {

@@ -110,6 +110,25 @@ pub(crate) fn exitsyscall(shared: &Shared, p: usize) {
     set_current_p(p);
 }
 
+/// Runs `f` holding this M's own P, if this thread is an M of `shared` in a system call whose
+/// P is free at once (Go's `cgocallback`, which takes a P back for a callback): JS code that
+/// starts a goroutine puts it on its M's P, where it runs next or is stolen, as in Go. If the P
+/// is held (by a collection, or a spare M), `f` runs without it.
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+pub(crate) fn with_own_p<R>(shared: &Shared, f: impl FnOnce() -> R) -> R {
+    let own = match (current_m_of(shared), current_p_of(shared)) {
+        (Some(m), None) if !shared.spares.is_spare(m) && shared.world.take_p_now(m) => m,
+        _ => return f(),
+    };
+    set_current_p(own);
+    let r = f();
+    set_current_p(NO_P);
+    while !shared.world.release_p(own) {
+        shared.hooks.safepoint(shared, own, false);
+    }
+    r
+}
+
 impl M {
     /// Step 3: a spare takes the P handed to it, if still free. True if it holds it now.
     pub(super) fn take_p(&mut self, p: usize) -> bool {

@@ -251,6 +251,12 @@ impl World {
         }
     }
 
+    /// Takes P `p` if it is `IDLE` now, without waiting (one CAS).
+    #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+    pub(crate) fn take_p_now(&self, p: usize) -> bool {
+        self.states[p].compare_exchange(IDLE, RUNNING, Acquire, Relaxed).is_ok()
+    }
+
     /// Step 6 for a P nobody else can hold (an arriving M's own, handed over at step 3).
     fn acquire_p(&self, p: usize) {
         let taken = self.try_acquire_p(p);
