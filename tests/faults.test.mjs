@@ -12,7 +12,7 @@
 
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { close, evalModule, inPage, openPage } from './harness.mjs';
+import { START_HOG, close, evalModule, inPage, openPage } from './harness.mjs';
 
 after(close);
 
@@ -301,6 +301,7 @@ describe('a Worker killed inside the runtime', () => {
     const r = await inPage(
       `${HELPERS}
       ${WORKERS}
+      ${START_HOG}
       const rt = await Runtime.start({ procs: 1 });
       try {
         const died = new Promise((resolve) => rt.addEventListener('error', (e) => resolve(e.detail)));
@@ -308,15 +309,7 @@ describe('a Worker killed inside the runtime', () => {
         madeWorkers.get('gort-m1').terminate();
         const detail = await settled(died, 10000, 'the error event');
         // A hog holds M 0's Worker: the page's operations finish only if a spare M takes its P.
-        const stop = rt.chan(1);
-        const started = rt.chan(1);
-        const hog = rt.go((rt, stop, started) => {
-          started.trySend(rt.procid());
-          let spins = 0;
-          while (stop.tryRecv() === undefined) spins++;
-          return spins;
-        }, stop, started);
-        await started.recv();
+        const { hog, stop } = await startHog(rt);
         await settled(rt.sleep(20), 20000, 'a sleep');
         await settled(rt.gc(), 20000, 'a collection');
         const c = rt.chan(0);

@@ -25,6 +25,23 @@ import { serve } from '../scripts/serve.mjs';
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const BLANK_PAGE = '/tests/pages/blank.html';
 export const GORT_MODULE = '/pkg/src/index.js';
+
+// Page code: `startHog(rt)` starts a JS goroutine that spins until its `stop` channel holds a
+// value, and resolves with `{ hog, stop, proc }` once it spins (hog.test.mjs, faults.test.mjs).
+export const START_HOG = `
+  async function startHog(rt) {
+    const stop = rt.chan(1);
+    const started = rt.chan(1);
+    const hog = rt.go((rt, stop, started) => {
+      started.trySend(rt.procid());
+      let spins = 0;
+      while (stop.tryRecv() === undefined) spins++;
+      return spins;
+    }, stop, started);
+    const proc = await started.recv();
+    return { hog, stop, proc };
+  }
+`;
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const CHROMIUM_ARGS = [
   '--no-sandbox',

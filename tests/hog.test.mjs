@@ -11,30 +11,14 @@
 
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { close, inPage } from './harness.mjs';
+import { START_HOG, close, inPage } from './harness.mjs';
 
 after(close);
-
-// Starts a JS goroutine that spins until `stop` holds a value; resolves once it spins.
-const HOG = `
-  async function startHog(rt) {
-    const stop = rt.chan(1);
-    const started = rt.chan(1);
-    const hog = rt.go((rt, stop, started) => {
-      started.trySend(rt.procid());
-      let spins = 0;
-      while (stop.tryRecv() === undefined) spins++;
-      return spins;
-    }, stop, started);
-    const proc = await started.recv();
-    return { hog, stop, proc };
-  }
-`;
 
 describe('a JS goroutine that never yields', () => {
   test('with one P, collections, timers and channel operations go on while it spins', async () => {
     const r = await inPage(
-      `${HOG}
+      `${START_HOG}
       const rt = await Runtime.start({ procs: 1 });
       try {
         const { hog, stop } = await startHog(rt);
@@ -67,7 +51,7 @@ describe('a JS goroutine that never yields', () => {
 
   test('with two Ps, goroutines from the page, sleeps and collections finish while it spins', async () => {
     const r = await inPage(
-      `${HOG}
+      `${START_HOG}
       const rt = await Runtime.start({ procs: 2 });
       try {
         const { hog, stop, proc } = await startHog(rt);

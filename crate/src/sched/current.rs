@@ -11,7 +11,7 @@
 //!   (`World`) and just before giving it up, so a thread that reads it here holds that P.
 //! * `CURRENT_G` and `POLL_REASON` describe the poll in progress on this thread only; a G's
 //!   poll publishes the reason into the G as it ends (`G::poll`).
-//! * `BOUND_LIVE` and `BOUND_HERE` are touched only by the M the goroutines are bound to.
+//! * `BOUND_HERE` is touched only by the M the goroutines are bound to.
 
 use super::g::G;
 use super::shared::Shared;
@@ -31,8 +31,6 @@ thread_local! {
     static CURRENT_G: Cell<*const G> = const { Cell::new(std::ptr::null()) };
     /// Why the goroutine being polled on this thread waits, as set during this poll.
     static POLL_REASON: Cell<WaitReason> = const { Cell::new(WaitReason::None) };
-    /// Goroutines bound to this M that are alive (started, not finished).
-    static BOUND_LIVE: Cell<usize> = const { Cell::new(0) };
     /// The JS goroutines bound to this M, by id.
     static BOUND_HERE: RefCell<HashMap<u64, Weak<G>>> = RefCell::new(HashMap::new());
 }
@@ -152,12 +150,4 @@ pub(crate) fn unbind_here(goid: u64) {
 #[cfg(target_arch = "wasm32")]
 pub(crate) fn bound_here(goid: u64) -> Option<GRef> {
     BOUND_HERE.with(|b| b.borrow().get(&goid).and_then(Weak::upgrade))
-}
-
-pub(crate) fn bound_count_add(d: isize) {
-    BOUND_LIVE.with(|b| b.set(b.get().wrapping_add_signed(d)));
-}
-
-pub(crate) fn bound_live() -> usize {
-    BOUND_LIVE.with(Cell::get)
 }

@@ -24,8 +24,7 @@
 //! did not stop at shutdown: a JS goroutine that loops, which is a system call, or an M that
 //! never ran JS and returns to its event loop holding its P) may have held a P, locks, or a
 //! spinner's count. Its P is given up on its behalf (`World::release_dead`) when it is known
-//! to have held it: for the M of P `m`, when `m` was not in a system call (`syscall_since` is
-//! 0), its M was not waiting to take it back from a spare (`World::wanted_back_now`), and no
+//! to have held it: for the M of P `m`, when `m` was not in a system call (`P::syscall`), its M was not waiting to take it back from a spare (`World::wanted_back_now`), and no
 //! spare M holds or is taking it (`Spares::holding`); for a spare M, the P it had taken. When
 //! in doubt the P is not released: a dead thread killed in the few instructions between the
 //! start of a system call and the release of its P, or while a spare's take of it was in
@@ -228,7 +227,7 @@ impl Shared {
                     // Killed inside the scheduler: its P, if it surely held it, and its idle
                     // bit can be given back (a spinner's count it held cannot be told apart
                     // from a waker's claim).
-                    if self.procs[m].syscall_since.load(SeqCst) == 0
+                    if self.procs[m].syscall().is_none()
                         && !self.world.wanted_back_now(m)
                         && !self.spares.holds_or_takes(m)
                     {
@@ -499,7 +498,7 @@ mod tests {
         for (i, h) in hs.into_iter().enumerate() {
             assert_eq!(h.wait(), Ok(i * 3));
         }
-        assert_eq!(shared.procs[1].syscall_since.load(Relaxed), 0, "the new M is not in a system call");
+        assert_eq!(shared.procs[1].syscall(), None, "the new M is not in a system call");
         shared.begin_shutdown();
         for t in threads {
             assert_eq!(t.join().unwrap(), 0);

@@ -116,7 +116,7 @@ impl Shared {
                     wakeups: p.counters.wakeups.load(Relaxed),
                     runq: p.runq.len() as usize + usize::from(p.lifo_is_full()),
                     timers: p.timers.next_deadline() != u64::MAX,
-                    in_syscall: p.syscall_since.load(Relaxed) != 0,
+                    in_syscall: p.syscall().is_some(),
                 })
                 .collect(),
         }

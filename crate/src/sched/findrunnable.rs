@@ -292,7 +292,7 @@ impl M {
         }
         self.p().counters.parks.fetch_add(1, Relaxed);
         let parker = &idle.parkers[self.index];
-        if host && self.hosts_js() {
+        if host && self.hosts_js {
             if parker.prepare_park() {
                 self.parked_async = true;
                 return Some(Exit::ParkAsync { timeout_ns });

@@ -154,7 +154,6 @@ impl G {
             let Task::Unstarted(start) = std::mem::replace(task, Task::Done) else { unreachable!() };
             self.home.store(m, Release);
             *task = Task::Bound(start());
-            super::bound_count_add(1);
             super::bind_here(self);
         }
         let ready = match task {
@@ -182,9 +181,6 @@ impl G {
         // SAFETY: the caller has exclusive access (it finished the poll, or the runtime is
         // stopped and the caller is the home M or the last M out).
         let task = unsafe { &mut *self.task.get() };
-        if matches!(task, Task::Bound(_)) {
-            super::bound_count_add(-1);
-        }
         let old = std::mem::replace(task, Task::Done);
         // A destructor that panics must not unwind through the M: it would stop running
         // goroutines, or at shutdown leave the remaining ones undropped and their joiners

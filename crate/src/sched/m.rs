@@ -6,12 +6,15 @@
 //!
 //! # Hosting JS goroutines (the web)
 //! A Worker M also hosts the JS goroutines bound to it, whose continuations (promise
-//! reactions) run only when the M returns to its event loop. While it hosts any, `run` comes
-//! back to the Worker's JS instead of blocking: after polling a bound G (so that the promise
-//! reactions it queued run), after a time slice (so that timers and messages run), and to park
-//! (the Worker then waits with `Atomics.waitAsync` on the parker's word). An M that hosts no
-//! JS goroutine parks with a blocking `wait32`; it comes back to its Worker only every
-//! `REENTER_NS` of work, so that the engine can swap in the optimized code of the loop.
+//! reactions) run only when the M returns to its event loop. Once it has run one (`hosts_js`,
+//! for the rest of its life: JS code may have left timers, fetches and messages on its
+//! Worker), `run` comes back to the Worker's JS instead of blocking: after polling a bound G
+//! (so that the promise reactions it queued run), after a time slice (so that timers and
+//! messages run), and to park (the Worker then waits with `Atomics.waitAsync` on the parker's
+//! word). Each return to the event loop is a system call (`syscall.rs`): the P is released
+//! until `run` is called again. An M that never ran JS parks with a blocking `wait32`; it
+//! comes back to its Worker only every `REENTER_NS` of work, so that the engine can swap in
+//! the optimized code of the loop.
 //!
 //! # Shutdown
 //! Each M stops at its next schedule once `shutdown` is set, drops the tasks of the goroutines
@@ -24,7 +27,7 @@ use super::current::NO_P;
 use super::findrunnable::{gcd, Chain};
 use super::g::{Polled, UNBOUND};
 use super::syscall::{entersyscall, exitsyscall};
-use super::{bound_live, coop, set_current_g, set_current_m, timer, GRef, Shared, P};
+use super::{coop, set_current_g, set_current_m, timer, GRef, Shared, P};
 use crate::platform::shim::Arc;
 use std::collections::VecDeque;
 use std::sync::atomic::Ordering::Relaxed;
@@ -68,7 +71,7 @@ pub(crate) struct M {
     /// Whether this M has run a bound goroutine (JS code, on the web): its Worker may have
     /// timers, fetches and messages of its own pending, so its event loop gets turns for as
     /// long as it lives.
-    hosted_js: bool,
+    pub(super) hosts_js: bool,
     pub(super) tick: u32,
     pub(super) spinning: bool,
     /// The chain running from the LIFO slot (`findrunnable.rs`).
@@ -104,7 +107,7 @@ impl M {
             index,
             p: NO_P,
             in_syscall: None,
-            hosted_js: false,
+            hosts_js: false,
             tick: 0,
             spinning: false,
             lifo_chain: Chain::default(),
@@ -120,7 +123,7 @@ impl M {
         if index < n {
             // Take this M's P (a stop of the world may hold it until it ends, a spare M while
             // the M this one replaces was in a system call as it died: `died.rs`).
-            m.shared.procs[index].syscall_since.store(0, Relaxed);
+            m.shared.procs[index].syscall_exit();
             m.shared.world.take_own_p(index);
             m.hold_p(index);
         }
@@ -171,7 +174,7 @@ impl M {
             // A safepoint: join a requested stop of the world before polling.
             self.shared.hooks.safepoint(&self.shared, self.p, true);
             self.execute(&g);
-            if host && self.hosts_js() {
+            if host && self.hosts_js {
                 if g.home() != UNBOUND {
                     return self.leave(Exit::Microtasks);
                 }
@@ -187,12 +190,6 @@ impl M {
                 }
             }
         }
-    }
-
-    /// Whether this M's Worker needs event-loop turns: it hosts JS goroutines, or ran JS code
-    /// that may have left timers or messages behind.
-    pub(super) fn hosts_js(&self) -> bool {
-        self.hosted_js || bound_live() > 0
     }
 
     /// Returns to the Worker's event loop: a system call until `run` is called again, where
@@ -223,7 +220,7 @@ impl M {
         let polled = g.poll(self.index as u32);
         set_current_g(std::ptr::null());
         if g.home() != UNBOUND {
-            self.hosted_js = true;
+            self.hosts_js = true;
         }
         match polled {
             Polled::Finished => {

@@ -74,8 +74,8 @@ pub(crate) mod world;
 
 pub(crate) use checkdead::Held;
 pub(crate) use current::{
-    begin_poll_reason, bind_here, bound_count_add, bound_live, current_shared, current_wait_reason,
-    set_current_g, set_current_m, set_wait_reason, with_current_p,
+    begin_poll_reason, bind_here, current_shared, current_wait_reason, set_current_g, set_current_m,
+    set_wait_reason, with_current_p,
 };
 #[cfg(target_arch = "wasm32")]
 pub(crate) use current::{bound_here, unpark_current_m};

@@ -19,7 +19,7 @@
 //! ([`Shared::admit_goroutine`]): refused, as `platform::memory` explains, when memory could
 //! not hold it and its first operations.
 
-use super::current::{bound_count_add, current_m_of, current_p_of};
+use super::current::{current_m_of, current_p_of};
 use super::g::{Task, G, UNBOUND};
 use super::join::{self, Goroutine, JoinCell, JoinHandle};
 use super::ready::Placed;
@@ -99,7 +99,6 @@ impl Shared {
         let cell = Arc::new(JoinCell::new());
         let bytes = g_bytes::<F::Output>(size_of::<Goroutine<F>>(), 0);
         let task = Task::Bound(Box::pin(Goroutine::new(fut, cell.clone(), goid)));
-        bound_count_add(1);
         self.newproc(G::new(goid, self.clone(), task, m as u32, cell.clone(), true, bytes));
         JoinHandle { cell, goid }
     }

@@ -13,9 +13,9 @@ use super::registry::Slab;
 use super::runq::RunQueue;
 use super::timer::Timers;
 use super::GRef;
-use crate::platform::shim::{Arc, AtomicU64};
+use crate::platform::shim::{Arc, AtomicU32, AtomicU64};
 use crate::platform::CachePadded;
-use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed};
+use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, SeqCst};
 use std::sync::atomic::{AtomicIsize, AtomicPtr};
 use std::sync::Mutex;
 
@@ -45,8 +45,9 @@ pub(crate) struct P {
     /// one, without the lock; a pruning may find a G before its finisher has bumped this, so it
     /// can be negative for a moment.
     pub(super) finished: CachePadded<AtomicIsize>,
-    /// When the M this P belongs to entered the system call it is in (`syscall.rs`), or 0.
-    pub(super) syscall_since: AtomicU64,
+    /// Counts the system calls of the M this P belongs to, twice each: odd while it is in one
+    /// (Go's `syscalltick`; `syscall.rs`). Written only by that M (or the one replacing it).
+    syscalltick: AtomicU32,
 }
 
 impl P {
@@ -58,7 +59,7 @@ impl P {
             counters: Counters::default(),
             registry: Mutex::new(Slab::default()),
             finished: CachePadded(AtomicIsize::new(0)),
-            syscall_since: AtomicU64::new(0),
+            syscalltick: AtomicU32::new(0),
         }
     }
 
@@ -79,6 +80,25 @@ impl P {
     /// Whether the LIFO slot holds a G (a racy look, for statistics).
     pub(super) fn lifo_is_full(&self) -> bool {
         !self.lifo.load(Relaxed).is_null()
+    }
+
+    /// Its own M enters a system call. SeqCst: the monitor's wake-up handshake (`sysmon.rs`).
+    pub(super) fn syscall_enter(&self) {
+        self.syscalltick.fetch_add(1, SeqCst);
+    }
+
+    /// Its own M, or the M that replaces it, is out of any system call.
+    pub(super) fn syscall_exit(&self) {
+        let t = self.syscalltick.load(Relaxed);
+        if t & 1 == 1 {
+            self.syscalltick.store(t.wrapping_add(1), Relaxed);
+        }
+    }
+
+    /// The number of the system call its own M is in, if any.
+    pub(super) fn syscall(&self) -> Option<u32> {
+        let t = self.syscalltick.load(SeqCst);
+        (t & 1 == 1).then_some(t)
     }
 
     pub(crate) fn has_work(&self) -> bool {

@@ -11,16 +11,18 @@
 //! does its share instead of waiting, other Ms steal its ring and fire its overdue timers,
 //! and if the call lasts, the monitor hands the P itself to a spare M (`sysmon.rs`).
 //! Goroutines made runnable by code running meanwhile on this M go where those made runnable
-//! from outside the runtime go: the global inbox (`ready.rs`), or the M's bound inbox.
+//! from outside the runtime go: the global inbox (`ready.rs`), or the M's bound inbox. A
+//! goroutine started by that code goes on the M's own P if the P is free at once
+//! (`with_own_p`, Go's `cgocallback`), so that it runs next there or is stolen.
 //!
 //! # The protocol (P `p`, its own M, a spare M, the monitor)
-//! 1. **Enter.** The M stores the time in `p.syscall_since` (SeqCst), forgets its P
+//! 1. **Enter.** The M bumps `p`'s `syscalltick` to odd (SeqCst), forgets its P
 //!    (`CURRENT_P`), passes a safepoint (`Hooks::safepoint`, not polling: the collector must
 //!    not count on it to end marking, and a requested stop is joined) and releases its P
 //!    (`World::release_p`, again after a safepoint if a stop was requested meanwhile). If
 //!    the monitor sleeps, it wakes it.
-//! 2. **Retake.** The monitor sees `p` `IDLE` with `syscall_since` older than
-//!    `FORCE_PREEMPT_NS`, goroutines or due timers on it, and its `wanted` flag clear: it hands `p`
+//! 2. **Retake.** The monitor sees `p` `IDLE` in the same system call (`syscalltick`) for
+//!    more than `FORCE_PREEMPT_NS` since it first saw it, goroutines or due timers on it, and its `wanted` flag clear: it hands `p`
 //!    to a pooled spare (`assigned`) and unparks it.
 //! 3. **Hand-off.** The spare takes `p` if it is still `IDLE` (`World::try_acquire_p`, a CAS
 //!    that races with the owner's in step 4: one wins; the loser of a race with a collection
@@ -30,7 +32,7 @@
 //!    `wanted` flag (`World::wanted_back`); when set, or when it finds no work, it releases `p` (a collection first, if
 //!    one is requested), wakes whoever waits for `p` (`World::wake_released`) and goes back
 //!    to the pool.
-//! 4. **Exit.** The own M clears `syscall_since` and takes `p` back (`World::take_own_p`):
+//! 4. **Exit.** The own M bumps `syscalltick` back to even and takes `p` back (`World::take_own_p`):
 //!    if a spare holds it, it sets `wanted` (SeqCst) and waits on `p`'s state word while it
 //!    reads `RUNNING`, then takes it and clears `wanted`.
 //!
@@ -56,9 +58,7 @@
 use super::current::{current_m_of, current_p_of, set_current_p, NO_P};
 use super::m::M;
 use super::shared::Shared;
-use super::timer;
 use crate::platform::shim::Arc;
-use std::sync::atomic::Ordering::{Relaxed, SeqCst};
 
 /// Runs `f`, a call that may block or run long without touching the runtime, as a system
 /// call (Go's `entersyscall`/`exitsyscall`): the goroutine's P is released meanwhile, so
@@ -89,7 +89,7 @@ pub(crate) fn entersyscall(shared: &Shared) -> Option<usize> {
     if shared.spares.is_spare(m) {
         return None;
     }
-    shared.procs[p].syscall_since.store(timer::now().max(1), SeqCst);
+    shared.procs[p].syscall_enter();
     set_current_p(NO_P);
     // A safepoint first: the hooks learn that this P's holder is no longer in a poll (the
     // collector must not wait for it to end marking), and a requested stop is joined.
@@ -105,7 +105,7 @@ pub(crate) fn entersyscall(shared: &Shared) -> Option<usize> {
 
 /// Step 4 for this thread, the own M of P `p`, back from a system call.
 pub(crate) fn exitsyscall(shared: &Shared, p: usize) {
-    shared.procs[p].syscall_since.store(0, Relaxed);
+    shared.procs[p].syscall_exit();
     shared.world.take_own_p(p);
     set_current_p(p);
 }

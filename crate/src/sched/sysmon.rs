@@ -19,9 +19,10 @@
 //! a CAS from 0), as Go's sysmon is an M without a P. It looks at every P each
 //! [`SYSMON_TICK_NS`] while some M is in a system call, and sleeps until woken otherwise: an
 //! M entering a system call wakes it if it sleeps (`monitor_sleeping`, Go's
-//! `sched.sysmonwait`). The M entering stores its P's `syscall_since` (SeqCst), then loads
-//! `monitor_sleeping`; the monitor stores `monitor_sleeping`, fences (SeqCst), then looks at
-//! every P's `syscall_since`: one of the two sees the other's store. A spare that takes a P
+//! `sched.sysmonwait`). The M entering bumps its P's `syscalltick` (SeqCst), then loads
+//! `monitor_sleeping`; the monitor stores `monitor_sleeping`, fences (SeqCst), then loads
+//! every P's `syscalltick`: one of the two sees the other's store. The M reads no clock: the
+//! monitor times a system call from when it first sees it (`seen_at`), as Go's sysmon does. A spare that takes a P
 //! gives the role up and wakes another pooled spare to take it.
 //!
 //! # Lock-freedom
@@ -74,6 +75,12 @@ pub(crate) struct Spares {
     monitor: AtomicU32,
     /// Whether the monitor sleeps until an M enters a system call.
     monitor_sleeping: AtomicBool,
+    /// Per P: the system call (`P::syscall`) the monitor last saw its M in, and when it first
+    /// saw it (Go's `sysmontick.syscalltick` and `syscallwhen`): the M entering a system call
+    /// reads no clock. Written by the monitor only (one at a time: the role passes through the
+    /// AcqRel CASes of `monitor`).
+    seen_syscall: Box<[AtomicU32]>,
+    seen_at: Box<[AtomicU64]>,
     /// Ps retaken from an M in a system call (Go's schedtrace has no such count; `retakes`).
     pub(super) retakes: AtomicU64,
     /// How a new spare M is started (the layer that starts Ms registers it); `None`: never.
@@ -90,6 +97,8 @@ impl Spares {
             started: AtomicU32::new(0),
             monitor: AtomicU32::new(0),
             monitor_sleeping: AtomicBool::new(false),
+            seen_syscall: (0..procs).map(|_| AtomicU32::new(0)).collect(),
+            seen_at: (0..procs).map(|_| AtomicU64::new(0)).collect(),
             retakes: AtomicU64::new(0),
             start: std::sync::OnceLock::new(),
         }
@@ -190,11 +199,20 @@ impl Shared {
     fn retake(&self, me: usize, now: u64) -> bool {
         let mut in_syscall = false;
         for (i, p) in self.procs.iter().enumerate() {
-            let since = p.syscall_since.load(SeqCst);
-            if since == 0 {
+            let Some(syscall) = p.syscall() else { continue };
+            in_syscall = true;
+            let s = &self.spares;
+            if s.seen_syscall[i].swap(syscall, Relaxed) != syscall {
+                // A new system call: it counts from now (at most one tick late, or woken by it).
+                s.seen_at[i].store(now, Relaxed);
                 continue;
             }
-            in_syscall = true;
+            if now.saturating_sub(s.seen_at[i].load(Relaxed)) < FORCE_PREEMPT_NS
+                || self.world.wanted_back(i)
+                || self.world.is_running(i)
+            {
+                continue;
+            }
             // Work for the P: its own queue and due timers, or goroutines in the global queue
             // that no M would otherwise take (none idle to wake, none spinning).
             let work = p.has_work()
@@ -202,11 +220,7 @@ impl Shared {
                 || (!self.global_is_empty()
                     && self.idle.idle_count() == 0
                     && self.idle.spinning_count() == 0);
-            if now.saturating_sub(since) < FORCE_PREEMPT_NS
-                || self.world.wanted_back(i)
-                || !work
-                || self.world.is_running(i)
-            {
+            if !work {
                 continue;
             }
             if !self.handoff(me, i) {

@@ -11,14 +11,19 @@
 //!
 //! # States
 //! Each P has a state word holding a [`PStatus`]:
-//! * `RUNNING`: its M holds it (runs goroutines, looks for work, stops at safepoints);
-//! * `IDLE`: its M gave it up to park (or exited, or has not started): claimable;
-//! * `STOPPED`: the current cycle holds it, and its M may not touch it.
+//! * `RUNNING`: an M holds it (runs goroutines, looks for work, stops at safepoints): its own
+//!   M, or a spare M standing in while the own M is in a system call (`syscall.rs`);
+//! * `IDLE`: its holder gave it up to park, or to enter a system call (or exited, or has not
+//!   started): claimable;
+//! * `STOPPED`: the current cycle holds it, and no M may touch it.
 //!
-//! Only the M moves its P from `RUNNING` to `IDLE` and back, or to `STOPPED` when it hands
-//! it over at a safepoint (step 3); only an arriving M moves another's P from `IDLE` to
-//! `STOPPED` (a CAS that races with the owner's CAS back to `RUNNING`: exactly one wins), and
-//! only the collecting M moves it from `STOPPED` back to `IDLE` (step 5).
+//! Only the holder moves a P from `RUNNING` to `IDLE`, or to `STOPPED` when it hands it over
+//! at a safepoint (step 3); any M may move it from `IDLE` to `RUNNING` to hold it (its own M,
+//! a spare M it was handed to, or the own M for a call back from JS, `take_p_now`), and an
+//! arriving M moves it from `IDLE` to `STOPPED`: every take is a CAS from `IDLE`, so exactly
+//! one of racing takers wins. Only the collecting M moves it from `STOPPED` back to `IDLE`
+//! (step 5). `wanted` asks a spare M to give the P back to its own M (`take_own_p`): set by
+//! the own M before it waits on the state word (SeqCst), read by the holder at each schedule.
 //!
 //! # One collector per cycle
 //! The M that completes the count collects for every P; the others are not needed until the
