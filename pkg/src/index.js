@@ -61,9 +61,10 @@ async function waitWhile(memory, address, value) {
 async function outcome(memory, ref, life) {
   try {
     while (!ref.isReady()) {
-      if ((await Promise.race([waitWhile(memory, ref.stateAddress(), 0), life.abandoned])) === ABANDONED) {
-        throw new ShutdownError('join');
-      }
+      const woke = await Promise.race([waitWhile(memory, ref.stateAddress(), 0), life.abandoned]);
+      // An outcome written before the shutdown gave up is still delivered: a send that
+      // completed must not read as failed.
+      if (woke === ABANDONED && !ref.isReady()) throw new ShutdownError('join');
     }
     return ref.take();
   } finally {
