@@ -82,6 +82,26 @@ pub fn shared_memory() -> JsValue {
     wasm_bindgen::memory()
 }
 
+/// Whether this module was built with threads (atomics and a shared memory, for pages that
+/// are cross-origin isolated), or without (one M, driven by the page itself: `pkg/src/local.js`).
+#[wasm_bindgen(js_name = gortThreaded)]
+pub fn threaded() -> bool {
+    cfg!(target_feature = "atomics")
+}
+
+/// In the build without threads: `wake(address)` is called, synchronously, whenever a word
+/// of memory someone may wait on changes (a goroutine's outcome, an M's parker, the events
+/// word). It must only settle promises (no calls back into the module).
+#[cfg(not(target_feature = "atomics"))]
+#[wasm_bindgen(js_name = gortSetWaker)]
+pub fn set_waker(wake: js_sys::Function) {
+    crate::platform::set_local_waker(Box::new(move |address| {
+        // The waker only settles promises; an exception would be the page's bug, and is
+        // reported by the browser as uncaught when it reaches the event loop.
+        let _ = wake.call1(&JsValue::UNDEFINED, &JsValue::from(address));
+    }));
+}
+
 /// One runtime, as the page's main thread holds it.
 #[wasm_bindgen]
 pub struct RuntimeCore {
@@ -106,18 +126,25 @@ impl RuntimeCore {
         }
         cycles::runtime_started();
         let core = b.on_mark_start(cycles::break_cycles).build();
-        // The page starts every M's Worker: a spare M the monitor asks for is queued here, and
-        // the page, woken through the events word, takes it (`take_m_requests`).
-        let (requests, shared) =
-            (Arc::new(crate::platform::lock::Lock::new(Vec::new())), Arc::downgrade(&core.shared));
-        let queue = requests.clone();
+        let requests = Arc::new(crate::platform::lock::Lock::new(Vec::new()));
+        // Without threads there are no spare Ms, so no monitor: the one M is the page's.
+        if cfg!(target_feature = "atomics") {
+            Self::start_spares_through_page(&core, &requests);
+        }
+        RuntimeCore { core, m_requests: requests }
+    }
+
+    /// The page starts every M's Worker: a spare M the monitor asks for is queued in
+    /// `requests`, and the page, woken through the events word, takes it (`take_m_requests`).
+    fn start_spares_through_page(core: &crate::runtime::Core, requests: &Arc<crate::platform::lock::Lock<Vec<u32>>>) {
+        let (queue, shared) =
+            (requests.clone(), Arc::downgrade(&core.shared));
         core.shared.set_spare_starter(Box::new(move |index| {
             queue.lock().push(index as u32);
             if let Some(shared) = shared.upgrade() {
                 shared.notify_event();
             }
         }));
-        RuntimeCore { core, m_requests: requests }
     }
 
     /// Ms the page must start Workers for (their indices), once each: spare Ms, asked for by
@@ -408,7 +435,11 @@ impl Machine {
         let shared = unsafe { Arc::from_raw(reference as *const Shared) };
         crate::platform::install_panic_hook();
         HOST.with(|h| *h.borrow_mut() = Some(host));
-        Machine { m: M::new(shared, index as usize), park_timeout_ms: f64::INFINITY }
+        let m = M::new(shared, index as usize);
+        // Without threads the one M runs on the page's thread, which may never block.
+        #[cfg(not(target_feature = "atomics"))]
+        let m = m.hosting_js_from_start();
+        Machine { m, park_timeout_ms: f64::INFINITY }
     }
 
     /// Runs goroutines until the Worker must give its event loop a turn (see `sched::m`). The

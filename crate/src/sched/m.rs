@@ -130,6 +130,15 @@ impl M {
         m
     }
 
+    /// Makes this M a host of JS goroutines from the start: it never blocks, parking and
+    /// yielding through its event loop only (the one M of the build without threads, on the
+    /// page's own thread, which may never block).
+    #[cfg(all(target_arch = "wasm32", not(target_feature = "atomics")))]
+    pub(crate) fn hosting_js_from_start(mut self) -> Self {
+        self.hosts_js = true;
+        self
+    }
+
     /// The address of this M's parker word, for `Atomics.waitAsync` in its Worker.
     #[cfg(target_arch = "wasm32")]
     pub(crate) fn parker_address(&self) -> u32 {
