@@ -166,8 +166,12 @@ export async function driveMachine(glue, m, park) {
       await null;
       continue;
     }
-    if (exit === RunExit.ParkAsync) await park(m.parkAddress(), parked, m.parkTimeoutMs());
-    else await macrotask();
-    turn = performance.now();
+    if (exit === RunExit.ParkAsync) {
+      // Not a turn of the event loop for sure: a wake from this thread settles it at once.
+      await park(m.parkAddress(), parked, m.parkTimeoutMs());
+    } else {
+      await macrotask();
+      turn = performance.now();
+    }
   }
 }

@@ -136,9 +136,11 @@ impl RuntimeCore {
 
     /// The page starts every M's Worker: a spare M the monitor asks for is queued in
     /// `requests`, and the page, woken through the events word, takes it (`take_m_requests`).
-    fn start_spares_through_page(core: &crate::runtime::Core, requests: &Arc<crate::platform::lock::Lock<Vec<u32>>>) {
-        let (queue, shared) =
-            (requests.clone(), Arc::downgrade(&core.shared));
+    fn start_spares_through_page(
+        core: &crate::runtime::Core,
+        requests: &Arc<crate::platform::lock::Lock<Vec<u32>>>,
+    ) {
+        let (queue, shared) = (requests.clone(), Arc::downgrade(&core.shared));
         core.shared.set_spare_starter(Box::new(move |index| {
             queue.lock().push(index as u32);
             if let Some(shared) = shared.upgrade() {

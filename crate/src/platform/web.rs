@@ -68,17 +68,20 @@ pub(crate) fn futex_wait(_word: &AtomicU32, _expected: u32, _timeout_ns: Option<
     unreachable!("a futex wait in the build without threads, where no thread may block");
 }
 
+/// Called with a word's address when it is woken (`set_local_waker`).
+#[cfg(not(target_feature = "atomics"))]
+type LocalWaker = Box<dyn Fn(u32)>;
+
 #[cfg(not(target_feature = "atomics"))]
 thread_local! {
-    /// Called with a word's address when it is woken (`set_local_waker`).
-    static LOCAL_WAKER: std::cell::RefCell<Option<Box<dyn Fn(u32)>>> = const { std::cell::RefCell::new(None) };
+    static LOCAL_WAKER: std::cell::RefCell<Option<LocalWaker>> = const { std::cell::RefCell::new(None) };
 }
 
 /// In the build without threads: `wake` is called with the address of every futex word woken
 /// from now on. It must not call back into this module (it settles promises, whose reactions
 /// run later).
 #[cfg(not(target_feature = "atomics"))]
-pub(crate) fn set_local_waker(wake: Box<dyn Fn(u32)>) {
+pub(crate) fn set_local_waker(wake: LocalWaker) {
     LOCAL_WAKER.with(|w| *w.borrow_mut() = Some(wake));
 }
 
