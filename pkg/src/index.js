@@ -11,6 +11,10 @@
 // bound to that Worker fail, and a new Worker takes over its M (crate/src/js/faults.rs). At
 // shutdown, Workers that do not stop within `timeoutMs` are terminated and written off.
 //
+// On a page that is not cross-origin isolated there is no shared memory: the module built
+// without threads runs one P, whose M is this thread (local.js), and this thread's waits on
+// words of memory are settled by the module's wakes instead of `Atomics.waitAsync`.
+//
 // Module contract: this is the package's entry point (its exports are the API, typed in
 // index.d.ts). It gives realm.js's RuntimeBase the page's Realm, which knows when the runtime
 // shuts down (its `life`); worker.js is started by URL and shares nothing with it but the glue.
