@@ -182,6 +182,34 @@ describe('a page without cross-origin isolation', () => {
     assert.deepEqual(r, { rounds: 2000, ticked: true });
   });
 
+  test('a shutdown in the middle of traffic stops it cleanly', async () => {
+    // Goroutines still ping-ponging as the M stops: their continuations find every runtime
+    // call a ShutdownError, and nothing reaches the module. Each pair starts while the earlier
+    // ones ping-pong: their operations, bound to the M, must not hold back the goroutines
+    // queued on its P (`BOUND_RUNS_MAX`, crate/src/sched/findrunnable.rs).
+    const r = await local(`
+      const out = [];
+      for (let round = 0; round < 3; round++) {
+        const rt = await Runtime.start();
+        await rt.go(async (rt) => {
+          const pingPong = async (rt, inp, out) => { for (;;) await out.send((await inp.recv()) + 1); };
+          for (let i = 0; i < 4; i++) {
+            const a = rt.chan(), b = rt.chan();
+            rt.go(pingPong, a, b);
+            rt.go(pingPong, b, a);
+            await a.send(0);
+          }
+        }).join();
+        await new Promise((r) => setTimeout(r, 20));
+        await rt.shutdown();
+        out.push(rt.stats === undefined ? 'no stats' : 'round ' + round);
+      }
+      await new Promise((r) => setTimeout(r, 20));
+      return out;
+    `);
+    assert.deepEqual(r, ['round 0', 'round 1', 'round 2']);
+  });
+
   test('requireThreads rejects; one runtime at a time; a new one starts after shutdown', async () => {
     const r = await local(`
       const out = {};

@@ -76,14 +76,17 @@ export class LocalM {
 
   constructor(glue, reference, waits) {
     // The goroutines' realms share one owner: this runtime.
-    const m = new glue.Machine(reference, 0, createHost(glue, 0, {}));
+    const host = createHost(glue, 0, {});
+    const m = new glue.Machine(reference, 0, host);
     this.ready = Promise.resolve();
-    this.stopped = driveMachine(glue, m, (address, value, timeoutMs) => waits.wait(address, value, timeoutMs)).then(
-      () => {
-        m.free();
-        this.hasStopped = true;
-      },
-    );
+    const park = (address, value, timeoutMs) => waits.wait(address, value, timeoutMs);
+    this.stopped = driveMachine(glue, m, park, () => {
+      // Continuations of goroutines that were still running here may follow: their calls
+      // on the runtime are ShutdownErrors from now on.
+      host.close();
+      m.free();
+      this.hasStopped = true;
+    });
   }
 
   /** Nothing to terminate: an M that does not stop holds the page's own thread. */

@@ -7,11 +7,14 @@
 // Module contract:
 // - `createHost(glue, proc, owner)`: for the glue module of this M's wasm instance, the M's
 //   proc number, and the object that identifies the runtime for the realms made here
-//   (`Realm`'s `owner`): `{ start(goid, source, args) }`, which returns the goroutine's outcome
-//   Message, or a promise of one. Functions are compiled from their source once per host.
-// - `driveMachine(glue, m, park)`: runs `m` until it stops; `park(address, value, timeoutMs)`
-//   waits, without blocking, until the word at `address` no longer holds `value` (or the
-//   timeout passes).
+//   (`Realm`'s `owner`): `{ start(goid, source, args), close() }`. `start` returns the
+//   goroutine's outcome Message, or a promise of one; functions are compiled from their source
+//   once per host. After `close()` (its M stopped) every call of a goroutine that is still
+//   running here on a runtime object is a ShutdownError.
+// - `driveMachine(glue, m, park, stopped)`: runs `m` until it stops, then calls `stopped()`
+//   before anything else can run on this thread (a goroutine's continuation would find no M);
+//   `park(address, value, timeoutMs)` waits, without blocking, until the word at `address` no
+//   longer holds `value` (or the timeout passes).
 
 import { Goroutine, compileFunction, functionSource } from './goroutine.js';
 import { Realm, RuntimeBase, isRefused, newMessage } from './realm.js';
@@ -86,8 +89,9 @@ class WorkerRuntime extends RuntimeBase {
 
   /** Starts a child goroutine (it may be stolen by another M). */
   go(fn, ...args) {
-    const source = functionSource(fn, 'rt.go');
     const realm = this.#realm;
+    realm.check('rt.go');
+    const source = functionSource(fn, 'rt.go');
     const ref = this.#glue.workerGo(source, realm.args(args));
     const id = ref.id();
     return new Goroutine(id, async () => {
@@ -114,7 +118,11 @@ class WorkerRuntime extends RuntimeBase {
 export function createHost(glue, proc, owner) {
   const functions = new Map(); // shipped source → compiled function
   const fail = (thrown) => failed(glue, thrown);
+  const life = { closing: null, freed: false }; // of every realm here: closed with the M
   return {
+    close() {
+      life.closing = life.freed = true;
+    },
     start(goid, source, args) {
       try {
         let fn = functions.get(source);
@@ -126,6 +134,7 @@ export function createHost(glue, proc, owner) {
         // shows their wait reasons while it awaits them.
         const realm = new Realm(glue, (op) => glue.workerRun(op, goid), {
           owner,
+          life,
           admit: (length, heap) => glue.workerAdmitLength(length, heap),
         });
         const rt = new WorkerRuntime(goid, realm, glue, proc);
@@ -155,13 +164,13 @@ function macrotask() {
 }
 
 /** Runs M `m` (module contract) until it stops. */
-export async function driveMachine(glue, m, park) {
+export async function driveMachine(glue, m, park, stopped) {
   const parked = glue.Machine.parkedValue();
   const { RunExit } = glue;
   let turn = performance.now(); // the last task the event loop ran
   for (;;) {
     const exit = m.run();
-    if (exit === RunExit.Stopped) return;
+    if (exit === RunExit.Stopped) return stopped();
     if (exit === RunExit.Microtasks && performance.now() - turn < MICROTASK_RUN_MS) {
       await null;
       continue;

@@ -44,19 +44,21 @@ async function runMachine({ glue: glueUrl, module, memory, reference, index, loc
   // Replacing a dead Worker: its goroutines fail before this one runs anything.
   const lost = died === undefined ? 0 : m.takeOver(died);
   postMessage({ type: 'ready', failed: lost });
-  await driveMachine(glue, m, async (address, value, timeoutMs) => {
+  const park = async (address, value, timeoutMs) => {
     const r = Atomics.waitAsync(new Int32Array(memory.buffer), address >>> 2, value, timeoutMs);
     if (r.async) await r.value;
+  };
+  await driveMachine(glue, m, park, () => {
+    m.free();
+    exports.__wbindgen_thread_destroy();
+    postMessage({ type: 'stopped' });
+    // Never return to the event loop: a JS goroutine's continuation queued before the M
+    // stopped, a timer, or a wasm-bindgen finalizer would call into the module after this
+    // thread's stack and TLS were freed (an out-of-bounds access, which wasm-bindgen turns into
+    // "Module terminated" for every thread sharing the memory, the page's later runtimes
+    // included). The page terminates this Worker once every M has stopped.
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
   });
-  m.free();
-  exports.__wbindgen_thread_destroy();
-  postMessage({ type: 'stopped' });
-  // Never return to the event loop: a JS goroutine's continuation queued before the M stopped,
-  // a timer, or a wasm-bindgen finalizer would call into the module after this thread's stack
-  // and TLS were freed (an out-of-bounds access, which wasm-bindgen turns into "Module
-  // terminated" for every thread sharing the memory, the page's later runtimes included).
-  // The page terminates this Worker once every M has stopped.
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
 }
 
 self.onmessage = ({ data }) => {

@@ -480,15 +480,18 @@ impl Machine {
     }
 }
 
-fn current_shared() -> Arc<Shared> {
-    sched::current_shared().expect("a goroutine operation called outside a Worker M")
+/// The runtime of the M this thread is; an error once it stopped (a continuation of a JS
+/// goroutine that outlived it: the facade turns its calls into `ShutdownError`s first).
+fn current_shared() -> Result<Arc<Shared>, JsValue> {
+    sched::current_shared()
+        .ok_or_else(|| js_sys::Error::new("gort: the runtime of this M has been shut down").into())
 }
 
 /// `rt.go` inside a goroutine: the child starts on this M's P (other Ms may steal it). A
 /// `RangeError` if memory could not hold it, as [`RuntimeCore::go`].
 #[wasm_bindgen(js_name = workerGo)]
 pub fn worker_go(source: String, args: Message) -> Result<JoinRef, JsValue> {
-    let shared = current_shared();
+    let shared = current_shared()?;
     // On this M's P if it is free: the child runs next here, or another M steals it.
     let j = sched::with_own_p(&shared, || go_js(&shared, source, args))?;
     // This may run outside the M's loop (in a promise reaction while the M waits in
@@ -509,14 +512,15 @@ pub fn worker_admit_length(len: usize, heap: bool) -> Option<String> {
 /// dumps and to deadlock detection.
 #[wasm_bindgen(js_name = workerRun)]
 pub fn worker_run(op: &mut Op, caller: f64) -> Result<Promise, JsValue> {
-    admit_goroutine(&current_shared(), 0, "operation")?;
+    let shared = current_shared()?;
+    admit_goroutine(&shared, 0, "operation")?;
     let fut = Relay { caller: sched::bound_here(caller as u64), fut: op.take() };
     let mut resolve = None;
     let mut slot = AssertUnwindSafe(&mut resolve);
     let promise = Promise::new(&mut move |res, _rej| **slot = Some(res));
     // Never dropped on another thread (faults.rs); the operation itself is.
     let resolve = faults::HomeOnly::new(resolve.expect("the Promise executor runs synchronously"));
-    current_shared().go_local(async move {
+    shared.go_local(async move {
         let m = fut.await;
         // A resolve function cannot throw.
         let _ = resolve.call1(&JsValue::UNDEFINED, &JsValue::from(m));
