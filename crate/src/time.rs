@@ -1,14 +1,27 @@
-//! Timers (Go's `time` package): [`sleep`], [`after`], [`Ticker`], and the runtime's clock.
+//! Timers (Go's `time` package): [`sleep`], [`after`], [`Timer`], [`after_func`], [`Ticker`],
+//! and the runtime's clock.
 //!
-//! `sleep` is a timer in the current P's heap (`sched::timer`). `after` and `Ticker` deliver
-//! on channels from a small goroutine each, which sleeps and then sends without blocking: a
-//! ticker whose receiver is slow drops ticks, as Go's does.
+//! `sleep` is a timer in the current P's heap (`sched::timer`); `after` delivers on a channel
+//! from a small goroutine that sleeps. A [`Timer`] or [`Ticker`] is an entry in a P's heap
+//! whose waker, when it fires, sends the time on the channel without blocking (a slow receiver
+//! loses ticks, as in Go), or starts the function of `after_func` as a goroutine.
+//!
+//! # Stop and Reset (Go 1.23's semantics)
+//! Each arming has a sequence number, kept with the live heap entry under the timer's lock. A
+//! firing whose number is not the current one does nothing, so after `stop` or `reset` returns,
+//! no value from before it is delivered, and a value already sent but not received is drained
+//! from the channel: `c` never yields a stale time. `stop` and `reset` return whether the timer
+//! was active (armed and not fired, or fired with its value still in the channel), as Go's do
+//! since 1.23. The lock is taken before the channel's, by firings and by `stop` alike; the
+//! page's thread may take it (a platform lock: it spins there, never waits).
 
 use crate::chan::{chan, Chan};
+use crate::platform::lock::Lock;
+use crate::sched::timer::{add_timer, TimerEntry};
 pub use crate::sched::timer::{sleep, Sleep};
-use std::sync::atomic::AtomicBool;
-use std::sync::atomic::Ordering::{Acquire, Release};
+use crate::sched::Shared;
 use std::sync::Arc;
+use std::task::{Wake, Waker};
 use std::time::Duration;
 
 /// A reading of the runtime's monotonic clock, which every M (and, in the browser, the page)
@@ -52,42 +65,258 @@ pub fn after(d: Duration) -> Chan<Instant> {
     c
 }
 
+/// A single event (Go's `time.Timer`): once its duration has passed, the time is sent on `c`
+/// (or, for [`after_func`], its function starts as a goroutine).
+pub struct Timer {
+    /// The channel the time is sent on; for an [`after_func`] timer, one nothing is ever sent
+    /// on (Go's nil `C`).
+    pub c: Chan<Instant>,
+    clock: Arc<Clockwork>,
+}
+
 /// Delivers the time on `c` every period until stopped (Go's `time.Ticker`).
 pub struct Ticker {
     pub c: Chan<Instant>,
-    stopped: Arc<AtomicBool>,
+    clock: Arc<Clockwork>,
+}
+
+/// Starts `f()` as a goroutine once `d` has passed (Go's `time.AfterFunc`); the returned timer
+/// can stop it or run it again later. The timer need not be kept: dropping it does not stop it.
+///
+/// # Panics
+/// Outside a goroutine.
+pub fn after_func<F, Fut>(d: Duration, f: F) -> Timer
+where
+    F: Fn() -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let shared = crate::sched::current_shared().expect("gort::time::after_func called outside a goroutine");
+    let start: StartFn = Box::new(move |shared: &Arc<Shared>| {
+        shared.go(f());
+    });
+    Timer::start(&shared, d, Action::Start(start))
+}
+
+impl Timer {
+    /// A timer that sends the time on `c` once `d` has passed (Go's `time.NewTimer`; zero:
+    /// at once).
+    ///
+    /// # Panics
+    /// Outside a goroutine.
+    pub fn new(d: Duration) -> Timer {
+        let shared =
+            crate::sched::current_shared().expect("gort::time::Timer::new called outside a goroutine");
+        Timer::new_in(&shared, d)
+    }
+
+    /// [`Timer::new`] for runtime `shared`, from any thread (the page's included).
+    pub(crate) fn new_in(shared: &Arc<Shared>, d: Duration) -> Timer {
+        Timer::start(shared, d, Action::Send(chan(1)))
+    }
+
+    fn start(shared: &Arc<Shared>, d: Duration, action: Action) -> Timer {
+        let c = match &action {
+            Action::Send(c) => c.clone(),
+            Action::Start(_) => chan(0),
+        };
+        let clock = Clockwork::new(shared, action, 0);
+        clock.arm(nanos(d));
+        Timer { c, clock }
+    }
+
+    /// Stops the timer: whether it was active (Go's `Stop`). After it returns, `c` yields no
+    /// time from before the call, and a function of `after_func` that had not started will not.
+    pub fn stop(&self) -> bool {
+        self.clock.stop()
+    }
+
+    /// Stops the timer and arms it again for `d` from now: whether it was active (Go's
+    /// `Reset`).
+    pub fn reset(&self, d: Duration) -> bool {
+        let active = self.clock.stop();
+        self.clock.arm(nanos(d));
+        active
+    }
+}
+
+impl Drop for Timer {
+    /// A timer nobody holds can send to nobody (Go collects it); an `after_func` timer runs on.
+    fn drop(&mut self) {
+        if matches!(self.clock.action, Action::Send(_)) {
+            self.clock.stop();
+        }
+    }
 }
 
 impl Ticker {
     /// # Panics
     /// If `period` is zero (as Go's `NewTicker`), or outside a goroutine.
     pub fn new(period: Duration) -> Ticker {
-        assert!(!period.is_zero(), "non-positive interval for Ticker::new");
-        let c = chan(1);
-        let stopped = Arc::new(AtomicBool::new(false));
-        let (tx, stop) = (c.clone(), stopped.clone());
-        crate::go(async move {
-            let mut next = Instant::now();
-            loop {
-                next = next.checked_add(period).expect("ticker deadline overflow");
-                sleep(next.duration_since(Instant::now())).await;
-                if stop.load(Acquire) {
-                    return;
-                }
-                let _ = tx.try_send(Instant::now());
-            }
-        });
-        Ticker { c, stopped }
+        let shared =
+            crate::sched::current_shared().expect("gort::time::Ticker::new called outside a goroutine");
+        Ticker::new_in(&shared, period)
     }
 
-    /// Stops future ticks; the channel stays open, as in Go.
+    /// [`Ticker::new`] for runtime `shared`, from any thread (the page's included).
+    pub(crate) fn new_in(shared: &Arc<Shared>, period: Duration) -> Ticker {
+        assert!(!period.is_zero(), "non-positive interval for Ticker::new");
+        let c = chan(1);
+        let clock = Clockwork::new(shared, Action::Send(c.clone()), nanos(period));
+        clock.arm(nanos(period));
+        Ticker { c, clock }
+    }
+
+    /// Stops future ticks; the channel stays open, as in Go, and yields no tick sent before.
     pub fn stop(&self) {
-        self.stopped.store(true, Release);
+        self.clock.stop();
+    }
+
+    /// Stops the ticker and restarts it with `period` (Go's `Reset`).
+    ///
+    /// # Panics
+    /// If `period` is zero.
+    pub fn reset(&self, period: Duration) {
+        assert!(!period.is_zero(), "non-positive interval for Ticker::reset");
+        self.clock.stop();
+        self.clock.state.lock().period = nanos(period);
+        self.clock.arm(nanos(period));
     }
 }
 
 impl Drop for Ticker {
     fn drop(&mut self) {
         self.stop();
+    }
+}
+
+fn nanos(d: Duration) -> u64 {
+    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
+}
+
+/// Starts an `after_func`'s goroutine.
+type StartFn = Box<dyn Fn(&Arc<Shared>) + Send + Sync>;
+
+/// What a timer does when it fires.
+enum Action {
+    Send(Chan<Instant>),
+    Start(StartFn),
+}
+
+/// The state a [`Timer`] or [`Ticker`] shares with its heap entry's waker (module header).
+struct Clockwork {
+    shared: std::sync::Weak<Shared>,
+    action: Action,
+    state: Lock<Armed>,
+}
+
+struct Armed {
+    /// The current arming; a firing of another is stale.
+    seq: u64,
+    /// The heap entry of the current arming, until it fires (None: stopped, fired, or armed
+    /// by a goroutine that has not run yet, `pending`).
+    entry: Option<Arc<TimerEntry>>,
+    /// Armed from outside the runtime's Ms, waiting for the goroutine that adds the entry.
+    pending: bool,
+    /// A ticker's period in ns (0: a one-shot timer).
+    period: u64,
+    /// When the current arming fires (ns on the runtime's clock).
+    when: u64,
+}
+
+/// The waker of one arming's heap entry.
+struct Fire {
+    clock: Arc<Clockwork>,
+    seq: u64,
+}
+
+impl Wake for Fire {
+    fn wake(self: Arc<Self>) {
+        self.clock.fire(self.seq);
+    }
+}
+
+impl Clockwork {
+    fn new(shared: &Arc<Shared>, action: Action, period: u64) -> Arc<Self> {
+        Arc::new(Clockwork {
+            shared: Arc::downgrade(shared),
+            action,
+            state: Lock::new(Armed { seq: 0, entry: None, pending: false, period, when: 0 }),
+        })
+    }
+
+    /// Arms a new firing `after` ns from now.
+    fn arm(self: &Arc<Self>, after: u64) {
+        let seq = {
+            let mut st = self.state.lock();
+            st.seq += 1;
+            st.seq
+        };
+        self.arm_at(seq, crate::sched::timer::now().saturating_add(after));
+    }
+
+    /// Adds arming `seq`'s heap entry for `when`, unless a stop or another arming came first:
+    /// on this thread's P, or, outside the runtime's Ms, through a goroutine that does it.
+    fn arm_at(self: &Arc<Self>, seq: u64, when: u64) {
+        let mut st = self.state.lock();
+        if st.seq != seq {
+            return;
+        }
+        st.when = when;
+        let waker = Waker::from(Arc::new(Fire { clock: self.clone(), seq }));
+        match add_timer(when, waker) {
+            Some(entry) => {
+                st.entry = Some(entry);
+                st.pending = false;
+            }
+            None => {
+                st.pending = true;
+                drop(st);
+                if let Some(shared) = self.shared.upgrade() {
+                    let clock = self.clone();
+                    shared.go(async move { clock.arm_at(seq, when) });
+                }
+            }
+        }
+    }
+
+    /// Arming `seq` fired: acts, unless it is stale; a ticker arms its next tick, on its
+    /// phase (Go's: ticks a slow M missed are skipped, not bunched).
+    fn fire(self: &Arc<Self>, seq: u64) {
+        let now = crate::sched::timer::now();
+        let mut st = self.state.lock();
+        if st.seq != seq || st.entry.take().is_none() {
+            return;
+        }
+        if let Action::Send(c) = &self.action {
+            // Under the lock: a stop that follows drains it.
+            let _ = c.try_send(Instant { ns: now });
+        }
+        if st.period > 0 {
+            let (when, period) = (st.when, st.period);
+            let next = when.saturating_add(period.saturating_mul(1 + now.saturating_sub(when) / period));
+            st.seq += 1;
+            let seq = st.seq;
+            drop(st);
+            self.arm_at(seq, next);
+            return;
+        }
+        drop(st);
+        if let (Action::Start(start), Some(shared)) = (&self.action, self.shared.upgrade()) {
+            start(&shared);
+        }
+    }
+
+    /// Stops the current arming: whether the timer was active.
+    fn stop(&self) -> bool {
+        let mut st = self.state.lock();
+        st.seq += 1;
+        let mut active = std::mem::take(&mut st.pending);
+        if let Some(entry) = st.entry.take() {
+            active |= entry.cancel();
+        }
+        if let Action::Send(c) = &self.action {
+            active |= c.try_recv().is_ok();
+        }
+        active
     }
 }

@@ -53,6 +53,15 @@ pub(crate) struct TimerEntry {
 }
 
 impl TimerEntry {
+    /// Withdraws the entry if it has not fired: whether this call stopped it.
+    pub(crate) fn cancel(&self) -> bool {
+        let stopped = self.state.compare_exchange(PENDING, CANCELLED, AcqRel, Acquire).is_ok();
+        if stopped {
+            self.waker.lock().unwrap().take();
+        }
+        stopped
+    }
+
     fn fire(&self) -> Option<Waker> {
         if self.state.compare_exchange(PENDING, FIRED, AcqRel, Acquire).is_ok() {
             self.waker.lock().unwrap().take()
@@ -230,14 +239,8 @@ impl Future for Sleep {
                 if last_reading() >= self.deadline {
                     return Poll::Ready(());
                 }
-                let (entry, earliest) =
-                    super::with_current_p(|p| p.timers.add(self.deadline, cx.waker().clone()))
-                        .expect("gort::time::sleep must be awaited inside a goroutine");
-                if earliest {
-                    if let Some(shared) = super::current_shared() {
-                        shared.idle.wake_one();
-                    }
-                }
+                let entry = add_timer(self.deadline, cx.waker().clone())
+                    .expect("gort::time::sleep must be awaited inside a goroutine");
                 super::set_wait_reason(super::WaitReason::Sleep);
                 self.entry = Some(entry);
                 Poll::Pending
@@ -249,11 +252,22 @@ impl Future for Sleep {
 impl Drop for Sleep {
     fn drop(&mut self) {
         if let Some(e) = &self.entry {
-            if e.state.compare_exchange(PENDING, CANCELLED, AcqRel, Acquire).is_ok() {
-                e.waker.lock().unwrap().take();
-            }
+            e.cancel();
         }
     }
+}
+
+/// Adds a timer that wakes `waker` at `when` (ns on `now`'s clock) to the heap of this
+/// thread's P; `None` on a thread that is no M holding a P. A timer that becomes its heap's
+/// earliest wakes an idle M, which parks again until the new earliest deadline (module header).
+pub(crate) fn add_timer(when: u64, waker: Waker) -> Option<Arc<TimerEntry>> {
+    let (entry, earliest) = super::with_current_p(|p| p.timers.add(when, waker))?;
+    if earliest {
+        if let Some(shared) = super::current_shared() {
+            shared.idle.wake_one();
+        }
+    }
+    Some(entry)
 }
 
 #[cfg(all(test, not(loom)))]
