@@ -1,9 +1,10 @@
-//! Go's `sync` semantics (WaitGroup, Mutex, Once) and their deadlock reports, on real threads.
+//! Go's `sync` semantics (WaitGroup, Mutex, RwMutex, Cond, Once) and their deadlock reports, on
+//! real threads.
 //!
 //! As in `chan.rs`: hand-driven futures where the order of events must be exact, goroutines on
 //! 1, 2 and 4 Ps otherwise, bounded waits, and time only in generous bounds.
 
-use gort::sync::{Mutex, Once, RawMutex, UnlockError, WaitGroup, WaitGroupError};
+use gort::sync::{Cond, Mutex, Once, RawMutex, RwMutex, UnlockError, WaitGroup, WaitGroupError};
 use gort::time::sleep;
 use std::sync::atomic::Ordering::SeqCst;
 use std::sync::atomic::{AtomicBool, AtomicUsize};
@@ -320,6 +321,179 @@ fn once_runs_exactly_once_with_many_callers() {
             assert!(!once.call(async { panic!("ran twice") }).await);
         });
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// RwMutex
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn rwmutex_readers_share_and_a_waiting_writer_holds_back_new_readers() {
+    let m = RwMutex::new();
+    assert!(m.try_rlock() && m.try_rlock(), "readers share");
+    assert!(!m.try_lock(), "no writer while readers hold it");
+    let mut w = m.lock();
+    assert!(poll(&mut w).is_pending());
+    let mut r = m.rlock();
+    assert!(poll(&mut r).is_pending(), "a reader arriving after a waiting writer waits (Go)");
+    assert!(!m.try_rlock());
+    m.runlock().unwrap();
+    assert!(poll(&mut w).is_pending(), "one reader still holds it");
+    m.runlock().unwrap();
+    assert_eq!(poll(&mut w), Poll::Ready(()), "the last reader out lets the writer in");
+    assert!(poll(&mut r).is_pending());
+    m.unlock().unwrap();
+    assert_eq!(poll(&mut r), Poll::Ready(()), "readers that waited through the write go in");
+    m.runlock().unwrap();
+    assert!(m.try_lock());
+    m.unlock().unwrap();
+}
+
+#[test]
+fn rwmutex_readers_that_waited_go_before_the_next_writer() {
+    let m = RwMutex::new();
+    assert!(m.try_lock());
+    let (mut r1, mut w2, mut r2) = (m.rlock(), m.lock(), m.rlock());
+    assert!(poll(&mut r1).is_pending());
+    assert!(poll(&mut w2).is_pending());
+    assert!(poll(&mut r2).is_pending());
+    m.unlock().unwrap();
+    assert_eq!(poll(&mut r1), Poll::Ready(()));
+    assert_eq!(poll(&mut r2), Poll::Ready(()), "every reader waiting at the unlock goes in");
+    assert!(poll(&mut w2).is_pending(), "the next writer waits for them");
+    m.runlock().unwrap();
+    m.runlock().unwrap();
+    assert_eq!(poll(&mut w2), Poll::Ready(()));
+    m.unlock().unwrap();
+}
+
+#[test]
+fn rwmutex_misuse_and_given_up_waits() {
+    let m = RwMutex::new();
+    let e = m.runlock().unwrap_err();
+    assert_eq!(e.to_string(), "sync: RUnlock of unlocked RWMutex");
+    let e = m.unlock().unwrap_err();
+    assert_eq!(e.to_string(), "sync: Unlock of unlocked RWMutex");
+    // A waiting writer that gives up lets the readers it held back in.
+    assert!(m.try_rlock());
+    let mut w = m.lock();
+    assert!(poll(&mut w).is_pending());
+    let mut r = m.rlock();
+    assert!(poll(&mut r).is_pending());
+    drop(w);
+    assert_eq!(poll(&mut r), Poll::Ready(()));
+    m.runlock().unwrap();
+    m.runlock().unwrap();
+    // A writer given the lock that gives up unlocks it.
+    assert!(m.try_rlock());
+    let mut w = m.lock();
+    assert!(poll(&mut w).is_pending());
+    m.runlock().unwrap(); // the lock is the writer's now
+    drop(w);
+    assert!(m.try_lock(), "the dropped writer's lock was released");
+    m.unlock().unwrap();
+}
+
+/// Go's `HammerRWMutex`: readers and writers in random order over several Ps; a reader never
+/// sees a writer inside, a writer never sees anyone else.
+#[test]
+fn rwmutex_excludes_under_contention() {
+    for procs in [1, 2, 4] {
+        run(procs, async move {
+            let m = Arc::new(RwMutex::new());
+            let activity = Arc::new(AtomicUsize::new(0));
+            let wg = WaitGroup::new();
+            for i in 0..24u64 {
+                wg.add(1).unwrap();
+                let (m, activity, wg) = (m.clone(), activity.clone(), wg.clone());
+                gort::go(async move {
+                    for k in 0..50u64 {
+                        if (i * 7 + k) % 5 == 0 {
+                            m.lock().await;
+                            let n = activity.fetch_add(10_000, SeqCst);
+                            assert_eq!(n, 0, "a writer found company");
+                            gort::gosched().await;
+                            activity.fetch_sub(10_000, SeqCst);
+                            m.unlock().unwrap();
+                        } else {
+                            m.rlock().await;
+                            let n = activity.fetch_add(1, SeqCst);
+                            assert!(n < 10_000, "a reader found a writer");
+                            gort::gosched().await;
+                            activity.fetch_sub(1, SeqCst);
+                            m.runlock().unwrap();
+                        }
+                    }
+                    wg.done().unwrap();
+                });
+            }
+            wg.wait().await;
+            assert_eq!(activity.load(SeqCst), 0);
+        });
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Cond
+// ---------------------------------------------------------------------------------------------
+
+/// Go's `TestCondSignal` and `TestCondBroadcast`: each signal wakes one waiter, a broadcast
+/// every one, and each returns holding the mutex.
+#[test]
+fn cond_signal_wakes_one_and_broadcast_all() {
+    for procs in [1, 2, 4] {
+        run(procs, async move {
+            const N: usize = 10;
+            let m = Arc::new(RawMutex::new());
+            let c = Arc::new(Cond::new());
+            let running = gort::chan::chan::<usize>(N);
+            let awake = gort::chan::chan::<usize>(N);
+            for i in 0..N {
+                let (m, c, running, awake) = (m.clone(), c.clone(), running.clone(), awake.clone());
+                gort::go(async move {
+                    m.lock().await;
+                    running.send(i).await.unwrap();
+                    c.wait(&m).await.unwrap();
+                    awake.send(i).await.unwrap();
+                    m.unlock().unwrap();
+                });
+            }
+            for _ in 0..N {
+                running.recv().await.unwrap();
+            }
+            // Every waiter is queued once it gave the mutex up: take it to be sure.
+            m.lock().await;
+            m.unlock().unwrap();
+            let mut woken = vec![false; N];
+            for n in 0..N / 2 {
+                m.lock().await;
+                c.signal();
+                m.unlock().unwrap();
+                let i = awake.recv().await.unwrap();
+                assert!(!std::mem::replace(&mut woken[i], true), "goroutine {i} woke twice");
+                gort::time::sleep(Duration::from_millis(1)).await;
+                assert!(awake.try_recv().is_err(), "signal {n} woke more than one");
+            }
+            m.lock().await;
+            c.broadcast();
+            m.unlock().unwrap();
+            for _ in 0..N - N / 2 {
+                let i = awake.recv().await.unwrap();
+                assert!(!std::mem::replace(&mut woken[i], true), "goroutine {i} woke twice");
+            }
+            assert!(woken.iter().all(|&w| w));
+        });
+    }
+}
+
+#[test]
+fn cond_wait_on_an_unlocked_mutex_is_an_error() {
+    run(1, async {
+        let (m, c) = (RawMutex::new(), Cond::new());
+        assert_eq!(c.wait(&m).await, Err(UnlockError));
+        c.signal(); // nobody waits: nothing happens
+        assert!(m.try_lock(), "the mutex was left as it was");
+    });
 }
 
 // ---------------------------------------------------------------------------------------------

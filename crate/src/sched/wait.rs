@@ -20,6 +20,9 @@ pub enum WaitReason {
     WaitGroupWait,
     MutexLock,
     Semacquire,
+    RwMutexRLock,
+    RwMutexLock,
+    CondWait,
 }
 
 impl WaitReason {
@@ -38,6 +41,9 @@ impl WaitReason {
             11 => WaitReason::WaitGroupWait,
             12 => WaitReason::MutexLock,
             13 => WaitReason::Semacquire,
+            14 => WaitReason::RwMutexRLock,
+            15 => WaitReason::RwMutexLock,
+            16 => WaitReason::CondWait,
             _ => WaitReason::None,
         }
     }
@@ -64,6 +70,9 @@ impl WaitReason {
             WaitReason::WaitGroupWait => "sync.WaitGroup.Wait",
             WaitReason::MutexLock => "sync.Mutex.Lock",
             WaitReason::Semacquire => "semacquire",
+            WaitReason::RwMutexRLock => "sync.RWMutex.RLock",
+            WaitReason::RwMutexLock => "sync.RWMutex.Lock",
+            WaitReason::CondWait => "sync.Cond.Wait",
         }
     }
 }

@@ -1,17 +1,21 @@
-//! Go's `sync` package for goroutines: [`WaitGroup`], [`Mutex`] (with starvation mode) and
-//! [`Once`]. Each blocks a goroutine by returning `Pending` and is woken through its `Waker`;
+//! Go's `sync` package for goroutines: [`WaitGroup`], [`Mutex`] (with starvation mode),
+//! [`RwMutex`], [`Cond`] and [`Once`]. Each blocks a goroutine by returning `Pending` and is woken through its `Waker`;
 //! the internal locks (`sched::lock`) are held for a few instructions; the page's main thread
 //! may take them too (it spins, never waits), so `WaitGroup::add` and `RawMutex::unlock` work there.
 //!
 //! Under loom the module is compiled on its own, over the loom version of those locks and the
 //! stand-ins in `loom_env`, and the wake-ups of `Mutex` and `WaitGroup` are model-checked.
 
+mod cond;
 mod mutex;
 mod once;
+mod rwmutex;
 mod waitgroup;
 
+pub use cond::Cond;
 pub use mutex::{Mutex, MutexGuard, RawMutex, UnlockError};
 pub use once::Once;
+pub use rwmutex::{RwLockFuture, RwMutex, RwUnlockError};
 #[cfg(target_arch = "wasm32")]
 pub(crate) use waitgroup::AddError;
 pub use waitgroup::{WaitGroup, WaitGroupError};
@@ -39,6 +43,9 @@ mod loom_env {
     pub(super) enum WaitReason {
         MutexLock,
         WaitGroupWait,
+        RwMutexRLock,
+        RwMutexLock,
+        CondWait,
     }
 
     pub(super) fn set_wait_reason(_: WaitReason) {}
