@@ -464,7 +464,7 @@ fn cond_signal_wakes_one_and_broadcast_all() {
             // Every waiter is queued once it gave the mutex up: take it to be sure.
             m.lock().await;
             m.unlock().unwrap();
-            let mut woken = vec![false; N];
+            let mut woken = [false; N];
             for n in 0..N / 2 {
                 m.lock().await;
                 c.signal();
