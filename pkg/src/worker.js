@@ -1,7 +1,11 @@
 // A gort M: a module Worker that instantiates the runtime's wasm module over the shared
 // memory and runs the scheduler loop. The loop is Rust (`Machine.run`); this file gives the
 // Worker's event loop a turn whenever the M asks (see crate/src/sched/m.rs, "Hosting JS
-// goroutines") and hosts the JS goroutines that run here.
+// goroutines") and hosts the JS goroutines that run here: a function shipped by source is
+// compiled once per Worker; a module task's module is imported once per Worker (by the
+// browser's module map; this file keeps each module's namespace so that later tasks of it
+// start at once), and a module that fails to import, or lacks the export, fails only that
+// goroutine, with an error that names the module and the export.
 //
 // Module contract: started by index.js as a module Worker, whose first message is
 // `{ glue, module, memory, reference, index, lock, died }` (the glue module's URL, the compiled
@@ -12,11 +16,12 @@
 // (crate/src/js/faults.rs). The exit codes of `Machine.run` and the outcome tags come from
 // the glue (`RunExit`, `OutcomeTag`).
 
-import { Goroutine, compileFunction, functionSource } from './goroutine.js';
+import { Goroutine, compileFunction, describe, goroutineTask, wasmTarget } from './goroutine.js';
 import { Realm, RuntimeBase, isRefused, newMessage } from './realm.js';
 import { encodeTagged } from './codec.js';
 
 const functions = new Map(); // shipped source → compiled function, once per Worker
+const modules = new Map(); // module task's URL → { ready: Promise of its namespace, namespace once imported }
 let glue;
 let procIndex;
 const runtimeHere = {}; // identifies this Worker's runtime: every goroutine's realm here shares it
@@ -80,11 +85,16 @@ class WorkerRuntime extends RuntimeBase {
     this.#realm = realm;
   }
 
-  /** Starts a child goroutine (it may be stolen by another M). */
-  go(fn, ...args) {
-    const source = functionSource(fn, 'rt.go');
+  /**
+   * Starts a child goroutine (it may be stolen by another M): `target` as the page's `rt.go`
+   * takes it, but a module task's `module` must be absolute here (there is no page URL to
+   * resolve it against): `new URL('./tasks.js', import.meta.url)`.
+   */
+  go(target, ...args) {
+    const task = goroutineTask(target, 'rt.go', undefined);
     const realm = this.#realm;
-    const ref = glue.workerGo(source, realm.args(args));
+    const msg = realm.args(args);
+    const ref = glue.workerGo(wasmTarget(glue, task), msg);
     const id = ref.id();
     return new Goroutine(id, async () => {
       try {
@@ -106,27 +116,93 @@ class WorkerRuntime extends RuntimeBase {
   }
 }
 
+/**
+ * Runs goroutine `goid`'s function `fn` as `fn(rt, ...args)` (`args`: its arguments' Message,
+ * freed here): its outcome Message, or a promise of one.
+ */
+function call(goid, fn, args) {
+  try {
+    // The handles this goroutine receives or makes run their operations for it, so that it
+    // shows their wait reasons while it awaits them.
+    const realm = new Realm(glue, (op) => glue.workerRun(op, goid), {
+      owner: runtimeHere,
+      admit: (length, heap) => glue.workerAdmitLength(length, heap),
+    });
+    const rt = new WorkerRuntime(goid, realm);
+    const result = fn(rt, ...realm.settle(args, goid));
+    const ret = (v) => returned(realm, v);
+    return isThenable(result) ? Promise.resolve(result).then(ret, failed) : ret(result);
+  } catch (e) {
+    return failed(e);
+  }
+}
+
+/** The outcome of a goroutine that could not start (`args` is freed): it failed with `error`. */
+function notStarted(args, error) {
+  args.free();
+  return failed(error);
+}
+
+/** The module at `url` as this Worker imports it, once: `{ ready, namespace }` (see `modules`). */
+function imported(url) {
+  let m = modules.get(url);
+  if (m === undefined) {
+    // A module task's URL is only known at run time: bundlers must leave this import alone.
+    m = { ready: import(/* webpackIgnore: true */ /* @vite-ignore */ url), namespace: undefined };
+    m.ready.then(
+      (namespace) => (m.namespace = namespace),
+      () => modules.delete(url), // a later task tries again
+    );
+    modules.set(url, m);
+  }
+  return m;
+}
+
+/** Calls export `name` of the module at `url`, whose namespace is `namespace` (see `call`). */
+function callExport(goid, url, name, namespace, args) {
+  let fn;
+  try {
+    fn = namespace[name];
+  } catch (e) {
+    return notStarted(args, new ReferenceError(`rt.go: the export ${JSON.stringify(name)} of ${url}: ${e.message}`));
+  }
+  if (typeof fn !== 'function') {
+    const what = name in namespace ? `exports ${JSON.stringify(name)} as ${describe(fn)}, not a function` : `has no export ${JSON.stringify(name)}`;
+    return notStarted(args, new TypeError(`rt.go: the module ${url} ${what}`));
+  }
+  return call(goid, fn, args);
+}
+
+// The M's JS host (crate/src/js/mod.rs, `Host`): starts the JS goroutines of this Worker.
 const host = {
-  start(goid, source, args) {
-    try {
-      let fn = functions.get(source);
-      if (fn === undefined) {
+  /** A function shipped by source (`source`: an expression), compiled once per Worker. */
+  startFunction(goid, source, args) {
+    let fn = functions.get(source);
+    if (fn === undefined) {
+      try {
         fn = compileFunction(source);
-        functions.set(source, fn);
+      } catch (e) {
+        return notStarted(args, e);
       }
-      // The handles this goroutine receives or makes run their operations for it, so that it
-      // shows their wait reasons while it awaits them.
-      const realm = new Realm(glue, (op) => glue.workerRun(op, goid), {
-        owner: runtimeHere,
-        admit: (length, heap) => glue.workerAdmitLength(length, heap),
-      });
-      const rt = new WorkerRuntime(goid, realm);
-      const result = fn(rt, ...realm.settle(args, goid));
-      const ret = (v) => returned(realm, v);
-      return isThenable(result) ? Promise.resolve(result).then(ret, failed) : ret(result);
-    } catch (e) {
-      return failed(e);
+      functions.set(source, fn);
     }
+    return call(goid, fn, args);
+  },
+
+  /** A module task: export `name` of the module at `url` (absolute), imported once per Worker. */
+  startModule(goid, url, name, args) {
+    const m = imported(url);
+    if (m.namespace !== undefined) return callExport(goid, url, name, m.namespace, args);
+    return m.ready.then(
+      (namespace) => callExport(goid, url, name, namespace, args),
+      (e) => {
+        const why = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+        const error = new Error(`rt.go: cannot import the module ${url} for its export ${JSON.stringify(name)}: ${why}`, {
+          cause: e,
+        });
+        return notStarted(args, error);
+      },
+    );
   },
 };
 

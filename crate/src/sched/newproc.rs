@@ -68,9 +68,14 @@ impl Shared {
     /// (Used by the JS facade for goroutines shipped from JavaScript.)
     /// Starts a goroutine whose `!Send` future is built by `start` on the M that first runs it,
     /// and which stays bound to that M. `extra`: bytes `start` owns besides itself (counted in
-    /// `stack_inuse`).
+    /// `stack_inuse`, as is `name`, what goroutine dumps call it).
     #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
-    pub(crate) fn go_unstarted<T, S, F>(self: &Arc<Self>, start: S, extra: usize) -> JoinHandle<T>
+    pub(crate) fn go_unstarted<T, S, F>(
+        self: &Arc<Self>,
+        start: S,
+        extra: usize,
+        name: Option<Box<str>>,
+    ) -> JoinHandle<T>
     where
         T: Send + 'static,
         S: FnOnce() -> F + Send + 'static,
@@ -80,9 +85,9 @@ impl Shared {
         let cell = Arc::new(JoinCell::new());
         let unstarted = join::Unstarted::new(cell.clone(), goid);
         let starter = move || Box::pin(unstarted.start(start())) as super::g::LocalBoxFuture;
-        let bytes = g_bytes::<T>(size_of_val(&starter), extra);
+        let bytes = g_bytes::<T>(size_of_val(&starter), extra + name.as_ref().map_or(0, |n| n.len()));
         let task = Task::Unstarted(Box::new(starter));
-        self.newproc(G::new(goid, self.clone(), task, UNBOUND, cell.clone(), false, bytes));
+        self.newproc(G::new(goid, self.clone(), task, UNBOUND, cell.clone(), false, bytes).named(name));
         JoinHandle { cell, goid }
     }
 
