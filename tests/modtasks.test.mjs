@@ -157,7 +157,8 @@ describe('module tasks', () => {
       }
     `);
     const url = (path) => `${r.base}${path}`;
-    for (const key of ['missing', 'broken', 'noExport', 'notAFunction']) assert.equal(r[key].name, 'GoroutineError', key);
+    for (const key of ['missing', 'broken', 'noExport', 'notAFunction'])
+      assert.equal(r[key].name, 'GoroutineError', key);
 
     const missing = url('/tests/pages/no-such-task.js');
     assert.equal(r.missing.cause.name, 'Error');

@@ -15,7 +15,15 @@
 // index.d.ts). It gives realm.js's RuntimeBase the page's Realm, which knows when the runtime
 // shuts down (its `life`); worker.js is started by URL and shares nothing with it but the glue.
 
-import { Goroutine, GoroutineError, ShutdownError, WorkerError, describe, goroutineTask, wasmTarget } from './goroutine.js';
+import {
+  Goroutine,
+  GoroutineError,
+  ShutdownError,
+  WorkerError,
+  describe,
+  goroutineTask,
+  wasmTarget,
+} from './goroutine.js';
 import { Chan, ChannelError, Mutex, Realm, RuntimeBase, SyncError, WaitGroup } from './realm.js';
 
 export { Chan, ChannelError, Goroutine, GoroutineError, Mutex, ShutdownError, SyncError, WaitGroup, WorkerError };

@@ -167,7 +167,10 @@ function callExport(goid, url, name, namespace, args) {
     return notStarted(args, new ReferenceError(`rt.go: the export ${JSON.stringify(name)} of ${url}: ${e.message}`));
   }
   if (typeof fn !== 'function') {
-    const what = name in namespace ? `exports ${JSON.stringify(name)} as ${describe(fn)}, not a function` : `has no export ${JSON.stringify(name)}`;
+    const what =
+      name in namespace
+        ? `exports ${JSON.stringify(name)} as ${describe(fn)}, not a function`
+        : `has no export ${JSON.stringify(name)}`;
     return notStarted(args, new TypeError(`rt.go: the module ${url} ${what}`));
   }
   return call(goid, fn, args);
@@ -197,9 +200,12 @@ const host = {
       (namespace) => callExport(goid, url, name, namespace, args),
       (e) => {
         const why = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
-        const error = new Error(`rt.go: cannot import the module ${url} for its export ${JSON.stringify(name)}: ${why}`, {
-          cause: e,
-        });
+        const error = new Error(
+          `rt.go: cannot import the module ${url} for its export ${JSON.stringify(name)}: ${why}`,
+          {
+            cause: e,
+          },
+        );
         return notStarted(args, error);
       },
     );

@@ -20,9 +20,15 @@ async function main(): Promise<void> {
   const task: ModuleTask = { module: new URL('./tasks.js', import.meta.url), export: 'fib', name: 'fib' };
   const fromModule = await rt.go<number>(task, 20).join();
   const nested: number = await rt
-    .go(async (rt: WorkerRuntime, url: string) => rt.go<number>({ module: url, export: 'fib' }, 5).join(), task.module.toString())
+    .go(
+      async (rt: WorkerRuntime, url: string) => rt.go<number>({ module: url, export: 'fib' }, 5).join(),
+      task.module.toString(),
+    )
     .join();
-  console.log(named + fromModule + nested, (await rt.goroutines()).map((g) => g.name ?? g.id));
+  console.log(
+    named + fromModule + nested,
+    (await rt.goroutines()).map((g) => g.name ?? g.id),
+  );
   // @ts-expect-error: a module task names its export
   rt.go({ module: task.module });
   // @ts-expect-error: a task spec has fn, or module and export, not both
