@@ -105,8 +105,9 @@ export function goroutineTask(target, what, base) {
     if (module !== undefined || exportName !== undefined) {
       throw new TypeError(`${what}: a task spec has either fn, or module and export, not both`);
     }
-    if (typeof fn !== 'function')
+    if (typeof fn !== 'function') {
       throw new TypeError(`${what}: the task spec's fn must be a function, got ${describe(fn)}`);
+    }
     return { source: functionSource(fn, what), name: name ?? (fn.name || undefined) };
   }
   if (module === undefined) {

@@ -160,12 +160,7 @@ function imported(url) {
 
 /** Calls export `name` of the module at `url`, whose namespace is `namespace` (see `call`). */
 function callExport(goid, url, name, namespace, args) {
-  let fn;
-  try {
-    fn = namespace[name];
-  } catch (e) {
-    return notStarted(args, new ReferenceError(`rt.go: the export ${JSON.stringify(name)} of ${url}: ${e.message}`));
-  }
+  const fn = namespace[name]; // the module was evaluated: every export is initialized
   if (typeof fn !== 'function') {
     const what =
       name in namespace
@@ -200,13 +195,8 @@ const host = {
       (namespace) => callExport(goid, url, name, namespace, args),
       (e) => {
         const why = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
-        const error = new Error(
-          `rt.go: cannot import the module ${url} for its export ${JSON.stringify(name)}: ${why}`,
-          {
-            cause: e,
-          },
-        );
-        return notStarted(args, error);
+        const what = `rt.go: cannot import the module ${url} for its export ${JSON.stringify(name)}`;
+        return notStarted(args, new Error(`${what}: ${why}`, { cause: e }));
       },
     );
   },
