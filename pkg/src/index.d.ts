@@ -73,8 +73,8 @@ export interface GcStats {
   gcPercent: number;
   /**
    * Bytes of the live goroutines' own structures (Go's StackInuse: gort's goroutines have no
-   * stacks, so this is their G, task and join cell, and a JS goroutine's source and arguments).
-   * It grows with the number of goroutines; it is not part of the GC heap.
+   * stacks, so this is their G, task and join cell, and a JS goroutine's target, name and
+   * arguments). It grows with the number of goroutines; it is not part of the GC heap.
    */
   stackInuse: number;
 }

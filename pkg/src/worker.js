@@ -78,7 +78,7 @@ class WorkerRuntime extends RuntimeBase {
   #goid;
   #realm;
 
-  /** `realm`: this goroutine's own view of the runtime (see `host.start`). */
+  /** `realm`: this goroutine's own view of the runtime (see `call`). */
   constructor(goid, realm) {
     super(realm);
     this.#goid = goid;
