@@ -12,9 +12,19 @@ BENCH_WASM := target/wasm32-unknown-unknown/release/gort_bench.wasm
 setup:
 	bash scripts/setup.sh
 
+# Two builds: with threads (shared memory, for cross-origin isolated pages) and without (one P
+# on the page's own thread, for pages that are not: pkg/src/local.js). RUSTFLAGS replaces the
+# threaded flags of .cargo/config.toml for the second; its own target directory keeps both
+# builds' artifacts.
+ST_RUSTFLAGS := -C target-feature=+bulk-memory,+mutable-globals,+exception-handling -C panic=unwind \
+	-C link-arg=--max-memory=4294901760
+ST_WASM := target/st/wasm32-unknown-unknown/release/gort.wasm
+
 pkg: setup
 	cargo wasm-build
 	wasm-bindgen --target web --out-dir pkg/wasm --out-name gort $(WASM)
+	RUSTFLAGS="$(ST_RUSTFLAGS)" cargo wasm-build --target-dir target/st
+	wasm-bindgen --target web --out-dir pkg/wasm --out-name gort_st $(ST_WASM)
 
 demo: pkg
 	PORT=$(PORT) node scripts/serve.mjs
@@ -60,6 +70,7 @@ fmt:
 lint: fmt lint-js
 	cargo clippy --all-targets --workspace -- -D warnings
 	cargo wasm-clippy -- -D warnings
+	RUSTFLAGS="$(ST_RUSTFLAGS)" cargo wasm-clippy --target-dir target/st -- -D warnings
 
 # ESLint and Prettier (npm dev dependencies) over the JavaScript: eslint.config.js and
 # .prettierignore say which files; generated code (pkg/wasm/, target/) is left out.

@@ -1,6 +1,8 @@
 // A small static file server for the repository root, with the headers that make a page
 // cross-origin isolated (COOP + COEP), without which SharedArrayBuffer and a shared
-// WebAssembly.Memory do not exist. No dependencies: used by `make demo` and by the tests.
+// WebAssembly.Memory do not exist. A request whose query has `isolated=0` gets none of them:
+// a page that is not cross-origin isolated, for the tests of that mode. No dependencies: used
+// by `make demo` and by the tests.
 //
 // Under `/csp/` it serves the same files with a strict Content-Security-Policy as well
 // (`STRICT_CSP`: no 'unsafe-eval', no inline scripts), as a site that sends it with every
@@ -69,7 +71,8 @@ function targetPath(root, rawUrl) {
 }
 
 async function handle(root, req, res) {
-  for (const [k, v] of Object.entries(ISOLATION_HEADERS)) res.setHeader(k, v);
+  const isolated = new URLSearchParams(req.url.split('?')[1]?.split('#')[0]).get('isolated') !== '0';
+  for (const [k, v] of Object.entries(ISOLATION_HEADERS)) if (isolated || k === 'Cache-Control') res.setHeader(k, v);
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     return send(res, 405, 'method not allowed\n', { Allow: 'GET, HEAD' });
   }

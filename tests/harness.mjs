@@ -201,12 +201,12 @@ export async function close() {
 }
 
 /**
- * Runs `code` in a fresh page (see `evalModule`) and closes the page. The page must log no
- * errors, unless `expectErrors` is given: a function that receives `page.errors` (and the
- * result) and checks them.
+ * Runs `code` in a fresh page (see `evalModule`; `path`: the page, as for `openPage`) and
+ * closes the page. The page must log no errors, unless `expectErrors` is given: a function
+ * that receives `page.errors` (and the result) and checks them.
  */
-export async function inPage(code, { expectErrors, ...options } = {}) {
-  const page = await openPage();
+export async function inPage(code, { expectErrors, path, ...options } = {}) {
+  const page = await openPage(path);
   try {
     const result = await evalModule(page, code, options);
     if (expectErrors) expectErrors(page.errors, result);

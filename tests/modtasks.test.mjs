@@ -3,7 +3,8 @@
 // target is called; its results, channels and errors behave the same, its stack traces point
 // into the module, and it needs no eval, so it works under a Content-Security-Policy that
 // forbids eval, where a function target fails with an error that says to use a module task.
-// Also task specs `{ fn, name }`, how specs are checked, and goroutine names in dumps.
+// Also on a page without cross-origin isolation (the one M is the page's thread), task specs
+// `{ fn, name }`, how specs are checked, and goroutine names in dumps.
 //
 //   node --test tests/modtasks.test.mjs
 //
@@ -187,6 +188,38 @@ describe('module tasks', () => {
       r.notAFunction.message,
     );
     assert.equal(r.afterwards, 55, 'the runtime keeps running');
+  });
+
+  test('run on a page without cross-origin isolation too, where the one M is the page', async () => {
+    const r = await inPage(
+      `
+      ${SETTLED}
+      const rt = await Runtime.start();
+      try {
+        const ch = rt.chan(0);
+        const producer = rt.go({ module: './tasks.js', export: 'produce' }, ch, 3);
+        const received = [];
+        for await (const v of ch) received.push(v);
+        await producer.join();
+        return {
+          threaded: rt.threaded,
+          received,
+          nested: await rt.go({ module: '${TASKS}', export: 'spawnFib' }, 10).join(),
+          evaluations: await rt.go({ module: '${TASKS}', export: 'evaluations' }).join(),
+          noExport: await settled(rt.go({ module: '${TASKS}', export: 'fibonacci' }).join()),
+        };
+      } finally {
+        await rt.shutdown();
+      }
+    `,
+      { path: '/tests/pages/blank.html?isolated=0' },
+    );
+    assert.equal(r.threaded, false);
+    assert.deepEqual(r.received, [0, 1, 2]);
+    assert.equal(r.nested, 55);
+    assert.deepEqual(r.evaluations, { evaluated: 1, proc: 0 });
+    assert.equal(r.noExport.name, 'GoroutineError');
+    assert.match(r.noExport.message, /rt\.go: the module \S+\/tests\/pages\/tasks\.js has no export "fibonacci"$/);
   });
 });
 

@@ -34,10 +34,21 @@ export type Value =
   | { [key: string]: Value };
 
 export interface StartOptions {
-  /** Ps (and worker Ms); default `navigator.hardwareConcurrency`. 1 to 64. */
+  /**
+   * Ps (and worker Ms); default `navigator.hardwareConcurrency`. 1 to 64. Always 1 on a page
+   * that is not cross-origin isolated (see `requireThreads`).
+   */
   procs?: number;
-  /** URL of a wasm-bindgen glue module built from a crate that includes gort. */
+  /**
+   * URL of a wasm-bindgen glue module built from a crate that includes gort (with threads; on
+   * a page that is not cross-origin isolated, one built without them).
+   */
   wasm?: string | URL;
+  /**
+   * Reject, rather than start one P on the page's own thread, where threads are unavailable
+   * (a page that is not cross-origin isolated has no SharedArrayBuffer). Default false.
+   */
+  requireThreads?: boolean;
   /** Go's GOGC: collect when the heap grew by this % over the live heap (default 100; < 0 off). */
   gcPercent?: number;
   /**
@@ -375,10 +386,18 @@ export class Runtime extends EventTarget {
   /**
    * @throws {RangeError} (rejects) for `procs` not an integer from 1 to 64, a `gcPercent` not
    *   an integer, or a `heapLimit` not a byte count.
+   * @throws {Error} (rejects) on a page that is not cross-origin isolated with
+   *   `requireThreads`, or while another runtime without threads runs on the page.
    */
   static start(options?: StartOptions): Promise<Runtime>;
   /** Number of Ps; still readable after shutdown. */
   readonly procs: number;
+  /**
+   * Whether goroutines run in parallel on Worker Ms; false on a page that is not cross-origin
+   * isolated, where one P runs on the page's own thread (one such runtime at a time), with the
+   * same API.
+   */
+  readonly threaded: boolean;
   /**
    * Runs `fn(rt, ...args)` on a worker M; `fn` is shipped by source (no closures). A
    * `FunctionTask` names it; a `ModuleTask` runs a module's export instead (no `eval`). A

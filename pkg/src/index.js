@@ -11,6 +11,10 @@
 // bound to that Worker fail, and a new Worker takes over its M (crate/src/js/faults.rs). At
 // shutdown, Workers that do not stop within `timeoutMs` are terminated and written off.
 //
+// On a page that is not cross-origin isolated there is no shared memory: the module built
+// without threads runs one P, whose M is this thread (local.js), and this thread's waits on
+// words of memory are settled by the module's wakes instead of `Atomics.waitAsync`.
+//
 // Module contract: this is the package's entry point (its exports are the API, typed in
 // index.d.ts). It gives realm.js's RuntimeBase the page's Realm, which knows when the runtime
 // shuts down (its `life`); worker.js is started by URL and shares nothing with it but the glue.
@@ -25,10 +29,12 @@ import {
   wasmTarget,
 } from './goroutine.js';
 import { Chan, ChannelError, Mutex, Realm, RuntimeBase, SyncError, WaitGroup } from './realm.js';
+import { LocalM, localWaits } from './local.js';
 
 export { Chan, ChannelError, Goroutine, GoroutineError, Mutex, ShutdownError, SyncError, WaitGroup, WorkerError };
 
 const DEFAULT_GLUE = new URL('../wasm/gort.js', import.meta.url).href;
+const DEFAULT_LOCAL_GLUE = new URL('../wasm/gort_st.js', import.meta.url).href;
 const WORKER = new URL('./worker.js', import.meta.url);
 const MAX_PROCS = 64;
 /**
@@ -41,6 +47,7 @@ const KILL_CONFIRM_MS = 10000;
 const ABANDONED = Symbol('abandoned');
 
 const glues = new Map(); // glue URL → Promise of the initialized glue module
+let localRuntime = null; // while a runtime without threads runs: a promise (local.js)
 
 function loadGlue(url) {
   let glue = glues.get(url);
@@ -55,10 +62,21 @@ function loadGlue(url) {
   return glue;
 }
 
-/** Waits, without blocking, until the 32-bit word at `address` no longer holds `value`. */
-async function waitWhile(memory, address, value) {
-  const r = Atomics.waitAsync(new Int32Array(memory.buffer), address >>> 2, value);
-  if (r.async) await r.value;
+/**
+ * The page's waits on words of a shared memory: `wait(address, value)` resolves, without
+ * blocking, once the 32-bit word at `address` no longer holds `value`; `notify(address)` wakes
+ * its waiters. (A runtime without threads has its own: local.js.)
+ */
+function sharedWaits(memory) {
+  return {
+    async wait(address, value) {
+      const r = Atomics.waitAsync(new Int32Array(memory.buffer), address >>> 2, value);
+      if (r.async) await r.value;
+    },
+    notify(address) {
+      Atomics.notify(new Int32Array(memory.buffer), address >>> 2);
+    },
+  };
 }
 
 /**
@@ -66,12 +84,13 @@ async function waitWhile(memory, address, value) {
  * Rejects with a ShutdownError if a shutdown gave up on it first (`life.abandoned`: it
  * terminated Workers, and what they held may never complete).
  */
-async function outcome(memory, ref, life) {
+async function outcome(waits, ref, life) {
   try {
     while (!ref.isReady()) {
-      if ((await Promise.race([waitWhile(memory, ref.stateAddress(), 0), life.abandoned])) === ABANDONED) {
-        throw new ShutdownError('join');
-      }
+      const woke = await Promise.race([waits.wait(ref.stateAddress(), 0), life.abandoned]);
+      // An outcome written before the shutdown gave up is still delivered: a send that
+      // completed must not read as failed.
+      if (woke === ABANDONED && !ref.isReady()) throw new ShutdownError('join');
     }
     return ref.take();
   } finally {
@@ -209,7 +228,8 @@ function delay(ms) {
 export class Runtime extends RuntimeBase {
   #glue;
   #core;
-  #memory;
+  #waits;
+  #threaded;
   #workers;
   #init;
   #coreFreed = false;
@@ -223,16 +243,15 @@ export class Runtime extends RuntimeBase {
 
   #startedAt;
 
-  constructor(key, glue, core, workers, init) {
+  constructor(key, glue, core, workers, init, waits) {
     if (key !== START) throw new TypeError('use Runtime.start() to create a runtime');
-    const memory = glue.gortSharedMemory();
     const life = { closing: null, freed: false };
     life.abandoned = new Promise((resolve) => (life.abandon = () => resolve(ABANDONED)));
     const external = {
       hold: (kind, ref) => holdOn(glue, core, kind, ref),
       unhold: (key) => life.closing || core.unhold(key),
     };
-    const realm = new Realm(glue, (op) => outcome(memory, core.run(op), life), {
+    const realm = new Realm(glue, (op) => outcome(waits, core.run(op), life), {
       external,
       life,
       admit: (length, heap) => core.admitLength(length, heap),
@@ -240,7 +259,8 @@ export class Runtime extends RuntimeBase {
     super(realm);
     this.#glue = glue;
     this.#core = core;
-    this.#memory = memory;
+    this.#waits = waits;
+    this.#threaded = glue.gortThreaded();
     this.#workers = workers;
     this.#init = init;
     this.#startedAt = performance.now();
@@ -290,7 +310,7 @@ export class Runtime extends RuntimeBase {
   async #watchEvents() {
     let seen = this.#core.eventsValue();
     while (!this.#life.closing) {
-      await waitWhile(this.#memory, this.#core.eventsAddress(), seen);
+      await this.#waits.wait(this.#core.eventsAddress(), seen);
       if (this.#life.closing) return;
       seen = this.#core.eventsValue();
       this.#startRequestedMs();
@@ -325,13 +345,20 @@ export class Runtime extends RuntimeBase {
    * Starts a runtime with `procs` Ps, each run by a module Worker.
    * `wasm`: URL of a wasm-bindgen glue module built from a crate that includes gort (defaults
    * to this package's own build).
+   *
+   * On a page that is not cross-origin isolated (no SharedArrayBuffer) it starts one P run by
+   * the page's own thread instead (`threaded` is false, `procs` is 1; see local.js), with the
+   * same API; one such runtime runs at a time on a page. `requireThreads: true` makes it reject
+   * there instead. `wasm` must then name a glue built without threads (defaults to this
+   * package's own).
    */
   static async start({
     procs = globalThis.navigator?.hardwareConcurrency ?? 1,
-    wasm = DEFAULT_GLUE,
+    wasm,
     gcPercent = 100,
     heapLimit = 0,
     gctrace = false,
+    requireThreads = false,
   } = {}) {
     if (!Number.isInteger(procs) || procs < 1 || procs > MAX_PROCS) {
       throw new RangeError(`Runtime.start: procs must be an integer from 1 to ${MAX_PROCS}, got ${procs}`);
@@ -345,13 +372,19 @@ export class Runtime extends RuntimeBase {
       throw new RangeError(`Runtime.start: heapLimit must be a byte count ≥ 0 (0: none), got ${heapLimit}`);
     }
     if (!globalThis.crossOriginIsolated) {
-      throw new Error(
-        'Runtime.start: SharedArrayBuffer is unavailable; serve the page with ' +
-          '"Cross-Origin-Opener-Policy: same-origin" and "Cross-Origin-Embedder-Policy: require-corp"',
-      );
+      if (requireThreads) {
+        throw new Error(
+          'Runtime.start: threads need SharedArrayBuffer, which this page lacks (it is not ' +
+            'cross-origin isolated); serve it with "Cross-Origin-Opener-Policy: same-origin" and ' +
+            '"Cross-Origin-Embedder-Policy: require-corp" (or "credentialless"), or leave ' +
+            'requireThreads off to run on one P without threads',
+        );
+      }
+      return Runtime.#startLocal({ wasm: wasm ?? DEFAULT_LOCAL_GLUE, gcPercent, heapLimit, gctrace });
     }
-    const glueUrl = new URL(wasm, import.meta.url).href;
+    const glueUrl = new URL(wasm ?? DEFAULT_GLUE, import.meta.url).href;
     const glue = await loadGlue(glueUrl);
+    if (!glue.gortThreaded()) throw new TypeError(`Runtime.start: ${glueUrl} is a build without threads`);
     const core = new glue.RuntimeCore(procs, gcPercent, heapLimit, !!gctrace);
     const id = globalThis.crypto?.randomUUID?.() ?? `${Date.now()}-${Math.random()}`;
     const init = { glue: glueUrl, module: glue.gortWasmModule(), memory: glue.gortSharedMemory(), id };
@@ -365,12 +398,41 @@ export class Runtime extends RuntimeBase {
       workers.forEach((w) => w.dispose());
       throw e;
     }
-    return new Runtime(START, glue, core, workers, init);
+    return new Runtime(START, glue, core, workers, init, sharedWaits(glue.gortSharedMemory()));
+  }
+
+  /** `start` on a page without cross-origin isolation: one P, whose M is this thread. */
+  static async #startLocal({ wasm, gcPercent, heapLimit, gctrace }) {
+    if (localRuntime) {
+      throw new Error(
+        'Runtime.start: without cross-origin isolation one runtime runs at a time on a page; ' +
+          'shut the other one down first (await rt.shutdown())',
+      );
+    }
+    const glueUrl = new URL(wasm, import.meta.url).href;
+    localRuntime = loadGlue(glueUrl);
+    try {
+      const glue = await localRuntime;
+      if (glue.gortThreaded()) throw new TypeError(`Runtime.start: ${glueUrl} is a build with threads`);
+      const core = new glue.RuntimeCore(1, gcPercent, heapLimit, !!gctrace);
+      const waits = localWaits(glue);
+      const m = new LocalM(glue, core.workerReference(), waits);
+      m.stopped.then(() => (localRuntime = null));
+      return new Runtime(START, glue, core, [m], { glue: glueUrl }, waits);
+    } catch (e) {
+      localRuntime = null;
+      throw e;
+    }
   }
 
   /** Number of Ps (and worker Ms); still readable after shutdown. */
   get procs() {
     return this.#procs;
+  }
+
+  /** Whether goroutines run on Workers in parallel (false: one P on the page's thread). */
+  get threaded() {
+    return this.#threaded;
   }
 
   /**
@@ -426,7 +488,7 @@ export class Runtime extends RuntimeBase {
       }
       let msg;
       try {
-        msg = await outcome(this.#memory, ref, life);
+        msg = await outcome(this.#waits, ref, life);
       } catch (e) {
         if (e instanceof ShutdownError) throw cancelled(id);
         throw e;
@@ -484,7 +546,7 @@ export class Runtime extends RuntimeBase {
     const life = this.#life;
     const core = this.#core;
     core.shutdown();
-    Atomics.notify(new Int32Array(this.#memory.buffer), core.eventsAddress() >>> 2);
+    this.#waits.notify(core.eventsAddress());
     const workers = this.#workers;
     // Ms that never run count as stopped: spare Ms asked for and not started yet (a request
     // may still come from a monitor that had not seen the shutdown: looked at again before the

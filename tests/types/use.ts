@@ -12,6 +12,12 @@ import {
 
 async function main(): Promise<void> {
   const rt = await Runtime.start({ procs: 2, heapLimit: 64 << 20, gcPercent: 100, gctrace: false });
+  const threadsOnly = await Runtime.start({ requireThreads: true });
+  const threaded: boolean = threadsOnly.threaded;
+  if (!threaded) throw new Error('requireThreads gave a runtime without threads');
+  await threadsOnly.shutdown();
+  // @ts-expect-error requireThreads is a boolean
+  await Runtime.start({ requireThreads: 'yes' });
   function fib(_rt: WorkerRuntime, n: number): number {
     return n < 2 ? n : fib(_rt, n - 1) + fib(_rt, n - 2);
   }
@@ -70,7 +76,7 @@ async function main(): Promise<void> {
   try {
     rt.chan(1);
   } catch (e) {
-    if (e instanceof ShutdownError) console.log(e.name, rt.procs);
+    if (e instanceof ShutdownError) console.log(e.name, rt.procs, rt.threaded);
   }
   await late.join().catch((e: unknown) => {
     if (e instanceof ShutdownError) console.log(e.goroutineId ?? 'no goroutine');

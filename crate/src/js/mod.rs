@@ -91,6 +91,26 @@ pub fn shared_memory() -> JsValue {
     wasm_bindgen::memory()
 }
 
+/// Whether this module was built with threads (atomics and a shared memory, for pages that
+/// are cross-origin isolated), or without (one M, driven by the page itself: `pkg/src/local.js`).
+#[wasm_bindgen(js_name = gortThreaded)]
+pub fn threaded() -> bool {
+    cfg!(target_feature = "atomics")
+}
+
+/// In the build without threads: `wake(address)` is called, synchronously, whenever a word
+/// of memory someone may wait on changes (a goroutine's outcome, an M's parker, the events
+/// word). It must only settle promises (no calls back into the module).
+#[cfg(not(target_feature = "atomics"))]
+#[wasm_bindgen(js_name = gortSetWaker)]
+pub fn set_waker(wake: js_sys::Function) {
+    crate::platform::set_local_waker(Box::new(move |address| {
+        // The waker only settles promises; an exception would be the page's bug, and is
+        // reported by the browser as uncaught when it reaches the event loop.
+        let _ = wake.call1(&JsValue::UNDEFINED, &JsValue::from(address));
+    }));
+}
+
 /// One runtime, as the page's main thread holds it.
 #[wasm_bindgen]
 pub struct RuntimeCore {
@@ -115,18 +135,27 @@ impl RuntimeCore {
         }
         cycles::runtime_started();
         let core = b.on_mark_start(cycles::break_cycles).build();
-        // The page starts every M's Worker: a spare M the monitor asks for is queued here, and
-        // the page, woken through the events word, takes it (`take_m_requests`).
-        let (requests, shared) =
-            (Arc::new(crate::platform::lock::Lock::new(Vec::new())), Arc::downgrade(&core.shared));
-        let queue = requests.clone();
+        let requests = Arc::new(crate::platform::lock::Lock::new(Vec::new()));
+        // Without threads there are no spare Ms, so no monitor: the one M is the page's.
+        if cfg!(target_feature = "atomics") {
+            Self::start_spares_through_page(&core, &requests);
+        }
+        RuntimeCore { core, m_requests: requests }
+    }
+
+    /// The page starts every M's Worker: a spare M the monitor asks for is queued in
+    /// `requests`, and the page, woken through the events word, takes it (`take_m_requests`).
+    fn start_spares_through_page(
+        core: &crate::runtime::Core,
+        requests: &Arc<crate::platform::lock::Lock<Vec<u32>>>,
+    ) {
+        let (queue, shared) = (requests.clone(), Arc::downgrade(&core.shared));
         core.shared.set_spare_starter(Box::new(move |index| {
             queue.lock().push(index as u32);
             if let Some(shared) = shared.upgrade() {
                 shared.notify_event();
             }
         }));
-        RuntimeCore { core, m_requests: requests }
     }
 
     /// Ms the page must start Workers for (their indices), once each: spare Ms, asked for by
@@ -436,7 +465,11 @@ impl Machine {
         let shared = unsafe { Arc::from_raw(reference as *const Shared) };
         crate::platform::install_panic_hook();
         HOST.with(|h| *h.borrow_mut() = Some(host));
-        Machine { m: M::new(shared, index as usize), park_timeout_ms: f64::INFINITY }
+        let m = M::new(shared, index as usize);
+        // Without threads the one M runs on the page's thread, which may never block.
+        #[cfg(not(target_feature = "atomics"))]
+        let m = m.hosting_js_from_start();
+        Machine { m, park_timeout_ms: f64::INFINITY }
     }
 
     /// Runs goroutines until the Worker must give its event loop a turn (see `sched::m`). The
@@ -475,15 +508,18 @@ impl Machine {
     }
 }
 
-fn current_shared() -> Arc<Shared> {
-    sched::current_shared().expect("a goroutine operation called outside a Worker M")
+/// The runtime of the M this thread is; an error once it stopped (a continuation of a JS
+/// goroutine that outlived it: the facade turns its calls into `ShutdownError`s first).
+fn current_shared() -> Result<Arc<Shared>, JsValue> {
+    sched::current_shared()
+        .ok_or_else(|| js_sys::Error::new("gort: the runtime of this M has been shut down").into())
 }
 
 /// `rt.go` inside a goroutine: the child starts on this M's P (other Ms may steal it). A
 /// `RangeError` if memory could not hold it, as [`RuntimeCore::go`].
 #[wasm_bindgen(js_name = workerGo)]
 pub fn worker_go(target: Target, args: Message) -> Result<JoinRef, JsValue> {
-    let shared = current_shared();
+    let shared = current_shared()?;
     // On this M's P if it is free: the child runs next here, or another M steals it.
     let j = sched::with_own_p(&shared, || go_js(&shared, target, args))?;
     // This may run outside the M's loop (in a promise reaction while the M waits in
@@ -504,14 +540,15 @@ pub fn worker_admit_length(len: usize, heap: bool) -> Option<String> {
 /// dumps and to deadlock detection.
 #[wasm_bindgen(js_name = workerRun)]
 pub fn worker_run(op: &mut Op, caller: f64) -> Result<Promise, JsValue> {
-    admit_goroutine(&current_shared(), 0, "operation")?;
+    let shared = current_shared()?;
+    admit_goroutine(&shared, 0, "operation")?;
     let fut = Relay { caller: sched::bound_here(caller as u64), fut: op.take() };
     let mut resolve = None;
     let mut slot = AssertUnwindSafe(&mut resolve);
     let promise = Promise::new(&mut move |res, _rej| **slot = Some(res));
     // Never dropped on another thread (faults.rs); the operation itself is.
     let resolve = faults::HomeOnly::new(resolve.expect("the Promise executor runs synchronously"));
-    current_shared().go_local(async move {
+    shared.go_local(async move {
         let m = fut.await;
         // A resolve function cannot throw.
         let _ = resolve.call1(&JsValue::UNDEFINED, &JsValue::from(m));

@@ -37,6 +37,8 @@ pub(crate) use native::{futex_wait, futex_wake_all, futex_wake_one, log_line, no
 
 #[cfg(all(target_arch = "wasm32", not(loom)))]
 mod web;
+#[cfg(all(target_arch = "wasm32", not(target_feature = "atomics"), not(loom)))]
+pub(crate) use web::set_local_waker;
 #[cfg(all(target_arch = "wasm32", not(loom)))]
 pub(crate) use web::{
     futex_wait, futex_wake_all, futex_wake_one, install_panic_hook, log_line, now_ns, now_unix_ns,

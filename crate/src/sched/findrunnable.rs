@@ -27,6 +27,10 @@ const CHAIN_FREE_RUNS: u32 = 3;
 const CHAIN_CHECK_EVERY: u32 = 4;
 /// Every this many schedules, the global queue is checked first (Go's fairness rule).
 const GLOBAL_CHECK_INTERVAL: u32 = 61;
+/// After this many goroutines bound to this M in a row, its P's own queues go first once:
+/// bound goroutines (JS goroutines' operations) that keep each other runnable would otherwise
+/// hold back every goroutine queued on the P, and every timer-woken one.
+const BOUND_RUNS_MAX: u32 = 8;
 /// Steal passes over all victims before giving up (Go's `stealTries`).
 const STEAL_PASSES: usize = 4;
 /// An M fires another P's timers at its schedules once they are this overdue (`check_timers`):
@@ -101,9 +105,17 @@ impl M {
                     return Ok(g);
                 }
             }
+            if self.bound_runs >= BOUND_RUNS_MAX {
+                self.bound_runs = 0;
+                if let Some(g) = self.local_next() {
+                    return Ok(g);
+                }
+            }
             if let Some(g) = self.bound_next() {
+                self.bound_runs += 1;
                 return Ok(g);
             }
+            self.bound_runs = 0;
             if let Some(g) = self.local_next() {
                 return Ok(g);
             }

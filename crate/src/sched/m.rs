@@ -76,6 +76,8 @@ pub(crate) struct M {
     pub(super) spinning: bool,
     /// The chain running from the LIFO slot (`findrunnable.rs`).
     pub(super) lifo_chain: Chain,
+    /// Goroutines bound to this M run in a row (`findrunnable.rs`, `BOUND_RUNS_MAX`).
+    pub(super) bound_runs: u32,
     /// Polls not yet added to the P's `runs`.
     pub(super) runs: u64,
     pub(super) rng: u32,
@@ -111,6 +113,7 @@ impl M {
             tick: 0,
             spinning: false,
             lifo_chain: Chain::default(),
+            bound_runs: 0,
             runs: 0,
             rng: 0x9E37_79B9 ^ (index as u32).wrapping_mul(0x85EB_CA6B) | 1,
             bound_ready: VecDeque::new(),
@@ -128,6 +131,15 @@ impl M {
             m.hold_p(index);
         }
         m
+    }
+
+    /// Makes this M a host of JS goroutines from the start: it never blocks, parking and
+    /// yielding through its event loop only (the one M of the build without threads, on the
+    /// page's own thread, which may never block).
+    #[cfg(all(target_arch = "wasm32", not(target_feature = "atomics")))]
+    pub(crate) fn hosting_js_from_start(mut self) -> Self {
+        self.hosts_js = true;
+        self
     }
 
     /// The address of this M's parker word, for `Atomics.waitAsync` in its Worker.

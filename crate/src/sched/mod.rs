@@ -21,7 +21,8 @@
 //!
 //! # Finding work (`findrunnable.rs`, Go's `findRunnable`)
 //! own expired timers, and other Ps' timers overdue by more than 1 ms (`check_timers`) →
-//! every 61st tick the global queue → bound inbox → LIFO slot (while others wait on the P, for
+//! every 61st tick the global queue → bound inbox (after 8 bound Gs in a row, the P's own
+//! queues below go first once) → LIFO slot (while others wait on the P, for
 //! one 10 ms time slice per chain of goroutines that ready each other, as Go's `runnext`
 //! does) → goroutines woken by timers this M fired → own ring → global queue (a
 //! batch) → steal from other Ps in random order (half a ring; their LIFO slot on the last

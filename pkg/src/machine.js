@@ -1,0 +1,257 @@
+// The JavaScript side of an M: the loop that drives its `Machine` and gives its event loop
+// turns, and the host of the goroutines started from JavaScript that run on it (Rust's `Host`
+// in crate/src/js/mod.rs), with the `rt` each goroutine function receives. A Worker M runs
+// one (worker.js); so does the one M of a runtime without threads, on the page's own thread
+// (local.js).
+//
+// Module contract:
+// - `createHost(glue, proc, owner)`: for the glue module of this M's wasm instance, the M's
+//   proc number, and the object that identifies the runtime for the realms made here
+//   (`Realm`'s `owner`): `{ startFunction(goid, source, args), startModule(goid, url, name,
+//   args), close() }`. Each start returns the goroutine's outcome Message, or a promise of one.
+//   A function is compiled from its source once per host; a module task's module is imported
+//   once per thread (by the browser's module map; the host keeps each module's namespace, so
+//   that later tasks of it start at once), and one that fails to import, or lacks the export,
+//   fails only that goroutine, with an error that names the module and the export. After
+//   `close()` (its M stopped) every call of a goroutine that is still running here on a
+//   runtime object is a ShutdownError.
+// - `driveMachine(glue, m, park, stopped)`: runs `m` until it stops, then calls `stopped()`
+//   before anything else can run on this thread (a goroutine's continuation would find no M);
+//   `park(address, value, timeoutMs)` waits, without blocking, until the word at `address` no
+//   longer holds `value` (or the timeout passes).
+
+import { Goroutine, compileFunction, describe, goroutineTask, wasmTarget } from './goroutine.js';
+import { Realm, RuntimeBase, isRefused, newMessage } from './realm.js';
+import { encodeTagged } from './codec.js';
+
+/** An outcome of tag `tag` carrying `text` (UTF-8): short, made by this file. */
+function textOutcome(glue, tag, text) {
+  const body = new TextEncoder().encode(text);
+  const bytes = new Uint8Array(body.length + 1);
+  bytes[0] = tag;
+  bytes.set(body, 1);
+  return new glue.Message(bytes);
+}
+
+/** A goroutine's outcome when it threw (or rejected with) `thrown`: tag Thrown. */
+function failed(glue, thrown) {
+  const message = (value) =>
+    encodeTagged(glue.OutcomeTag.Thrown, value, 'thrown error', undefined, (bytes) => {
+      const m = newMessage(glue, bytes);
+      if (m === undefined) throw new RangeError(`out of memory: wasm memory could not give ${bytes.length} bytes`);
+      return m;
+    });
+  try {
+    return message(thrown);
+  } catch {
+    // The thrown value itself cannot cross goroutines (or memory cannot hold it): keep what
+    // can be said about it.
+    const err = new Error(thrown instanceof Error ? thrown.message : String(thrown));
+    err.name = thrown instanceof Error ? thrown.name : 'Error';
+    if (thrown instanceof Error) err.stack = thrown.stack;
+    try {
+      return message(err);
+    } catch {
+      return textOutcome(
+        glue,
+        glue.OutcomeTag.RuntimeError,
+        `the goroutine threw ${err.name}, and memory could not hold it`,
+      );
+    }
+  }
+}
+
+function returned(glue, realm, value) {
+  try {
+    return realm.message(value, 'result', { admit: false }); // admitted as it moves into the heap
+  } catch (e) {
+    // A result memory cannot hold rejects its join with a RangeError, as one past the heap
+    // limit does (tag HeapLimit); one that cannot be sent at all, with a GoroutineError.
+    return isRefused(e) ? textOutcome(glue, glue.OutcomeTag.HeapLimit, e.message) : failed(glue, e);
+  }
+}
+
+function isThenable(v) {
+  return v !== null && (typeof v === 'object' || typeof v === 'function') && typeof v.then === 'function';
+}
+
+/** The `rt` a goroutine function receives, on the M that runs it. */
+class WorkerRuntime extends RuntimeBase {
+  #goid;
+  #realm;
+  #glue;
+  #proc;
+
+  /** `realm`: this goroutine's own view of the runtime (see `start` in `createHost`). */
+  constructor(goid, realm, glue, proc) {
+    super(realm);
+    this.#goid = goid;
+    this.#realm = realm;
+    this.#glue = glue;
+    this.#proc = proc;
+  }
+
+  /**
+   * Starts a child goroutine (it may be stolen by another M): `target` as the page's `rt.go`
+   * takes it, but a module task's `module` must be absolute here (there is no page URL to
+   * resolve it against): `new URL('./tasks.js', import.meta.url)`.
+   */
+  go(target, ...args) {
+    const realm = this.#realm;
+    realm.check('rt.go');
+    const task = goroutineTask(target, 'rt.go', undefined);
+    const msg = realm.args(args);
+    const ref = this.#glue.workerGo(wasmTarget(this.#glue, task), msg);
+    const id = ref.id();
+    return new Goroutine(id, async () => {
+      try {
+        return realm.settle(await realm.op((Op) => Op.join(ref), 'join'), id);
+      } finally {
+        ref.free();
+      }
+    });
+  }
+
+  /** This goroutine's id. */
+  goid() {
+    return this.#goid;
+  }
+
+  /** The P (and worker) this goroutine runs on. */
+  procid() {
+    return this.#proc;
+  }
+}
+
+const modules = new Map(); // module task's URL → { ready: Promise of its namespace, namespace once imported }
+
+/** The module at `url` as this thread imports it, once: `{ ready, namespace }` (see `modules`). */
+function imported(url) {
+  let m = modules.get(url);
+  if (m === undefined) {
+    // A module task's URL is only known at run time: bundlers must leave this import alone.
+    m = { ready: import(/* webpackIgnore: true */ /* @vite-ignore */ url), namespace: undefined };
+    m.ready.then(
+      (namespace) => (m.namespace = namespace),
+      () => modules.delete(url), // a later task tries again
+    );
+    modules.set(url, m);
+  }
+  return m;
+}
+
+/** The host of the JS goroutines of M `proc` (module contract). */
+export function createHost(glue, proc, owner) {
+  const functions = new Map(); // shipped source → compiled function
+  const fail = (thrown) => failed(glue, thrown);
+  const life = { closing: null, freed: false }; // of every realm here: closed with the M
+
+  /** Runs goroutine `goid`'s `fn(rt, ...args)` (`args` is freed): its outcome, or a promise of it. */
+  const call = (goid, fn, args) => {
+    try {
+      // The handles this goroutine receives or makes run their operations for it, so that it
+      // shows their wait reasons while it awaits them.
+      const realm = new Realm(glue, (op) => glue.workerRun(op, goid), {
+        owner,
+        life,
+        admit: (length, heap) => glue.workerAdmitLength(length, heap),
+      });
+      const rt = new WorkerRuntime(goid, realm, glue, proc);
+      const result = fn(rt, ...realm.settle(args, goid));
+      const ret = (v) => returned(glue, realm, v);
+      return isThenable(result) ? Promise.resolve(result).then(ret, fail) : ret(result);
+    } catch (e) {
+      return fail(e);
+    }
+  };
+
+  /** The outcome of a goroutine that could not start (`args` is freed): it failed with `error`. */
+  const notStarted = (args, error) => {
+    args.free();
+    return fail(error);
+  };
+
+  /** Calls export `name` of the module at `url`, whose namespace is `namespace` (see `call`). */
+  const callExport = (goid, url, name, namespace, args) => {
+    const fn = namespace[name]; // the module was evaluated: every export is initialized
+    if (typeof fn !== 'function') {
+      const what =
+        name in namespace
+          ? `exports ${JSON.stringify(name)} as ${describe(fn)}, not a function`
+          : `has no export ${JSON.stringify(name)}`;
+      return notStarted(args, new TypeError(`rt.go: the module ${url} ${what}`));
+    }
+    return call(goid, fn, args);
+  };
+
+  return {
+    close() {
+      life.closing = life.freed = true;
+    },
+
+    /** A function shipped by source (`source`: an expression), compiled once per host. */
+    startFunction(goid, source, args) {
+      let fn = functions.get(source);
+      if (fn === undefined) {
+        try {
+          fn = compileFunction(source);
+        } catch (e) {
+          return notStarted(args, e);
+        }
+        functions.set(source, fn);
+      }
+      return call(goid, fn, args);
+    },
+
+    /** A module task: export `name` of the module at `url` (absolute), imported once. */
+    startModule(goid, url, name, args) {
+      const m = imported(url);
+      if (m.namespace !== undefined) return callExport(goid, url, name, m.namespace, args);
+      return m.ready.then(
+        (namespace) => callExport(goid, url, name, namespace, args),
+        (e) => {
+          const why = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+          const what = `rt.go: cannot import the module ${url} for its export ${JSON.stringify(name)}`;
+          return notStarted(args, new Error(`${what}: ${why}`, { cause: e }));
+        },
+      );
+    },
+  };
+}
+
+/** Longest run of microtask-only turns before the event loop gets a task (timers, messages, input). */
+const MICROTASK_RUN_MS = 4;
+
+const channel = new MessageChannel();
+let macrotaskDone = null;
+channel.port1.onmessage = () => macrotaskDone();
+
+/** Resolves after one task of the event loop (a message: not clamped, unlike setTimeout). */
+function macrotask() {
+  return new Promise((resolve) => {
+    macrotaskDone = resolve;
+    channel.port2.postMessage(null);
+  });
+}
+
+/** Runs M `m` (module contract) until it stops. */
+export async function driveMachine(glue, m, park, stopped) {
+  const parked = glue.Machine.parkedValue();
+  const { RunExit } = glue;
+  let turn = performance.now(); // the last task the event loop ran
+  for (;;) {
+    const exit = m.run();
+    if (exit === RunExit.Stopped) return stopped();
+    if (exit === RunExit.Microtasks && performance.now() - turn < MICROTASK_RUN_MS) {
+      await null;
+      continue;
+    }
+    if (exit === RunExit.ParkAsync) {
+      // Not a turn of the event loop for sure: a wake from this thread settles it at once.
+      await park(m.parkAddress(), parked, m.parkTimeoutMs());
+    } else {
+      await macrotask();
+      turn = performance.now();
+    }
+  }
+}
