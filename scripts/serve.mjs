@@ -4,6 +4,11 @@
 // a page that is not cross-origin isolated, for the tests of that mode. No dependencies: used
 // by `make demo` and by the tests.
 //
+// Under `/csp/` it serves the same files with a strict Content-Security-Policy as well
+// (`STRICT_CSP`: no 'unsafe-eval', no inline scripts), as a site that sends it with every
+// response does: `/csp/tests/pages/csp.html` is that site's page, and the Workers and modules
+// it loads from `/csp/…` run under the policy too.
+//
 //   import { serve } from './scripts/serve.mjs';
 //   const { url, close } = await serve({ root, port: 0 });   // port 0: a free port
 //
@@ -38,6 +43,10 @@ const ISOLATION_HEADERS = {
   'Cache-Control': 'no-store',
 };
 
+/** The policy of everything under `/csp/`: what a strict site allows, and gort needs. */
+export const STRICT_CSP = "script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'";
+const CSP_PREFIX = '/csp/';
+
 export function mimeType(file) {
   return MIME[extname(file).toLowerCase()] ?? 'application/octet-stream';
 }
@@ -67,7 +76,12 @@ async function handle(root, req, res) {
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     return send(res, 405, 'method not allowed\n', { Allow: 'GET, HEAD' });
   }
-  const target = targetPath(root, req.url);
+  let url = req.url;
+  if (url.startsWith(CSP_PREFIX)) {
+    res.setHeader('Content-Security-Policy', STRICT_CSP);
+    url = url.slice(CSP_PREFIX.length - 1);
+  }
+  const target = targetPath(root, url);
   if (typeof target === 'number') return send(res, target, `${target}\n`);
   let { file } = target;
   let info = await stat(file).catch(() => null);

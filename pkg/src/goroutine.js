@@ -1,6 +1,10 @@
-// What the page and the Worker Ms share about goroutines: shipping a function by source, the
-// errors a goroutine can end with, and the handle `rt.go` returns. Module contract: a
-// Goroutine is made by the runtime that started it, with its id and how to settle its result.
+// What the page and the Worker Ms share about goroutines: what `rt.go` runs (a function
+// shipped by source, or a module task), the errors a goroutine can end with, and the handle
+// `rt.go` returns. Module contract: `goroutineTask` checks and describes a goroutine target
+// (a TypeError names what is wrong, an EvalError says when the realm's Content-Security-Policy
+// forbids compiling functions shipped by source), `wasmTarget` makes the glue's `Target` of
+// it, and `compileFunction` rebuilds a shipped function in a Worker. A Goroutine is made by
+// the runtime that started it, with its id and how to settle its result.
 
 /** A goroutine threw, rejected, panicked or was cancelled. */
 export class GoroutineError extends Error {
@@ -47,13 +51,109 @@ export function describe(v) {
 
 // Function source → an expression that evaluates to the function, checked once per source.
 const expressions = new Map();
+// The EvalError of this realm's first refused compilation: its Content-Security-Policy forbids
+// `eval` for good (a policy added later can only forbid more), so no compilation is tried again.
+let evalRefused;
+
+/**
+ * The error of a goroutine target that needs `eval` where this realm's Content-Security-Policy
+ * forbids it (`cause`: the browser's EvalError), naming the alternative: a module task.
+ */
+function needsModuleTask(what, name, cause) {
+  const realm = globalThis.document === undefined ? 'Worker' : 'page';
+  const example = `{ module: new URL('./tasks.js', import.meta.url), export: ${JSON.stringify(name || 'task')} }`;
+  return new EvalError(
+    `${what}: this ${realm}'s Content-Security-Policy forbids compiling functions shipped by source ` +
+      `('unsafe-eval' is not allowed); use a module task: rt.go(${example}, …)`,
+    { cause },
+  );
+}
+
+/** `new Function(body)`, or the module-task EvalError where this realm forbids `eval`. */
+function compile(body, what, name) {
+  if (evalRefused) throw needsModuleTask(what, name, evalRefused);
+  try {
+    return new Function(body);
+  } catch (e) {
+    if (!(e instanceof EvalError)) throw e;
+    evalRefused = e;
+    throw needsModuleTask(what, name, e);
+  }
+}
+
+/**
+ * What goroutine `target` runs, for the call `what` (`rt.go`): `{ source, name }` for a
+ * function shipped by source, `{ module, export, name }` for a module task (`module`: an
+ * absolute URL). `target` is a function or a task spec, `{ fn, name }` or `{ module, export,
+ * name }`; other keys are left alone. A relative `module` string resolves against `base` (the
+ * page's base URL; none in a goroutine: it must be absolute there). `name`, what goroutine
+ * dumps call it, defaults to the function's name, or to `module#export`. Throws a TypeError
+ * naming what is wrong.
+ */
+export function goroutineTask(target, what, base) {
+  if (typeof target === 'function') return { source: functionSource(target, what), name: target.name || undefined };
+  if (target === null || typeof target !== 'object') {
+    throw new TypeError(
+      `${what}: expected a function or a task spec ({ module, export } or { fn }) to run as a goroutine, got ${describe(target)}`,
+    );
+  }
+  const { fn, module, export: exportName, name } = target;
+  if (name !== undefined && typeof name !== 'string') {
+    throw new TypeError(`${what}: the task spec's name must be a string, got ${describe(name)}`);
+  }
+  if (fn !== undefined) {
+    if (module !== undefined || exportName !== undefined) {
+      throw new TypeError(`${what}: a task spec has either fn, or module and export, not both`);
+    }
+    if (typeof fn !== 'function') {
+      throw new TypeError(`${what}: the task spec's fn must be a function, got ${describe(fn)}`);
+    }
+    return { source: functionSource(fn, what), name: name ?? (fn.name || undefined) };
+  }
+  if (module === undefined) {
+    throw new TypeError(`${what}: a task spec needs fn (a function), or module (a URL) and export (a name)`);
+  }
+  const url = moduleUrl(module, what, base);
+  if (exportName === undefined) {
+    throw new TypeError(`${what}: a module task needs export, the name of the function of ${url} to run`);
+  }
+  if (typeof exportName !== 'string') {
+    throw new TypeError(`${what}: the task spec's export must be the name of a function, got ${describe(exportName)}`);
+  }
+  return { module: url, export: exportName, name: name ?? `${url}#${exportName}` };
+}
+
+/** A task spec's `module` as an absolute URL's text (see `goroutineTask`). */
+function moduleUrl(module, what, base) {
+  if (Object.prototype.toString.call(module) === '[object URL]') return module.href;
+  if (typeof module !== 'string') {
+    throw new TypeError(`${what}: the task spec's module must be a URL or a string, got ${describe(module)}`);
+  }
+  try {
+    return new URL(module, base).href;
+  } catch {
+    throw new TypeError(
+      base === undefined
+        ? `${what}: the task spec's module must be an absolute URL inside a goroutine, got ${JSON.stringify(module)}; ` +
+            `pass new URL('./tasks.js', import.meta.url)`
+        : `${what}: the task spec's module is not a valid URL: ${JSON.stringify(module)}`,
+    );
+  }
+}
+
+/** The glue's `Target` for `task` (from `goroutineTask`), which `go` consumes. */
+export function wasmTarget(glue, task) {
+  return task.module === undefined
+    ? glue.Target.function(task.source, task.name)
+    : glue.Target.module(task.module, task.export, task.name);
+}
 
 /**
  * The source `fn` is shipped as: an expression each Worker compiles once. Throws a TypeError for
  * anything that cannot be rebuilt from its source (not a function, native or bound functions,
  * classes).
  */
-export function functionSource(fn, what) {
+function functionSource(fn, what) {
   if (typeof fn !== 'function') {
     throw new TypeError(`${what}: expected a function to run as a goroutine, got ${describe(fn)}`);
   }
@@ -80,18 +180,22 @@ function toExpression(src, name, what) {
   let firstError;
   for (const expr of candidates) {
     try {
-      new Function(`return ${expr}`); // syntax check only; runs nothing
+      compile(`return ${expr}`, what, name); // syntax check only; runs nothing
       return expr;
     } catch (e) {
+      if (e instanceof EvalError) throw e; // forbidden here: a module task is the way
       firstError ??= e;
     }
   }
   throw new TypeError(`${what}: cannot ship ${name || 'the function'} by source: ${firstError.message}`);
 }
 
-/** Compiles a shipped function (in a Worker; cached by the caller). */
+/**
+ * Compiles a shipped function (in a Worker; cached by the caller). An EvalError that names
+ * module tasks where the Worker's Content-Security-Policy forbids it.
+ */
 export function compileFunction(expr) {
-  return new Function(`return ${expr}`)();
+  return compile(`return ${expr}`, 'rt.go')();
 }
 
 /** A started goroutine: `id`, and `join()` for its result (the same promise every call). */

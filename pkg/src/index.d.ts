@@ -84,8 +84,8 @@ export interface GcStats {
   gcPercent: number;
   /**
    * Bytes of the live goroutines' own structures (Go's StackInuse: gort's goroutines have no
-   * stacks, so this is their G, task and join cell, and a JS goroutine's source and arguments).
-   * It grows with the number of goroutines; it is not part of the GC heap.
+   * stacks, so this is their G, task and join cell, and a JS goroutine's target, name and
+   * arguments). It grows with the number of goroutines; it is not part of the GC heap.
    */
   stackInuse: number;
 }
@@ -134,7 +134,45 @@ export interface GoroutineInfo {
   waitReason: string;
   /** The worker a JS goroutine is bound to. */
   proc: number | null;
+  /**
+   * A JS goroutine's name: its task spec's `name`, else its function's name, else (a module
+   * task) `module#export`; null if it has none.
+   */
+  name: string | null;
 }
+
+/** A goroutine function: it gets the goroutine's `rt` first, then the arguments. */
+export type GoroutineFn<A extends Value[] = any[], R = any> = (rt: WorkerRuntime, ...args: A) => R | Promise<R>;
+
+/**
+ * A module task: the Worker that runs the goroutine imports `module` (once per Worker) and
+ * calls its export `export` as a goroutine function. Needs no `eval`, so it works under a
+ * Content-Security-Policy without 'unsafe-eval'.
+ */
+export interface ModuleTask {
+  /**
+   * The module's URL: a URL, or a string resolved against the page's base URL
+   * (`document.baseURI`); inside a goroutine it must be absolute
+   * (`new URL('./tasks.js', import.meta.url)`).
+   */
+  module: URL | string;
+  /** The name of the function the module exports. */
+  export: string;
+  /** What goroutine dumps call it (default: `module#export`). */
+  name?: string;
+  fn?: undefined;
+}
+
+/** A function target with a name for goroutine dumps (default: the function's name). */
+export interface FunctionTask<F extends GoroutineFn = GoroutineFn> {
+  fn: F;
+  name?: string;
+  module?: undefined;
+  export?: undefined;
+}
+
+/** What `go` runs besides a bare function. */
+export type TaskSpec<F extends GoroutineFn = GoroutineFn> = ModuleTask | FunctionTask<F>;
 
 export interface Received<T> {
   value: T | undefined;
@@ -325,12 +363,17 @@ export interface GoroutineApi extends EventTarget {
 /** The `rt` a goroutine function receives on its worker. */
 export interface WorkerRuntime extends GoroutineApi {
   /**
-   * @throws {TypeError} for an argument that cannot cross goroutines, or holds a handle of
-   *   another runtime or a released one (the message names the argument).
+   * As the page's `go`, but a module task's `module` must be an absolute URL here.
+   * @throws {TypeError} for a malformed task spec (naming what is wrong), or an argument that
+   *   cannot cross goroutines, or holds a handle of another runtime or a released one (the
+   *   message names the argument).
+   * @throws {EvalError} for a function target where the Worker's Content-Security-Policy
+   *   forbids compiling it (no 'unsafe-eval'): use a module task.
    * @throws {RangeError} for an argument that could never fit under the heap limit or that
    *   memory cannot hold, or when memory cannot hold the goroutine itself.
    */
-  go<A extends Value[], R>(fn: (rt: WorkerRuntime, ...args: A) => R | Promise<R>, ...args: A): Goroutine<R>;
+  go<A extends Value[], R>(target: GoroutineFn<A, R> | FunctionTask<GoroutineFn<A, R>>, ...args: A): Goroutine<R>;
+  go<R = any>(task: ModuleTask, ...args: Value[]): Goroutine<R>;
   goid(): number;
   procid(): number;
 }
@@ -356,14 +399,23 @@ export class Runtime extends EventTarget {
    */
   readonly threaded: boolean;
   /**
-   * Runs `fn(rt, ...args)` on a worker M; `fn` is shipped by source (no closures).
-   * @throws {TypeError} for an argument that cannot cross goroutines, or holds a handle of
-   *   another runtime or a released one (the message names the argument).
+   * Runs `fn(rt, ...args)` on a worker M; `fn` is shipped by source (no closures). A
+   * `FunctionTask` names it; a `ModuleTask` runs a module's export instead (no `eval`). A
+   * module task that cannot start (its module fails to import, or lacks the export, or the
+   * export is no function) rejects its join with a GoroutineError naming the module and the
+   * export (the cause: the import's error).
+   * @throws {TypeError} for a malformed task spec (naming what is wrong), or an argument that
+   *   cannot cross goroutines, or holds a handle of another runtime or a released one (the
+   *   message names the argument).
+   * @throws {EvalError} for a function target where the page's Content-Security-Policy
+   *   forbids compiling it (no 'unsafe-eval'): use a module task. (Where only the Workers
+   *   forbid it, the join rejects with a GoroutineError whose cause is that EvalError.)
    * @throws {RangeError} for an argument that could never fit under the heap limit or that
    *   memory cannot hold, or when memory cannot hold the goroutine itself.
    * @throws {ShutdownError} after `shutdown()`.
    */
-  go<A extends Value[], R>(fn: (rt: WorkerRuntime, ...args: A) => R | Promise<R>, ...args: A): Goroutine<R>;
+  go<A extends Value[], R>(target: GoroutineFn<A, R> | FunctionTask<GoroutineFn<A, R>>, ...args: A): Goroutine<R>;
+  go<R = any>(task: ModuleTask, ...args: Value[]): Goroutine<R>;
   /** Starts a Rust goroutine through an export of a custom wasm module (see `wasm`). */
   goRust<R = unknown>(exportName: string, ...args: unknown[]): Goroutine<R>;
   stats(): Stats;

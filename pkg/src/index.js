@@ -19,7 +19,15 @@
 // index.d.ts). It gives realm.js's RuntimeBase the page's Realm, which knows when the runtime
 // shuts down (its `life`); worker.js is started by URL and shares nothing with it but the glue.
 
-import { Goroutine, GoroutineError, ShutdownError, WorkerError, describe, functionSource } from './goroutine.js';
+import {
+  Goroutine,
+  GoroutineError,
+  ShutdownError,
+  WorkerError,
+  describe,
+  goroutineTask,
+  wasmTarget,
+} from './goroutine.js';
 import { Chan, ChannelError, Mutex, Realm, RuntimeBase, SyncError, WaitGroup } from './realm.js';
 import { LocalM, localWaits } from './local.js';
 
@@ -428,13 +436,19 @@ export class Runtime extends RuntimeBase {
   }
 
   /**
-   * Runs `fn(rt, ...args)` as a goroutine on a worker M. `fn` is shipped by source, so it must
-   * be self-contained (no closures); arguments are copied (structured-clone-like values).
+   * Runs a goroutine on a worker M: its function as `fn(rt, ...args)`, the arguments copied
+   * (structured-clone-like values). `target` is the function, shipped by source (so it must be
+   * self-contained: no closures), or a task spec: `{ fn, name }`, or a module task `{ module,
+   * export, name }`, whose Worker imports `module` (a URL; a string resolves against the page's
+   * base URL, `document.baseURI`), once, and calls its export `export`. A module task needs no
+   * `eval`: it works under a Content-Security-Policy without 'unsafe-eval', where a function
+   * target is an EvalError that says to use one. `name` is what goroutine dumps call it.
    */
-  go(fn, ...args) {
+  go(target, ...args) {
     this.#check('rt.go');
-    const source = functionSource(fn, 'rt.go');
-    const ref = this.#core.go(source, this.#realm.args(args));
+    const task = goroutineTask(target, 'rt.go', globalThis.document?.baseURI ?? globalThis.location?.href);
+    const msg = this.#realm.args(args);
+    const ref = this.#core.go(wasmTarget(this.#glue, task), msg);
     return this.#handle(ref);
   }
 
@@ -503,7 +517,7 @@ export class Runtime extends RuntimeBase {
     return this.#core.stats();
   }
 
-  /** A goroutine dump: `[{ id, state, waitReason, proc }]`. */
+  /** A goroutine dump: `[{ id, state, waitReason, proc, name }]`. */
   goroutines() {
     this.#check('rt.goroutines');
     return this.#handle(this.#core.goroutines()).join();

@@ -7,16 +7,20 @@
 // Module contract:
 // - `createHost(glue, proc, owner)`: for the glue module of this M's wasm instance, the M's
 //   proc number, and the object that identifies the runtime for the realms made here
-//   (`Realm`'s `owner`): `{ start(goid, source, args), close() }`. `start` returns the
-//   goroutine's outcome Message, or a promise of one; functions are compiled from their source
-//   once per host. After `close()` (its M stopped) every call of a goroutine that is still
-//   running here on a runtime object is a ShutdownError.
+//   (`Realm`'s `owner`): `{ startFunction(goid, source, args), startModule(goid, url, name,
+//   args), close() }`. Each start returns the goroutine's outcome Message, or a promise of one.
+//   A function is compiled from its source once per host; a module task's module is imported
+//   once per thread (by the browser's module map; the host keeps each module's namespace, so
+//   that later tasks of it start at once), and one that fails to import, or lacks the export,
+//   fails only that goroutine, with an error that names the module and the export. After
+//   `close()` (its M stopped) every call of a goroutine that is still running here on a
+//   runtime object is a ShutdownError.
 // - `driveMachine(glue, m, park, stopped)`: runs `m` until it stops, then calls `stopped()`
 //   before anything else can run on this thread (a goroutine's continuation would find no M);
 //   `park(address, value, timeoutMs)` waits, without blocking, until the word at `address` no
 //   longer holds `value` (or the timeout passes).
 
-import { Goroutine, compileFunction, functionSource } from './goroutine.js';
+import { Goroutine, compileFunction, describe, goroutineTask, wasmTarget } from './goroutine.js';
 import { Realm, RuntimeBase, isRefused, newMessage } from './realm.js';
 import { encodeTagged } from './codec.js';
 
@@ -87,12 +91,17 @@ class WorkerRuntime extends RuntimeBase {
     this.#proc = proc;
   }
 
-  /** Starts a child goroutine (it may be stolen by another M). */
-  go(fn, ...args) {
+  /**
+   * Starts a child goroutine (it may be stolen by another M): `target` as the page's `rt.go`
+   * takes it, but a module task's `module` must be absolute here (there is no page URL to
+   * resolve it against): `new URL('./tasks.js', import.meta.url)`.
+   */
+  go(target, ...args) {
     const realm = this.#realm;
     realm.check('rt.go');
-    const source = functionSource(fn, 'rt.go');
-    const ref = this.#glue.workerGo(source, realm.args(args));
+    const task = goroutineTask(target, 'rt.go', undefined);
+    const msg = realm.args(args);
+    const ref = this.#glue.workerGo(wasmTarget(this.#glue, task), msg);
     const id = ref.id();
     return new Goroutine(id, async () => {
       try {
@@ -114,36 +123,98 @@ class WorkerRuntime extends RuntimeBase {
   }
 }
 
+const modules = new Map(); // module task's URL → { ready: Promise of its namespace, namespace once imported }
+
+/** The module at `url` as this thread imports it, once: `{ ready, namespace }` (see `modules`). */
+function imported(url) {
+  let m = modules.get(url);
+  if (m === undefined) {
+    // A module task's URL is only known at run time: bundlers must leave this import alone.
+    m = { ready: import(/* webpackIgnore: true */ /* @vite-ignore */ url), namespace: undefined };
+    m.ready.then(
+      (namespace) => (m.namespace = namespace),
+      () => modules.delete(url), // a later task tries again
+    );
+    modules.set(url, m);
+  }
+  return m;
+}
+
 /** The host of the JS goroutines of M `proc` (module contract). */
 export function createHost(glue, proc, owner) {
   const functions = new Map(); // shipped source → compiled function
   const fail = (thrown) => failed(glue, thrown);
   const life = { closing: null, freed: false }; // of every realm here: closed with the M
+
+  /** Runs goroutine `goid`'s `fn(rt, ...args)` (`args` is freed): its outcome, or a promise of it. */
+  const call = (goid, fn, args) => {
+    try {
+      // The handles this goroutine receives or makes run their operations for it, so that it
+      // shows their wait reasons while it awaits them.
+      const realm = new Realm(glue, (op) => glue.workerRun(op, goid), {
+        owner,
+        life,
+        admit: (length, heap) => glue.workerAdmitLength(length, heap),
+      });
+      const rt = new WorkerRuntime(goid, realm, glue, proc);
+      const result = fn(rt, ...realm.settle(args, goid));
+      const ret = (v) => returned(glue, realm, v);
+      return isThenable(result) ? Promise.resolve(result).then(ret, fail) : ret(result);
+    } catch (e) {
+      return fail(e);
+    }
+  };
+
+  /** The outcome of a goroutine that could not start (`args` is freed): it failed with `error`. */
+  const notStarted = (args, error) => {
+    args.free();
+    return fail(error);
+  };
+
+  /** Calls export `name` of the module at `url`, whose namespace is `namespace` (see `call`). */
+  const callExport = (goid, url, name, namespace, args) => {
+    const fn = namespace[name]; // the module was evaluated: every export is initialized
+    if (typeof fn !== 'function') {
+      const what =
+        name in namespace
+          ? `exports ${JSON.stringify(name)} as ${describe(fn)}, not a function`
+          : `has no export ${JSON.stringify(name)}`;
+      return notStarted(args, new TypeError(`rt.go: the module ${url} ${what}`));
+    }
+    return call(goid, fn, args);
+  };
+
   return {
     close() {
       life.closing = life.freed = true;
     },
-    start(goid, source, args) {
-      try {
-        let fn = functions.get(source);
-        if (fn === undefined) {
+
+    /** A function shipped by source (`source`: an expression), compiled once per host. */
+    startFunction(goid, source, args) {
+      let fn = functions.get(source);
+      if (fn === undefined) {
+        try {
           fn = compileFunction(source);
-          functions.set(source, fn);
+        } catch (e) {
+          return notStarted(args, e);
         }
-        // The handles this goroutine receives or makes run their operations for it, so that it
-        // shows their wait reasons while it awaits them.
-        const realm = new Realm(glue, (op) => glue.workerRun(op, goid), {
-          owner,
-          life,
-          admit: (length, heap) => glue.workerAdmitLength(length, heap),
-        });
-        const rt = new WorkerRuntime(goid, realm, glue, proc);
-        const result = fn(rt, ...realm.settle(args, goid));
-        const ret = (v) => returned(glue, realm, v);
-        return isThenable(result) ? Promise.resolve(result).then(ret, fail) : ret(result);
-      } catch (e) {
-        return fail(e);
+        functions.set(source, fn);
       }
+      return call(goid, fn, args);
+    },
+
+    /** A module task: export `name` of the module at `url` (absolute), imported once. */
+    startModule(goid, url, name, args) {
+      const m = imported(url);
+      if (m.namespace !== undefined) return callExport(goid, url, name, m.namespace, args);
+      return m.ready.then(
+        (namespace) => callExport(goid, url, name, namespace, args),
+        (e) => {
+          const why = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+          const what = `rt.go: cannot import the module ${url} for its export ${JSON.stringify(name)}`;
+          return notStarted(args, new Error(`${what}: ${why}`, { cause: e }));
+        },
+      );
     },
   };
 }

@@ -5,6 +5,7 @@ import {
   Runtime,
   ShutdownError,
   WorkerError,
+  type ModuleTask,
   type WorkerDeath,
   type WorkerRuntime,
 } from '../../pkg/src/index.js';
@@ -21,6 +22,23 @@ async function main(): Promise<void> {
     return n < 2 ? n : fib(_rt, n - 1) + fib(_rt, n - 2);
   }
   const sum: number = await rt.go(fib, 20).join();
+  const named: number = await rt.go({ fn: fib, name: 'fib' }, 10).join();
+  const task: ModuleTask = { module: new URL('./tasks.js', import.meta.url), export: 'fib', name: 'fib' };
+  const fromModule = await rt.go<number>(task, 20).join();
+  const nested: number = await rt
+    .go(
+      async (rt: WorkerRuntime, url: string) => rt.go<number>({ module: url, export: 'fib' }, 5).join(),
+      task.module.toString(),
+    )
+    .join();
+  console.log(
+    named + fromModule + nested,
+    (await rt.goroutines()).map((g) => g.name ?? g.id),
+  );
+  // @ts-expect-error: a module task names its export
+  rt.go({ module: task.module });
+  // @ts-expect-error: a task spec has fn, or module and export, not both
+  rt.go({ fn: fib, module: task.module, export: 'fib' }, 1);
   const ch: Chan<number> = rt.chan<number>(4);
   rt.go(async (rt: WorkerRuntime, ch: Chan<number>) => {
     await ch.send(1);

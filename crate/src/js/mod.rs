@@ -6,11 +6,13 @@
 //! the loop in `pkg/src/worker.js`.
 //!
 //! # JS goroutines
-//! A goroutine started from JavaScript carries its function's source and its encoded
-//! arguments. The M that first runs it asks its Worker's JS host to compile (once per Worker),
-//! decode and call it; the goroutine then stays bound to that M, because its continuation lives
-//! in that Worker's JS heap. If the function returned a promise, the goroutine waits on it
-//! (`JsFuture`), and its Worker's M keeps running other goroutines meanwhile.
+//! A goroutine started from JavaScript carries its target (`target.rs`: its function's source,
+//! or a module URL and an export name) and its encoded arguments. The M that first runs it asks
+//! its Worker's JS host to find the function (compiling the source, or importing the module,
+//! once per Worker), decode the arguments and call it; the goroutine then stays bound to that
+//! M, because its continuation lives in that Worker's JS heap. If the function returned a
+//! promise (or the module is still being imported), the goroutine waits on it (`JsFuture`),
+//! and its Worker's M keeps running other goroutines meanwhile.
 //!
 //! # Values and operations
 //! Arguments, results and channel messages are [`value::Message`]s: codec bytes with an outcome
@@ -37,9 +39,11 @@
 mod cycles;
 mod faults;
 mod op;
+mod target;
 mod value;
 
 pub use op::{JoinRef, Op};
+pub use target::Target;
 pub use value::{ChanRef, Message, MutexRef, WaitGroupRef};
 
 use crate::platform::shim::Arc;
@@ -59,11 +63,16 @@ use wasm_bindgen_futures::JsFuture;
 
 #[wasm_bindgen]
 extern "C" {
-    /// The Worker's JS side: compiles, decodes and calls goroutine functions.
+    /// The Worker's JS side: finds (compiles or imports), decodes and calls goroutine functions.
     pub type Host;
-    /// Calls the goroutine; returns its outcome `Message`, or a promise of one.
-    #[wasm_bindgen(method)]
-    fn start(this: &Host, goid: f64, source: &str, args: Message) -> JsValue;
+    /// Calls the function shipped as `source`; returns its outcome `Message`, or a promise of
+    /// one.
+    #[wasm_bindgen(method, js_name = startFunction)]
+    fn start_function(this: &Host, goid: f64, source: &str, args: Message) -> JsValue;
+    /// Calls export `export` of the module at `url`; returns its outcome `Message`, or a
+    /// promise of one.
+    #[wasm_bindgen(method, js_name = startModule)]
+    fn start_module(this: &Host, goid: f64, url: &str, export: &str, args: Message) -> JsValue;
 }
 
 thread_local! {
@@ -172,9 +181,9 @@ impl RuntimeCore {
     }
 
     /// Starts a JS goroutine from outside the runtime; a `RangeError` if memory could not hold
-    /// it (`args` is freed then: nothing was started).
-    pub fn go(&self, source: String, args: Message) -> Result<JoinRef, JsValue> {
-        go_js(&self.core.shared, source, args)
+    /// it (`target` and `args` are freed then: nothing was started).
+    pub fn go(&self, target: Target, args: Message) -> Result<JoinRef, JsValue> {
+        go_js(&self.core.shared, target, args)
     }
 
     /// Whether a message of `len` tagged bytes could be taken in ([`Message::admit_length`]:
@@ -281,9 +290,10 @@ impl RuntimeCore {
                 .filter(|g| g.id != crate::goid())
                 .map(|g| {
                     let proc = g.proc.map_or("null".to_string(), |p| p.to_string());
+                    let name = g.name.as_deref().map_or("null".to_string(), json_string);
                     format!(
-                        r#"{{"id":{},"state":"{}","waitReason":"{}","proc":{}}}"#,
-                        g.id, g.state, g.wait_reason, proc
+                        r#"{{"id":{},"state":"{}","waitReason":"{}","proc":{},"name":{}}}"#,
+                        g.id, g.state, g.wait_reason, proc, name
                     )
                 })
                 .collect();
@@ -335,6 +345,22 @@ fn gc_stats(g: &crate::gc::GcStats, stack_inuse: usize) -> Object {
     ])
 }
 
+/// `s` as a JSON string literal.
+fn json_string(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if u32::from(c) < 0x20 => out.push_str(&format!("\\u{:04x}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
 fn object(fields: &[(&str, JsValue)]) -> Object {
     let o = Object::new();
     for (k, v) in fields {
@@ -350,20 +376,22 @@ fn admit_goroutine(shared: &Shared, extra: usize, what: &str) -> Result<(), JsVa
     })
 }
 
-fn go_js(shared: &Arc<Shared>, source: String, args: Message) -> Result<JoinRef, JsValue> {
-    // The source and the arguments' bytes live as long as the G's task.
-    let extra = source.len() + args.byte_length();
-    admit_goroutine(shared, extra, "rt.go")?;
+fn go_js(shared: &Arc<Shared>, target: Target, args: Message) -> Result<JoinRef, JsValue> {
+    // The target and the arguments' bytes live as long as the G's task, its name as the G.
+    let extra = target.byte_length() + args.byte_length();
+    let (kind, name) = target.into_parts();
+    admit_goroutine(shared, extra + name.as_ref().map_or(0, String::len), "rt.go")?;
     // Its JS values belong to the Worker that runs it: never dropped elsewhere (faults.rs).
-    let handle = shared.go_unstarted(move || faults::home_only(run_js_goroutine(source, args)), extra);
+    let start = move || faults::home_only(run_js_goroutine(kind, args));
+    let handle = shared.go_unstarted(start, extra, name.map(String::into_boxed_str));
     Ok(JoinRef::from(handle))
 }
 
-async fn run_js_goroutine(source: String, args: Message) -> Message {
+async fn run_js_goroutine(target: target::Kind, args: Message) -> Message {
     let goid = crate::goid() as f64;
     // The JS code may run long: a system call, so that its P is not held meanwhile.
     let out = sched::syscall(|| {
-        HOST.with(|h| h.borrow().as_ref().expect("an M without a JS host").start(goid, &source, args))
+        HOST.with(|h| target.start(h.borrow().as_ref().expect("an M without a JS host"), goid, args))
     });
     let out = match out.dyn_into::<Promise>() {
         Ok(promise) => Waiting(WaitReason::Promise, JsFuture::from(promise)).await.unwrap_or_else(|e| e),
@@ -490,10 +518,10 @@ fn current_shared() -> Result<Arc<Shared>, JsValue> {
 /// `rt.go` inside a goroutine: the child starts on this M's P (other Ms may steal it). A
 /// `RangeError` if memory could not hold it, as [`RuntimeCore::go`].
 #[wasm_bindgen(js_name = workerGo)]
-pub fn worker_go(source: String, args: Message) -> Result<JoinRef, JsValue> {
+pub fn worker_go(target: Target, args: Message) -> Result<JoinRef, JsValue> {
     let shared = current_shared()?;
     // On this M's P if it is free: the child runs next here, or another M steals it.
-    let j = sched::with_own_p(&shared, || go_js(&shared, source, args))?;
+    let j = sched::with_own_p(&shared, || go_js(&shared, target, args))?;
     // This may run outside the M's loop (in a promise reaction while the M waits in
     // `Atomics.waitAsync`): make sure the M looks at its queues again.
     sched::unpark_current_m();

@@ -7,12 +7,14 @@ use super::gstatus::GStatus;
 use super::shared::Shared;
 use std::sync::atomic::Ordering::Relaxed;
 
-/// A goroutine dump in Go's format, one `goroutine N [reason]:` line each.
+/// A goroutine dump in Go's format: a `goroutine N [reason]:` line each, and for a named
+/// goroutine its name where Go shows the function, as `name(...)`.
 pub(crate) fn dump_text(gs: &[GoroutineInfo]) -> String {
     gs.iter()
         .map(|g| {
             let what = if g.wait_reason.is_empty() { g.state } else { g.wait_reason };
-            format!("goroutine {} [{what}]:\n", g.id)
+            let name = g.name.as_ref().map_or(String::new(), |n| format!("{n}(...)\n"));
+            format!("goroutine {} [{what}]:\n{name}", g.id)
         })
         .collect::<Vec<_>>()
         .join("\n")
@@ -49,6 +51,8 @@ pub struct GoroutineInfo {
     pub wait_reason: &'static str,
     /// The M a JS goroutine is bound to.
     pub proc: Option<usize>,
+    /// Its name, if it has one (a JS goroutine's function or task name).
+    pub name: Option<String>,
 }
 
 /// The scheduler's part of `Stats` (the runtime adds the heap's).
@@ -83,6 +87,7 @@ impl Shared {
                     state: state.as_str(),
                     wait_reason: if state == GStatus::Waiting { g.wait_reason().as_str() } else { "" },
                     proc: (g.home() != UNBOUND).then(|| g.home() as usize),
+                    name: g.name.as_deref().map(str::to_owned),
                 }
             })
             .collect();

@@ -57,6 +57,8 @@ pub(crate) struct G {
     pub(crate) system: bool,
     /// What this G counts in `Shared::stack_inuse` while it lives (`newproc.rs`).
     pub(crate) bytes: usize,
+    /// What goroutine dumps call it (a JS goroutine's function or task name), if anything.
+    pub(crate) name: Option<Box<str>>,
     task: UnsafeCell<Task>,
 }
 
@@ -106,8 +108,15 @@ impl G {
             home: AtomicU32::new(home),
             registry_key: AtomicU64::new(u64::MAX),
             shared,
+            name: None,
             task: UnsafeCell::new(task),
         }
+    }
+
+    /// This G, called `name` in goroutine dumps.
+    pub(crate) fn named(mut self, name: Option<Box<str>>) -> Self {
+        self.name = name;
+        self
     }
 
     pub(crate) fn home(&self) -> u32 {

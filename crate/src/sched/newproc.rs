@@ -13,11 +13,11 @@
 //! A goroutine has no stack of its own: what Go keeps on a goroutine's stack lives in its
 //! structures, the G, its boxed task (the future, or the closure that builds it) and its join
 //! cell. Their bytes as made, plus what the caller says the task captured (a JS goroutine's
-//! source and arguments), count in `Shared::stack_inuse` from `newproc` until the G is freed:
-//! Go's `MemStats.StackInuse`, the figure that grows with the number of goroutines. A
-//! goroutine started from outside the runtime's own code (the JS facade) is first admitted
-//! ([`Shared::admit_goroutine`]): refused, as `platform::memory` explains, when memory could
-//! not hold it and its first operations.
+//! target and arguments) and the G's name, count in `Shared::stack_inuse` from `newproc` until
+//! the G is freed: Go's `MemStats.StackInuse`, the figure that grows with the number of
+//! goroutines. A goroutine started from outside the runtime's own code (the JS facade) is first
+//! admitted ([`Shared::admit_goroutine`]): refused, as `platform::memory` explains, when memory
+//! could not hold it and its first operations.
 
 use super::current::{current_m_of, current_p_of};
 use super::g::{Task, G, UNBOUND};
@@ -68,9 +68,14 @@ impl Shared {
     /// (Used by the JS facade for goroutines shipped from JavaScript.)
     /// Starts a goroutine whose `!Send` future is built by `start` on the M that first runs it,
     /// and which stays bound to that M. `extra`: bytes `start` owns besides itself (counted in
-    /// `stack_inuse`).
+    /// `stack_inuse`, as is `name`, what goroutine dumps call it).
     #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
-    pub(crate) fn go_unstarted<T, S, F>(self: &Arc<Self>, start: S, extra: usize) -> JoinHandle<T>
+    pub(crate) fn go_unstarted<T, S, F>(
+        self: &Arc<Self>,
+        start: S,
+        extra: usize,
+        name: Option<Box<str>>,
+    ) -> JoinHandle<T>
     where
         T: Send + 'static,
         S: FnOnce() -> F + Send + 'static,
@@ -80,9 +85,9 @@ impl Shared {
         let cell = Arc::new(JoinCell::new());
         let unstarted = join::Unstarted::new(cell.clone(), goid);
         let starter = move || Box::pin(unstarted.start(start())) as super::g::LocalBoxFuture;
-        let bytes = g_bytes::<T>(size_of_val(&starter), extra);
+        let bytes = g_bytes::<T>(size_of_val(&starter), extra + name.as_ref().map_or(0, |n| n.len()));
         let task = Task::Unstarted(Box::new(starter));
-        self.newproc(G::new(goid, self.clone(), task, UNBOUND, cell.clone(), false, bytes));
+        self.newproc(G::new(goid, self.clone(), task, UNBOUND, cell.clone(), false, bytes).named(name));
         JoinHandle { cell, goid }
     }
 

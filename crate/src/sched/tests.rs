@@ -144,7 +144,7 @@ fn unstarted_goroutine_binds_to_the_first_m_that_runs_it() {
     let mut handles = Vec::new();
     for _ in 0..6 {
         let polls = Polls::default();
-        handles.push((shared.go_unstarted(start(polls.clone()), 0), polls));
+        handles.push((shared.go_unstarted(start(polls.clone()), 0, None), polls));
     }
     let inner = rt
         .block_on(async move {
@@ -152,7 +152,7 @@ fn unstarted_goroutine_binds_to_the_first_m_that_runs_it() {
             (0..6)
                 .map(|_| {
                     let polls = Polls::default();
-                    (shared.go_unstarted(start(polls.clone()), 0), polls)
+                    (shared.go_unstarted(start(polls.clone()), 0, None), polls)
                 })
                 .collect::<Vec<_>>()
         })
@@ -165,7 +165,7 @@ fn unstarted_goroutine_binds_to_the_first_m_that_runs_it() {
         assert_one_thread(&polls, started);
     }
 
-    // While it waits, the dump shows the M it is bound to.
+    // While it waits, the dump shows the M it is bound to, and its name.
     let (tx, rx) = mpsc::channel();
     let signal = Signal::default();
     let s = signal.clone();
@@ -175,11 +175,20 @@ fn unstarted_goroutine_binds_to_the_first_m_that_runs_it() {
             async move { s.wait().await }
         },
         0,
+        Some("tasks.js#wait".into()),
     );
     let home = rx.recv_timeout(Duration::from_secs(30)).unwrap();
     wait_until("the dump to show the bound goroutine waiting", || {
-        rt.goroutines().iter().any(|g| g.id == h.id() && g.state == "waiting" && g.proc == Some(home))
+        rt.goroutines().iter().any(|g| {
+            g.id == h.id()
+                && g.state == "waiting"
+                && g.proc == Some(home)
+                && g.name.as_deref() == Some("tasks.js#wait")
+        })
     });
+    let text = dump::dump_text(&rt.goroutines());
+    let entry = text.split(&format!("goroutine {} [", h.id())).nth(1).expect("the goroutine in the dump");
+    assert_eq!(entry.lines().nth(1), Some("tasks.js#wait(...)"), "{text}");
     signal.fire();
     h.wait().unwrap();
     wait_until("every goroutine to finish", || rt.stats().goroutines == 0);
@@ -278,6 +287,7 @@ fn bound_futures_are_dropped_on_their_home_thread_at_shutdown() {
                 }
             },
             0,
+            None,
         ));
     }
     for _ in 0..6 {
@@ -367,6 +377,7 @@ fn unstarted_goroutine_is_cancelled_at_shutdown() {
             async {}
         },
         0,
+        None,
     );
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || tx.send(h.wait()).unwrap());

@@ -1,0 +1,71 @@
+//! What a JS goroutine runs: its target, as `rt.go` ships it to the Worker that starts it.
+//!
+//! A target is either a function shipped by source (an expression each Worker compiles once:
+//! it needs `eval`, which a Content-Security-Policy without `'unsafe-eval'` forbids) or a
+//! module task, the export of a module that the Worker imports by URL (once per Worker), which
+//! needs no `eval`. The two are distinct variants all the way to the Worker's host, which has
+//! one entry point for each (`startFunction`, `startModule` in pkg/src/worker.js): a module
+//! URL is never mistaken for source, nor source for a URL.
+//!
+//! JS builds a [`Target`] (`Target.function`, `Target.module`) and gives it up to
+//! `RuntimeCore.go` or `workerGo`, which move it into the goroutine's task; its name goes to
+//! the G, for goroutine dumps. The strings are checked by the JS facade (pkg/src/goroutine.js)
+//! before they get here: the module URL is absolute.
+
+use super::value::Message;
+use super::Host;
+use wasm_bindgen::prelude::*;
+
+/// A JS goroutine's target and name, made by JS and consumed by `go`.
+#[wasm_bindgen]
+pub struct Target {
+    kind: Kind,
+    name: Option<String>,
+}
+
+/// How the Worker finds the goroutine's function.
+pub(super) enum Kind {
+    /// A function expression, compiled by the Worker (`new Function`).
+    Source(String),
+    /// Export `export` of the module at the absolute URL `url`, imported by the Worker.
+    Module { url: String, export: String },
+}
+
+#[wasm_bindgen]
+impl Target {
+    /// A function shipped by source: `source` is an expression that evaluates to it.
+    pub fn function(source: String, name: Option<String>) -> Target {
+        Target { kind: Kind::Source(source), name }
+    }
+
+    /// A module task: the export `export_name` of the module at the absolute URL `url`.
+    pub fn module(url: String, export_name: String, name: Option<String>) -> Target {
+        Target { kind: Kind::Module { url, export: export_name }, name }
+    }
+}
+
+impl Target {
+    /// The target's bytes, which live as long as the goroutine's task (its name is the G's).
+    pub(super) fn byte_length(&self) -> usize {
+        match &self.kind {
+            Kind::Source(s) => s.len(),
+            Kind::Module { url, export } => url.len() + export.len(),
+        }
+    }
+
+    /// Splits the target into how to start it and its name.
+    pub(super) fn into_parts(self) -> (Kind, Option<String>) {
+        (self.kind, self.name)
+    }
+}
+
+impl Kind {
+    /// Asks the Worker's `host` to start goroutine `goid` on this target with `args`: its
+    /// outcome `Message`, or a promise of one.
+    pub(super) fn start(&self, host: &Host, goid: f64, args: Message) -> JsValue {
+        match self {
+            Kind::Source(source) => host.start_function(goid, source, args),
+            Kind::Module { url, export } => host.start_module(goid, url, export, args),
+        }
+    }
+}
