@@ -10,7 +10,7 @@ import { execFile } from 'node:child_process';
 import { cp, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
@@ -126,11 +126,11 @@ test('npm pack ships the facade, its types, the wasm build, README and LICENSE, 
   const { files } = await packed();
   const src = (await readdir(join(PKG, 'src'), { recursive: true }))
     .filter((f) => f.endsWith('.js') || f === 'index.d.ts')
-    .map((f) => `src/${f.split('\\').join('/')}`);
-  const snippets = (await readdir(join(PKG, 'wasm', 'snippets'), { recursive: true, withFileTypes: true }))
-    .filter((d) => d.isFile())
-    .map((d) => relative(PKG, join(d.parentPath, d.name)).split('\\').join('/'));
-  assert.ok(snippets.length > 0, 'the glue imports its snippets');
+    .map((f) => `src/${f}`);
+  // wasm-bindgen writes a snippet for every JS module the crate names, but the glue imports
+  // only those its build uses: the package ships those (none, today).
+  const glue = await readFile(join(PKG, 'wasm', 'gort.js'), 'utf8');
+  const snippets = [...glue.matchAll(/\bfrom\s*['"]\.\/(snippets\/[^'"]+)['"]/g)].map((m) => `wasm/${m[1]}`);
   const expected = [
     'LICENSE',
     'README.md',
