@@ -1,10 +1,11 @@
 // The npm package as apps meet it: `npm pack` of pkg/ (its exact contents), installed from
 // that tarball into a Vite app and a webpack 5 app (tests/bundlers/*-app, copied to a temp
 // folder), built for production with no plugin, and run in Chromium: each app starts a
-// runtime, runs a goroutine that sends on a channel, and shows the result in #result. The
-// builds use the repository's own vite and webpack (dev dependencies), through their Node APIs.
-// Also: TypeScript resolves the installed package's types through its `exports`, and the
-// `workerUrl`, `wasmUrl` and `wasm` (custom glue) options of `Runtime.start`.
+// runtime, runs a goroutine that sends on a channel, and shows the result in #result; served
+// cross-origin isolated it runs on Workers, served without isolation on one P (the build
+// without threads). The builds use the repository's own vite and webpack (dev dependencies),
+// through their Node APIs. Also: TypeScript resolves the installed package's types through its
+// `exports`, and the `workerUrl`, `wasmUrl` and `wasm` (custom glue) options of `Runtime.start`.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { cp, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
@@ -23,7 +24,9 @@ const run = promisify(execFile);
 const PKG = join(ROOT, 'pkg');
 const FIXTURES = join(ROOT, 'tests', 'bundlers');
 /** What each app shows once its goroutine ran: the sum of the squares of 1 to 10, and so on. */
-const EXPECTED = { sum: 385, sent: 10, procs: 2 };
+const THREADED = { sum: 385, sent: 10, procs: 2, threaded: true };
+/** The same on a page that is not cross-origin isolated. */
+const LOCAL = { ...THREADED, procs: 1, threaded: false };
 
 const work = mkdtemp(join(tmpdir(), 'gort-bundlers-'));
 after(async () => {
@@ -95,20 +98,21 @@ const webpackBuilt = once(async () => {
 });
 
 /**
- * Opens an app's page at `url`, waits for its result and checks it: the goroutine's result,
- * no errors, every response a success, the wasm binary fetched once (by the page: the Workers
- * get the compiled module), and the Worker bundled (no request for the package's sources).
- * Returns the URLs of the scripts requested (the page's and the Workers').
+ * Opens an app's page at `url`, waits for its result and checks it: the goroutine's result
+ * (`expected`: THREADED on a cross-origin isolated page, else LOCAL), no errors, every response
+ * a success, the wasm binary of that build fetched once (by the page: the Workers get the
+ * compiled module), and the package bundled (no request for its sources). Returns the URLs of
+ * the scripts requested (the page's and the Workers').
  */
-async function runApp(url) {
+async function runApp(url, expected = THREADED) {
   const page = await openPage(url);
   try {
     await page.waitForSelector('#result:not([data-state="running"])', { timeout: 30_000 });
     const state = await page.getAttribute('#result', 'data-state');
     const text = await page.textContent('#result');
     assert.equal(state, 'done', `the app failed: ${text}\n${page.logs.join('\n')}`);
-    assert.deepEqual(JSON.parse(text), EXPECTED);
-    assert.equal(await page.evaluate(() => crossOriginIsolated), true);
+    assert.deepEqual(JSON.parse(text), expected);
+    assert.equal(await page.evaluate(() => crossOriginIsolated), expected.threaded);
     assert.deepEqual(page.errors, [], 'console errors on the page');
     const failed = page.responses.filter((r) => r.status >= 400);
     assert.deepEqual(failed, [], 'failed requests');
@@ -127,10 +131,12 @@ test('npm pack ships the facade, its types, the wasm build, README and LICENSE, 
   const src = (await readdir(join(PKG, 'src'), { recursive: true }))
     .filter((f) => f.endsWith('.js') || f === 'index.d.ts')
     .map((f) => `src/${f}`);
-  // wasm-bindgen writes a snippet for every JS module the crate names, but the glue imports
-  // only those its build uses: the package ships those (none, today).
-  const glue = await readFile(join(PKG, 'wasm', 'gort.js'), 'utf8');
-  const snippets = [...glue.matchAll(/\bfrom\s*['"]\.\/(snippets\/[^'"]+)['"]/g)].map((m) => `wasm/${m[1]}`);
+  // wasm-bindgen writes a snippet for every JS module the crate names, but a glue imports only
+  // those its build uses: the package ships those (none, today).
+  const glues = await Promise.all(['gort.js', 'gort_st.js'].map((f) => readFile(join(PKG, 'wasm', f), 'utf8')));
+  const snippets = [
+    ...new Set(glues.flatMap((g) => [...g.matchAll(/\bfrom\s*['"]\.\/(snippets\/[^'"]+)['"]/g)].map((m) => m[1]))),
+  ].map((f) => `wasm/${f}`);
   const expected = [
     'LICENSE',
     'README.md',
@@ -140,6 +146,10 @@ test('npm pack ships the facade, its types, the wasm build, README and LICENSE, 
     'wasm/gort.js',
     'wasm/gort_bg.wasm',
     'wasm/gort_bg.wasm.d.ts',
+    'wasm/gort_st.d.ts',
+    'wasm/gort_st.js',
+    'wasm/gort_st_bg.wasm',
+    'wasm/gort_st_bg.wasm.d.ts',
     ...snippets,
   ].sort();
   assert.deepEqual(files, expected);
@@ -205,6 +215,21 @@ test('the Vite build runs under Cross-Origin-Embedder-Policy: credentialless', a
   }
 });
 
+test('the Vite build runs on one P, without threads, on a page that is not cross-origin isolated', async () => {
+  const app = await viteBuilt();
+  const files = await readdir(join(app, 'dist', 'assets'));
+  assert.ok(
+    files.some((f) => /^gort_st_bg-.*\.wasm$/.test(f)),
+    `the wasm binary without threads is emitted: ${files}`,
+  );
+  const server = await serve({ root: join(app, 'dist'), port: 0 });
+  try {
+    await runApp(`${server.url}?isolated=0`, LOCAL); // serve.mjs: no COOP, COEP or CORP
+  } finally {
+    await server.close();
+  }
+});
+
 test('the Vite app runs on the Vite dev server, with the headers of its config', async () => {
   const app = await viteApp();
   const server = await createServer({
@@ -218,7 +243,7 @@ test('the Vite app runs on the Vite dev server, with the headers of its config',
     const page = await openPage(server.resolvedUrls.local[0]);
     try {
       await page.waitForSelector('#result:not([data-state="running"])', { timeout: 30_000 });
-      assert.deepEqual(JSON.parse(await page.textContent('#result')), EXPECTED);
+      assert.deepEqual(JSON.parse(await page.textContent('#result')), THREADED);
       assert.deepEqual(page.errors, []);
     } finally {
       await page.close();
@@ -228,18 +253,16 @@ test('the Vite app runs on the Vite dev server, with the headers of its config',
   }
 });
 
-test('a webpack 5 production build runs', async () => {
+test('a webpack 5 production build runs, with threads and on a page that is not isolated', async () => {
   const dist = await webpackBuilt();
   const files = await readdir(dist);
-  assert.ok(
-    files.some((f) => f.endsWith('.wasm')),
-    `the wasm binary is emitted: ${files}`,
-  );
+  assert.equal(files.filter((f) => f.endsWith('.wasm')).length, 2, `both wasm binaries are emitted: ${files}`);
   const server = await serve({ root: dist, port: 0 });
   try {
     const scripts = await runApp(server.url);
     const chunks = scripts.filter((u) => !u.endsWith('/main.js'));
     assert.ok(chunks.length >= 2, `a Worker per P runs the worker's chunk: ${scripts}`);
+    await runApp(`${server.url}?isolated=0`, LOCAL);
   } finally {
     await server.close();
   }
@@ -297,6 +320,35 @@ test('workerUrl and wasmUrl load the Worker and the wasm from elsewhere, another
         page.responses.filter((r) => r.url.endsWith('.wasm') && !r.url.startsWith(cdn.url)),
         [],
       );
+    } finally {
+      await page.close();
+    }
+  } finally {
+    await cdn.close();
+  }
+});
+
+test('imported from another origin (a CDN), the package needs only workerUrl', async () => {
+  const cdn = await serve({ root: PKG, port: 0, headers: { 'Access-Control-Allow-Origin': '*' } });
+  try {
+    const page = await openPage();
+    try {
+      const v = await evalModule(
+        page,
+        `
+        const rt = await Runtime.start({ procs: 2, workerUrl: ${JSON.stringify(`${cdn.url}src/worker.js`)} });
+        try {
+          return await rt.go((rt, n) => n * 2, 21).join();
+        } finally {
+          await rt.shutdown();
+        }
+      `,
+        { module: `${cdn.url}src/index.js` },
+      );
+      assert.equal(v, 42);
+      assert.deepEqual(page.errors, []);
+      const wasm = page.responses.filter((r) => r.url.endsWith('.wasm')).map((r) => r.url);
+      assert.deepEqual(wasm, [`${cdn.url}wasm/gort_bg.wasm`], 'the wasm beside the package, fetched once');
     } finally {
       await page.close();
     }

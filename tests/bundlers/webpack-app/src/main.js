@@ -1,6 +1,8 @@
 // A page of a webpack app using gort from its npm package: a goroutine sends the squares of 1 to
 // 10 on an unbuffered channel and returns their count; the page sums what it receives. The
-// result goes to #result (`data-state`: done or failed), which tests/bundlers.test.mjs reads.
+// result goes to #result (`data-state`: done or failed), which tests/bundlers.test.mjs reads,
+// with whether the runtime has threads (it has one P without them, on a page that is not
+// cross-origin isolated).
 import { Runtime } from 'gort';
 
 async function main() {
@@ -18,7 +20,7 @@ async function main() {
     );
     let sum = 0;
     for await (const v of ch) sum += v;
-    return { sum, sent: await g.join(), procs: rt.procs };
+    return { sum, sent: await g.join(), procs: rt.procs, threaded: rt.threaded };
   } finally {
     await rt.shutdown();
   }
