@@ -1,26 +1,27 @@
-// A page of a webpack app using gort from its npm package: a goroutine sends the squares of 1 to
-// 10 on an unbuffered channel and returns their count; the page sums what it receives. The
-// result goes to #result (`data-state`: done or failed), which tests/bundlers.test.mjs reads,
-// with whether the runtime has threads (it has one P without them, on a page that is not
-// cross-origin isolated).
+// A page of a webpack app using gort from its npm package: a module task (tasks.js) sends the
+// squares of 1 to 10 on an unbuffered channel and returns their count, and the page sums what
+// it receives; then a function target adds two numbers, or fails where the page's CSP forbids
+// eval (EvalError). The result goes to #result (`data-state`: done or failed), which
+// tests/bundlers.test.mjs reads, with whether the runtime has threads (it has one P without
+// them, on a page that is not cross-origin isolated).
 import { Runtime } from 'gort';
 
 async function main() {
   const rt = await Runtime.start({ procs: 2 });
   try {
     const ch = rt.chan(0);
-    const g = rt.go(
-      async (rt, ch, n) => {
-        for (let i = 1; i <= n; i++) await ch.send(i * i);
-        ch.close();
-        return n;
-      },
-      ch,
-      10,
-    );
+    const g = rt.go({ module: new URL('./tasks.js', import.meta.url), export: 'squares' }, ch, 10);
+    // A task that fails (its module does not load, say) never closes the channel: close it then.
+    g.join().catch(() => ch.close());
     let sum = 0;
     for await (const v of ch) sum += v;
-    return { sum, sent: await g.join(), procs: rt.procs, threaded: rt.threaded };
+    let fn;
+    try {
+      fn = await rt.go((rt, a, b) => a + b, 40, 2).join();
+    } catch (e) {
+      fn = e.name;
+    }
+    return { sum, sent: await g.join(), fn, procs: rt.procs, threaded: rt.threaded };
   } finally {
     await rt.shutdown();
   }
