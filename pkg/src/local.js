@@ -12,8 +12,9 @@
 //
 // Module contract (for index.js):
 // - `localWaits(glue)`: the waits of the module instance `glue` (one per instance, which
-//   registers its waker): `wait(address, value, timeoutMs)` resolves once the 32-bit word at
-//   `address` no longer holds `value` (or after `timeoutMs`); `notify(address)` wakes its
+//   registers its waker): `wait(address, value, timeoutMs)` is a promise that resolves once
+//   the 32-bit word at `address` no longer holds `value` (or after `timeoutMs`), or undefined
+//   if it holds another value already; `notify(address)` wakes its
 //   waits.
 // - `new LocalM(glue, reference, waits)`: M 0 of the runtime behind `reference`
 //   (`RuntimeCore.workerReference()`), driven on this thread; it offers what index.js uses of a
@@ -33,7 +34,7 @@ class LocalWaits {
 
   wait(address, value, timeoutMs = Infinity) {
     // The memory's buffer is replaced when it grows: read it anew each time.
-    if (new Int32Array(this.#memory.buffer)[address >>> 2] !== (value | 0)) return Promise.resolve();
+    if (new Int32Array(this.#memory.buffer)[address >>> 2] !== (value | 0)) return undefined;
     return new Promise((resolve) => {
       let set = this.#waiting.get(address);
       if (!set) this.#waiting.set(address, (set = new Set()));

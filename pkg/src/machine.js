@@ -17,8 +17,10 @@
 //   runtime object is a ShutdownError.
 // - `driveMachine(glue, m, park, stopped)`: runs `m` until it stops, then calls `stopped()`
 //   before anything else can run on this thread (a goroutine's continuation would find no M);
-//   `park(address, value, timeoutMs)` waits, without blocking, until the word at `address` no
-//   longer holds `value` (or the timeout passes).
+//   `park(address, value, timeoutMs)` returns a promise that settles, without blocking, once
+//   the word at `address` no longer holds `value` (or the timeout passes), or undefined if it
+//   holds another value already: the M then runs on at once, with no turn of the microtask
+//   queue between its park and its next run.
 
 import { Goroutine, compileFunction, describe, goroutineTask, wasmTarget } from './goroutine.js';
 import { Realm, RuntimeBase, isRefused, newMessage } from './realm.js';
@@ -248,7 +250,8 @@ export async function driveMachine(glue, m, park, stopped) {
     }
     if (exit === RunExit.ParkAsync) {
       // Not a turn of the event loop for sure: a wake from this thread settles it at once.
-      await park(m.parkAddress(), parked, m.parkTimeoutMs());
+      const waiting = park(m.parkAddress(), parked, m.parkTimeoutMs());
+      if (waiting !== undefined) await waiting;
     } else {
       await macrotask();
       turn = performance.now();

@@ -47,9 +47,9 @@ async function runMachine({ glue: glueUrl, module, memory, reference, index, loc
   // Replacing a dead Worker: its goroutines fail before this one runs anything.
   const lost = died === undefined ? 0 : m.takeOver(died);
   postMessage({ type: 'ready', failed: lost });
-  const park = async (address, value, timeoutMs) => {
+  const park = (address, value, timeoutMs) => {
     const r = Atomics.waitAsync(new Int32Array(memory.buffer), address >>> 2, value, timeoutMs);
-    if (r.async) await r.value;
+    return r.async ? r.value : undefined;
   };
   await driveMachine(glue, m, park, () => {
     m.free();
