@@ -155,6 +155,7 @@ export function createHost(glue, proc, owner) {
         owner,
         life,
         admit: (length, heap) => glue.workerAdmitLength(length, heap),
+        timers: { timer: glue.workerTimer, ticker: glue.workerTicker, afterFunc: glue.workerAfterFunc },
       });
       const rt = new WorkerRuntime(goid, realm, glue, proc);
       const result = fn(rt, ...realm.settle(args, goid));

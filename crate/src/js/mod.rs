@@ -40,11 +40,12 @@ mod cycles;
 mod faults;
 mod op;
 mod target;
+mod timers;
 mod value;
 
 pub use op::{JoinRef, Op};
 pub use target::Target;
-pub use value::{ChanRef, Message, MutexRef, WaitGroupRef};
+pub use value::{ChanRef, CondRef, Message, MutexRef, OnceRef, RwMutexRef, WaitGroupRef};
 
 use crate::platform::shim::Arc;
 use crate::sched::m::{Exit, M};
@@ -217,6 +218,21 @@ impl RuntimeCore {
     #[wasm_bindgen(js_name = holdMutex)]
     pub fn hold_mutex(&self, m: &MutexRef) {
         self.core.shared.hold_outside(m.held());
+    }
+
+    #[wasm_bindgen(js_name = holdRwMutex)]
+    pub fn hold_rw_mutex(&self, m: &RwMutexRef) {
+        self.core.shared.hold_outside(m.held());
+    }
+
+    #[wasm_bindgen(js_name = holdCond)]
+    pub fn hold_cond(&self, c: &CondRef) {
+        self.core.shared.hold_outside(c.held());
+    }
+
+    #[wasm_bindgen(js_name = holdOnce)]
+    pub fn hold_once(&self, o: &OnceRef) {
+        self.core.shared.hold_outside(o.held());
     }
 
     /// The page dropped a handle (`key` from the handle's `key()`).

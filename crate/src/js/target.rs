@@ -16,14 +16,17 @@ use super::value::Message;
 use super::Host;
 use wasm_bindgen::prelude::*;
 
-/// A JS goroutine's target and name, made by JS and consumed by `go`.
+/// A JS goroutine's target and name, made by JS and consumed by `go` (an `afterFunc` keeps
+/// one, and starts each firing's goroutine with a clone).
 #[wasm_bindgen]
+#[derive(Clone)]
 pub struct Target {
     kind: Kind,
     name: Option<String>,
 }
 
 /// How the Worker finds the goroutine's function.
+#[derive(Clone)]
 pub(super) enum Kind {
     /// A function expression, compiled by the Worker (`new Function`).
     Source(String),
