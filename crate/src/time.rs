@@ -372,3 +372,37 @@ impl<T: Send + 'static> Clockwork<T> {
         active
     }
 }
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    /// The heap entries (and firings under way) that hold the clock: none once it went quiet.
+    fn entries(clock: &Clock<u32>) -> usize {
+        Arc::strong_count(&clock.0) - 1
+    }
+
+    /// A ticker ticks while a handle to its channel is left, and goes quiet at the first tick
+    /// after the last one is dropped (module header): no entry holds it then.
+    #[test]
+    fn a_ticker_nobody_can_receive_from_goes_quiet() {
+        let rt = crate::Runtime::builder().procs(2).start();
+        rt.block_on(async {
+            let shared = crate::sched::current_shared().unwrap();
+            let c = chan::<u32>(1);
+            let clock = Clock::ticker_in(&shared, Duration::from_millis(2), c.clone(), |_| 7);
+            assert_eq!(c.recv().await, Some(7));
+            assert_eq!(c.recv().await, Some(7));
+            assert!(entries(&clock) >= 1, "a ticker with a receiver stays armed");
+            drop(c);
+            for _ in 0..1000 {
+                if entries(&clock) == 0 {
+                    return;
+                }
+                sleep(Duration::from_millis(1)).await;
+            }
+            panic!("the ticker kept ticking with nobody to receive");
+        })
+        .unwrap();
+    }
+}

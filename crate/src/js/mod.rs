@@ -67,13 +67,13 @@ extern "C" {
     /// The Worker's JS side: finds (compiles or imports), decodes and calls goroutine functions.
     pub type Host;
     /// Calls the function shipped as `source`; returns its outcome `Message`, or a promise of
-    /// one.
+    /// one. `detached`: report a failure as uncaught (`target.rs`).
     #[wasm_bindgen(method, js_name = startFunction)]
-    fn start_function(this: &Host, goid: f64, source: &str, args: Message) -> JsValue;
+    fn start_function(this: &Host, goid: f64, source: &str, args: Message, detached: bool) -> JsValue;
     /// Calls export `export` of the module at `url`; returns its outcome `Message`, or a
-    /// promise of one.
+    /// promise of one. `detached`: as for `start_function`.
     #[wasm_bindgen(method, js_name = startModule)]
-    fn start_module(this: &Host, goid: f64, url: &str, export: &str, args: Message) -> JsValue;
+    fn start_module(this: &Host, goid: f64, url: &str, export: &str, args: Message, detached: bool) -> JsValue;
 }
 
 thread_local! {
@@ -395,15 +395,15 @@ fn admit_goroutine(shared: &Shared, extra: usize, what: &str) -> Result<(), JsVa
 fn go_js(shared: &Arc<Shared>, target: Target, args: Message) -> Result<JoinRef, JsValue> {
     // The target and the arguments' bytes live as long as the G's task, its name as the G.
     let extra = target.byte_length() + args.byte_length();
-    let (kind, name) = target.into_parts();
+    let (how, name) = target.into_parts();
     admit_goroutine(shared, extra + name.as_ref().map_or(0, String::len), "rt.go")?;
     // Its JS values belong to the Worker that runs it: never dropped elsewhere (faults.rs).
-    let start = move || faults::home_only(run_js_goroutine(kind, args));
+    let start = move || faults::home_only(run_js_goroutine(how, args));
     let handle = shared.go_unstarted(start, extra, name.map(String::into_boxed_str));
     Ok(JoinRef::from(handle))
 }
 
-async fn run_js_goroutine(target: target::Kind, args: Message) -> Message {
+async fn run_js_goroutine(target: target::Start, args: Message) -> Message {
     let goid = crate::goid() as f64;
     // The JS code may run long: a system call, so that its P is not held meanwhile.
     let out = sched::syscall(|| {

@@ -13,7 +13,9 @@
 //! A firing starts the JS goroutine exactly as `rt.go(target, ...args)` does (`go_js`), from
 //! the target and the arguments' Message kept with the clock: each firing (a timer can be
 //! `reset` and fire again) starts with its own copy of that Message (the same bytes, the same
-//! runtime objects), since a goroutine consumes its arguments. Nothing runs between firings:
+//! runtime objects), since a goroutine consumes its arguments. Nobody can join these
+//! goroutines: they are detached, and a failure is reported as uncaught where it happened
+//! (`target.rs`). Nothing runs between firings:
 //! no goroutine waits for the deadline, the clock is a heap entry. A firing that cannot start
 //! its goroutine (memory cannot hold it) has no caller to fail: it says so on the console of
 //! the M that fired it.
@@ -144,6 +146,7 @@ fn ticker(shared: &Arc<Shared>, ms: f64) -> Result<TickerRef, JsValue> {
 }
 
 fn after_func(shared: &Arc<Shared>, ms: f64, target: Target, args: Message) -> TimerRef {
+    let target = target.detach();
     let start: StartFn = Box::new(move |shared: &Arc<Shared>| {
         let started = match args.duplicate() {
             Some(args) => go_js(shared, target.clone(), args).map(drop),
