@@ -400,7 +400,7 @@ describe('timers', () => {
     assert.equal(r.tickerInfinity, 'undefined');
   });
 
-  test("a ticker whose channel nothing holds stops, as Go 1.23 collects it: deadlocks are reported again", async () => {
+  test('a ticker whose channel nothing holds stops, as Go 1.23 collects it: deadlocks are reported again', async () => {
     const r = await inPage(
       `
       ${UNTIL}
@@ -409,11 +409,17 @@ describe('timers', () => {
         const reports = [];
         rt.addEventListener('deadlock', (e) => reports.push(e.detail.message));
         // A live ticker is a pending timer: the runtime does not call a goroutine blocked for
-        // ever (on a channel only it holds) a deadlock meanwhile (Go's checkdead does not either).
-        const tk = rt.ticker(5);
+        // ever (on a channel only it holds) a deadlock meanwhile (Go's checkdead does not
+        // either), however often its Ms look for one as it ticks: releasing a handle has an M
+        // look.
+        const tk = rt.ticker(1);
         const g = rt.go(async (rt) => rt.chan().recv());
         await until(rt, (d) => blocked(d, 'chan receive') === 1, 'the receiver blocked');
-        await pause(300);
+        const start = performance.now();
+        for (let i = 0; performance.now() - start < 2500; i++) {
+          for (let j = 0; j < 50; j++) rt.chan().release();
+          await pause(i % 3);
+        }
         const whileTicking = reports.length;
         // Nothing holds its channel any more: it goes quiet at its next tick, and the deadlock
         // is reported.
@@ -487,5 +493,638 @@ describe('RWMutex', () => {
     };
     assert.deepEqual(r.page, expected);
     assert.deepEqual(r.goroutine, expected);
+  });
+
+  test('HammerRWMutex: on two Workers, readers share the lock and never see a writer; a writer is alone', async () => {
+    const r = await inPage(`
+      const rt = await Runtime.start({ procs: 2 });
+      try {
+        // "readersIn" counts the readers inside (one token each), "writerIn" the writers (capacity
+        // 1: a second writer inside cannot put its token). Each holder yields inside, so that
+        // others run meanwhile.
+        async function reader(rt, rw, readersIn, writerIn, iters) {
+          const procs = new Set();
+          let violations = 0, most = 0;
+          const end = performance.now() + 3; // spin a little first, so that both Ms take goroutines
+          while (performance.now() < end) {}
+          for (let i = 0; i < iters; i++) {
+            await rw.rLock();
+            procs.add(rt.procid());
+            if (writerIn.len !== 0) violations++;
+            readersIn.trySend(1);
+            if (i % 2) await rt.gosched(); else await rt.sleep(0);
+            most = Math.max(most, readersIn.len);
+            if (writerIn.len !== 0) violations++;
+            readersIn.tryRecv();
+            rw.rUnlock();
+          }
+          return { violations, procs: [...procs], most };
+        }
+        async function writer(rt, rw, readersIn, writerIn, iters) {
+          const procs = new Set();
+          let violations = 0;
+          const end = performance.now() + 3;
+          while (performance.now() < end) {}
+          for (let i = 0; i < iters; i++) {
+            await rw.lock();
+            procs.add(rt.procid());
+            if (!writerIn.trySend(1)) violations++;
+            if (readersIn.len !== 0) violations++;
+            if (i % 2) await rt.gosched(); else { const t = performance.now() + 0.05; while (performance.now() < t) {} }
+            if (readersIn.len !== 0) violations++;
+            if (!writerIn.tryRecv()) violations++;
+            rw.unlock();
+          }
+          return { violations, procs: [...procs], most: 0 };
+        }
+        const rounds = [];
+        for (let round = 0; round < 5; round++) {
+          const rw = rt.rwMutex(), readersIn = rt.chan(8), writerIn = rt.chan(1);
+          const gs = [
+            ...Array.from({ length: 4 }, () => rt.go(reader, rw, readersIn, writerIn, 30)),
+            rt.go(writer, rw, readersIn, writerIn, 30),
+            ...Array.from({ length: 4 }, () => rt.go(reader, rw, readersIn, writerIn, 30)),
+            rt.go(writer, rw, readersIn, writerIn, 30),
+          ];
+          const res = await Promise.all(gs.map((g) => g.join()));
+          rounds.push({
+            violations: res.reduce((a, x) => a + x.violations, 0),
+            procs: [...new Set(res.flatMap((x) => x.procs))].sort(),
+            most: Math.max(...res.map((x) => x.most)),
+            free: rw.tryLock(),
+          });
+          if (rounds.at(-1).procs.length === 2) break;
+        }
+        return rounds;
+      } finally {
+        await rt.shutdown();
+      }
+    `);
+    for (const round of r) {
+      assert.equal(round.violations, 0, JSON.stringify(r));
+      assert.equal(round.free, true, 'unlocked after every goroutine finished');
+      assert.ok(round.most >= 2, `readers held the lock together: ${JSON.stringify(r)}`);
+    }
+    assert.deepEqual(r.at(-1).procs, [0, 1], `the goroutines ran on both Workers: ${JSON.stringify(r)}`);
+  });
+
+  test('a waiting writer holds back new readers, which go first after it; tryRLock, tryLock; wait reasons', async () => {
+    const r = await inPage(`
+      ${UNTIL}
+      const rt = await Runtime.start({ procs: 2 });
+      try {
+        const out = {};
+        const rw = rt.rwMutex(), order = rt.chan(8);
+        await rw.rLock();
+        out.tryRLockShared = rw.tryRLock();
+        rw.rUnlock();
+        out.tryLockWhileRead = rw.tryLock();
+        const w1 = rt.go(async (rt, rw, order) => { await rw.lock(); await order.send('w1'); rw.unlock(); }, rw, order);
+        await until(rt, (d) => blocked(d, 'sync.RWMutex.Lock') === 1, 'the writer waiting');
+        out.tryRLockWriterWaits = rw.tryRLock();
+        const r1 = rt.go(async (rt, rw, order) => { await rw.rLock(); await order.send('r1'); rw.rUnlock(); }, rw, order);
+        await until(rt, (d) => blocked(d, 'sync.RWMutex.RLock') === 1, 'the reader waiting');
+        const w2 = rt.go(async (rt, rw, order) => { await rw.lock(); await order.send('w2'); rw.unlock(); }, rw, order);
+        await until(rt, (d) => blocked(d, 'sync.RWMutex.Lock') === 2, 'a second writer waiting');
+        rw.rUnlock(); // w1 goes; then r1, which waited through it, before w2
+        await Promise.all([w1.join(), r1.join(), w2.join()]);
+        out.order = [order.tryRecv().value, order.tryRecv().value, order.tryRecv().value];
+        out.free = [rw.tryLock(), rw.tryRLock()];
+        rw.unlock();
+        // The page waits for a lock a goroutine holds.
+        const held = rt.chan(), go = rt.chan();
+        const holder = rt.go(async (rt, rw, held, go) => { await rw.lock(); await held.send(1); await go.recv(); rw.unlock(); }, rw, held, go);
+        await held.recv();
+        const pageRead = rw.rLock().then(() => 'read');
+        await go.send(1);
+        out.pageRead = await pageRead;
+        rw.rUnlock();
+        await holder.join();
+        return out;
+      } finally {
+        await rt.shutdown();
+      }
+    `);
+    assert.equal(r.tryRLockShared, true);
+    assert.equal(r.tryLockWhileRead, false);
+    assert.equal(r.tryRLockWriterWaits, false, 'a waiting writer holds back new readers');
+    assert.deepEqual(r.order, ['w1', 'r1', 'w2']);
+    assert.deepEqual(r.free, [true, false]);
+    assert.equal(r.pageRead, 'read');
+  });
+});
+
+describe('Cond', () => {
+  test('TestCondSignal: each signal wakes one waiter', async () => {
+    const r = await inPage(`
+      const rt = await Runtime.start({ procs: 2 });
+      try {
+        const out = { notAsleep: 0, tooMany: 0, woke: 0 };
+        const m = rt.mutex(), c = rt.cond(m);
+        out.sameL = c.L === m;
+        let n = 2;
+        const running = rt.chan(n), awake = rt.chan(n);
+        for (let i = 0; i < n; i++) {
+          rt.go(async (rt, m, c, running, awake) => {
+            await m.lock();
+            await running.send(true);
+            await c.wait();
+            await awake.send(true);
+            m.unlock();
+          }, m, c, running, awake);
+        }
+        for (let i = 0; i < n; i++) await running.recv(); // wait for everyone to run
+        while (n > 0) {
+          if (awake.tryRecv() !== undefined) out.notAsleep++;
+          await m.lock();
+          c.signal();
+          m.unlock();
+          await awake.recv(); // never resolves if no goroutine wakes up
+          out.woke++;
+          await new Promise((r) => setTimeout(r, 20)); // time for a wrong second wake-up to show
+          if (awake.tryRecv() !== undefined) out.tooMany++;
+          n--;
+        }
+        c.signal();
+        return out;
+      } finally {
+        await rt.shutdown();
+      }
+    `);
+    assert.deepEqual(r, { notAsleep: 0, tooMany: 0, woke: 2, sameL: true });
+  });
+
+  test('TestCondBroadcast: a broadcast wakes every waiter, each once', async () => {
+    const r = await inPage(`
+      const rt = await Runtime.start({ procs: 2 });
+      try {
+        const out = { notAsleep: 0, twice: 0, rounds: 0, exited: 0 };
+        const n = 20;
+        const m = rt.mutex(), c = rt.cond(m);
+        const running = rt.chan(n), awake = rt.chan(n), exit = rt.chan();
+        const gs = [];
+        for (let g = 0; g < n; g++) {
+          gs.push(rt.go(async (rt, m, c, running, awake, exit, g) => {
+            await m.lock();
+            while (exit.tryRecv() === undefined) { // open: undefined; closed: { ok: false }
+              await running.send(g);
+              await c.wait();
+              await awake.send(g);
+            }
+            m.unlock();
+            return g;
+          }, m, c, running, awake, exit, g));
+        }
+        for (let i = 0; i < 5; i++) {
+          for (let j = 0; j < n; j++) await running.recv(); // all n are about to wait
+          if (i === 4) {
+            await m.lock();
+            exit.close();
+            m.unlock();
+          }
+          if (awake.tryRecv() !== undefined) out.notAsleep++;
+          await m.lock();
+          c.broadcast();
+          m.unlock();
+          const seen = new Set();
+          for (let j = 0; j < n; j++) {
+            const g = await awake.recv();
+            if (seen.has(g)) out.twice++;
+            seen.add(g);
+          }
+          out.rounds++;
+        }
+        out.exited = (await Promise.all(gs.map((g) => g.join()))).length;
+        out.stillRunning = running.tryRecv();
+        c.broadcast();
+        return out;
+      } finally {
+        await rt.shutdown();
+      }
+    `);
+    assert.deepEqual(r, { notAsleep: 0, twice: 0, rounds: 5, exited: 20, stillRunning: undefined });
+  });
+
+  test('wait without holding L is a SyncError; wait reasons; bad mutexes are TypeErrors', async () => {
+    const r = await inPage(`
+      ${UNTIL}
+      const rt = await Runtime.start({ procs: 2 });
+      const other = await Runtime.start({ procs: 1 });
+      try {
+        const out = {};
+        const err = async (f) => { try { await f(); return 'no error'; } catch (e) { return e.name + ': ' + e.message; } };
+        const m = rt.mutex(), c = rt.cond(m);
+        out.unlockedPage = await err(() => c.wait());
+        out.stillUnlocked = m.tryLock();
+        m.unlock();
+        out.unlockedGoroutine = await rt.go(async (rt) => {
+          const c = rt.cond(rt.mutex());
+          try { await c.wait(); return 'no error'; } catch (e) { return e.name + ': ' + e.message; }
+        }).join();
+        // A waiter shows "sync.Cond.Wait" until signalled, then "sync.Mutex.Lock" while the page
+        // holds L.
+        const g = rt.go(async (rt, c) => { await c.L.lock(); await c.wait(); c.L.unlock(); return 'woke'; }, c);
+        await until(rt, (d) => blocked(d, 'sync.Cond.Wait') === 1, 'the waiter waiting');
+        await m.lock();
+        c.signal();
+        await until(rt, (d) => blocked(d, 'sync.Mutex.Lock') === 1, 'the waiter relocking');
+        m.unlock();
+        out.woke = await g.join();
+        out.notAMutex = await err(() => rt.cond(rt.rwMutex()));
+        out.nothing = await err(() => rt.cond());
+        out.otherRuntime = await err(() => rt.cond(other.mutex()));
+        const released = rt.mutex();
+        released.release();
+        out.released = await err(() => rt.cond(released));
+        return out;
+      } finally {
+        await rt.shutdown();
+        await other.shutdown();
+      }
+    `);
+    assert.equal(r.unlockedPage, 'SyncError: sync: unlock of unlocked mutex');
+    assert.equal(r.stillUnlocked, true, 'a failed wait leaves the mutex alone');
+    assert.equal(r.unlockedGoroutine, 'SyncError: sync: unlock of unlocked mutex');
+    assert.equal(r.woke, 'woke');
+    assert.match(r.notAMutex, /^TypeError: rt\.cond: expected a Mutex, got an object \(Object\)/);
+    assert.match(r.nothing, /^TypeError: rt\.cond: expected a Mutex, got undefined/);
+    assert.equal(r.otherRuntime, 'TypeError: rt.cond: the mutex belongs to another runtime');
+    assert.equal(r.released, 'TypeError: rt.cond: this mutex was released');
+  });
+});
+
+describe('Once', () => {
+  test('TestOnce across goroutines on both Workers: it runs once, and every caller waits until it returned', async () => {
+    const r = await inPage(`
+      ${UNTIL}
+      const rt = await Runtime.start({ procs: 2 });
+      try {
+        const out = { rounds: [] };
+        async function caller(rt, once, ran, finished, gate) {
+          const end = performance.now() + 3; // spin a little first, so that both Ms take goroutines
+          while (performance.now() < end) {}
+          await once.do(async () => {
+            ran.trySend(rt.goid());
+            await gate.recv(); // the page lets it return
+            finished.trySend(true);
+          });
+          return { proc: rt.procid(), sawFinished: finished.len === 1 };
+        }
+        for (let round = 0; round < 5; round++) {
+          const once = rt.once(), ran = rt.chan(10), finished = rt.chan(1), gate = rt.chan();
+          const gs = Array.from({ length: 10 }, () => rt.go(caller, once, ran, finished, gate));
+          // Every other caller waits, as in Go, on the Once's mutex.
+          await until(rt, (d) => ran.len === 1 && blocked(d, 'sync.Mutex.Lock') === 9, 'nine callers waiting');
+          await gate.send(1);
+          const res = await Promise.all(gs.map((g) => g.join()));
+          out.rounds.push({
+            ran: ran.len,
+            sawFinished: res.every((x) => x.sawFinished),
+            procs: [...new Set(res.map((x) => x.proc))].sort(),
+          });
+          if (out.rounds.at(-1).procs.length === 2) break;
+        }
+        // From the page, after goroutines: nothing more runs.
+        const once = rt.once();
+        let n = 0;
+        await rt.go(async (rt, once) => once.do(() => {}), once).join();
+        await once.do(() => n++);
+        out.pageAfter = n;
+        return out;
+      } finally {
+        await rt.shutdown();
+      }
+    `);
+    for (const round of r.rounds)
+      assert.deepEqual({ ...round, procs: undefined }, { ran: 1, sawFinished: true, procs: undefined });
+    assert.deepEqual(r.rounds.at(-1).procs, [0, 1], `callers ran on both Workers: ${JSON.stringify(r.rounds)}`);
+    assert.equal(r.pageAfter, 0);
+  });
+
+  test("a throwing function counts as done (Go's panic): its caller gets the error, later calls run nothing", async () => {
+    const r = await inPage(`
+      const rt = await Runtime.start({ procs: 2 });
+      try {
+        async function program(rt) {
+          const out = {};
+          const once = rt.once();
+          const boom = new RangeError('once boom');
+          try { await once.do(() => { throw boom; }); out.first = 'no error'; } catch (e) { out.first = [e === boom, e.name, e.message]; }
+          let n = 0;
+          await once.do(() => n++);
+          await once.do(async () => n++);
+          out.after = n;
+          // Sync and async functions alike; the result of fn is not do's.
+          const o2 = rt.once();
+          out.result = await o2.do(async () => { await rt.sleep(1); return 'ignored'; });
+          try { await rt.once().do('not a function'); } catch (e) { out.notFn = e.name + ': ' + e.message; }
+          return out;
+        }
+        return { page: await program(rt), goroutine: await rt.go(program).join() };
+      } finally {
+        await rt.shutdown();
+      }
+    `);
+    const expected = {
+      first: [true, 'RangeError', 'once boom'],
+      after: 0,
+      result: undefined,
+      notFn: 'TypeError: Once.do: expected a function, got the string "not a function"',
+    };
+    assert.deepEqual(r.page, expected);
+    assert.deepEqual(r.goroutine, expected);
+  });
+});
+
+describe('handles', () => {
+  test('RWMutex, Cond (with its L) and Once travel in arguments, messages and results; timers do not, their channels do', async () => {
+    const r = await inPage(`
+      const rt = await Runtime.start({ procs: 2 });
+      const other = await Runtime.start({ procs: 1 });
+      try {
+        const out = {};
+        const rw = rt.rwMutex(), m = rt.mutex(), c = rt.cond(m), once = rt.once(), back = rt.chan(1);
+        await once.do(() => {});
+        await m.lock(); // the page holds L: the goroutine's L is the same mutex
+        await rw.rLock();
+        out.inGoroutine = await rt.go(async (rt, { rw, c, once }, back) => {
+          const seen = {
+            kinds: [rw.constructor.name, c.constructor.name, c.L.constructor.name, once.constructor.name],
+            lHeld: c.L.tryLock(),
+            readShared: rw.tryRLock(),
+            writeHeld: rw.tryLock(),
+          };
+          rw.rUnlock();
+          let ran = false;
+          await once.do(() => { ran = true; });
+          seen.onceRan = ran;
+          const mine = rt.rwMutex();
+          await mine.lock();
+          await back.send({ mine, cond: c });
+          return seen;
+        }, { rw, c, once }, back).join();
+        m.unlock();
+        rw.rUnlock();
+        const got = await back.recv();
+        out.back = [got.mine instanceof gort.RWMutex, got.mine.tryRLock(), got.cond instanceof gort.Cond, got.cond.L instanceof gort.Mutex];
+        got.mine.unlock(); // any goroutine may unlock, as in Go
+        out.unlockedBack = got.mine.tryRLock();
+        // The received Cond's L is the page's mutex: a goroutine signalled through one handle
+        // wakes from the other.
+        const waiter = rt.go(async (rt, c) => { await c.L.lock(); await c.wait(); c.L.unlock(); return 'woke'; }, got.cond);
+        for (;;) {
+          await m.lock();
+          const waiting = (await rt.goroutines()).some((g) => g.waitReason === 'sync.Cond.Wait');
+          if (waiting) c.signal();
+          m.unlock();
+          if (waiting) break;
+          await new Promise((r) => setTimeout(r, 2));
+        }
+        out.signalled = await waiter.join();
+        // Timers and tickers are not handles; their channels are.
+        const err = (f) => { try { f(); return 'no error'; } catch (e) { return e.name + ': ' + e.message; } };
+        const t = rt.timer(5), tk = rt.ticker(1000);
+        out.sendTimer = err(() => rt.go(() => {}, t));
+        out.sendTicker = err(() => back.trySend({ every: tk }));
+        out.timerChan = await rt.go(async (rt, c) => typeof (await c.recv()), t.c).join();
+        tk.stop();
+        // Another runtime's, or a released one, at the call.
+        out.otherRuntime = err(() => other.go(() => {}, rw));
+        const gone = rt.once();
+        gone.release();
+        out.released = err(() => rt.go(() => {}, [gone]));
+        out.releasedUse = await gone.do(() => {}).then(() => 'no error', (e) => e.name + ': ' + e.message);
+        return out;
+      } finally {
+        await rt.shutdown();
+        await other.shutdown();
+      }
+    `);
+    assert.deepEqual(r.inGoroutine, {
+      kinds: ['RWMutex', 'Cond', 'Mutex', 'Once'],
+      lHeld: false,
+      readShared: true,
+      writeHeld: false,
+      onceRan: false,
+    });
+    assert.deepEqual(r.back, [true, false, true, true]);
+    assert.equal(r.unlockedBack, true);
+    assert.equal(r.signalled, 'woke');
+    assert.equal(
+      r.sendTimer,
+      'TypeError: cannot send argument 1: a Timer cannot cross goroutines (it is not a handle); send its channel, c, instead',
+    );
+    assert.equal(
+      r.sendTicker,
+      'TypeError: cannot send channel value.every: a Ticker cannot cross goroutines (it is not a handle); send its channel, c, instead',
+    );
+    assert.equal(r.timerChan, 'number');
+    assert.match(
+      r.otherRuntime,
+      /^TypeError: cannot send argument 1: a RWMutex of another runtime cannot be used here/,
+    );
+    assert.match(r.released, /^TypeError: cannot send argument 1\[0\]: the Once was released/);
+    assert.equal(r.releasedUse, 'TypeError: Once.do: this Once was released');
+  });
+
+  test('after shutdown every call is a ShutdownError, and pending locks and waits reject with one', async () => {
+    const r = await inPage(`
+      ${ATTEMPT}
+      const rt = await Runtime.start({ procs: 2 });
+      const rw = rt.rwMutex(), m = rt.mutex(), c = rt.cond(m), once = rt.once();
+      const t = rt.timer(60000), af = rt.afterFunc(60000, () => {}), tk = rt.ticker(60000);
+      await rw.lock();
+      await m.lock();
+      // A goroutine runs the once's function until the shutdown: the page's call waits.
+      rt.go(async (rt, once, gate) => once.do(() => gate.recv()), once, rt.chan());
+      while (!(await rt.goroutines()).some((g) => g.waitReason === 'chan receive')) await new Promise((r) => setTimeout(r, 2));
+      const pending = {
+        'rw.rLock': attempt(() => rw.rLock()),
+        'rw.lock': attempt(() => rw.lock()),
+        'cond.wait': attempt(() => c.wait()),
+        'once.do': attempt(() => once.do(() => {})),
+        'timer.c.recv': attempt(() => t.c.recv()),
+      };
+      await new Promise((r) => setTimeout(r, 50));
+      await rt.shutdown();
+      const out = { pending: {}, sync: {}, async: {} };
+      for (const [k, p] of Object.entries(pending)) out.pending[k] = await p;
+      const sync = {
+        'rt.timer': () => rt.timer(1), 'rt.afterFunc': () => rt.afterFunc(1, () => {}), 'rt.ticker': () => rt.ticker(1),
+        'rt.rwMutex': () => rt.rwMutex(), 'rt.cond': () => rt.cond(m), 'rt.once': () => rt.once(),
+        'Timer.stop': () => t.stop(), 'Timer.reset': () => t.reset(1), 'Timer.stop (afterFunc)': () => af.stop(),
+        'Ticker.stop': () => tk.stop(), 'Ticker.reset': () => tk.reset(1),
+        'RWMutex.rUnlock': () => rw.rUnlock(), 'RWMutex.unlock': () => rw.unlock(),
+        'RWMutex.tryLock': () => rw.tryLock(), 'RWMutex.tryRLock': () => rw.tryRLock(),
+        'Cond.signal': () => c.signal(), 'Cond.broadcast': () => c.broadcast(),
+      };
+      for (const [k, f] of Object.entries(sync)) out.sync[k] = attemptSync(f);
+      const later = {
+        'RWMutex.rLock': () => rw.rLock(), 'RWMutex.lock': () => rw.lock(), 'Cond.wait': () => c.wait(),
+        'Once.do': () => once.do(() => {}),
+      };
+      for (const [k, f] of Object.entries(later)) out.async[k] = await attempt(f);
+      out.L = c.L === m;
+      out.release = attemptSync(() => { rw.release(); c.release(); once.release(); });
+      return out;
+    `);
+    for (const [k, x] of Object.entries(r.pending)) {
+      assert.equal(x.name, 'ShutdownError', `${k}: ${JSON.stringify(x)}`);
+      assert.equal(x.shutdown, true, k);
+    }
+    for (const [k, x] of Object.entries(r.sync)) {
+      assert.equal(x.name, 'ShutdownError', `${k}: ${JSON.stringify(x)}`);
+      assert.ok(x.message.startsWith(k.replace(/ \(.*\)$/, '') + ':'), `${k}: ${x.message}`);
+    }
+    for (const [k, x] of Object.entries(r.async)) {
+      assert.equal(x.name, 'ShutdownError', `${k}: ${JSON.stringify(x)}`);
+      assert.ok(x.message.startsWith(k + ':'), `${k}: ${x.message}`);
+    }
+    assert.equal(r.L, true, "a Cond's L is still readable");
+    assert.deepEqual(r.release, { returned: undefined }, 'release after shutdown is quiet');
+  });
+});
+
+describe('deadlock reports', () => {
+  test('goroutines blocked on an RWMutex and a Cond are reported with their wait reasons', async () => {
+    const r = await inPage(
+      `
+      ${UNTIL}
+      const rt = await Runtime.start({ procs: 2 });
+      try {
+        const report = new Promise((resolve) => rt.addEventListener('deadlock', (e) => resolve(e.detail.message)));
+        // Made inside a goroutine, so that the page holds none of them; it returns holding the
+        // write lock.
+        const ids = await rt.go(async (rt) => {
+          const rw = rt.rwMutex(), m = rt.mutex(), c = rt.cond(m);
+          await rw.lock();
+          const r1 = rt.go(async (rt, rw) => rw.rLock(), rw);
+          const w1 = rt.go(async (rt, rw) => rw.lock(), rw);
+          const cw = rt.go(async (rt, c) => { await c.L.lock(); await c.wait(); }, c);
+          return { rLock: r1.id, lock: w1.id, wait: cw.id };
+        }).join();
+        const message = await Promise.race([report, new Promise((r) => setTimeout(() => r(null), 10000))]);
+        return { ids, message };
+      } finally {
+        await rt.shutdown();
+      }
+    `,
+      { expectErrors: (errors, r) => assert.deepEqual(errors, [r.message], 'the report, on the console once') },
+    );
+    assert.equal(typeof r.message, 'string', 'a deadlock event fired');
+    assert.ok(r.message.includes('all goroutines are asleep - deadlock!'), r.message);
+    assert.ok(r.message.includes(`goroutine ${r.ids.rLock} [sync.RWMutex.RLock]`), r.message);
+    assert.ok(r.message.includes(`goroutine ${r.ids.lock} [sync.RWMutex.Lock]`), r.message);
+    assert.ok(r.message.includes(`goroutine ${r.ids.wait} [sync.Cond.Wait]`), r.message);
+  });
+
+  test('no report while the page holds the RWMutex, Cond or Once a goroutine waits on; one once it lets go', async () => {
+    const r = await inPage(
+      `
+      ${UNTIL}
+      const rt = await Runtime.start({ procs: 2 });
+      try {
+        const reports = [];
+        rt.addEventListener('deadlock', (e) => reports.push(e.detail.message));
+        const rw = rt.rwMutex(), c = rt.cond(rt.mutex()), once = rt.once();
+        await rw.lock();
+        const gate = rt.chan();
+        const first = rt.go(async (rt, once, gate) => once.do(() => gate.recv()), once, gate);
+        await until(rt, (d) => blocked(d, 'chan receive') === 1, 'the once running');
+        const gs = [
+          rt.go(async (rt, rw) => rw.rLock(), rw),
+          rt.go(async (rt, c) => { await c.L.lock(); await c.wait(); }, c),
+          rt.go(async (rt, once) => once.do(() => {}), once),
+        ];
+        await until(rt, (d) => blocked(d, 'sync.RWMutex.RLock') === 1 && blocked(d, 'sync.Cond.Wait') === 1 &&
+          blocked(d, 'sync.Mutex.Lock') === 1, 'the waiters blocked');
+        // The page could still release each of them (and the once's runner waits on a channel
+        // only it holds, which the page could not).
+        gate.release();
+        await pause(400);
+        const whileHeld = reports.length;
+        rw.release(); c.release(); c.L.release(); once.release();
+        for (let i = 0; i < 1000 && reports.length === 0; i++) await pause(10);
+        return { whileHeld, reports, ids: gs.map((g) => g.id), first: first.id };
+      } finally {
+        await rt.shutdown();
+      }
+    `,
+      { expectErrors: (errors, r) => assert.deepEqual(errors, r.reports) },
+    );
+    assert.equal(r.whileHeld, 0, 'a deadlock reported while the page held what the goroutines wait on');
+    assert.equal(r.reports.length, 1);
+    const [rLock, wait, onceWaiter] = r.ids;
+    assert.ok(r.reports[0].includes(`goroutine ${rLock} [sync.RWMutex.RLock]`), r.reports[0]);
+    assert.ok(r.reports[0].includes(`goroutine ${wait} [sync.Cond.Wait]`), r.reports[0]);
+    assert.ok(r.reports[0].includes(`goroutine ${onceWaiter} [sync.Mutex.Lock]`), r.reports[0]);
+  });
+});
+
+describe('a page without cross-origin isolation', () => {
+  test('timers, an afterFunc, a ticker, an RWMutex, a Cond and a Once on one P on the page', async () => {
+    const r = await inPage(
+      `
+      const rt = await Runtime.start();
+      try {
+        const now = () => performance.timeOrigin + performance.now();
+        const out = { threaded: rt.threaded };
+        // A timer, stopped and reset.
+        const start = now();
+        const t = rt.timer(20);
+        out.stop = t.stop();
+        out.reset = t.reset(10);
+        out.late = (await t.c.recv()) - start;
+        // An afterFunc and a ticker, from a goroutine.
+        out.goroutine = await rt.go(async (rt) => {
+          const c = rt.chan();
+          rt.afterFunc(5, async (rt, c) => c.send('fired'), c);
+          const fired = await c.recv();
+          const tk = rt.ticker(5);
+          const a = await tk.c.recv(), b = await tk.c.recv();
+          tk.stop();
+          return [fired, b - a >= 4];
+        }).join();
+        // An RWMutex shared by readers, a writer alone.
+        const rw = rt.rwMutex(), log = rt.chan(16);
+        const readers = Array.from({ length: 3 }, (_, i) => rt.go(async (rt, rw, log, i) => {
+          await rw.rLock(); await log.send('r' + i); await rt.sleep(5); await log.send('r' + i); rw.rUnlock();
+        }, rw, log, i));
+        const w = rt.go(async (rt, rw, log) => { await rt.sleep(1); await rw.lock(); await log.send('w'); await log.send('w'); rw.unlock(); }, rw, log);
+        await Promise.all([...readers, w].map((g) => g.join()));
+        const seq = [];
+        while (log.len) seq.push(log.tryRecv().value);
+        const wi = seq.indexOf('w');
+        out.writerAlone = seq[wi + 1] === 'w';
+        out.readersShared = seq.slice(0, 3).every((x) => x.startsWith('r'));
+        // A Cond: a goroutine waits for the page's signal.
+        const m = rt.mutex(), c = rt.cond(m), ready = rt.chan(1);
+        const waiter = rt.go(async (rt, c, ready) => { await c.L.lock(); await ready.send(1); await c.wait(); c.L.unlock(); return 'woke'; }, c, ready);
+        await ready.recv();
+        await m.lock();
+        c.broadcast();
+        m.unlock();
+        out.cond = await waiter.join();
+        // A Once.
+        const once = rt.once();
+        let n = 0;
+        await Promise.all([once.do(() => n++), rt.go(async (rt, once) => once.do(() => {}), once).join(), once.do(() => n++)]);
+        out.once = n;
+        return out;
+      } finally {
+        await rt.shutdown();
+      }
+    `,
+      { path: `${BLANK_PAGE}?isolated=0` },
+    );
+    assert.equal(r.threaded, false);
+    assert.equal(r.stop, true);
+    assert.equal(r.reset, false);
+    assert.ok(r.late >= 9, `the reset timer fired after ${r.late} ms`);
+    assert.deepEqual(r.goroutine, ['fired', true]);
+    assert.equal(r.writerAlone, true);
+    assert.equal(r.readersShared, true);
+    assert.equal(r.cond, 'woke');
+    assert.ok(r.once <= 1, 'a Once ran more than once');
   });
 });

@@ -21,8 +21,10 @@
 //! Go 1.23 collects a timer or ticker the program no longer refers to, even unstopped. Here a
 //! firing that finds the channel held by nothing but the timer itself (no handle left to
 //! receive with) sends nothing and does not arm a ticker's next tick, so the timer's state is
-//! freed with its heap entry. Nothing can make a new handle to the channel but the timer's
-//! owner (`Timer::c`, or the JS facade's handle, which it makes once), so the check is final.
+//! freed with its heap entry. Whoever makes a timer holds a handle to its channel before it
+//! is armed (Rust's `Timer` keeps one in `c`; the JS facade's ref keeps one until JS takes it),
+//! and nothing but those handles can make another, so once none is left none comes back: the
+//! check is final.
 
 use crate::chan::{chan, Chan};
 use crate::platform::lock::Lock;

@@ -344,7 +344,7 @@ export class Timer {
   constructor(ref, realm) {
     this.#ref = ref;
     this.#realm = realm;
-    const c = ref.chan();
+    const c = ref.takeChan();
     this.#c = c === undefined ? null : new Chan(c, realm);
     clockRefs.register(this, ref);
   }
@@ -386,7 +386,7 @@ export class Ticker {
   constructor(ref, realm) {
     this.#ref = ref;
     this.#realm = realm;
-    this.#c = new Chan(ref.chan(), realm);
+    this.#c = new Chan(ref.takeChan(), realm);
     clockRefs.register(this, ref);
   }
 

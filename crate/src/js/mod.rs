@@ -73,7 +73,14 @@ extern "C" {
     /// Calls export `export` of the module at `url`; returns its outcome `Message`, or a
     /// promise of one. `detached`: as for `start_function`.
     #[wasm_bindgen(method, js_name = startModule)]
-    fn start_module(this: &Host, goid: f64, url: &str, export: &str, args: Message, detached: bool) -> JsValue;
+    fn start_module(
+        this: &Host,
+        goid: f64,
+        url: &str,
+        export: &str,
+        args: Message,
+        detached: bool,
+    ) -> JsValue;
 }
 
 thread_local! {

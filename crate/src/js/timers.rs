@@ -3,7 +3,9 @@
 //! Each is a [`Clock`] of the runtime (`time.rs`: Go 1.23's Stop and Reset) whose channel
 //! carries JS values: the time it fired, in ms on the scale of `performance.timeOrigin +
 //! performance.now()`, as `rt.after` sends. JS holds a [`TimerRef`] or [`TickerRef`] and, for
-//! the channel, a `ChanRef` it asks for once ([`TimerRef::chan`]). These refs are not handles:
+//! the channel, a `ChanRef` it takes from it once ([`TimerRef::take_chan`]): until then the ref
+//! keeps that handle, so that the channel is never without one outside the clock (which would
+//! make the clock go quiet at its first firing). These refs are not handles:
 //! they never travel in a Message (a goroutine is sent the timer's channel instead), so they
 //! live in the realm that made them. Dropping one does not stop its clock: a timer whose
 //! channel a goroutine still holds fires as in Go; one whose channel nothing holds any more
@@ -67,7 +69,7 @@ fn period(ms: f64, what: &str) -> Result<Duration, JsValue> {
 #[wasm_bindgen]
 pub struct TimerRef {
     clock: Clock<Message>,
-    /// `rt.timer`'s channel; none for `rt.afterFunc` (Go's nil `C`).
+    /// `rt.timer`'s channel until JS takes it; never one for `rt.afterFunc` (Go's nil `C`).
     chan: Option<Chan<Message>>,
     shared: Weak<Shared>,
 }
@@ -80,9 +82,11 @@ impl std::panic::RefUnwindSafe for TickerRef {}
 
 #[wasm_bindgen]
 impl TimerRef {
-    /// The channel the time is sent on (a new ref each call); undefined for `rt.afterFunc`.
-    pub fn chan(&self) -> Option<ChanRef> {
-        self.chan.clone().map(|chan| ChanRef { chan })
+    /// The channel the time is sent on, once (module header); undefined for `rt.afterFunc`
+    /// (Go's nil `C`), or if it was taken already.
+    #[wasm_bindgen(js_name = takeChan)]
+    pub fn take_chan(&mut self) -> Option<ChanRef> {
+        self.chan.take().map(|chan| ChanRef { chan })
     }
 
     /// Go's `Timer.Stop`: whether the timer was active.
@@ -104,15 +108,18 @@ impl TimerRef {
 #[wasm_bindgen]
 pub struct TickerRef {
     clock: Clock<Message>,
-    chan: Chan<Message>,
+    /// Its channel until JS takes it.
+    chan: Option<Chan<Message>>,
     shared: Weak<Shared>,
 }
 
 #[wasm_bindgen]
 impl TickerRef {
-    /// The channel the ticks are sent on (a new ref each call).
-    pub fn chan(&self) -> ChanRef {
-        ChanRef { chan: self.chan.clone() }
+    /// The channel the ticks are sent on, once (module header); undefined if it was taken
+    /// already.
+    #[wasm_bindgen(js_name = takeChan)]
+    pub fn take_chan(&mut self) -> Option<ChanRef> {
+        self.chan.take().map(|chan| ChanRef { chan })
     }
 
     /// Go's `Ticker.Stop`.
@@ -142,7 +149,7 @@ fn ticker(shared: &Arc<Shared>, ms: f64) -> Result<TickerRef, JsValue> {
     let p = period(ms, "rt.ticker")?;
     let chan = ChanRef::new(1).chan;
     let clock = arming(shared, || Clock::ticker_in(shared, p, chan.clone(), stamp));
-    Ok(TickerRef { clock, chan, shared: Arc::downgrade(shared) })
+    Ok(TickerRef { clock, chan: Some(chan), shared: Arc::downgrade(shared) })
 }
 
 fn after_func(shared: &Arc<Shared>, ms: f64, target: Target, args: Message) -> TimerRef {
