@@ -16,7 +16,7 @@
 //!
 //! # Values and operations
 //! Arguments, results and channel messages are [`value::Message`]s: codec bytes with an outcome
-//! tag, plus the channels, wait groups and mutexes they reference. Before JS sends one anywhere
+//! tag, plus the runtime handles (channels, wait groups, mutexes, …) they reference. Before JS sends one anywhere
 //! it asks whether it could ever fit in the runtime's heap ([`RuntimeCore::admit`],
 //! [`worker_admit`]), so a value past the heap limit is a `RangeError` at the call that tried. Blocking operations are
 //! [`op::Op`]s: the page runs them as goroutines and awaits their [`op::JoinRef`]; a Worker runs
@@ -32,9 +32,13 @@
 //! # Deadlock reports
 //! The page waits on the runtime's `events` word; when an M reports a deadlock, the page takes
 //! the report with [`RuntimeCore::take_deadlock_report`] and raises a `deadlock` event.
-//! Channels, wait groups and mutexes the page holds are registered with the runtime
-//! ([`RuntimeCore::hold_chan`] …): while one of them has a blocked goroutine, no deadlock is
-//! reported, since the page could still wake it.
+//! Runtime handles the page holds are registered with the runtime ([`RuntimeCore::hold_chan`]
+//! …): while one of them has a blocked goroutine, no deadlock is reported, since the page
+//! could still wake it.
+//!
+//! # Timers
+//! `rt.timer`, `rt.afterFunc` and `rt.ticker` are the runtime's clocks (`time.rs`) over channels
+//! of JS values, made by the page or a Worker's goroutine (`timers.rs`).
 
 mod cycles;
 mod faults;
