@@ -302,6 +302,11 @@ describe('timers', () => {
         out.stopped = [s.stop(), s.stop()];
         await rt.sleep(80);
         out.neverRan = never.tryRecv();
+        // Pending afterFuncs hold no goroutine (only heap entries): 200 of them, then the dump.
+        const pending = Array.from({ length: 200 }, () => rt.afterFunc(60000, () => {}));
+        const settled = await until(rt, (d) => d.length === 0, 'no goroutine for pending afterFuncs');
+        out.pendingGoroutines = settled.length;
+        out.pendingStopped = pending.every((t) => t.stop());
         // Inside a goroutine: the same, from its rt.
         out.inGoroutine = await rt.go(async (rt) => {
           const c = rt.chan();
@@ -326,6 +331,8 @@ describe('timers', () => {
     assert.deepEqual(r.module, [0, 1, 2]);
     assert.deepEqual(r.stopped, [true, false]);
     assert.equal(r.neverRan, undefined, 'a stopped afterFunc ran');
+    assert.equal(r.pendingGoroutines, 0);
+    assert.equal(r.pendingStopped, true, 'every pending afterFunc was active');
     assert.deepEqual(r.inGoroutine, [42, null, false]);
     assert.match(r.badTarget, /^TypeError: rt\.afterFunc: expected a function or a task spec/);
     assert.match(r.badArg, /^TypeError: cannot send argument 1: /);
