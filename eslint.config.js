@@ -8,7 +8,7 @@ import globals from 'globals';
 
 export default [
   {
-    ignores: ['pkg/wasm/', 'target/', 'node_modules/', 'bench/src/'],
+    ignores: ['pkg/wasm/', 'target/', 'node_modules/', 'bench/src/', 'tests/bundlers/*/dist/'],
   },
   js.configs.recommended,
   {

@@ -11,6 +11,7 @@
 //
 //   import { serve } from './scripts/serve.mjs';
 //   const { url, close } = await serve({ root, port: 0 });   // port 0: a free port
+//   serve({ root, headers: { 'Cross-Origin-Embedder-Policy': 'credentialless' } })  // overrides
 //
 // Run as a script it serves the repository root on $PORT (default 8080).
 
@@ -70,9 +71,11 @@ function targetPath(root, rawUrl) {
   return { file, dirSlash: pathname.endsWith('/') };
 }
 
-async function handle(root, req, res) {
+const CROSS_ORIGIN = /^cross-origin-/i; // the headers an `isolated=0` request goes without
+
+async function handle(root, headers, req, res) {
   const isolated = new URLSearchParams(req.url.split('?')[1]?.split('#')[0]).get('isolated') !== '0';
-  for (const [k, v] of Object.entries(ISOLATION_HEADERS)) if (isolated || k === 'Cache-Control') res.setHeader(k, v);
+  for (const [k, v] of Object.entries(headers)) if (isolated || !CROSS_ORIGIN.test(k)) res.setHeader(k, v);
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     return send(res, 405, 'method not allowed\n', { Allow: 'GET, HEAD' });
   }
@@ -102,15 +105,17 @@ async function handle(root, req, res) {
 }
 
 /**
- * Serves `root` over HTTP on 127.0.0.1 (and so on http://localhost).
- * @param {{ root?: string, port?: number, host?: string }} [options]
+ * Serves `root` over HTTP on 127.0.0.1 (and so on http://localhost). `headers` are sent with
+ * every response, beside (or instead of) the isolation headers.
+ * @param {{ root?: string, port?: number, host?: string, headers?: Record<string, string> }} [options]
  * @returns {Promise<{ url: string, port: number, close: () => Promise<void> }>}
  */
-export function serve({ root = process.cwd(), port = 8080, host = '127.0.0.1' } = {}) {
+export function serve({ root = process.cwd(), port = 8080, host = '127.0.0.1', headers = {} } = {}) {
   const base = resolve(root);
+  const sent = { ...ISOLATION_HEADERS, ...headers };
   const sockets = new Set();
   const server = createServer((req, res) => {
-    handle(base, req, res).catch((err) => {
+    handle(base, sent, req, res).catch((err) => {
       if (!res.headersSent) send(res, 500, `internal error: ${err.message}\n`);
       else res.destroy();
     });

@@ -83,11 +83,14 @@ export async function baseURL() {
 }
 
 /**
- * Opens `path` (default: an empty page) in a fresh browser context and waits for its load.
- * The page collects console errors and uncaught page errors in `page.errors` (strings), and
- * every console line (`"type: text"`, workers' included) in `page.logs`.
+ * Opens `path` (default: an empty page; an absolute URL may name another server) in a fresh
+ * browser context and waits for its load. The page collects console errors and uncaught page
+ * errors in `page.errors` (strings), every console line (`"type: text"`, workers' included)
+ * in `page.logs`, and every response (`{ url, status }`, workers' included, from the
+ * navigation on) in `page.responses`.
  * @param {string} [path]
- * @returns {Promise<import('playwright-core').Page & { errors: string[], logs: string[] }>}
+ * @returns {Promise<import('playwright-core').Page & { errors: string[], logs: string[],
+ *   responses: { url: string, status: number }[] }>}
  */
 export async function openPage(path = BLANK_PAGE) {
   const { server, browser } = await start();
@@ -95,6 +98,8 @@ export async function openPage(path = BLANK_PAGE) {
   const page = await context.newPage();
   page.errors = [];
   page.logs = [];
+  page.responses = [];
+  page.on('response', (r) => page.responses.push({ url: r.url(), status: r.status() }));
   page.on('console', (msg) => {
     page.logs.push(`${msg.type()}: ${msg.text()}`);
     if (msg.type() === 'error') page.errors.push(msg.text());

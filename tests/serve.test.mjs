@@ -106,3 +106,20 @@ test('paths escaping the root are refused, missing files are 404, all isolated',
   assert.equal((await get('/%E0%A4%A')).status, 400);
   assert.equal((await get('/', 'POST')).status, 405);
 });
+
+test('headers given to serve() are sent beside, or instead of, the isolation headers', async () => {
+  const other = await serve({
+    root: join(dir, 'root'),
+    port: 0,
+    headers: { 'Cross-Origin-Embedder-Policy': 'credentialless', 'Access-Control-Allow-Origin': '*' },
+  });
+  try {
+    const res = await fetch(`${other.url}a.js`);
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('cross-origin-embedder-policy'), 'credentialless');
+    assert.equal(res.headers.get('access-control-allow-origin'), '*');
+    assert.equal(res.headers.get('cross-origin-opener-policy'), 'same-origin');
+  } finally {
+    await other.close();
+  }
+});

@@ -44,9 +44,25 @@ export interface StartOptions {
   procs?: number;
   /**
    * URL of a wasm-bindgen glue module built from a crate that includes gort (with threads; on
-   * a page that is not cross-origin isolated, one built without them).
+   * a page that is not cross-origin isolated, one built without them). Default: this
+   * package's own build; the page and every Worker import it.
    */
   wasm?: string | URL;
+  /**
+   * URL of the wasm binary of the build that runs (default: this package's own, as the bundler
+   * emitted it: `gort_bg.wasm`, or `gort_st_bg.wasm` on a page that is not cross-origin
+   * isolated; with `wasm`, wherever that glue looks). Only the page fetches it. The first
+   * start on a page instantiates the module: later starts share it and its memory.
+   */
+  wasmUrl?: string | URL;
+  /**
+   * URL of this package's `worker.js` (the same version) hosted elsewhere, for a bundler that
+   * does not follow `new Worker(new URL('./worker.js', import.meta.url))`, or a CDN (default:
+   * the package's own, as bundled). A cross-origin script is started through a same-origin
+   * `blob:` module that imports it: serve it with CORS headers (and `worker-src blob:` if a CSP
+   * applies).
+   */
+  workerUrl?: string | URL;
   /**
    * Reject, rather than start one P on the page's own thread, where threads are unavailable
    * (a page that is not cross-origin isolated has no SharedArrayBuffer). Default false.
@@ -531,10 +547,13 @@ export interface WorkerRuntime extends GoroutineApi {
  */
 export class Runtime extends EventTarget {
   /**
+   * Relative URLs in the options are resolved against the page's base URL.
    * @throws {RangeError} (rejects) for `procs` not an integer from 1 to 64, a `gcPercent` not
    *   an integer, or a `heapLimit` not a byte count.
    * @throws {Error} (rejects) on a page that is not cross-origin isolated with
    *   `requireThreads`, or while another runtime without threads runs on the page.
+   * @throws {TypeError} (rejects) for a `wasm`, `wasmUrl` or `workerUrl` that is not a URL or
+   *   a string, or not a valid URL.
    */
   static start(options?: StartOptions): Promise<Runtime>;
   /** Number of Ps; still readable after shutdown. */

@@ -18,6 +18,15 @@
 // Module contract: this is the package's entry point (its exports are the API, typed in
 // index.d.ts). It gives realm.js's RuntimeBase the page's Realm, which knows when the runtime
 // shuts down (its `life`); worker.js is started by URL and shares nothing with it but the glue.
+//
+// Bundlers: the Worker and the wasm binaries are named with the literal patterns Vite and
+// webpack 5 recognise (`new Worker(new URL('./worker.js', import.meta.url), { type: 'module',
+// … })` and `new URL('../wasm/gort_bg.wasm', import.meta.url)`), the threaded glue is imported
+// statically here and in worker.js, and the glue without threads by a literal `import()` (a
+// chunk of its own, which only pages that are not isolated load), so a production build
+// bundles the Worker and emits the wasm with no plugin. Keep those expressions literal, at
+// their call. The page compiles the module once and posts it to every Worker: no Worker
+// fetches the wasm.
 
 import {
   Goroutine,
@@ -43,6 +52,7 @@ import {
   WaitGroup,
 } from './realm.js';
 import { LocalM, localWaits } from './local.js';
+import * as packageGlue from '../wasm/gort.js';
 
 export {
   Chan,
@@ -61,9 +71,6 @@ export {
   WorkerError,
 };
 
-const DEFAULT_GLUE = new URL('../wasm/gort.js', import.meta.url).href;
-const DEFAULT_LOCAL_GLUE = new URL('../wasm/gort_st.js', import.meta.url).href;
-const WORKER = new URL('./worker.js', import.meta.url);
 const MAX_PROCS = 64;
 /**
  * After terminating Workers at shutdown, how long the runtime's memory waits for their deaths
@@ -74,20 +81,78 @@ const KILL_CONFIRM_MS = 10000;
 /** What `outcome` waits for when a shutdown gave up on the runtime's goroutines. */
 const ABANDONED = Symbol('abandoned');
 
-const glues = new Map(); // glue URL → Promise of the initialized glue module
+// A custom glue's URL, or 'threads' / 'local' for this package's builds → Promise of that glue
+// module, its wasm module instantiated on this page (once: every runtime of the page on the
+// same glue shares its memory).
+const glues = new Map();
 let localRuntime = null; // while a runtime without threads runs: a promise (local.js)
 
-function loadGlue(url) {
-  let glue = glues.get(url);
+/**
+ * The glue a runtime runs on, initialized: the custom glue at `glueUrl`, or (undefined) this
+ * package's build with or without `threads`. `wasmUrl` overrides where the first start fetches
+ * the wasm binary from (by default, the package's own, or wherever a custom glue looks).
+ */
+function loadGlue(glueUrl, wasmUrl, threads) {
+  const key = glueUrl ?? (threads ? 'threads' : 'local');
+  let glue = glues.get(key);
   if (!glue) {
-    glue = import(url).then(async (g) => {
-      await g.default();
-      return g;
-    });
-    glues.set(url, glue);
-    glue.catch(() => glues.delete(url));
+    glue = instantiate(glueUrl, wasmUrl, threads);
+    glues.set(key, glue);
+    glue.catch(() => glues.delete(key));
   }
   return glue;
+}
+
+/** Imports and initializes a glue (see `loadGlue`): the page's only fetch of the wasm. */
+async function instantiate(glueUrl, wasmUrl, threads) {
+  if (glueUrl !== undefined) {
+    const glue = await import(/* webpackIgnore: true */ /* @vite-ignore */ glueUrl);
+    await glue.default(wasmUrl === undefined ? undefined : { module_or_path: wasmUrl });
+    return glue;
+  }
+  if (threads) {
+    await packageGlue.default({ module_or_path: wasmUrl ?? new URL('../wasm/gort_bg.wasm', import.meta.url) });
+    return packageGlue;
+  }
+  const glue = await import('../wasm/gort_st.js');
+  await glue.default({ module_or_path: wasmUrl ?? new URL('../wasm/gort_st_bg.wasm', import.meta.url) });
+  return glue;
+}
+
+/**
+ * `value`, a URL option of `Runtime.start` (a string, relative to the page's base URL, or a
+ * URL), as an absolute URL string; `undefined` if it was not given.
+ */
+function urlOption(name, value) {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' && !(value instanceof URL)) {
+    throw new TypeError(`Runtime.start: ${name} must be a URL or a string, got ${describe(value)}`);
+  }
+  try {
+    return new URL(value, globalThis.document?.baseURI ?? globalThis.location?.href).href;
+  } catch {
+    throw new TypeError(`Runtime.start: ${name} is not a valid URL: ${JSON.stringify(String(value))}`);
+  }
+}
+
+const bootstraps = new Map(); // a cross-origin worker script's URL → a blob: module importing it
+
+/**
+ * A new module Worker for M `index`: this package's worker.js, or the script at `url` (which
+ * must be this package's worker.js, of the same version, hosted elsewhere). A Worker's script
+ * must have the page's origin, so a cross-origin `url` (a CDN) is imported by a same-origin
+ * blob: module; it must then be served with CORS headers (which COEP require-corp accepts).
+ */
+function newWorker(url, index) {
+  const name = `gort-m${index}`;
+  if (url === undefined) return new Worker(new URL('./worker.js', import.meta.url), { type: 'module', name });
+  if (new URL(url).origin === globalThis.location?.origin) return new Worker(url, { type: 'module', name });
+  let blob = bootstraps.get(url);
+  if (blob === undefined) {
+    blob = URL.createObjectURL(new Blob([`import ${JSON.stringify(url)};\n`], { type: 'text/javascript' }));
+    bootstraps.set(url, blob);
+  }
+  return new Worker(blob, { type: 'module', name });
 }
 
 /**
@@ -166,11 +231,14 @@ class WorkerM {
   lost = false; // died before it ran its M, and not replaced: its M is written off at shutdown
   crash = undefined; // the crash message, once it crashed
 
-  /** `init`: the first message (worker.js), but for the index and the lock's name. */
-  constructor(index, { id, ...init }) {
+  /**
+   * `init`: the first message (worker.js), but for the index and the lock's name; with the
+   * runtime's `id` and `workerUrl`, the worker script's URL (undefined: the package's own).
+   */
+  constructor(index, { id, workerUrl, ...init }) {
     this.index = index;
     this.lock = `gort:${id}:m${index}:${++workerSerial}`;
-    this.worker = new Worker(WORKER, { type: 'module', name: `gort-m${index}` });
+    this.worker = newWorker(workerUrl, index);
     this.stopped = new Promise((resolve) => (this.#stop = resolve));
     this.gone = new Promise((resolve) => (this.#die = resolve));
     const worker = this.worker;
@@ -386,7 +454,10 @@ export class Runtime extends RuntimeBase {
   /**
    * Starts a runtime with `procs` Ps, each run by a module Worker.
    * `wasm`: URL of a wasm-bindgen glue module built from a crate that includes gort (defaults
-   * to this package's own build).
+   * to this package's own build). `wasmUrl`: where the wasm binary of the build that runs is
+   * fetched from (by default the package's own, as the page's bundler emitted it). `workerUrl`:
+   * this package's worker.js hosted elsewhere (by default the package's own, as bundled).
+   * Relative URLs are resolved against the page's base URL.
    *
    * On a page that is not cross-origin isolated (no SharedArrayBuffer) it starts one P run by
    * the page's own thread instead (`threaded` is false, `procs` is 1; see local.js), with the
@@ -397,6 +468,8 @@ export class Runtime extends RuntimeBase {
   static async start({
     procs = globalThis.navigator?.hardwareConcurrency ?? 1,
     wasm,
+    wasmUrl,
+    workerUrl,
     gcPercent = 100,
     heapLimit = 0,
     gctrace = false,
@@ -413,6 +486,9 @@ export class Runtime extends RuntimeBase {
     if (!Number.isSafeInteger(heapLimit) || heapLimit < 0) {
       throw new RangeError(`Runtime.start: heapLimit must be a byte count ≥ 0 (0: none), got ${heapLimit}`);
     }
+    const glueHref = urlOption('wasm', wasm);
+    const wasmHref = urlOption('wasmUrl', wasmUrl);
+    const workerHref = urlOption('workerUrl', workerUrl);
     if (!globalThis.crossOriginIsolated) {
       if (requireThreads) {
         throw new Error(
@@ -422,14 +498,19 @@ export class Runtime extends RuntimeBase {
             'requireThreads off to run on one P without threads',
         );
       }
-      return Runtime.#startLocal({ wasm: wasm ?? DEFAULT_LOCAL_GLUE, gcPercent, heapLimit, gctrace });
+      return Runtime.#startLocal({ glueHref, wasmHref, gcPercent, heapLimit, gctrace });
     }
-    const glueUrl = new URL(wasm ?? DEFAULT_GLUE, import.meta.url).href;
-    const glue = await loadGlue(glueUrl);
-    if (!glue.gortThreaded()) throw new TypeError(`Runtime.start: ${glueUrl} is a build without threads`);
+    const glue = await loadGlue(glueHref, wasmHref, true);
+    if (!glue.gortThreaded()) throw new TypeError(`Runtime.start: ${glueHref} is a build without threads`);
     const core = new glue.RuntimeCore(procs, gcPercent, heapLimit, !!gctrace);
     const id = globalThis.crypto?.randomUUID?.() ?? `${Date.now()}-${Math.random()}`;
-    const init = { glue: glueUrl, module: glue.gortWasmModule(), memory: glue.gortSharedMemory(), id };
+    const init = {
+      glue: glueHref,
+      module: glue.gortWasmModule(),
+      memory: glue.gortSharedMemory(),
+      id,
+      workerUrl: workerHref,
+    };
     // The Ps' Ms, and the warm spare M (sched/sysmon.rs) the runtime asked for already.
     const indices = [...Array.from({ length: procs }, (_, i) => i), ...core.takeMRequests()];
     const workers = indices.map((i) => new WorkerM(i, { ...init, reference: core.workerReference() }));
@@ -444,23 +525,22 @@ export class Runtime extends RuntimeBase {
   }
 
   /** `start` on a page without cross-origin isolation: one P, whose M is this thread. */
-  static async #startLocal({ wasm, gcPercent, heapLimit, gctrace }) {
+  static async #startLocal({ glueHref, wasmHref, gcPercent, heapLimit, gctrace }) {
     if (localRuntime) {
       throw new Error(
         'Runtime.start: without cross-origin isolation one runtime runs at a time on a page; ' +
           'shut the other one down first (await rt.shutdown())',
       );
     }
-    const glueUrl = new URL(wasm, import.meta.url).href;
-    localRuntime = loadGlue(glueUrl);
+    localRuntime = loadGlue(glueHref, wasmHref, false);
     try {
       const glue = await localRuntime;
-      if (glue.gortThreaded()) throw new TypeError(`Runtime.start: ${glueUrl} is a build with threads`);
+      if (glue.gortThreaded()) throw new TypeError(`Runtime.start: ${glueHref} is a build with threads`);
       const core = new glue.RuntimeCore(1, gcPercent, heapLimit, !!gctrace);
       const waits = localWaits(glue);
       const m = new LocalM(glue, core.workerReference(), waits);
       m.stopped.then(() => (localRuntime = null));
-      return new Runtime(START, glue, core, [m], { glue: glueUrl }, waits);
+      return new Runtime(START, glue, core, [m], { glue: glueHref }, waits);
     } catch (e) {
       localRuntime = null;
       throw e;

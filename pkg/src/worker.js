@@ -4,15 +4,18 @@
 // goroutines") and hosts the JS goroutines that run here (machine.js).
 //
 // Module contract: started by index.js as a module Worker, whose first message is
-// `{ glue, module, memory, reference, index, lock, died }` (the glue module's URL, the compiled
-// module, the shared memory, the runtime reference, this M's index, the name of the Web Lock
-// this Worker holds for its life, and, for a Worker that replaces a dead one, why that one
-// died); it answers `ready` (with `failed`, how many goroutines of the dead Worker failed),
-// then `stopped` or `crash`. The page learns that this Worker died when it is granted `lock`
+// `{ glue, module, memory, reference, index, lock, died }` (the URL of a custom glue module, or
+// undefined for this package's own, which is imported statically so that bundlers bundle it;
+// the compiled module, which this Worker instantiates without fetching anything; the shared
+// memory, the runtime reference, this M's index, the name of the Web Lock this Worker holds
+// for its life, and, for a Worker that replaces a dead one, why that one died); it answers
+// `ready` (with `failed`, how many goroutines of the dead Worker failed), then `stopped` or
+// `crash`. The page learns that this Worker died when it is granted `lock`
 // (crate/src/js/faults.rs). The exit codes of `Machine.run` and the outcome tags come from
 // the glue (`RunExit`, `OutcomeTag`).
 
 import { createHost, driveMachine } from './machine.js';
+import * as packageGlue from '../wasm/gort.js';
 
 /**
  * Holds the Web Lock `name` until this Worker dies (closes, crashes or is terminated): the page
@@ -37,7 +40,7 @@ async function holdForLife(name) {
 
 async function runMachine({ glue: glueUrl, module, memory, reference, index, lock, died }) {
   await holdForLife(lock);
-  const glue = await import(glueUrl);
+  const glue = glueUrl === undefined ? packageGlue : await import(/* webpackIgnore: true */ /* @vite-ignore */ glueUrl);
   const exports = glue.initSync({ module, memory });
   // Every goroutine's realm on this Worker shares the one owner: the Worker's runtime.
   const m = new glue.Machine(reference, index, createHost(glue, index, {}));
