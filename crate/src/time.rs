@@ -4,7 +4,9 @@
 //! `sleep` is a timer in the current P's heap (`sched::timer`); `after` delivers on a channel
 //! from a small goroutine that sleeps. A [`Timer`] or [`Ticker`] is an entry in a P's heap
 //! whose waker, when it fires, sends the time on the channel without blocking (a slow receiver
-//! loses ticks, as in Go), or starts the function of `after_func` as a goroutine.
+//! loses ticks, as in Go), or starts the function of `after_func` as a goroutine. Their
+//! machinery, [`Clock`], serves channels of any element type: the JS facade's timers send JS
+//! values (`js/timers.rs`).
 //!
 //! # Stop and Reset (Go 1.23's semantics)
 //! Each arming has a sequence number, kept with the live heap entry under the timer's lock. A
@@ -14,6 +16,15 @@
 //! was active (armed and not fired, or fired with its value still in the channel), as Go's do
 //! since 1.23. The lock is taken before the channel's, by firings and by `stop` alike; the
 //! page's thread may take it (a platform lock: it spins there, never waits).
+//!
+//! # Timers nobody can receive from
+//! Go 1.23 collects a timer or ticker the program no longer refers to, even unstopped. Here a
+//! firing that finds the channel held by nothing but the timer itself (no handle left to
+//! receive with) sends nothing and does not arm a ticker's next tick, so the timer's state is
+//! freed with its heap entry. Whoever makes a timer holds a handle to its channel before it
+//! is armed (Rust's `Timer` keeps one in `c`; the JS facade's ref keeps one until JS takes it),
+//! and nothing but those handles can make another, so once none is left none comes back: the
+//! check is final.
 
 use crate::chan::{chan, Chan};
 use crate::platform::lock::Lock;
@@ -71,13 +82,13 @@ pub struct Timer {
     /// The channel the time is sent on; for an [`after_func`] timer, one nothing is ever sent
     /// on (Go's nil `C`).
     pub c: Chan<Instant>,
-    clock: Arc<Clockwork>,
+    clock: Clock<Instant>,
 }
 
 /// Delivers the time on `c` every period until stopped (Go's `time.Ticker`).
 pub struct Ticker {
     pub c: Chan<Instant>,
-    clock: Arc<Clockwork>,
+    clock: Clock<Instant>,
 }
 
 /// Starts `f()` as a goroutine once `d` has passed (Go's `time.AfterFunc`); the returned timer
@@ -94,7 +105,7 @@ where
     let start: StartFn = Box::new(move |shared: &Arc<Shared>| {
         shared.go(f());
     });
-    Timer::start(&shared, d, Action::Start(start))
+    Timer { c: chan(0), clock: Clock::after_func_in(&shared, d, start) }
 }
 
 impl Timer {
@@ -106,22 +117,8 @@ impl Timer {
     pub fn new(d: Duration) -> Timer {
         let shared =
             crate::sched::current_shared().expect("gort::time::Timer::new called outside a goroutine");
-        Timer::new_in(&shared, d)
-    }
-
-    /// [`Timer::new`] for runtime `shared`, from any thread (the page's included).
-    pub(crate) fn new_in(shared: &Arc<Shared>, d: Duration) -> Timer {
-        Timer::start(shared, d, Action::Send(chan(1)))
-    }
-
-    fn start(shared: &Arc<Shared>, d: Duration, action: Action) -> Timer {
-        let c = match &action {
-            Action::Send(c) => c.clone(),
-            Action::Start(_) => chan(0),
-        };
-        let clock = Clockwork::new(shared, action, 0);
-        clock.arm(nanos(d));
-        Timer { c, clock }
+        let c = chan(1);
+        Timer { clock: Clock::timer_in(&shared, d, c.clone(), std::convert::identity), c }
     }
 
     /// Stops the timer: whether it was active (Go's `Stop`). After it returns, `c` yields no
@@ -133,16 +130,14 @@ impl Timer {
     /// Stops the timer and arms it again for `d` from now: whether it was active (Go's
     /// `Reset`).
     pub fn reset(&self, d: Duration) -> bool {
-        let active = self.clock.stop();
-        self.clock.arm(nanos(d));
-        active
+        self.clock.reset(d)
     }
 }
 
 impl Drop for Timer {
     /// A timer nobody holds can send to nobody (Go collects it); an `after_func` timer runs on.
     fn drop(&mut self) {
-        if matches!(self.clock.action, Action::Send(_)) {
+        if self.clock.sends() {
             self.clock.stop();
         }
     }
@@ -154,16 +149,8 @@ impl Ticker {
     pub fn new(period: Duration) -> Ticker {
         let shared =
             crate::sched::current_shared().expect("gort::time::Ticker::new called outside a goroutine");
-        Ticker::new_in(&shared, period)
-    }
-
-    /// [`Ticker::new`] for runtime `shared`, from any thread (the page's included).
-    pub(crate) fn new_in(shared: &Arc<Shared>, period: Duration) -> Ticker {
-        assert!(!period.is_zero(), "non-positive interval for Ticker::new");
         let c = chan(1);
-        let clock = Clockwork::new(shared, Action::Send(c.clone()), nanos(period));
-        clock.arm(nanos(period));
-        Ticker { c, clock }
+        Ticker { clock: Clock::ticker_in(&shared, period, c.clone(), std::convert::identity), c }
     }
 
     /// Stops future ticks; the channel stays open, as in Go, and yields no tick sent before.
@@ -176,10 +163,7 @@ impl Ticker {
     /// # Panics
     /// If `period` is zero.
     pub fn reset(&self, period: Duration) {
-        assert!(!period.is_zero(), "non-positive interval for Ticker::reset");
-        self.clock.stop();
-        self.clock.state.lock().period = nanos(period);
-        self.clock.arm(nanos(period));
+        self.clock.reset_period(period);
     }
 }
 
@@ -193,19 +177,85 @@ fn nanos(d: Duration) -> u64 {
     u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
 }
 
-/// Starts an `after_func`'s goroutine.
-type StartFn = Box<dyn Fn(&Arc<Shared>) + Send + Sync>;
+/// Starts an `after_func`'s goroutine, in the runtime given.
+pub(crate) type StartFn = Box<dyn Fn(&Arc<Shared>) + Send + Sync>;
+
+/// The machinery of a [`Timer`] or [`Ticker`] over a channel of any element type (the JS
+/// facade's send JS values); armed from any thread, the page's included (module header).
+/// Dropping it does not stop it.
+pub(crate) struct Clock<T: Send + 'static>(Arc<Clockwork<T>>);
+
+impl<T: Send + 'static> Clock<T> {
+    /// A timer that sends `stamp(now)` on `c` once `d` has passed.
+    pub(crate) fn timer_in(shared: &Arc<Shared>, d: Duration, c: Chan<T>, stamp: fn(Instant) -> T) -> Self {
+        Clock::start(shared, Action::Send(c, stamp), 0, nanos(d))
+    }
+
+    /// A ticker that sends `stamp(now)` on `c` every `period`.
+    ///
+    /// # Panics
+    /// If `period` is zero (Go's "non-positive interval for NewTicker").
+    pub(crate) fn ticker_in(
+        shared: &Arc<Shared>,
+        period: Duration,
+        c: Chan<T>,
+        stamp: fn(Instant) -> T,
+    ) -> Self {
+        assert!(!period.is_zero(), "non-positive interval for Ticker::new");
+        Clock::start(shared, Action::Send(c, stamp), nanos(period), nanos(period))
+    }
+
+    /// A timer that calls `start` once `d` has passed.
+    pub(crate) fn after_func_in(shared: &Arc<Shared>, d: Duration, start: StartFn) -> Self {
+        Clock::start(shared, Action::Start(start), 0, nanos(d))
+    }
+
+    fn start(shared: &Arc<Shared>, action: Action<T>, period: u64, after: u64) -> Self {
+        let clock = Clockwork::new(shared, action, period);
+        clock.arm(after);
+        Clock(clock)
+    }
+
+    /// Whether it sends on a channel (not an `after_func`).
+    fn sends(&self) -> bool {
+        matches!(self.0.action, Action::Send(..))
+    }
+
+    /// Go's `Timer.Stop` (and `Ticker.Stop`): whether it was active.
+    pub(crate) fn stop(&self) -> bool {
+        self.0.stop()
+    }
+
+    /// Go's `Timer.Reset`: whether it was active.
+    pub(crate) fn reset(&self, d: Duration) -> bool {
+        let active = self.0.stop();
+        self.0.arm(nanos(d));
+        active
+    }
+
+    /// Go's `Ticker.Reset`: stops the ticker and restarts it with `period`.
+    ///
+    /// # Panics
+    /// If `period` is zero (Go's "non-positive interval for Ticker.Reset").
+    pub(crate) fn reset_period(&self, period: Duration) {
+        assert!(!period.is_zero(), "non-positive interval for Ticker::reset");
+        self.0.stop();
+        self.0.state.lock().period = nanos(period);
+        self.0.arm(nanos(period));
+    }
+}
 
 /// What a timer does when it fires.
-enum Action {
-    Send(Chan<Instant>),
+enum Action<T> {
+    /// Sends `stamp(now)` on the channel, without blocking.
+    Send(Chan<T>, fn(Instant) -> T),
     Start(StartFn),
 }
 
-/// The state a [`Timer`] or [`Ticker`] shares with its heap entry's waker (module header).
-struct Clockwork {
+/// The state a [`Clock`] shares with its heap entry's waker (module header).
+struct Clockwork<T> {
     shared: std::sync::Weak<Shared>,
-    action: Action,
+    action: Action<T>,
     state: Lock<Armed>,
 }
 
@@ -224,19 +274,19 @@ struct Armed {
 }
 
 /// The waker of one arming's heap entry.
-struct Fire {
-    clock: Arc<Clockwork>,
+struct Fire<T> {
+    clock: Arc<Clockwork<T>>,
     seq: u64,
 }
 
-impl Wake for Fire {
+impl<T: Send + 'static> Wake for Fire<T> {
     fn wake(self: Arc<Self>) {
         self.clock.fire(self.seq);
     }
 }
 
-impl Clockwork {
-    fn new(shared: &Arc<Shared>, action: Action, period: u64) -> Arc<Self> {
+impl<T: Send + 'static> Clockwork<T> {
+    fn new(shared: &Arc<Shared>, action: Action<T>, period: u64) -> Arc<Self> {
         Arc::new(Clockwork {
             shared: Arc::downgrade(shared),
             action,
@@ -279,17 +329,21 @@ impl Clockwork {
         }
     }
 
-    /// Arming `seq` fired: acts, unless it is stale; a ticker arms its next tick, on its
-    /// phase (Go's: ticks a slow M missed are skipped, not bunched).
+    /// Arming `seq` fired: acts, unless it is stale or nothing can receive what it would send
+    /// (module header); a ticker arms its next tick, on its phase (Go's: ticks a slow M missed
+    /// are skipped, not bunched).
     fn fire(self: &Arc<Self>, seq: u64) {
         let now = crate::sched::timer::now();
         let mut st = self.state.lock();
         if st.seq != seq || st.entry.take().is_none() {
             return;
         }
-        if let Action::Send(c) = &self.action {
+        if let Action::Send(c, stamp) = &self.action {
+            if Arc::strong_count(&c.inner) == 1 {
+                return;
+            }
             // Under the lock: a stop that follows drains it.
-            let _ = c.try_send(Instant { ns: now });
+            let _ = c.try_send(stamp(Instant { ns: now }));
         }
         if st.period > 0 {
             let (when, period) = (st.when, st.period);
@@ -314,9 +368,43 @@ impl Clockwork {
         if let Some(entry) = st.entry.take() {
             active |= entry.cancel();
         }
-        if let Action::Send(c) = &self.action {
+        if let Action::Send(c, _) = &self.action {
             active |= c.try_recv().is_ok();
         }
         active
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    /// The heap entries (and firings under way) that hold the clock: none once it went quiet.
+    fn entries(clock: &Clock<u32>) -> usize {
+        Arc::strong_count(&clock.0) - 1
+    }
+
+    /// A ticker ticks while a handle to its channel is left, and goes quiet at the first tick
+    /// after the last one is dropped (module header): no entry holds it then.
+    #[test]
+    fn a_ticker_nobody_can_receive_from_goes_quiet() {
+        let rt = crate::Runtime::builder().procs(2).start();
+        rt.block_on(async {
+            let shared = crate::sched::current_shared().unwrap();
+            let c = chan::<u32>(1);
+            let clock = Clock::ticker_in(&shared, Duration::from_millis(2), c.clone(), |_| 7);
+            assert_eq!(c.recv().await, Some(7));
+            assert_eq!(c.recv().await, Some(7));
+            assert!(entries(&clock) >= 1, "a ticker with a receiver stays armed");
+            drop(c);
+            for _ in 0..1000 {
+                if entries(&clock) == 0 {
+                    return;
+                }
+                sleep(Duration::from_millis(1)).await;
+            }
+            panic!("the ticker kept ticking with nobody to receive");
+        })
+        .unwrap();
     }
 }

@@ -28,6 +28,9 @@ export type Value =
   | Chan<any>
   | WaitGroup
   | Mutex
+  | RWMutex
+  | Cond
+  | Once
   | Value[]
   | Map<Value, Value>
   | Set<Value>
@@ -146,7 +149,11 @@ export interface GoroutineInfo {
   id: number;
   /** "runnable", "running" or "waiting". */
   state: string;
-  /** Go's words: "chan receive", "chan send", "select", "sleep", "sync.Mutex.Lock", … */
+  /**
+   * Go's words: "chan receive", "chan send", "select", "sleep", "sync.Mutex.Lock",
+   * "sync.RWMutex.RLock", "sync.RWMutex.Lock", "sync.Cond.Wait", … (a goroutine waiting in
+   * another's `Once.do` shows "sync.Mutex.Lock", as in Go).
+   */
   waitReason: string;
   /** The worker a JS goroutine is bound to. */
   proc: number | null;
@@ -273,7 +280,10 @@ export class ChannelError extends Error {
   readonly name: 'ChannelError';
 }
 
-/** "sync: negative WaitGroup counter", "sync: unlock of unlocked mutex". */
+/**
+ * Misuse of a sync primitive, in Go's words: "sync: negative WaitGroup counter", "sync: unlock
+ * of unlocked mutex", "sync: RUnlock of unlocked RWMutex", "sync: Unlock of unlocked RWMutex".
+ */
 export class SyncError extends Error {
   readonly name: 'SyncError';
 }
@@ -337,6 +347,7 @@ export class WaitGroup {
 
 /** Go's sync.Mutex (after shutdown: ShutdownError; after `release()`: TypeError). */
 export class Mutex {
+  #private;
   /** @throws {ShutdownError} (rejects) after the runtime's shutdown, also while it waits. */
   lock(): Promise<void>;
   tryLock(): boolean;
@@ -346,12 +357,148 @@ export class Mutex {
   release(): void;
 }
 
+/**
+ * Go's sync.RWMutex: any number of readers, or one writer. A waiting writer holds back new
+ * readers; readers that waited through a write go before the next writer. Any goroutine may
+ * unlock, as in Go. After shutdown: ShutdownError; after `release()`: TypeError.
+ */
+export class RWMutex {
+  #private;
+  /** @throws {ShutdownError} (rejects) after the runtime's shutdown, also while it waits. */
+  rLock(): Promise<void>;
+  /** @throws {SyncError} "sync: RUnlock of unlocked RWMutex" (nothing changes). */
+  rUnlock(): void;
+  /** @throws {ShutdownError} (rejects) after the runtime's shutdown, also while it waits. */
+  lock(): Promise<void>;
+  /** @throws {SyncError} "sync: Unlock of unlocked RWMutex" (nothing changes). */
+  unlock(): void;
+  /** Takes the write lock if it is free now. */
+  tryLock(): boolean;
+  /** Takes a read lock if no writer holds or waits for the lock now. */
+  tryRLock(): boolean;
+  /** See `Chan.release`. */
+  release(): void;
+}
+
+/**
+ * Go's sync.Cond (`rt.cond(mutex)`, Go's sync.NewCond): it travels with its mutex, `L`. After
+ * shutdown: ShutdownError; after `release()`: TypeError.
+ */
+export class Cond {
+  #private;
+  /** The mutex `wait` unlocks while it waits (a Cond received in a goroutine has its own handle to it). */
+  readonly L: Mutex;
+  /**
+   * Unlocks `L`, waits for `signal` or `broadcast`, and locks `L` again before it resolves.
+   * @throws {SyncError} (rejects) "sync: unlock of unlocked mutex" when `L` is not locked
+   *   (nothing waited for).
+   * @throws {ShutdownError} (rejects) after the runtime's shutdown, also while it waits.
+   */
+  wait(): Promise<void>;
+  /** Wakes the goroutine that has waited longest, if any. */
+  signal(): void;
+  /** Wakes every waiting goroutine. */
+  broadcast(): void;
+  /** See `Chan.release` (`L` is a handle of its own). */
+  release(): void;
+}
+
+/** Go's sync.Once, shared by every goroutine holding it. After shutdown: ShutdownError; after `release()`: TypeError. */
+export class Once {
+  #private;
+  /**
+   * Calls `fn()` (awaited, in the caller's realm) if no call on this Once has: every other
+   * caller, on any goroutine, waits until it returned and runs nothing. A `fn` that throws
+   * counts as returned (Go's panic): that caller's `do` rejects with what it threw.
+   * @throws {TypeError} (rejects) when `fn` is not a function.
+   * @throws {ShutdownError} (rejects) after the runtime's shutdown, also while it waits.
+   */
+  do(fn: () => unknown): Promise<void>;
+  /** See `Chan.release`. */
+  release(): void;
+}
+
+/**
+ * Go's *time.Timer: `rt.timer`'s channel `c` receives the time (ms, like performance.timeOrigin
+ * + performance.now()) once; an `rt.afterFunc` timer's `c` is null (Go's nil C). Not a handle:
+ * it cannot be sent to a goroutine (its channel can). Dropping it does not stop it. After
+ * shutdown: ShutdownError.
+ */
+export class Timer<C extends Chan<number> | null = Chan<number>> {
+  #private;
+  readonly c: C;
+  /**
+   * Stops the timer: whether it was active (armed, or fired with its time not received yet:
+   * Go 1.23). Afterwards `c` yields no time from before the call, and an afterFunc that had not
+   * started its goroutine does not.
+   */
+  stop(): boolean;
+  /**
+   * Stops the timer and arms it for `ms` from now (zero or negative: at once): whether it was
+   * active, as `stop` says.
+   * @throws {RangeError} for NaN.
+   * @throws {TypeError} for a non-number.
+   */
+  reset(ms: number): boolean;
+}
+
+/**
+ * Go's *time.Ticker: `c` receives the time every period (a slow receiver misses ticks rather
+ * than getting them bunched). Not a handle: it cannot be sent (its channel can). One whose
+ * channel nothing holds stops ticking. After shutdown: ShutdownError.
+ */
+export class Ticker {
+  #private;
+  readonly c: Chan<number>;
+  /** Stops the ticks; `c` stays open and yields no tick sent before the call. */
+  stop(): void;
+  /**
+   * Stops the ticker and restarts it with period `ms`.
+   * @throws {RangeError} for `ms` ≤ 0 or NaN (Go panics "non-positive interval").
+   * @throws {TypeError} for a non-number.
+   */
+  reset(ms: number): void;
+}
+
 /** What the page's `rt` and a goroutine's `rt` have in common. */
 export interface GoroutineApi extends EventTarget {
   /** @throws {RangeError} unless `cap` is an integer from 0 to 2^32 - 1. */
   chan<T extends Value = any>(cap?: number): Chan<T>;
   waitGroup(): WaitGroup;
   mutex(): Mutex;
+  rwMutex(): RWMutex;
+  /**
+   * Go's sync.NewCond(mutex).
+   * @throws {TypeError} for anything but a Mutex of this runtime that was not released.
+   */
+  cond(mutex: Mutex): Cond;
+  once(): Once;
+  /**
+   * Go's time.NewTimer: `c` receives the time once `ms` have passed (zero or negative: at once).
+   * @throws {RangeError} for NaN.
+   * @throws {TypeError} for a non-number.
+   */
+  timer(ms: number): Timer;
+  /**
+   * Go's time.AfterFunc: after `ms`, starts `target` with `args` as `go(target, ...args)` does
+   * (the arguments are copied now, and again for each firing). Its goroutine cannot be joined:
+   * its result is dropped, and what it throws is reported as an uncaught error where it ran,
+   * as a throwing timer callback is. The timer's `c` is null.
+   * @throws {TypeError} for a bad target or an argument that cannot cross goroutines, as `go`.
+   * @throws {RangeError} for NaN, or an argument that could never fit, as `go`.
+   */
+  afterFunc<A extends Value[]>(
+    ms: number,
+    target: GoroutineFn<A, unknown> | FunctionTask<GoroutineFn<A, unknown>>,
+    ...args: A
+  ): Timer<null>;
+  afterFunc(ms: number, task: ModuleTask, ...args: Value[]): Timer<null>;
+  /**
+   * Go's time.NewTicker: `c` receives the time every `ms`.
+   * @throws {RangeError} for `ms` ≤ 0 or NaN (Go panics "non-positive interval").
+   * @throws {TypeError} for a non-number.
+   */
+  ticker(ms: number): Ticker;
   /**
    * As Go's time.Sleep: zero or a negative `ms` returns at once.
    * @throws {RangeError} (rejects) for NaN.

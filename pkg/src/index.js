@@ -37,11 +37,39 @@ import {
   goroutineTask,
   wasmTarget,
 } from './goroutine.js';
-import { Chan, ChannelError, Mutex, Realm, RuntimeBase, SyncError, WaitGroup } from './realm.js';
+import {
+  Chan,
+  ChannelError,
+  Cond,
+  Mutex,
+  Once,
+  RWMutex,
+  Realm,
+  RuntimeBase,
+  SyncError,
+  Ticker,
+  Timer,
+  WaitGroup,
+} from './realm.js';
 import { LocalM, localWaits } from './local.js';
 import * as packageGlue from '../wasm/gort.js';
 
-export { Chan, ChannelError, Goroutine, GoroutineError, Mutex, ShutdownError, SyncError, WaitGroup, WorkerError };
+export {
+  Chan,
+  ChannelError,
+  Cond,
+  Goroutine,
+  GoroutineError,
+  Mutex,
+  Once,
+  RWMutex,
+  ShutdownError,
+  SyncError,
+  Ticker,
+  Timer,
+  WaitGroup,
+  WorkerError,
+};
 
 const MAX_PROCS = 64;
 /**
@@ -168,7 +196,15 @@ function holdOn(glue, core, kind, ref) {
   const kinds = glue.HandleKind;
   if (kind === kinds.Chan) core.holdChan(ref);
   else if (kind === kinds.WaitGroup) core.holdWaitGroup(ref);
+  else if (kind === kinds.RwMutex) core.holdRwMutex(ref);
+  else if (kind === kinds.Cond) core.holdCond(ref);
+  else if (kind === kinds.Once) core.holdOnce(ref);
   else core.holdMutex(ref);
+}
+
+/** The page's base URL, which a module task's relative `module` resolves against. */
+function pageBase() {
+  return globalThis.document?.baseURI ?? globalThis.location?.href;
 }
 
 /** The error a join rejects with when the runtime shut down before it could read the result. */
@@ -323,6 +359,12 @@ export class Runtime extends RuntimeBase {
       external,
       life,
       admit: (length, heap) => core.admitLength(length, heap),
+      timers: {
+        timer: (ms) => core.timer(ms),
+        ticker: (ms) => core.ticker(ms),
+        afterFunc: (ms, target, args) => core.afterFunc(ms, target, args),
+      },
+      base: pageBase,
     });
     super(realm);
     this.#glue = glue;
@@ -526,7 +568,7 @@ export class Runtime extends RuntimeBase {
    */
   go(target, ...args) {
     this.#check('rt.go');
-    const task = goroutineTask(target, 'rt.go', globalThis.document?.baseURI ?? globalThis.location?.href);
+    const task = goroutineTask(target, 'rt.go', pageBase());
     const msg = this.#realm.args(args);
     const ref = this.#core.go(wasmTarget(this.#glue, task), msg);
     return this.#handle(ref);

@@ -7,8 +7,11 @@
 // Module contract:
 // - `createHost(glue, proc, owner)`: for the glue module of this M's wasm instance, the M's
 //   proc number, and the object that identifies the runtime for the realms made here
-//   (`Realm`'s `owner`): `{ startFunction(goid, source, args), startModule(goid, url, name,
-//   args), close() }`. Each start returns the goroutine's outcome Message, or a promise of one.
+//   (`Realm`'s `owner`): `{ startFunction(goid, source, args, detached), startModule(goid, url,
+//   name, args, detached), close() }`. Each start returns the goroutine's outcome Message, or a
+//   promise of one. A detached goroutine (an afterFunc's: nobody can join it) that fails also
+//   reports what it threw as an uncaught error of this realm (`reportError`), as a throwing
+//   timer callback is reported (but for a ShutdownError: the shutdown cancelled it).
 //   A function is compiled from its source once per host; a module task's module is imported
 //   once per thread (by the browser's module map; the host keeps each module's namespace, so
 //   that later tasks of it start at once), and one that fails to import, or lacks the export,
@@ -22,7 +25,7 @@
 //   holds another value already: the M then runs on at once, with no turn of the microtask
 //   queue between its park and its next run.
 
-import { Goroutine, compileFunction, describe, goroutineTask, wasmTarget } from './goroutine.js';
+import { Goroutine, ShutdownError, compileFunction, describe, goroutineTask, wasmTarget } from './goroutine.js';
 import { Realm, RuntimeBase, isRefused, newMessage } from './realm.js';
 import { encodeTagged } from './codec.js';
 
@@ -146,10 +149,17 @@ function imported(url) {
 export function createHost(glue, proc, owner) {
   const functions = new Map(); // shipped source → compiled function
   const fail = (thrown) => failed(glue, thrown);
+  const failDetached = (thrown) => {
+    if (!(thrown instanceof ShutdownError)) reportError(thrown); // a shutdown's cancellation is no fault
+    return fail(thrown);
+  };
   const life = { closing: null, freed: false }; // of every realm here: closed with the M
 
-  /** Runs goroutine `goid`'s `fn(rt, ...args)` (`args` is freed): its outcome, or a promise of it. */
-  const call = (goid, fn, args) => {
+  /**
+   * Runs goroutine `goid`'s `fn(rt, ...args)` (`args` is freed): its outcome, or a promise of it.
+   * `onFail(thrown)`: the outcome of a throw (`fail`, or `failDetached`).
+   */
+  const call = (goid, fn, args, onFail) => {
     try {
       // The handles this goroutine receives or makes run their operations for it, so that it
       // shows their wait reasons while it awaits them.
@@ -157,33 +167,34 @@ export function createHost(glue, proc, owner) {
         owner,
         life,
         admit: (length, heap) => glue.workerAdmitLength(length, heap),
+        timers: { timer: glue.workerTimer, ticker: glue.workerTicker, afterFunc: glue.workerAfterFunc },
       });
       const rt = new WorkerRuntime(goid, realm, glue, proc);
       const result = fn(rt, ...realm.settle(args, goid));
       const ret = (v) => returned(glue, realm, v);
-      return isThenable(result) ? Promise.resolve(result).then(ret, fail) : ret(result);
+      return isThenable(result) ? Promise.resolve(result).then(ret, onFail) : ret(result);
     } catch (e) {
-      return fail(e);
+      return onFail(e);
     }
   };
 
   /** The outcome of a goroutine that could not start (`args` is freed): it failed with `error`. */
-  const notStarted = (args, error) => {
+  const notStarted = (args, error, onFail) => {
     args.free();
-    return fail(error);
+    return onFail(error);
   };
 
   /** Calls export `name` of the module at `url`, whose namespace is `namespace` (see `call`). */
-  const callExport = (goid, url, name, namespace, args) => {
+  const callExport = (goid, url, name, namespace, args, onFail) => {
     const fn = namespace[name]; // the module was evaluated: every export is initialized
     if (typeof fn !== 'function') {
       const what =
         name in namespace
           ? `exports ${JSON.stringify(name)} as ${describe(fn)}, not a function`
           : `has no export ${JSON.stringify(name)}`;
-      return notStarted(args, new TypeError(`rt.go: the module ${url} ${what}`));
+      return notStarted(args, new TypeError(`rt.go: the module ${url} ${what}`), onFail);
     }
-    return call(goid, fn, args);
+    return call(goid, fn, args, onFail);
   };
 
   return {
@@ -192,29 +203,31 @@ export function createHost(glue, proc, owner) {
     },
 
     /** A function shipped by source (`source`: an expression), compiled once per host. */
-    startFunction(goid, source, args) {
+    startFunction(goid, source, args, detached) {
+      const onFail = detached ? failDetached : fail;
       let fn = functions.get(source);
       if (fn === undefined) {
         try {
           fn = compileFunction(source);
         } catch (e) {
-          return notStarted(args, e);
+          return notStarted(args, e, onFail);
         }
         functions.set(source, fn);
       }
-      return call(goid, fn, args);
+      return call(goid, fn, args, onFail);
     },
 
     /** A module task: export `name` of the module at `url` (absolute), imported once. */
-    startModule(goid, url, name, args) {
+    startModule(goid, url, name, args, detached) {
+      const onFail = detached ? failDetached : fail;
       const m = imported(url);
-      if (m.namespace !== undefined) return callExport(goid, url, name, m.namespace, args);
+      if (m.namespace !== undefined) return callExport(goid, url, name, m.namespace, args, onFail);
       return m.ready.then(
-        (namespace) => callExport(goid, url, name, namespace, args),
+        (namespace) => callExport(goid, url, name, namespace, args, onFail),
         (e) => {
           const why = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
           const what = `rt.go: cannot import the module ${url} for its export ${JSON.stringify(name)}`;
-          return notStarted(args, new Error(`${what}: ${why}`, { cause: e }));
+          return notStarted(args, new Error(`${what}: ${why}`, { cause: e }), onFail);
         },
       );
     },

@@ -1,6 +1,7 @@
 // What the page and the Worker Ms share: runtime objects as JS values (channels, wait groups,
-// mutexes), the conversion of JS values to and from the runtime's Messages, and the API the
-// page's `rt` and a goroutine's `rt` have in common.
+// mutexes, read-write mutexes, condition variables, onces; and timers and tickers), the
+// conversion of JS values to and from the runtime's Messages, and the API the page's `rt` and a
+// goroutine's `rt` have in common.
 //
 // A Message is codec bytes behind one outcome tag (the wasm glue's `OutcomeTag`; the table is in
 // crate/src/js/value.rs), plus the runtime handles the value references. A Message's bytes are
@@ -8,19 +9,24 @@
 // operations are wasm `Op`s that each side runs its own way: the page as a goroutine it awaits
 // with Atomics.waitAsync, a Worker through a promise resolved on its own M.
 //
-// Module contract (for index.js and worker.js, not part of the package's API):
-// - `new Realm(glue, run, { external, life, owner, admit })`: one realm's view of a runtime
-//   (see the class).
+// Module contract (for index.js and machine.js, not part of the package's API):
+// - `new Realm(glue, run, { external, life, owner, admit, timers, base })`: one realm's view of
+//   a runtime (see the class).
 // - `new RuntimeBase(realm)`: the shared `rt` API over that realm. It is kept in a private
 //   field: a subclass keeps its own reference to the realm it made.
-// - Chan, WaitGroup and Mutex are made only here (RuntimeBase, or a decoded Message); their wasm
-//   ref and realm are private to this module. Every use of one first asks its realm whether the
-//   runtime is still running (a ShutdownError if not) and whether the handle was released (a
-//   TypeError); a handle of one runtime given to another (in a value, or as a select case) is a
-//   TypeError at that call.
+// - The handles (Chan, WaitGroup, Mutex, RWMutex, Cond, Once) are made only here (RuntimeBase,
+//   or a decoded Message); their wasm ref and realm are private to this module. Every use of one
+//   first asks its realm whether the runtime is still running (a ShutdownError if not) and
+//   whether the handle was released (a TypeError); a handle of one runtime given to another (in
+//   a value, as a select case, as a Cond's mutex) is a TypeError at that call.
+// - Timer and Ticker are not handles: they stay in the realm that made them (sending one is a
+//   TypeError that says to send its channel, `c`, which is a handle like any channel). Their
+//   wasm refs (crate/src/js/timers.rs) are freed when they are garbage collected; that does not
+//   stop them (Go's timers need no Stop to be collected, and a ticker whose channel nothing
+//   holds stops ticking: crate/src/time.rs).
 
 import { cannotSend, decode, decodeText, encodeTagged } from './codec.js';
-import { GoroutineError, ShutdownError, WorkerError, describe } from './goroutine.js';
+import { GoroutineError, ShutdownError, WorkerError, describe, goroutineTask, wasmTarget } from './goroutine.js';
 
 const MAX_MS = 1e15; // about 31,700 years: longer is forever
 
@@ -32,7 +38,10 @@ export class ChannelError extends Error {
   }
 }
 
-/** Misuse of a WaitGroup or Mutex: "sync: negative WaitGroup counter", "sync: unlock of unlocked mutex". */
+/**
+ * Misuse of a sync primitive, in Go's words: "sync: negative WaitGroup counter", "sync: unlock of
+ * unlocked mutex", "sync: RUnlock of unlocked RWMutex", "sync: Unlock of unlocked RWMutex".
+ */
 export class SyncError extends Error {
   constructor(message) {
     super(message);
@@ -45,6 +54,13 @@ function checkMs(ms, what) {
   if (typeof ms !== 'number') throw new TypeError(`${what}: expected a duration in ms, got ${describe(ms)}`);
   if (Number.isNaN(ms)) throw new RangeError(`${what}: the duration is NaN`);
   return Math.min(Math.max(ms, 0), MAX_MS);
+}
+
+/** A ticker's period in ms: as Go's, it must be positive (Go panics "non-positive interval"). */
+function checkPeriod(ms, what, goName) {
+  const d = checkMs(ms, what);
+  if (!(ms > 0)) throw new RangeError(`${what}: non-positive interval for ${goName} (got ${ms} ms)`);
+  return d;
 }
 
 /** The largest WaitGroup delta and counter: Go's counter is an int32. */
@@ -62,7 +78,7 @@ const handleRefs = new FinalizationRegistry(({ ref, key, external }) => {
 // shut down, and a TypeError once the handle was released.
 let refOf, realmOf, isReleased;
 
-/** What channels, wait groups and mutexes share: their wasm ref, their realm, `release()`. */
+/** What the runtime handles share: their wasm ref, their realm, `release()`. */
 class Handle {
   #ref; // null once released
   #realm;
@@ -96,6 +112,9 @@ class Handle {
 function kindName(h) {
   if (h instanceof Chan) return 'channel';
   if (h instanceof WaitGroup) return 'wait group';
+  if (h instanceof RWMutex) return 'RWMutex';
+  if (h instanceof Cond) return 'Cond';
+  if (h instanceof Once) return 'Once';
   return 'mutex';
 }
 
@@ -208,6 +227,187 @@ export class Mutex extends Handle {
   }
 }
 
+/**
+ * Go's sync.RWMutex: any number of readers (`rLock`), or one writer (`lock`). A writer that
+ * waits holds back new readers; the readers that waited through a write go before the next
+ * writer. Any goroutine may unlock, as in Go.
+ */
+export class RWMutex extends Handle {
+  async rLock() {
+    realmOf(this).unit(await run(this, 'RWMutex.rLock', (Op, ref) => Op.rwMutexRLock(ref)));
+  }
+
+  /** Releases a read lock; a SyncError "sync: RUnlock of unlocked RWMutex" if none is held. */
+  rUnlock() {
+    const err = refOf(this, 'RWMutex.rUnlock').rUnlock();
+    if (err !== undefined) throw new SyncError(err);
+  }
+
+  async lock() {
+    realmOf(this).unit(await run(this, 'RWMutex.lock', (Op, ref) => Op.rwMutexLock(ref)));
+  }
+
+  /** Releases the write lock; a SyncError "sync: Unlock of unlocked RWMutex" if it is not held. */
+  unlock() {
+    const err = refOf(this, 'RWMutex.unlock').unlock();
+    if (err !== undefined) throw new SyncError(err);
+  }
+
+  /** Takes the write lock if it is free; true if taken. */
+  tryLock() {
+    return refOf(this, 'RWMutex.tryLock').tryLock();
+  }
+
+  /** Takes a read lock if no writer holds or waits for the lock; true if taken. */
+  tryRLock() {
+    return refOf(this, 'RWMutex.tryRLock').tryRLock();
+  }
+}
+
+/**
+ * Go's sync.Cond over a Mutex, `L` (`rt.cond(mutex)`, Go's sync.NewCond). It travels with its
+ * mutex: a Cond received in another goroutine has an `L` for the same mutex.
+ */
+export class Cond extends Handle {
+  #L;
+
+  constructor(ref, realm, L) {
+    super(ref, realm);
+    this.#L = L;
+  }
+
+  /** The mutex `wait` unlocks while it waits, and locks again before it returns. */
+  get L() {
+    return this.#L;
+  }
+
+  /**
+   * Unlocks `L`, waits for a `signal` or `broadcast`, and locks `L` again (Go's Wait): call it
+   * holding `L`, in a loop that checks the condition. Rejects with a SyncError "sync: unlock of
+   * unlocked mutex" if `L` was not locked (nothing waited for then).
+   */
+  async wait() {
+    realmOf(this).unit(await run(this, 'Cond.wait', (Op, ref) => Op.condWait(ref)));
+  }
+
+  /** Wakes the goroutine that has waited longest, if any. */
+  signal() {
+    refOf(this, 'Cond.signal').signal();
+  }
+
+  /** Wakes every waiting goroutine. */
+  broadcast() {
+    refOf(this, 'Cond.broadcast').broadcast();
+  }
+}
+
+/** Go's sync.Once, for every goroutine of the runtime that holds it, on any Worker. */
+export class Once extends Handle {
+  /**
+   * Calls `fn()` (awaited, in this realm) if no call of `do` on this Once has: the first caller
+   * runs it, and every other caller, on any goroutine, waits until it returned, then resolves
+   * without running its own. A `fn` that throws counts as returned (as Go's panic does): the
+   * first caller's `do` rejects with what it threw, and no later call runs anything.
+   */
+  async do(fn) {
+    const ref = refOf(this, 'Once.do');
+    if (typeof fn !== 'function') throw new TypeError(`Once.do: expected a function, got ${describe(fn)}`);
+    if (ref.isDone()) return;
+    const realm = realmOf(this);
+    const own = ref.share(); // this call's own ref: it ends the call even if the handle is released meanwhile
+    try {
+      if (!realm.value(await realm.op((Op) => Op.onceBegin(own), 'Once.do'))) return;
+      try {
+        await fn();
+      } finally {
+        own.end();
+      }
+    } finally {
+      own.free();
+    }
+  }
+}
+
+// Frees the wasm refs of timers and tickers dropped by JS (crate/src/js/timers.rs).
+const clockRefs = new FinalizationRegistry((ref) => ref.free());
+
+/**
+ * Go's *time.Timer (`rt.timer`, `rt.afterFunc`): `c` receives the time once (null for an
+ * afterFunc timer, which starts a goroutine instead); `stop` and `reset` have Go 1.23's
+ * semantics. Not a handle: it cannot be sent (send `c`).
+ */
+export class Timer {
+  #ref;
+  #realm;
+  #c;
+
+  constructor(ref, realm) {
+    this.#ref = ref;
+    this.#realm = realm;
+    const c = ref.takeChan();
+    this.#c = c === undefined ? null : new Chan(c, realm);
+    clockRefs.register(this, ref);
+  }
+
+  /** The channel the time is sent on (ms, like performance.timeOrigin + performance.now()); null for afterFunc. */
+  get c() {
+    return this.#c;
+  }
+
+  /**
+   * Stops the timer: whether it was active (armed, or fired with its time not received yet).
+   * Afterwards `c` yields no time from before the call, and an afterFunc that had not started
+   * its goroutine does not.
+   */
+  stop() {
+    this.#realm.check('Timer.stop');
+    return this.#ref.stop();
+  }
+
+  /**
+   * Stops the timer and arms it again for `ms` from now (zero or negative: at once): whether it
+   * was active, as `stop` says. An afterFunc timer starts its goroutine again when it fires.
+   */
+  reset(ms) {
+    this.#realm.check('Timer.reset');
+    return this.#ref.reset(checkMs(ms, 'Timer.reset'));
+  }
+}
+
+/**
+ * Go's *time.Ticker (`rt.ticker`): `c` receives the time every period; a slow receiver misses
+ * ticks rather than getting them bunched. Not a handle: it cannot be sent (send `c`).
+ */
+export class Ticker {
+  #ref;
+  #realm;
+  #c;
+
+  constructor(ref, realm) {
+    this.#ref = ref;
+    this.#realm = realm;
+    this.#c = new Chan(ref.takeChan(), realm);
+    clockRefs.register(this, ref);
+  }
+
+  /** The channel the ticks are sent on (ms, like performance.timeOrigin + performance.now()). */
+  get c() {
+    return this.#c;
+  }
+
+  /** Stops the ticks; `c` stays open and yields no tick sent before the call. */
+  stop() {
+    this.#realm.check('Ticker.stop');
+    this.#ref.stop();
+  }
+
+  /** Stops the ticker and restarts it with period `ms` (> 0; a RangeError otherwise, as Go panics). */
+  reset(ms) {
+    this.#realm.check('Ticker.reset');
+    this.#ref.reset(checkPeriod(ms, 'Ticker.reset', 'Ticker.Reset'));
+  }
+}
+
 // The RangeErrors of values refused for their size (`Realm.message`).
 const refusals = new WeakSet();
 
@@ -259,6 +459,8 @@ export class Realm {
   #life;
   #owner;
   #admit;
+  #timers;
+  #base;
 
   /**
    * `glue`: the wasm-bindgen glue module, initialized. `run(op) → Promise<Message>` runs a
@@ -273,11 +475,23 @@ export class Realm {
    *   taken in now (wasm memory can hold it, and with `heap`, it could ever fit under the heap
    *   limit): the glue's `RuntimeCore.admitLength` or `workerAdmitLength`; the error's text if
    *   not.
+   * - `timers`: `{ timer(ms), ticker(ms), afterFunc(ms, target, args) }`, which make the glue's
+   *   TimerRef and TickerRef in this realm's runtime (the page's `RuntimeCore` methods, or
+   *   `workerTimer`, `workerTicker`, `workerAfterFunc`).
+   * - `base() → URL text | undefined`: what a module task's relative `module` resolves against
+   *   (the page's base URL; none inside a goroutine, where it must be absolute).
    */
   constructor(
     glue,
     run,
-    { external = null, life = { closing: null, freed: false }, owner = life, admit = () => undefined } = {},
+    {
+      external = null,
+      life = { closing: null, freed: false },
+      owner = life,
+      admit = () => undefined,
+      timers,
+      base = () => undefined,
+    } = {},
   ) {
     this.#glue = glue;
     this.#memory = memoryOf(glue);
@@ -286,6 +500,8 @@ export class Realm {
     this.#life = life;
     this.#owner = owner;
     this.#admit = admit;
+    this.#timers = timers;
+    this.#base = base;
   }
 
   /** Throws a ShutdownError for the call `what` once the runtime is shutting down. */
@@ -345,6 +561,41 @@ export class Realm {
     return this.#make(Mutex, 'MutexRef');
   }
 
+  rwMutex() {
+    return this.#make(RWMutex, 'RwMutexRef');
+  }
+
+  /** A Cond over `mutex`, a Mutex of this runtime, as the call `what` checks it. */
+  cond(mutex, what) {
+    if (!(mutex instanceof Mutex)) throw new TypeError(`${what}: expected a Mutex, got ${describe(mutex)}`);
+    if (!this.owns(mutex)) throw new TypeError(`${what}: the mutex belongs to another runtime`);
+    return new Cond(new this.#glue.CondRef(refOf(mutex, what)), this, mutex);
+  }
+
+  once() {
+    return this.#make(Once, 'OnceRef');
+  }
+
+  /** A Timer that fires once after `ms` (checked). */
+  timer(ms) {
+    return new Timer(this.#timers.timer(ms), this);
+  }
+
+  /** A Ticker of period `ms` (checked). */
+  ticker(ms) {
+    return new Ticker(this.#timers.ticker(ms), this);
+  }
+
+  /**
+   * A Timer that starts `target` (as `rt.go` takes it) with `args` after `ms` (checked), for the
+   * call `what`; a TypeError (or RangeError) for the target or an argument, as `rt.go`'s.
+   */
+  afterFunc(ms, target, args, what) {
+    const task = goroutineTask(target, what, this.#base());
+    const msg = this.args(args);
+    return new Timer(this.#timers.afterFunc(ms, wasmTarget(this.#glue, task), msg), this);
+  }
+
   /** A new SelectBuilder (the caller frees it). */
   selectBuilder() {
     return new this.#glue.SelectBuilder();
@@ -354,6 +605,9 @@ export class Realm {
     const kinds = this.#glue.HandleKind;
     if (handle instanceof Chan) return kinds.Chan;
     if (handle instanceof WaitGroup) return kinds.WaitGroup;
+    if (handle instanceof RWMutex) return kinds.RwMutex;
+    if (handle instanceof Cond) return kinds.Cond;
+    if (handle instanceof Once) return kinds.Once;
     return kinds.Mutex;
   }
 
@@ -390,6 +644,10 @@ export class Realm {
           handles.push(v);
           return handles.length - 1;
         }
+        if (v instanceof Timer || v instanceof Ticker) {
+          const name = v instanceof Timer ? 'Timer' : 'Ticker';
+          throw cannotSend(`a ${name} cannot cross goroutines (it is not a handle); send its channel, c, instead`);
+        }
         return undefined;
       },
       admit: check,
@@ -411,6 +669,15 @@ export class Realm {
           break;
         case kinds.WaitGroup:
           msg.addWaitGroup(refOf(h, where));
+          break;
+        case kinds.RwMutex:
+          msg.addRwMutex(refOf(h, where));
+          break;
+        case kinds.Cond:
+          msg.addCond(refOf(h, where));
+          break;
+        case kinds.Once:
+          msg.addOnce(refOf(h, where));
           break;
         default:
           msg.addMutex(refOf(h, where));
@@ -457,6 +724,14 @@ export class Realm {
             return new Chan(msg.chanAt(i), realm);
           case kinds.WaitGroup:
             return new WaitGroup(msg.waitGroupAt(i), realm);
+          case kinds.RwMutex:
+            return new RWMutex(msg.rwMutexAt(i), realm);
+          case kinds.Cond: {
+            const ref = msg.condAt(i);
+            return new Cond(ref, realm, new Mutex(ref.mutex(), realm));
+          }
+          case kinds.Once:
+            return new Once(msg.onceAt(i), realm);
           default:
             return new Mutex(msg.mutexAt(i), realm);
         }
@@ -464,13 +739,15 @@ export class Realm {
     });
   }
 
-  /** The error an operation's result stands for, if it is one (tags OpError, HeapLimit, RuntimeError). */
+  /** The error an operation's result stands for, if it is one (tags OpError, SyncError, HeapLimit, RuntimeError). */
   #failure(bytes) {
     const tags = this.#glue.OutcomeTag;
     const text = () => decodeText(bytes.subarray(1));
     switch (bytes[0]) {
       case tags.OpError:
         return new ChannelError(text());
+      case tags.SyncError:
+        return new SyncError(text());
       case tags.HeapLimit:
         return new RangeError(text());
       case tags.RuntimeError:
@@ -521,6 +798,18 @@ export class Realm {
     try {
       const failure = this.#failure(this.#bytes(msg));
       if (failure) throw failure;
+    } finally {
+      msg.free();
+    }
+  }
+
+  /** An operation's result value (or its error). */
+  value(msg) {
+    try {
+      const bytes = this.#bytes(msg);
+      const failure = this.#failure(bytes);
+      if (failure) throw failure;
+      return this.#decode(msg, bytes, 1);
     } finally {
       msg.free();
     }
@@ -592,6 +881,54 @@ export class RuntimeBase extends EventTarget {
   mutex() {
     this.#check('rt.mutex');
     return this.#realm.mutex();
+  }
+
+  /** Go's sync.RWMutex. */
+  rwMutex() {
+    this.#check('rt.rwMutex');
+    return this.#realm.rwMutex();
+  }
+
+  /** Go's sync.NewCond(mutex): a Cond whose `L` is `mutex`, a Mutex of this runtime. */
+  cond(mutex) {
+    this.#check('rt.cond');
+    return this.#realm.cond(mutex, 'rt.cond');
+  }
+
+  /** Go's sync.Once. */
+  once() {
+    this.#check('rt.once');
+    return this.#realm.once();
+  }
+
+  /**
+   * Go's time.NewTimer: a Timer whose channel `c` receives the time (ms, like
+   * performance.timeOrigin + performance.now()) once `ms` have passed (zero or negative: at once).
+   */
+  timer(ms) {
+    this.#check('rt.timer');
+    return this.#realm.timer(checkMs(ms, 'rt.timer'));
+  }
+
+  /**
+   * Go's time.AfterFunc: after `ms`, starts `target` as a goroutine with `args`, exactly as
+   * `rt.go(target, ...args)` would (the arguments are copied now; each firing gets its own
+   * copy). Returns a Timer whose `c` is null; `stop` keeps a goroutine that has not started from
+   * starting, `reset` arms it again. Its goroutine's result is dropped, as that of a goroutine
+   * nobody joins: catch errors inside it.
+   */
+  afterFunc(ms, target, ...args) {
+    this.#check('rt.afterFunc');
+    return this.#realm.afterFunc(checkMs(ms, 'rt.afterFunc'), target, args, 'rt.afterFunc');
+  }
+
+  /**
+   * Go's time.NewTicker: a Ticker whose channel `c` receives the time every `ms` (> 0; a
+   * RangeError otherwise, as Go panics "non-positive interval for NewTicker").
+   */
+  ticker(ms) {
+    this.#check('rt.ticker');
+    return this.#realm.ticker(checkPeriod(ms, 'rt.ticker', 'NewTicker'));
   }
 
   /** Resolves after `ms` milliseconds, timed by the runtime (a Worker parks with a timeout). */

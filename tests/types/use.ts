@@ -1,9 +1,16 @@
 // Compiled by tests/types.test.mjs (tsc --noEmit --strict): the facade's types describe the API.
 import {
   Chan,
+  Cond,
   GoroutineError,
+  Mutex,
+  Once,
+  RWMutex,
   Runtime,
   ShutdownError,
+  SyncError,
+  Ticker,
+  Timer,
   WorkerError,
   type ModuleTask,
   type WorkerDeath,
@@ -54,6 +61,60 @@ async function main(): Promise<void> {
   const mu = rt.mutex();
   await mu.lock();
   mu.unlock();
+  // Go's time and sync.
+  const timer: Timer = rt.timer(10);
+  const firedAt: number | undefined = await timer.c.recv();
+  const wasActive: boolean = timer.stop() || timer.reset(5);
+  const later = rt.afterFunc(5, (rt: WorkerRuntime, n: number) => rt.goid() + n, 1);
+  const nilC: null = later.c;
+  const stopped: boolean = later.stop();
+  rt.afterFunc(5, task, 10).reset(1);
+  rt.afterFunc(0, { fn: async (_rt: WorkerRuntime, s: string) => s.length, name: 'later' }, 'x');
+  // @ts-expect-error: an afterFunc timer has no channel (Go's nil C)
+  await later.c.recv();
+  // @ts-expect-error: the arguments must match the function's
+  rt.afterFunc(5, (_rt: WorkerRuntime, n: number) => n, 'not a number');
+  const ticker: Ticker = rt.ticker(20);
+  const tick: number | undefined = await ticker.c.recv();
+  ticker.reset(40);
+  ticker.stop();
+  // @ts-expect-error: Ticker.stop returns nothing (Go's)
+  const tickerWasActive: boolean = ticker.stop();
+  const rw: RWMutex = rt.rwMutex();
+  await rw.rLock();
+  const readers: boolean = rw.tryRLock();
+  rw.rUnlock();
+  rw.rUnlock();
+  await rw.lock();
+  rw.unlock();
+  const cond: Cond = rt.cond(mu);
+  const l: Mutex = cond.L;
+  await l.lock();
+  const waiter = rt.go(async (_rt: WorkerRuntime, c: Cond) => {
+    await c.L.lock();
+    await c.wait();
+    c.L.unlock();
+  }, cond);
+  cond.signal();
+  cond.broadcast();
+  l.unlock();
+  // @ts-expect-error: a Cond's mutex is a Mutex, not an RWMutex
+  rt.cond(rw);
+  const once: Once = rt.once();
+  await once.do(() => console.log('once'));
+  await once.do(async () => rt.sleep(1));
+  // @ts-expect-error: Once.do takes a function
+  await once.do('not a function');
+  await rt.go(async (_rt: WorkerRuntime, o: Once, r: RWMutex) => o.do(async () => r.lock()), once, rw).join();
+  // @ts-expect-error: a Timer is not a value a goroutine can be sent (its channel is)
+  rt.go((_rt: WorkerRuntime, t: Timer) => t.stop(), timer);
+  rt.go(async (_rt: WorkerRuntime, c: Chan<number>) => c.recv(), timer.c);
+  try {
+    rw.unlock();
+  } catch (e) {
+    if (e instanceof SyncError) console.log(e.message);
+  }
+  console.log(firedAt, wasActive, nilC, stopped, tick, tickerWasActive, readers, waiter.id);
   await rt.gc();
   const stats = rt.stats();
   console.log(index, value, ok, stats.sched.steals, stats.gc.pauseNs.length, (await rt.goroutines()).length);

@@ -16,7 +16,7 @@
 //!
 //! # Values and operations
 //! Arguments, results and channel messages are [`value::Message`]s: codec bytes with an outcome
-//! tag, plus the channels, wait groups and mutexes they reference. Before JS sends one anywhere
+//! tag, plus the runtime handles (channels, wait groups, mutexes, …) they reference. Before JS sends one anywhere
 //! it asks whether it could ever fit in the runtime's heap ([`RuntimeCore::admit`],
 //! [`worker_admit`]), so a value past the heap limit is a `RangeError` at the call that tried. Blocking operations are
 //! [`op::Op`]s: the page runs them as goroutines and awaits their [`op::JoinRef`]; a Worker runs
@@ -32,19 +32,24 @@
 //! # Deadlock reports
 //! The page waits on the runtime's `events` word; when an M reports a deadlock, the page takes
 //! the report with [`RuntimeCore::take_deadlock_report`] and raises a `deadlock` event.
-//! Channels, wait groups and mutexes the page holds are registered with the runtime
-//! ([`RuntimeCore::hold_chan`] …): while one of them has a blocked goroutine, no deadlock is
-//! reported, since the page could still wake it.
+//! Runtime handles the page holds are registered with the runtime ([`RuntimeCore::hold_chan`]
+//! …): while one of them has a blocked goroutine, no deadlock is reported, since the page
+//! could still wake it.
+//!
+//! # Timers
+//! `rt.timer`, `rt.afterFunc` and `rt.ticker` are the runtime's clocks (`time.rs`) over channels
+//! of JS values, made by the page or a Worker's goroutine (`timers.rs`).
 
 mod cycles;
 mod faults;
 mod op;
 mod target;
+mod timers;
 mod value;
 
 pub use op::{JoinRef, Op};
 pub use target::Target;
-pub use value::{ChanRef, Message, MutexRef, WaitGroupRef};
+pub use value::{ChanRef, CondRef, Message, MutexRef, OnceRef, RwMutexRef, WaitGroupRef};
 
 use crate::platform::shim::Arc;
 use crate::sched::m::{Exit, M};
@@ -66,13 +71,20 @@ extern "C" {
     /// The Worker's JS side: finds (compiles or imports), decodes and calls goroutine functions.
     pub type Host;
     /// Calls the function shipped as `source`; returns its outcome `Message`, or a promise of
-    /// one.
+    /// one. `detached`: report a failure as uncaught (`target.rs`).
     #[wasm_bindgen(method, js_name = startFunction)]
-    fn start_function(this: &Host, goid: f64, source: &str, args: Message) -> JsValue;
+    fn start_function(this: &Host, goid: f64, source: &str, args: Message, detached: bool) -> JsValue;
     /// Calls export `export` of the module at `url`; returns its outcome `Message`, or a
-    /// promise of one.
+    /// promise of one. `detached`: as for `start_function`.
     #[wasm_bindgen(method, js_name = startModule)]
-    fn start_module(this: &Host, goid: f64, url: &str, export: &str, args: Message) -> JsValue;
+    fn start_module(
+        this: &Host,
+        goid: f64,
+        url: &str,
+        export: &str,
+        args: Message,
+        detached: bool,
+    ) -> JsValue;
 }
 
 thread_local! {
@@ -217,6 +229,21 @@ impl RuntimeCore {
     #[wasm_bindgen(js_name = holdMutex)]
     pub fn hold_mutex(&self, m: &MutexRef) {
         self.core.shared.hold_outside(m.held());
+    }
+
+    #[wasm_bindgen(js_name = holdRwMutex)]
+    pub fn hold_rw_mutex(&self, m: &RwMutexRef) {
+        self.core.shared.hold_outside(m.held());
+    }
+
+    #[wasm_bindgen(js_name = holdCond)]
+    pub fn hold_cond(&self, c: &CondRef) {
+        self.core.shared.hold_outside(c.held());
+    }
+
+    #[wasm_bindgen(js_name = holdOnce)]
+    pub fn hold_once(&self, o: &OnceRef) {
+        self.core.shared.hold_outside(o.held());
     }
 
     /// The page dropped a handle (`key` from the handle's `key()`).
@@ -379,15 +406,15 @@ fn admit_goroutine(shared: &Shared, extra: usize, what: &str) -> Result<(), JsVa
 fn go_js(shared: &Arc<Shared>, target: Target, args: Message) -> Result<JoinRef, JsValue> {
     // The target and the arguments' bytes live as long as the G's task, its name as the G.
     let extra = target.byte_length() + args.byte_length();
-    let (kind, name) = target.into_parts();
+    let (how, name) = target.into_parts();
     admit_goroutine(shared, extra + name.as_ref().map_or(0, String::len), "rt.go")?;
     // Its JS values belong to the Worker that runs it: never dropped elsewhere (faults.rs).
-    let start = move || faults::home_only(run_js_goroutine(kind, args));
+    let start = move || faults::home_only(run_js_goroutine(how, args));
     let handle = shared.go_unstarted(start, extra, name.map(String::into_boxed_str));
     Ok(JoinRef::from(handle))
 }
 
-async fn run_js_goroutine(target: target::Kind, args: Message) -> Message {
+async fn run_js_goroutine(target: target::Start, args: Message) -> Message {
     let goid = crate::goid() as f64;
     // The JS code may run long: a system call, so that its P is not held meanwhile.
     let out = sched::syscall(|| {

@@ -6,7 +6,7 @@
 //! goroutine bound to its M that resolves a promise (`workerRun`). So every blocking operation
 //! (send, receive, select, wait, lock, sleep, join) has one implementation for both sides.
 
-use super::value::{ChanRef, Message, MutexRef, OutcomeTag, WaitGroupRef};
+use super::value::{ChanRef, CondRef, Message, MutexRef, OnceRef, OutcomeTag, RwMutexRef, WaitGroupRef};
 use crate::chan::{Chan, Select};
 use crate::sched::join::{JoinCell, JoinError, JoinHandle};
 use std::future::Future;
@@ -80,6 +80,48 @@ impl Op {
         })
     }
 
+    /// `rw.rLock()` (Go's `RWMutex.RLock`).
+    #[wasm_bindgen(js_name = rwMutexRLock)]
+    pub fn rw_mutex_rlock(m: &RwMutexRef) -> Op {
+        let m = m.mutex.clone();
+        Op::new(async move {
+            m.rlock().await;
+            Message::undefined()
+        })
+    }
+
+    /// `rw.lock()` (Go's `RWMutex.Lock`).
+    #[wasm_bindgen(js_name = rwMutexLock)]
+    pub fn rw_mutex_lock(m: &RwMutexRef) -> Op {
+        let m = m.mutex.clone();
+        Op::new(async move {
+            m.lock().await;
+            Message::undefined()
+        })
+    }
+
+    /// `cond.wait()`: unlocks the cond's mutex, waits for a signal and locks it again; an
+    /// error (tag SyncError) if the mutex was not locked (Go's "sync: unlock of unlocked
+    /// mutex").
+    #[wasm_bindgen(js_name = condWait)]
+    pub fn cond_wait(c: &CondRef) -> Op {
+        let (cond, mutex) = (c.cond.clone(), c.mutex.clone());
+        Op::new(async move {
+            match cond.wait(&mutex).await {
+                Ok(()) => Message::undefined(),
+                Err(e) => Message::text(OutcomeTag::SyncError, &e.to_string()),
+            }
+        })
+    }
+
+    /// The first step of `once.do(f)`: `true` if the caller is to run `f` (it then holds the
+    /// once until `OnceRef.end`), `false` once a call has completed.
+    #[wasm_bindgen(js_name = onceBegin)]
+    pub fn once_begin(o: &OnceRef) -> Op {
+        let once = o.once.clone();
+        Op::new(async move { Message::boolean(once.begin().await) })
+    }
+
     pub fn sleep(ms: f64) -> Op {
         // The deadline counts from the call, as Go's time.Sleep, not from when an M runs the op.
         let sleep = crate::time::sleep(duration_ms(ms));
@@ -129,7 +171,7 @@ impl Op {
 }
 
 /// `ms` as a Duration; NaN and negatives are zero, and past `Duration::MAX` is forever.
-fn duration_ms(ms: f64) -> Duration {
+pub(super) fn duration_ms(ms: f64) -> Duration {
     Duration::try_from_secs_f64(ms.max(0.0) / 1e3).unwrap_or(Duration::MAX)
 }
 

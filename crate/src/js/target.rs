@@ -9,21 +9,28 @@
 //!
 //! JS builds a [`Target`] (`Target.function`, `Target.module`) and gives it up to
 //! `RuntimeCore.go` or `workerGo`, which move it into the goroutine's task; its name goes to
-//! the G, for goroutine dumps. The strings are checked by the JS facade (pkg/src/goroutine.js)
+//! the G, for goroutine dumps. An `afterFunc`'s goroutines are *detached*: nobody can join
+//! them, so the host reports their failure where it happened, as an uncaught error of the
+//! realm that ran them (`reportError`), as a throwing `setTimeout` callback is reported (Go
+//! crashes the program on a panic in any goroutine). The strings are checked by the JS facade (pkg/src/goroutine.js)
 //! before they get here: the module URL is absolute.
 
 use super::value::Message;
 use super::Host;
 use wasm_bindgen::prelude::*;
 
-/// A JS goroutine's target and name, made by JS and consumed by `go`.
+/// A JS goroutine's target and name, made by JS and consumed by `go` (an `afterFunc` keeps
+/// one, and starts each firing's goroutine with a clone).
 #[wasm_bindgen]
+#[derive(Clone)]
 pub struct Target {
     kind: Kind,
     name: Option<String>,
+    detached: bool,
 }
 
 /// How the Worker finds the goroutine's function.
+#[derive(Clone)]
 pub(super) enum Kind {
     /// A function expression, compiled by the Worker (`new Function`).
     Source(String),
@@ -35,12 +42,12 @@ pub(super) enum Kind {
 impl Target {
     /// A function shipped by source: `source` is an expression that evaluates to it.
     pub fn function(source: String, name: Option<String>) -> Target {
-        Target { kind: Kind::Source(source), name }
+        Target { kind: Kind::Source(source), name, detached: false }
     }
 
     /// A module task: the export `export_name` of the module at the absolute URL `url`.
     pub fn module(url: String, export_name: String, name: Option<String>) -> Target {
-        Target { kind: Kind::Module { url, export: export_name }, name }
+        Target { kind: Kind::Module { url, export: export_name }, name, detached: false }
     }
 }
 
@@ -53,19 +60,31 @@ impl Target {
         }
     }
 
+    /// The target of goroutines nobody can join (module header).
+    pub(super) fn detach(mut self) -> Target {
+        self.detached = true;
+        self
+    }
+
     /// Splits the target into how to start it and its name.
-    pub(super) fn into_parts(self) -> (Kind, Option<String>) {
-        (self.kind, self.name)
+    pub(super) fn into_parts(self) -> (Start, Option<String>) {
+        (Start { kind: self.kind, detached: self.detached }, self.name)
     }
 }
 
-impl Kind {
+/// How to start a JS goroutine: its target, and whether it is detached (module header).
+pub(super) struct Start {
+    kind: Kind,
+    detached: bool,
+}
+
+impl Start {
     /// Asks the Worker's `host` to start goroutine `goid` on this target with `args`: its
     /// outcome `Message`, or a promise of one.
     pub(super) fn start(&self, host: &Host, goid: f64, args: Message) -> JsValue {
-        match self {
-            Kind::Source(source) => host.start_function(goid, source, args),
-            Kind::Module { url, export } => host.start_module(goid, url, export, args),
+        match &self.kind {
+            Kind::Source(source) => host.start_function(goid, source, args, self.detached),
+            Kind::Module { url, export } => host.start_module(goid, url, export, args, self.detached),
         }
     }
 }

@@ -1,7 +1,8 @@
 //! Values that cross goroutines from JavaScript, and the runtime objects JS holds.
 //!
 //! A [`Message`] is the bytes `pkg/src/codec.js` made of a JS value, preceded by one outcome tag
-//! (below), plus the runtime handles (channels, wait groups, mutexes) the value referenced:
+//! (below), plus the runtime handles (channels, wait groups, mutexes, read-write mutexes,
+//! condition variables, onces: [`HandleKind`]) the value referenced:
 //! the codec writes each handle as an index into `handles`, and the Message keeps the objects
 //! themselves alive while the value is in flight (in a channel's buffer, a goroutine's result).
 //! Decoding in another realm wraps each handle in a new JS object.
@@ -33,11 +34,12 @@
 //! | 6 | an operation failed as Go would panic ("send on closed channel", …) | UTF-8 text |
 //! | 7 | a value did not fit in the GC heap under its limit | UTF-8 text |
 //! | 8 | the Worker the goroutine was bound to died | u32 M index, UTF-8 text (why) |
+//! | 9 | a sync operation failed as Go would panic ("sync: unlock of unlocked mutex") | UTF-8 text |
 
 use crate::chan::Chan;
 use crate::gc::{self, Gc, Root, Trace, Tracer};
 use crate::sched::Held;
-use crate::sync::{RawMutex, WaitGroup};
+use crate::sync::{Cond, Once, RawMutex, RwMutex, WaitGroup};
 use std::sync::Arc;
 use wasm_bindgen::prelude::*;
 
@@ -54,6 +56,7 @@ pub enum OutcomeTag {
     OpError = 6,
     HeapLimit = 7,
     Died = 8,
+    SyncError = 9,
 }
 
 /// The kind of a runtime handle in a Message ([`Message::handle_kind`]).
@@ -63,6 +66,9 @@ pub enum HandleKind {
     Chan = 0,
     WaitGroup = 1,
     Mutex = 2,
+    RwMutex = 3,
+    Cond = 4,
+    Once = 5,
 }
 
 /// What [`ChanRef::try_send`] did.
@@ -76,9 +82,12 @@ pub enum TrySend {
     Closed = 2,
 }
 
-// The two codec tags Rust writes itself (pkg/src/codec/format.js defines the codec).
+// The codec tags Rust writes itself (pkg/src/codec/format.js defines the codec).
 /// The codec's encoding of `undefined` (T_UNDEFINED), for results that carry no value.
 const CODEC_UNDEFINED: u8 = 0x00;
+/// The codec's encodings of `false` and `true` (T_FALSE, T_TRUE).
+const CODEC_FALSE: u8 = 0x02;
+const CODEC_TRUE: u8 = 0x03;
 /// The codec's tag of a float64 (T_FLOAT64), followed by its 8 bytes, little-endian.
 const CODEC_FLOAT64: u8 = 0x06;
 
@@ -87,6 +96,10 @@ pub(crate) enum Handle {
     Chan(Chan<Message>),
     WaitGroup(WaitGroup),
     Mutex(Arc<RawMutex>),
+    RwMutex(Arc<RwMutex>),
+    /// A condition variable and its mutex (Go's `Cond.L`), which travel together.
+    Cond(Arc<Cond>, Arc<RawMutex>),
+    Once(Arc<Once>),
 }
 
 /// A message in the GC heap: its handles, then `len` bytes in the object's tail.
@@ -133,6 +146,10 @@ impl Message {
         Message::tagged(tag, text.as_bytes())
     }
 
+    pub(crate) fn boolean(v: bool) -> Message {
+        Message::tagged(OutcomeTag::Value, &[if v { CODEC_TRUE } else { CODEC_FALSE }])
+    }
+
     /// The value the codec encodes for a float64.
     pub(crate) fn number(v: f64) -> Message {
         let mut body = vec![CODEC_FLOAT64];
@@ -176,6 +193,17 @@ impl Message {
             // SAFETY: as in `tagged_bytes`; the handles are never changed after allocation.
             Repr::Heap(root) => unsafe { &(*root.as_ptr()).handles },
         }
+    }
+
+    /// A copy of this message outside the heap (the same bytes, the same objects), or None if
+    /// memory cannot give its bytes (allocated fallibly, after `platform::memory::admit`).
+    pub(crate) fn duplicate(&self) -> Option<Message> {
+        let src = self.tagged_bytes();
+        crate::platform::memory::admit(src.len()).ok()?;
+        let mut bytes = Vec::new();
+        bytes.try_reserve_exact(src.len()).ok()?;
+        bytes.extend_from_slice(src);
+        Some(Message::outside(bytes, self.handles().to_vec()))
     }
 
     /// Whether a message of `len` tagged bytes could be taken in now: the text of the error
@@ -293,6 +321,21 @@ impl Message {
         self.push_handle(Handle::Mutex(m.mutex.clone()));
     }
 
+    #[wasm_bindgen(js_name = addRwMutex)]
+    pub fn add_rw_mutex(&mut self, m: &RwMutexRef) {
+        self.push_handle(Handle::RwMutex(m.mutex.clone()));
+    }
+
+    #[wasm_bindgen(js_name = addCond)]
+    pub fn add_cond(&mut self, c: &CondRef) {
+        self.push_handle(Handle::Cond(c.cond.clone(), c.mutex.clone()));
+    }
+
+    #[wasm_bindgen(js_name = addOnce)]
+    pub fn add_once(&mut self, o: &OnceRef) {
+        self.push_handle(Handle::Once(o.once.clone()));
+    }
+
     /// Byte address of the tagged bytes in the wasm memory. JS reads them in place, through a
     /// view on the memory's buffer, while it holds the Message: they do not move or change
     /// while the Message lives (the bytes of a message outside the heap are its own, those of
@@ -315,6 +358,9 @@ impl Message {
             Handle::Chan(_) => HandleKind::Chan,
             Handle::WaitGroup(_) => HandleKind::WaitGroup,
             Handle::Mutex(_) => HandleKind::Mutex,
+            Handle::RwMutex(_) => HandleKind::RwMutex,
+            Handle::Cond(..) => HandleKind::Cond,
+            Handle::Once(_) => HandleKind::Once,
         }
     }
 
@@ -338,6 +384,30 @@ impl Message {
     pub fn mutex_at(&self, i: usize) -> Option<MutexRef> {
         match &self.handles()[i] {
             Handle::Mutex(m) => Some(MutexRef { mutex: m.clone() }),
+            _ => None,
+        }
+    }
+
+    #[wasm_bindgen(js_name = rwMutexAt)]
+    pub fn rw_mutex_at(&self, i: usize) -> Option<RwMutexRef> {
+        match &self.handles()[i] {
+            Handle::RwMutex(m) => Some(RwMutexRef { mutex: m.clone() }),
+            _ => None,
+        }
+    }
+
+    #[wasm_bindgen(js_name = condAt)]
+    pub fn cond_at(&self, i: usize) -> Option<CondRef> {
+        match &self.handles()[i] {
+            Handle::Cond(c, m) => Some(CondRef { cond: c.clone(), mutex: m.clone() }),
+            _ => None,
+        }
+    }
+
+    #[wasm_bindgen(js_name = onceAt)]
+    pub fn once_at(&self, i: usize) -> Option<OnceRef> {
+        match &self.handles()[i] {
+            Handle::Once(o) => Some(OnceRef { once: o.clone() }),
             _ => None,
         }
     }
@@ -418,6 +488,25 @@ impl MutexRef {
     }
 }
 
+impl RwMutexRef {
+    pub(crate) fn held(&self) -> Arc<dyn Held> {
+        self.mutex.clone()
+    }
+}
+
+impl CondRef {
+    /// The condition variable only: the page holds its mutex through the mutex's own handle.
+    pub(crate) fn held(&self) -> Arc<dyn Held> {
+        self.cond.clone()
+    }
+}
+
+impl OnceRef {
+    pub(crate) fn held(&self) -> Arc<dyn Held> {
+        self.once.clone()
+    }
+}
+
 /// The largest count of a wait group JS holds: Go's counter is an int32.
 const WAIT_GROUP_MAX: i64 = i32::MAX as i64;
 
@@ -491,6 +580,126 @@ impl MutexRef {
 }
 
 impl Default for MutexRef {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// A read-write mutex (Go's `sync.RWMutex`), as JS holds it.
+#[wasm_bindgen]
+pub struct RwMutexRef {
+    pub(crate) mutex: Arc<RwMutex>,
+}
+
+#[wasm_bindgen]
+impl RwMutexRef {
+    #[wasm_bindgen(constructor)]
+    pub fn new() -> RwMutexRef {
+        RwMutexRef { mutex: Arc::new(RwMutex::new()) }
+    }
+
+    /// Releases a read lock: the error text if none was held.
+    #[wasm_bindgen(js_name = rUnlock)]
+    pub fn runlock(&self) -> Option<String> {
+        self.mutex.runlock().err().map(|e| e.to_string())
+    }
+
+    /// Releases the write lock: the error text if it was not held.
+    pub fn unlock(&self) -> Option<String> {
+        self.mutex.unlock().err().map(|e| e.to_string())
+    }
+
+    #[wasm_bindgen(js_name = tryLock)]
+    pub fn try_lock(&self) -> bool {
+        self.mutex.try_lock()
+    }
+
+    #[wasm_bindgen(js_name = tryRLock)]
+    pub fn try_rlock(&self) -> bool {
+        self.mutex.try_rlock()
+    }
+
+    pub fn key(&self) -> usize {
+        Arc::as_ptr(&self.mutex) as *const () as usize
+    }
+}
+
+impl Default for RwMutexRef {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// A condition variable (Go's `sync.Cond`) with its mutex (`L`), as JS holds it.
+#[wasm_bindgen]
+pub struct CondRef {
+    pub(crate) cond: Arc<Cond>,
+    pub(crate) mutex: Arc<RawMutex>,
+}
+
+#[wasm_bindgen]
+impl CondRef {
+    /// Go's `sync.NewCond(l)`.
+    #[wasm_bindgen(constructor)]
+    pub fn new(l: &MutexRef) -> CondRef {
+        CondRef { cond: Arc::new(Cond::new()), mutex: l.mutex.clone() }
+    }
+
+    /// Its mutex, for a new JS handle of it (a Cond decoded in another realm).
+    pub fn mutex(&self) -> MutexRef {
+        MutexRef { mutex: self.mutex.clone() }
+    }
+
+    pub fn signal(&self) {
+        self.cond.signal();
+    }
+
+    pub fn broadcast(&self) {
+        self.cond.broadcast();
+    }
+
+    pub fn key(&self) -> usize {
+        Arc::as_ptr(&self.cond) as *const () as usize
+    }
+}
+
+/// A once (Go's `sync.Once`), as JS holds it: JS runs the function itself, between
+/// `Op.onceBegin` and [`OnceRef::end`] (`sync/once.rs`).
+#[wasm_bindgen]
+pub struct OnceRef {
+    pub(crate) once: Arc<Once>,
+}
+
+#[wasm_bindgen]
+impl OnceRef {
+    #[wasm_bindgen(constructor)]
+    pub fn new() -> OnceRef {
+        OnceRef { once: Arc::new(Once::new()) }
+    }
+
+    /// Whether a call has completed: `do` runs nothing.
+    #[wasm_bindgen(js_name = isDone)]
+    pub fn is_done(&self) -> bool {
+        self.once.is_done()
+    }
+
+    /// Another ref to the same once, for one call of `do`: it ends the call even if the
+    /// handle that started it is released meanwhile.
+    pub fn share(&self) -> OnceRef {
+        OnceRef { once: self.once.clone() }
+    }
+
+    /// The function the caller of a `true` `Op.onceBegin` ran has returned or thrown.
+    pub fn end(&self) {
+        self.once.end();
+    }
+
+    pub fn key(&self) -> usize {
+        Arc::as_ptr(&self.once) as *const () as usize
+    }
+}
+
+impl Default for OnceRef {
     fn default() -> Self {
         Self::new()
     }

@@ -59,7 +59,7 @@ impl Shared {
     }
 
     /// Go's `checkdead`, run by an M about to park with no timer pending: if every M is idle,
-    /// every live goroutine waits on a runtime object (channel, select, sync primitive, join),
+    /// no timer is pending, every live goroutine waits on a runtime object (channel, select, sync primitive, join),
     /// no object the page holds has a waiter (the page could wake it, and it others) and no
     /// goroutine waits in the inbox, report the deadlock once: every goroutine's join fails
     /// with `JoinError::Deadlock`, and the page is notified.
@@ -77,6 +77,13 @@ impl Shared {
         let Some(idle) = self.idle.all_idle() else {
             return;
         };
+        // A timer pending is a way out (Go's checkdead looks at the Ps' timers too). The caller
+        // saw none before every M was idle, but an M may have been firing one then, a ticker
+        // that arms its next tick: what an M did before it went idle is visible now (its
+        // announce is a SeqCst write that `all_idle` read).
+        if self.procs.iter().any(|p| p.timers.next_deadline() != u64::MAX) {
+            return;
+        }
         if self.held_outside.lock().iter().any(|(_, _, obj)| obj.has_waiters()) {
             return;
         }
