@@ -12,27 +12,11 @@
 
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { close, inPage } from './harness.mjs';
+import { UNTIL, close, inPage } from './harness.mjs';
 
 after(close);
 
 // In-page helpers, prepended to the snippets that use them.
-
-// `until(rt, pred, what)`: polls the goroutine dump until `pred(dump)` holds.
-// `blocked(dump, reason)`: how many goroutines wait for `reason` ("chan send", …).
-const UNTIL = `
-async function until(rt, pred, what) {
-  let dump = [];
-  for (let i = 0; i < 1000; i++) {
-    dump = await rt.goroutines();
-    if (pred(dump)) return dump;
-    await new Promise((r) => setTimeout(r, 2));
-  }
-  throw new Error('timed out waiting for ' + what + ': ' + JSON.stringify(dump));
-}
-const blocked = (dump, reason) => dump.filter((g) => g.state === 'waiting' && g.waitReason === reason).length;
-const pause = (ms) => new Promise((r) => setTimeout(r, ms));
-`;
 
 // `leftRunning(rt)`: the goroutines still listed once the dump settles (a goroutine's join
 // resolves as it returns, so it may be listed a moment longer).

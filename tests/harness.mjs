@@ -221,3 +221,49 @@ export async function inPage(code, { expectErrors, path, ...options } = {}) {
     await page.close();
   }
 }
+
+// In-page helpers, pasted into the snippets (and goroutine functions) that use them.
+
+// `until(rt, pred, what)` polls the goroutine dump until `pred(dump)` holds; `blocked(dump,
+// reason)` counts the goroutines waiting for `reason` ("chan send", …); `pause(ms)` is a page
+// timer.
+export const UNTIL = `
+async function until(rt, pred, what) {
+  let dump = [];
+  for (let i = 0; i < 2000; i++) {
+    dump = await rt.goroutines();
+    if (pred(dump)) return dump;
+    await new Promise((r) => setTimeout(r, 2));
+  }
+  throw new Error('timed out waiting for ' + what + ': ' + JSON.stringify(dump));
+}
+const blocked = (dump, reason) => dump.filter((g) => g.state === 'waiting' && g.waitReason === reason).length;
+const pause = (ms) => new Promise((r) => setTimeout(r, ms));
+`;
+
+// `attempt(f)`: what calling `f` did, awaited: `{ returned }` or the error's name, class and
+// message. `attemptSync(f)`: the same for a sync call, which must throw rather than return a
+// rejected promise. Pasted into the functions that run as goroutines too (where `gort` is
+// not in scope: an error's class is then told by its name).
+export const ATTEMPT = `
+const describeError = (e) => ({
+  name: e.name, ctor: e.constructor.name, message: e.message,
+  shutdown: typeof gort === 'object' && e instanceof gort.ShutdownError,
+  goroutineId: e.goroutineId,
+});
+const attempt = async (f) => {
+  try {
+    return { returned: await f() };
+  } catch (e) {
+    return describeError(e);
+  }
+};
+const attemptSync = (f) => {
+  try {
+    const v = f();
+    return { returned: v instanceof Promise ? 'a promise' : v };
+  } catch (e) {
+    return describeError(e);
+  }
+};
+`;

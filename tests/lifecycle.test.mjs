@@ -9,36 +9,9 @@
 
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { close, inPage } from './harness.mjs';
+import { ATTEMPT, close, inPage } from './harness.mjs';
 
 after(close);
-
-// `attempt(f)`: what calling `f` did, awaited: `{ returned }` or the error's name, class and
-// message. `attemptSync(f)`: the same for a sync call, which must throw rather than return a
-// rejected promise. Pasted into the functions that run as goroutines too (where `gort` is
-// not in scope: an error's class is then told by its name).
-const ATTEMPT = `
-const describeError = (e) => ({
-  name: e.name, ctor: e.constructor.name, message: e.message,
-  shutdown: typeof gort === 'object' && e instanceof gort.ShutdownError,
-  goroutineId: e.goroutineId,
-});
-const attempt = async (f) => {
-  try {
-    return { returned: await f() };
-  } catch (e) {
-    return describeError(e);
-  }
-};
-const attemptSync = (f) => {
-  try {
-    const v = f();
-    return { returned: v instanceof Promise ? 'a promise' : v };
-  } catch (e) {
-    return describeError(e);
-  }
-};
-`;
 
 describe('after shutdown', () => {
   test('every call on the runtime and on its handles throws or rejects a ShutdownError', async () => {

@@ -14,50 +14,9 @@
 
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BLANK_PAGE, close, evalModule, inPage, openPage } from './harness.mjs';
+import { ATTEMPT, BLANK_PAGE, UNTIL, close, evalModule, inPage, openPage } from './harness.mjs';
 
 after(close);
-
-// In-page helpers: `until(rt, pred, what)` polls the goroutine dump until `pred(dump)`;
-// `blocked(dump, reason)` counts the goroutines waiting for `reason`; `pause(ms)` is a page timer.
-const UNTIL = `
-async function until(rt, pred, what) {
-  let dump = [];
-  for (let i = 0; i < 2000; i++) {
-    dump = await rt.goroutines();
-    if (pred(dump)) return dump;
-    await new Promise((r) => setTimeout(r, 2));
-  }
-  throw new Error('timed out waiting for ' + what + ': ' + JSON.stringify(dump));
-}
-const blocked = (dump, reason) => dump.filter((g) => g.state === 'waiting' && g.waitReason === reason).length;
-const pause = (ms) => new Promise((r) => setTimeout(r, ms));
-`;
-
-// `attempt(f)`: what calling `f` did, awaited: `{ returned }` or the error's name and message
-// (and whether it is a ShutdownError, on the page). `attemptSync(f)`: the same for a call that
-// must throw rather than return a rejected promise. Self-contained: pasted into goroutines too.
-const ATTEMPT = `
-const describeError = (e) => ({
-  name: e.name, message: e.message,
-  shutdown: typeof gort === 'object' && e instanceof gort.ShutdownError,
-});
-const attempt = async (f) => {
-  try {
-    return { returned: await f() };
-  } catch (e) {
-    return describeError(e);
-  }
-};
-const attemptSync = (f) => {
-  try {
-    const v = f();
-    return { returned: v instanceof Promise ? 'a promise' : v };
-  } catch (e) {
-    return describeError(e);
-  }
-};
-`;
 
 // Go's time tests, each a self-contained function of `rt`, run from the page (with the page's
 // rt) and inside a goroutine (with the goroutine's). Each returns what it found; the Node side
