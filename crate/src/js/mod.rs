@@ -3,7 +3,8 @@
 //! The page's main thread holds a [`RuntimeCore`]: it starts goroutines, reads statistics and
 //! shuts down, all without blocking or taking a lock (it only pushes onto lock-free inboxes and
 //! notifies futex words). Each Worker enters the scheduler through a [`Machine`], driven by
-//! the loop in `pkg/src/worker.js`.
+//! the loop in `pkg/src/machine.js` (in the build without threads, the page's own thread is
+//! the one M: `pkg/src/local.js`).
 //!
 //! # JS goroutines
 //! A goroutine started from JavaScript carries its target (`target.rs`: its function's source,
@@ -16,12 +17,13 @@
 //!
 //! # Values and operations
 //! Arguments, results and channel messages are [`value::Message`]s: codec bytes with an outcome
-//! tag, plus the runtime handles (channels, wait groups, mutexes, …) they reference. Before JS sends one anywhere
-//! it asks whether it could ever fit in the runtime's heap ([`RuntimeCore::admit`],
-//! [`worker_admit`]), so a value past the heap limit is a `RangeError` at the call that tried. Blocking operations are
-//! [`op::Op`]s: the page runs them as goroutines and awaits their [`op::JoinRef`]; a Worker runs
-//! them in a goroutine bound to its M that resolves a promise ([`worker_run`]), so the
-//! resolution, and the continuation of the awaiting JS goroutine, happen on that M's thread.
+//! tag, plus the runtime handles (channels, wait groups, mutexes, …) they reference. Before
+//! JS sends one anywhere it asks whether it could ever fit in the runtime's heap
+//! ([`RuntimeCore::admit`], [`worker_admit`]), so a value past the heap limit is a
+//! `RangeError` at the call that tried. Blocking operations are [`op::Op`]s: the page runs
+//! them as goroutines and awaits their [`op::JoinRef`]; a Worker runs them in a goroutine
+//! bound to its M that resolves a promise ([`worker_run`]), so the resolution, and the
+//! continuation of the awaiting JS goroutine, happen on that M's thread.
 //!
 //! # Dead Workers
 //! A Worker that dies fails only the goroutines bound to it, and a new Worker takes over its M
@@ -465,7 +467,7 @@ impl<F: Future + Unpin> Future for Waiting<F> {
     }
 }
 
-/// What [`Machine::run`] asks of its Worker's loop (worker.js).
+/// What [`Machine::run`] asks of its M's loop (`driveMachine`, pkg/src/machine.js).
 #[wasm_bindgen]
 pub enum RunExit {
     Stopped = 0,

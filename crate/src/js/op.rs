@@ -32,6 +32,14 @@ impl Op {
         Op { fut: Some(Box::pin(f)) }
     }
 
+    /// An operation that completes with no value once `f` does.
+    fn unit(f: impl Future<Output = ()> + Send + 'static) -> Op {
+        Op::new(async move {
+            f.await;
+            Message::undefined()
+        })
+    }
+
     pub(crate) fn take(&mut self) -> BoxOp {
         self.fut.take().expect("an Op runs once")
     }
@@ -65,39 +73,27 @@ impl Op {
     #[wasm_bindgen(js_name = waitGroupWait)]
     pub fn wait_group_wait(w: &WaitGroupRef) -> Op {
         let wg = w.wg.clone();
-        Op::new(async move {
-            wg.wait().await;
-            Message::undefined()
-        })
+        Op::unit(async move { wg.wait().await })
     }
 
     #[wasm_bindgen(js_name = mutexLock)]
     pub fn mutex_lock(m: &MutexRef) -> Op {
         let m = m.mutex.clone();
-        Op::new(async move {
-            m.lock().await;
-            Message::undefined()
-        })
+        Op::unit(async move { m.lock().await })
     }
 
     /// `rw.rLock()` (Go's `RWMutex.RLock`).
     #[wasm_bindgen(js_name = rwMutexRLock)]
     pub fn rw_mutex_rlock(m: &RwMutexRef) -> Op {
         let m = m.mutex.clone();
-        Op::new(async move {
-            m.rlock().await;
-            Message::undefined()
-        })
+        Op::unit(async move { m.rlock().await })
     }
 
     /// `rw.lock()` (Go's `RWMutex.Lock`).
     #[wasm_bindgen(js_name = rwMutexLock)]
     pub fn rw_mutex_lock(m: &RwMutexRef) -> Op {
         let m = m.mutex.clone();
-        Op::new(async move {
-            m.lock().await;
-            Message::undefined()
-        })
+        Op::unit(async move { m.lock().await })
     }
 
     /// `cond.wait()`: unlocks the cond's mutex, waits for a signal and locks it again; an
@@ -125,25 +121,16 @@ impl Op {
     pub fn sleep(ms: f64) -> Op {
         // The deadline counts from the call, as Go's time.Sleep, not from when an M runs the op.
         let sleep = crate::time::sleep(duration_ms(ms));
-        Op::new(async move {
-            sleep.await;
-            Message::undefined()
-        })
+        Op::unit(sleep)
     }
 
     /// A full collection (Go's `runtime.GC()`).
     pub fn gc() -> Op {
-        Op::new(async {
-            crate::gc::collect().await;
-            Message::undefined()
-        })
+        Op::unit(crate::gc::collect())
     }
 
     pub fn gosched() -> Op {
-        Op::new(async {
-            crate::gosched().await;
-            Message::undefined()
-        })
+        Op::unit(crate::gosched())
     }
 
     /// `rt.after(ms)`: a channel that receives the time (ms since the Unix epoch, the scale
@@ -152,7 +139,7 @@ impl Op {
         let (sleep, tx) = (crate::time::sleep(duration_ms(ms)), c.chan.clone());
         Op::new(async move {
             sleep.await;
-            let _ = tx.try_send(Message::number(crate::platform::now_unix_ns() as f64 / 1e6));
+            let _ = tx.try_send(time_now());
             Message::undefined()
         })
     }
@@ -168,6 +155,12 @@ impl Op {
         let cases = std::mem::take(&mut s.cases);
         Op::new(async move { run_select(&cases, default).await })
     }
+}
+
+/// What a timer's channel receives from JS's `rt.after`, `rt.timer` and `rt.ticker`: the time
+/// now, in ms on the scale of `performance.timeOrigin + performance.now()`.
+pub(super) fn time_now() -> Message {
+    Message::number(crate::platform::now_unix_ns() as f64 / 1e6)
 }
 
 /// `ms` as a Duration; NaN and negatives are zero, and past `Duration::MAX` is forever.

@@ -4,7 +4,7 @@
 //! it needs `eval`, which a Content-Security-Policy without `'unsafe-eval'` forbids) or a
 //! module task, the export of a module that the Worker imports by URL (once per Worker), which
 //! needs no `eval`. The two are distinct variants all the way to the Worker's host, which has
-//! one entry point for each (`startFunction`, `startModule` in pkg/src/worker.js): a module
+//! one entry point for each (`startFunction`, `startModule` in pkg/src/machine.js): a module
 //! URL is never mistaken for source, nor source for a URL.
 //!
 //! JS builds a [`Target`] (`Target.function`, `Target.module`) and gives it up to
@@ -12,8 +12,8 @@
 //! the G, for goroutine dumps. An `afterFunc`'s goroutines are *detached*: nobody can join
 //! them, so the host reports their failure where it happened, as an uncaught error of the
 //! realm that ran them (`reportError`), as a throwing `setTimeout` callback is reported (Go
-//! crashes the program on a panic in any goroutine). The strings are checked by the JS facade (pkg/src/goroutine.js)
-//! before they get here: the module URL is absolute.
+//! crashes the program on a panic in any goroutine). The strings are checked by the JS facade
+//! (pkg/src/goroutine.js) before they get here: the module URL is absolute.
 
 use super::value::Message;
 use super::Host;

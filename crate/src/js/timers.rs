@@ -28,7 +28,7 @@
 //! M look at its timers again (it may be parked with a timeout that ends later than the new
 //! deadline).
 
-use super::op::duration_ms;
+use super::op::{duration_ms, time_now};
 use super::target::Target;
 use super::value::{ChanRef, Message};
 use super::{current_shared, go_js, RuntimeCore};
@@ -39,9 +39,9 @@ use std::sync::{Arc, Weak};
 use std::time::Duration;
 use wasm_bindgen::prelude::*;
 
-/// What a JS timer's channel receives: the time now, in ms since the Unix epoch.
+/// What a JS timer's channel receives: the time now, as `rt.after` sends it.
 fn stamp(_: Instant) -> Message {
-    Message::number(crate::platform::now_unix_ns() as f64 / 1e6)
+    time_now()
 }
 
 /// Runs `arm`, which arms a clock of runtime `shared`: on this thread's own P if it is an M of

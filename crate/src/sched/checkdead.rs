@@ -59,8 +59,8 @@ impl Shared {
     }
 
     /// Go's `checkdead`, run by an M about to park with no timer pending: if every M is idle,
-    /// no timer is pending, every live goroutine waits on a runtime object (channel, select, sync primitive, join),
-    /// no object the page holds has a waiter (the page could wake it, and it others) and no
+    /// no timer is pending, every live goroutine waits on a runtime object (channel, select,
+    /// sync primitive, join), no object the page holds has a waiter (the page could wake it, and it others) and no
     /// goroutine waits in the inbox, report the deadlock once: every goroutine's join fails
     /// with `JoinError::Deadlock`, and the page is notified.
     ///

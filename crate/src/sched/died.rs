@@ -24,8 +24,9 @@
 //! did not stop at shutdown: a JS goroutine that loops, which is a system call, or an M that
 //! never ran JS and returns to its event loop holding its P) may have held a P, locks, or a
 //! spinner's count. Its P is given up on its behalf (`World::release_dead`) when it is known
-//! to have held it: for the M of P `m`, when `m` was not in a system call (`P::syscall`), its M was not waiting to take it back from a spare (`World::wanted_back_now`), and no
-//! spare M holds or is taking it (`Spares::holding`); for a spare M, the P it had taken. When
+//! to have held it: for the M of P `m`, when `m` was not in a system call (`P::syscall`), its
+//! M was not waiting to take it back from a spare (`World::wanted_back_now`), and no spare M
+//! holds or is taking it (`Spares::holding`); for a spare M, the P it had taken. When
 //! in doubt the P is not released: a dead thread killed in the few instructions between the
 //! start of a system call and the release of its P, or while a spare's take of it was in
 //! flight, leaves its P `RUNNING` for good, and the next stop of the world then waits for

@@ -22,19 +22,19 @@
 //!    (`World::release_p`, again after a safepoint if a stop was requested meanwhile). If
 //!    the monitor sleeps, it wakes it.
 //! 2. **Retake.** The monitor sees `p` `IDLE` in the same system call (`syscalltick`) for
-//!    more than `FORCE_PREEMPT_NS` since it first saw it, goroutines or due timers on it, and its `wanted` flag clear: it hands `p`
-//!    to a pooled spare (`assigned`) and unparks it.
+//!    more than `FORCE_PREEMPT_NS` since it first saw it, goroutines or due timers on it, and
+//!    its `wanted` flag clear: it hands `p` to a pooled spare (`assigned`) and unparks it.
 //! 3. **Hand-off.** The spare takes `p` if it is still `IDLE` (`World::try_acquire_p`, a CAS
 //!    that races with the owner's in step 4: one wins; the loser of a race with a collection
 //!    waits for it). It runs `p`'s goroutines and timers like `p`'s own M, except JS
 //!    goroutines that have not started, which wait apart for the Ms that host JS
-//!    (`globrunq.rs`; a spare never hosts JS: its Worker would then have to stay). At every schedule it looks at `p`'s
-//!    `wanted` flag (`World::wanted_back`); when set, or when it finds no work, it releases `p` (a collection first, if
-//!    one is requested), wakes whoever waits for `p` (`World::wake_released`) and goes back
-//!    to the pool.
-//! 4. **Exit.** The own M bumps `syscalltick` back to even and takes `p` back (`World::take_own_p`):
-//!    if a spare holds it, it sets `wanted` (SeqCst) and waits on `p`'s state word while it
-//!    reads `RUNNING`, then takes it and clears `wanted`.
+//!    (`globrunq.rs`; a spare never hosts JS: its Worker would then have to stay). At every
+//!    schedule it looks at `p`'s `wanted` flag (`World::wanted_back`); when set, or when it
+//!    finds no work, it releases `p` (a collection first, if one is requested), wakes whoever
+//!    waits for `p` (`World::wake_released`) and goes back to the pool.
+//! 4. **Exit.** The own M bumps `syscalltick` back to even and takes `p` back
+//!    (`World::take_own_p`): if a spare holds it, it sets `wanted` (SeqCst) and waits on `p`'s
+//!    state word while it reads `RUNNING`, then takes it and clears `wanted`.
 //!
 //! # Why it is correct
 //! * *One holder.* Every take of `p` is the CAS `IDLE` → `RUNNING`; only the holder stores

@@ -22,8 +22,8 @@
 //! `sched.sysmonwait`). The M entering bumps its P's `syscalltick` (SeqCst), then loads
 //! `monitor_sleeping`; the monitor stores `monitor_sleeping`, fences (SeqCst), then loads
 //! every P's `syscalltick`: one of the two sees the other's store. The M reads no clock: the
-//! monitor times a system call from when it first sees it (`seen_at`), as Go's sysmon does. A spare that takes a P
-//! gives the role up and wakes another pooled spare to take it.
+//! monitor times a system call from when it first sees it (`seen_at`), as Go's sysmon does.
+//! A spare that takes a P gives the role up and wakes another pooled spare to take it.
 //!
 //! # Lock-freedom
 //! `pool` is a bit mask changed by CAS only; `assigned[s]` is written by the monitor for a
