@@ -12,10 +12,17 @@
 //   and for a goroutine (`go`) or a blocking operation (`send`, `recv`, `join`, …) that memory
 //   cannot hold now. Nothing was sent or started then, and the runtime keeps working.
 
-/** Values that can cross goroutines: structured-clone-like data plus runtime handles. */
-export type Value =
+/**
+ * A channel of any element type. `Chan` is invariant, and `any` stands for every type but
+ * `never`: a `Chan<never>` (`rt.done`) is no `Chan<any>`.
+ */
+export type AnyChan = Chan<any> | Chan<never>;
+
+/** The primitives, built-in objects and runtime handles that cross goroutines as they are. */
+type SendableLeaf =
   | undefined
   | null
+  | void
   | boolean
   | number
   | bigint
@@ -24,17 +31,100 @@ export type Value =
   | RegExp
   | Error
   | ArrayBuffer
+  | SharedArrayBuffer
   | ArrayBufferView
-  | Chan<any>
+  | AnyChan
   | WaitGroup
   | Mutex
   | RWMutex
   | Cond
-  | Once
-  | Value[]
-  | Map<Value, Value>
-  | Set<Value>
-  | { [key: string]: Value };
+  | Once;
+
+/**
+ * Values that can cross goroutines (arguments, results, channel values), as one type: the
+ * structured-clone-like data the codec copies (primitives but symbols; arrays and plain objects
+ * of values; Map, Set, Date, RegExp, Error, ArrayBuffer, typed arrays and DataView), a
+ * SharedArrayBuffer (or a view on one: passed by reference, shared), and the runtime handles.
+ * For a value of unknown shape (`Chan<Value>`). An interface is no `Value` (TypeScript gives
+ * interfaces no index signature): a generic that takes any sendable `T` says
+ * `T extends Sendable<T>`, as the API's own do.
+ */
+export type Value = SendableLeaf | Value[] | ReadonlyMap<Value, Value> | ReadonlySet<Value> | { [key: string]: Value };
+
+declare const notSendable: unique symbol;
+
+/**
+ * What a value that cannot cross goroutines is checked against: no value has this type, so
+ * the error names the part that cannot cross (`'a function'`, `'a symbol'`, …).
+ */
+export interface NotSendable<What extends string> {
+  readonly [notSendable]: What;
+}
+
+/** `unknown` (and `any`), which the compiler cannot check: the runtime does, at the call. */
+type IsUnknown<Box extends [unknown]> = unknown extends Box[0] ? true : false;
+
+/**
+ * The check that `T` can cross goroutines: `T extends Sendable<T>` holds for the types of
+ * values the runtime sends (see `Value`), interfaces and type aliases of plain data included,
+ * and fails, naming the part, for functions (so class instances and DOM nodes, which have
+ * methods), symbols, promises, weak collections, and Maps or Sets of those. `Chan<T>`,
+ * `rt.chan<T>`, `rt.go`'s arguments and results and select cases use it. A class instance with
+ * no methods passes it but is a TypeError at run time (only plain objects are copied).
+ *
+ * Every test is on `[T]` (not distributive), which lets `T extends Sendable<T>` constrain `T`
+ * itself; a union is checked member by member by the mapped type, which distributes.
+ */
+export type Sendable<T> = [T] extends [SendableLeaf]
+  ? SendableLeaf
+  : [T] extends [Value]
+    ? Value
+    : IsUnknown<[T]> extends true
+      ? unknown
+      : [Extract<T, (...args: never) => unknown>] extends [never]
+        ? [Extract<T, symbol>] extends [never]
+          ? SendableObject<T>
+          : NotSendable<'a symbol'>
+        : NotSendable<'a function'>;
+
+/**
+ * `Sendable` for objects and the unions that hold them: each property (each element of an
+ * array or tuple) must be sendable. The built-in objects that cross whole (a `SendableLeaf`, in
+ * a union with others) keep their members; a Map or Set needs sendable keys and values.
+ * Symbol-keyed properties are not sent (only own string keys are) and are not checked.
+ */
+type SendableObject<T> = {
+  [K in keyof T]: K extends symbol
+    ? T[K]
+    : [T] extends [SendableLeaf]
+      ? T[K]
+      : [T] extends [ReadonlyMap<infer MK, infer MV>]
+        ? [MK, MV] extends [Sendable<MK>, Sendable<MV>]
+          ? T[K]
+          : NotSendable<'a Map whose keys or values cannot cross goroutines'>
+        : [T] extends [ReadonlySet<infer SV>]
+          ? [SV] extends [Sendable<SV>]
+            ? T[K]
+            : NotSendable<'a Set whose elements cannot cross goroutines'>
+          : SendableMember<T[K]>;
+};
+
+/**
+ * `Sendable` for a property or an element: a member that crosses as it is stays itself (not
+ * widened to `SendableLeaf` or `Value`, as `Sendable` at the top must be), so that where a
+ * check fails, the compiler's message points at the member that cannot cross.
+ */
+type SendableMember<V> = [V] extends [SendableLeaf] ? V : [V] extends [Value] ? V : Sendable<V>;
+
+/**
+ * The options of every operation that may wait: `signal` withdraws it when aborted, and the
+ * promise rejects with `signal.reason` (an aborted send never delivers; an aborted lock is not
+ * taken).
+ */
+export interface SignalOptions {
+  /** Aborts the wait: the operation is withdrawn and the promise rejects with `signal.reason`. */
+  signal?: AbortSignal | undefined;
+}
 
 export interface StartOptions {
   /**
@@ -145,17 +235,20 @@ export interface Stats {
   gc: GcStats;
 }
 
+/** One entry of `rt.goroutines()`, a goroutine dump. */
 export interface GoroutineInfo {
+  /** The goroutine's id (as `Goroutine.id`, `rt.goid()`). */
   id: number;
-  /** "runnable", "running" or "waiting". */
-  state: string;
+  /** "runnable", "running" or "waiting" (Go's words). */
+  state: 'runnable' | 'running' | 'waiting' | (string & {});
   /**
-   * Go's words: "chan receive", "chan send", "select", "sleep", "sync.Mutex.Lock",
-   * "sync.RWMutex.RLock", "sync.RWMutex.Lock", "sync.Cond.Wait", … (a goroutine waiting in
-   * another's `Once.do` shows "sync.Mutex.Lock", as in Go).
+   * Why a waiting goroutine waits, in Go's words: "chan receive", "chan send", "select",
+   * "sleep", "sync.WaitGroup.Wait", "sync.Mutex.Lock", "sync.RWMutex.RLock",
+   * "sync.RWMutex.Lock", "sync.Cond.Wait", "JS promise", "goroutine join", … (a goroutine
+   * waiting in another's `Once.do` shows "sync.Mutex.Lock", as in Go); "" for one not waiting.
    */
   waitReason: string;
-  /** The worker a JS goroutine is bound to. */
+  /** The M (worker) a JS goroutine is bound to; null for a Rust goroutine not bound to one. */
   proc: number | null;
   /**
    * A JS goroutine's name: its task spec's `name`, else its function's name, else (a module
@@ -164,15 +257,46 @@ export interface GoroutineInfo {
   name: string | null;
 }
 
-/** A goroutine function: it gets the goroutine's `rt` first, then the arguments. */
-export type GoroutineFn<A extends Value[] = any[], R = any> = (rt: WorkerRuntime, ...args: A) => R | Promise<R>;
+/**
+ * A goroutine function: it gets the goroutine's `rt` first, then the arguments (`A`, each
+ * sendable), and returns (or resolves to) its result `R`, which `join()` gives.
+ */
+export type GoroutineFn<A extends unknown[] = any[], R = unknown> = (
+  rt: WorkerRuntime,
+  ...args: A
+) => R | PromiseLike<R>;
+
+/** What every task spec may say beside what it runs. */
+export interface TaskOptions {
+  /** What goroutine dumps (`rt.goroutines()`) call it. */
+  name?: string | undefined;
+  /**
+   * Cancels the goroutine cooperatively: inside it, `rt.signal` aborts (with this signal's
+   * reason) and `rt.done` is closed. The goroutine decides when to stop: pass `rt.signal` to
+   * its own waits, or select on `rt.done`.
+   */
+  signal?: AbortSignal | undefined;
+}
+
+/** A function target with options: `rt.go({ fn, name, signal }, ...args)`. */
+export interface FunctionTask<A extends unknown[] = any[], R = unknown> extends TaskOptions {
+  /** The goroutine function, shipped by source (self-contained: no closures). */
+  fn: GoroutineFn<A, R>;
+  module?: undefined;
+  export?: undefined;
+}
+
+declare const taskFunction: unique symbol;
 
 /**
  * A module task: the Worker that runs the goroutine imports `module` (once per Worker) and
  * calls its export `export` as a goroutine function. Needs no `eval`, so it works under a
- * Content-Security-Policy without 'unsafe-eval'.
+ * Content-Security-Policy without 'unsafe-eval'. `F`, the export's type, is for the compiler
+ * only (`ModuleTask<typeof import('./tasks.js').fib>`): `go` then checks the arguments against
+ * its parameters and types `join()` by its result. Without it (`never`: not known), `join()`
+ * gives `unknown`, or the type named as `go<R>(task, ...args)`.
  */
-export interface ModuleTask {
+export interface ModuleTask<F extends GoroutineFn<any[], unknown> = never> extends TaskOptions {
   /**
    * The module's URL: a URL, or a string resolved against the page's base URL
    * (`document.baseURI`); inside a goroutine it must be absolute
@@ -181,51 +305,105 @@ export interface ModuleTask {
   module: URL | string;
   /** The name of the function the module exports. */
   export: string;
-  /** What goroutine dumps call it (default: `module#export`). */
-  name?: string;
   fn?: undefined;
-}
-
-/** A function target with a name for goroutine dumps (default: the function's name). */
-export interface FunctionTask<F extends GoroutineFn = GoroutineFn> {
-  fn: F;
-  name?: string;
-  module?: undefined;
-  export?: undefined;
+  /** Never present: carries the export's type `F` for the compiler. */
+  readonly [taskFunction]?: F;
 }
 
 /** What `go` runs besides a bare function. */
-export type TaskSpec<F extends GoroutineFn = GoroutineFn> = ModuleTask | FunctionTask<F>;
+export type TaskSpec<A extends unknown[] = any[], R = unknown> = FunctionTask<A, R> | ModuleTask<GoroutineFn<A, R>>;
 
-export interface Received<T> {
-  value: T | undefined;
-  /** false once the channel is closed and drained. */
-  ok: boolean;
+/** A receive's result (Go's `v, ok := <-ch`): `ok` is false once the channel is closed and drained. */
+export type Received<T> = { value: T; ok: true } | { value: undefined; ok: false };
+
+/** A select case that receives from `recv` (null: a nil channel, never ready). */
+export interface RecvCase<T extends Sendable<T> = any> {
+  recv: Chan<T> | null;
 }
 
-export type SelectCase = { recv: Chan<any> | null } | { send: Chan<any> | null; value: Value };
-
-export interface Selected {
-  /** The case taken, or -1 for the default. */
-  index: number;
-  value: any;
-  ok: boolean;
+/** A select case that sends `value` on `send` (null: a nil channel, never ready). */
+export interface SendCase<T extends Sendable<T> = any> {
+  send: Chan<T> | null;
+  value: T;
 }
 
-/** A started goroutine. */
-export class Goroutine<T = any> {
+/** A case of `rt.select`. */
+export type SelectCase = RecvCase | RecvCase<never> | SendCase;
+
+/** The options of `rt.select`. */
+export interface SelectOptions extends SignalOptions {
+  /** Go's `default:` case: never wait; the result is `{ index: -1 }` if no case is ready. */
+  default?: boolean | undefined;
+}
+
+/** A tuple's key (`"0"`, `"1"`, …) as its index; an array's (`number`) stays `number`. */
+type CaseIndex<K> = K extends `${infer N extends number}` ? N : number;
+
+/**
+ * The result of case `C` taken, at index `I`: a receive gives the value and `ok` (false, with
+ * `value` undefined, once the channel is closed and drained); a send gives only the index (the
+ * runtime's `value` is undefined and `ok` true). A case on a nil channel is never taken.
+ */
+export type CaseResult<C, I extends number> = C extends { readonly recv: infer Ch }
+  ? [NonNullable<Ch>] extends [never]
+    ? never
+    : [NonNullable<Ch>] extends [Chan<infer T>]
+      ? { index: I; ok: true; value: T } | { index: I; ok: false; value: undefined }
+      : never
+  : C extends { readonly send: infer Ch }
+    ? [NonNullable<Ch>] extends [never]
+      ? never
+      : { index: I; ok: true }
+    : never;
+
+/** The result of the default case (`{ default: true }`, no case ready). */
+export interface DefaultSelected {
+  index: -1;
+  ok: true;
+}
+
+/**
+ * What `rt.select(cases, options)` resolves to: one `CaseResult` per case, told apart by
+ * `index` (a literal for a tuple of cases, so `if (r.index === 0)` narrows `value` to that
+ * channel's type), and `DefaultSelected` when `options.default` may be true.
+ */
+export type Selected<C extends readonly unknown[], O = {}> =
+  | { [K in keyof C]: CaseResult<C[K], CaseIndex<K>> }[number]
+  | (O extends { default: true }
+      ? DefaultSelected
+      : O extends { default: false | undefined }
+        ? never
+        : O extends { default: boolean }
+          ? DefaultSelected
+          : never);
+
+/** Each send case's `value` checked against its channel's element type. */
+type CheckedCases<C extends readonly unknown[]> = {
+  [K in keyof C]: C[K] extends { readonly send: Chan<infer T> | null }
+    ? { readonly send: Chan<T> | null; readonly value: T }
+    : C[K];
+};
+
+/** A started goroutine, whose result is `T`. */
+export class Goroutine<T = unknown> {
+  private constructor();
+  /** The goroutine's id, as dumps (`rt.goroutines()`) and errors name it. */
   readonly id: number;
   /**
-   * Its return value; rejects with a GoroutineError, a ShutdownError (with the goroutine's id)
-   * if the runtime shut down before the result was joined, or a RangeError naming the heap
-   * limit if the result did not fit. The same promise every call.
+   * Its return value (awaited, for an async function); rejects with a GoroutineError, a
+   * ShutdownError (with the goroutine's id) if the runtime shut down before the result was
+   * joined, or a RangeError naming the heap limit if the result did not fit. Without a signal,
+   * the same promise every call. An aborted `signal` rejects this call's promise with
+   * `signal.reason` and leaves the goroutine running: it can still be joined.
    */
-  join(): Promise<T>;
+  join(options?: SignalOptions): Promise<T>;
 }
 
 /** A goroutine threw, rejected, panicked, or deadlocked, or the Worker it was bound to died. */
 export class GoroutineError extends Error {
+  constructor(goroutineId: number, message: string, cause?: unknown, stack?: string);
   readonly name: 'GoroutineError';
+  /** The goroutine that failed. */
   readonly goroutineId: number;
   /**
    * The thrown value (an Error keeps its name, message and stack), or a WorkerError if the
@@ -240,8 +418,33 @@ export class GoroutineError extends Error {
  * started). The runtime raised `error` for it, and a new Worker took over its M.
  */
 export class WorkerError extends Error {
+  constructor(proc: number, reason: string);
   readonly name: 'WorkerError';
+  /** The M whose Worker died. */
   readonly proc: number;
+}
+
+/** A call on a runtime, or on one of its handles, after the runtime's `shutdown()`. */
+export class ShutdownError extends Error {
+  constructor(what: string, goroutineId?: number);
+  readonly name: 'ShutdownError';
+  /** For a join: the goroutine the shutdown cancelled (or whose result it dropped). */
+  readonly goroutineId?: number;
+}
+
+/** "send on closed channel", "close of closed channel". */
+export class ChannelError extends Error {
+  constructor(message: string);
+  readonly name: 'ChannelError';
+}
+
+/**
+ * Misuse of a sync primitive, in Go's words: "sync: negative WaitGroup counter", "sync: unlock
+ * of unlocked mutex", "sync: RUnlock of unlocked RWMutex", "sync: Unlock of unlocked RWMutex".
+ */
+export class SyncError extends Error {
+  constructor(message: string);
+  readonly name: 'SyncError';
 }
 
 /**
@@ -249,9 +452,29 @@ export class WorkerError extends Error {
  * are spare Ms, which stand in for a P whose Worker runs JS code for long).
  */
 export interface WorkerDeath {
+  /** The M whose Worker died. */
   proc: number;
+  /** What happened, for people: "the Worker of M 1 died: it crashed: …". */
   message: string;
 }
+
+/** The `detail` of a runtime's `deadlock` event. */
+export interface DeadlockReport {
+  /** Go's report: "fatal error: all goroutines are asleep - deadlock!" and a goroutine dump. */
+  message: string;
+}
+
+/** The events a `Runtime` fires, by name. */
+export interface RuntimeEventMap {
+  /** Every goroutine is blocked on runtime objects and the page could wake none. */
+  deadlock: CustomEvent<DeadlockReport>;
+  /** The Worker of an M died; its goroutines failed and a new Worker took over its M. */
+  error: CustomEvent<WorkerDeath>;
+}
+
+/** A listener of the runtime's event `K`: a function (`this` is the runtime) or an object. */
+export type RuntimeEventListener<K extends keyof RuntimeEventMap> =
+  ((this: Runtime, event: RuntimeEventMap[K]) => unknown) | { handleEvent(event: RuntimeEventMap[K]): unknown };
 
 export interface ShutdownOptions {
   /**
@@ -261,56 +484,49 @@ export interface ShutdownOptions {
   timeoutMs?: number;
 }
 
-export interface RuntimeEventMap {
-  /** Every goroutine is blocked on runtime objects and the page could wake none. */
-  deadlock: CustomEvent<{ message: string }>;
-  /** The Worker of an M died; its goroutines failed and a new Worker took over its M. */
-  error: CustomEvent<WorkerDeath>;
-}
-
-/** A call on a runtime, or on one of its handles, after the runtime's `shutdown()`. */
-export class ShutdownError extends Error {
-  readonly name: 'ShutdownError';
-  /** For a join: the goroutine the shutdown cancelled (or whose result it dropped). */
-  readonly goroutineId?: number;
-}
-
-/** "send on closed channel", "close of closed channel". */
-export class ChannelError extends Error {
-  readonly name: 'ChannelError';
-}
-
 /**
- * Misuse of a sync primitive, in Go's words: "sync: negative WaitGroup counter", "sync: unlock
- * of unlocked mutex", "sync: RUnlock of unlocked RWMutex", "sync: Unlock of unlocked RWMutex".
+ * A channel of `T` (Go's `chan T`; invariant in `T`, as Go's channels are). Every member
+ * throws (or rejects with) a ShutdownError after the runtime's shutdown, and a TypeError
+ * after `release()`.
  */
-export class SyncError extends Error {
-  readonly name: 'SyncError';
-}
-
-/**
- * A channel. Every member throws (or rejects with) a ShutdownError after the runtime's
- * shutdown, and a TypeError after `release()`.
- */
-export class Chan<T extends Value = any> implements AsyncIterable<T> {
+export class Chan<in out T extends Sendable<T> = any> implements AsyncIterable<T> {
+  #private;
+  private constructor();
+  /** Capacity (0: unbuffered). */
   readonly cap: number;
+  /** Values buffered now. */
   readonly len: number;
   /**
+   * Sends `value` (a copy), waiting for room or a receiver.
    * @throws {ChannelError} (rejects) "send on closed channel".
    * @throws {RangeError} (rejects) naming the heap limit when the value does not fit in the GC
    *   heap even after a collection.
    * @throws {TypeError} (rejects) for a value that cannot cross goroutines, or holds a handle
    *   of another runtime or a released one.
    * @throws {ShutdownError} (rejects) after the runtime's shutdown, also while it waits.
+   * @throws (rejects) `options.signal.reason` once the signal aborts: the value was not sent.
    */
-  send(value: T): Promise<void>;
-  /** @throws {ShutdownError} (rejects) after the runtime's shutdown, also while it waits. */
-  recv(): Promise<T | undefined>;
-  /** @throws {ShutdownError} (rejects) after the runtime's shutdown, also while it waits. */
-  recvOk(): Promise<Received<T>>;
-  /** @throws {ChannelError} "close of closed channel". */
+  send(value: T, options?: SignalOptions): Promise<void>;
+  /**
+   * The next value; undefined once the channel is closed and drained (see `recvOk`).
+   * @throws {ShutdownError} (rejects) after the runtime's shutdown, also while it waits.
+   * @throws (rejects) `options.signal.reason` once the signal aborts: nothing was received.
+   */
+  recv(options?: SignalOptions): Promise<T | undefined>;
+  /**
+   * The next value and whether there was one (Go's `v, ok := <-ch`): `{ value, ok: true }`, or
+   * `{ value: undefined, ok: false }` once the channel is closed and drained.
+   * @throws {ShutdownError} (rejects) after the runtime's shutdown, also while it waits.
+   * @throws (rejects) `options.signal.reason` once the signal aborts: nothing was received.
+   */
+  recvOk(options?: SignalOptions): Promise<Received<T>>;
+  /**
+   * Closes the channel: receivers drain what is buffered, then get `ok: false`.
+   * @throws {ChannelError} "close of closed channel".
+   */
   close(): void;
   /**
+   * Sends without waiting: true if sent, false if it would block.
    * @throws {ChannelError} "send on closed channel".
    * @throws {RangeError} naming the heap limit when the value could never fit under it, or
    *   the size and memory's maximum when memory cannot hold it.
@@ -318,7 +534,9 @@ export class Chan<T extends Value = any> implements AsyncIterable<T> {
    *   runtime or a released one.
    */
   trySend(value: T): boolean;
+  /** Receives without waiting: as `recvOk`, or undefined if it would block. */
   tryRecv(): Received<T> | undefined;
+  /** The values until the channel is closed and drained (`for await (const v of ch)`). */
   [Symbol.asyncIterator](): AsyncIterator<T>;
   /**
    * Drops this handle now rather than when it is garbage collected; using it afterwards is a
@@ -329,7 +547,10 @@ export class Chan<T extends Value = any> implements AsyncIterable<T> {
 
 /** Go's sync.WaitGroup (after shutdown: ShutdownError; after `release()`: TypeError). */
 export class WaitGroup {
+  #private;
+  private constructor();
   /**
+   * Adds `delta` (default 1) to the counter.
    * @throws {SyncError} "sync: negative WaitGroup counter" (or a `delta` that is not an
    *   integer); nothing changes.
    * @throws {RangeError} when `delta` or the counter would pass Go's int32 counter (2^31 - 1);
@@ -337,19 +558,32 @@ export class WaitGroup {
    * @throws {TypeError} when `delta` is not a number.
    */
   add(delta?: number): void;
-  /** @throws {SyncError} "sync: negative WaitGroup counter". */
+  /**
+   * Subtracts one from the counter (`add(-1)`).
+   * @throws {SyncError} "sync: negative WaitGroup counter".
+   */
   done(): void;
-  /** @throws {ShutdownError} (rejects) after the runtime's shutdown, also while it waits. */
-  wait(): Promise<void>;
+  /**
+   * Resolves once the counter is zero.
+   * @throws {ShutdownError} (rejects) after the runtime's shutdown, also while it waits.
+   * @throws (rejects) `options.signal.reason` once the signal aborts.
+   */
+  wait(options?: SignalOptions): Promise<void>;
   /** See `Chan.release`. */
   release(): void;
 }
 
-/** Go's sync.Mutex (after shutdown: ShutdownError; after `release()`: TypeError). */
+/** Go's sync.Mutex; any goroutine may unlock it, as in Go (after shutdown: ShutdownError; after `release()`: TypeError). */
 export class Mutex {
   #private;
-  /** @throws {ShutdownError} (rejects) after the runtime's shutdown, also while it waits. */
-  lock(): Promise<void>;
+  private constructor();
+  /**
+   * Resolves once this caller holds the lock.
+   * @throws {ShutdownError} (rejects) after the runtime's shutdown, also while it waits.
+   * @throws (rejects) `options.signal.reason` once the signal aborts: the lock was not taken.
+   */
+  lock(options?: SignalOptions): Promise<void>;
+  /** Takes the lock if it is free now; whether it did. */
   tryLock(): boolean;
   /** @throws {SyncError} "sync: unlock of unlocked mutex". */
   unlock(): void;
@@ -364,12 +598,21 @@ export class Mutex {
  */
 export class RWMutex {
   #private;
-  /** @throws {ShutdownError} (rejects) after the runtime's shutdown, also while it waits. */
-  rLock(): Promise<void>;
+  private constructor();
+  /**
+   * Resolves once this caller holds a read lock.
+   * @throws {ShutdownError} (rejects) after the runtime's shutdown, also while it waits.
+   * @throws (rejects) `options.signal.reason` once the signal aborts: the lock was not taken.
+   */
+  rLock(options?: SignalOptions): Promise<void>;
   /** @throws {SyncError} "sync: RUnlock of unlocked RWMutex" (nothing changes). */
   rUnlock(): void;
-  /** @throws {ShutdownError} (rejects) after the runtime's shutdown, also while it waits. */
-  lock(): Promise<void>;
+  /**
+   * Resolves once this caller holds the write lock.
+   * @throws {ShutdownError} (rejects) after the runtime's shutdown, also while it waits.
+   * @throws (rejects) `options.signal.reason` once the signal aborts: the lock was not taken.
+   */
+  lock(options?: SignalOptions): Promise<void>;
   /** @throws {SyncError} "sync: Unlock of unlocked RWMutex" (nothing changes). */
   unlock(): void;
   /** Takes the write lock if it is free now. */
@@ -386,6 +629,7 @@ export class RWMutex {
  */
 export class Cond {
   #private;
+  private constructor();
   /** The mutex `wait` unlocks while it waits (a Cond received in a goroutine has its own handle to it). */
   readonly L: Mutex;
   /**
@@ -393,8 +637,9 @@ export class Cond {
    * @throws {SyncError} (rejects) "sync: unlock of unlocked mutex" when `L` is not locked
    *   (nothing waited for).
    * @throws {ShutdownError} (rejects) after the runtime's shutdown, also while it waits.
+   * @throws (rejects) `options.signal.reason` once the signal aborts.
    */
-  wait(): Promise<void>;
+  wait(options?: SignalOptions): Promise<void>;
   /** Wakes the goroutine that has waited longest, if any. */
   signal(): void;
   /** Wakes every waiting goroutine. */
@@ -406,6 +651,7 @@ export class Cond {
 /** Go's sync.Once, shared by every goroutine holding it. After shutdown: ShutdownError; after `release()`: TypeError. */
 export class Once {
   #private;
+  private constructor();
   /**
    * Calls `fn()` (awaited, in the caller's realm) if no call on this Once has: every other
    * caller, on any goroutine, waits until it returned and runs nothing. A `fn` that throws
@@ -426,6 +672,8 @@ export class Once {
  */
 export class Timer<C extends Chan<number> | null = Chan<number>> {
   #private;
+  private constructor();
+  /** The channel the time is sent on; null for an afterFunc timer. */
   readonly c: C;
   /**
    * Stops the timer: whether it was active (armed, or fired with its time not received yet:
@@ -449,6 +697,8 @@ export class Timer<C extends Chan<number> | null = Chan<number>> {
  */
 export class Ticker {
   #private;
+  private constructor();
+  /** The channel the ticks are sent on (ms, like performance.timeOrigin + performance.now()). */
   readonly c: Chan<number>;
   /** Stops the ticks; `c` stays open and yields no tick sent before the call. */
   stop(): void;
@@ -461,17 +711,24 @@ export class Ticker {
 }
 
 /** What the page's `rt` and a goroutine's `rt` have in common. */
-export interface GoroutineApi extends EventTarget {
-  /** @throws {RangeError} unless `cap` is an integer from 0 to 2^32 - 1. */
-  chan<T extends Value = any>(cap?: number): Chan<T>;
+export interface GoroutineApi {
+  /**
+   * A channel with room for `cap` values (default 0: unbuffered), Go's `make(chan T, cap)`.
+   * @throws {RangeError} unless `cap` is an integer from 0 to 2^32 - 1.
+   */
+  chan<T extends Sendable<T> = any>(cap?: number): Chan<T>;
+  /** Go's sync.WaitGroup. */
   waitGroup(): WaitGroup;
+  /** Go's sync.Mutex. */
   mutex(): Mutex;
+  /** Go's sync.RWMutex. */
   rwMutex(): RWMutex;
   /**
    * Go's sync.NewCond(mutex).
    * @throws {TypeError} for anything but a Mutex of this runtime that was not released.
    */
   cond(mutex: Mutex): Cond;
+  /** Go's sync.Once. */
   once(): Once;
   /**
    * Go's time.NewTimer: `c` receives the time once `ms` have passed (zero or negative: at once).
@@ -487,12 +744,11 @@ export interface GoroutineApi extends EventTarget {
    * @throws {TypeError} for a bad target or an argument that cannot cross goroutines, as `go`.
    * @throws {RangeError} for NaN, or an argument that could never fit, as `go`.
    */
-  afterFunc<A extends Value[]>(
+  afterFunc<A extends unknown[] & Sendable<A> = any[]>(
     ms: number,
-    target: GoroutineFn<A, unknown> | FunctionTask<GoroutineFn<A, unknown>>,
+    target: GoroutineFn<A, unknown> | TaskSpec<A, unknown>,
     ...args: A
   ): Timer<null>;
-  afterFunc(ms: number, task: ModuleTask, ...args: Value[]): Timer<null>;
   /**
    * Go's time.NewTicker: `c` receives the time every `ms`.
    * @throws {RangeError} for `ms` ≤ 0 or NaN (Go panics "non-positive interval").
@@ -504,8 +760,9 @@ export interface GoroutineApi extends EventTarget {
    * @throws {RangeError} (rejects) for NaN.
    * @throws {TypeError} (rejects) for a non-number.
    * @throws {ShutdownError} (rejects) after the runtime's shutdown, also while it sleeps.
+   * @throws (rejects) `options.signal.reason` once the signal aborts.
    */
-  sleep(ms: number): Promise<void>;
+  sleep(ms: number, options?: SignalOptions): Promise<void>;
   /**
    * A channel that receives the time (ms, like performance.timeOrigin + performance.now());
    * as Go's time.After, at once for zero or a negative `ms`.
@@ -513,14 +770,26 @@ export interface GoroutineApi extends EventTarget {
    * @throws {TypeError} for a non-number.
    */
   after(ms: number): Chan<number>;
+  /** Lets other goroutines run (Go's runtime.Gosched). */
   gosched(): Promise<void>;
   /**
+   * Go's select: waits until one of `cases` can proceed, and takes it (a random one among those
+   * ready); with `{ default: true }` it never waits. Resolves to the case taken, told apart by
+   * `index` (see `Selected`): `{ index, ok, value }` for a receive, `{ index, ok: true }` for a
+   * send, `{ index: -1, ok: true }` for the default. Each send case's `value` must fit its
+   * channel's type.
    * @throws {TypeError} (rejects) for a case whose channel belongs to another runtime or was
    *   released, or whose value cannot cross goroutines.
    * @throws {RangeError} (rejects) naming the heap limit when a value sent does not fit.
+   * @throws {ChannelError} (rejects) "send on closed channel" when a send case's channel is
+   *   closed.
    * @throws {ShutdownError} (rejects) after the runtime's shutdown, also while it waits.
+   * @throws (rejects) `options.signal.reason` once the signal aborts: no case was taken.
    */
-  select(cases: SelectCase[], options?: { default?: boolean }): Promise<Selected>;
+  select<const C extends readonly SelectCase[] & CheckedCases<C>, const O extends SelectOptions = {}>(
+    cases: C,
+    options?: O,
+  ): Promise<Selected<C, O>>;
 }
 
 /** The `rt` a goroutine function receives on its worker. */
@@ -535,19 +804,38 @@ export interface WorkerRuntime extends GoroutineApi {
    * @throws {RangeError} for an argument that could never fit under the heap limit or that
    *   memory cannot hold, or when memory cannot hold the goroutine itself.
    */
-  go<A extends Value[], R>(target: GoroutineFn<A, R> | FunctionTask<GoroutineFn<A, R>>, ...args: A): Goroutine<R>;
-  go<R = any>(task: ModuleTask, ...args: Value[]): Goroutine<R>;
+  go<R extends Sendable<R> = unknown, A extends unknown[] & Sendable<A> = any[]>(
+    target: GoroutineFn<A, R> | TaskSpec<A, R>,
+    ...args: A
+  ): Goroutine<R>;
+  /** This goroutine's id. */
   goid(): number;
+  /** The M (worker) this goroutine runs on. */
   procid(): number;
+  /**
+   * Aborts when the goroutine's task spec `signal` aborts (with its reason); never, for a
+   * goroutine started without one. Pass it on (`ch.recv({ signal: rt.signal })`) to stop
+   * waiting when the goroutine is cancelled.
+   */
+  readonly signal: AbortSignal;
+  /**
+   * Closed when `signal` aborts (Go's `ctx.Done()`): a receive case on it in a select ends the
+   * wait (`{ recv: rt.done }`). Nothing is ever sent on it.
+   */
+  readonly done: Chan<never>;
 }
 
 /**
- * A running runtime, held by the page. Fires `deadlock` (CustomEvent<{ message: string }>)
- * and `error` (CustomEvent<WorkerDeath>: a Worker M died and was replaced).
+ * A running runtime, held by the page. An EventTarget that fires `deadlock`
+ * (`CustomEvent<DeadlockReport>`) and `error` (`CustomEvent<WorkerDeath>`: a Worker M died and
+ * was replaced); see `RuntimeEventMap`.
  */
 export class Runtime extends EventTarget {
+  private constructor();
   /**
-   * Relative URLs in the options are resolved against the page's base URL.
+   * Starts a runtime: `procs` Ps, each run by a module Worker (one P on the page's own thread
+   * where threads are unavailable). Relative URLs in the options are resolved against the
+   * page's base URL.
    * @throws {RangeError} (rejects) for `procs` not an integer from 1 to 64, a `gcPercent` not
    *   an integer, or a `heapLimit` not a byte count.
    * @throws {Error} (rejects) on a page that is not cross-origin isolated with
@@ -556,7 +844,7 @@ export class Runtime extends EventTarget {
    *   a string, or not a valid URL.
    */
   static start(options?: StartOptions): Promise<Runtime>;
-  /** Number of Ps; still readable after shutdown. */
+  /** Number of Ps (Go's GOMAXPROCS); still readable after shutdown. */
   readonly procs: number;
   /**
    * Whether goroutines run in parallel on Worker Ms; false on a page that is not cross-origin
@@ -565,8 +853,16 @@ export class Runtime extends EventTarget {
    */
   readonly threaded: boolean;
   /**
-   * Runs `fn(rt, ...args)` on a worker M; `fn` is shipped by source (no closures). A
-   * `FunctionTask` names it; a `ModuleTask` runs a module's export instead (no `eval`). A
+   * Go's runtime.GOMAXPROCS(n): runs goroutines on `n` Ps from now on (1 to 64), and resolves
+   * to the previous count. Always 1 in a runtime without threads.
+   * @throws {RangeError} (rejects) for `n` not an integer from 1 to 64.
+   * @throws {ShutdownError} (rejects) after `shutdown()`.
+   */
+  setProcs(n: number): Promise<number>;
+  /**
+   * Runs `fn(rt, ...args)` on a worker M; `fn` is shipped by source (no closures), the
+   * arguments are copied (each must be sendable: see `Sendable`). A `FunctionTask` names it
+   * and may give it a `signal`; a `ModuleTask` runs a module's export instead (no `eval`). A
    * module task that cannot start (its module fails to import, or lacks the export, or the
    * export is no function) rejects its join with a GoroutineError naming the module and the
    * export (the cause: the import's error).
@@ -580,15 +876,24 @@ export class Runtime extends EventTarget {
    *   memory cannot hold, or when memory cannot hold the goroutine itself.
    * @throws {ShutdownError} after `shutdown()`.
    */
-  go<A extends Value[], R>(target: GoroutineFn<A, R> | FunctionTask<GoroutineFn<A, R>>, ...args: A): Goroutine<R>;
-  go<R = any>(task: ModuleTask, ...args: Value[]): Goroutine<R>;
-  /** Starts a Rust goroutine through an export of a custom wasm module (see `wasm`). */
+  go<R extends Sendable<R> = unknown, A extends unknown[] & Sendable<A> = any[]>(
+    target: GoroutineFn<A, R> | TaskSpec<A, R>,
+    ...args: A
+  ): Goroutine<R>;
+  /**
+   * Starts a Rust goroutine through an export of a custom wasm module (see `StartOptions.wasm`):
+   * `join()` resolves to its JSON result, parsed.
+   * @throws {TypeError} when the module has no such export, or it does not return the JoinRef
+   *   of the goroutine it started.
+   */
   goRust<R = unknown>(exportName: string, ...args: unknown[]): Goroutine<R>;
+  /** Counters: the scheduler's and the collector's (Go's MemStats names). */
   stats(): Stats;
   /** Go's `GODEBUG=schedtrace` line for this moment: `SCHED 12ms: gomaxprocs=2 idleprocs=1 …`. */
   schedtrace(): string;
   /** A full garbage collection (Go's runtime.GC()). */
   gc(): Promise<void>;
+  /** A goroutine dump: every live goroutine (but the one that gathers it). */
   goroutines(): Promise<GoroutineInfo[]>;
   /**
    * Stops the runtime. Afterwards every call on it or its handles is a ShutdownError; pending
@@ -599,24 +904,16 @@ export class Runtime extends EventTarget {
    * @throws {RangeError} for a negative or NaN `timeoutMs`.
    */
   shutdown(options?: ShutdownOptions): Promise<void>;
+  /** Listens for `deadlock` or `error` (see `RuntimeEventMap`); other names are compile errors. */
   addEventListener<K extends keyof RuntimeEventMap>(
     type: K,
-    listener: (this: Runtime, ev: RuntimeEventMap[K]) => unknown,
+    listener: RuntimeEventListener<K> | null,
     options?: boolean | AddEventListenerOptions,
   ): void;
-  addEventListener(
-    type: string,
-    listener: EventListenerOrEventListenerObject | null,
-    options?: boolean | AddEventListenerOptions,
-  ): void;
+  /** Removes a listener added with `addEventListener`. */
   removeEventListener<K extends keyof RuntimeEventMap>(
     type: K,
-    listener: (this: Runtime, ev: RuntimeEventMap[K]) => unknown,
-    options?: boolean | EventListenerOptions,
-  ): void;
-  removeEventListener(
-    type: string,
-    listener: EventListenerOrEventListenerObject | null,
+    listener: RuntimeEventListener<K> | null,
     options?: boolean | EventListenerOptions,
   ): void;
 }
