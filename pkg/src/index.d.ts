@@ -11,6 +11,21 @@
 //   and a value is held twice while it moves into the heap), naming its size and the limit;
 //   and for a goroutine (`go`) or a blocking operation (`send`, `recv`, `join`, …) that memory
 //   cannot hold now. Nothing was sent or started then, and the runtime keeps working.
+// - `signal.reason` when the `signal` of an operation's options (`SignalOptions`) aborts: the
+//   operation was withdrawn (an aborted send delivered nothing).
+//
+// How the types check what the runtime checks (TypeScript 5.0 or later):
+// - What crosses goroutines is checked by structure: `T extends Sendable<T>` (a constraint on
+//   `Chan<T>`, `rt.chan<T>`, `go`'s arguments and result), which accepts interfaces and type
+//   aliases of plain data and names the part that cannot cross. `Value` is the same set as one
+//   type, for values of unknown shape.
+// - `Chan<T>` is invariant (`in out`), as Go's channels are; handles have `#private` so that
+//   one kind is not taken for another with the same methods, and private constructors (they
+//   come from a runtime).
+// - `go`'s arguments are checked against the goroutine function's parameters after `rt`, and
+//   `join()` gives its (awaited) return type; a `ModuleTask<F>` carries its export's type.
+// - `select` takes its cases as a tuple (`const` type parameter) and resolves to a union told
+//   apart by `index`, so narrowing on the index types the value.
 
 /**
  * A channel of any element type. `Chan` is invariant, and `any` stands for every type but
@@ -126,6 +141,7 @@ export interface SignalOptions {
   signal?: AbortSignal | undefined;
 }
 
+/** The options of `Runtime.start`. */
 export interface StartOptions {
   /**
    * Ps (and worker Ms); default `navigator.hardwareConcurrency`. 1 to 64. Always 1 on a page
@@ -171,25 +187,39 @@ export interface StartOptions {
   gctrace?: boolean;
 }
 
-/** Go's runtime.MemStats, for gort's collected heap. */
+/** Go's runtime.MemStats, for gort's collected heap (sizes in bytes). */
 export interface GcStats {
+  /** Bytes of live and not yet swept objects (Go's HeapAlloc). */
   heapAlloc: number;
+  /** Bytes of memory obtained for the heap, in whole chunks (Go's HeapSys). */
   heapSys: number;
+  /** Bytes of the pages in spans (Go's HeapInuse). */
   heapInuse: number;
+  /** Allocated objects, unreachable ones not swept yet included (Go's HeapObjects). */
   heapObjects: number;
+  /** Bytes allocated in total, freed ones included (Go's TotalAlloc). */
   totalAlloc: number;
+  /** Objects allocated in total (Go's Mallocs). */
   mallocs: number;
+  /** Objects freed in total (Go's Frees). */
   frees: number;
+  /** Collections completed (Go's NumGC). */
   numGC: number;
+  /** Of those, the forced ones (`rt.gc()`, or an allocation at the heap limit) (Go's NumForcedGC). */
   numForcedGC: number;
+  /** Stop-the-world pause time in total, in ns (Go's PauseTotalNs). */
   pauseTotalNs: number;
-  /** The last (up to 256) pauses, oldest first. */
+  /** The last (up to 256) pauses in ns, oldest first: per collection, its stop-the-world time. */
   pauseNs: number[];
-  /** ms since the Unix epoch (0: never). */
+  /** When the last collection ended: ms since the Unix epoch (0: never). */
   lastGC: number;
+  /** The heap goal: a collection starts when the live heap estimate reaches it (Go's NextGC). */
   nextGC: number;
+  /** The fraction of the Ps' time since the runtime started that the collector used (Go's GCCPUFraction). */
   gcCPUFraction: number;
+  /** The hard ceiling of the heap (`StartOptions.heapLimit`; 0: none). */
   heapLimit: number;
+  /** Go's GOGC (`StartOptions.gcPercent`). */
   gcPercent: number;
   /**
    * Bytes of the live goroutines' own structures (Go's StackInuse: gort's goroutines have no
@@ -199,39 +229,58 @@ export interface GcStats {
   stackInuse: number;
 }
 
+/** The scheduler's counters, since the runtime started. */
 export interface SchedStats {
+  /** Goroutines started. */
   spawned: number;
+  /** Goroutines that finished. */
   completed: number;
+  /** Successful steals: an M took goroutines from another P's run queue (summed over Ps). */
   steals: number;
+  /** Goroutines other Ms stole (summed over Ps). */
   stolen: number;
+  /** Times the Ps' Ms parked. */
   parks: number;
+  /** Times they woke from parking. */
   wakeups: number;
+  /** Goroutines in the global run queue now. */
   globalQueue: number;
+  /** Ps with no work now. */
   idleProcs: number;
+  /** Ms spinning (looking for work before they park) now. */
   spinning: number;
   /**
    * Ps retaken from an M that ran JS code (a goroutine's, or its Worker's event loop) for
    * more than about 10 ms, and handed to a spare M (Go's sysmon `retake`).
    */
   retakes: number;
-  /** Spare Ms (Workers) started, and those idle now. */
+  /** Spare Ms (Workers) started. */
   spareMs: number;
+  /** Spare Ms idle now. */
   idleSpareMs: number;
   /** Per P: 1 while its own M runs JS code (a system call, in Go's terms), else 0. */
   inSyscall: number[];
   /** Per P: goroutines in its run queue and LIFO slot. */
   runq: number[];
+  /** Per P: goroutine polls run. */
   runs: number[];
+  /** Per P: `steals` by its M. */
   stealsByProc: number[];
+  /** Per P: goroutines other Ms stole from it. */
   stolenByProc: number[];
+  /** Per P: `parks` of its M. */
   parksByProc: number[];
 }
 
+/** What `rt.stats()` returns. */
 export interface Stats {
+  /** Number of Ps. */
   procs: number;
   /** Live goroutines. */
   goroutines: number;
+  /** The scheduler's counters. */
   sched: SchedStats;
+  /** The collector's counters (Go's MemStats). */
   gc: GcStats;
 }
 
@@ -476,6 +525,7 @@ export interface RuntimeEventMap {
 export type RuntimeEventListener<K extends keyof RuntimeEventMap> =
   ((this: Runtime, event: RuntimeEventMap[K]) => unknown) | { handleEvent(event: RuntimeEventMap[K]): unknown };
 
+/** The options of `rt.shutdown`. */
 export interface ShutdownOptions {
   /**
    * How long to wait for the Workers to stop (ms, default 1000; Infinity: no limit). Workers
