@@ -863,9 +863,9 @@ export interface WorkerRuntime extends GoroutineApi {
   /** The M (worker) this goroutine runs on. */
   procid(): number;
   /**
-   * Aborts when the goroutine's task spec `signal` aborts (with its reason); never, for a
-   * goroutine started without one. Pass it on (`ch.recv({ signal: rt.signal })`) to stop
-   * waiting when the goroutine is cancelled.
+   * Aborts when the goroutine's task spec `signal` aborts, with its reason (Go's
+   * `ctx.Done()` as a signal). Pass it on (`ch.recv({ signal: rt.signal })`) to stop waiting
+   * when the goroutine is cancelled.
    */
   readonly signal: AbortSignal;
   /**
@@ -904,7 +904,7 @@ export class Runtime extends EventTarget {
   readonly threaded: boolean;
   /**
    * Go's runtime.GOMAXPROCS(n): runs goroutines on `n` Ps from now on (1 to 64), and resolves
-   * to the previous count. Always 1 in a runtime without threads.
+   * to the previous count (`procs` then reads `n`).
    * @throws {RangeError} (rejects) for `n` not an integer from 1 to 64.
    * @throws {ShutdownError} (rejects) after `shutdown()`.
    */
@@ -970,3 +970,6 @@ export class Runtime extends EventTarget {
 
 /** The page's `rt` also has everything a goroutine's `rt` has. */
 export interface Runtime extends GoroutineApi {}
+
+// Only what is marked `export` above is the package's: the helper types stay internal.
+export {};

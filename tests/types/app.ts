@@ -19,6 +19,7 @@ import {
   WaitGroup,
   WorkerError,
   type DeadlockReport,
+  type GoroutineApi,
   type GoroutineInfo,
   type ModuleTask,
   type Received,
@@ -64,6 +65,19 @@ async function relay<T extends Sendable<T>>(from: Chan<T>, to: Chan<T>, n: numbe
     if (!ok) return;
     await to.send(value);
   }
+}
+
+/** The next value of whichever channel is ready first (undefined once it is closed). */
+async function either<T extends Sendable<T>>(rt: GoroutineApi, a: Chan<T>, b: Chan<T>, signal: AbortSignal) {
+  const r = await rt.select([{ recv: a }, { recv: b }], { signal });
+  const value: T | undefined = r.value;
+  return value;
+}
+
+/** Sends `value` if a receiver or room is ready now (Go's select with a default). */
+async function offer<T extends Sendable<T>>(rt: GoroutineApi, ch: Chan<T>, value: T): Promise<boolean> {
+  const r = await rt.select([{ send: ch, value }], { default: true });
+  return r.index === 0;
 }
 
 /** The worker goroutine: areas of the jobs it receives until cancelled or `jobs` closes. */
@@ -164,6 +178,9 @@ async function main(): Promise<void> {
   // @ts-expect-error: a Chan<Point> is no Chan<Result> (channels are invariant, as Go's) — Argument of type 'Chan<Result>' is not assignable to parameter of type 'Chan<Point>'
   await relay(rt.chan<Point>(), results, 1);
   await relay(results, rt.chan<Result>(1), 1);
+  const next: Result | undefined = await either(rt, results, rt.chan<Result>(), cancel.signal);
+  const offered: boolean = await offer(rt, rt.chan<Point>(1), { x: 0, y: 0 });
+  console.log(next, offered);
 
   // Select: the result is told apart by index, each case typed by its channel.
   const points = rt.chan<Point>(1);
