@@ -73,6 +73,7 @@ declare const notSendable: unique symbol;
  * the error names the part that cannot cross (`'a function'`, `'a symbol'`, …).
  */
 export interface NotSendable<What extends string> {
+  /** What cannot cross goroutines. */
   readonly [notSendable]: What;
 }
 
@@ -331,7 +332,9 @@ export interface TaskOptions {
 export interface FunctionTask<A extends unknown[] = any[], R = unknown> extends TaskOptions {
   /** The goroutine function, shipped by source (self-contained: no closures). */
   fn: GoroutineFn<A, R>;
+  /** Not with `fn`: a task runs a function or a module's export. */
   module?: undefined;
+  /** Not with `fn`. */
   export?: undefined;
 }
 
@@ -354,6 +357,7 @@ export interface ModuleTask<F extends GoroutineFn<any[], unknown> = never> exten
   module: URL | string;
   /** The name of the function the module exports. */
   export: string;
+  /** Not with `module`: a task runs a function or a module's export. */
   fn?: undefined;
   /** Never present: carries the export's type `F` for the compiler. */
   readonly [taskFunction]?: F;
@@ -367,12 +371,15 @@ export type Received<T> = { value: T; ok: true } | { value: undefined; ok: false
 
 /** A select case that receives from `recv` (null: a nil channel, never ready). */
 export interface RecvCase<T extends Sendable<T> = any> {
+  /** The channel to receive from. */
   recv: Chan<T> | null;
 }
 
 /** A select case that sends `value` on `send` (null: a nil channel, never ready). */
 export interface SendCase<T extends Sendable<T> = any> {
+  /** The channel to send on. */
   send: Chan<T> | null;
+  /** The value to send (a copy), if this case is taken. */
   value: T;
 }
 
@@ -407,7 +414,9 @@ export type CaseResult<C, I extends number> = C extends { readonly recv: infer C
 
 /** The result of the default case (`{ default: true }`, no case ready). */
 export interface DefaultSelected {
+  /** -1: no case was ready. */
   index: -1;
+  /** Always true. */
   ok: true;
 }
 
@@ -435,6 +444,7 @@ type CheckedCases<C extends readonly unknown[]> = {
 
 /** A started goroutine, whose result is `T`. */
 export class Goroutine<T = unknown> {
+  /** Made by a runtime (`rt.chan()`, `rt.go()`, …), never with `new`. */
   private constructor();
   /** The goroutine's id, as dumps (`rt.goroutines()`) and errors name it. */
   readonly id: number;
@@ -450,7 +460,9 @@ export class Goroutine<T = unknown> {
 
 /** A goroutine threw, rejected, panicked, or deadlocked, or the Worker it was bound to died. */
 export class GoroutineError extends Error {
+  /** Made by the runtime: "goroutine `goroutineId` failed: `message`", with the goroutine's `stack`. */
   constructor(goroutineId: number, message: string, cause?: unknown, stack?: string);
+  /** Always 'GoroutineError'. */
   readonly name: 'GoroutineError';
   /** The goroutine that failed. */
   readonly goroutineId: number;
@@ -467,7 +479,9 @@ export class GoroutineError extends Error {
  * started). The runtime raised `error` for it, and a new Worker took over its M.
  */
 export class WorkerError extends Error {
+  /** Made by the runtime: "the Worker of M `proc` died: `reason`". */
   constructor(proc: number, reason: string);
+  /** Always 'WorkerError'. */
   readonly name: 'WorkerError';
   /** The M whose Worker died. */
   readonly proc: number;
@@ -475,7 +489,9 @@ export class WorkerError extends Error {
 
 /** A call on a runtime, or on one of its handles, after the runtime's `shutdown()`. */
 export class ShutdownError extends Error {
+  /** Made by the runtime: "`what`: the runtime has been shut down". */
   constructor(what: string, goroutineId?: number);
+  /** Always 'ShutdownError'. */
   readonly name: 'ShutdownError';
   /** For a join: the goroutine the shutdown cancelled (or whose result it dropped). */
   readonly goroutineId?: number;
@@ -483,7 +499,9 @@ export class ShutdownError extends Error {
 
 /** "send on closed channel", "close of closed channel". */
 export class ChannelError extends Error {
+  /** Made by the runtime, with Go's message. */
   constructor(message: string);
+  /** Always 'ChannelError'. */
   readonly name: 'ChannelError';
 }
 
@@ -492,7 +510,9 @@ export class ChannelError extends Error {
  * of unlocked mutex", "sync: RUnlock of unlocked RWMutex", "sync: Unlock of unlocked RWMutex".
  */
 export class SyncError extends Error {
+  /** Made by the runtime, with Go's message. */
   constructor(message: string);
+  /** Always 'SyncError'. */
   readonly name: 'SyncError';
 }
 
@@ -541,6 +561,7 @@ export interface ShutdownOptions {
  */
 export class Chan<in out T extends Sendable<T> = any> implements AsyncIterable<T> {
   #private;
+  /** Made by a runtime (`rt.chan()`, `rt.go()`, …), never with `new`. */
   private constructor();
   /** Capacity (0: unbuffered). */
   readonly cap: number;
@@ -598,6 +619,7 @@ export class Chan<in out T extends Sendable<T> = any> implements AsyncIterable<T
 /** Go's sync.WaitGroup (after shutdown: ShutdownError; after `release()`: TypeError). */
 export class WaitGroup {
   #private;
+  /** Made by a runtime (`rt.chan()`, `rt.go()`, …), never with `new`. */
   private constructor();
   /**
    * Adds `delta` (default 1) to the counter.
@@ -626,6 +648,7 @@ export class WaitGroup {
 /** Go's sync.Mutex; any goroutine may unlock it, as in Go (after shutdown: ShutdownError; after `release()`: TypeError). */
 export class Mutex {
   #private;
+  /** Made by a runtime (`rt.chan()`, `rt.go()`, …), never with `new`. */
   private constructor();
   /**
    * Resolves once this caller holds the lock.
@@ -648,6 +671,7 @@ export class Mutex {
  */
 export class RWMutex {
   #private;
+  /** Made by a runtime (`rt.chan()`, `rt.go()`, …), never with `new`. */
   private constructor();
   /**
    * Resolves once this caller holds a read lock.
@@ -679,6 +703,7 @@ export class RWMutex {
  */
 export class Cond {
   #private;
+  /** Made by a runtime (`rt.chan()`, `rt.go()`, …), never with `new`. */
   private constructor();
   /** The mutex `wait` unlocks while it waits (a Cond received in a goroutine has its own handle to it). */
   readonly L: Mutex;
@@ -701,6 +726,7 @@ export class Cond {
 /** Go's sync.Once, shared by every goroutine holding it. After shutdown: ShutdownError; after `release()`: TypeError. */
 export class Once {
   #private;
+  /** Made by a runtime (`rt.chan()`, `rt.go()`, …), never with `new`. */
   private constructor();
   /**
    * Calls `fn()` (awaited, in the caller's realm) if no call on this Once has: every other
@@ -722,6 +748,7 @@ export class Once {
  */
 export class Timer<C extends Chan<number> | null = Chan<number>> {
   #private;
+  /** Made by a runtime (`rt.chan()`, `rt.go()`, …), never with `new`. */
   private constructor();
   /** The channel the time is sent on; null for an afterFunc timer. */
   readonly c: C;
@@ -747,6 +774,7 @@ export class Timer<C extends Chan<number> | null = Chan<number>> {
  */
 export class Ticker {
   #private;
+  /** Made by a runtime (`rt.chan()`, `rt.go()`, …), never with `new`. */
   private constructor();
   /** The channel the ticks are sent on (ms, like performance.timeOrigin + performance.now()). */
   readonly c: Chan<number>;
@@ -881,6 +909,7 @@ export interface WorkerRuntime extends GoroutineApi {
  * was replaced); see `RuntimeEventMap`.
  */
 export class Runtime extends EventTarget {
+  /** Made by `Runtime.start`, never with `new`. */
   private constructor();
   /**
    * Starts a runtime: `procs` Ps, each run by a module Worker (one P on the page's own thread
