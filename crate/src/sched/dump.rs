@@ -180,3 +180,57 @@ impl Shared {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info(id: u64, waiting: Duration) -> GoroutineInfo {
+        GoroutineInfo {
+            id,
+            state: "waiting",
+            wait_reason: "chan receive",
+            proc: None,
+            name: Some("worker".into()),
+            waiting,
+            created_by: 1,
+            created_by_name: Some("main".into()),
+            created_at: Some("https://app.test/main.js:30:5".into()),
+        }
+    }
+
+    #[test]
+    fn a_dump_is_in_gos_format_with_the_wait_in_whole_minutes_from_one_on() {
+        let text = |g: &GoroutineInfo| dump_text(std::slice::from_ref(g));
+        assert_eq!(
+            text(&info(18, Duration::from_secs(59))),
+            "goroutine 18 [chan receive]:\nworker(...)\ncreated by main in goroutine 1\n\thttps://app.test/main.js:30:5\n"
+        );
+        // Go prints "minutes" whatever the number.
+        assert!(
+            text(&info(18, Duration::from_secs(60))).starts_with("goroutine 18 [chan receive, 1 minutes]:\n")
+        );
+        assert!(text(&info(18, Duration::from_secs(179)))
+            .starts_with("goroutine 18 [chan receive, 2 minutes]:\n"));
+        let running = GoroutineInfo { state: "running", wait_reason: "", ..info(2, Duration::ZERO) };
+        assert!(text(&running).starts_with("goroutine 2 [running]:\n"));
+        let outside = GoroutineInfo {
+            name: None,
+            created_by: 0,
+            created_by_name: None,
+            created_at: None,
+            ..info(3, Duration::ZERO)
+        };
+        assert_eq!(
+            text(&outside),
+            "goroutine 3 [chan receive]:\n<anonymous>(...)\ncreated by a thread outside the runtime\n"
+        );
+        let page =
+            GoroutineInfo { created_by: 0, created_by_name: Some("the page".into()), ..outside.clone() };
+        assert_eq!(text(&page), "goroutine 3 [chan receive]:\n<anonymous>(...)\ncreated by the page\n");
+        let anonymous_parent = GoroutineInfo { created_by_name: None, ..info(4, Duration::ZERO) };
+        assert!(text(&anonymous_parent).contains("\ncreated by <anonymous> in goroutine 1\n"));
+        // Paragraphs are separated by an empty line.
+        assert_eq!(dump_text(&[page.clone(), page]).matches("\n\ngoroutine 3 [").count(), 1);
+    }
+}
