@@ -26,14 +26,7 @@
 //   holds another value already: the M then runs on at once, with no turn of the microtask
 //   queue between its park and its next run.
 
-import {
-  Goroutine,
-  ShutdownError,
-  compileFunction,
-  describe,
-  goroutineTask,
-  wasmTarget,
-} from './goroutine.js';
+import { Goroutine, ShutdownError, compileFunction, describe, goroutineTask, wasmTarget } from './goroutine.js';
 import { Realm, RuntimeBase, isRefused, newMessage } from './realm.js';
 import { encodeTagged } from './codec.js';
 
