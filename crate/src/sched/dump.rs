@@ -21,11 +21,12 @@ const OUTSIDE: &str = "a thread outside the runtime";
 /// goroutine 18 [chan receive, 2 minutes]:
 /// worker(...)
 /// created by main in goroutine 1
-/// 	https://app.test/main.js:30:5
+///         https://app.test/main.js:30:5
 /// ```
-/// The wait shows in whole minutes once it lasted one (Go's rule); the function line is the
-/// goroutine's name; `created by` names the goroutine that started it (or, for code outside
-/// every goroutine, that code: "the page"), with the call's location under it when known.
+/// (the location's line starts with a tab). The wait shows in whole minutes once it lasted one
+/// (Go's rule); the function line is the goroutine's name; `created by` names the goroutine
+/// that started it (or, for code outside every goroutine, that code: "the page"), with the
+/// call's location under it when known.
 pub(crate) fn dump_text(gs: &[GoroutineInfo]) -> String {
     gs.iter().map(goroutine_text).collect::<Vec<_>>().join("\n")
 }
