@@ -16,9 +16,9 @@
 //! A goroutine has no stack of its own: what Go keeps on a goroutine's stack lives in its
 //! structures, the G, its boxed task (the future, or the closure that builds it) and its join
 //! cell. Their bytes as made, plus what the caller says the task captured (a JS goroutine's
-//! target and arguments) and the G's name and origin, count in `Shared::stack_inuse` from `newproc` until
-//! the G is freed: Go's `MemStats.StackInuse`, the figure that grows with the number of
-//! goroutines. A goroutine started from outside the runtime's own code (the JS facade) is first
+//! target and arguments) and the text of the G's name and origin, count in
+//! `Shared::stack_inuse` from `newproc` until the G is freed: Go's `MemStats.StackInuse`, the
+//! figure that grows with the number of goroutines. A goroutine started from outside the runtime's own code (the JS facade) is first
 //! admitted ([`Shared::admit_goroutine`]): refused, as `platform::memory` explains, when memory
 //! could not hold it and its first operations.
 
