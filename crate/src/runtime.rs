@@ -222,6 +222,7 @@ impl Runtime {
     }
 
     /// Starts a goroutine from outside the runtime.
+    #[track_caller]
     pub fn go<F>(&self, fut: F) -> JoinHandle<F::Output>
     where
         F: Future + Send + 'static,
@@ -231,6 +232,7 @@ impl Runtime {
     }
 
     /// Runs `fut` as a goroutine and blocks this thread until it finishes.
+    #[track_caller]
     pub fn block_on<F>(&self, fut: F) -> Result<F::Output, crate::JoinError>
     where
         F: Future + Send + 'static,

@@ -1360,6 +1360,49 @@ fn goroutine_dump_shows_wait_reasons() {
     assert_eq!(sleeper.wait(), Err(JoinError::Cancelled { goid: sid }));
 }
 
+/// Each goroutine in a dump says who started it (Go's "created by … in goroutine N") and
+/// where (`gort::go`'s and `Runtime::go`'s caller, through `#[track_caller]`), is named after its
+/// future, and shows how long it has waited.
+#[test]
+fn goroutine_dump_shows_who_started_each_goroutine_where_and_how_long_it_waited() {
+    let rt = rt(2);
+    // A pending timer: the goroutines blocked on the channel are not deadlocked meanwhile.
+    let _sleeper = rt.go(gort::time::sleep(Duration::from_secs(3600)));
+    let (tx, rx) = mpsc::channel();
+    let ch = gort::chan::chan::<()>(0);
+    let c = ch.clone();
+    let parent_line = line!() + 1;
+    let parent = rt.go(async move {
+        let child_line = line!() + 1;
+        let child = gort::go(async move { c.recv().await });
+        tx.send((child.id(), child_line)).unwrap();
+        child.await.unwrap();
+    });
+    let (child, child_line) = rx.recv_timeout(Duration::from_secs(20)).unwrap();
+    common::wait_blocked(&rt, child, "chan receive");
+    let first = rt.goroutines();
+    let find = |dump: &[gort::GoroutineInfo], id| dump.iter().find(|g| g.id == id).cloned().unwrap();
+    let (p, c) = (find(&first, parent.id()), find(&first, child));
+    let at = |line: u32| format!("{}:{line}:", file!());
+    assert_eq!((p.created_by, p.created_by_name.as_deref()), (0, None), "started outside every goroutine");
+    assert!(p.created_at.as_deref().unwrap().starts_with(&at(parent_line)), "{p:?}");
+    let name = p.name.clone().unwrap();
+    assert!(name.contains("goroutine_dump_shows_who_started") && name.ends_with("{{closure}}"), "{name}");
+    assert_eq!((c.created_by, c.created_by_name.as_deref()), (parent.id(), Some(&*name)));
+    assert!(c.created_at.as_deref().unwrap().starts_with(&at(child_line)), "{c:?}");
+    // Still blocked: its wait grows by at least the time between the dumps.
+    let before = Instant::now();
+    thread::sleep(Duration::from_millis(20));
+    let elapsed = before.elapsed();
+    let c2 = find(&rt.goroutines(), child);
+    // (1 ms for the rounding of the clocks' readings in the browser, in ms as floats.)
+    let grown = c2.waiting + Duration::from_millis(1) >= c.waiting + elapsed;
+    assert!(grown, "{:?} then {:?}, {elapsed:?} apart", c.waiting, c2.waiting);
+    ch.close().unwrap();
+    parent.wait().unwrap();
+    rt.shutdown();
+}
+
 // ---------------------------------------------------------------------------------------------
 // Join handles
 // ---------------------------------------------------------------------------------------------

@@ -3,7 +3,9 @@
 // `rt.go` returns. Module contract: `goroutineTask` checks and describes a goroutine target
 // (a TypeError names what is wrong, an EvalError says when the realm's Content-Security-Policy
 // forbids compiling functions shipped by source), `wasmTarget` makes the glue's `Target` of
-// it, and `compileFunction` rebuilds a shipped function in a Worker. A Goroutine is made by
+// it, `callSite` finds where the caller of `rt.go` is (for goroutine dumps), and
+// `compileFunction` rebuilds a shipped function in a Worker, under the URL
+// `gort-goroutine/<function name>.js`, so that stack traces name it. A Goroutine is made by
 // the runtime that started it, with its id and how to settle its result.
 
 /** A goroutine threw, rejected, panicked or was cancelled. */
@@ -69,11 +71,11 @@ function needsModuleTask(what, name, cause) {
   );
 }
 
-/** `new Function(body)`, or the module-task EvalError where this realm forbids `eval`. */
-function compile(body, what, name) {
+/** `make()` (which compiles code), or the module-task EvalError where this realm forbids `eval`. */
+function compile(make, what, name) {
   if (evalRefused) throw needsModuleTask(what, name, evalRefused);
   try {
-    return new Function(body);
+    return make();
   } catch (e) {
     if (!(e instanceof EvalError)) throw e;
     evalRefused = e;
@@ -141,11 +143,55 @@ function moduleUrl(module, what, base) {
   }
 }
 
-/** The glue's `Target` for `task` (from `goroutineTask`), which `go` consumes. */
-export function wasmTarget(glue, task) {
-  return task.module === undefined
-    ? glue.Target.function(task.source, task.name)
-    : glue.Target.module(task.module, task.export, task.name);
+/**
+ * The glue's `Target` for `task` (from `goroutineTask`), which `go` consumes; `at`: where
+ * `rt.go` was called (`callSite`), if known.
+ */
+export function wasmTarget(glue, task, at) {
+  const target =
+    task.module === undefined
+      ? glue.Target.function(task.source, task.name)
+      : glue.Target.module(task.module, task.export, task.name);
+  if (at !== undefined) {
+    try {
+      target.setCreatedAt(at);
+    } catch {
+      // Memory could not hold the location: dumps go without it, and the goroutine starts.
+    }
+  }
+  return target;
+}
+
+// This package's own files: frames there are not the caller's.
+const PACKAGE = new URL('.', import.meta.url).href;
+// A stack frame's `url:line:column` (V8's `at f (url:1:2)`, `at url:1:2`; Firefox's and
+// Safari's `f@url:1:2`).
+const FRAME_SITE = /([^\s(@]+:\d+:\d+)\)?$/;
+
+/**
+ * Where the code that called `api` (a function of this package, such as `rt.go`) is:
+ * `url:line:column`, or undefined. Where the engine can (`Error.captureStackTrace`: V8) only
+ * the caller's frame is taken, so that the cost stays small; elsewhere the first frame
+ * outside this package's files.
+ */
+export function callSite(api) {
+  let stack;
+  if (typeof Error.captureStackTrace === 'function') {
+    const limit = Error.stackTraceLimit;
+    const holder = {};
+    Error.stackTraceLimit = 1;
+    Error.captureStackTrace(holder, api);
+    Error.stackTraceLimit = limit;
+    stack = holder.stack;
+  } else {
+    stack = new Error().stack;
+  }
+  if (typeof stack !== 'string') return undefined;
+  for (const line of stack.split('\n')) {
+    const site = FRAME_SITE.exec(line.trim())?.[1];
+    if (site !== undefined && !site.startsWith(PACKAGE)) return site;
+  }
+  return undefined;
 }
 
 /**
@@ -177,11 +223,13 @@ function toExpression(src, name, what) {
     throw new TypeError(`${what}: a generator function cannot run as a goroutine`);
   if (/^class\b/.test(src)) throw new TypeError(`${what}: a class cannot run as a goroutine`);
   const candidates = [`(${src})`, `({${src}})[${JSON.stringify(name)}]`]; // expression, or method shorthand
+  // Stack traces of the Worker's copy name the function (`compileFunction` evaluates this).
+  const url = `\n//# sourceURL=gort-goroutine/${encodeURIComponent(name || 'anonymous')}.js`;
   let firstError;
   for (const expr of candidates) {
     try {
-      compile(`return ${expr}`, what, name); // syntax check only; runs nothing
-      return expr;
+      compile(() => new Function(`return ${expr}`), what, name); // syntax check only; runs nothing
+      return `${expr}${url}`;
     } catch (e) {
       if (e instanceof EvalError) throw e; // forbidden here: a module task is the way
       firstError ??= e;
@@ -192,10 +240,12 @@ function toExpression(src, name, what) {
 
 /**
  * Compiles a shipped function (in a Worker; cached by the caller). An EvalError that names
- * module tasks where the Worker's Content-Security-Policy forbids it.
+ * module tasks where the Worker's Content-Security-Policy forbids it. Evaluated as it is (an
+ * indirect `eval`, which only makes the function), so that its lines in stack traces are the
+ * lines of its source, under its `sourceURL`.
  */
 export function compileFunction(expr) {
-  return compile(`return ${expr}`, 'rt.go')();
+  return compile(() => (0, eval)(expr), 'rt.go');
 }
 
 /** A started goroutine: `id`, and `join()` for its result (the same promise every call). */

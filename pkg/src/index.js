@@ -365,6 +365,7 @@ export class Runtime extends RuntimeBase {
         afterFunc: (ms, target, args) => core.afterFunc(ms, target, args),
       },
       base: pageBase,
+      callSites: init.callSites,
     });
     super(realm);
     this.#glue = glue;
@@ -464,6 +465,10 @@ export class Runtime extends RuntimeBase {
    * same API; one such runtime runs at a time on a page. `requireThreads: true` makes it reject
    * there instead. `wasm` must then name a glue built without threads (defaults to this
    * package's own).
+   *
+   * `callSites: false` stops `rt.go` and `rt.afterFunc` (on the page and in goroutines) from
+   * recording where they were called (`createdAt` in `goroutines()`, the `created by` lines of
+   * dumps): finding the caller's frame costs a stack capture, about 2 µs, per call.
    */
   static async start({
     procs = globalThis.navigator?.hardwareConcurrency ?? 1,
@@ -474,6 +479,7 @@ export class Runtime extends RuntimeBase {
     heapLimit = 0,
     gctrace = false,
     requireThreads = false,
+    callSites = true,
   } = {}) {
     if (!Number.isInteger(procs) || procs < 1 || procs > MAX_PROCS) {
       throw new RangeError(`Runtime.start: procs must be an integer from 1 to ${MAX_PROCS}, got ${procs}`);
@@ -498,7 +504,7 @@ export class Runtime extends RuntimeBase {
             'requireThreads off to run on one P without threads',
         );
       }
-      return Runtime.#startLocal({ glueHref, wasmHref, gcPercent, heapLimit, gctrace });
+      return Runtime.#startLocal({ glueHref, wasmHref, gcPercent, heapLimit, gctrace, callSites: !!callSites });
     }
     const glue = await loadGlue(glueHref, wasmHref, true);
     if (!glue.gortThreaded()) throw new TypeError(`Runtime.start: ${glueHref} is a build without threads`);
@@ -510,6 +516,7 @@ export class Runtime extends RuntimeBase {
       memory: glue.gortSharedMemory(),
       id,
       workerUrl: workerHref,
+      callSites: !!callSites,
     };
     // The Ps' Ms, and the warm spare M (sched/sysmon.rs) the runtime asked for already.
     const indices = [...Array.from({ length: procs }, (_, i) => i), ...core.takeMRequests()];
@@ -525,7 +532,7 @@ export class Runtime extends RuntimeBase {
   }
 
   /** `start` on a page without cross-origin isolation: one P, whose M is this thread. */
-  static async #startLocal({ glueHref, wasmHref, gcPercent, heapLimit, gctrace }) {
+  static async #startLocal({ glueHref, wasmHref, gcPercent, heapLimit, gctrace, callSites }) {
     if (localRuntime) {
       throw new Error(
         'Runtime.start: without cross-origin isolation one runtime runs at a time on a page; ' +
@@ -538,9 +545,9 @@ export class Runtime extends RuntimeBase {
       if (glue.gortThreaded()) throw new TypeError(`Runtime.start: ${glueHref} is a build with threads`);
       const core = new glue.RuntimeCore(1, gcPercent, heapLimit, !!gctrace);
       const waits = localWaits(glue);
-      const m = new LocalM(glue, core.workerReference(), waits);
+      const m = new LocalM(glue, core.workerReference(), waits, callSites);
       m.stopped.then(() => (localRuntime = null));
-      return new Runtime(START, glue, core, [m], { glue: glueHref }, waits);
+      return new Runtime(START, glue, core, [m], { glue: glueHref, callSites }, waits);
     } catch (e) {
       localRuntime = null;
       throw e;
@@ -570,7 +577,7 @@ export class Runtime extends RuntimeBase {
     this.#check('rt.go');
     const task = goroutineTask(target, 'rt.go', pageBase());
     const msg = this.#realm.args(args);
-    const ref = this.#core.go(wasmTarget(this.#glue, task), msg);
+    const ref = this.#core.go(wasmTarget(this.#glue, task, this.#realm.callSite(this.go)), msg);
     return this.#handle(ref);
   }
 

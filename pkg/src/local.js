@@ -75,9 +75,9 @@ export class LocalM {
   failed = 0;
   gone = new Promise(() => {}); // the page's own thread: it dies with the page
 
-  constructor(glue, reference, waits) {
+  constructor(glue, reference, waits, callSites) {
     // The goroutines' realms share one owner: this runtime.
-    const host = createHost(glue, 0, {});
+    const host = createHost(glue, 0, {}, callSites);
     const m = new glue.Machine(reference, 0, host);
     this.ready = Promise.resolve();
     const park = (address, value, timeoutMs) => waits.wait(address, value, timeoutMs);

@@ -5,9 +5,10 @@
 // (local.js).
 //
 // Module contract:
-// - `createHost(glue, proc, owner)`: for the glue module of this M's wasm instance, the M's
-//   proc number, and the object that identifies the runtime for the realms made here
-//   (`Realm`'s `owner`): `{ startFunction(goid, source, args, detached), startModule(goid, url,
+// - `createHost(glue, proc, owner, callSites)`: for the glue module of this M's wasm instance,
+//   the M's proc number, the object that identifies the runtime for the realms made here
+//   (`Realm`'s `owner`), and whether their `rt.go` records where it was called (`Realm`'s
+//   `callSites`): `{ startFunction(goid, source, args, detached), startModule(goid, url,
 //   name, args, detached), close() }`. Each start returns the goroutine's outcome Message, or a
 //   promise of one. A detached goroutine (an afterFunc's: nobody can join it) that fails also
 //   reports what it threw as an uncaught error of this realm (`reportError`), as a throwing
@@ -106,7 +107,7 @@ class WorkerRuntime extends RuntimeBase {
     realm.check('rt.go');
     const task = goroutineTask(target, 'rt.go', undefined);
     const msg = realm.args(args);
-    const ref = this.#glue.workerGo(wasmTarget(this.#glue, task), msg);
+    const ref = this.#glue.workerGo(wasmTarget(this.#glue, task, realm.callSite(this.go)), msg, this.#goid);
     const id = ref.id();
     return new Goroutine(id, async () => {
       try {
@@ -146,7 +147,7 @@ function imported(url) {
 }
 
 /** The host of the JS goroutines of M `proc` (module contract). */
-export function createHost(glue, proc, owner) {
+export function createHost(glue, proc, owner, callSites) {
   const functions = new Map(); // shipped source → compiled function
   const fail = (thrown) => failed(glue, thrown);
   const failDetached = (thrown) => {
@@ -168,6 +169,7 @@ export function createHost(glue, proc, owner) {
         life,
         admit: (length, heap) => glue.workerAdmitLength(length, heap),
         timers: { timer: glue.workerTimer, ticker: glue.workerTicker, afterFunc: glue.workerAfterFunc },
+        callSites,
       });
       const rt = new WorkerRuntime(goid, realm, glue, proc);
       const result = fn(rt, ...realm.settle(args, goid));

@@ -26,7 +26,15 @@
 //   holds stops ticking: crate/src/time.rs).
 
 import { cannotSend, decode, decodeText, encodeTagged } from './codec.js';
-import { GoroutineError, ShutdownError, WorkerError, describe, goroutineTask, wasmTarget } from './goroutine.js';
+import {
+  GoroutineError,
+  ShutdownError,
+  WorkerError,
+  callSite,
+  describe,
+  goroutineTask,
+  wasmTarget,
+} from './goroutine.js';
 
 const MAX_MS = 1e15; // about 31,700 years: longer is forever
 
@@ -461,6 +469,7 @@ export class Realm {
   #admit;
   #timers;
   #base;
+  #callSites;
 
   /**
    * `glue`: the wasm-bindgen glue module, initialized. `run(op) → Promise<Message>` runs a
@@ -480,6 +489,8 @@ export class Realm {
    *   `workerTimer`, `workerTicker`, `workerAfterFunc`).
    * - `base() → URL text | undefined`: what a module task's relative `module` resolves against
    *   (the page's base URL; none inside a goroutine, where it must be absolute).
+   * - `callSites`: whether `rt.go` and `rt.afterFunc` record where they were called, for
+   *   goroutine dumps (`Runtime.start`'s option).
    */
   constructor(
     glue,
@@ -491,6 +502,7 @@ export class Realm {
       admit = () => undefined,
       timers,
       base = () => undefined,
+      callSites = false,
     } = {},
   ) {
     this.#glue = glue;
@@ -502,6 +514,12 @@ export class Realm {
     this.#admit = admit;
     this.#timers = timers;
     this.#base = base;
+    this.#callSites = callSites;
+  }
+
+  /** Where the caller of `api` (`rt.go`, `rt.afterFunc`) is, if this realm records it (`callSite`). */
+  callSite(api) {
+    return this.#callSites ? callSite(api) : undefined;
   }
 
   /** Throws a ShutdownError for the call `what` once the runtime is shutting down. */
@@ -588,12 +606,13 @@ export class Realm {
 
   /**
    * A Timer that starts `target` (as `rt.go` takes it) with `args` after `ms` (checked), for the
-   * call `what`; a TypeError (or RangeError) for the target or an argument, as `rt.go`'s.
+   * call `what` made at `at` (`callSite`); a TypeError (or RangeError) for the target or an
+   * argument, as `rt.go`'s.
    */
-  afterFunc(ms, target, args, what) {
+  afterFunc(ms, target, args, what, at) {
     const task = goroutineTask(target, what, this.#base());
     const msg = this.args(args);
-    return new Timer(this.#timers.afterFunc(ms, wasmTarget(this.#glue, task), msg), this);
+    return new Timer(this.#timers.afterFunc(ms, wasmTarget(this.#glue, task, at), msg), this);
   }
 
   /** A new SelectBuilder (the caller frees it). */
@@ -919,7 +938,8 @@ export class RuntimeBase extends EventTarget {
    */
   afterFunc(ms, target, ...args) {
     this.#check('rt.afterFunc');
-    return this.#realm.afterFunc(checkMs(ms, 'rt.afterFunc'), target, args, 'rt.afterFunc');
+    const at = this.#realm.callSite(this.afterFunc);
+    return this.#realm.afterFunc(checkMs(ms, 'rt.afterFunc'), target, args, 'rt.afterFunc', at);
   }
 
   /**

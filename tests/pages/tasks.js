@@ -1,7 +1,8 @@
-// Module tasks for tests/modtasks.test.mjs: each export is a goroutine function, called by the
-// Worker that imports this module as `export(rt, ...args)`. Module contract: `evaluations`
-// counts how many times this module was evaluated in the calling Worker (once, if the runtime
-// imports a module once per Worker); the test finds the line of the `throw` in `boom` here.
+// Module tasks for tests/modtasks.test.mjs and tests/dump.test.mjs: each export is a goroutine
+// function, called by the Worker that imports this module as `export(rt, ...args)`. Module
+// contract: `evaluations` counts how many times this module was evaluated in the calling Worker
+// (once, if the runtime imports a module once per Worker); the tests find the lines of the
+// `throw` in `boom` and of the `rt.go` in `spawnRecv` here.
 
 let evaluated = 0;
 evaluated++;
@@ -46,3 +47,9 @@ export function recv(rt, ch) {
 }
 
 export const notAFunction = 42;
+
+/** Starts `recv(rt, ch)` as a module task of its own, and receives from `ch` too (tests/dump.test.mjs). */
+export async function spawnRecv(rt, ch) {
+  rt.go({ module: new URL('./tasks.js', import.meta.url), export: 'recv' }, ch);
+  await ch.recv();
+}

@@ -55,6 +55,7 @@ pub use value::{ChanRef, CondRef, Message, MutexRef, OnceRef, RwMutexRef, WaitGr
 
 use crate::platform::shim::Arc;
 use crate::sched::m::{Exit, M};
+use crate::sched::origin::{Name, Origin, Site};
 use crate::sched::{self, set_wait_reason, Shared, WaitReason};
 use js_sys::{Array, Object, Promise, Reflect};
 use std::cell::RefCell;
@@ -197,7 +198,7 @@ impl RuntimeCore {
     /// Starts a JS goroutine from outside the runtime; a `RangeError` if memory could not hold
     /// it (`target` and `args` are freed then: nothing was started).
     pub fn go(&self, target: Target, args: Message) -> Result<JoinRef, JsValue> {
-        go_js(&self.core.shared, target, args)
+        go_js(&self.core.shared, target, args, 0, Name::Static(PAGE))
     }
 
     /// Whether a message of `len` tagged bytes could be taken in ([`Message::admit_length`]:
@@ -214,7 +215,8 @@ impl RuntimeCore {
     /// memory could not hold that goroutine (the operation is not started).
     pub fn run(&self, op: &mut Op) -> Result<JoinRef, JsValue> {
         admit_goroutine(&self.core.shared, 0, "operation")?;
-        Ok(JoinRef::from(self.core.shared.go(op.take())))
+        let name = Name::Static(op.name());
+        Ok(JoinRef::from(self.core.shared.go_as(op.take(), name, page_origin())))
     }
 
     /// The page holds a handle to this channel: goroutines blocked on it may still be woken.
@@ -319,10 +321,21 @@ impl RuntimeCore {
                 .filter(|g| g.id != crate::goid())
                 .map(|g| {
                     let proc = g.proc.map_or("null".to_string(), |p| p.to_string());
-                    let name = g.name.as_deref().map_or("null".to_string(), json_string);
+                    let json_or_null = |s: &Option<String>| s.as_deref().map_or("null".to_string(), json_string);
+                    let created_by = match g.created_by {
+                        0 => "null".to_string(),
+                        id => format!(r#"{{"id":{id},"name":{}}}"#, json_or_null(&g.created_by_name)),
+                    };
                     format!(
-                        r#"{{"id":{},"state":"{}","waitReason":"{}","proc":{},"name":{}}}"#,
-                        g.id, g.state, g.wait_reason, proc, name
+                        r#"{{"id":{},"state":"{}","waitReason":"{}","proc":{},"name":{},"waitMs":{},"createdBy":{},"createdAt":{}}}"#,
+                        g.id,
+                        g.state,
+                        g.wait_reason,
+                        proc,
+                        json_or_null(&g.name),
+                        g.waiting.as_secs_f64() * 1e3,
+                        created_by,
+                        json_or_null(&g.created_at),
                     )
                 })
                 .collect();
@@ -345,7 +358,8 @@ impl RuntimeCore {
     where
         F: Future<Output = String> + Send + 'static,
     {
-        let handle = self.core.shared.go(async move { Message::text(OutcomeTag::Json, &fut.await) });
+        let fut = async move { Message::text(OutcomeTag::Json, &fut.await) };
+        let handle = self.core.shared.go_as(fut, Name::of_future::<F>(), page_origin());
         JoinRef::from(handle)
     }
 }
@@ -405,14 +419,34 @@ fn admit_goroutine(shared: &Shared, extra: usize, what: &str) -> Result<(), JsVa
     })
 }
 
-fn go_js(shared: &Arc<Shared>, target: Target, args: Message) -> Result<JoinRef, JsValue> {
-    // The target and the arguments' bytes live as long as the G's task, its name as the G.
+/// What dumps say started the goroutines the page starts: "created by the page".
+const PAGE: &str = "the page";
+
+/// The origin of a goroutine the page started with no known location (its operations).
+fn page_origin() -> Origin {
+    Origin { parent: 0, parent_name: Name::Static(PAGE), site: Site::Unknown }
+}
+
+/// Starts a JS goroutine on `target`, started by goroutine `parent` called `parent_name` (0:
+/// by the code `parent_name` names, outside every goroutine).
+fn go_js(
+    shared: &Arc<Shared>,
+    target: Target,
+    args: Message,
+    parent: u64,
+    parent_name: Name,
+) -> Result<JoinRef, JsValue> {
+    // The target and the arguments' bytes live as long as the G's task, its name and where it
+    // was started as the G.
     let extra = target.byte_length() + args.byte_length();
-    let (how, name) = target.into_parts();
-    admit_goroutine(shared, extra + name.as_ref().map_or(0, String::len), "rt.go")?;
+    let (how, name, created_at) = target.into_parts();
+    let described = name.as_ref().map_or(0, String::len) + created_at.as_ref().map_or(0, String::len);
+    admit_goroutine(shared, extra + described, "rt.go")?;
+    let name = name.map_or(Name::None, |n| Name::Shared(n.into()));
+    let site = created_at.map_or(Site::Unknown, |at| Site::Text(at.into_boxed_str()));
     // Its JS values belong to the Worker that runs it: never dropped elsewhere (faults.rs).
     let start = move || faults::home_only(run_js_goroutine(how, args));
-    let handle = shared.go_unstarted(start, extra, name.map(String::into_boxed_str));
+    let handle = shared.go_unstarted(start, extra, name, Origin { parent, parent_name, site });
     Ok(JoinRef::from(handle))
 }
 
@@ -443,8 +477,9 @@ impl<F: Future + Unpin> Future for Relay<F> {
         let r = Pin::new(&mut self.fut).poll(cx);
         if let Some(caller) = &self.caller {
             // Once the operation is done the caller's code runs again (in promise reactions),
-            // so it must not look blocked on the operation's object any more.
-            caller.set_wait_reason(match r {
+            // so it must not look blocked on the operation's object any more. Either way a new
+            // wait begins, in one park of the caller (`G::wait_anew`).
+            caller.wait_anew(match r {
                 Poll::Pending => sched::current_wait_reason(),
                 Poll::Ready(_) => WaitReason::Promise,
             });
@@ -544,13 +579,15 @@ fn current_shared() -> Result<Arc<Shared>, JsValue> {
         .ok_or_else(|| js_sys::Error::new("gort: the runtime of this M has been shut down").into())
 }
 
-/// `rt.go` inside a goroutine: the child starts on this M's P (other Ms may steal it). A
-/// `RangeError` if memory could not hold it, as [`RuntimeCore::go`].
+/// `rt.go` inside goroutine `caller` (bound to this M): the child starts on this M's P (other
+/// Ms may steal it). A `RangeError` if memory could not hold it, as [`RuntimeCore::go`].
 #[wasm_bindgen(js_name = workerGo)]
-pub fn worker_go(target: Target, args: Message) -> Result<JoinRef, JsValue> {
+pub fn worker_go(target: Target, args: Message, caller: f64) -> Result<JoinRef, JsValue> {
     let shared = current_shared()?;
+    let caller = caller as u64;
+    let caller_name = sched::bound_here(caller).map_or(Name::None, |g| g.name.clone());
     // On this M's P if it is free: the child runs next here, or another M steals it.
-    let j = sched::with_own_p(&shared, || go_js(&shared, target, args))?;
+    let j = sched::with_own_p(&shared, || go_js(&shared, target, args, caller, caller_name))?;
     // This may run outside the M's loop (in a promise reaction while the M waits in
     // `Atomics.waitAsync`): make sure the M looks at its queues again.
     sched::unpark_current_m();

@@ -21,6 +21,8 @@ type BoxOp = Pin<Box<dyn Future<Output = Message> + Send>>;
 #[wasm_bindgen]
 pub struct Op {
     fut: Option<BoxOp>,
+    /// The JS call it serves (`Chan.recv`): what goroutine dumps call the page's operations.
+    name: &'static str,
 }
 
 // The future is only moved out (`take`), never polled, while JS holds the Op.
@@ -28,13 +30,13 @@ impl std::panic::RefUnwindSafe for Op {}
 impl std::panic::UnwindSafe for Op {}
 
 impl Op {
-    fn new(f: impl Future<Output = Message> + Send + 'static) -> Op {
-        Op { fut: Some(Box::pin(f)) }
+    fn new(name: &'static str, f: impl Future<Output = Message> + Send + 'static) -> Op {
+        Op { fut: Some(Box::pin(f)), name }
     }
 
     /// An operation that completes with no value once `f` does.
-    fn unit(f: impl Future<Output = ()> + Send + 'static) -> Op {
-        Op::new(async move {
+    fn unit(name: &'static str, f: impl Future<Output = ()> + Send + 'static) -> Op {
+        Op::new(name, async move {
             f.await;
             Message::undefined()
         })
@@ -42,6 +44,11 @@ impl Op {
 
     pub(crate) fn take(&mut self) -> BoxOp {
         self.fut.take().expect("an Op runs once")
+    }
+
+    /// The JS call it serves, for goroutine dumps.
+    pub(crate) fn name(&self) -> &'static str {
+        self.name
     }
 }
 
@@ -51,7 +58,7 @@ impl Op {
     #[wasm_bindgen(js_name = chanSend)]
     pub fn chan_send(c: &ChanRef, m: Message) -> Op {
         let c = c.chan.clone();
-        Op::new(async move {
+        Op::new("Chan.send", async move {
             let m = match m.into_heap().await {
                 Ok(m) => m,
                 Err(failed) => return failed,
@@ -67,33 +74,35 @@ impl Op {
     #[wasm_bindgen(js_name = chanRecv)]
     pub fn chan_recv(c: &ChanRef) -> Op {
         let c = c.chan.clone();
-        Op::new(async move { c.recv().await.unwrap_or_else(|| Message::tagged(OutcomeTag::Closed, &[])) })
+        Op::new("Chan.recv", async move {
+            c.recv().await.unwrap_or_else(|| Message::tagged(OutcomeTag::Closed, &[]))
+        })
     }
 
     #[wasm_bindgen(js_name = waitGroupWait)]
     pub fn wait_group_wait(w: &WaitGroupRef) -> Op {
         let wg = w.wg.clone();
-        Op::unit(async move { wg.wait().await })
+        Op::unit("WaitGroup.wait", async move { wg.wait().await })
     }
 
     #[wasm_bindgen(js_name = mutexLock)]
     pub fn mutex_lock(m: &MutexRef) -> Op {
         let m = m.mutex.clone();
-        Op::unit(async move { m.lock().await })
+        Op::unit("Mutex.lock", async move { m.lock().await })
     }
 
     /// `rw.rLock()` (Go's `RWMutex.RLock`).
     #[wasm_bindgen(js_name = rwMutexRLock)]
     pub fn rw_mutex_rlock(m: &RwMutexRef) -> Op {
         let m = m.mutex.clone();
-        Op::unit(async move { m.rlock().await })
+        Op::unit("RWMutex.rLock", async move { m.rlock().await })
     }
 
     /// `rw.lock()` (Go's `RWMutex.Lock`).
     #[wasm_bindgen(js_name = rwMutexLock)]
     pub fn rw_mutex_lock(m: &RwMutexRef) -> Op {
         let m = m.mutex.clone();
-        Op::unit(async move { m.lock().await })
+        Op::unit("RWMutex.lock", async move { m.lock().await })
     }
 
     /// `cond.wait()`: unlocks the cond's mutex, waits for a signal and locks it again; an
@@ -102,7 +111,7 @@ impl Op {
     #[wasm_bindgen(js_name = condWait)]
     pub fn cond_wait(c: &CondRef) -> Op {
         let (cond, mutex) = (c.cond.clone(), c.mutex.clone());
-        Op::new(async move {
+        Op::new("Cond.wait", async move {
             match cond.wait(&mutex).await {
                 Ok(()) => Message::undefined(),
                 Err(e) => Message::text(OutcomeTag::SyncError, &e.to_string()),
@@ -115,29 +124,29 @@ impl Op {
     #[wasm_bindgen(js_name = onceBegin)]
     pub fn once_begin(o: &OnceRef) -> Op {
         let once = o.once.clone();
-        Op::new(async move { Message::boolean(once.begin().await) })
+        Op::new("Once.do", async move { Message::boolean(once.begin().await) })
     }
 
     pub fn sleep(ms: f64) -> Op {
         // The deadline counts from the call, as Go's time.Sleep, not from when an M runs the op.
         let sleep = crate::time::sleep(duration_ms(ms));
-        Op::unit(sleep)
+        Op::unit("rt.sleep", sleep)
     }
 
     /// A full collection (Go's `runtime.GC()`).
     pub fn gc() -> Op {
-        Op::unit(crate::gc::collect())
+        Op::unit("rt.gc", crate::gc::collect())
     }
 
     pub fn gosched() -> Op {
-        Op::unit(crate::gosched())
+        Op::unit("rt.gosched", crate::gosched())
     }
 
     /// `rt.after(ms)`: a channel that receives the time (ms since the Unix epoch, the scale
     /// of `performance.timeOrigin + performance.now()`) once `ms` have passed.
     pub fn after(ms: f64, c: &ChanRef) -> Op {
         let (sleep, tx) = (crate::time::sleep(duration_ms(ms)), c.chan.clone());
-        Op::new(async move {
+        Op::new("rt.after", async move {
             sleep.await;
             let _ = tx.try_send(time_now());
             Message::undefined()
@@ -147,13 +156,13 @@ impl Op {
     /// A goroutine's outcome.
     pub fn join(j: &JoinRef) -> Op {
         let handle = JoinHandle { cell: j.cell.clone(), goid: j.goid };
-        Op::new(async move { outcome(handle.await) })
+        Op::new("Goroutine.join", async move { outcome(handle.await) })
     }
 
     /// `rt.select(cases, { default })`: a `Selected` outcome.
     pub fn select(s: &mut SelectBuilder, default: bool) -> Op {
         let cases = std::mem::take(&mut s.cases);
-        Op::new(async move { run_select(&cases, default).await })
+        Op::new("rt.select", async move { run_select(&cases, default).await })
     }
 }
 

@@ -8,8 +8,9 @@
 //! URL is never mistaken for source, nor source for a URL.
 //!
 //! JS builds a [`Target`] (`Target.function`, `Target.module`) and gives it up to
-//! `RuntimeCore.go` or `workerGo`, which move it into the goroutine's task; its name goes to
-//! the G, for goroutine dumps. An `afterFunc`'s goroutines are *detached*: nobody can join
+//! `RuntimeCore.go` or `workerGo`, which move it into the goroutine's task; its name, and
+//! where JS called `rt.go` (`setCreatedAt`, at most `CREATED_AT_MAX` bytes), go to the G, for
+//! goroutine dumps. An `afterFunc`'s goroutines are *detached*: nobody can join
 //! them, so the host reports their failure where it happened, as an uncaught error of the
 //! realm that ran them (`reportError`), as a throwing `setTimeout` callback is reported (Go
 //! crashes the program on a panic in any goroutine). The strings are checked by the JS facade
@@ -26,8 +27,13 @@ use wasm_bindgen::prelude::*;
 pub struct Target {
     kind: Kind,
     name: Option<String>,
+    /// Where `rt.go` was called: `url:line:column`.
+    created_at: Option<String>,
     detached: bool,
 }
+
+/// The longest `created_at` kept, in bytes: longer ones keep their end (the line and column).
+const CREATED_AT_MAX: usize = 200;
 
 /// How the Worker finds the goroutine's function.
 #[derive(Clone)]
@@ -42,12 +48,23 @@ pub(super) enum Kind {
 impl Target {
     /// A function shipped by source: `source` is an expression that evaluates to it.
     pub fn function(source: String, name: Option<String>) -> Target {
-        Target { kind: Kind::Source(source), name, detached: false }
+        Target { kind: Kind::Source(source), name, created_at: None, detached: false }
     }
 
     /// A module task: the export `export_name` of the module at the absolute URL `url`.
     pub fn module(url: String, export_name: String, name: Option<String>) -> Target {
-        Target { kind: Kind::Module { url, export: export_name }, name, detached: false }
+        Target { kind: Kind::Module { url, export: export_name }, name, created_at: None, detached: false }
+    }
+
+    /// Where JS called `rt.go`, for dumps: `url:line:column`, cut to its last `CREATED_AT_MAX`
+    /// bytes.
+    #[wasm_bindgen(js_name = setCreatedAt)]
+    pub fn set_created_at(&mut self, at: String) {
+        let mut start = at.len().saturating_sub(CREATED_AT_MAX);
+        while !at.is_char_boundary(start) {
+            start += 1;
+        }
+        self.created_at = Some(if start == 0 { at } else { at[start..].to_owned() });
     }
 }
 
@@ -66,9 +83,9 @@ impl Target {
         self
     }
 
-    /// Splits the target into how to start it and its name.
-    pub(super) fn into_parts(self) -> (Start, Option<String>) {
-        (Start { kind: self.kind, detached: self.detached }, self.name)
+    /// Splits the target into how to start it, its name and where it was started.
+    pub(super) fn into_parts(self) -> (Start, Option<String>, Option<String>) {
+        (Start { kind: self.kind, detached: self.detached }, self.name, self.created_at)
     }
 }
 

@@ -33,6 +33,7 @@ use super::target::Target;
 use super::value::{ChanRef, Message};
 use super::{current_shared, go_js, RuntimeCore};
 use crate::chan::Chan;
+use crate::sched::origin::Name;
 use crate::sched::{self, Shared};
 use crate::time::{Clock, Instant, StartFn};
 use std::sync::{Arc, Weak};
@@ -156,7 +157,7 @@ fn after_func(shared: &Arc<Shared>, ms: f64, target: Target, args: Message) -> T
     let target = target.detach();
     let start: StartFn = Box::new(move |shared: &Arc<Shared>| {
         let started = match args.duplicate() {
-            Some(args) => go_js(shared, target.clone(), args).map(drop),
+            Some(args) => go_js(shared, target.clone(), args, 0, Name::Static("rt.afterFunc")).map(drop),
             None => {
                 Err(js_sys::RangeError::new("out of memory: memory could not hold a copy of its arguments")
                     .into())

@@ -117,6 +117,14 @@ pub fn goid() -> u64 {
     CURRENT_G.with(|c| unsafe { c.get().as_ref() }.map_or(0, |g| g.id))
 }
 
+/// The id and name of the goroutine running on this thread, or 0 and no name outside any
+/// goroutine.
+pub(crate) fn current_g_name() -> (u64, super::origin::Name) {
+    // SAFETY: as in `goid`.
+    CURRENT_G
+        .with(|c| unsafe { c.get().as_ref() }.map_or((0, Default::default()), |g| (g.id, g.name.clone())))
+}
+
 /// The index of the P this thread runs goroutines for, if it is an M.
 pub fn procid() -> Option<usize> {
     current_m(|_, i| i)

@@ -1,23 +1,57 @@
-//! What the scheduler shows of itself: goroutine dumps (Go's traceback header lines) and
-//! counters. Every read here is lock-free or takes only registry locks, so the page may call
-//! it; the numbers are a racy snapshot, as Go's are.
+//! What the scheduler shows of itself: goroutine dumps (Go's tracebacks, with what a goroutine
+//! has instead of a stack: its name, who started it and where) and counters. Every read here
+//! is lock-free or takes only registry locks, so the page may call it; the numbers are a racy
+//! snapshot, as Go's are.
 
 use super::g::UNBOUND;
 use super::gstatus::GStatus;
 use super::shared::Shared;
+use std::fmt::Write;
 use std::sync::atomic::Ordering::Relaxed;
+use std::time::Duration;
 
-/// A goroutine dump in Go's format: a `goroutine N [reason]:` line each, and for a named
-/// goroutine its name where Go shows the function, as `name(...)`.
+/// What dumps call a goroutine that has no name (a JS goroutine made from an anonymous
+/// function), and what they say started a goroutine that code outside every goroutine
+/// started, when that code has no name either.
+const ANONYMOUS: &str = "<anonymous>";
+const OUTSIDE: &str = "a thread outside the runtime";
+
+/// A goroutine dump in Go's format (`runtime/traceback.go`), a paragraph each:
+/// ```text
+/// goroutine 18 [chan receive, 2 minutes]:
+/// worker(...)
+/// created by main in goroutine 1
+///         https://app.test/main.js:30:5
+/// ```
+/// (the location's line starts with a tab). The wait shows in whole minutes once it lasted one
+/// (Go's rule); the function line is the goroutine's name; `created by` names the goroutine
+/// that started it (or, for code outside every goroutine, that code: "the page"), with the
+/// call's location under it when known.
 pub(crate) fn dump_text(gs: &[GoroutineInfo]) -> String {
-    gs.iter()
-        .map(|g| {
-            let what = if g.wait_reason.is_empty() { g.state } else { g.wait_reason };
-            let name = g.name.as_ref().map_or(String::new(), |n| format!("{n}(...)\n"));
-            format!("goroutine {} [{what}]:\n{name}", g.id)
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
+    gs.iter().map(goroutine_text).collect::<Vec<_>>().join("\n")
+}
+
+fn goroutine_text(g: &GoroutineInfo) -> String {
+    let mut out = format!("goroutine {} [", g.id);
+    out.push_str(if g.wait_reason.is_empty() { g.state } else { g.wait_reason });
+    let minutes = g.waiting.as_secs() / 60;
+    if minutes >= 1 {
+        let _ = write!(out, ", {minutes} minutes");
+    }
+    let _ = writeln!(out, "]:\n{}(...)", g.name.as_deref().unwrap_or(ANONYMOUS));
+    match (g.created_by, &g.created_by_name) {
+        (0, name) => {
+            let _ = writeln!(out, "created by {}", name.as_deref().unwrap_or(OUTSIDE));
+        }
+        (parent, name) => {
+            let _ =
+                writeln!(out, "created by {} in goroutine {parent}", name.as_deref().unwrap_or(ANONYMOUS));
+        }
+    }
+    if let Some(at) = &g.created_at {
+        let _ = writeln!(out, "\t{at}");
+    }
+    out
 }
 
 /// One P's counters, as `Runtime::stats` reports them.
@@ -51,8 +85,18 @@ pub struct GoroutineInfo {
     pub wait_reason: &'static str,
     /// The M a JS goroutine is bound to.
     pub proc: Option<usize>,
-    /// Its name, if it has one (a JS goroutine's function or task name).
+    /// Its name, if it has one: a JS goroutine's function or task name, a Rust goroutine's
+    /// future's type name (without generic arguments).
     pub name: Option<String>,
+    /// How long it has waited, if waiting.
+    pub waiting: Duration,
+    /// The goroutine that started it; 0 for code outside every goroutine.
+    pub created_by: u64,
+    /// That goroutine's name (or the outside code's, "the page"), if any.
+    pub created_by_name: Option<String>,
+    /// Where it was started, `file:line:column` (a JS goroutine's: the caller's `url:line:column`),
+    /// if known.
+    pub created_at: Option<String>,
 }
 
 /// The scheduler's part of `Stats` (the runtime adds the heap's).
@@ -76,18 +120,28 @@ pub(crate) struct SchedStats {
 impl Shared {
     /// A goroutine dump: every live goroutine, sorted by id.
     pub(crate) fn goroutines(&self) -> Vec<GoroutineInfo> {
+        let now = super::timer::now();
         let mut all: Vec<_> = self
             .all_gs()
             .iter()
             .filter(|g| !g.system)
             .map(|g| {
                 let state = g.state();
+                let waiting = state == GStatus::Waiting;
                 GoroutineInfo {
                     id: g.id,
                     state: state.as_str(),
-                    wait_reason: if state == GStatus::Waiting { g.wait_reason().as_str() } else { "" },
+                    wait_reason: if waiting { g.wait_reason().as_str() } else { "" },
                     proc: (g.home() != UNBOUND).then(|| g.home() as usize),
-                    name: g.name.as_deref().map(str::to_owned),
+                    name: g.name.text().map(str::to_owned),
+                    waiting: Duration::from_nanos(if waiting {
+                        now.saturating_sub(g.waiting_since())
+                    } else {
+                        0
+                    }),
+                    created_by: g.origin.parent,
+                    created_by_name: g.origin.parent_name.text().map(str::to_owned),
+                    created_at: g.origin.site.text(),
                 }
             })
             .collect();
@@ -125,5 +179,59 @@ impl Shared {
                 })
                 .collect(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info(id: u64, waiting: Duration) -> GoroutineInfo {
+        GoroutineInfo {
+            id,
+            state: "waiting",
+            wait_reason: "chan receive",
+            proc: None,
+            name: Some("worker".into()),
+            waiting,
+            created_by: 1,
+            created_by_name: Some("main".into()),
+            created_at: Some("https://app.test/main.js:30:5".into()),
+        }
+    }
+
+    #[test]
+    fn a_dump_is_in_gos_format_with_the_wait_in_whole_minutes_from_one_on() {
+        let text = |g: &GoroutineInfo| dump_text(std::slice::from_ref(g));
+        assert_eq!(
+            text(&info(18, Duration::from_secs(59))),
+            "goroutine 18 [chan receive]:\nworker(...)\ncreated by main in goroutine 1\n\thttps://app.test/main.js:30:5\n"
+        );
+        // Go prints "minutes" whatever the number.
+        assert!(
+            text(&info(18, Duration::from_secs(60))).starts_with("goroutine 18 [chan receive, 1 minutes]:\n")
+        );
+        assert!(text(&info(18, Duration::from_secs(179)))
+            .starts_with("goroutine 18 [chan receive, 2 minutes]:\n"));
+        let running = GoroutineInfo { state: "running", wait_reason: "", ..info(2, Duration::ZERO) };
+        assert!(text(&running).starts_with("goroutine 2 [running]:\n"));
+        let outside = GoroutineInfo {
+            name: None,
+            created_by: 0,
+            created_by_name: None,
+            created_at: None,
+            ..info(3, Duration::ZERO)
+        };
+        assert_eq!(
+            text(&outside),
+            "goroutine 3 [chan receive]:\n<anonymous>(...)\ncreated by a thread outside the runtime\n"
+        );
+        let page =
+            GoroutineInfo { created_by: 0, created_by_name: Some("the page".into()), ..outside.clone() };
+        assert_eq!(text(&page), "goroutine 3 [chan receive]:\n<anonymous>(...)\ncreated by the page\n");
+        let anonymous_parent = GoroutineInfo { created_by_name: None, ..info(4, Duration::ZERO) };
+        assert!(text(&anonymous_parent).contains("\ncreated by <anonymous> in goroutine 1\n"));
+        // Paragraphs are separated by an empty line.
+        assert_eq!(dump_text(&[page.clone(), page]).matches("\n\ngoroutine 3 [").count(), 1);
     }
 }

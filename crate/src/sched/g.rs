@@ -13,8 +13,15 @@
 //! unstarted (`Task::Unstarted`, a `Send` closure holding encoded arguments); its first poll
 //! builds its `!Send` future on that M and binds the G there for good (`home`), like Go's
 //! `LockOSThread`: its wake-ups go to that M's bound inbox, never to a run queue.
+//!
+//! # What dumps show
+//! Its name and origin (`origin.rs`) are set as it is made and never change. `waiting_since`
+//! is the clock's reading as it last began to wait: each park writes it before the state word
+//! says Waiting (whose Release orders it), and a reader that saw Waiting (Acquire) reads it;
+//! a reading the poll took serves (`timer::recent`), so parking reads the clock at most once.
 
 use super::gstatus::{GState, GStatus, Parked};
+use super::origin::{Name, Origin};
 use super::{Shared, WaitReason};
 use crate::platform::shim::{Arc, AtomicU32, AtomicU64};
 use std::cell::UnsafeCell;
@@ -57,8 +64,12 @@ pub(crate) struct G {
     pub(crate) system: bool,
     /// What this G counts in `Shared::stack_inuse` while it lives (`newproc.rs`).
     pub(crate) bytes: usize,
-    /// What goroutine dumps call it (a JS goroutine's function or task name), if anything.
-    pub(crate) name: Option<Box<str>>,
+    /// What goroutine dumps call it (`origin.rs`).
+    pub(crate) name: Name,
+    /// Who started it, and where.
+    pub(crate) origin: Origin,
+    /// When it last began to wait (module header), in the runtime clock's ns.
+    waiting_since: AtomicU64,
     task: UnsafeCell<Task>,
 }
 
@@ -108,14 +119,17 @@ impl G {
             home: AtomicU32::new(home),
             registry_key: AtomicU64::new(u64::MAX),
             shared,
-            name: None,
+            name: Name::None,
+            origin: Origin::default(),
+            waiting_since: AtomicU64::new(0),
             task: UnsafeCell::new(task),
         }
     }
 
-    /// This G, called `name` in goroutine dumps.
-    pub(crate) fn named(mut self, name: Option<Box<str>>) -> Self {
+    /// This G, called `name` in goroutine dumps, started as `origin` says.
+    pub(crate) fn described(mut self, name: Name, origin: Origin) -> Self {
         self.name = name;
+        self.origin = origin;
         self
     }
 
@@ -148,6 +162,22 @@ impl G {
         }
     }
 
+    /// Publishes a new reason for a G that waits already (a JS goroutine waits on the
+    /// operation it awaits, then on its code again, in one park): when the reason changes, the
+    /// wait begins now.
+    #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+    pub(crate) fn wait_anew(&self, r: WaitReason) {
+        if self.wait_reason.load(Relaxed) != r as u8 {
+            self.waiting_since.store(super::timer::recent(), Relaxed);
+            self.wait_reason.store(r as u8, Relaxed);
+        }
+    }
+
+    /// When it last began to wait (runtime clock, ns). Meaningful while it is Waiting.
+    pub(crate) fn waiting_since(&self) -> u64 {
+        self.waiting_since.load(Relaxed)
+    }
+
     /// Polls the task once. The caller took the G off a queue (so it is Runnable) and, for a
     /// bound G, is on its home M (`m`).
     pub(crate) fn poll(self: &Arc<Self>, m: u32) -> Polled {
@@ -175,9 +205,10 @@ impl G {
             self.state.finish();
             return Polled::Finished;
         }
-        // The reason goes out before the state says Waiting: readers look at the reasons of
-        // waiting Gs only.
+        // The reason and the time go out before the state says Waiting: readers look at
+        // those of waiting Gs only.
         self.set_wait_reason(super::current_wait_reason());
+        self.waiting_since.store(super::timer::recent(), Relaxed);
         match self.state.park() {
             Parked::Waiting => Polled::Parked,
             Parked::Requeue => Polled::Requeue,

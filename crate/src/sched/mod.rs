@@ -32,7 +32,8 @@
 //! One idea each, along Go's `proc.go`:
 //! * the Gs: `g.rs` (a goroutine and its waker), `gstatus.rs` (its state word), `join.rs`
 //!   (results), `wait.rs` (wait reasons),
-//!   `coop.rs` (the cooperative budget), `newproc.rs` (starting one);
+//!   `coop.rs` (the cooperative budget), `newproc.rs` (starting one), `origin.rs` (its name
+//!   and who started it, for dumps);
 //! * the queues: `p.rs` (a P and its LIFO slot), `runq.rs` (its ring), `globrunq.rs` (the global
 //!   queue and inbox), `inbox.rs` (lock-free inboxes), `ready.rs` (where a runnable G goes),
 //!   `timer.rs` (timer heaps and `sleep`);
@@ -59,6 +60,7 @@ pub(crate) mod inbox;
 pub(crate) mod join;
 pub(crate) mod m;
 mod newproc;
+pub(crate) mod origin;
 mod p;
 mod ready;
 mod registry;
@@ -104,6 +106,7 @@ pub(crate) type GRef = Arc<G>;
 ///
 /// # Panics
 /// Outside a goroutine; use [`crate::Runtime::go`] there.
+#[track_caller]
 pub fn go<F>(fut: F) -> JoinHandle<F::Output>
 where
     F: Future + Send + 'static,

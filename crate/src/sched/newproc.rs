@@ -8,20 +8,24 @@
 //! A new G is registered on the current M's P (the page's thread registers nothing: the M
 //! that takes it from the inbox does, `globrunq.rs`), then queued like a woken one
 //! (`ready.rs`), except that it always asks for an idle M to be woken, as Go's `newproc` does.
+//! It gets its name and origin here (`origin.rs`): a Rust goroutine's are its future's type
+//! and its caller's location (`#[track_caller]` from `gort::go` and `Runtime::go` down), a JS
+//! goroutine's what the facade says.
 //!
 //! # Memory
 //! A goroutine has no stack of its own: what Go keeps on a goroutine's stack lives in its
 //! structures, the G, its boxed task (the future, or the closure that builds it) and its join
 //! cell. Their bytes as made, plus what the caller says the task captured (a JS goroutine's
-//! target and arguments) and the G's name, count in `Shared::stack_inuse` from `newproc` until
-//! the G is freed: Go's `MemStats.StackInuse`, the figure that grows with the number of
-//! goroutines. A goroutine started from outside the runtime's own code (the JS facade) is first
+//! target and arguments) and the text of the G's name and origin, count in
+//! `Shared::stack_inuse` from `newproc` until the G is freed: Go's `MemStats.StackInuse`, the
+//! figure that grows with the number of goroutines. A goroutine started from outside the runtime's own code (the JS facade) is first
 //! admitted ([`Shared::admit_goroutine`]): refused, as `platform::memory` explains, when memory
 //! could not hold it and its first operations.
 
 use super::current::{current_m_of, current_p_of};
 use super::g::{Task, G, UNBOUND};
 use super::join::{self, Goroutine, JoinCell, JoinHandle};
+use super::origin::{Name, Origin, Site};
 use super::ready::Placed;
 use super::shared::Shared;
 use crate::platform::memory::{self, OutOfMemory};
@@ -43,17 +47,30 @@ fn g_bytes<T>(task: usize, extra: usize) -> usize {
 }
 
 impl Shared {
-    /// Starts a goroutine running `fut`.
+    /// Starts a goroutine running `fut`, named after its type, started by the goroutine
+    /// polled on this thread (if any) where this was called.
+    #[track_caller]
     pub(crate) fn go<F>(self: &Arc<Self>, fut: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let origin = Origin::here(Site::Rust(std::panic::Location::caller()));
+        self.go_as(fut, Name::of_future::<F>(), origin)
+    }
+
+    /// Starts a goroutine running `fut`, called `name` in dumps, started as `origin` says.
+    pub(crate) fn go_as<F>(self: &Arc<Self>, fut: F, name: Name, origin: Origin) -> JoinHandle<F::Output>
     where
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
         let goid = self.next_goid.fetch_add(1, Relaxed);
         let cell = Arc::new(JoinCell::new());
-        let bytes = g_bytes::<F::Output>(size_of::<Goroutine<F>>(), 0);
+        let bytes = g_bytes::<F::Output>(size_of::<Goroutine<F>>(), origin.site.byte_length());
         let task = Task::Ready(Box::pin(Goroutine::new(fut, cell.clone(), goid)));
-        self.newproc(G::new(goid, self.clone(), task, UNBOUND, cell.clone(), false, bytes));
+        let g = G::new(goid, self.clone(), task, UNBOUND, cell.clone(), false, bytes);
+        self.newproc(g.described(name, origin));
         JoinHandle { cell, goid }
     }
 
@@ -68,13 +85,14 @@ impl Shared {
     /// (Used by the JS facade for goroutines shipped from JavaScript.)
     /// Starts a goroutine whose `!Send` future is built by `start` on the M that first runs it,
     /// and which stays bound to that M. `extra`: bytes `start` owns besides itself (counted in
-    /// `stack_inuse`, as is `name`, what goroutine dumps call it).
+    /// `stack_inuse`, as are `name`, what goroutine dumps call it, and `origin`'s text).
     #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
     pub(crate) fn go_unstarted<T, S, F>(
         self: &Arc<Self>,
         start: S,
         extra: usize,
-        name: Option<Box<str>>,
+        name: Name,
+        origin: Origin,
     ) -> JoinHandle<T>
     where
         T: Send + 'static,
@@ -85,9 +103,11 @@ impl Shared {
         let cell = Arc::new(JoinCell::new());
         let unstarted = join::Unstarted::new(cell.clone(), goid);
         let starter = move || Box::pin(unstarted.start(start())) as super::g::LocalBoxFuture;
-        let bytes = g_bytes::<T>(size_of_val(&starter), extra + name.as_ref().map_or(0, |n| n.len()));
+        let named = name.text().map_or(0, str::len) + origin.site.byte_length();
+        let bytes = g_bytes::<T>(size_of_val(&starter), extra + named);
         let task = Task::Unstarted(Box::new(starter));
-        self.newproc(G::new(goid, self.clone(), task, UNBOUND, cell.clone(), false, bytes).named(name));
+        let g = G::new(goid, self.clone(), task, UNBOUND, cell.clone(), false, bytes);
+        self.newproc(g.described(name, origin));
         JoinHandle { cell, goid }
     }
 

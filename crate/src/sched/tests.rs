@@ -144,7 +144,10 @@ fn unstarted_goroutine_binds_to_the_first_m_that_runs_it() {
     let mut handles = Vec::new();
     for _ in 0..6 {
         let polls = Polls::default();
-        handles.push((shared.go_unstarted(start(polls.clone()), 0, None), polls));
+        handles.push((
+            shared.go_unstarted(start(polls.clone()), 0, origin::Name::None, Default::default()),
+            polls,
+        ));
     }
     let inner = rt
         .block_on(async move {
@@ -152,7 +155,10 @@ fn unstarted_goroutine_binds_to_the_first_m_that_runs_it() {
             (0..6)
                 .map(|_| {
                     let polls = Polls::default();
-                    (shared.go_unstarted(start(polls.clone()), 0, None), polls)
+                    (
+                        shared.go_unstarted(start(polls.clone()), 0, origin::Name::None, Default::default()),
+                        polls,
+                    )
                 })
                 .collect::<Vec<_>>()
         })
@@ -175,7 +181,8 @@ fn unstarted_goroutine_binds_to_the_first_m_that_runs_it() {
             async move { s.wait().await }
         },
         0,
-        Some("tasks.js#wait".into()),
+        origin::Name::Shared("tasks.js#wait".into()),
+        Default::default(),
     );
     let home = rx.recv_timeout(Duration::from_secs(30)).unwrap();
     wait_until("the dump to show the bound goroutine waiting", || {
@@ -287,7 +294,8 @@ fn bound_futures_are_dropped_on_their_home_thread_at_shutdown() {
                 }
             },
             0,
-            None,
+            origin::Name::None,
+            Default::default(),
         ));
     }
     for _ in 0..6 {
@@ -377,7 +385,8 @@ fn unstarted_goroutine_is_cancelled_at_shutdown() {
             async {}
         },
         0,
-        None,
+        origin::Name::None,
+        Default::default(),
     );
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || tx.send(h.wait()).unwrap());

@@ -205,6 +205,17 @@ pub(crate) fn recent_or_now() -> u64 {
     }
 }
 
+/// A reading taken since the last `forget_reading`, or else a new one, which then serves the
+/// scheduler's next timer check (`recent_or_now`): for stamps (when a goroutine began to
+/// wait) that must not cost a reading of their own when the poll took one.
+pub(crate) fn recent() -> u64 {
+    if RECENT.with(Cell::get) {
+        LAST_READING.with(Cell::get)
+    } else {
+        now()
+    }
+}
+
 fn last_reading() -> u64 {
     LAST_READING.with(Cell::get)
 }
