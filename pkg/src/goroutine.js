@@ -162,6 +162,8 @@ export function wasmTarget(glue, task, at) {
   return target;
 }
 
+// The longest call site kept, in characters (the glue keeps at most 200 bytes of it).
+const CALL_SITE_MAX = 200;
 // This package's own files: frames there are not the caller's.
 const PACKAGE = new URL('.', import.meta.url).href;
 // A stack frame's `url:line:column` (V8's `at f (url:1:2)`, `at url:1:2`; Firefox's and
@@ -180,8 +182,11 @@ export function callSite(api) {
     const limit = Error.stackTraceLimit;
     const holder = {};
     Error.stackTraceLimit = 1;
-    Error.captureStackTrace(holder, api);
-    Error.stackTraceLimit = limit;
+    try {
+      Error.captureStackTrace(holder, api);
+    } finally {
+      Error.stackTraceLimit = limit;
+    }
     stack = holder.stack;
   } else {
     stack = new Error().stack;
@@ -189,7 +194,8 @@ export function callSite(api) {
   if (typeof stack !== 'string') return undefined;
   for (const line of stack.split('\n')) {
     const site = FRAME_SITE.exec(line.trim())?.[1];
-    if (site !== undefined && !site.startsWith(PACKAGE)) return site;
+    // Kept short (a `data:` URL can be long): its end says the line and column.
+    if (site !== undefined && !site.startsWith(PACKAGE)) return site.slice(-CALL_SITE_MAX);
   }
   return undefined;
 }
