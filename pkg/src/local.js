@@ -77,7 +77,7 @@ export class LocalM {
 
   constructor(glue, reference, waits) {
     // The goroutines' realms share one owner: this runtime.
-    const host = createHost(glue, 0, {});
+    const host = createHost(glue, 0, {}, (address, value) => waits.wait(address, value));
     const m = new glue.Machine(reference, 0, host);
     this.ready = Promise.resolve();
     const park = (address, value, timeoutMs) => waits.wait(address, value, timeoutMs);

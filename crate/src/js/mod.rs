@@ -73,11 +73,19 @@ extern "C" {
     /// The Worker's JS side: finds (compiles or imports), decodes and calls goroutine functions.
     pub type Host;
     /// Calls the function shipped as `source`; returns its outcome `Message`, or a promise of
-    /// one. `detached`: report a failure as uncaught (`target.rs`).
+    /// one. `detached`: report a failure as uncaught (`target.rs`). `abort`: the `ChanRef` that
+    /// carries its AbortSignal, or undefined (`target.rs`).
     #[wasm_bindgen(method, js_name = startFunction)]
-    fn start_function(this: &Host, goid: f64, source: &str, args: Message, detached: bool) -> JsValue;
+    fn start_function(
+        this: &Host,
+        goid: f64,
+        source: &str,
+        args: Message,
+        detached: bool,
+        abort: JsValue,
+    ) -> JsValue;
     /// Calls export `export` of the module at `url`; returns its outcome `Message`, or a
-    /// promise of one. `detached`: as for `start_function`.
+    /// promise of one. `detached`, `abort`: as for `start_function`.
     #[wasm_bindgen(method, js_name = startModule)]
     fn start_module(
         this: &Host,
@@ -86,6 +94,7 @@ extern "C" {
         export: &str,
         args: Message,
         detached: bool,
+        abort: JsValue,
     ) -> JsValue;
 }
 

@@ -14,9 +14,15 @@
 //! realm that ran them (`reportError`), as a throwing `setTimeout` callback is reported (Go
 //! crashes the program on a panic in any goroutine). The strings are checked by the JS facade
 //! (pkg/src/goroutine.js) before they get here: the module URL is absolute.
+//!
+//! A task spec's AbortSignal travels as a channel (`Target.abortOn`): the side that started
+//! the goroutine sends the signal's reason on it (if the reason can be sent) and closes it when
+//! the signal aborts; the goroutine's host makes `rt.signal` and `rt.done` of it
+//! (pkg/src/machine.js).
 
-use super::value::Message;
+use super::value::{ChanRef, Message};
 use super::Host;
+use crate::chan::Chan;
 use wasm_bindgen::prelude::*;
 
 /// A JS goroutine's target and name, made by JS and consumed by `go` (an `afterFunc` keeps
@@ -27,6 +33,7 @@ pub struct Target {
     kind: Kind,
     name: Option<String>,
     detached: bool,
+    abort: Option<Chan<Message>>,
 }
 
 /// How the Worker finds the goroutine's function.
@@ -42,12 +49,18 @@ pub(super) enum Kind {
 impl Target {
     /// A function shipped by source: `source` is an expression that evaluates to it.
     pub fn function(source: String, name: Option<String>) -> Target {
-        Target { kind: Kind::Source(source), name, detached: false }
+        Target { kind: Kind::Source(source), name, detached: false, abort: None }
     }
 
     /// A module task: the export `export_name` of the module at the absolute URL `url`.
     pub fn module(url: String, export_name: String, name: Option<String>) -> Target {
-        Target { kind: Kind::Module { url, export: export_name }, name, detached: false }
+        Target { kind: Kind::Module { url, export: export_name }, name, detached: false, abort: None }
+    }
+
+    /// The channel that carries the goroutine's AbortSignal (module header).
+    #[wasm_bindgen(js_name = abortOn)]
+    pub fn abort_on(&mut self, c: &ChanRef) {
+        self.abort = Some(c.chan.clone());
     }
 }
 
@@ -68,23 +81,26 @@ impl Target {
 
     /// Splits the target into how to start it and its name.
     pub(super) fn into_parts(self) -> (Start, Option<String>) {
-        (Start { kind: self.kind, detached: self.detached }, self.name)
+        (Start { kind: self.kind, detached: self.detached, abort: self.abort }, self.name)
     }
 }
 
-/// How to start a JS goroutine: its target, and whether it is detached (module header).
+/// How to start a JS goroutine: its target, whether it is detached, and the channel of its
+/// AbortSignal (module header).
 pub(super) struct Start {
     kind: Kind,
     detached: bool,
+    abort: Option<Chan<Message>>,
 }
 
 impl Start {
     /// Asks the Worker's `host` to start goroutine `goid` on this target with `args`: its
     /// outcome `Message`, or a promise of one.
     pub(super) fn start(&self, host: &Host, goid: f64, args: Message) -> JsValue {
+        let abort = self.abort.clone().map_or(JsValue::UNDEFINED, |chan| ChanRef { chan }.into());
         match &self.kind {
-            Kind::Source(source) => host.start_function(goid, source, args, self.detached),
-            Kind::Module { url, export } => host.start_module(goid, url, export, args, self.detached),
+            Kind::Source(source) => host.start_function(goid, source, args, self.detached, abort),
+            Kind::Module { url, export } => host.start_module(goid, url, export, args, self.detached, abort),
         }
     }
 }

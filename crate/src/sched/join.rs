@@ -181,6 +181,11 @@ impl<T> JoinCell<T> {
         self.state.load(Acquire) == READY
     }
 
+    /// No outcome written yet (PENDING, or WRITING: one is being written).
+    pub(crate) fn is_pending(&self) -> bool {
+        matches!(self.state.load(Acquire), PENDING | WRITING)
+    }
+
     /// The joining goroutine's half (`JoinHandle::poll`): true if the outcome is ready;
     /// otherwise registers `waker`, which completion wakes, and returns false. The second look
     /// after registering closes the race with a completion that took the old waker (module
