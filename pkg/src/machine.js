@@ -204,17 +204,18 @@ export function createHost(glue, proc, owner, wait) {
     return fail(thrown);
   };
   const life = { closing: null, freed: false }; // of every realm here: closed with the M
-  /** A realm of this M's, whose operations run for goroutine `goid` (0: for none). */
-  const realmFor = (goid) =>
-    new Realm(glue, (op) => glue.workerRun(op, goid), {
+  /**
+   * A realm of this M's, whose operations run for goroutine `goid`: it awaits them (`lendWait`),
+   * or they only tell it when they are done (a watch of its signal: see `workerRun`).
+   */
+  const realmFor = (goid, lendWait) =>
+    new Realm(glue, (op) => glue.workerRun(op, goid, lendWait), {
       owner,
       life,
       admit: (length, heap) => glue.workerAdmitLength(length, heap),
       timers: { timer: glue.workerTimer, ticker: glue.workerTicker, afterFunc: glue.workerAfterFunc },
       wait,
     });
-  // Watches goroutines' signals (`Realm.watchAbort`): its waits are no goroutine's.
-  const watcher = realmFor(0);
 
   /**
    * Runs goroutine `goid`'s `fn(rt, ...args)` (`args` is freed): its outcome, or a promise of it.
@@ -222,11 +223,11 @@ export function createHost(glue, proc, owner, wait) {
    * of its signal, or undefined.
    */
   const call = (goid, fn, args, onFail, abort) => {
-    const watch = abort === undefined ? undefined : watcher.watchAbort(abort);
+    const watch = abort === undefined ? undefined : realmFor(goid, false).watchAbort(abort);
     try {
       // The handles this goroutine receives or makes run their operations for it, so that it
       // shows their wait reasons while it awaits them.
-      const realm = realmFor(goid);
+      const realm = realmFor(goid, true);
       const rt = new WorkerRuntime(goid, realm, glue, proc, watch?.signal ?? NEVER_ABORTED);
       const result = fn(rt, ...realm.settle(args, goid));
       const ret = (v) => returned(glue, realm, v);

@@ -624,7 +624,8 @@ export class Realm {
    * Starts a goroutine whose task spec has `signal` (an AbortSignal, or undefined): `start(target)`
    * starts the glue Target `target` and returns its JoinRef, which this returns. The signal
    * travels as a channel of one value (crate/src/js/target.rs): when it aborts (or if it has
-   * already), its reason is sent on it if it can be sent, and it is closed. The listener goes
+   * already), its reason is sent on it if it can be sent (`{ reason }`, or `{ domException:
+   * [message, name] }`), and it is closed. The listener goes
    * once the goroutine finished.
    */
   goWithSignal(target, signal, start) {
@@ -633,8 +634,11 @@ export class Realm {
     target.abortOn(refOf(ch, 'rt.go'));
     const onAbort = () => {
       if (this.#life.closing) return;
+      const { reason } = signal;
       try {
-        this.trySend(refOf(ch, 'rt.go'), signal.reason);
+        // A DOMException (an AbortError, a TimeoutError) is rebuilt as one in the goroutine.
+        const sent = reason instanceof DOMException ? { domException: [reason.message, reason.name] } : { reason };
+        this.trySend(refOf(ch, 'rt.go'), sent);
       } catch {
         // A reason that cannot be sent: the goroutine's rt.signal aborts with an AbortError.
       }
@@ -674,25 +678,61 @@ export class Realm {
    * `abortRef` that carries it (`goWithSignal`): `{ signal, stop() }`. The signal aborts with
    * the reason sent on the channel, or with an AbortError DOMException if none could be sent,
    * once the channel is closed. `stop()` stops watching (the goroutine returned). This realm's
-   * operations must lend their wait to no goroutine: the watch waits as long as the goroutine
-   * runs.
+   * operations must not lend their wait to the goroutine (the watch waits as long as it runs),
+   * only their completion (crate/src/js/mod.rs, `workerRun`).
    */
   watchAbort(abortRef) {
     const controller = new AbortController();
     const ch = new Chan(abortRef, this);
-    const abort = ({ value, ok }) =>
-      controller.abort(ok ? value : new DOMException('The goroutine was aborted', 'AbortError'));
+    const abort = ({ value, ok }) => {
+      if (!ok) controller.abort(new DOMException('The goroutine was aborted', 'AbortError'));
+      else if (value.domException) controller.abort(new DOMException(...value.domException));
+      else controller.abort(value.reason);
+    };
     const now = ch.tryRecv();
     if (now !== undefined) {
       abort(now);
       ch.release();
       return { signal: controller.signal, stop() {} };
     }
-    const watching = new AbortController();
-    ch.recvOk({ signal: watching.signal })
-      .then(abort, () => {}) // stopped, or the runtime shut down: no abort
-      .finally(() => ch.release());
-    return { signal: controller.signal, stop: () => watching.abort() };
+    // The receive's outcome aborts the signal in the very promise reaction that gets it, with
+    // no `await` in between: the M runs again only after that reaction, so the goroutine cannot
+    // look blocked on a runtime object (to deadlock detection) while the abort that frees it
+    // waits in the microtask queue (crate/src/js/mod.rs, `workerRun`).
+    const stop = this.chan(0);
+    const op = this.#glue.Op.chanRecv(refOf(ch, 'rt.signal'));
+    op.abortOn(refOf(stop, 'rt.signal'));
+    let watching = true;
+    const released = () => {
+      watching = false;
+      ch.release();
+      stop.release();
+    };
+    let pending;
+    try {
+      pending = this.#run(op);
+    } catch (e) {
+      op.free();
+      released();
+      throw e;
+    }
+    pending
+      .then(
+        (msg) => {
+          if (this.#bytes(msg)[0] === this.#glue.OutcomeTag.Aborted || this.#life.freed) msg.free();
+          else abort(this.received(msg));
+        },
+        () => {}, // the runtime shut down: no abort
+      )
+      .catch(() => {}) // a failure of the receive's: the runtime shut down
+      .finally(released);
+    return {
+      signal: controller.signal,
+      stop: () => {
+        if (watching && !this.#life.closing) stop.close();
+        watching = false;
+      },
+    };
   }
 
   /** Whether handle `h` belongs to this realm's runtime. */

@@ -440,9 +440,12 @@ async fn run_js_goroutine(target: target::Start, args: Message) -> Message {
     result.into_heap().await.unwrap_or_else(|failed| failed)
 }
 
-/// Polls an operation for a JS goroutine and, while it waits, lends that goroutine its reason.
+/// Polls an operation for a JS goroutine and, while it waits, lends that goroutine its reason
+/// (unless `lend_wait` is false: the goroutine does not wait for it), and once it is done, marks
+/// the goroutine as waiting for JS, which is about to run.
 struct Relay<F> {
     caller: Option<sched::GRef>,
+    lend_wait: bool,
     fut: F,
 }
 
@@ -453,10 +456,11 @@ impl<F: Future + Unpin> Future for Relay<F> {
         if let Some(caller) = &self.caller {
             // Once the operation is done the caller's code runs again (in promise reactions),
             // so it must not look blocked on the operation's object any more.
-            caller.set_wait_reason(match r {
-                Poll::Pending => sched::current_wait_reason(),
-                Poll::Ready(_) => WaitReason::Promise,
-            });
+            match r {
+                Poll::Pending if self.lend_wait => caller.set_wait_reason(sched::current_wait_reason()),
+                Poll::Pending => {}
+                Poll::Ready(_) => caller.set_wait_reason(WaitReason::Promise),
+            }
         }
         r
     }
@@ -575,12 +579,15 @@ pub fn worker_admit_length(len: usize, heap: bool) -> Option<String> {
 /// Runs a blocking operation inside a Worker for the JS goroutine `caller`: a promise of its
 /// result `Message`, resolved by a system goroutine bound to this M. While the operation
 /// waits, `caller` shows its wait reason ("chan receive", …) rather than "JS promise", in
-/// dumps and to deadlock detection.
+/// dumps and to deadlock detection. With `lend_wait` false (an operation the goroutine does
+/// not await: the watch of its signal, pkg/src/realm.js), `caller` shows nothing of it while
+/// it waits; either way, once it is done, `caller` shows "JS promise" until it is polled again,
+/// so that deadlock detection does not count it blocked while JS is about to act on the result.
 #[wasm_bindgen(js_name = workerRun)]
-pub fn worker_run(op: &mut Op, caller: f64) -> Result<Promise, JsValue> {
+pub fn worker_run(op: &mut Op, caller: f64, lend_wait: bool) -> Result<Promise, JsValue> {
     let shared = current_shared()?;
     admit_goroutine(&shared, 0, "operation")?;
-    let fut = Relay { caller: sched::bound_here(caller as u64), fut: op.take() };
+    let fut = Relay { caller: sched::bound_here(caller as u64), lend_wait, fut: op.take() };
     let mut resolve = None;
     let mut slot = AssertUnwindSafe(&mut resolve);
     let promise = Promise::new(&mut move |res, _rej| **slot = Some(res));
