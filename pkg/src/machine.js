@@ -231,7 +231,10 @@ export function createHost(glue, proc, owner, wait) {
       const rt = new WorkerRuntime(goid, realm, glue, proc, watch?.signal ?? NEVER_ABORTED);
       const result = fn(rt, ...realm.settle(args, goid));
       const ret = (v) => returned(glue, realm, v);
-      if (isThenable(result)) return Promise.resolve(result).then(ret, onFail).finally(() => watch?.stop());
+      if (isThenable(result))
+        return Promise.resolve(result)
+          .then(ret, onFail)
+          .finally(() => watch?.stop());
       watch?.stop();
       return ret(result);
     } catch (e) {

@@ -47,7 +47,11 @@ async function runMachine({ glue: glueUrl, module, memory, reference, index, loc
     const r = Atomics.waitAsync(new Int32Array(memory.buffer), address >>> 2, value, timeoutMs);
     return r.async ? r.value : undefined;
   };
-  const m = new glue.Machine(reference, index, createHost(glue, index, {}, (address, value) => park(address, value)));
+  const m = new glue.Machine(
+    reference,
+    index,
+    createHost(glue, index, {}, (address, value) => park(address, value)),
+  );
   // Replacing a dead Worker: its goroutines fail before this one runs anything.
   const lost = died === undefined ? 0 : m.takeOver(died);
   postMessage({ type: 'ready', failed: lost });

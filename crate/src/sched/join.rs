@@ -181,7 +181,9 @@ impl<T> JoinCell<T> {
         self.state.load(Acquire) == READY
     }
 
-    /// No outcome written yet (PENDING, or WRITING: one is being written).
+    /// No outcome written yet (PENDING, or WRITING: one is being written). For the page's
+    /// watch of a goroutine's end (js/op.rs).
+    #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
     pub(crate) fn is_pending(&self) -> bool {
         matches!(self.state.load(Acquire), PENDING | WRITING)
     }
