@@ -365,9 +365,9 @@ describe('blocking calls with an AbortSignal', () => {
   });
 });
 
-describe("a task spec's signal", () => {
-  test('is rt.signal and rt.done in the goroutine, from the page and from a goroutine', async () => {
-    const r = await inPage(`${UNTIL}
+async function taskSpecSignal(path) {
+  const r = await inPage(
+    `${UNTIL}
       const rt = await Runtime.start({ procs: 2 });
       try {
         const out = {};
@@ -431,22 +431,32 @@ describe("a task spec's signal", () => {
       } finally {
         await rt.shutdown();
       }
-    `);
-    assert.deepEqual(r, {
-      done: { before: false, index: 0, aborted: true, reason: { why: 'user left' } },
-      domException: [
-        [true, 'AbortError', 'signal is aborted without reason'],
-        [true, 'TimeoutError', 'signal timed out'],
-        [true, 'AbortError', 'The goroutine was aborted'],
-      ],
-      early: [true, 'early', false],
-      none: [false, null, -1],
-      nested: { op: 'cancelled', child: 'cancelled' },
-      finished: false,
-      stillRuns: 2,
-    });
+    `,
+    { path },
+  );
+  assert.deepEqual(r, {
+    done: { before: false, index: 0, aborted: true, reason: { why: 'user left' } },
+    domException: [
+      [true, 'AbortError', 'signal is aborted without reason'],
+      [true, 'TimeoutError', 'signal timed out'],
+      [true, 'AbortError', 'The goroutine was aborted'],
+    ],
+    early: [true, 'early', false],
+    none: [false, null, -1],
+    nested: { op: 'cancelled', child: 'cancelled' },
+    finished: false,
+    stillRuns: 2,
   });
+}
 
+describe("a task spec's signal", () => {
+  for (const [mode, path] of [
+    ['', undefined],
+    [' (without cross-origin isolation)', `${BLANK_PAGE}?isolated=0`],
+  ])
+    test(`is rt.signal and rt.done in the goroutine, from the page and from a goroutine${mode}`, async () => {
+      await taskSpecSignal(path);
+    });
   test('must be an AbortSignal, and is refused by rt.afterFunc', async () => {
     const r = await inPage(`
       const rt = await Runtime.start({ procs: 1 });
