@@ -19,8 +19,9 @@
 //!   Cond's signal goes to the next waiter, a sleep's timer is cancelled, a wait group's wait
 //!   leaves its queue. An aborted `Cond.wait` still locks the mutex again before it completes,
 //!   so its caller holds `L` whichever way it ends, as Go's Wait guarantees.
-//! * The work is polled before the abort, so an operation that could complete at once
-//!   completes even if the abort came too.
+//! * An abort that comes with the work ready too: the other operations poll their work first,
+//!   so it completes; a send, receive or select takes one of the two ready cases at random, as
+//!   Go's select does. Either way the outcome is the one JS reports.
 
 use super::value::{ChanRef, CondRef, Message, MutexRef, OnceRef, OutcomeTag, RwMutexRef, WaitGroupRef};
 use crate::chan::{Chan, Select};
