@@ -449,6 +449,43 @@ async function taskSpecSignal(path) {
   });
 }
 
+describe('a long-lived signal', () => {
+  test('keeps no listener of calls that settled, nor of goroutines that finished', async () => {
+    const r = await inPage(`
+      const rt = await Runtime.start({ procs: 2 });
+      try {
+        const ac = new AbortController();
+        const { signal } = ac;
+        const listening = new Set();
+        const add = signal.addEventListener.bind(signal);
+        const remove = signal.removeEventListener.bind(signal);
+        signal.addEventListener = (type, f, o) => (listening.add(f), add(type, f, o));
+        signal.removeEventListener = (type, f, o) => (listening.delete(f), remove(type, f, o));
+        const ch = rt.chan(0);
+        const mu = rt.mutex();
+        const gs = [];
+        for (let i = 0; i < 20; i++) {
+          const got = ch.recv({ signal });
+          await ch.send(i, { signal });
+          await got;
+          await mu.lock({ signal });
+          mu.unlock();
+          await rt.sleep(0, { signal });
+          gs.push(rt.go({ fn: (rt, i) => i, signal }, i));
+        }
+        const during = listening.size;
+        for (const g of gs) await g.join({ signal });
+        // A goroutine's listener goes once the page sees it finished (a wait on its state).
+        for (let i = 0; i < 1000 && listening.size > 0; i++) await new Promise((r) => setTimeout(r, 2));
+        return { during: during <= 20, after: listening.size, aborted: signal.aborted };
+      } finally {
+        await rt.shutdown();
+      }
+    `);
+    assert.deepEqual(r, { during: true, after: 0, aborted: false });
+  });
+});
+
 describe("a task spec's signal", () => {
   for (const [mode, path] of [
     ['', undefined],
