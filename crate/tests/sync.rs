@@ -486,6 +486,34 @@ fn cond_signal_wakes_one_and_broadcast_all() {
     }
 }
 
+/// A waiter that gives up before it is signalled leaves the queue, so the next signal wakes the
+/// next waiter; one that gives up after it was signalled passes the signal on. Either way no
+/// signal is lost (what an aborted `Cond.wait` in the JS facade relies on).
+#[test]
+fn cond_waiters_that_give_up_lose_no_signal() {
+    let (m, c) = (RawMutex::new(), Cond::new());
+    assert!(m.try_lock());
+    let mut a = Box::pin(c.wait(&m));
+    assert!(poll(&mut a).is_pending());
+    assert!(m.try_lock(), "a unlocked the mutex as it began to wait");
+    let mut b = Box::pin(c.wait(&m));
+    assert!(poll(&mut b).is_pending());
+    drop(a); // before any signal
+    c.signal();
+    assert_eq!(poll(&mut b), Poll::Ready(Ok(())), "the signal went to b, which holds the mutex again");
+
+    let mut a = Box::pin(c.wait(&m));
+    assert!(poll(&mut a).is_pending());
+    assert!(m.try_lock());
+    let mut b = Box::pin(c.wait(&m));
+    assert!(poll(&mut b).is_pending());
+    c.signal(); // a's
+    drop(a); // after its signal: b gets it
+    assert_eq!(poll(&mut b), Poll::Ready(Ok(())));
+    m.unlock().unwrap();
+    assert!(m.try_lock(), "nobody holds the mutex");
+}
+
 #[test]
 fn cond_wait_on_an_unlocked_mutex_is_an_error() {
     run(1, async {

@@ -6,7 +6,9 @@
 // it, `callSite` finds where the caller of `rt.go` is (for goroutine dumps), and
 // `compileFunction` rebuilds a shipped function in a Worker, under the URL
 // `gort-goroutine/<function name>.js`, so that stack traces name it. A Goroutine is made by
-// the runtime that started it, with its id and how to settle its result.
+// the runtime that started it, with its id and how to settle its result. `abortSignal` reads
+// the `signal` of a blocking call's options, and `NEVER_ABORTED` is the signal of a goroutine
+// started without one.
 
 /** A goroutine threw, rejected, panicked or was cancelled. */
 export class GoroutineError extends Error {
@@ -51,6 +53,49 @@ export function describe(v) {
   return `${typeof v} ${String(v)}`;
 }
 
+/**
+ * The `rt.signal` of a goroutine started without a signal: it never aborts. Operations given it
+ * treat it as no signal at all.
+ */
+export const NEVER_ABORTED = new AbortController().signal;
+
+/**
+ * The AbortSignal `signal` given to the call `what` as `label` (undefined, or NEVER_ABORTED:
+ * none); a TypeError naming the call for anything else.
+ */
+export function checkSignal(signal, what, label = 'signal') {
+  if (signal === undefined || signal === NEVER_ABORTED) return undefined;
+  if (!(signal instanceof AbortSignal)) {
+    throw new TypeError(`${what}: ${label} must be an AbortSignal, got ${describe(signal)}`);
+  }
+  return signal;
+}
+
+/**
+ * The `signal` of the options object `options` of the call `what` (see `checkSignal`); throws
+ * its reason if it aborted already, so that the call rejects at once and starts nothing.
+ */
+export function abortSignal(options, what) {
+  if (options === undefined || options === null) return undefined;
+  if (typeof options !== 'object') throw new TypeError(`${what}: expected an options object, got ${describe(options)}`);
+  const signal = checkSignal(options.signal, what);
+  signal?.throwIfAborted();
+  return signal;
+}
+
+/**
+ * `promise`, or, if `signal` aborts first, a rejection with its reason (`promise` goes on
+ * unobserved by this caller). The listener goes as soon as either settles.
+ */
+export function untilAborted(promise, signal) {
+  if (signal === undefined) return promise;
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
 // Function source → an expression that evaluates to the function, checked once per source.
 const expressions = new Map();
 // The EvalError of this realm's first refused compilation: its Content-Security-Policy forbids
@@ -84,10 +129,10 @@ function compile(make, what, name) {
 }
 
 /**
- * What goroutine `target` runs, for the call `what` (`rt.go`): `{ source, name }` for a
- * function shipped by source, `{ module, export, name }` for a module task (`module`: an
- * absolute URL). `target` is a function or a task spec, `{ fn, name }` or `{ module, export,
- * name }`; other keys are left alone. A relative `module` string resolves against `base` (the
+ * What goroutine `target` runs, for the call `what` (`rt.go`): `{ source, name, signal }` for a
+ * function shipped by source, `{ module, export, name, signal }` for a module task (`module`:
+ * an absolute URL). `target` is a function or a task spec, `{ fn, name, signal }` or `{ module,
+ * export, name, signal }` (`signal`: an AbortSignal, or undefined); other keys are left alone. A relative `module` string resolves against `base` (the
  * page's base URL; none in a goroutine: it must be absolute there). `name`, what goroutine
  * dumps call it, defaults to the function's name, or to `module#export`. Throws a TypeError
  * naming what is wrong.
@@ -103,6 +148,7 @@ export function goroutineTask(target, what, base) {
   if (name !== undefined && typeof name !== 'string') {
     throw new TypeError(`${what}: the task spec's name must be a string, got ${describe(name)}`);
   }
+  const signal = checkSignal(target.signal, what, "the task spec's signal");
   if (fn !== undefined) {
     if (module !== undefined || exportName !== undefined) {
       throw new TypeError(`${what}: a task spec has either fn, or module and export, not both`);
@@ -110,7 +156,7 @@ export function goroutineTask(target, what, base) {
     if (typeof fn !== 'function') {
       throw new TypeError(`${what}: the task spec's fn must be a function, got ${describe(fn)}`);
     }
-    return { source: functionSource(fn, what), name: name ?? (fn.name || undefined) };
+    return { source: functionSource(fn, what), name: name ?? (fn.name || undefined), signal };
   }
   if (module === undefined) {
     throw new TypeError(`${what}: a task spec needs fn (a function), or module (a URL) and export (a name)`);
@@ -122,7 +168,7 @@ export function goroutineTask(target, what, base) {
   if (typeof exportName !== 'string') {
     throw new TypeError(`${what}: the task spec's export must be the name of a function, got ${describe(exportName)}`);
   }
-  return { module: url, export: exportName, name: name ?? `${url}#${exportName}` };
+  return { module: url, export: exportName, name: name ?? `${url}#${exportName}`, signal };
 }
 
 /** A task spec's `module` as an absolute URL's text (see `goroutineTask`). */
@@ -263,9 +309,19 @@ export class Goroutine {
     this.#settle = settle;
   }
 
-  /** Resolves with the goroutine's return value; rejects with a GoroutineError. */
-  join() {
+  /**
+   * Resolves with the goroutine's return value; rejects with a GoroutineError. With
+   * `{ signal }`, rejects with the signal's reason if it aborts first: this call stops waiting,
+   * the goroutine runs on, and a later `join()` still gets its result.
+   */
+  join(options) {
+    let signal;
+    try {
+      signal = abortSignal(options, 'join');
+    } catch (e) {
+      return Promise.reject(e);
+    }
     this.#result ??= this.#settle();
-    return this.#result;
+    return untilAborted(this.#result, signal);
   }
 }

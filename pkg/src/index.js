@@ -366,6 +366,7 @@ export class Runtime extends RuntimeBase {
       },
       base: pageBase,
       callSites: init.callSites,
+      wait: (address, value) => waits.wait(address, value),
     });
     super(realm);
     this.#glue = glue;
@@ -572,12 +573,19 @@ export class Runtime extends RuntimeBase {
    * base URL, `document.baseURI`), once, and calls its export `export`. A module task needs no
    * `eval`: it works under a Content-Security-Policy without 'unsafe-eval', where a function
    * target is an EvalError that says to use one. `name` is what goroutine dumps call it.
+   * `signal`, an AbortSignal: the goroutine's `rt.signal` aborts when it does (with its reason,
+   * if that can be sent; an AbortError otherwise), and its `rt.done` channel is closed; the
+   * goroutine itself runs on until it returns (Go cannot kill a goroutine).
    */
   go(target, ...args) {
     this.#check('rt.go');
     const task = goroutineTask(target, 'rt.go', pageBase());
     const msg = this.#realm.args(args);
-    const ref = this.#core.go(wasmTarget(this.#glue, task, this.#realm.callSite(this.go)), msg);
+    const ref = this.#realm.goWithSignal(
+      wasmTarget(this.#glue, task, this.#realm.callSite(this.go)),
+      task.signal,
+      (t) => this.#core.go(t, msg),
+    );
     return this.#handle(ref);
   }
 

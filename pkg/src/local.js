@@ -77,7 +77,7 @@ export class LocalM {
 
   constructor(glue, reference, waits, callSites) {
     // The goroutines' realms share one owner: this runtime.
-    const host = createHost(glue, 0, {}, callSites);
+    const host = createHost(glue, 0, {}, { callSites, wait: (address, value) => waits.wait(address, value) });
     const m = new glue.Machine(reference, 0, host);
     this.ready = Promise.resolve();
     const park = (address, value, timeoutMs) => waits.wait(address, value, timeoutMs);

@@ -5,12 +5,15 @@
 // (local.js).
 //
 // Module contract:
-// - `createHost(glue, proc, owner, callSites)`: for the glue module of this M's wasm instance,
-//   the M's proc number, the object that identifies the runtime for the realms made here
-//   (`Realm`'s `owner`), and whether their `rt.go` records where it was called (`Realm`'s
-//   `callSites`): `{ startFunction(goid, source, args, detached), startModule(goid, url,
-//   name, args, detached), close() }`. Each start returns the goroutine's outcome Message, or a
-//   promise of one. A detached goroutine (an afterFunc's: nobody can join it) that fails also
+// - `createHost(glue, proc, owner, { wait, callSites })`: for the glue module of this M's wasm
+//   instance, the M's proc number, the object that identifies the runtime for the realms made
+//   here (`Realm`'s `owner`), how this thread waits on a word of memory (`Realm`'s `wait`), and
+//   whether their `rt.go` records where it was called (`Realm`'s `callSites`):
+//   `{ startFunction(goid, source, args, detached, abort), startModule(goid, url, name, args,
+//   detached, abort), close() }`. Each start returns the goroutine's outcome Message, or a
+//   promise of one. `abort`, the glue ChanRef that carries the goroutine's task spec signal
+//   (or undefined), becomes its `rt.signal` and `rt.done`, watched until it returns. A
+//   detached goroutine (an afterFunc's: nobody can join it) that fails also
 //   reports what it threw as an uncaught error of this realm (`reportError`), as a throwing
 //   timer callback is reported (but for a ShutdownError: the shutdown cancelled it).
 //   A function is compiled from its source once per host; a module task's module is imported
@@ -26,7 +29,15 @@
 //   holds another value already: the M then runs on at once, with no turn of the microtask
 //   queue between its park and its next run.
 
-import { Goroutine, ShutdownError, compileFunction, describe, goroutineTask, wasmTarget } from './goroutine.js';
+import {
+  Goroutine,
+  NEVER_ABORTED,
+  ShutdownError,
+  compileFunction,
+  describe,
+  goroutineTask,
+  wasmTarget,
+} from './goroutine.js';
 import { Realm, RuntimeBase, isRefused, newMessage } from './realm.js';
 import { encodeTagged } from './codec.js';
 
@@ -87,14 +98,54 @@ class WorkerRuntime extends RuntimeBase {
   #realm;
   #glue;
   #proc;
+  #signal;
+  #done;
 
-  /** `realm`: this goroutine's own view of the runtime (see `start` in `createHost`). */
-  constructor(goid, realm, glue, proc) {
+  /**
+   * `realm`: this goroutine's own view of the runtime (see `start` in `createHost`); `signal`:
+   * its task spec's signal, as an AbortSignal of this realm (NEVER_ABORTED without one).
+   */
+  constructor(goid, realm, glue, proc, signal) {
     super(realm);
     this.#goid = goid;
     this.#realm = realm;
     this.#glue = glue;
     this.#proc = proc;
+    this.#signal = signal;
+  }
+
+  /**
+   * The AbortSignal of the `signal` this goroutine was started with (a task spec's): it aborts
+   * when that one does, with its reason if the reason could be sent (an AbortError
+   * DOMException otherwise). Without one, a signal that never aborts.
+   */
+  get signal() {
+    return this.#signal;
+  }
+
+  /**
+   * A channel closed when `signal` aborts, for `rt.select` (Go's `ctx.Done()`); null (a nil
+   * channel, never ready) for a goroutine started without a signal, as Go's Background
+   * context's Done is nil.
+   */
+  get done() {
+    if (this.#signal === NEVER_ABORTED) return null;
+    if (this.#done === undefined) {
+      const done = this.chan(0);
+      this.#done = done;
+      if (this.#signal.aborted) done.close();
+      else {
+        const close = () => {
+          try {
+            done.close();
+          } catch {
+            // The runtime shut down, or the goroutine closed the channel itself.
+          }
+        };
+        this.#signal.addEventListener('abort', close, { once: true });
+      }
+    }
+    return this.#done;
   }
 
   /**
@@ -107,7 +158,9 @@ class WorkerRuntime extends RuntimeBase {
     realm.check('rt.go');
     const task = goroutineTask(target, 'rt.go', undefined);
     const msg = realm.args(args);
-    const ref = this.#glue.workerGo(wasmTarget(this.#glue, task, realm.callSite(this.go)), msg, this.#goid);
+    const ref = realm.goWithSignal(wasmTarget(this.#glue, task, realm.callSite(this.go)), task.signal, (t) =>
+      this.#glue.workerGo(t, msg, this.#goid),
+    );
     const id = ref.id();
     return new Goroutine(id, async () => {
       try {
@@ -147,7 +200,7 @@ function imported(url) {
 }
 
 /** The host of the JS goroutines of M `proc` (module contract). */
-export function createHost(glue, proc, owner, callSites) {
+export function createHost(glue, proc, owner, { wait, callSites }) {
   const functions = new Map(); // shipped source → compiled function
   const fail = (thrown) => failed(glue, thrown);
   const failDetached = (thrown) => {
@@ -155,48 +208,64 @@ export function createHost(glue, proc, owner, callSites) {
     return fail(thrown);
   };
   const life = { closing: null, freed: false }; // of every realm here: closed with the M
+  /**
+   * A realm of this M's, whose operations run for goroutine `goid`: it awaits them (`lendWait`),
+   * or they only tell it when they are done (a watch of its signal: see `workerRun`).
+   */
+  const realmFor = (goid, lendWait) =>
+    new Realm(glue, (op) => glue.workerRun(op, goid, lendWait), {
+      owner,
+      life,
+      admit: (length, heap) => glue.workerAdmitLength(length, heap),
+      timers: { timer: glue.workerTimer, ticker: glue.workerTicker, afterFunc: glue.workerAfterFunc },
+      wait,
+      callSites,
+    });
 
   /**
    * Runs goroutine `goid`'s `fn(rt, ...args)` (`args` is freed): its outcome, or a promise of it.
-   * `onFail(thrown)`: the outcome of a throw (`fail`, or `failDetached`).
+   * `onFail(thrown)`: the outcome of a throw (`fail`, or `failDetached`). `abort`: the ChanRef
+   * of its signal, or undefined.
    */
-  const call = (goid, fn, args, onFail) => {
+  const call = (goid, fn, args, onFail, abort) => {
+    const watch = abort === undefined ? undefined : realmFor(goid, false).watchAbort(abort);
     try {
       // The handles this goroutine receives or makes run their operations for it, so that it
       // shows their wait reasons while it awaits them.
-      const realm = new Realm(glue, (op) => glue.workerRun(op, goid), {
-        owner,
-        life,
-        admit: (length, heap) => glue.workerAdmitLength(length, heap),
-        timers: { timer: glue.workerTimer, ticker: glue.workerTicker, afterFunc: glue.workerAfterFunc },
-        callSites,
-      });
-      const rt = new WorkerRuntime(goid, realm, glue, proc);
+      const realm = realmFor(goid, true);
+      const rt = new WorkerRuntime(goid, realm, glue, proc, watch?.signal ?? NEVER_ABORTED);
       const result = fn(rt, ...realm.settle(args, goid));
       const ret = (v) => returned(glue, realm, v);
-      return isThenable(result) ? Promise.resolve(result).then(ret, onFail) : ret(result);
+      if (isThenable(result))
+        return Promise.resolve(result)
+          .then(ret, onFail)
+          .finally(() => watch?.stop());
+      watch?.stop();
+      return ret(result);
     } catch (e) {
+      watch?.stop();
       return onFail(e);
     }
   };
 
-  /** The outcome of a goroutine that could not start (`args` is freed): it failed with `error`. */
-  const notStarted = (args, error, onFail) => {
+  /** The outcome of a goroutine that could not start (`args` and `abort` are freed): it failed with `error`. */
+  const notStarted = (args, abort, error, onFail) => {
     args.free();
+    abort?.free();
     return onFail(error);
   };
 
   /** Calls export `name` of the module at `url`, whose namespace is `namespace` (see `call`). */
-  const callExport = (goid, url, name, namespace, args, onFail) => {
+  const callExport = (goid, url, name, namespace, args, onFail, abort) => {
     const fn = namespace[name]; // the module was evaluated: every export is initialized
     if (typeof fn !== 'function') {
       const what =
         name in namespace
           ? `exports ${JSON.stringify(name)} as ${describe(fn)}, not a function`
           : `has no export ${JSON.stringify(name)}`;
-      return notStarted(args, new TypeError(`rt.go: the module ${url} ${what}`), onFail);
+      return notStarted(args, abort, new TypeError(`rt.go: the module ${url} ${what}`), onFail);
     }
-    return call(goid, fn, args, onFail);
+    return call(goid, fn, args, onFail, abort);
   };
 
   return {
@@ -205,31 +274,31 @@ export function createHost(glue, proc, owner, callSites) {
     },
 
     /** A function shipped by source (`source`: an expression), compiled once per host. */
-    startFunction(goid, source, args, detached) {
+    startFunction(goid, source, args, detached, abort) {
       const onFail = detached ? failDetached : fail;
       let fn = functions.get(source);
       if (fn === undefined) {
         try {
           fn = compileFunction(source);
         } catch (e) {
-          return notStarted(args, e, onFail);
+          return notStarted(args, abort, e, onFail);
         }
         functions.set(source, fn);
       }
-      return call(goid, fn, args, onFail);
+      return call(goid, fn, args, onFail, abort);
     },
 
     /** A module task: export `name` of the module at `url` (absolute), imported once. */
-    startModule(goid, url, name, args, detached) {
+    startModule(goid, url, name, args, detached, abort) {
       const onFail = detached ? failDetached : fail;
       const m = imported(url);
-      if (m.namespace !== undefined) return callExport(goid, url, name, m.namespace, args, onFail);
+      if (m.namespace !== undefined) return callExport(goid, url, name, m.namespace, args, onFail, abort);
       return m.ready.then(
-        (namespace) => callExport(goid, url, name, namespace, args, onFail),
+        (namespace) => callExport(goid, url, name, namespace, args, onFail, abort),
         (e) => {
           const why = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
           const what = `rt.go: cannot import the module ${url} for its export ${JSON.stringify(name)}`;
-          return notStarted(args, new Error(`${what}: ${why}`, { cause: e }), onFail);
+          return notStarted(args, abort, new Error(`${what}: ${why}`, { cause: e }), onFail);
         },
       );
     },

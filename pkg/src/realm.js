@@ -24,12 +24,19 @@
 //   wasm refs (crate/src/js/timers.rs) are freed when they are garbage collected; that does not
 //   stop them (Go's timers need no Stop to be collected, and a ticker whose channel nothing
 //   holds stops ticking: crate/src/time.rs).
+// - Every blocking call takes `{ signal }` (an AbortSignal): an operation is given a channel of
+//   its own that the signal's abort closes, and withdraws itself when it is (crate/src/js/op.rs),
+//   so an aborted call rejects with the signal's reason having done nothing; one that completed
+//   first resolves as usual. A signal aborted already rejects at once, before anything starts.
+//   A goroutine's task spec signal travels the same way, as a channel that carries the reason
+//   (`goWithSignal`, `watchAbort`; crate/src/js/target.rs).
 
 import { cannotSend, decode, decodeText, encodeTagged } from './codec.js';
 import {
   GoroutineError,
   ShutdownError,
   WorkerError,
+  abortSignal,
   callSite,
   describe,
   goroutineTask,
@@ -37,6 +44,7 @@ import {
 } from './goroutine.js';
 
 const MAX_MS = 1e15; // about 31,700 years: longer is forever
+const never = new Promise(() => {});
 
 /** A channel operation Go would panic on: "send on closed channel", "close of closed channel". */
 export class ChannelError extends Error {
@@ -126,10 +134,13 @@ function kindName(h) {
   return 'mutex';
 }
 
-/** Runs the blocking operation `make(Op, ref)` on handle `h` for the call `what`; a promise of its Message. */
-function run(h, what, make) {
+/**
+ * Runs the blocking operation `make(Op, ref)` on handle `h` for the call `what`, given up if
+ * `signal` aborts (see `Realm.op`); a promise of its Message.
+ */
+function run(h, what, make, signal) {
   const ref = refOf(h, what);
-  return realmOf(h).op((Op) => make(Op, ref), what);
+  return realmOf(h).op((Op) => make(Op, ref), what, signal);
 }
 
 /** A channel (Go's `chan`): send, receive, close, `for await`. */
@@ -144,21 +155,34 @@ export class Chan extends Handle {
     return refOf(this, 'Chan.len').len();
   }
 
-  /** Sends `value`, waiting for room or a receiver; rejects with ChannelError on a closed channel. */
-  async send(value) {
+  /**
+   * Sends `value`, waiting for room or a receiver; rejects with ChannelError on a closed channel.
+   * `{ signal }`: if it aborts first, rejects with its reason and the value is never delivered.
+   */
+  async send(value, options) {
     refOf(this, 'Chan.send');
+    const signal = abortSignal(options, 'Chan.send');
     const msg = realmOf(this).message(value, 'channel value');
-    realmOf(this).unit(await run(this, 'Chan.send', (Op, ref) => Op.chanSend(ref, msg)));
+    realmOf(this).unit(await run(this, 'Chan.send', (Op, ref) => Op.chanSend(ref, msg), signal));
   }
 
-  /** The next value; undefined once the channel is closed and drained. */
-  async recv() {
-    return (await this.recvOk()).value;
+  /**
+   * The next value; undefined once the channel is closed and drained. `{ signal }`: if it aborts
+   * first, rejects with its reason and no value is taken from the channel.
+   */
+  async recv(options) {
+    return (await this.#recvOk(options, 'Chan.recv')).value;
   }
 
-  /** `{ value, ok }`: ok is false once the channel is closed and drained (Go's `v, ok := <-ch`). */
-  async recvOk() {
-    return realmOf(this).received(await run(this, 'Chan.recv', (Op, ref) => Op.chanRecv(ref)));
+  /** `{ value, ok }`: ok is false once the channel is closed and drained (Go's `v, ok := <-ch`). `{ signal }` as for `recv`. */
+  async recvOk(options) {
+    return this.#recvOk(options, 'Chan.recvOk');
+  }
+
+  async #recvOk(options, what) {
+    refOf(this, what);
+    const signal = abortSignal(options, what);
+    return realmOf(this).received(await run(this, what, (Op, ref) => Op.chanRecv(ref), signal));
   }
 
   /** Closes the channel; throws ChannelError if it was closed already. */
@@ -212,16 +236,19 @@ export class WaitGroup extends Handle {
     if (err !== undefined) throw new SyncError(err);
   }
 
-  /** Resolves when the counter is zero. */
-  async wait() {
-    realmOf(this).unit(await run(this, 'WaitGroup.wait', (Op, ref) => Op.waitGroupWait(ref)));
+  /** Resolves when the counter is zero. `{ signal }`: if it aborts first, rejects with its reason. */
+  async wait(options) {
+    const signal = abortSignal(options, 'WaitGroup.wait');
+    realmOf(this).unit(await run(this, 'WaitGroup.wait', (Op, ref) => Op.waitGroupWait(ref), signal));
   }
 }
 
 /** Go's sync.Mutex: `await lock()`, `unlock()` (any goroutine may unlock). */
 export class Mutex extends Handle {
-  async lock() {
-    realmOf(this).unit(await run(this, 'Mutex.lock', (Op, ref) => Op.mutexLock(ref)));
+  /** Takes the lock. `{ signal }`: if it aborts first, rejects with its reason, not holding the lock. */
+  async lock(options) {
+    const signal = abortSignal(options, 'Mutex.lock');
+    realmOf(this).unit(await run(this, 'Mutex.lock', (Op, ref) => Op.mutexLock(ref), signal));
   }
 
   /** Takes the lock if it is free; true if taken. */
@@ -241,8 +268,10 @@ export class Mutex extends Handle {
  * writer. Any goroutine may unlock, as in Go.
  */
 export class RWMutex extends Handle {
-  async rLock() {
-    realmOf(this).unit(await run(this, 'RWMutex.rLock', (Op, ref) => Op.rwMutexRLock(ref)));
+  /** Takes a read lock. `{ signal }`: if it aborts first, rejects with its reason, holding nothing. */
+  async rLock(options) {
+    const signal = abortSignal(options, 'RWMutex.rLock');
+    realmOf(this).unit(await run(this, 'RWMutex.rLock', (Op, ref) => Op.rwMutexRLock(ref), signal));
   }
 
   /** Releases a read lock; a SyncError "sync: RUnlock of unlocked RWMutex" if none is held. */
@@ -251,8 +280,10 @@ export class RWMutex extends Handle {
     if (err !== undefined) throw new SyncError(err);
   }
 
-  async lock() {
-    realmOf(this).unit(await run(this, 'RWMutex.lock', (Op, ref) => Op.rwMutexLock(ref)));
+  /** Takes the write lock. `{ signal }`: as for `rLock`. */
+  async lock(options) {
+    const signal = abortSignal(options, 'RWMutex.lock');
+    realmOf(this).unit(await run(this, 'RWMutex.lock', (Op, ref) => Op.rwMutexLock(ref), signal));
   }
 
   /** Releases the write lock; a SyncError "sync: Unlock of unlocked RWMutex" if it is not held. */
@@ -292,10 +323,13 @@ export class Cond extends Handle {
   /**
    * Unlocks `L`, waits for a `signal` or `broadcast`, and locks `L` again (Go's Wait): call it
    * holding `L`, in a loop that checks the condition. Rejects with a SyncError "sync: unlock of
-   * unlocked mutex" if `L` was not locked (nothing waited for then).
+   * unlocked mutex" if `L` was not locked (nothing waited for then). `{ signal }`: if it aborts
+   * first, stops waiting, locks `L` again, then rejects with its reason: the caller holds `L`
+   * whichever way it ends.
    */
-  async wait() {
-    realmOf(this).unit(await run(this, 'Cond.wait', (Op, ref) => Op.condWait(ref)));
+  async wait(options) {
+    const signal = abortSignal(options, 'Cond.wait');
+    realmOf(this).unit(await run(this, 'Cond.wait', (Op, ref) => Op.condWait(ref), signal));
   }
 
   /** Wakes the goroutine that has waited longest, if any. */
@@ -316,15 +350,18 @@ export class Once extends Handle {
    * runs it, and every other caller, on any goroutine, waits until it returned, then resolves
    * without running its own. A `fn` that throws counts as returned (as Go's panic does): the
    * first caller's `do` rejects with what it threw, and no later call runs anything.
+   * `{ signal }`: if it aborts while this call waits for another's `fn`, rejects with its reason
+   * (and runs nothing); once this call runs `fn`, it is not aborted.
    */
-  async do(fn) {
+  async do(fn, options) {
     const ref = refOf(this, 'Once.do');
     if (typeof fn !== 'function') throw new TypeError(`Once.do: expected a function, got ${describe(fn)}`);
+    const signal = abortSignal(options, 'Once.do');
     if (ref.isDone()) return;
     const realm = realmOf(this);
     const own = ref.share(); // this call's own ref: it ends the call even if the handle is released meanwhile
     try {
-      if (!realm.value(await realm.op((Op) => Op.onceBegin(own), 'Once.do'))) return;
+      if (!realm.value(await realm.op((Op) => Op.onceBegin(own), 'Once.do', signal))) return;
       try {
         await fn();
       } finally {
@@ -470,6 +507,7 @@ export class Realm {
   #timers;
   #base;
   #callSites;
+  #wait;
 
   /**
    * `glue`: the wasm-bindgen glue module, initialized. `run(op) → Promise<Message>` runs a
@@ -491,6 +529,9 @@ export class Realm {
    *   (the page's base URL; none inside a goroutine, where it must be absolute).
    * - `callSites`: whether `rt.go` and `rt.afterFunc` record where they were called, for
    *   goroutine dumps (`Runtime.start`'s option).
+   * - `wait(address, value)`: a promise that settles, without blocking, once the 32-bit word
+   *   at `address` no longer holds `value` (undefined, or settled, if it holds another already);
+   *   `goWithSignal` watches goroutines finish with it.
    */
   constructor(
     glue,
@@ -503,6 +544,7 @@ export class Realm {
       timers,
       base = () => undefined,
       callSites = false,
+      wait,
     } = {},
   ) {
     this.#glue = glue;
@@ -515,6 +557,7 @@ export class Realm {
     this.#timers = timers;
     this.#base = base;
     this.#callSites = callSites;
+    this.#wait = wait;
   }
 
   /** Where the caller of `api` (`rt.go`, `rt.afterFunc`) is, if this realm records it (`callSite`). */
@@ -531,15 +574,19 @@ export class Realm {
    * Runs the blocking operation `make(Op)` (Op: the glue's Op class) for the call `what`; a
    * promise of its Message. It rejects with a ShutdownError if the runtime shut down before
    * the operation completed (the runtime cancelled it), or before its result could be read.
+   * `signal` (an AbortSignal, not aborted yet, or undefined): if it aborts before the operation
+   * completed, the operation is withdrawn and this rejects with the signal's reason.
    */
-  async op(make, what) {
+  async op(make, what, signal) {
     this.check(what);
     const op = make(this.#glue.Op);
+    const abort = signal === undefined ? undefined : this.#abortOn(op, signal, what);
     let pending;
     try {
       pending = this.#run(op); // a RangeError if memory cannot hold the operation's goroutine
     } catch (e) {
       op.free();
+      abort?.end();
       throw e;
     }
     const life = this.#life;
@@ -549,12 +596,154 @@ export class Realm {
     } catch (e) {
       if (life.freed) throw new ShutdownError(what); // abandoned by a shutdown that ended
       throw e;
+    } finally {
+      abort?.end();
     }
-    if (life.closing && (life.freed || this.#bytes(msg)[0] === this.#glue.OutcomeTag.RuntimeError)) {
+    const tag = this.#bytes(msg)[0];
+    if (life.closing && (life.freed || tag === this.#glue.OutcomeTag.RuntimeError)) {
       msg.free();
       throw new ShutdownError(what);
     }
+    if (tag === this.#glue.OutcomeTag.Aborted) {
+      msg.free();
+      throw signal.reason;
+    }
     return msg;
+  }
+
+  /**
+   * Makes `op` give up once `signal` aborts: it gets a channel of its own, which the abort
+   * closes (crate/src/js/op.rs). `end()` once the operation settled: the listener goes, and so
+   * does the channel, so a long-lived signal keeps nothing of it.
+   */
+  #abortOn(op, signal, what) {
+    const ch = this.chan(0);
+    op.abortOn(refOf(ch, what));
+    const onAbort = () => {
+      if (!this.#life.closing) ch.close();
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    return {
+      end() {
+        signal.removeEventListener('abort', onAbort);
+        ch.release();
+      },
+    };
+  }
+
+  /**
+   * Starts a goroutine whose task spec has `signal` (an AbortSignal, or undefined): `start(target)`
+   * starts the glue Target `target` and returns its JoinRef, which this returns. The signal
+   * travels as a channel of one value (crate/src/js/target.rs): when it aborts (or if it has
+   * already), its reason is sent on it if it can be sent (`{ reason }`, or `{ domException:
+   * [message, name] }`), and it is closed. The listener goes
+   * once the goroutine finished.
+   */
+  goWithSignal(target, signal, start) {
+    if (signal === undefined) return start(target);
+    const ch = this.chan(1);
+    target.abortOn(refOf(ch, 'rt.go'));
+    const onAbort = () => {
+      if (this.#life.closing) return;
+      const { reason } = signal;
+      try {
+        // A DOMException (an AbortError, a TimeoutError) is rebuilt as one in the goroutine.
+        const sent = reason instanceof DOMException ? { domException: [reason.message, reason.name] } : { reason };
+        this.trySend(refOf(ch, 'rt.go'), sent);
+      } catch {
+        // A reason that cannot be sent: the goroutine's rt.signal aborts with an AbortError.
+      }
+      ch.close();
+    };
+    const end = () => {
+      signal.removeEventListener('abort', onAbort);
+      ch.release();
+    };
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+    let ref;
+    try {
+      ref = start(target);
+    } catch (e) {
+      end();
+      throw e;
+    }
+    this.#finished(ref.share()).then(end);
+    return ref;
+  }
+
+  /** Resolves once the goroutine of JoinRef `ref` finished (or the runtime was given up); frees `ref`. */
+  async #finished(ref) {
+    const life = this.#life;
+    try {
+      while (ref.isPending() && !life.freed) {
+        await Promise.race([this.#wait(ref.stateAddress(), 0), life.abandoned ?? never]);
+      }
+    } finally {
+      ref.free();
+    }
+  }
+
+  /**
+   * The AbortSignal of a goroutine started with a task spec's signal, from the glue ChanRef
+   * `abortRef` that carries it (`goWithSignal`): `{ signal, stop() }`. The signal aborts with
+   * the reason sent on the channel, or with an AbortError DOMException if none could be sent,
+   * once the channel is closed. `stop()` stops watching (the goroutine returned). This realm's
+   * operations must not lend their wait to the goroutine (the watch waits as long as it runs),
+   * only their completion (crate/src/js/mod.rs, `workerRun`).
+   */
+  watchAbort(abortRef) {
+    const controller = new AbortController();
+    const ch = new Chan(abortRef, this);
+    const abort = ({ value, ok }) => {
+      if (!ok) controller.abort(new DOMException('The goroutine was aborted', 'AbortError'));
+      else if (value.domException) controller.abort(new DOMException(...value.domException));
+      else controller.abort(value.reason);
+    };
+    const now = ch.tryRecv();
+    if (now !== undefined) {
+      abort(now);
+      ch.release();
+      return { signal: controller.signal, stop() {} };
+    }
+    // The receive's outcome aborts the signal in the very promise reaction that gets it, with
+    // no `await` in between: the M runs again only after that reaction, so the goroutine cannot
+    // look blocked on a runtime object (to deadlock detection) while the abort that frees it
+    // waits in the microtask queue (crate/src/js/mod.rs, `workerRun`).
+    const stop = this.chan(0);
+    const op = this.#glue.Op.chanRecv(refOf(ch, 'rt.signal'));
+    op.abortOn(refOf(stop, 'rt.signal'));
+    let watching = true;
+    const released = () => {
+      watching = false;
+      ch.release();
+      stop.release();
+    };
+    let pending;
+    try {
+      pending = this.#run(op);
+    } catch (e) {
+      op.free();
+      released();
+      throw e;
+    }
+    pending
+      .then(
+        (msg) => {
+          if (this.#bytes(msg)[0] === this.#glue.OutcomeTag.Aborted || this.#life.freed) msg.free();
+          else abort(this.received(msg));
+        },
+        () => {}, // the runtime shut down: no abort
+      )
+      .catch(() => {}) // a failure of the receive's: the runtime shut down
+      .finally(released);
+    return {
+      signal: controller.signal,
+      stop: () => {
+        if (watching && !this.#life.closing) stop.close();
+        watching = false;
+      },
+    };
   }
 
   /** Whether handle `h` belongs to this realm's runtime. */
@@ -607,10 +796,14 @@ export class Realm {
   /**
    * A Timer that starts `target` (as `rt.go` takes it) with `args` after `ms` (checked), for the
    * call `what` made at `at` (`callSite`); a TypeError (or RangeError) for the target or an
-   * argument, as `rt.go`'s.
+   * argument, as `rt.go`'s. A task spec's signal is a TypeError: the Timer's `stop` is how its
+   * goroutines are called off.
    */
   afterFunc(ms, target, args, what, at) {
     const task = goroutineTask(target, what, this.#base());
+    if (task.signal !== undefined) {
+      throw new TypeError(`${what}: a task spec's signal is not taken here; stop the Timer instead`);
+    }
     const msg = this.args(args);
     return new Timer(this.#timers.afterFunc(ms, wasmTarget(this.#glue, task, at), msg), this);
   }
@@ -951,11 +1144,15 @@ export class RuntimeBase extends EventTarget {
     return this.#realm.ticker(checkPeriod(ms, 'rt.ticker', 'NewTicker'));
   }
 
-  /** Resolves after `ms` milliseconds, timed by the runtime (a Worker parks with a timeout). */
-  async sleep(ms) {
+  /**
+   * Resolves after `ms` milliseconds, timed by the runtime (a Worker parks with a timeout).
+   * `{ signal }`: if it aborts first, rejects with its reason.
+   */
+  async sleep(ms, options) {
     this.#check('rt.sleep');
     const d = checkMs(ms, 'rt.sleep');
-    this.#realm.unit(await this.#realm.op((Op) => Op.sleep(d), 'rt.sleep'));
+    const signal = abortSignal(options, 'rt.sleep');
+    this.#realm.unit(await this.#realm.op((Op) => Op.sleep(d), 'rt.sleep', signal));
   }
 
   /** A channel that receives the time (ms, like performance.timeOrigin + performance.now()) after `ms`. */
@@ -982,10 +1179,12 @@ export class RuntimeBase extends EventTarget {
   /**
    * Go's select: `cases` are `{ recv: ch }` or `{ send: ch, value }` (a null channel is never
    * ready); with `{ default: true }` it never waits. Resolves to `{ index, value, ok }`, index
-   * -1 for the default.
+   * -1 for the default. `{ signal }`: if it aborts first, rejects with its reason, no case taken.
    */
-  async select(cases, { default: withDefault = false } = {}) {
+  async select(cases, options) {
     this.#check('rt.select');
+    const signal = abortSignal(options, 'rt.select');
+    const withDefault = options?.default ?? false;
     if (!Array.isArray(cases)) throw new TypeError(`rt.select: expected an array of cases, got ${describe(cases)}`);
     const realm = this.#realm;
     const channel = (c, i, key) => {
@@ -1010,7 +1209,7 @@ export class RuntimeBase extends EventTarget {
           else builder.sendNil(msg);
         } else throw new TypeError(`rt.select: case ${i} needs a "recv" or a "send" channel`);
       });
-      return realm.selected(await realm.op((Op) => Op.select(builder, !!withDefault), 'rt.select'));
+      return realm.selected(await realm.op((Op) => Op.select(builder, !!withDefault), 'rt.select', signal));
     } finally {
       builder.free();
     }

@@ -43,14 +43,18 @@ async function runMachine({ glue: glueUrl, module, memory, reference, index, loc
   const glue = glueUrl === undefined ? packageGlue : await import(/* webpackIgnore: true */ /* @vite-ignore */ glueUrl);
   const exports = glue.initSync({ module, memory });
   // Every goroutine's realm on this Worker shares the one owner: the Worker's runtime.
-  const m = new glue.Machine(reference, index, createHost(glue, index, {}, callSites));
-  // Replacing a dead Worker: its goroutines fail before this one runs anything.
-  const lost = died === undefined ? 0 : m.takeOver(died);
-  postMessage({ type: 'ready', failed: lost });
   const park = (address, value, timeoutMs) => {
     const r = Atomics.waitAsync(new Int32Array(memory.buffer), address >>> 2, value, timeoutMs);
     return r.async ? r.value : undefined;
   };
+  const m = new glue.Machine(
+    reference,
+    index,
+    createHost(glue, index, {}, { wait: (address, value) => park(address, value), callSites }),
+  );
+  // Replacing a dead Worker: its goroutines fail before this one runs anything.
+  const lost = died === undefined ? 0 : m.takeOver(died);
+  postMessage({ type: 'ready', failed: lost });
   await driveMachine(glue, m, park, () => {
     m.free();
     exports.__wbindgen_thread_destroy();

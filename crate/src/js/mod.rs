@@ -74,11 +74,19 @@ extern "C" {
     /// The Worker's JS side: finds (compiles or imports), decodes and calls goroutine functions.
     pub type Host;
     /// Calls the function shipped as `source`; returns its outcome `Message`, or a promise of
-    /// one. `detached`: report a failure as uncaught (`target.rs`).
+    /// one. `detached`: report a failure as uncaught (`target.rs`). `abort`: the `ChanRef` that
+    /// carries its AbortSignal, or undefined (`target.rs`).
     #[wasm_bindgen(method, js_name = startFunction)]
-    fn start_function(this: &Host, goid: f64, source: &str, args: Message, detached: bool) -> JsValue;
+    fn start_function(
+        this: &Host,
+        goid: f64,
+        source: &str,
+        args: Message,
+        detached: bool,
+        abort: JsValue,
+    ) -> JsValue;
     /// Calls export `export` of the module at `url`; returns its outcome `Message`, or a
-    /// promise of one. `detached`: as for `start_function`.
+    /// promise of one. `detached`, `abort`: as for `start_function`.
     #[wasm_bindgen(method, js_name = startModule)]
     fn start_module(
         this: &Host,
@@ -87,6 +95,7 @@ extern "C" {
         export: &str,
         args: Message,
         detached: bool,
+        abort: JsValue,
     ) -> JsValue;
 }
 
@@ -465,9 +474,12 @@ async fn run_js_goroutine(target: target::Start, args: Message) -> Message {
     result.into_heap().await.unwrap_or_else(|failed| failed)
 }
 
-/// Polls an operation for a JS goroutine and, while it waits, lends that goroutine its reason.
+/// Polls an operation for a JS goroutine and, while it waits, lends that goroutine its reason
+/// (unless `lend_wait` is false: the goroutine does not wait for it), and once it is done, marks
+/// the goroutine as waiting for JS, which is about to run.
 struct Relay<F> {
     caller: Option<sched::GRef>,
+    lend_wait: bool,
     fut: F,
 }
 
@@ -479,10 +491,11 @@ impl<F: Future + Unpin> Future for Relay<F> {
             // Once the operation is done the caller's code runs again (in promise reactions),
             // so it must not look blocked on the operation's object any more. Either way a new
             // wait begins, in one park of the caller (`G::wait_anew`).
-            caller.wait_anew(match r {
-                Poll::Pending => sched::current_wait_reason(),
-                Poll::Ready(_) => WaitReason::Promise,
-            });
+            match r {
+                Poll::Pending if self.lend_wait => caller.wait_anew(sched::current_wait_reason()),
+                Poll::Pending => {}
+                Poll::Ready(_) => caller.wait_anew(WaitReason::Promise),
+            }
         }
         r
     }
@@ -603,12 +616,15 @@ pub fn worker_admit_length(len: usize, heap: bool) -> Option<String> {
 /// Runs a blocking operation inside a Worker for the JS goroutine `caller`: a promise of its
 /// result `Message`, resolved by a system goroutine bound to this M. While the operation
 /// waits, `caller` shows its wait reason ("chan receive", …) rather than "JS promise", in
-/// dumps and to deadlock detection.
+/// dumps and to deadlock detection. With `lend_wait` false (an operation the goroutine does
+/// not await: the watch of its signal, pkg/src/realm.js), `caller` shows nothing of it while
+/// it waits; either way, once it is done, `caller` shows "JS promise" until it is polled again,
+/// so that deadlock detection does not count it blocked while JS is about to act on the result.
 #[wasm_bindgen(js_name = workerRun)]
-pub fn worker_run(op: &mut Op, caller: f64) -> Result<Promise, JsValue> {
+pub fn worker_run(op: &mut Op, caller: f64, lend_wait: bool) -> Result<Promise, JsValue> {
     let shared = current_shared()?;
     admit_goroutine(&shared, 0, "operation")?;
-    let fut = Relay { caller: sched::bound_here(caller as u64), fut: op.take() };
+    let fut = Relay { caller: sched::bound_here(caller as u64), lend_wait, fut: op.take() };
     let mut resolve = None;
     let mut slot = AssertUnwindSafe(&mut resolve);
     let promise = Promise::new(&mut move |res, _rej| **slot = Some(res));

@@ -5,36 +5,68 @@
 //! since the page may not wait or take the channel locks for long); a Worker runs it inside a
 //! goroutine bound to its M that resolves a promise (`workerRun`). So every blocking operation
 //! (send, receive, select, wait, lock, sleep, join) has one implementation for both sides.
+//!
+//! # Aborting an operation
+//! JS gives an operation an AbortSignal by giving it, before it runs, a channel of its own that
+//! JS closes when the signal aborts (`Op.abortOn`; nothing is ever sent on it). The operation
+//! races its work against a receive on that channel, and if the abort wins it drops its work,
+//! which withdraws it, and completes with tag `Aborted` (JS then rejects with the signal's
+//! reason). Nothing is lost and nothing is done twice:
+//! * Sends, receives and selects run as one select with the abort as one more receive case:
+//!   the select takes exactly one case, so either the value moved or the abort was taken.
+//! * Every other operation drops its future, whose drop already leaves things as if it had
+//!   never waited: a lock granted meanwhile is passed on (mutex, RWMutex, the Once's lock), a
+//!   Cond's signal goes to the next waiter, a sleep's timer is cancelled, a wait group's wait
+//!   leaves its queue. An aborted `Cond.wait` still locks the mutex again before it completes,
+//!   so its caller holds `L` whichever way it ends, as Go's Wait guarantees.
+//! * An abort that comes with the work ready too: the other operations poll their work first,
+//!   so it completes; a send, receive or select takes one of the two ready cases at random, as
+//!   Go's select does. Either way the outcome is the one JS reports.
 
 use super::value::{ChanRef, CondRef, Message, MutexRef, OnceRef, OutcomeTag, RwMutexRef, WaitGroupRef};
 use crate::chan::{Chan, Select};
 use crate::sched::join::{JoinCell, JoinError, JoinHandle};
-use std::future::Future;
-use std::pin::Pin;
+use crate::sched::{current_wait_reason, set_wait_reason, WaitReason};
+use std::future::{poll_fn, Future};
+use std::pin::{pin, Pin};
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::Duration;
 use wasm_bindgen::prelude::*;
 
 type BoxOp = Pin<Box<dyn Future<Output = Message> + Send>>;
+type MakeOp = Box<dyn FnOnce(Abort) -> BoxOp + Send>;
 
-/// A blocking operation, ready to run once.
+/// A blocking operation, ready to run once: made with the channel it gives up on, if any
+/// (module header), when it is taken to run.
 #[wasm_bindgen]
 pub struct Op {
-    fut: Option<BoxOp>,
+    make: Option<MakeOp>,
+    abort: Abort,
     /// The JS call it serves (`Chan.recv`): what goroutine dumps call the page's operations.
     name: &'static str,
 }
 
-// The future is only moved out (`take`), never polled, while JS holds the Op.
+// The closure is only moved out (`take`), never called, while JS holds the Op.
 impl std::panic::RefUnwindSafe for Op {}
 impl std::panic::UnwindSafe for Op {}
 
 impl Op {
-    fn new(name: &'static str, f: impl Future<Output = Message> + Send + 'static) -> Op {
-        Op { fut: Some(Box::pin(f)), name }
+    /// An operation whose future `make` builds, given the abort it must heed.
+    fn abortable<F>(name: &'static str, make: impl FnOnce(Abort) -> F + Send + 'static) -> Op
+    where
+        F: Future<Output = Message> + Send + 'static,
+    {
+        Op { make: Some(Box::new(move |abort| Box::pin(make(abort)))), abort: Abort::default(), name }
     }
 
-    /// An operation that completes with no value once `f` does.
+    /// An operation that completes with `f`'s outcome, or `Aborted` if its abort comes first
+    /// (`f` is dropped then, which must withdraw it).
+    fn new(name: &'static str, f: impl Future<Output = Message> + Send + 'static) -> Op {
+        Op::abortable(name, move |abort| async move { abort.race(f).await.unwrap_or_else(aborted) })
+    }
+
+    /// An operation that completes with no value once `f` does (or `Aborted`, as [`Op::new`]).
     fn unit(name: &'static str, f: impl Future<Output = ()> + Send + 'static) -> Op {
         Op::new(name, async move {
             f.await;
@@ -43,7 +75,8 @@ impl Op {
     }
 
     pub(crate) fn take(&mut self) -> BoxOp {
-        self.fut.take().expect("an Op runs once")
+        let make = self.make.take().expect("an Op runs once");
+        make(std::mem::take(&mut self.abort))
     }
 
     /// The JS call it serves, for goroutine dumps.
@@ -52,18 +85,92 @@ impl Op {
     }
 }
 
+/// The outcome of an operation its abort withdrew.
+fn aborted(_: Aborted) -> Message {
+    Message::tagged(OutcomeTag::Aborted, &[])
+}
+
+/// The abort won the race (module header).
+struct Aborted;
+
+/// The channel an operation gives up on once JS closes it (none: it never gives up).
+#[derive(Clone, Default)]
+struct Abort(Option<Chan<Message>>);
+
+impl Abort {
+    /// `work`'s output, or `Aborted` if the abort came first: `work` is then dropped unfinished.
+    /// `work` is polled first; the wait reason it gives stays the goroutine's.
+    async fn race<F: Future>(&self, work: F) -> Result<F::Output, Aborted> {
+        let Some(abort) = &self.0 else { return Ok(work.await) };
+        let mut work = pin!(work);
+        let mut closed = abort.recv();
+        poll_fn(|cx| {
+            if let Poll::Ready(v) = work.as_mut().poll(cx) {
+                return Poll::Ready(Ok(v));
+            }
+            let reason = current_wait_reason();
+            if Pin::new(&mut closed).poll(cx).is_ready() {
+                return Poll::Ready(Err(Aborted));
+            }
+            set_wait_reason(reason);
+            Poll::Pending
+        })
+        .await
+    }
+
+    /// Runs `sel` with the abort as its last case (a receive); `Aborted` if that case was taken.
+    async fn select<'a>(&'a self, mut sel: Select<'a>) -> Result<crate::chan::SelectOutcome<'a>, Aborted> {
+        let case = self.0.as_ref().map(|abort| sel.recv(abort));
+        let out = sel.wait().await;
+        match case {
+            Some(case) if out.index() == Some(case.index()) => Err(Aborted),
+            _ => Ok(out),
+        }
+    }
+}
+
+/// Sets the goroutine's wait reason to `reason` each time `f` is pending (an abortable send or
+/// receive waits in a select, but is still a send or a receive).
+async fn waiting_as<F: Future>(reason: WaitReason, f: F) -> F::Output {
+    let mut f = pin!(f);
+    poll_fn(|cx| {
+        let r = f.as_mut().poll(cx);
+        if r.is_pending() {
+            set_wait_reason(reason);
+        }
+        r
+    })
+    .await
+}
+
 #[wasm_bindgen]
 impl Op {
+    /// Makes this operation give up once `c` is closed (module header); call before it runs.
+    #[wasm_bindgen(js_name = abortOn)]
+    pub fn abort_on(&mut self, c: &ChanRef) {
+        self.abort = Abort(Some(c.chan.clone()));
+    }
+
     /// `ch.send(v)`: undefined, or an error "send on closed channel".
     #[wasm_bindgen(js_name = chanSend)]
     pub fn chan_send(c: &ChanRef, m: Message) -> Op {
         let c = c.chan.clone();
-        Op::new("Chan.send", async move {
+        Op::abortable("Chan.send", move |abort| async move {
             let m = match m.into_heap().await {
                 Ok(m) => m,
                 Err(failed) => return failed,
             };
-            match c.send(m).await {
+            let sent = if abort.0.is_none() {
+                c.send(m).await
+            } else {
+                let mut sel = Select::new();
+                let case = sel.send(&c, m);
+                match waiting_as(WaitReason::ChanSend, abort.select(sel)).await {
+                    Ok(mut out) => out.sent(case),
+                    Err(a) => return aborted(a),
+                }
+            };
+            match sent {
                 Ok(()) => Message::undefined(),
                 Err(e) => Message::text(OutcomeTag::OpError, &e.to_string()),
             }
@@ -74,8 +181,18 @@ impl Op {
     #[wasm_bindgen(js_name = chanRecv)]
     pub fn chan_recv(c: &ChanRef) -> Op {
         let c = c.chan.clone();
-        Op::new("Chan.recv", async move {
-            c.recv().await.unwrap_or_else(|| Message::tagged(OutcomeTag::Closed, &[]))
+        Op::abortable("Chan.recv", move |abort| async move {
+            let received = if abort.0.is_none() {
+                c.recv().await
+            } else {
+                let mut sel = Select::new();
+                let case = sel.recv(&c);
+                match waiting_as(WaitReason::ChanRecv, abort.select(sel)).await {
+                    Ok(mut out) => out.recv(case),
+                    Err(a) => return aborted(a),
+                }
+            };
+            received.unwrap_or_else(|| Message::tagged(OutcomeTag::Closed, &[]))
         })
     }
 
@@ -107,15 +224,18 @@ impl Op {
 
     /// `cond.wait()`: unlocks the cond's mutex, waits for a signal and locks it again; an
     /// error (tag SyncError) if the mutex was not locked (Go's "sync: unlock of unlocked
-    /// mutex").
+    /// mutex"). Aborted, it stops waiting for the signal but still locks the mutex again.
     #[wasm_bindgen(js_name = condWait)]
     pub fn cond_wait(c: &CondRef) -> Op {
         let (cond, mutex) = (c.cond.clone(), c.mutex.clone());
-        Op::new("Cond.wait", async move {
-            match cond.wait(&mutex).await {
-                Ok(()) => Message::undefined(),
-                Err(e) => Message::text(OutcomeTag::SyncError, &e.to_string()),
-            }
+        Op::abortable("Cond.wait", move |abort| async move {
+            let notified = match abort.race(cond.notified(&mutex)).await {
+                Ok(Err(e)) => return Message::text(OutcomeTag::SyncError, &e.to_string()),
+                Ok(Ok(())) => Ok(()),
+                Err(a) => Err(a),
+            };
+            mutex.lock().await;
+            notified.map_or_else(aborted, |()| Message::undefined())
         })
     }
 
@@ -162,7 +282,7 @@ impl Op {
     /// `rt.select(cases, { default })`: a `Selected` outcome.
     pub fn select(s: &mut SelectBuilder, default: bool) -> Op {
         let cases = std::mem::take(&mut s.cases);
-        Op::new("rt.select", async move { run_select(&cases, default).await })
+        Op::abortable("rt.select", move |abort| async move { run_select(&cases, default, &abort).await })
     }
 }
 
@@ -217,7 +337,7 @@ impl SelectBuilder {
     }
 }
 
-async fn run_select(cases: &[SelectCase], default: bool) -> Message {
+async fn run_select(cases: &[SelectCase], default: bool, abort: &Abort) -> Message {
     enum H {
         Recv(crate::chan::RecvCaseHandle<Message>),
         Send(crate::chan::SendCaseHandle<Message>),
@@ -249,7 +369,10 @@ async fn run_select(cases: &[SelectCase], default: bool) -> Message {
     if default {
         sel.set_default();
     }
-    let mut out = sel.wait().await;
+    let mut out = match abort.select(sel).await {
+        Ok(out) => out,
+        Err(a) => return aborted(a),
+    };
     let Some(i) = out.index() else { return Message::selected(-1, true, None) };
     match handles.into_iter().nth(i).expect("the select took one of its cases") {
         H::Recv(h) => match out.recv(h) {
@@ -293,6 +416,18 @@ impl JoinRef {
     #[wasm_bindgen(js_name = isReady)]
     pub fn is_ready(&self) -> bool {
         self.cell.is_ready()
+    }
+
+    /// Whether the goroutine has not finished yet (no outcome written, taken or not).
+    #[wasm_bindgen(js_name = isPending)]
+    pub fn is_pending(&self) -> bool {
+        self.cell.is_pending()
+    }
+
+    /// Another reference to the same result, for a watcher that waits for the goroutine to
+    /// finish (`isPending`, `stateAddress`) and leaves the outcome to the joiner.
+    pub fn share(&self) -> JoinRef {
+        JoinRef { cell: self.cell.clone(), goid: self.goid }
     }
 
     /// The outcome once ready, or undefined.

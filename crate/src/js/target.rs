@@ -15,9 +15,15 @@
 //! realm that ran them (`reportError`), as a throwing `setTimeout` callback is reported (Go
 //! crashes the program on a panic in any goroutine). The strings are checked by the JS facade
 //! (pkg/src/goroutine.js) before they get here: the module URL is absolute.
+//!
+//! A task spec's AbortSignal travels as a channel (`Target.abortOn`): the side that started
+//! the goroutine sends the signal's reason on it (if the reason can be sent) and closes it when
+//! the signal aborts; the goroutine's host makes `rt.signal` and `rt.done` of it
+//! (pkg/src/machine.js).
 
-use super::value::Message;
+use super::value::{ChanRef, Message};
 use super::Host;
+use crate::chan::Chan;
 use wasm_bindgen::prelude::*;
 
 /// A JS goroutine's target and name, made by JS and consumed by `go` (an `afterFunc` keeps
@@ -30,6 +36,7 @@ pub struct Target {
     /// Where `rt.go` was called: `url:line:column`.
     created_at: Option<String>,
     detached: bool,
+    abort: Option<Chan<Message>>,
 }
 
 /// The longest `created_at` kept, in bytes: longer ones keep their end (the line and column).
@@ -48,12 +55,18 @@ pub(super) enum Kind {
 impl Target {
     /// A function shipped by source: `source` is an expression that evaluates to it.
     pub fn function(source: String, name: Option<String>) -> Target {
-        Target { kind: Kind::Source(source), name, created_at: None, detached: false }
+        Target { kind: Kind::Source(source), name, created_at: None, detached: false, abort: None }
     }
 
     /// A module task: the export `export_name` of the module at the absolute URL `url`.
     pub fn module(url: String, export_name: String, name: Option<String>) -> Target {
-        Target { kind: Kind::Module { url, export: export_name }, name, created_at: None, detached: false }
+        Target {
+            kind: Kind::Module { url, export: export_name },
+            name,
+            created_at: None,
+            detached: false,
+            abort: None,
+        }
     }
 
     /// Where JS called `rt.go`, for dumps: `url:line:column`, cut to its last `CREATED_AT_MAX`
@@ -65,6 +78,12 @@ impl Target {
             start += 1;
         }
         self.created_at = Some(if start == 0 { at } else { at[start..].to_owned() });
+    }
+
+    /// The channel that carries the goroutine's AbortSignal (module header).
+    #[wasm_bindgen(js_name = abortOn)]
+    pub fn abort_on(&mut self, c: &ChanRef) {
+        self.abort = Some(c.chan.clone());
     }
 }
 
@@ -85,23 +104,26 @@ impl Target {
 
     /// Splits the target into how to start it, its name and where it was started.
     pub(super) fn into_parts(self) -> (Start, Option<String>, Option<String>) {
-        (Start { kind: self.kind, detached: self.detached }, self.name, self.created_at)
+        (Start { kind: self.kind, detached: self.detached, abort: self.abort }, self.name, self.created_at)
     }
 }
 
-/// How to start a JS goroutine: its target, and whether it is detached (module header).
+/// How to start a JS goroutine: its target, whether it is detached, and the channel of its
+/// AbortSignal (module header).
 pub(super) struct Start {
     kind: Kind,
     detached: bool,
+    abort: Option<Chan<Message>>,
 }
 
 impl Start {
     /// Asks the Worker's `host` to start goroutine `goid` on this target with `args`: its
     /// outcome `Message`, or a promise of one.
     pub(super) fn start(&self, host: &Host, goid: f64, args: Message) -> JsValue {
+        let abort = self.abort.clone().map_or(JsValue::UNDEFINED, |chan| ChanRef { chan }.into());
         match &self.kind {
-            Kind::Source(source) => host.start_function(goid, source, args, self.detached),
-            Kind::Module { url, export } => host.start_module(goid, url, export, args, self.detached),
+            Kind::Source(source) => host.start_function(goid, source, args, self.detached, abort),
+            Kind::Module { url, export } => host.start_module(goid, url, export, args, self.detached, abort),
         }
     }
 }

@@ -35,6 +35,7 @@
 //! | 7 | a value did not fit in the GC heap under its limit | UTF-8 text |
 //! | 8 | the Worker the goroutine was bound to died | u32 M index, UTF-8 text (why) |
 //! | 9 | a sync operation failed as Go would panic ("sync: unlock of unlocked mutex") | UTF-8 text |
+//! | 10 | an operation was withdrawn: its AbortSignal aborted first (`op.rs`) | – |
 
 use crate::chan::Chan;
 use crate::gc::{self, Gc, Root, Trace, Tracer};
@@ -57,6 +58,7 @@ pub enum OutcomeTag {
     HeapLimit = 7,
     Died = 8,
     SyncError = 9,
+    Aborted = 10,
 }
 
 /// The kind of a runtime handle in a Message ([`Message::handle_kind`]).

@@ -181,6 +181,13 @@ impl<T> JoinCell<T> {
         self.state.load(Acquire) == READY
     }
 
+    /// No outcome written yet (PENDING, or WRITING: one is being written). For the page's
+    /// watch of a goroutine's end (js/op.rs).
+    #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+    pub(crate) fn is_pending(&self) -> bool {
+        matches!(self.state.load(Acquire), PENDING | WRITING)
+    }
+
     /// The joining goroutine's half (`JoinHandle::poll`): true if the outcome is ready;
     /// otherwise registers `waker`, which completion wakes, and returns false. The second look
     /// after registering closes the race with a completion that took the old waker (module

@@ -39,9 +39,19 @@ impl Cond {
     /// Unlocks `mutex`, waits for a signal or broadcast, and locks `mutex` again (Go's
     /// `Wait`). An error, with `mutex` untouched and nothing waited for, if it was not locked.
     pub async fn wait(&self, mutex: &RawMutex) -> Result<(), UnlockError> {
-        Notified { cond: self, mutex, waiter: None }.await?;
+        self.notified(mutex).await?;
         mutex.lock().await;
         Ok(())
+    }
+
+    /// The first half of [`Cond::wait`]: unlocks `mutex` and waits for a signal or broadcast,
+    /// without locking `mutex` again. Dropped unfinished, it gives up as the module header
+    /// says (for a wait the JS facade aborts, which then locks `mutex` itself).
+    pub(crate) fn notified<'a>(
+        &'a self,
+        mutex: &'a RawMutex,
+    ) -> impl Future<Output = Result<(), UnlockError>> + 'a {
+        Notified { cond: self, mutex, waiter: None }
     }
 
     /// Wakes the goroutine that has waited longest, if any (Go's `Signal`).
