@@ -23,7 +23,8 @@ const PAGE_CODE = async ({ mib, rounds, procs }) => {
   const rt = await Runtime.start({ procs, heapLimit: 512 << 20 });
   const n = mib << 20;
   const check = (a, b) => {
-    if (a.length !== b.length || a[0] !== b[0] || a[n - 1] !== b[n - 1]) throw new Error('round trip changed the value');
+    if (a.length !== b.length || a[0] !== b[0] || a[n - 1] !== b[n - 1])
+      throw new Error('round trip changed the value');
   };
   const time = async (make, trip) => {
     const samples = [];

@@ -5,9 +5,9 @@
 // (local.js).
 //
 // Module contract:
-// - `createHost(glue, proc, owner)`: for the glue module of this M's wasm instance, the M's
-//   proc number, and the object that identifies the runtime for the realms made here
-//   (`Realm`'s `owner`): `{ startFunction(goid, source, args, detached), startModule(goid, url,
+// - `createHost(glue, proc, owner, shared)`: for the glue module of this M's wasm instance, the
+//   M's proc number, the object that identifies the runtime for the realms made here (`Realm`'s
+//   `owner`), and this thread's table of the runtime's shared buffers (shared.js): `{ startFunction(goid, source, args, detached), startModule(goid, url,
 //   name, args, detached), close() }`. Each start returns the goroutine's outcome Message, or a
 //   promise of one. A detached goroutine (an afterFunc's: nobody can join it) that fails also
 //   reports what it threw as an uncaught error of this realm (`reportError`), as a throwing
@@ -26,7 +26,7 @@
 //   queue between its park and its next run.
 
 import { Goroutine, ShutdownError, compileFunction, describe, goroutineTask, wasmTarget } from './goroutine.js';
-import { Realm, RuntimeBase, isRefused, newMessage } from './realm.js';
+import { Realm, RuntimeBase, isRefused, newMessage, sharedHook } from './realm.js';
 import { encodeTagged } from './codec.js';
 
 /** An outcome of tag `tag` carrying `text` (UTF-8): short, made by this file. */
@@ -38,12 +38,15 @@ function textOutcome(glue, tag, text) {
   return new glue.Message(bytes);
 }
 
-/** A goroutine's outcome when it threw (or rejected with) `thrown`: tag Thrown. */
-function failed(glue, thrown) {
+/**
+ * A goroutine's outcome when it threw (or rejected with) `thrown`: tag Thrown. `shared`: the
+ * codec's hook for the SharedArrayBuffers it names (realm.js's `sharedHook`).
+ */
+function failed(glue, shared, thrown) {
   const message = (value) =>
-    encodeTagged(glue.OutcomeTag.Thrown, value, 'thrown error', undefined, (bytes) => {
-      const m = newMessage(glue, bytes);
-      if (m === undefined) throw new RangeError(`out of memory: wasm memory could not give ${bytes.length} bytes`);
+    encodeTagged(glue.OutcomeTag.Thrown, value, 'thrown error', { shared }, (length, writeTo) => {
+      const m = newMessage(glue, length, writeTo);
+      if (m === undefined) throw new RangeError(`out of memory: wasm memory could not give ${length} bytes`);
       return m;
     });
   try {
@@ -66,13 +69,13 @@ function failed(glue, thrown) {
   }
 }
 
-function returned(glue, realm, value) {
+function returned(glue, realm, value, fail) {
   try {
     return realm.message(value, 'result', { admit: false }); // admitted as it moves into the heap
   } catch (e) {
     // A result memory cannot hold rejects its join with a RangeError, as one past the heap
     // limit does (tag HeapLimit); one that cannot be sent at all, with a GoroutineError.
-    return isRefused(e) ? textOutcome(glue, glue.OutcomeTag.HeapLimit, e.message) : failed(glue, e);
+    return isRefused(e) ? textOutcome(glue, glue.OutcomeTag.HeapLimit, e.message) : fail(e);
   }
 }
 
@@ -146,9 +149,10 @@ function imported(url) {
 }
 
 /** The host of the JS goroutines of M `proc` (module contract). */
-export function createHost(glue, proc, owner) {
+export function createHost(glue, proc, owner, shared) {
   const functions = new Map(); // shipped source → compiled function
-  const fail = (thrown) => failed(glue, thrown);
+  const hook = sharedHook(glue, shared);
+  const fail = (thrown) => failed(glue, hook, thrown);
   const failDetached = (thrown) => {
     if (!(thrown instanceof ShutdownError)) reportError(thrown); // a shutdown's cancellation is no fault
     return fail(thrown);
@@ -160,20 +164,32 @@ export function createHost(glue, proc, owner) {
    * `onFail(thrown)`: the outcome of a throw (`fail`, or `failDetached`).
    */
   const call = (goid, fn, args, onFail) => {
+    let realm;
+    const run = () => {
+      try {
+        const rt = new WorkerRuntime(goid, realm, glue, proc);
+        const result = fn(rt, ...realm.settle(args, goid));
+        const ret = (v) => returned(glue, realm, v, fail);
+        return isThenable(result) ? Promise.resolve(result).then(ret, onFail) : ret(result);
+      } catch (e) {
+        return onFail(e);
+      }
+    };
     try {
       // The handles this goroutine receives or makes run their operations for it, so that it
       // shows their wait reasons while it awaits them.
-      const realm = new Realm(glue, (op) => glue.workerRun(op, goid), {
+      realm = new Realm(glue, (op) => glue.workerRun(op, goid), {
         owner,
         life,
         admit: (length, heap) => glue.workerAdmitLength(length, heap),
         timers: { timer: glue.workerTimer, ticker: glue.workerTicker, afterFunc: glue.workerAfterFunc },
+        shared,
       });
-      const rt = new WorkerRuntime(goid, realm, glue, proc);
-      const result = fn(rt, ...realm.settle(args, goid));
-      const ret = (v) => returned(glue, realm, v);
-      return isThenable(result) ? Promise.resolve(result).then(ret, onFail) : ret(result);
+      // Arguments naming shared buffers not in this thread yet wait for them (shared.js).
+      const arriving = realm.arrival(args);
+      return arriving === undefined ? run() : arriving.then(run);
     } catch (e) {
+      args.free();
       return onFail(e);
     }
   };

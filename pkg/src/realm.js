@@ -4,8 +4,12 @@
 // goroutine's `rt` have in common.
 //
 // A Message is codec bytes behind one outcome tag (the wasm glue's `OutcomeTag`; the table is in
-// crate/src/js/value.rs), plus the runtime handles the value references. A Message's bytes are
-// read in place, through a view on the shared wasm memory, never copied out first. Blocking
+// crate/src/js/value.rs), plus the runtime handles the value references. A value is encoded
+// straight into its Message (the bytes of a large buffer are copied once, from the value into
+// the wasm memory), and a Message's bytes are read in place, through a view on the shared wasm
+// memory, never copied out first. The SharedArrayBuffers a value names travel beside it, by id
+// (shared.js): a receive that returns a promise awaits those not in this thread yet (`arrival`)
+// before it decodes, and `tryRecv` gives such a value back to its channel. Blocking
 // operations are wasm `Op`s that each side runs its own way: the page as a goroutine it awaits
 // with Atomics.waitAsync, a Worker through a promise resolved on its own M.
 //
@@ -25,7 +29,7 @@
 //   stop them (Go's timers need no Stop to be collected, and a ticker whose channel nothing
 //   holds stops ticking: crate/src/time.rs).
 
-import { cannotSend, decode, decodeText, encodeTagged } from './codec.js';
+import { cannotSend, decode, decodeText, encodeTagged, sharedIds } from './codec.js';
 import { GoroutineError, ShutdownError, WorkerError, describe, goroutineTask, wasmTarget } from './goroutine.js';
 
 const MAX_MS = 1e15; // about 31,700 years: longer is forever
@@ -164,10 +168,22 @@ export class Chan extends Handle {
     return realmOf(this).trySend(refOf(this, 'Chan.trySend'), value);
   }
 
-  /** Receives without waiting: `{ value, ok }`, or undefined if it would block. */
+  /**
+   * Receives without waiting: `{ value, ok }`, or undefined if it would block. A value naming a
+   * SharedArrayBuffer that has not reached this thread yet is given back to the channel (to
+   * the next blocked receiver, else to the front of its buffer) and counts as would block: a
+   * later call, once this thread's event loop has turned, receives it (shared.js).
+   */
   tryRecv() {
-    const m = refOf(this, 'Chan.tryRecv').tryRecv();
-    return m === undefined ? undefined : realmOf(this).received(m);
+    const ref = refOf(this, 'Chan.tryRecv');
+    const m = ref.tryRecv();
+    if (m === undefined) return undefined;
+    const realm = realmOf(this);
+    if (realm.arrival(m) !== undefined) {
+      ref.giveBack(m);
+      return undefined;
+    }
+    return realm.received(m);
   }
 
   /** Values until the channel is closed and drained. */
@@ -423,15 +439,32 @@ export function isRefused(e) {
 }
 
 /**
- * A Message of the glue's holding a copy of `bytes` (its outcome tag first), or undefined if
+ * A Message of the glue's of `length` bytes (its outcome tag first), which `writeTo(out)`
+ * copies into `out`, a view on them in the wasm memory (encodeTagged's `take`); undefined if
  * wasm memory cannot give them. Never `new glue.Message(bytes)` for a value: that copy is made
  * by wasm-bindgen's allocator entry, which traps the whole module when the allocation fails.
  */
-export function newMessage(glue, bytes) {
-  const msg = glue.Message.withLength(bytes.length);
+export function newMessage(glue, length, writeTo) {
+  const msg = glue.Message.withLength(length);
   if (msg === undefined) return undefined;
-  new Uint8Array(memoryOf(glue).buffer, msg.bytesAddress(), bytes.length).set(bytes);
+  try {
+    // Made after the allocation, which may have grown the memory (a new buffer).
+    writeTo(new Uint8Array(memoryOf(glue).buffer, msg.bytesAddress(), length));
+  } catch (e) {
+    msg.free();
+    throw e;
+  }
   return msg;
+}
+
+/**
+ * The codec's `shared` hook for values sent from this thread through `glue`'s runtime: the
+ * id of a SharedArrayBuffer in `table` (a SharedBuffers of shared.js), or undefined for the
+ * wasm memory itself, whose views are copied (sharing it would alias the runtime's heap).
+ */
+export function sharedHook(glue, table) {
+  const memory = memoryOf(glue);
+  return (buffer) => (buffer === memory.buffer ? undefined : table.idOf(buffer));
 }
 
 // The shared wasm memory of each glue module, asked for once.
@@ -461,6 +494,8 @@ export class Realm {
   #admit;
   #timers;
   #base;
+  #shared;
+  #sharedHook;
 
   /**
    * `glue`: the wasm-bindgen glue module, initialized. `run(op) → Promise<Message>` runs a
@@ -480,6 +515,8 @@ export class Realm {
    *   `workerTimer`, `workerTicker`, `workerAfterFunc`).
    * - `base() → URL text | undefined`: what a module task's relative `module` resolves against
    *   (the page's base URL; none inside a goroutine, where it must be absolute).
+   * - `shared`: this thread's table of the runtime's shared buffers (a SharedBuffers,
+   *   shared.js).
    */
   constructor(
     glue,
@@ -491,6 +528,7 @@ export class Realm {
       admit = () => undefined,
       timers,
       base = () => undefined,
+      shared,
     } = {},
   ) {
     this.#glue = glue;
@@ -502,6 +540,8 @@ export class Realm {
     this.#admit = admit;
     this.#timers = timers;
     this.#base = base;
+    this.#shared = shared;
+    this.#sharedHook = sharedHook(glue, shared);
   }
 
   /** Throws a ShutdownError for the call `what` once the runtime is shutting down. */
@@ -531,6 +571,10 @@ export class Realm {
     } catch (e) {
       if (life.freed) throw new ShutdownError(what); // abandoned by a shutdown that ended
       throw e;
+    }
+    if (!life.freed) {
+      const arriving = this.arrival(msg);
+      if (arriving !== undefined) await arriving;
     }
     if (life.closing && (life.freed || this.#bytes(msg)[0] === this.#glue.OutcomeTag.RuntimeError)) {
       msg.free();
@@ -651,13 +695,14 @@ export class Realm {
         return undefined;
       },
       admit: check,
+      shared: this.#sharedHook,
     };
     const glue = this.#glue;
-    const msg = encodeTagged(glue.OutcomeTag.Value, value, where, options, (bytes) => {
-      check(bytes.length);
-      const m = newMessage(glue, bytes);
+    const msg = encodeTagged(glue.OutcomeTag.Value, value, where, options, (length, writeTo) => {
+      check(length);
+      const m = newMessage(glue, length, writeTo);
       if (m === undefined) {
-        throw refused(`cannot send ${where}: out of memory: wasm memory could not give ${bytes.length} bytes`);
+        throw refused(`cannot send ${where}: out of memory: wasm memory could not give ${length} bytes`);
       }
       return m;
     });
@@ -713,11 +758,27 @@ export class Realm {
     return new Uint8Array(this.#memory.buffer, msg.bytesAddress(), msg.byteLength());
   }
 
+  /**
+   * Undefined if every SharedArrayBuffer the value of `msg` (a Message held here) names is in
+   * this thread; else a promise that resolves once they are (they are on their way: shared.js).
+   */
+  arrival(msg) {
+    const bytes = this.#bytes(msg);
+    const tags = this.#glue.OutcomeTag;
+    // Where the codec bytes start: after the tag of a value or a throw, after the case index
+    // and ok of a select's result with a value (see `settle`, `value`, `received`, `selected`).
+    const at = bytes[0] === tags.Value || bytes[0] === tags.Thrown ? 1 : bytes[0] === tags.Selected ? 6 : bytes.length;
+    if (at >= bytes.length) return undefined;
+    return this.#shared.whenHere(sharedIds(bytes.subarray(at)));
+  }
+
   /** The codec bytes of a Message from `offset`, decoded with its handles re-wrapped here. */
   #decode(msg, bytes, offset) {
     const realm = this;
     const kinds = this.#glue.HandleKind;
+    const shared = this.#shared;
     return decode(bytes.subarray(offset), {
+      shared: (id) => shared.buffer(id),
       handle(i) {
         switch (msg.handleKind(i)) {
           case kinds.Chan:

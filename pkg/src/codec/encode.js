@@ -256,7 +256,8 @@ class Encoder {
     for (let i = 0; i < sp.length; i += 3) {
       const at = sp[i];
       const src = sp[i + 1];
-      if (src.length !== sp[i + 2]) throw new SendError(null, 'an ArrayBuffer was detached or shrunk while it was being sent');
+      if (src.length !== sp[i + 2])
+        throw new SendError(null, 'an ArrayBuffer was detached or shrunk while it was being sent');
       out.set(u8.subarray(from, at), to);
       to += at - from;
       from = at;
@@ -295,7 +296,10 @@ class Encoder {
   sharedId(sab) {
     if (this.sharedHook === null) return undefined;
     if (sab.growable) {
-      throw new SendError(null, 'a growable SharedArrayBuffer cannot cross goroutines (only fixed-length ones are shared)');
+      throw new SendError(
+        null,
+        'a growable SharedArrayBuffer cannot cross goroutines (only fixed-length ones are shared)',
+      );
     }
     const id = this.sharedHook(sab);
     if (id === undefined) return undefined;
