@@ -7,11 +7,13 @@
 // Module contract:
 // - `createHost(glue, proc, owner, shared)`: for the glue module of this M's wasm instance, the
 //   M's proc number, the object that identifies the runtime for the realms made here (`Realm`'s
-//   `owner`), and this thread's table of the runtime's shared buffers (shared.js): `{ startFunction(goid, source, args, detached), startModule(goid, url,
-//   name, args, detached), close() }`. Each start returns the goroutine's outcome Message, or a
-//   promise of one. A detached goroutine (an afterFunc's: nobody can join it) that fails also
-//   reports what it threw as an uncaught error of this realm (`reportError`), as a throwing
-//   timer callback is reported (but for a ShutdownError: the shutdown cancelled it).
+//   `owner`), and this thread's table of the runtime's shared buffers (shared.js):
+//   `{ startFunction(goid, source, args, detached), startModule(goid, url, name, args,
+//   detached), close() }`. Each start returns the goroutine's outcome Message, or a promise of
+//   one (arguments that name shared buffers not in this thread yet wait for them first). A
+//   detached goroutine (an afterFunc's: nobody can join it) that fails also reports what it
+//   threw as an uncaught error of this realm (`reportError`), as a throwing timer callback is
+//   reported (but for a ShutdownError: the shutdown cancelled it).
 //   A function is compiled from its source once per host; a module task's module is imported
 //   once per thread (by the browser's module map; the host keeps each module's namespace, so
 //   that later tasks of it start at once), and one that fails to import, or lacks the export,

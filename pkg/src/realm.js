@@ -14,8 +14,8 @@
 // with Atomics.waitAsync, a Worker through a promise resolved on its own M.
 //
 // Module contract (for index.js and machine.js, not part of the package's API):
-// - `new Realm(glue, run, { external, life, owner, admit, timers, base, shared })`: one realm's view of
-//   a runtime (see the class).
+// - `new Realm(glue, run, { external, life, owner, admit, timers, base, shared })`: one realm's
+//   view of a runtime (see the class).
 // - `new RuntimeBase(realm)`: the shared `rt` API over that realm. It is kept in a private
 //   field: a subclass keeps its own reference to the realm it made.
 // - The handles (Chan, WaitGroup, Mutex, RWMutex, Cond, Once) are made only here (RuntimeBase,

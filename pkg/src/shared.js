@@ -40,8 +40,9 @@
 // - What is not shared. The runtime's own wasm memory (a SharedArrayBuffer in the threaded
 //   build) would alias the GC heap: a view on it is copied, and the buffer itself is a
 //   TypeError (realm.js's `sharedHook` declines it). Only the memory's current buffer object is
-//   recognized: growing the memory replaces it, and an older one would be shared like any. A growable SharedArrayBuffer is a TypeError
-//   (the codec): its length-tracking views have no fixed extent to send.
+//   recognized: growing the memory replaces it, and an older one would be shared like any. A
+//   growable SharedArrayBuffer is a TypeError (the codec): its length-tracking views have no
+//   fixed extent to send.
 // - Without threads (local.js) every goroutine runs on the page's thread: the page's realm and
 //   its M's share one table, and nothing is posted.
 

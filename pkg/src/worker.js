@@ -12,9 +12,9 @@
 // buffers }`: the prefix of the ids of the buffers this Worker shares first and the `[id,
 // buffer]` pairs shared so far, shared.js); it answers `ready` (with `failed`, how many
 // goroutines of the dead Worker failed), then `stopped` or `crash`. Between them, both ways,
-// `{ type: 'shared', id, buffer }` publishes a SharedArrayBuffer (shared.js). The page learns that this Worker died when it is granted `lock`
-// (crate/src/js/faults.rs). The exit codes of `Machine.run` and the outcome tags come from
-// the glue (`RunExit`, `OutcomeTag`).
+// `{ type: 'shared', id, buffer }` publishes a SharedArrayBuffer (shared.js). The page learns
+// that this Worker died when it is granted `lock` (crate/src/js/faults.rs). The exit codes of
+// `Machine.run` and the outcome tags come from the glue (`RunExit`, `OutcomeTag`).
 
 import { createHost, driveMachine } from './machine.js';
 import { SharedBuffers } from './shared.js';

@@ -4,8 +4,9 @@
 // unusually large message), but for the bytes of large ArrayBuffers and views: those are
 // noted as splices (where they go, and a view of them where they lie) and copied only once,
 // straight into the message's destination (the wasm memory, for a runtime's Message), when the
-// exact length is known. Small integers and short ASCII strings take fast paths. Object identity is tracked with a short linear list, switching to a
-// Map only for messages with many objects. A value that cannot be sent is a TypeError naming
+// exact length is known. Small integers and short ASCII strings take fast paths. Object
+// identity is tracked with a short linear list, switching to a Map only for messages with many
+// objects. A value that cannot be sent is a TypeError naming
 // its path (SendError below collects the path on the way out).
 
 import {

@@ -3,7 +3,8 @@
 // messages) into bytes and back, so they can travel through shared wasm memory between realms
 // (the main thread and the worker Ms). Plain ES modules, no dependencies; codec.js exports:
 //
-//   encode(value, where = 'value', { handle(obj) -> id | undefined, shared(sab) -> id | undefined }) -> Uint8Array
+//   encode(value, where = 'value', { handle(obj) -> id | undefined,
+//                                    shared(sab) -> id | undefined }) -> Uint8Array
 //   decode(bytes, { handle(id) -> obj, shared(id) -> SharedArrayBuffer }) -> value
 //   sharedIds(bytes) -> the ids of the shared buffers the value names
 //
