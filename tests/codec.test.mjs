@@ -1,7 +1,7 @@
 // Tests of the value codec (pkg/src/codec.js): node --test tests/codec.test.mjs
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { encode, decode } from '../pkg/src/codec.js';
+import { encode, decode, sharedIds } from '../pkg/src/codec.js';
 
 const rt = (v, opts) => decode(encode(v, 'value', opts), opts);
 
@@ -322,7 +322,7 @@ describe('binary data', () => {
     for (let i = 0; i < 10; i++) assert.equal(out.getUint8(i), i + 5);
   });
 
-  test('a view over a SharedArrayBuffer is copied; a bare SharedArrayBuffer is refused', () => {
+  test('without a shared hook a view over a SharedArrayBuffer is copied, a bare one refused', () => {
     const sab = new SharedArrayBuffer(16);
     const view = new Int32Array(sab, 4, 2);
     view[0] = -5;
@@ -334,7 +334,111 @@ describe('binary data', () => {
     assert.equal(out[0], -5);
     assert.throws(() => encode({ sab }, 'argument 1'), {
       name: 'TypeError',
-      message: /^cannot send argument 1\.sab: a SharedArrayBuffer cannot cross goroutines/,
+      message: /^cannot send argument 1\.sab: a SharedArrayBuffer can cross goroutines only through a runtime/,
+    });
+  });
+
+  // A table of shared buffers, as a runtime keeps one (pkg/src/shared.js).
+  const sharing = () => {
+    const ids = new Map();
+    const buffers = new Map();
+    return {
+      shared(x) {
+        if (typeof x === 'number') return buffers.get(x);
+        if (!ids.has(x)) {
+          ids.set(x, 1000 + ids.size);
+          buffers.set(ids.get(x), x);
+        }
+        return ids.get(x);
+      },
+    };
+  };
+
+  test('with a shared hook SharedArrayBuffers and views on them travel by reference', () => {
+    const opts = sharing();
+    const sab = new SharedArrayBuffer(64);
+    const other = new SharedArrayBuffer(8);
+    const value = {
+      sab,
+      i32: new Int32Array(sab, 8, 4),
+      f64: new Float64Array(sab, 16, 3),
+      dv: new DataView(sab, 3, 5),
+      nested: [new Map([[other, new Uint8Array(sab)]])],
+    };
+    const bytes = encode(value, 'value', opts);
+    assert.deepStrictEqual(sharedIds(bytes), [1000, 1001]);
+    const out = decode(bytes, opts);
+    assert.equal(out.sab, sab);
+    assert.equal(out.i32.buffer, sab);
+    assert.deepEqual([out.i32.byteOffset, out.i32.length], [8, 4]);
+    assert.deepEqual([out.f64.byteOffset, out.f64.length], [16, 3]);
+    assert.ok(out.dv instanceof DataView);
+    assert.deepEqual([out.dv.byteOffset, out.dv.byteLength], [3, 5]);
+    const [[k, v]] = out.nested[0];
+    assert.equal(k, other);
+    assert.equal(v.buffer, sab);
+    out.i32[0] = 42;
+    assert.equal(value.i32[0], 42);
+    assert.deepStrictEqual(sharedIds(encode([1, new Uint8Array(4)])), []);
+  });
+
+  test('a shared buffer named in a message needs the shared hook to decode, and a known id', () => {
+    const opts = sharing();
+    const bytes = encode([new SharedArrayBuffer(4)], 'value', opts);
+    assert.throws(() => decode(bytes), { name: 'TypeError', message: /given no shared option/ });
+    assert.throws(() => decode(bytes, { shared: () => undefined }), {
+      name: 'TypeError',
+      message: /gave no SharedArrayBuffer for id 1000/,
+    });
+    const sab = new SharedArrayBuffer(8);
+    const view = encode(new Float64Array(sab), 'value', opts);
+    assert.throws(() => decode(view, { shared: () => new SharedArrayBuffer(4) }), {
+      name: 'RangeError',
+      message: /Float64Array of 8 bytes at 0 on a shared buffer of 4/,
+    });
+  });
+
+  test('a growable SharedArrayBuffer is refused; a declined one is copied (views) or refused', () => {
+    const growable = new SharedArrayBuffer(8, { maxByteLength: 16 });
+    assert.throws(() => encode({ g: new Uint8Array(growable) }, 'argument 1', sharing()), {
+      name: 'TypeError',
+      message: /^cannot send argument 1\.g: a growable SharedArrayBuffer cannot cross goroutines/,
+    });
+    const declined = { shared: () => undefined };
+    const sab = new SharedArrayBuffer(4);
+    const out = rt(new Uint8Array(sab), declined);
+    assert.ok(out.buffer instanceof ArrayBuffer);
+    assert.throws(() => encode(sab, 'result', declined), {
+      name: 'TypeError',
+      message: /^cannot send result: the runtime's own wasm memory cannot cross goroutines/,
+    });
+  });
+
+  test('large buffers and views are spliced in exactly, in place among other values', () => {
+    const big = new Uint8Array((1 << 20) + 3).map((_, i) => (i * 31) & 0xff);
+    const ab = new ArrayBuffer(5000);
+    new Uint8Array(ab).fill(9);
+    const value = ['before', big, { ab, view: new Int16Array(big.buffer, 2, 4000) }, big, 'after'];
+    const out = rt(value);
+    assert.deepStrictEqual(out[1], big);
+    assert.equal(out[3], out[1]);
+    assert.deepStrictEqual(new Uint8Array(out[2].ab), new Uint8Array(ab));
+    assert.deepStrictEqual(out[2].view, new Int16Array(big.buffer, 2, 4000));
+    assert.deepEqual([out[0], out[4]], ['before', 'after']);
+  });
+
+  test('a buffer detached while its message is encoded is a TypeError, not a short message', () => {
+    const buf = new ArrayBuffer(8192);
+    const value = {
+      a: new Uint8Array(buf),
+      get b() {
+        structuredClone(buf, { transfer: [buf] });
+        return 1;
+      },
+    };
+    assert.throws(() => encode(value, 'argument 1'), {
+      name: 'TypeError',
+      message: /^cannot send argument 1: an ArrayBuffer was detached or shrunk while it was being sent/,
     });
   });
 

@@ -52,6 +52,7 @@ import {
   WaitGroup,
 } from './realm.js';
 import { LocalM, localWaits } from './local.js';
+import { SharedBuffers, SharedHub } from './shared.js';
 import * as packageGlue from '../wasm/gort.js';
 
 export {
@@ -232,12 +233,14 @@ class WorkerM {
   crash = undefined; // the crash message, once it crashed
 
   /**
-   * `init`: the first message (worker.js), but for the index and the lock's name; with the
-   * runtime's `id` and `workerUrl`, the worker script's URL (undefined: the package's own).
+   * `init`: the first message (worker.js), but for the index, the lock's name and the shared
+   * buffers; with the runtime's `id`, `workerUrl`, the worker script's URL (undefined: the
+   * package's own), and `hub`, the runtime's SharedHub (shared.js).
    */
-  constructor(index, { id, workerUrl, ...init }) {
+  constructor(index, { id, workerUrl, hub, ...init }) {
+    const serial = ++workerSerial;
     this.index = index;
-    this.lock = `gort:${id}:m${index}:${++workerSerial}`;
+    this.lock = `gort:${id}:m${index}:${serial}`;
     this.worker = newWorker(workerUrl, index);
     this.stopped = new Promise((resolve) => (this.#stop = resolve));
     this.gone = new Promise((resolve) => (this.#die = resolve));
@@ -252,6 +255,8 @@ class WorkerM {
         } else if (data.type === 'stopped') {
           this.hasStopped = true;
           this.#stop();
+        } else if (data.type === 'shared') {
+          hub.fromWorker(data.id, data.buffer, worker);
         } else if (data.type === 'crash') {
           console.error(`gort: M ${index} crashed: ${data.message}`);
           reject(new Error(`gort: M ${index} failed to start: ${data.message}`));
@@ -273,7 +278,10 @@ class WorkerM {
         this.#kill();
       };
     });
-    worker.postMessage({ ...init, index, lock: this.lock });
+    // The buffers shared so far, and from this turn on every new one after them (shared.js).
+    const shared = { prefix: serial, buffers: hub.join(worker) };
+    this.gone.then(() => hub.leave(worker));
+    worker.postMessage({ ...init, index, lock: this.lock, shared });
   }
 
   /** Asks for the Worker's Web Lock, which is granted once the Worker is dead. */
@@ -347,7 +355,7 @@ export class Runtime extends RuntimeBase {
 
   #startedAt;
 
-  constructor(key, glue, core, workers, init, waits) {
+  constructor(key, glue, core, workers, init, waits, shared) {
     if (key !== START) throw new TypeError('use Runtime.start() to create a runtime');
     const life = { closing: null, freed: false };
     life.abandoned = new Promise((resolve) => (life.abandon = () => resolve(ABANDONED)));
@@ -367,6 +375,7 @@ export class Runtime extends RuntimeBase {
       base: pageBase,
       callSites: init.callSites,
       wait: (address, value) => waits.wait(address, value),
+      shared,
     });
     super(realm);
     this.#glue = glue;
@@ -518,6 +527,7 @@ export class Runtime extends RuntimeBase {
       id,
       workerUrl: workerHref,
       callSites: !!callSites,
+      hub: new SharedHub(),
     };
     // The Ps' Ms, and the warm spare M (sched/sysmon.rs) the runtime asked for already.
     const indices = [...Array.from({ length: procs }, (_, i) => i), ...core.takeMRequests()];
@@ -529,7 +539,7 @@ export class Runtime extends RuntimeBase {
       workers.forEach((w) => w.dispose());
       throw e;
     }
-    return new Runtime(START, glue, core, workers, init, sharedWaits(glue.gortSharedMemory()));
+    return new Runtime(START, glue, core, workers, init, sharedWaits(glue.gortSharedMemory()), init.hub.table);
   }
 
   /** `start` on a page without cross-origin isolation: one P, whose M is this thread. */
@@ -546,9 +556,10 @@ export class Runtime extends RuntimeBase {
       if (glue.gortThreaded()) throw new TypeError(`Runtime.start: ${glueHref} is a build with threads`);
       const core = new glue.RuntimeCore(1, gcPercent, heapLimit, !!gctrace);
       const waits = localWaits(glue);
-      const m = new LocalM(glue, core.workerReference(), waits, callSites);
+      const shared = new SharedBuffers(0); // one thread: the page's realm and its M's share it
+      const m = new LocalM(glue, core.workerReference(), waits, { callSites, shared });
       m.stopped.then(() => (localRuntime = null));
-      return new Runtime(START, glue, core, [m], { glue: glueHref, callSites }, waits);
+      return new Runtime(START, glue, core, [m], { glue: glueHref, callSites }, waits, shared);
     } catch (e) {
       localRuntime = null;
       throw e;
@@ -630,6 +641,9 @@ export class Runtime extends RuntimeBase {
         if (e instanceof ShutdownError) throw cancelled(id);
         throw e;
       }
+      // A result naming shared buffers not on the page yet waits for them (shared.js).
+      const arriving = life.freed ? undefined : this.#realm.arrival(msg);
+      if (arriving !== undefined) await arriving;
       if (life.freed) {
         msg.free();
         throw cancelled(id);

@@ -16,8 +16,9 @@
 //   the 32-bit word at `address` no longer holds `value` (or after `timeoutMs`), or undefined
 //   if it holds another value already; `notify(address)` wakes its
 //   waits.
-// - `new LocalM(glue, reference, waits)`: M 0 of the runtime behind `reference`
-//   (`RuntimeCore.workerReference()`), driven on this thread; it offers what index.js uses of a
+// - `new LocalM(glue, reference, waits, shared)`: M 0 of the runtime behind `reference`
+//   (`RuntimeCore.workerReference()`), driven on this thread, whose goroutines share the page's
+//   table of shared buffers `shared` (shared.js); it offers what index.js uses of a
 //   Worker M (`ready`, `stopped`, `gone`, …). Only one runs at a time on a page: the module's
 //   goroutine-side calls find their runtime through the thread's current M.
 
@@ -75,9 +76,9 @@ export class LocalM {
   failed = 0;
   gone = new Promise(() => {}); // the page's own thread: it dies with the page
 
-  constructor(glue, reference, waits, callSites) {
+  constructor(glue, reference, waits, { callSites, shared }) {
     // The goroutines' realms share one owner: this runtime.
-    const host = createHost(glue, 0, {}, { callSites, wait: (address, value) => waits.wait(address, value) });
+    const host = createHost(glue, 0, {}, { callSites, shared, wait: (address, value) => waits.wait(address, value) });
     const m = new glue.Machine(reference, 0, host);
     this.ready = Promise.resolve();
     const park = (address, value, timeoutMs) => waits.wait(address, value, timeoutMs);

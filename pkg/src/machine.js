@@ -5,17 +5,19 @@
 // (local.js).
 //
 // Module contract:
-// - `createHost(glue, proc, owner, { wait, callSites })`: for the glue module of this M's wasm
-//   instance, the M's proc number, the object that identifies the runtime for the realms made
-//   here (`Realm`'s `owner`), how this thread waits on a word of memory (`Realm`'s `wait`), and
-//   whether their `rt.go` records where it was called (`Realm`'s `callSites`):
+// - `createHost(glue, proc, owner, { wait, callSites, shared })`: for the glue module of this
+//   M's wasm instance, the M's proc number, the object that identifies the runtime for the
+//   realms made here (`Realm`'s `owner`), how this thread waits on a word of memory (`Realm`'s
+//   `wait`), whether their `rt.go` records where it was called (`Realm`'s `callSites`), and
+//   this thread's table of the runtime's shared buffers (shared.js):
 //   `{ startFunction(goid, source, args, detached, abort), startModule(goid, url, name, args,
 //   detached, abort), close() }`. Each start returns the goroutine's outcome Message, or a
-//   promise of one. `abort`, the glue ChanRef that carries the goroutine's task spec signal
-//   (or undefined), becomes its `rt.signal` and `rt.done`, watched until it returns. A
-//   detached goroutine (an afterFunc's: nobody can join it) that fails also
-//   reports what it threw as an uncaught error of this realm (`reportError`), as a throwing
-//   timer callback is reported (but for a ShutdownError: the shutdown cancelled it).
+//   promise of one (arguments that name shared buffers not in this thread yet wait for them
+//   first). `abort`, the glue ChanRef that carries the goroutine's task spec signal (or
+//   undefined), becomes its `rt.signal` and `rt.done`, watched until it returns. A detached
+//   goroutine (an afterFunc's: nobody can join it) that fails also reports what it threw as an
+//   uncaught error of this realm (`reportError`), as a throwing timer callback is reported (but
+//   for a ShutdownError: the shutdown cancelled it).
 //   A function is compiled from its source once per host; a module task's module is imported
 //   once per thread (by the browser's module map; the host keeps each module's namespace, so
 //   that later tasks of it start at once), and one that fails to import, or lacks the export,
@@ -38,7 +40,7 @@ import {
   goroutineTask,
   wasmTarget,
 } from './goroutine.js';
-import { Realm, RuntimeBase, isRefused, newMessage } from './realm.js';
+import { Realm, RuntimeBase, isRefused, newMessage, sharedHook } from './realm.js';
 import { encodeTagged } from './codec.js';
 
 /** An outcome of tag `tag` carrying `text` (UTF-8): short, made by this file. */
@@ -50,12 +52,15 @@ function textOutcome(glue, tag, text) {
   return new glue.Message(bytes);
 }
 
-/** A goroutine's outcome when it threw (or rejected with) `thrown`: tag Thrown. */
-function failed(glue, thrown) {
+/**
+ * A goroutine's outcome when it threw (or rejected with) `thrown`: tag Thrown. `shared`: the
+ * codec's hook for the SharedArrayBuffers it names (realm.js's `sharedHook`).
+ */
+function failed(glue, shared, thrown) {
   const message = (value) =>
-    encodeTagged(glue.OutcomeTag.Thrown, value, 'thrown error', undefined, (bytes) => {
-      const m = newMessage(glue, bytes);
-      if (m === undefined) throw new RangeError(`out of memory: wasm memory could not give ${bytes.length} bytes`);
+    encodeTagged(glue.OutcomeTag.Thrown, value, 'thrown error', { shared }, (length, writeTo) => {
+      const m = newMessage(glue, length, writeTo);
+      if (m === undefined) throw new RangeError(`out of memory: wasm memory could not give ${length} bytes`);
       return m;
     });
   try {
@@ -78,13 +83,13 @@ function failed(glue, thrown) {
   }
 }
 
-function returned(glue, realm, value) {
+function returned(glue, realm, value, fail) {
   try {
     return realm.message(value, 'result', { admit: false }); // admitted as it moves into the heap
   } catch (e) {
     // A result memory cannot hold rejects its join with a RangeError, as one past the heap
     // limit does (tag HeapLimit); one that cannot be sent at all, with a GoroutineError.
-    return isRefused(e) ? textOutcome(glue, glue.OutcomeTag.HeapLimit, e.message) : failed(glue, e);
+    return isRefused(e) ? textOutcome(glue, glue.OutcomeTag.HeapLimit, e.message) : fail(e);
   }
 }
 
@@ -200,9 +205,10 @@ function imported(url) {
 }
 
 /** The host of the JS goroutines of M `proc` (module contract). */
-export function createHost(glue, proc, owner, { wait, callSites }) {
+export function createHost(glue, proc, owner, { wait, callSites, shared }) {
   const functions = new Map(); // shipped source → compiled function
-  const fail = (thrown) => failed(glue, thrown);
+  const hook = sharedHook(glue, shared);
+  const fail = (thrown) => failed(glue, hook, thrown);
   const failDetached = (thrown) => {
     if (!(thrown instanceof ShutdownError)) reportError(thrown); // a shutdown's cancellation is no fault
     return fail(thrown);
@@ -220,6 +226,7 @@ export function createHost(glue, proc, owner, { wait, callSites }) {
       timers: { timer: glue.workerTimer, ticker: glue.workerTicker, afterFunc: glue.workerAfterFunc },
       wait,
       callSites,
+      shared,
     });
 
   /**
@@ -229,21 +236,33 @@ export function createHost(glue, proc, owner, { wait, callSites }) {
    */
   const call = (goid, fn, args, onFail, abort) => {
     const watch = abort === undefined ? undefined : realmFor(goid, false).watchAbort(abort);
+    let realm;
+    const run = () => {
+      try {
+        const rt = new WorkerRuntime(goid, realm, glue, proc, watch?.signal ?? NEVER_ABORTED);
+        const result = fn(rt, ...realm.settle(args, goid));
+        const ret = (v) => returned(glue, realm, v, fail);
+        if (isThenable(result))
+          return Promise.resolve(result)
+            .then(ret, onFail)
+            .finally(() => watch?.stop());
+        watch?.stop();
+        return ret(result);
+      } catch (e) {
+        watch?.stop();
+        return onFail(e);
+      }
+    };
     try {
       // The handles this goroutine receives or makes run their operations for it, so that it
       // shows their wait reasons while it awaits them.
-      const realm = realmFor(goid, true);
-      const rt = new WorkerRuntime(goid, realm, glue, proc, watch?.signal ?? NEVER_ABORTED);
-      const result = fn(rt, ...realm.settle(args, goid));
-      const ret = (v) => returned(glue, realm, v);
-      if (isThenable(result))
-        return Promise.resolve(result)
-          .then(ret, onFail)
-          .finally(() => watch?.stop());
-      watch?.stop();
-      return ret(result);
+      realm = realmFor(goid, true);
+      // Arguments naming shared buffers not in this thread yet wait for them (shared.js).
+      const arriving = realm.arrival(args);
+      return arriving === undefined ? run() : arriving.then(run);
     } catch (e) {
       watch?.stop();
+      args.free();
       return onFail(e);
     }
   };

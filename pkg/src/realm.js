@@ -4,14 +4,18 @@
 // goroutine's `rt` have in common.
 //
 // A Message is codec bytes behind one outcome tag (the wasm glue's `OutcomeTag`; the table is in
-// crate/src/js/value.rs), plus the runtime handles the value references. A Message's bytes are
-// read in place, through a view on the shared wasm memory, never copied out first. Blocking
+// crate/src/js/value.rs), plus the runtime handles the value references. A value is encoded
+// straight into its Message (the bytes of a large buffer are copied once, from the value into
+// the wasm memory), and a Message's bytes are read in place, through a view on the shared wasm
+// memory, never copied out first. The SharedArrayBuffers a value names travel beside it, by id
+// (shared.js): a receive that returns a promise awaits those not in this thread yet (`arrival`)
+// before it decodes, and `tryRecv` gives such a value back to its channel. Blocking
 // operations are wasm `Op`s that each side runs its own way: the page as a goroutine it awaits
 // with Atomics.waitAsync, a Worker through a promise resolved on its own M.
 //
 // Module contract (for index.js and machine.js, not part of the package's API):
-// - `new Realm(glue, run, { external, life, owner, admit, timers, base })`: one realm's view of
-//   a runtime (see the class).
+// - `new Realm(glue, run, { external, life, owner, admit, timers, base, shared })`: one realm's
+//   view of a runtime (see the class).
 // - `new RuntimeBase(realm)`: the shared `rt` API over that realm. It is kept in a private
 //   field: a subclass keeps its own reference to the realm it made.
 // - The handles (Chan, WaitGroup, Mutex, RWMutex, Cond, Once) are made only here (RuntimeBase,
@@ -31,7 +35,7 @@
 //   A goroutine's task spec signal travels the same way, as a channel that carries the reason
 //   (`goWithSignal`, `watchAbort`; crate/src/js/target.rs).
 
-import { cannotSend, decode, decodeText, encodeTagged } from './codec.js';
+import { cannotSend, decode, decodeText, encodeTagged, sharedIds } from './codec.js';
 import {
   GoroutineError,
   ShutdownError,
@@ -196,10 +200,22 @@ export class Chan extends Handle {
     return realmOf(this).trySend(refOf(this, 'Chan.trySend'), value);
   }
 
-  /** Receives without waiting: `{ value, ok }`, or undefined if it would block. */
+  /**
+   * Receives without waiting: `{ value, ok }`, or undefined if it would block. A value naming a
+   * SharedArrayBuffer that has not reached this thread yet is given back to the channel (to
+   * the next blocked receiver, else to the front of its buffer) and counts as would block: a
+   * later call, once this thread's event loop has turned, receives it (shared.js).
+   */
   tryRecv() {
-    const m = refOf(this, 'Chan.tryRecv').tryRecv();
-    return m === undefined ? undefined : realmOf(this).received(m);
+    const ref = refOf(this, 'Chan.tryRecv');
+    const m = ref.tryRecv();
+    if (m === undefined) return undefined;
+    const realm = realmOf(this);
+    if (realm.arrival(m) !== undefined) {
+      ref.giveBack(m);
+      return undefined;
+    }
+    return realm.received(m);
   }
 
   /** Values until the channel is closed and drained. */
@@ -468,15 +484,32 @@ export function isRefused(e) {
 }
 
 /**
- * A Message of the glue's holding a copy of `bytes` (its outcome tag first), or undefined if
+ * A Message of the glue's of `length` bytes (its outcome tag first), which `writeTo(out)`
+ * copies into `out`, a view on them in the wasm memory (encodeTagged's `take`); undefined if
  * wasm memory cannot give them. Never `new glue.Message(bytes)` for a value: that copy is made
  * by wasm-bindgen's allocator entry, which traps the whole module when the allocation fails.
  */
-export function newMessage(glue, bytes) {
-  const msg = glue.Message.withLength(bytes.length);
+export function newMessage(glue, length, writeTo) {
+  const msg = glue.Message.withLength(length);
   if (msg === undefined) return undefined;
-  new Uint8Array(memoryOf(glue).buffer, msg.bytesAddress(), bytes.length).set(bytes);
+  try {
+    // Made after the allocation, which may have grown the memory (a new buffer).
+    writeTo(new Uint8Array(memoryOf(glue).buffer, msg.bytesAddress(), length));
+  } catch (e) {
+    msg.free();
+    throw e;
+  }
   return msg;
+}
+
+/**
+ * The codec's `shared` hook for values sent from this thread through `glue`'s runtime: the
+ * id of a SharedArrayBuffer in `table` (a SharedBuffers of shared.js), or undefined for the
+ * wasm memory itself, whose views are copied (sharing it would alias the runtime's heap).
+ */
+export function sharedHook(glue, table) {
+  const memory = memoryOf(glue);
+  return (buffer) => (buffer === memory.buffer ? undefined : table.idOf(buffer));
 }
 
 // The shared wasm memory of each glue module, asked for once.
@@ -508,6 +541,8 @@ export class Realm {
   #base;
   #callSites;
   #wait;
+  #shared;
+  #sharedHook;
 
   /**
    * `glue`: the wasm-bindgen glue module, initialized. `run(op) → Promise<Message>` runs a
@@ -532,6 +567,8 @@ export class Realm {
    * - `wait(address, value)`: a promise that settles, without blocking, once the 32-bit word
    *   at `address` no longer holds `value` (undefined, or settled, if it holds another already);
    *   `goWithSignal` watches goroutines finish with it.
+   * - `shared`: this thread's table of the runtime's shared buffers (a SharedBuffers,
+   *   shared.js).
    */
   constructor(
     glue,
@@ -545,6 +582,7 @@ export class Realm {
       base = () => undefined,
       callSites = false,
       wait,
+      shared,
     } = {},
   ) {
     this.#glue = glue;
@@ -558,6 +596,8 @@ export class Realm {
     this.#base = base;
     this.#callSites = callSites;
     this.#wait = wait;
+    this.#shared = shared;
+    this.#sharedHook = sharedHook(glue, shared);
   }
 
   /** Where the caller of `api` (`rt.go`, `rt.afterFunc`) is, if this realm records it (`callSite`). */
@@ -598,6 +638,10 @@ export class Realm {
       throw e;
     } finally {
       abort?.end();
+    }
+    if (!life.freed) {
+      const arriving = this.arrival(msg);
+      if (arriving !== undefined) await arriving;
     }
     const tag = this.#bytes(msg)[0];
     if (life.closing && (life.freed || tag === this.#glue.OutcomeTag.RuntimeError)) {
@@ -863,13 +907,14 @@ export class Realm {
         return undefined;
       },
       admit: check,
+      shared: this.#sharedHook,
     };
     const glue = this.#glue;
-    const msg = encodeTagged(glue.OutcomeTag.Value, value, where, options, (bytes) => {
-      check(bytes.length);
-      const m = newMessage(glue, bytes);
+    const msg = encodeTagged(glue.OutcomeTag.Value, value, where, options, (length, writeTo) => {
+      check(length);
+      const m = newMessage(glue, length, writeTo);
       if (m === undefined) {
-        throw refused(`cannot send ${where}: out of memory: wasm memory could not give ${bytes.length} bytes`);
+        throw refused(`cannot send ${where}: out of memory: wasm memory could not give ${length} bytes`);
       }
       return m;
     });
@@ -925,11 +970,27 @@ export class Realm {
     return new Uint8Array(this.#memory.buffer, msg.bytesAddress(), msg.byteLength());
   }
 
+  /**
+   * Undefined if every SharedArrayBuffer the value of `msg` (a Message held here) names is in
+   * this thread; else a promise that resolves once they are (they are on their way: shared.js).
+   */
+  arrival(msg) {
+    const bytes = this.#bytes(msg);
+    const tags = this.#glue.OutcomeTag;
+    // Where the codec bytes start: after the tag of a value or a throw, after the case index
+    // and ok of a select's result with a value (see `settle`, `value`, `received`, `selected`).
+    const at = bytes[0] === tags.Value || bytes[0] === tags.Thrown ? 1 : bytes[0] === tags.Selected ? 6 : bytes.length;
+    if (at >= bytes.length) return undefined;
+    return this.#shared.whenHere(sharedIds(bytes.subarray(at)));
+  }
+
   /** The codec bytes of a Message from `offset`, decoded with its handles re-wrapped here. */
   #decode(msg, bytes, offset) {
     const realm = this;
     const kinds = this.#glue.HandleKind;
+    const shared = this.#shared;
     return decode(bytes.subarray(offset), {
+      shared: (id) => shared.buffer(id),
       handle(i) {
         switch (msg.handleKind(i)) {
           case kinds.Chan:

@@ -4,17 +4,21 @@
 // goroutines") and hosts the JS goroutines that run here (machine.js).
 //
 // Module contract: started by index.js as a module Worker, whose first message is
-// `{ glue, module, memory, reference, index, lock, died, callSites }` (the URL of a custom glue
-// module, or undefined for this package's own, which is imported statically so that bundlers
-// bundle it; the compiled module, which this Worker instantiates without fetching anything;
-// the shared memory, the runtime reference, this M's index, the name of the Web Lock this
-// Worker holds for its life, for a Worker that replaces a dead one, why that one died, and
-// whether `rt.go` records where it was called: `Runtime.start`'s option); it answers `ready`
-// (with `failed`, how many goroutines of the dead Worker failed), then `stopped` or `crash`. The page learns that this Worker died when it is granted `lock`
-// (crate/src/js/faults.rs). The exit codes of `Machine.run` and the outcome tags come from
-// the glue (`RunExit`, `OutcomeTag`).
+// `{ glue, module, memory, reference, index, lock, died, callSites, shared }` (the URL of a
+// custom glue module, or undefined for this package's own, which is imported statically so that
+// bundlers bundle it; the compiled module, which this Worker instantiates without fetching
+// anything; the shared memory, the runtime reference, this M's index, the name of the Web Lock
+// this Worker holds for its life, for a Worker that replaces a dead one, why that one died,
+// whether `rt.go` records where it was called (`Runtime.start`'s option), and `{ prefix,
+// buffers }`: the prefix of the ids of the buffers this Worker shares first and the `[id,
+// buffer]` pairs shared so far, shared.js); it answers `ready` (with `failed`, how many
+// goroutines of the dead Worker failed), then `stopped` or `crash`. Between them, both ways,
+// `{ type: 'shared', id, buffer }` publishes a SharedArrayBuffer (shared.js). The page learns
+// that this Worker died when it is granted `lock` (crate/src/js/faults.rs). The exit codes of
+// `Machine.run` and the outcome tags come from the glue (`RunExit`, `OutcomeTag`).
 
 import { createHost, driveMachine } from './machine.js';
+import { SharedBuffers } from './shared.js';
 import * as packageGlue from '../wasm/gort.js';
 
 /**
@@ -38,7 +42,7 @@ async function holdForLife(name) {
   }
 }
 
-async function runMachine({ glue: glueUrl, module, memory, reference, index, lock, died, callSites }) {
+async function runMachine({ glue: glueUrl, module, memory, reference, index, lock, died, callSites }, shared) {
   await holdForLife(lock);
   const glue = glueUrl === undefined ? packageGlue : await import(/* webpackIgnore: true */ /* @vite-ignore */ glueUrl);
   const exports = glue.initSync({ module, memory });
@@ -50,7 +54,7 @@ async function runMachine({ glue: glueUrl, module, memory, reference, index, loc
   const m = new glue.Machine(
     reference,
     index,
-    createHost(glue, index, {}, { wait: (address, value) => park(address, value), callSites }),
+    createHost(glue, index, {}, { wait: (address, value) => park(address, value), callSites, shared }),
   );
   // Replacing a dead Worker: its goroutines fail before this one runs anything.
   const lost = died === undefined ? 0 : m.takeOver(died);
@@ -69,8 +73,14 @@ async function runMachine({ glue: glueUrl, module, memory, reference, index, loc
 }
 
 self.onmessage = ({ data }) => {
-  self.onmessage = null;
-  runMachine(data).catch((e) => {
+  // The table exists before this turn ends: the buffers published after the first message
+  // are the next messages.
+  const shared = new SharedBuffers(data.shared.prefix, (id, buffer) => postMessage({ type: 'shared', id, buffer }));
+  for (const [id, buffer] of data.shared.buffers) shared.arrived(id, buffer);
+  self.onmessage = ({ data: { type, id, buffer } }) => {
+    if (type === 'shared') shared.arrived(id, buffer);
+  };
+  runMachine(data, shared).catch((e) => {
     postMessage({ type: 'crash', message: e instanceof Error ? `${e.name}: ${e.message}` : String(e) });
   });
 };

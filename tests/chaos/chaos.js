@@ -12,9 +12,8 @@
 // sender logs each id's fate as it saw it (OFFERED, SENT,
 // RETURNED: a ChannelError, the channel was closed; REFUSED: a RangeError, the heap limit;
 // KEPT: a losing select case, a default, a full buffer; CANCELLED: a ShutdownError) and how
-// many times it was received, and sends its log to the page in batches over a `report` channel
-// (a SharedArrayBuffer would do, but the codec copies it for now). Every join is counted as it
-// settles.
+// many times it was received, and sends its log to the page in batches over a `report` channel.
+// Every join is counted as it settles.
 // - phase 'drained': the mix runs to completion, the page closes the channels, drainers
 //   empty them. Exactly: SENT ids were received once, every other id never; no id is left
 //   OFFERED; each join settled once, with its value, or a GoroutineError for an injected throw;

@@ -191,6 +191,15 @@ impl<T> Chan<T> {
         }
     }
 
+    /// Gives back a value [`Chan::try_recv`] took whose receiver cannot use it yet (the JS
+    /// facade's, for a value that names a shared buffer its thread has not received): to the
+    /// next blocked receiver, else to the front of the buffer, as invariant 3 does.
+    #[cfg(target_arch = "wasm32")]
+    pub(crate) fn give_back(&self, v: T) {
+        let mut state = self.inner.lock();
+        wake(state.give_back(v));
+    }
+
     /// Closes the channel (Go's `close`).
     pub fn close(&self) -> Result<(), CloseError> {
         let mut state = self.inner.lock();

@@ -466,6 +466,15 @@ impl ChanRef {
         }
     }
 
+    /// Gives back a value `tryRecv` returned that this thread cannot decode yet (it names a
+    /// shared buffer that has not reached it, pkg/src/shared.js): to the next blocked receiver,
+    /// else to the front of the buffer (`Chan::give_back`).
+    #[wasm_bindgen(js_name = giveBack)]
+    pub fn give_back(&self, m: Message) {
+        super::cycles::note_js_buffer_change();
+        self.chan.give_back(m);
+    }
+
     /// Identifies the channel (its address), for `RuntimeCore::unhold`.
     pub fn key(&self) -> usize {
         Arc::as_ptr(&self.chan.inner) as *const () as usize

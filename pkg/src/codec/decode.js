@@ -26,6 +26,9 @@ import {
   T_REF,
   T_REGEXP,
   T_SET,
+  T_SHARED,
+  T_SHARED_IDS,
+  T_SHARED_VIEW,
   T_STRING,
   T_TRUE,
   T_UNDEFINED,
@@ -109,6 +112,8 @@ class Decoder {
     this.refs = [];
     this.nrefs = 0;
     this.hook = null;
+    this.sharedHook = null;
+    this.shared = []; // the buffers of the SHARED_IDS table, by index
     this.busy = false;
   }
 
@@ -124,6 +129,8 @@ class Decoder {
     for (let i = 0; i < this.nrefs; i++) refs[i] = undefined;
     this.nrefs = 0;
     this.hook = null;
+    this.sharedHook = null;
+    this.shared.length = 0;
     this.busy = false;
     this.u8 = EMPTY; // does not keep the input (or the wasm memory it views) reachable
     this.dv = null;
@@ -269,6 +276,13 @@ class Decoder {
       }
       case T_VIEW:
         return this.view(at);
+      case T_SHARED: {
+        const buf = this.sharedBuffer(at);
+        this.add(buf);
+        return buf;
+      }
+      case T_SHARED_VIEW:
+        return this.sharedView(at);
       case T_ERROR:
         return this.error(at);
       case T_HANDLE: {
@@ -378,7 +392,39 @@ class Decoder {
     }
   }
 
-  view(at) {
+  // The ids of a SHARED_IDS table, if the input starts with one (the position moves past it).
+  sharedTable() {
+    if (this.end === 0 || this.u8[0] !== T_SHARED_IDS) return [];
+    this.pos = 1;
+    const n = this.varint();
+    this.count(n, 1, 'a shared buffer table');
+    const ids = [];
+    for (let i = 0; i < n; i++) ids.push(this.varint());
+    return ids;
+  }
+
+  // The shared buffers of the table, from the shared hook.
+  resolveShared(ids) {
+    if (ids.length === 0) return;
+    if (this.sharedHook === null) {
+      throw new TypeError('gort codec: the input names shared buffers but decode was given no shared option');
+    }
+    for (const id of ids) {
+      const buf = this.sharedHook(id);
+      if (!(HasSAB && buf instanceof SharedArrayBuffer)) {
+        throw new TypeError(`gort codec: the shared hook gave no SharedArrayBuffer for id ${id}`);
+      }
+      this.shared.push(buf);
+    }
+  }
+
+  sharedBuffer(at) {
+    const i = this.varint();
+    if (i >= this.shared.length) throw corrupt(`shared buffer ${i} of ${this.shared.length}`, at);
+    return this.shared[i];
+  }
+
+  viewType(at) {
     this.need(1);
     const kind = this.u8[this.pos++];
     const Type = VIEW_TYPES[kind];
@@ -389,14 +435,40 @@ class Decoder {
         } at offset ${at}`,
       );
     }
-    const n = this.varint();
-    this.need(n);
-    if (kind !== VIEW_KIND_DATAVIEW && n % Type.BYTES_PER_ELEMENT !== 0) {
+    return kind;
+  }
+
+  // Checks that `n` bytes make a whole number of elements of view kind `kind`.
+  viewLength(kind, n, at) {
+    if (kind !== VIEW_KIND_DATAVIEW && n % VIEW_TYPES[kind].BYTES_PER_ELEMENT !== 0) {
       throw corrupt(`${VIEW_NAMES[kind]} of ${n} bytes`, at);
     }
+  }
+
+  view(at) {
+    const kind = this.viewType(at);
+    const n = this.varint();
+    this.need(n);
+    this.viewLength(kind, n, at);
     const buf = this.u8.slice(this.pos, this.pos + n).buffer;
     this.pos += n;
-    const v = new Type(buf);
+    const v = new VIEW_TYPES[kind](buf);
+    this.add(v);
+    return v;
+  }
+
+  sharedView(at) {
+    const kind = this.viewType(at);
+    const buf = this.sharedBuffer(at);
+    const offset = this.varint();
+    const n = this.varint();
+    this.viewLength(kind, n, at);
+    const Type = VIEW_TYPES[kind];
+    const size = kind === VIEW_KIND_DATAVIEW ? 1 : Type.BYTES_PER_ELEMENT;
+    if (offset + n > buf.byteLength || offset % size !== 0) {
+      throw corrupt(`${VIEW_NAMES[kind]} of ${n} bytes at ${offset} on a shared buffer of ${buf.byteLength}`, at);
+    }
+    const v = new Type(buf, offset, n / size);
     this.add(v);
     return v;
   }
@@ -444,13 +516,8 @@ class Decoder {
 
 const sharedDecoder = new Decoder();
 
-/**
- * Decodes bytes made by encode. `bytes` is a Uint8Array, another view or an ArrayBuffer, read in
- * place (a view of a SharedArrayBuffer such as the wasm memory too: nothing may change the bytes
- * meanwhile); `options.handle(id)` turns runtime handle ids back into objects. Throws a
- * RangeError or TypeError for malformed or truncated input.
- */
-export function decode(bytes, options = undefined) {
+/** `bytes` as a plain Uint8Array over the same bytes (see decode). */
+function input(bytes) {
   if (bytes === null || typeof bytes !== 'object' || getProto(bytes) !== Uint8ArrayProto) {
     // A plain Uint8Array over the same bytes, so that slicing copies (a subclass such as Node's
     // Buffer may slice into a view).
@@ -462,12 +529,37 @@ export function decode(bytes, options = undefined) {
       throw new TypeError('gort codec: decode expects a Uint8Array');
     }
   }
+  return bytes;
+}
+
+/**
+ * The ids of the shared buffers the value in `bytes` (as decode takes them) names, which
+ * decode will ask its `shared` hook for: an empty array if none. Reads only the table.
+ */
+export function sharedIds(bytes) {
+  const dec = new Decoder();
+  dec.load(input(bytes));
+  return dec.sharedTable();
+}
+
+/**
+ * Decodes bytes made by encode. `bytes` is a Uint8Array, another view or an ArrayBuffer, read in
+ * place (a view of a SharedArrayBuffer such as the wasm memory too: nothing may change the bytes
+ * meanwhile); `options.handle(id)` turns runtime handle ids back into objects, and
+ * `options.shared(id)` shared buffer ids into SharedArrayBuffers. Throws a RangeError or
+ * TypeError for malformed or truncated input.
+ */
+export function decode(bytes, options = undefined) {
+  bytes = input(bytes);
   const dec = sharedDecoder.busy ? new Decoder() : sharedDecoder;
   dec.busy = true;
   const hook = options != null ? options.handle : undefined;
   dec.hook = typeof hook === 'function' ? hook : null;
+  const shared = options != null ? options.shared : undefined;
+  dec.sharedHook = typeof shared === 'function' ? shared : null;
   try {
     dec.load(bytes);
+    dec.resolveShared(dec.sharedTable());
     const v = dec.value();
     if (dec.pos !== dec.end) {
       throw new RangeError(

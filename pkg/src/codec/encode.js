@@ -1,9 +1,12 @@
 // gort value codec, the encoder: a JS value to bytes in the format of format.js.
 //
 // encode writes into one module-level scratch buffer (grown by doubling, dropped again after an
-// unusually large message) and returns an exact-size copy. Small integers and short ASCII
-// strings take fast paths. Object identity is tracked with a short linear list, switching to a
-// Map only for messages with many objects. A value that cannot be sent is a TypeError naming
+// unusually large message), but for the bytes of large ArrayBuffers and views: those are
+// noted as splices (where they go, and a view of them where they lie) and copied only once,
+// straight into the message's destination (the wasm memory, for a runtime's Message), when the
+// exact length is known. Small integers and short ASCII strings take fast paths. Object
+// identity is tracked with a short linear list, switching to a Map only for messages with many
+// objects. A value that cannot be sent is a TypeError naming
 // its path (SendError below collects the path on the way out).
 
 import {
@@ -32,6 +35,9 @@ import {
   T_REF,
   T_REGEXP,
   T_SET,
+  T_SHARED,
+  T_SHARED_IDS,
+  T_SHARED_VIEW,
   T_STRING,
   T_TRUE,
   T_UNDEFINED,
@@ -63,6 +69,7 @@ const isWellFormed =
     : (s) => !/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?:^|[^\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(s);
 
 const KEEP_SCRATCH = 1 << 20; // scratch buffers larger than this are not kept between calls
+const SPLICE_MIN = 4096; // byte payloads at least this long are spliced in, not staged in scratch
 const LINEAR_SEEN = 24; // identity list length before switching to a Map
 
 function varintSize(n) {
@@ -174,8 +181,13 @@ class Encoder {
     this.seenMap = null; // object -> number once there are many
     this.count = 0;
     this.hook = null;
+    this.sharedHook = null; // (SharedArrayBuffer) => id | undefined
     this.admit = null; // (bytes) => void: throws if a message of that many bytes cannot be taken
     this.busy = false;
+    this.splices = []; // scratch position, Uint8Array of the bytes that go there, their count; in order
+    this.spliced = 0; // bytes in splices: the message is pos + spliced long
+    this.sharedIds = []; // ids of the shared buffers this message names, by index
+    this.sharedIndex = null; // id -> index in sharedIds, once there is one
   }
 
   alloc(size) {
@@ -187,7 +199,7 @@ class Encoder {
   // `least`: bytes the message will surely take (`need` may be an upper bound, for a string).
   grow(need, least = need) {
     // A value too large for its destination is refused before the scratch grows for it.
-    if (this.admit !== null) this.admit(least);
+    if (this.admit !== null) this.admit(least + this.spliced);
     let size = this.u8.length * 2;
     while (size < need) size *= 2;
     const old = this.u8;
@@ -206,9 +218,96 @@ class Encoder {
     this.count = 0;
     this.pos = 0;
     this.hook = null;
+    this.sharedHook = null;
     this.admit = null;
     this.busy = false;
+    this.splices.length = 0;
+    this.spliced = 0;
+    this.sharedIds.length = 0;
+    this.sharedIndex = null;
     if (this.u8.length > KEEP_SCRATCH) this.alloc(4096);
+  }
+
+  // `src`'s bytes (a Uint8Array), at the current position.
+  bytes(src) {
+    const n = src.length;
+    if (n < SPLICE_MIN) {
+      this.ensure(n);
+      this.u8.set(src, this.pos);
+      this.pos += n;
+      return;
+    }
+    this.spliced += n;
+    if (this.admit !== null) this.admit(this.pos + this.spliced);
+    this.splices.push(this.pos, src, n);
+  }
+
+  // The message's length: the scratch bytes and the spliced ones.
+  length() {
+    return this.pos + this.spliced;
+  }
+
+  // Copies the message into `out` (a Uint8Array of length()): each byte once. A SendError if
+  // a getter or hook that ran later in the same encode detached or shrank a spliced buffer.
+  writeTo(out) {
+    const u8 = this.u8;
+    const sp = this.splices;
+    let from = 0; // in scratch
+    let to = 0; // in out
+    for (let i = 0; i < sp.length; i += 3) {
+      const at = sp[i];
+      const src = sp[i + 1];
+      if (src.length !== sp[i + 2])
+        throw new SendError(null, 'an ArrayBuffer was detached or shrunk while it was being sent');
+      out.set(u8.subarray(from, at), to);
+      to += at - from;
+      from = at;
+      out.set(src, to);
+      to += src.length;
+    }
+    out.set(u8.subarray(from, this.pos), to);
+  }
+
+  // The index of shared buffer `id` in this message's table.
+  sharedAt(id) {
+    const ids = this.sharedIds;
+    let i = this.sharedIndex === null ? ids.indexOf(id) : (this.sharedIndex.get(id) ?? -1);
+    if (i >= 0) return i;
+    i = ids.push(id) - 1;
+    if (this.sharedIndex !== null) this.sharedIndex.set(id, i);
+    else if (ids.length > LINEAR_SEEN) this.sharedIndex = new Map(ids.map((x, j) => [x, j]));
+    return i;
+  }
+
+  // Puts the table of the shared buffers named (T_SHARED_IDS) before the value at `start`.
+  sharedTable(start) {
+    const end = this.pos;
+    this.byte(T_SHARED_IDS);
+    this.varint(this.sharedIds.length);
+    for (const id of this.sharedIds) this.varint(id);
+    const table = this.u8.slice(end, this.pos);
+    this.pos = end;
+    this.splices.unshift(start, table, table.length);
+    this.spliced += table.length;
+    if (this.admit !== null) this.admit(this.length());
+  }
+
+  // The index in this message's table of the shared buffer `sab` (see the shared hook), or
+  // undefined if it is to be copied.
+  sharedId(sab) {
+    if (this.sharedHook === null) return undefined;
+    if (sab.growable) {
+      throw new SendError(
+        null,
+        'a growable SharedArrayBuffer cannot cross goroutines (only fixed-length ones are shared)',
+      );
+    }
+    const id = this.sharedHook(sab);
+    if (id === undefined) return undefined;
+    if (typeof id !== 'number' || !(id >= 0 && id <= MAX_SAFE) || Math.floor(id) !== id) {
+      throw new SendError(null, `the shared hook returned ${describeKey(id)}, not a safe integer id or undefined`);
+    }
+    return this.sharedAt(id);
   }
 
   byte(b) {
@@ -477,12 +576,9 @@ class Encoder {
       return;
     }
     if (v instanceof ArrayBuffer) {
-      const n = v.byteLength;
       this.byte(T_ARRAYBUFFER);
-      this.varint(n);
-      this.ensure(n);
-      this.u8.set(new Uint8Array(v), this.pos);
-      this.pos += n;
+      this.varint(v.byteLength);
+      this.bytes(new Uint8Array(v));
       return;
     }
     if (v instanceof Error) {
@@ -490,11 +586,18 @@ class Encoder {
       return;
     }
     if (HasSAB && v instanceof SharedArrayBuffer) {
-      throw new SendError(
-        null,
-        'a SharedArrayBuffer cannot cross goroutines as a value ' +
-          '(it would be copied, not shared); send a typed array over it to copy its bytes',
-      );
+      const i = this.sharedId(v);
+      if (i === undefined) {
+        throw new SendError(
+          null,
+          this.sharedHook === null
+            ? 'a SharedArrayBuffer can cross goroutines only through a runtime, which shares it'
+            : "the runtime's own wasm memory cannot cross goroutines (send a view on it: it is copied)",
+        );
+      }
+      this.byte(T_SHARED);
+      this.varint(i);
+      return;
     }
     throw new SendError(describeObject(v, proto));
   }
@@ -569,12 +672,22 @@ class Encoder {
     const kind = tag === undefined ? VIEW_KIND_DATAVIEW : VIEW_KIND[tag];
     if (kind === undefined) throw new SendError(article(String(tag)));
     const n = v.byteLength;
+    const buffer = v.buffer;
+    if (HasSAB && buffer instanceof SharedArrayBuffer) {
+      const i = this.sharedId(buffer);
+      if (i !== undefined) {
+        this.byte(T_SHARED_VIEW);
+        this.byte(kind);
+        this.varint(i);
+        this.varint(v.byteOffset);
+        this.varint(n);
+        return;
+      }
+    }
     this.byte(T_VIEW);
     this.byte(kind);
     this.varint(n);
-    this.ensure(n);
-    this.u8.set(new Uint8Array(v.buffer, v.byteOffset, n), this.pos);
-    this.pos += n;
+    this.bytes(new Uint8Array(buffer, v.byteOffset, n));
   }
 
   error(v) {
@@ -617,13 +730,21 @@ function hexVal(c) {
 } // '0'-'9', 'a'-'f'
 
 const sharedEncoder = new Encoder(4096);
-const copy = (bytes) => bytes.slice();
+const copy = (length, writeTo) => {
+  const out = new Uint8Array(length);
+  writeTo(out);
+  return out;
+};
 
 /**
  * Encodes a value for another goroutine. `where` names the value in error messages
  * ('argument 1', 'result', 'channel value'); `options.handle(obj)` may return a u64 id
  * (number or bigint) to send a runtime handle in place of an object it recognizes; it is asked
- * about every object that is neither an array nor a plain object.
+ * about every object that is neither an array nor a plain object. `options.shared(sab)` may
+ * return a safe-integer id to send a (fixed-length) SharedArrayBuffer, and the views on it, by
+ * reference (decode's `shared` option gives the buffer back), or undefined to refuse the
+ * buffer and copy the views on it; without it views on a SharedArrayBuffer are copied and a
+ * bare one is refused.
  * Throws a TypeError naming the path of the first value that cannot be sent.
  */
 export function encode(value, where = 'value', options = undefined) {
@@ -632,9 +753,11 @@ export function encode(value, where = 'value', options = undefined) {
 
 /**
  * Like encode, but the bytes follow one `tag` byte (a runtime Message's outcome tag) and are
- * handed to `take(bytes)`, whose result is returned. The bytes lie in the encoder's scratch
- * buffer: `take` must copy what it keeps (into the wasm memory, say) before it returns.
- * `options.admit(n)`, if given, is called before the scratch grows to hold `n` bytes (the tag
+ * handed over by `take(length, writeTo)`, whose result is returned: `take` makes room for
+ * `length` bytes (in the wasm memory, say) and calls `writeTo(out)` with a Uint8Array of that
+ * length, which copies them there, each byte once, before `take` returns. If `writeTo` throws
+ * (a buffer was detached meanwhile), `take` must let go of the room and rethrow.
+ * `options.admit(n)`, if given, is called before the message grows to `n` bytes (the tag
  * included) and may throw to refuse a value too large for where it goes, before it is copied;
  * `take` sees the exact length and checks it again.
  */
@@ -649,10 +772,14 @@ function encodeWith(tag, value, where, options, take) {
   enc.hook = typeof hook === 'function' ? hook : null;
   const admit = options != null ? options.admit : undefined;
   enc.admit = typeof admit === 'function' ? admit : null;
+  const shared = options != null ? options.shared : undefined;
+  enc.sharedHook = typeof shared === 'function' ? shared : null;
   try {
     if (tag !== undefined) enc.byte(tag);
+    const start = enc.pos;
     enc.value(value);
-    return take(enc.u8.subarray(0, enc.pos));
+    if (enc.sharedIds.length > 0) enc.sharedTable(start);
+    return take(enc.length(), (out) => enc.writeTo(out));
   } catch (e) {
     if (e instanceof SendError) throw e.toTypeError(where);
     if (isStackOverflow(e)) {

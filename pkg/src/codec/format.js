@@ -3,8 +3,10 @@
 // messages) into bytes and back, so they can travel through shared wasm memory between realms
 // (the main thread and the worker Ms). Plain ES modules, no dependencies; codec.js exports:
 //
-//   encode(value, where = 'value', { handle(obj) -> id | undefined }) -> Uint8Array
-//   decode(bytes, { handle(id) -> obj }) -> value
+//   encode(value, where = 'value', { handle(obj) -> id | undefined,
+//                                    shared(sab) -> id | undefined }) -> Uint8Array
+//   decode(bytes, { handle(id) -> obj, shared(id) -> SharedArrayBuffer }) -> value
+//   sharedIds(bytes) -> the ids of the shared buffers the value names
 //
 // Format: one value, recursively; every value starts with a one-byte tag. Integers inside the
 // format are little-endian; "varint" is unsigned LEB128 (7 bits a byte, at most 8 bytes);
@@ -38,6 +40,11 @@
 //                     flags: 1 message, 2 stack, 4 cause, 8 errors (AggregateError)
 //   0x1a  HANDLE      u32 id               * runtime handle, resolved by decode's handle hook
 //   0x1b  HANDLE64    u64 id               *
+//   0x1c  SHARED_IDS  varint n, n × varint id, then the value: the shared buffers the value
+//                     names, in a table before it (only there, at most once)
+//   0x1d  SHARED      varint i             * the i-th SharedArrayBuffer of the table
+//   0x1e  SHARED_VIEW u8 kind, varint i, varint byteOffset, varint n   * a view (kinds as VIEW)
+//                     of n bytes on the i-th SharedArrayBuffer of the table
 //   0x1f  REF         varint i             the i-th object (*) of this message
 //
 // Invariants:
@@ -50,8 +57,16 @@
 // - Arrays are dense: holes become undefined; extra non-index properties are dropped.
 // - Typed arrays and DataViews carry only the bytes they view: they decode over a fresh
 //   ArrayBuffer of exactly that size with byteOffset 0, so two views over one buffer decode as
-//   two independent buffers. A view over a SharedArrayBuffer is copied the same way; a bare
-//   SharedArrayBuffer cannot be sent (it would silently stop being shared).
+//   two independent buffers.
+// - SharedArrayBuffers are shared, as structured clone shares them: with encode's `shared`
+//   hook, a fixed-length SharedArrayBuffer, and every view on one, travels as an id (which the
+//   hook gives and decode's `shared` hook turns back into the buffer: see pkg/src/shared.js for
+//   how a runtime gets the buffer to every thread); the ids a value names are listed once, in
+//   the SHARED_IDS table before it, so a receiver learns which buffers it needs before it
+//   decodes anything. Views decode over the same buffer with their own byteOffset and length;
+//   one buffer named twice decodes as one. A growable SharedArrayBuffer is a TypeError. Without
+//   the hook (or where it declines a buffer: the runtime's own wasm memory) views on a
+//   SharedArrayBuffer are copied like any view, and a bare one is a TypeError.
 // - Strings round-trip exactly, lone surrogates included: well-formed strings travel as UTF-8,
 //   strings with lone surrogates as UTF-16 code units.
 // - Errors keep their name, message, stack, cause, AggregateError errors and own enumerable
@@ -69,8 +84,9 @@
 //   RangeError or TypeError (naming the offset) and never allocates beyond the input's size.
 //
 // Performance (see encode.js and decode.js): encode writes into one module-level scratch buffer
-// and returns an exact-size copy; decode reads its input where it lies (a view on the shared
-// wasm memory included) and copies only what becomes a JS value's own bytes.
+// but for large byte payloads, which it copies only once, straight to where the message goes;
+// decode reads its input where it lies (a view on the shared wasm memory included) and copies
+// only what becomes a JS value's own bytes, once.
 
 export const T_UNDEFINED = 0x00;
 export const T_NULL = 0x01;
@@ -94,6 +110,9 @@ export const T_VIEW = 0x18;
 export const T_ERROR = 0x19;
 export const T_HANDLE = 0x1a;
 export const T_HANDLE64 = 0x1b;
+export const T_SHARED_IDS = 0x1c;
+export const T_SHARED = 0x1d;
+export const T_SHARED_VIEW = 0x1e;
 export const T_REF = 0x1f;
 
 // ERROR flags.
