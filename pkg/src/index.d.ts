@@ -186,6 +186,12 @@ export interface StartOptions {
   heapLimit?: number;
   /** A Go-format gctrace line per collection on the console. */
   gctrace?: boolean;
+  /**
+   * Whether `rt.go` and `rt.afterFunc` (on the page and in goroutines) record where they were
+   * called, for goroutine dumps' "created by" lines (`GoroutineInfo.createdAt`); default true.
+   * Recording costs one stack frame per call: false makes spawning faster.
+   */
+  callSites?: boolean;
 }
 
 /** Go's runtime.MemStats, for gort's collected heap (sizes in bytes). */
@@ -305,6 +311,12 @@ export interface GoroutineInfo {
    * task) `module#export`; null if it has none.
    */
   name: string | null;
+  /** How long a waiting goroutine has waited, in milliseconds; 0 for one not waiting. */
+  waitMs: number;
+  /** The goroutine that started it (Go's "created by"); null when the page started it. */
+  createdBy: { id: number; name: string | null } | null;
+  /** Where it was started (`url:line:column`); null when not recorded (`callSites: false`). */
+  createdAt: string | null;
 }
 
 /**
@@ -605,7 +617,11 @@ export class Chan<in out T extends Sendable<T> = any> implements AsyncIterable<T
    *   runtime or a released one.
    */
   trySend(value: T): boolean;
-  /** Receives without waiting: as `recvOk`, or undefined if it would block. */
+  /**
+   * Receives without waiting: as `recvOk`, or undefined if it would block. A value naming a
+   * SharedArrayBuffer that has not reached this thread yet stays in the channel (undefined):
+   * a receive that can wait gets it.
+   */
   tryRecv(): Received<T> | undefined;
   /** The values until the channel is closed and drained (`for await (const v of ch)`). */
   [Symbol.asyncIterator](): AsyncIterator<T>;
@@ -732,10 +748,12 @@ export class Once {
    * Calls `fn()` (awaited, in the caller's realm) if no call on this Once has: every other
    * caller, on any goroutine, waits until it returned and runs nothing. A `fn` that throws
    * counts as returned (Go's panic): that caller's `do` rejects with what it threw.
+   * `signal` stops a caller waiting for another's call (it rejects with the signal's reason);
+   * once its own `fn` runs, the call is not withdrawn.
    * @throws {TypeError} (rejects) when `fn` is not a function.
    * @throws {ShutdownError} (rejects) after the runtime's shutdown, also while it waits.
    */
-  do(fn: () => unknown): Promise<void>;
+  do(fn: () => unknown, options?: SignalOptions): Promise<void>;
   /** See `Chan.release`. */
   release(): void;
 }
@@ -898,9 +916,10 @@ export interface WorkerRuntime extends GoroutineApi {
   readonly signal: AbortSignal;
   /**
    * Closed when `signal` aborts (Go's `ctx.Done()`): a receive case on it in a select ends the
-   * wait (`{ recv: rt.done }`). Nothing is ever sent on it.
+   * wait (`{ recv: rt.done }`). Nothing is ever sent on it. null for a goroutine started
+   * without a signal: a nil channel, never ready (Go's `context.Background().Done()`).
    */
-  readonly done: Chan<never>;
+  readonly done: Chan<never> | null;
 }
 
 /**
