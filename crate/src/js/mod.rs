@@ -164,7 +164,7 @@ impl RuntimeCore {
         requests: &Arc<crate::platform::lock::Lock<Vec<u32>>>,
     ) {
         let (queue, shared) = (requests.clone(), Arc::downgrade(&core.shared));
-        core.shared.set_spare_starter(Box::new(move |index| {
+        core.shared.set_m_starter(Box::new(move |index| {
             queue.lock().push(index as u32);
             if let Some(shared) = shared.upgrade() {
                 shared.notify_event();

@@ -129,28 +129,51 @@ pub(crate) struct Idle {
     mask: AtomicU64,
     /// How many times an M has left the idle set (see "Seeing the whole runtime idle").
     exits: AtomicU64,
-    procs: u32,
+    /// The Ms of Ps started (or asked to start): the idle set's members. Grows only, while
+    /// the world is stopped (`procresize.rs`).
+    members: AtomicU64,
+    /// The Ms of the active Ps: only these are woken for work (the others' Ps are retired).
+    /// Changed only while the world is stopped.
+    active: AtomicU64,
     pub(crate) parkers: Box<[Parker]>,
+}
+
+/// The bits of Ms `0..n`.
+fn first_bits(n: usize) -> u64 {
+    if n >= 64 {
+        u64::MAX
+    } else {
+        (1 << n) - 1
+    }
 }
 
 /// Ms are tracked in a 64-bit mask.
 pub(crate) const MAX_PROCS: usize = 64;
 
 impl Idle {
-    /// `procs` Ms of Ps (the idle set's members), `ms` Ms in all (spares too).
+    /// `procs` Ms of active Ps (the idle set's members), `ms` Ms in all (spares, and the Ms
+    /// of Ps that may be added later: `procresize.rs`).
     pub(crate) fn new(procs: usize, ms: usize) -> Self {
         assert!((1..=MAX_PROCS).contains(&procs));
         Idle {
             nmspinning: AtomicU32::new(0),
             mask: AtomicU64::new(0),
             exits: AtomicU64::new(0),
-            procs: procs as u32,
+            members: AtomicU64::new(first_bits(procs)),
+            active: AtomicU64::new(first_bits(procs)),
             parkers: (0..ms).map(|_| Parker::new()).collect(),
         }
     }
 
+    /// Ps `0..procs` are active, and their Ms members (with the world stopped).
+    pub(crate) fn set_active(&self, procs: usize) {
+        self.active.store(first_bits(procs), SeqCst);
+        self.members.fetch_or(first_bits(procs), SeqCst);
+    }
+
+    /// Idle Ms of active Ps.
     pub(crate) fn idle_count(&self) -> u32 {
-        self.mask.load(Relaxed).count_ones()
+        (self.mask.load(Relaxed) & self.active.load(Relaxed)).count_ones()
     }
 
     pub(crate) fn spinning_count(&self) -> u32 {
@@ -161,7 +184,8 @@ impl Idle {
     /// spinning. Lock-free, never blocks: safe on the page's main thread.
     pub(crate) fn wake_one(&self) -> bool {
         fence(SeqCst);
-        if self.nmspinning.load(SeqCst) != 0 || self.mask.load(SeqCst) == 0 {
+        let active = self.active.load(SeqCst);
+        if self.nmspinning.load(SeqCst) != 0 || self.mask.load(SeqCst) & active == 0 {
             return false;
         }
         if self.nmspinning.compare_exchange(0, 1, SeqCst, Relaxed).is_err() {
@@ -169,11 +193,11 @@ impl Idle {
         }
         let mut mask = self.mask.load(SeqCst);
         loop {
-            if mask == 0 {
+            if mask & active == 0 {
                 self.nmspinning.fetch_sub(1, SeqCst);
                 return false;
             }
-            let m = mask.trailing_zeros();
+            let m = (mask & active).trailing_zeros();
             match self.mask.compare_exchange(mask, mask & !(1 << m), SeqCst, SeqCst) {
                 Ok(_) => {
                     self.parkers[m as usize].unpark();
@@ -187,7 +211,7 @@ impl Idle {
     /// An M with nothing local to run may spin (steal) only while spinners are at most half
     /// of the busy Ms.
     pub(crate) fn try_start_spinning(&self) -> bool {
-        let busy = self.procs - self.idle_count();
+        let busy = self.active.load(Relaxed).count_ones() - self.idle_count();
         let spinning = self.nmspinning.load(SeqCst);
         if 2 * spinning >= busy {
             return false;
@@ -221,7 +245,7 @@ impl Idle {
     /// If every M is idle now, a token for [`Idle::idle_throughout`].
     pub(crate) fn all_idle(&self) -> Option<u64> {
         let exits = self.exits.load(SeqCst);
-        (self.mask.load(SeqCst).count_ones() == self.procs).then_some(exits)
+        (self.mask.load(SeqCst) == self.members.load(SeqCst)).then_some(exits)
     }
 
     /// Whether every M stayed idle since [`Idle::all_idle`] gave `token`.

@@ -60,6 +60,7 @@ pub(crate) mod join;
 pub(crate) mod m;
 mod newproc;
 mod p;
+mod procresize;
 mod ready;
 mod registry;
 pub(crate) mod runq;
@@ -84,6 +85,7 @@ pub use current::{goid, procid};
 pub(crate) use dump::SchedStats;
 pub use dump::{GoroutineInfo, ProcStats};
 pub(crate) use p::P;
+pub use procresize::{ProcsError, SetProcs};
 pub(crate) use ready::gather_timer_wakes;
 pub(crate) use shared::Shared;
 pub use syscall::syscall;
@@ -111,6 +113,25 @@ where
 {
     let shared = current_shared().expect("gort::go called outside a goroutine; use Runtime::go");
     shared.go(fut)
+}
+
+/// Changes the number of Ps of the current goroutine's runtime to `n` (Go's
+/// `runtime.GOMAXPROCS(n)`): resolves, once the world has stopped and the change is made, to
+/// the number before it. `n` must be within `1..=max_procs` ([`crate::Builder::max_procs`]).
+///
+/// # Panics
+/// Outside a goroutine; use [`crate::Runtime::set_procs`] there.
+pub fn set_procs(n: usize) -> SetProcs {
+    let shared = current_shared().expect("gort::set_procs called outside a goroutine; use Runtime::set_procs");
+    SetProcs::new(shared.request_procs(n))
+}
+
+/// The number of Ps of the current goroutine's runtime (Go's `runtime.GOMAXPROCS(0)`).
+///
+/// # Panics
+/// Outside a goroutine; use [`crate::Runtime::procs`] there.
+pub fn procs() -> usize {
+    current_shared().expect("gort::procs called outside a goroutine; use Runtime::procs").gomaxprocs()
 }
 
 /// Yields the processor, letting other goroutines run (Go's `runtime.Gosched`).
