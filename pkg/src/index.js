@@ -41,6 +41,7 @@ import {
   Chan,
   ChannelError,
   Cond,
+  MAX_PROCS,
   Mutex,
   Once,
   RWMutex,
@@ -50,6 +51,7 @@ import {
   Ticker,
   Timer,
   WaitGroup,
+  checkProcs,
 } from './realm.js';
 import { LocalM, localWaits } from './local.js';
 import * as packageGlue from '../wasm/gort.js';
@@ -71,7 +73,6 @@ export {
   WorkerError,
 };
 
-const MAX_PROCS = 64;
 /**
  * After terminating Workers at shutdown, how long the runtime's memory waits for their deaths
  * to be confirmed (Chromium ends the thread of a Worker busy in JS about 2 s after
@@ -344,6 +345,7 @@ export class Runtime extends RuntimeBase {
   // waits for outcomes give up.
   #life;
   #procs;
+  #maxProcs;
 
   #startedAt;
 
@@ -377,6 +379,7 @@ export class Runtime extends RuntimeBase {
     this.#realm = realm;
     this.#life = life;
     this.#procs = core.procs();
+    this.#maxProcs = core.maxProcs();
     this.#watchEvents();
     workers.forEach((w) => this.#watchDeath(w));
   }
@@ -432,7 +435,10 @@ export class Runtime extends RuntimeBase {
     }
   }
 
-  /** Starts the Workers of the spare Ms the runtime's monitor asked for. */
+  /**
+   * Starts the Workers of the Ms the runtime asked for: spare Ms its monitor wants, and the Ms
+   * of Ps that `setProcs` added.
+   */
   #startRequestedMs() {
     for (const index of this.#core.takeMRequests()) {
       const w = new WorkerM(index, { ...this.#init, reference: this.#core.workerReference() });
@@ -463,10 +469,13 @@ export class Runtime extends RuntimeBase {
    * the page's own thread instead (`threaded` is false, `procs` is 1; see local.js), with the
    * same API; one such runtime runs at a time on a page. `requireThreads: true` makes it reject
    * there instead. `wasm` must then name a glue built without threads (defaults to this
-   * package's own).
+   * package's own). `maxProcs` (from `procs` to 64, the default): the most Ps `setProcs` may
+   * set later; what the runtime keeps per P is allocated for that many at start (a few KiB
+   * each), Workers only for the Ps in use.
    */
   static async start({
     procs = globalThis.navigator?.hardwareConcurrency ?? 1,
+    maxProcs = MAX_PROCS,
     wasm,
     wasmUrl,
     workerUrl,
@@ -477,6 +486,11 @@ export class Runtime extends RuntimeBase {
   } = {}) {
     if (!Number.isInteger(procs) || procs < 1 || procs > MAX_PROCS) {
       throw new RangeError(`Runtime.start: procs must be an integer from 1 to ${MAX_PROCS}, got ${procs}`);
+    }
+    if (!Number.isInteger(maxProcs) || maxProcs < procs || maxProcs > MAX_PROCS) {
+      throw new RangeError(
+        `Runtime.start: maxProcs must be an integer from procs (${procs}) to ${MAX_PROCS}, got ${describe(maxProcs)}`,
+      );
     }
     if (!Number.isInteger(gcPercent)) {
       throw new RangeError(
@@ -502,7 +516,7 @@ export class Runtime extends RuntimeBase {
     }
     const glue = await loadGlue(glueHref, wasmHref, true);
     if (!glue.gortThreaded()) throw new TypeError(`Runtime.start: ${glueHref} is a build without threads`);
-    const core = new glue.RuntimeCore(procs, gcPercent, heapLimit, !!gctrace);
+    const core = new glue.RuntimeCore(procs, maxProcs, gcPercent, heapLimit, !!gctrace);
     const id = globalThis.crypto?.randomUUID?.() ?? `${Date.now()}-${Math.random()}`;
     const init = {
       glue: glueHref,
@@ -536,7 +550,7 @@ export class Runtime extends RuntimeBase {
     try {
       const glue = await localRuntime;
       if (glue.gortThreaded()) throw new TypeError(`Runtime.start: ${glueHref} is a build with threads`);
-      const core = new glue.RuntimeCore(1, gcPercent, heapLimit, !!gctrace);
+      const core = new glue.RuntimeCore(1, 1, gcPercent, heapLimit, !!gctrace);
       const waits = localWaits(glue);
       const m = new LocalM(glue, core.workerReference(), waits);
       m.stopped.then(() => (localRuntime = null));
@@ -547,9 +561,42 @@ export class Runtime extends RuntimeBase {
     }
   }
 
-  /** Number of Ps (and worker Ms); still readable after shutdown. */
+  /** Number of Ps (and worker Ms), as `setProcs` last set it; still readable after shutdown. */
   get procs() {
+    if (!this.#life.freed) this.#procs = this.#core.procs();
     return this.#procs;
+  }
+
+  /** The most Ps `setProcs` may set (`maxProcs` of `Runtime.start`; 1 without threads). */
+  get maxProcs() {
+    return this.#maxProcs;
+  }
+
+  /**
+   * Go's runtime.GOMAXPROCS(n): sets the number of Ps to `n`, an integer from 1 to
+   * `maxProcs`, with the world stopped, and resolves with the number before, once the new
+   * Ps' Workers run. Goroutines queued on removed Ps move to the others, with their timers;
+   * the Workers of removed Ps stay, idle but for the JS goroutines that started on them
+   * (which cannot move), and run Ps again when the count grows back. Without threads (a page
+   * that is not cross-origin isolated) there is one P: any other count is a RangeError.
+   */
+  async setProcs(n) {
+    this.#check('rt.setProcs');
+    checkProcs(n, 'rt.setProcs');
+    if (n > this.#maxProcs) {
+      throw new RangeError(
+        this.#threaded
+          ? `rt.setProcs: n must be from 1 to maxProcs (${this.#maxProcs}, an option of Runtime.start), got ${n}`
+          : `rt.setProcs: without threads (the page is not cross-origin isolated) a runtime has 1 P, got ${n}`,
+      );
+    }
+    const previous = await super.setProcs(n);
+    // The new Ps' Ms were asked for before the answer: start them (unless the events watcher
+    // did already) and wait until they run.
+    this.#startRequestedMs();
+    const news = this.#workers.filter((w) => w.index < n && !w.started && !w.lost);
+    await Promise.all(news.map((w) => w.ready.catch(() => {}))); // a failure is an `error` event
+    return previous;
   }
 
   /** Whether goroutines run on Workers in parallel (false: one P on the page's thread). */
