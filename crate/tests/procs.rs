@@ -37,7 +37,10 @@ fn all_at_once(rt: &Runtime, procs: usize) -> HashSet<usize> {
             let started = started.clone();
             rt.go(async move {
                 started.fetch_add(1, AcqRel);
-                assert!(spin_until(|| started.load(Acquire) == procs), "{procs} goroutines never ran at once");
+                assert!(
+                    spin_until(|| started.load(Acquire) == procs),
+                    "{procs} goroutines never ran at once"
+                );
                 gort::procid().expect("on an M")
             })
         })
@@ -122,7 +125,10 @@ fn bad_counts_are_refused() {
     assert_eq!(rt.set_procs(0), Err(ProcsError::OutOfRange { asked: 0, max: 3 }));
     assert_eq!(rt.set_procs(4), Err(ProcsError::OutOfRange { asked: 4, max: 3 }));
     assert_eq!(rt.procs(), 2);
-    assert_eq!(ProcsError::OutOfRange { asked: 4, max: 3 }.to_string(), "the number of Ps must be from 1 to 3, got 4");
+    assert_eq!(
+        ProcsError::OutOfRange { asked: 4, max: 3 }.to_string(),
+        "the number of Ps must be from 1 to 3, got 4"
+    );
     rt.shutdown();
 }
 
@@ -151,7 +157,10 @@ fn set_procs_from_goroutines_and_threads_at_once() {
     let mut from = 2;
     let mut left = answers.clone();
     while !left.is_empty() {
-        let i = left.iter().position(|&(p, _)| p == from).unwrap_or_else(|| panic!("no change from {from}: {answers:?}"));
+        let i = left
+            .iter()
+            .position(|&(p, _)| p == from)
+            .unwrap_or_else(|| panic!("no change from {from}: {answers:?}"));
         from = left.remove(i).1;
     }
     assert_eq!(rt.procs(), from);
@@ -226,7 +235,7 @@ fn resizes_during_collections() {
                 while !stop.load(Acquire) || rounds < 20 {
                     // A `Gc` lives within one poll (the rooting rules).
                     assert_eq!(common::count(tree(8)), 511);
-                    if i == 0 && rounds % 8 == 0 {
+                    if i == 0 && rounds.is_multiple_of(8) {
                         gort::gc::collect().await;
                     }
                     gosched().await;

@@ -10,7 +10,10 @@
 //! starts when the world starts stopping, and its requester stops at once, in `mallocgc`).
 //! An M that stops while looking for work, with none in its queues, delays no goroutine, so
 //! its wait for the others is not pause (a pause that only such Ms saw starts when the last
-//! M arrives). Parked Ms are not woken: their Ps are claimed (`sched/world.rs`).
+//! M arrives). Parked Ms are not woken: their Ps are claimed (`sched/world.rs`). The scheduler
+//! stops the world too, to change the number of Ps (`sched/procresize.rs`): the M that
+//! completes a stop applies that first (`Shared::resize_stopped`), and a stop that only the
+//! scheduler asked for, outside marking, starts no cycle (`cycle_wanted`).
 //!
 //! An M with goroutines to run does not stop first to wait for another M's poll: it
 //! acknowledges the request and runs on until every other running M has acknowledged it too

@@ -61,7 +61,7 @@
 //!
 //! # Invariants
 //! * Every per-M record (`Lives`, the bound inboxes, the parkers) has one entry per M, spares
-//!   included (`procs + SPARE_MAX`).
+//!   included (`max_procs + SPARE_MAX`).
 //! * `states[m]` is written by M `m`'s thread while it lives, and by `m_died`/`m_gone` only
 //!   once that thread is dead, so the two never race; both read it after the death (SeqCst:
 //!   the facade learns of the death through the browser, which orders it after the thread's

@@ -9,6 +9,8 @@
 //!   or a stop of the world is never missed.
 //! * An M fires another P's timers only once they are overdue (`TAKEOVER_NS`), and keeps at
 //!   most `TIMER_WOKEN_MAX` timer-woken goroutines to itself.
+//! * Only active Ps are stolen from or have their timers fired by others; the M of a retired
+//!   P runs only its bound goroutines, its own queues and timers (`procresize.rs`).
 
 use super::current::{set_current_p, NO_P};
 use super::gstatus::GStatus;
@@ -264,7 +266,9 @@ impl M {
     /// P's M, anything of its own.)
     fn work_anywhere(&self, retired: bool) -> bool {
         if retired {
-            return !self.shared.bound[self.index].is_empty() || self.p().has_work() || self.shared.is_shut_down();
+            return !self.shared.bound[self.index].is_empty()
+                || self.p().has_work()
+                || self.shared.is_shut_down();
         }
         !self.shared.bound[self.index].is_empty()
             || !self.shared.global_is_empty()

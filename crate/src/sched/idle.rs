@@ -1,9 +1,12 @@
 //! Which Ms are idle, which are spinning, and how an M sleeps and is woken (Go's
 //! `nmspinning` protocol over per-M futex words).
 //!
-//! Each P has its own M, a Worker created once at start-up, so "an idle P" is "its parked M"
-//! and the idle set holds those Ms. Spare Ms (`sysmon.rs`) are never in it: one that runs out
-//! of work for the P it stands in for gives the P up instead of parking with it.
+//! Each P has its own M, a Worker created once (at start-up, or when `rt.setProcs` first adds
+//! the P), so "an idle P" is "its parked M" and the idle set holds those Ms. Spare Ms
+//! (`sysmon.rs`) are never in it: one that runs out of work for the P it stands in for gives
+//! the P up instead of parking with it. The Ms of retired Ps (`procresize.rs`) are members,
+//! counted by "every M idle", but never woken for work: `wake_one` and the spinning throttle
+//! look only at the Ms of active Ps (`active`, changed with the world stopped).
 //!
 //! # The protocol
 //! Work is published by pushing a G onto some queue, then calling [`Idle::wake_one`]:

@@ -4,11 +4,15 @@
 //! # Design
 //! The model is Go's `proc.go`; the differences come from the platform:
 //! * **Each P has its own M, and spares stand in.** Ms `0..procs` are Workers created at
-//!   start-up, each the own M of one P; an idle P is a parked M (`idle.rs`), whose P a stop of
+//!   start-up (or when `rt.setProcs` adds their P: `procresize.rs`), each the own M of one P; an idle P is a parked M (`idle.rs`), whose P a stop of
 //!   the world claims instead of waiting for it (`world.rs`). An M that leaves the runtime (a
 //!   JS goroutine's code, its Worker's event loop, `gort::syscall`) gives its P up like a
 //!   parked one (`syscall.rs`); if it stays away with work waiting, the monitor hands the P to
 //!   a spare M until it comes back (`sysmon.rs`, Go's `retake` and `handoffp`).
+//! * **Ps retire rather than die.** Per-P structures are allocated for `max_procs` Ps at start;
+//!   changing the number of Ps (Go's `GOMAXPROCS(n)`) stops the world, moves the queues and
+//!   timers of the Ps removed to the others, and leaves their Ms idle but for the JS goroutines
+//!   bound to them (`procresize.rs`).
 //! * **Goroutines are futures.** A G is a heap task holding a pinned boxed future; `gopark` is
 //!   returning `Pending` and `goready` is waking its `Waker` (`g.rs`).
 //! * **Threads outside the runtime never block.** The page's main thread submits goroutines
@@ -41,7 +45,8 @@
 //!   `sysmon.rs` (the monitor and spare Ms);
 //! * the runtime: `shared.rs` (the state every M shares), `current.rs` (what this thread is),
 //!   `registry.rs` (every G), `world.rs` (who holds each P; stopping the world), `hooks.rs`
-//!   (what higher layers register), `checkdead.rs` (deadlocks), `dump.rs` (dumps and counters),
+//!   (what higher layers register), `procresize.rs` (changing the number of Ps),
+//!   `checkdead.rs` (deadlocks), `dump.rs` (dumps and counters),
 //!   `shutdown.rs`, `died.rs` (an M whose thread died).
 
 mod checkdead;
@@ -122,7 +127,8 @@ where
 /// # Panics
 /// Outside a goroutine; use [`crate::Runtime::set_procs`] there.
 pub fn set_procs(n: usize) -> SetProcs {
-    let shared = current_shared().expect("gort::set_procs called outside a goroutine; use Runtime::set_procs");
+    let shared =
+        current_shared().expect("gort::set_procs called outside a goroutine; use Runtime::set_procs");
     SetProcs::new(shared.request_procs(n))
 }
 

@@ -187,7 +187,7 @@ impl Shared {
     }
 
     /// Applies the queued changes, by the M that completed a stop of the world (every other P
-    /// is stopped; `me` is its own). Called by the collector's hook before its own work.
+    /// is stopped). Called by the collector's hook before its own work.
     pub(crate) fn resize_stopped(&self) {
         let tickets = std::mem::take(&mut *self.resizes.lock());
         for ticket in tickets {

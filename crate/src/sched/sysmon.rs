@@ -8,7 +8,7 @@
 //! to it, as with Go's `LockOSThread`), never its P.
 //!
 //! # Spare Ms
-//! Ms `procs..procs + spare_max` own no P. A spare waits in the *pool* (a bit of `pool` and
+//! Ms `max_procs..max_procs + spare_max` own no P. A spare waits in the *pool* (a bit of `pool` and
 //! its parker) until the monitor hands it a P (`assigned`), then runs that P's goroutines
 //! (`syscall.rs`, step 3) and comes back. `spare_warm` of them start with the runtime, so
 //! that a hand-off never waits for a Worker to boot; when the monitor takes the last pooled
@@ -89,6 +89,7 @@ pub(crate) struct Spares {
 }
 
 impl Spares {
+    /// Spares for a runtime of at most `procs` Ps.
     pub(crate) fn new(procs: usize) -> Self {
         Spares {
             first: procs,
