@@ -95,7 +95,6 @@ impl Ticket {
 
     /// Blocks this thread until the change is made; the number of Ps before it. Never on the
     /// page's main thread, nor on an M of the runtime (it would wait for itself).
-    #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
     pub(crate) fn wait(&self) -> Result<usize, ProcsError> {
         loop {
             if let Some(r) = self.result() {
