@@ -592,8 +592,8 @@ export class Runtime extends RuntimeBase {
     }
     const previous = await super.setProcs(n);
     // The new Ps' Ms were asked for before the answer: start them (unless the events watcher
-    // did already) and wait until they run.
-    this.#startRequestedMs();
+    // did already, or a shutdown began: it writes them off) and wait until they run.
+    if (!this.#life.closing) this.#startRequestedMs();
     const news = this.#workers.filter((w) => w.index < n && !w.started && !w.lost);
     await Promise.all(news.map((w) => w.ready.catch(() => {}))); // a failure is an `error` event
     return previous;
