@@ -119,8 +119,9 @@ enum Fault {
     Pressure { ms: u64 },
     /// Panic after a few operations.
     Panic,
-    /// Change the number of Ps (Go's `GOMAXPROCS(n)`) a few times, to 1 to 4, from a
-    /// goroutine: stops of the world that move queues and timers while everything runs.
+    /// Change the number of Ps (Go's `GOMAXPROCS(n)`) a few times, to 1 to 4 (within the Ps
+    /// the runtime started with, the others refused), from a goroutine: stops of the world
+    /// that move queues and timers while everything runs.
     Resize { seed: u64 },
     /// Kill the M running this goroutine. Natively impossible (an M is a thread): never drawn.
     #[allow(dead_code)]
@@ -420,7 +421,7 @@ async fn pressure(ms: u64) -> Report {
 async fn resize(seed: u64) -> Report {
     let mut rng = Rng::new(seed);
     for _ in 0..3 {
-        // Refused only once the runtime shuts down (phase 2), which drops this goroutine.
+        // Refused beyond the Ps it started with, and once the runtime shuts down (phase 2).
         let _ = gort::set_procs(1 + rng.below(4)).await;
         sleep(Duration::from_millis(rng.below(3) as u64)).await;
     }
@@ -492,7 +493,9 @@ fn wait_or_dump(rt: &Runtime, limit: Duration, what: &str, mut done: impl FnMut(
 
 fn runtime(rng: &mut Rng) -> (Runtime, usize) {
     let procs = 1 + rng.below(4);
-    (Runtime::builder().procs(procs).heap_limit(HEAP_LIMIT).start(), procs)
+    // At most the Ps it starts with (`Fault::Resize`): an M added later would need a new
+    // thread, which on the web starts only once its creator returns to its event loop.
+    (Runtime::builder().procs(procs).max_procs(procs).heap_limit(HEAP_LIMIT).start(), procs)
 }
 
 /// Phase 1: a mix that runs to completion; exact accounting.
