@@ -113,6 +113,44 @@ describe('rt.setProcs', () => {
     assert.deepEqual(r, { answers: [true, true, true, true, true, true, true], wrong: [], procids: [0] });
   });
 
+  test('JS goroutines on the Worker of a removed P keep running there', async () => {
+    const r = await inPage(`
+      const rt = await Runtime.start({ procs: 2 });
+      try {
+        // Two JS goroutines that spin until both started (so on both Workers), then serve
+        // requests on their own channel: a JS goroutine stays on the Worker it started on.
+        const started = rt.chan(2), go = rt.chan(2), out = rt.chan(0);
+        const inboxes = [rt.chan(0), rt.chan(0)];
+        const servers = inboxes.map((inbox) => rt.go(async (rt, started, go, inbox, out) => {
+          started.trySend(rt.procid());
+          while (go.tryRecv() === undefined);
+          for await (const v of inbox) await out.send([rt.procid(), v * 2]);
+        }, started, go, inbox, out));
+        const procs = [await started.recv(), await started.recv()].sort();
+        await go.send(true);
+        await go.send(true);
+        const previous = await rt.setProcs(1);
+        const answers = [];
+        for (let i = 0; i < 10; i++) {
+          inboxes[i % 2].send(i);
+          answers.push(await out.recv());
+        }
+        inboxes.forEach((c) => c.close());
+        await Promise.all(servers.map((g) => g.join()));
+        return { procs, previous, answers: answers.sort((a, b) => a[1] - b[1]) };
+      } finally {
+        await rt.shutdown();
+      }
+    `);
+    assert.deepEqual(r.procs, [0, 1]);
+    assert.equal(r.previous, 2);
+    assert.deepEqual(
+      r.answers.map(([, v]) => v),
+      [0, 2, 4, 6, 8, 10, 12, 14, 16, 18],
+    );
+    assert.deepEqual([...new Set(r.answers.map(([p]) => p))].sort(), [0, 1], 'both Workers answered');
+  });
+
   test('a goroutine changes the number of Ps too, and the page sees it', async () => {
     const r = await inPage(`
       ${ATTEMPT}
