@@ -342,7 +342,7 @@ export class Runtime extends RuntimeBase {
   // { closing, freed, abandoned, abandon }: closing is the shutdown promise once shutdown()
   // was called; freed is set once the runtime's memory (its heap, the core) is gone;
   // abandoned resolves (to ABANDONED) when a shutdown that terminated Workers ended, and
-  // waits for outcomes give up.
+  // waits for outcomes give up; shuttingDown resolves as soon as shutdown() is called.
   #life;
   #procs;
   #maxProcs;
@@ -353,6 +353,7 @@ export class Runtime extends RuntimeBase {
     if (key !== START) throw new TypeError('use Runtime.start() to create a runtime');
     const life = { closing: null, freed: false };
     life.abandoned = new Promise((resolve) => (life.abandon = () => resolve(ABANDONED)));
+    life.shuttingDown = new Promise((resolve) => (life.shutDown = resolve));
     const external = {
       hold: (kind, ref) => holdOn(glue, core, kind, ref),
       unhold: (key) => life.closing || core.unhold(key),
@@ -592,10 +593,11 @@ export class Runtime extends RuntimeBase {
     }
     const previous = await super.setProcs(n);
     // The new Ps' Ms were asked for before the answer: start them (unless the events watcher
-    // did already, or a shutdown began: it writes them off) and wait until they run.
+    // did already, or a shutdown began: it writes them off) and wait until they run, or a
+    // shutdown stops them (a failure to start is an `error` event).
     if (!this.#life.closing) this.#startRequestedMs();
     const news = this.#workers.filter((w) => w.index < n && !w.started && !w.lost);
-    await Promise.all(news.map((w) => w.ready.catch(() => {}))); // a failure is an `error` event
+    await Promise.race([Promise.all(news.map((w) => w.ready.catch(() => {}))), this.#life.shuttingDown]);
     return previous;
   }
 
@@ -708,6 +710,7 @@ export class Runtime extends RuntimeBase {
       throw new RangeError(`rt.shutdown: timeoutMs must be ≥ 0 (Infinity: no limit), got ${timeoutMs}`);
     }
     this.#life.closing ??= this.#close(timeoutMs);
+    this.#life.shutDown();
     return this.#life.closing;
   }
 
