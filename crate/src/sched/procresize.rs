@@ -8,11 +8,20 @@
 //! its allocation cache and registry (nothing else may use them, so nothing needs flushing:
 //! the collector treats it like any P whose M is parked), and its M keeps running the
 //! goroutines bound to it (a JS goroutine cannot migrate to another Worker, as a goroutine
-//! locked to its thread cannot in Go) with it, and nothing else: it takes no goroutine from
-//! the global queues, steals none, fires no other P's timers, and is never woken for work
-//! (`Idle::wake_one`). A goroutine it makes runnable goes to the global inbox
-//! (`put_runnable`), so an active P runs it.
+//! locked to its thread cannot in Go) with it, and what is left on that P (the timers those
+//! goroutines set, a few goroutines its timers woke), and nothing else: it takes no goroutine
+//! from the global queues, steals none, fires no other P's timers, and is never woken for
+//! work (`Idle::wake_one`). A goroutine it makes runnable goes to the global inbox
+//! (`put_runnable`), so an active P runs it. So at most `gomaxprocs` Ms run unbound
+//! goroutines, but for those moments.
 //!
+//! # Orderings
+//! `gomaxprocs`, `started_procs` and the idle set's `active` change only while the world is
+//! stopped, and are read Relaxed by Ms: an M reads them while it holds its P, which it took
+//! back after the restart (the world's Release store of `IDLE` and the M's Acquire CAS), so it
+//! sees the values written before. A ticket's answer is a Release store read Acquire by its
+//! waiter (`Ticket::result`), after which it reads the new count.
+
 //! # A resize
 //! [`Shared::request_procs`] queues a [`Ticket`] and requests a stop of the world
 //! (`world.rs`), waking every M of a P so that one of them arrives; the collector's
