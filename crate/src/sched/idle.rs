@@ -261,6 +261,33 @@ impl Idle {
     }
 }
 
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    /// The M of a retired P (`procresize.rs`) counts for "every M idle" but is never woken for
+    /// work, and counts as neither idle nor busy among the active Ps.
+    #[test]
+    fn a_retired_ms_is_a_member_never_woken() {
+        let idle = Idle::new(2, 2);
+        idle.set_active(1);
+        idle.announce_idle(1);
+        assert_eq!(idle.idle_count(), 0, "only active Ps' Ms count as idle Ps");
+        assert!(!idle.wake_one(), "the retired M is not woken");
+        assert_eq!(idle.spinning_count(), 0);
+        assert_eq!(idle.all_idle(), None, "M 0 is not idle yet");
+        idle.announce_idle(0);
+        assert!(idle.all_idle().is_some());
+        assert!(idle.wake_one(), "M 0 is woken");
+        assert!(idle.leave_idle(0), "by a waker's claim");
+        idle.stop_spinning();
+        assert!(!idle.leave_idle(1), "M 1 leaves on its own");
+        idle.set_active(2);
+        idle.announce_idle(1);
+        assert!(idle.wake_one(), "back among the active Ps, M 1 is woken");
+    }
+}
+
 #[cfg(all(test, loom))]
 mod loom_tests {
     use super::*;
