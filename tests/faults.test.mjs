@@ -302,10 +302,10 @@ describe('a Worker killed inside the runtime', () => {
       `${HELPERS}
       ${WORKERS}
       ${START_HOG}
-      const rt = await Runtime.start({ procs: 1 });
+      const rt = await Runtime.start({ procs: 1, maxProcs: 1 });
       try {
         const died = new Promise((resolve) => rt.addEventListener('error', (e) => resolve(e.detail)));
-        // The warm spare M (index procs), waiting in the runtime for a P to stand in for.
+        // The warm spare M (index maxProcs), waiting in the runtime for a P to stand in for.
         madeWorkers.get('gort-m1').terminate();
         const detail = await settled(died, 10000, 'the error event');
         // A hog holds M 0's Worker: the page's operations finish only if a spare M takes its P.

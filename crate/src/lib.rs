@@ -100,8 +100,8 @@ pub use runtime::{Builder, Stats};
 pub use runtime::{OutsideHold, Runtime};
 #[cfg(not(loom))]
 pub use sched::{
-    go, goid, gosched, join::JoinError, join::JoinHandle, procid, syscall, GoroutineInfo, Gosched, ProcStats,
-    WaitReason,
+    go, goid, gosched, join::JoinError, join::JoinHandle, procid, procs, set_procs, syscall, GoroutineInfo,
+    Gosched, ProcStats, ProcsError, SetProcs, WaitReason,
 };
 
 #[cfg(not(loom))]

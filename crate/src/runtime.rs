@@ -16,6 +16,7 @@ use std::future::Future;
 /// Configures a runtime (Go's `GOMAXPROCS` is `procs`; `gc_percent` is `GOGC`).
 pub struct Builder {
     procs: usize,
+    max_procs: usize,
     gc: crate::gc::Config,
 }
 
@@ -105,7 +106,11 @@ impl Stats {
 
 impl Default for Builder {
     fn default() -> Self {
-        Builder { procs: thread::available_parallelism(), gc: crate::gc::Config::default() }
+        Builder {
+            procs: thread::available_parallelism(),
+            max_procs: crate::sched::idle::MAX_PROCS,
+            gc: crate::gc::Config::default(),
+        }
     }
 }
 
@@ -113,6 +118,14 @@ impl Builder {
     /// Number of Ps (and Ms). Clamped to 1..=64.
     pub fn procs(mut self, n: usize) -> Self {
         self.procs = n.clamp(1, crate::sched::idle::MAX_PROCS);
+        self
+    }
+
+    /// The most Ps [`Runtime::set_procs`] may set, at least `procs`. Clamped to 1..=64, the
+    /// default. The structures kept per P are allocated for this many at start (a few KiB
+    /// each); Ms are started only for Ps in use.
+    pub fn max_procs(mut self, n: usize) -> Self {
+        self.max_procs = n.clamp(1, crate::sched::idle::MAX_PROCS);
         self
     }
 
@@ -158,7 +171,7 @@ impl Builder {
     pub(crate) fn build(self) -> Core {
         crate::platform::memory::install_oom_panic();
         let mut heap = None;
-        let shared = Shared::new(self.procs, |world| {
+        let shared = Shared::new(self.procs, self.max_procs, |world| {
             let h = Arc::new(Heap::new(world.clone(), self.gc));
             heap = Some(h.clone());
             h
@@ -188,7 +201,7 @@ impl Builder {
             }
         };
         (0..procs).for_each(&start_m);
-        core.shared.set_spare_starter(Box::new(start_m));
+        core.shared.set_m_starter(Box::new(start_m));
         Runtime { core, threads }
     }
 }
@@ -217,8 +230,18 @@ impl Runtime {
         Builder::default()
     }
 
+    /// The number of Ps (Go's `runtime.GOMAXPROCS(0)`).
     pub fn procs(&self) -> usize {
-        self.core.shared.procs.len()
+        self.core.shared.gomaxprocs()
+    }
+
+    /// Changes the number of Ps to `n` (Go's `runtime.GOMAXPROCS(n)`), with the world stopped
+    /// (`sched/procresize.rs`), and returns the number before. Blocks this thread until the
+    /// change is made (so, like [`Runtime::block_on`], not from a goroutine: use
+    /// [`crate::set_procs`] there). New Ps get new M threads; the Ms of removed Ps stay, idle,
+    /// and come back if the Ps do.
+    pub fn set_procs(&self, n: usize) -> Result<usize, crate::ProcsError> {
+        self.core.shared.request_procs(n)?.wait()
     }
 
     /// Starts a goroutine from outside the runtime.

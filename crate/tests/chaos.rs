@@ -19,7 +19,7 @@
 //! Faults ([`Fault`]): a hog (a goroutine spinning for some ms without yielding its M), heap
 //! pressure (a goroutine filling the heap up to the limit and holding it a while, so that other
 //! allocations are refused with `HeapLimitError`, which the senders record as refused
-//! messages), a panic, and the shutdown of phase 2. New faults are new `Fault` variants.
+//! messages), a panic, changes of the number of Ps, and the shutdown of phase 2. New faults are new `Fault` variants.
 //! `Fault::KillM` is the place for killing an M mid-flight: natively an M is a `std::thread`,
 //! which cannot be killed, so it is never drawn here (the browser chaos suite,
 //! tests/chaos.test.mjs, has the Worker equivalent).
@@ -119,6 +119,10 @@ enum Fault {
     Pressure { ms: u64 },
     /// Panic after a few operations.
     Panic,
+    /// Change the number of Ps (Go's `GOMAXPROCS(n)`) a few times, to 1 to 4 (within the Ps
+    /// the runtime started with, the others refused), from a goroutine: stops of the world
+    /// that move queues and timers while everything runs.
+    Resize { seed: u64 },
     /// Kill the M running this goroutine. Natively impossible (an M is a thread): never drawn.
     #[allow(dead_code)]
     KillM,
@@ -413,6 +417,17 @@ async fn pressure(ms: u64) -> Report {
     Report { filled: 1, ..Report::default() }
 }
 
+/// Changes the number of Ps three times, sleeping a little in between.
+async fn resize(seed: u64) -> Report {
+    let mut rng = Rng::new(seed);
+    for _ in 0..3 {
+        // Refused beyond the Ps it started with, and once the runtime shuts down (phase 2).
+        let _ = gort::set_procs(1 + rng.below(4)).await;
+        sleep(Duration::from_millis(rng.below(3) as u64)).await;
+    }
+    Report::default()
+}
+
 fn hog(ms: u64) -> Report {
     let start = Instant::now();
     while start.elapsed() < Duration::from_millis(ms) {
@@ -438,6 +453,7 @@ fn draw(rng: &mut Rng, open_ended: bool) -> Kind {
         60..=69 => Kind::Timers,
         70..=84 => Kind::Gc,
         85..=91 => Kind::Fault(Fault::Hog { ms: 1 + rng.below(if open_ended { 10 } else { 25 }) as u64 }),
+        92..=95 => Kind::Fault(Fault::Resize { seed: rng.next() }),
         _ => Kind::Fault(Fault::Pressure { ms: rng.below(4) as u64 }),
     }
 }
@@ -452,6 +468,7 @@ fn spawn(rt: Option<&Runtime>, w: &Arc<World>, kind: Kind, seed: u64, ops: u64) 
             Kind::Gc => gc_work(seed, 40).await,
             Kind::Fault(Fault::Hog { ms }) => hog(ms),
             Kind::Fault(Fault::Pressure { ms }) => pressure(ms).await,
+            Kind::Fault(Fault::Resize { seed }) => resize(seed).await,
             Kind::Fault(f) => unreachable!("{f:?} is not drawn natively"),
         }
     };
@@ -476,7 +493,9 @@ fn wait_or_dump(rt: &Runtime, limit: Duration, what: &str, mut done: impl FnMut(
 
 fn runtime(rng: &mut Rng) -> (Runtime, usize) {
     let procs = 1 + rng.below(4);
-    (Runtime::builder().procs(procs).heap_limit(HEAP_LIMIT).start(), procs)
+    // At most the Ps it starts with (`Fault::Resize`): an M added later would need a new
+    // thread, which on the web starts only once its creator returns to its event loop.
+    (Runtime::builder().procs(procs).max_procs(procs).heap_limit(HEAP_LIMIT).start(), procs)
 }
 
 /// Phase 1: a mix that runs to completion; exact accounting.

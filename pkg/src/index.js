@@ -41,6 +41,7 @@ import {
   Chan,
   ChannelError,
   Cond,
+  MAX_PROCS,
   Mutex,
   Once,
   RWMutex,
@@ -50,6 +51,7 @@ import {
   Ticker,
   Timer,
   WaitGroup,
+  checkProcs,
 } from './realm.js';
 import { LocalM, localWaits } from './local.js';
 import { SharedBuffers, SharedHub } from './shared.js';
@@ -72,7 +74,6 @@ export {
   WorkerError,
 };
 
-const MAX_PROCS = 64;
 /**
  * After terminating Workers at shutdown, how long the runtime's memory waits for their deaths
  * to be confirmed (Chromium ends the thread of a Worker busy in JS about 2 s after
@@ -349,9 +350,10 @@ export class Runtime extends RuntimeBase {
   // { closing, freed, abandoned, abandon }: closing is the shutdown promise once shutdown()
   // was called; freed is set once the runtime's memory (its heap, the core) is gone;
   // abandoned resolves (to ABANDONED) when a shutdown that terminated Workers ended, and
-  // waits for outcomes give up.
+  // waits for outcomes give up; shuttingDown resolves as soon as shutdown() is called.
   #life;
   #procs;
+  #maxProcs;
 
   #startedAt;
 
@@ -359,6 +361,7 @@ export class Runtime extends RuntimeBase {
     if (key !== START) throw new TypeError('use Runtime.start() to create a runtime');
     const life = { closing: null, freed: false };
     life.abandoned = new Promise((resolve) => (life.abandon = () => resolve(ABANDONED)));
+    life.shuttingDown = new Promise((resolve) => (life.shutDown = resolve));
     const external = {
       hold: (kind, ref) => holdOn(glue, core, kind, ref),
       unhold: (key) => life.closing || core.unhold(key),
@@ -388,6 +391,7 @@ export class Runtime extends RuntimeBase {
     this.#realm = realm;
     this.#life = life;
     this.#procs = core.procs();
+    this.#maxProcs = core.maxProcs();
     this.#watchEvents();
     workers.forEach((w) => this.#watchDeath(w));
   }
@@ -443,7 +447,10 @@ export class Runtime extends RuntimeBase {
     }
   }
 
-  /** Starts the Workers of the spare Ms the runtime's monitor asked for. */
+  /**
+   * Starts the Workers of the Ms the runtime asked for: spare Ms its monitor wants, and the Ms
+   * of Ps that `setProcs` added.
+   */
   #startRequestedMs() {
     for (const index of this.#core.takeMRequests()) {
       const w = new WorkerM(index, { ...this.#init, reference: this.#core.workerReference() });
@@ -474,7 +481,9 @@ export class Runtime extends RuntimeBase {
    * the page's own thread instead (`threaded` is false, `procs` is 1; see local.js), with the
    * same API; one such runtime runs at a time on a page. `requireThreads: true` makes it reject
    * there instead. `wasm` must then name a glue built without threads (defaults to this
-   * package's own).
+   * package's own). `maxProcs` (from `procs` to 64, the default): the most Ps `setProcs` may
+   * set later; what the runtime keeps per P is allocated for that many at start (a few KiB
+   * each), Workers only for the Ps in use.
    *
    * `callSites: false` stops `rt.go` and `rt.afterFunc` (on the page and in goroutines) from
    * recording where they were called (`createdAt` in `goroutines()`, the `created by` lines of
@@ -482,6 +491,7 @@ export class Runtime extends RuntimeBase {
    */
   static async start({
     procs = globalThis.navigator?.hardwareConcurrency ?? 1,
+    maxProcs = MAX_PROCS,
     wasm,
     wasmUrl,
     workerUrl,
@@ -493,6 +503,11 @@ export class Runtime extends RuntimeBase {
   } = {}) {
     if (!Number.isInteger(procs) || procs < 1 || procs > MAX_PROCS) {
       throw new RangeError(`Runtime.start: procs must be an integer from 1 to ${MAX_PROCS}, got ${procs}`);
+    }
+    if (!Number.isInteger(maxProcs) || maxProcs < procs || maxProcs > MAX_PROCS) {
+      throw new RangeError(
+        `Runtime.start: maxProcs must be an integer from procs (${procs}) to ${MAX_PROCS}, got ${describe(maxProcs)}`,
+      );
     }
     if (!Number.isInteger(gcPercent)) {
       throw new RangeError(
@@ -518,7 +533,7 @@ export class Runtime extends RuntimeBase {
     }
     const glue = await loadGlue(glueHref, wasmHref, true);
     if (!glue.gortThreaded()) throw new TypeError(`Runtime.start: ${glueHref} is a build without threads`);
-    const core = new glue.RuntimeCore(procs, gcPercent, heapLimit, !!gctrace);
+    const core = new glue.RuntimeCore(procs, maxProcs, gcPercent, heapLimit, !!gctrace);
     const id = globalThis.crypto?.randomUUID?.() ?? `${Date.now()}-${Math.random()}`;
     const init = {
       glue: glueHref,
@@ -554,7 +569,7 @@ export class Runtime extends RuntimeBase {
     try {
       const glue = await localRuntime;
       if (glue.gortThreaded()) throw new TypeError(`Runtime.start: ${glueHref} is a build with threads`);
-      const core = new glue.RuntimeCore(1, gcPercent, heapLimit, !!gctrace);
+      const core = new glue.RuntimeCore(1, 1, gcPercent, heapLimit, !!gctrace);
       const waits = localWaits(glue);
       const shared = new SharedBuffers(0); // one thread: the page's realm and its M's share it
       const m = new LocalM(glue, core.workerReference(), waits, { callSites, shared });
@@ -566,9 +581,43 @@ export class Runtime extends RuntimeBase {
     }
   }
 
-  /** Number of Ps (and worker Ms); still readable after shutdown. */
+  /** Number of Ps (and worker Ms), as `setProcs` last set it; still readable after shutdown. */
   get procs() {
+    if (!this.#life.freed) this.#procs = this.#core.procs();
     return this.#procs;
+  }
+
+  /** The most Ps `setProcs` may set (`maxProcs` of `Runtime.start`; 1 without threads). */
+  get maxProcs() {
+    return this.#maxProcs;
+  }
+
+  /**
+   * Go's runtime.GOMAXPROCS(n): sets the number of Ps to `n`, an integer from 1 to
+   * `maxProcs`, with the world stopped, and resolves with the number before, once the new
+   * Ps' Workers run. Goroutines queued on removed Ps move to the others, with their timers;
+   * the Workers of removed Ps stay, idle but for the JS goroutines that started on them
+   * (which cannot move), and run Ps again when the count grows back. Without threads (a page
+   * that is not cross-origin isolated) there is one P: any other count is a RangeError.
+   */
+  async setProcs(n) {
+    this.#check('rt.setProcs');
+    checkProcs(n, 'rt.setProcs');
+    if (n > this.#maxProcs) {
+      throw new RangeError(
+        this.#threaded
+          ? `rt.setProcs: n must be from 1 to maxProcs (${this.#maxProcs}, an option of Runtime.start), got ${n}`
+          : `rt.setProcs: without threads (the page is not cross-origin isolated) a runtime has 1 P, got ${n}`,
+      );
+    }
+    const previous = await super.setProcs(n);
+    // The new Ps' Ms were asked for before the answer: start them (unless the events watcher
+    // did already, or a shutdown began: it writes them off) and wait until they run, or a
+    // shutdown stops them (a failure to start is an `error` event).
+    if (!this.#life.closing) this.#startRequestedMs();
+    const news = this.#workers.filter((w) => w.index < n && !w.started && !w.lost);
+    await Promise.race([Promise.all(news.map((w) => w.ready.catch(() => {}))), this.#life.shuttingDown]);
+    return previous;
   }
 
   /** Whether goroutines run on Workers in parallel (false: one P on the page's thread). */
@@ -690,6 +739,7 @@ export class Runtime extends RuntimeBase {
       throw new RangeError(`rt.shutdown: timeoutMs must be ≥ 0 (Infinity: no limit), got ${timeoutMs}`);
     }
     this.#life.closing ??= this.#close(timeoutMs);
+    this.#life.shutDown();
     return this.#life.closing;
   }
 

@@ -16,9 +16,10 @@
 //   the 32-bit word at `address` no longer holds `value` (or after `timeoutMs`), or undefined
 //   if it holds another value already; `notify(address)` wakes its
 //   waits.
-// - `new LocalM(glue, reference, waits, shared)`: M 0 of the runtime behind `reference`
-//   (`RuntimeCore.workerReference()`), driven on this thread, whose goroutines share the page's
-//   table of shared buffers `shared` (shared.js); it offers what index.js uses of a
+// - `new LocalM(glue, reference, waits, { callSites, shared })`: M 0 of the runtime behind
+//   `reference` (`RuntimeCore.workerReference()`), driven on this thread, whose goroutines
+//   record where their `rt.go` was called if `callSites` (index.js) and share the page's table
+//   of shared buffers `shared` (shared.js); it offers what index.js uses of a
 //   Worker M (`ready`, `stopped`, `gone`, …). Only one runs at a time on a page: the module's
 //   goroutine-side calls find their runtime through the thread's current M.
 

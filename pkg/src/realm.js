@@ -83,6 +83,17 @@ function checkPeriod(ms, what, goName) {
   return d;
 }
 
+/** The most Ps a runtime can have (the scheduler tracks its Ms in a 64-bit mask). */
+export const MAX_PROCS = 64;
+
+/** A number of Ps for `setProcs`: an integer from 1 to `MAX_PROCS` (the runtime's own maximum may be lower). */
+export function checkProcs(n, what) {
+  if (typeof n !== 'number') throw new TypeError(`${what}: expected a number of Ps, got ${describe(n)}`);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_PROCS) {
+    throw new RangeError(`${what}: n must be an integer from 1 to ${MAX_PROCS}, got ${n}`);
+  }
+}
+
 /** The largest WaitGroup delta and counter: Go's counter is an int32. */
 const MAX_WAIT_GROUP = 2 ** 31 - 1;
 
@@ -1229,6 +1240,18 @@ export class RuntimeBase extends EventTarget {
         () => {},
       );
     return ch;
+  }
+
+  /**
+   * Go's runtime.GOMAXPROCS(n): sets the number of Ps to `n` (an integer from 1 to the
+   * runtime's `maxProcs`) with the world stopped; resolves with the number before.
+   */
+  async setProcs(n) {
+    this.#check('rt.setProcs');
+    checkProcs(n, 'rt.setProcs');
+    const previous = this.#realm.value(await this.#realm.op((Op) => Op.setProcs(n), 'rt.setProcs'));
+    if (previous < 0) throw new RangeError(`rt.setProcs: n must be from 1 to maxProcs (${-previous}), got ${n}`);
+    return previous;
   }
 
   /** Lets other goroutines run (Go's runtime.Gosched). */

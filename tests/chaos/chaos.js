@@ -28,8 +28,9 @@
 //
 // Faults (FAULTS): a hog (a JS goroutine busy-looping for some ms), heap pressure (filling a
 // channel with 1 MiB values up to `heapLimit`, until a send is refused with a RangeError; the
-// values held are then read back, all of them intact), a throw, the page's `rt.gc()`, and the
-// shutdown itself. New faults are new entries in FAULTS and in `draw`.
+// values held are then read back, all of them intact), a throw, the page's `rt.gc()`, the
+// page's `rt.setProcs(n)` (1 to 3 Ps: Workers added, Ps removed mid-run), and the shutdown
+// itself. New faults are new entries in FAULTS and in `draw`.
 // `killWorker` (a goroutine calling `self.close()` on its Worker) is off by default: the
 // runtime replaces a dead Worker only once the "faults are contained" change lands. Turn it
 // on with `round({ faults: { killWorker: true } })` (scripts/soak.mjs: GORT_CHAOS_KILL=1);
@@ -45,7 +46,7 @@
 
 import { Runtime } from '/pkg/src/index.js';
 
-export const FAULTS = { hog: true, pressure: true, throw: true, gc: true, killWorker: false };
+export const FAULTS = { hog: true, pressure: true, throw: true, gc: true, resize: true, killWorker: false };
 
 const F = { NONE: 0, OFFERED: 1, SENT: 2, RETURNED: 3, REFUSED: 4, KEPT: 5, CANCELLED: 6 };
 const FATE_NAMES = Object.fromEntries(Object.entries(F).map(([k, v]) => [v, k]));
@@ -423,6 +424,11 @@ export async function round({ seed, phase = 'drained', faults = {}, procs, heapL
       if (rtClosing) return;
       if (fx.gc) await rt.gc().catch((e) => e?.name === 'ShutdownError' || problem(`rt.gc(): ${e}`));
       if (rtClosing) return;
+      if (fx.resize) {
+        const n = 1 + Math.floor(rand() * 3);
+        await rt.setProcs(n).catch((e) => e?.name === 'ShutdownError' || problem(`rt.setProcs(${n}): ${e}`));
+        if (rtClosing) return;
+      }
       spawnOne(draw(rand, fx), (pageSeed + i) >>> 0);
     }
   })();

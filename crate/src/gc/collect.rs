@@ -10,7 +10,10 @@
 //! starts when the world starts stopping, and its requester stops at once, in `mallocgc`).
 //! An M that stops while looking for work, with none in its queues, delays no goroutine, so
 //! its wait for the others is not pause (a pause that only such Ms saw starts when the last
-//! M arrives). Parked Ms are not woken: their Ps are claimed (`sched/world.rs`).
+//! M arrives). Parked Ms are not woken: their Ps are claimed (`sched/world.rs`). The scheduler
+//! stops the world too, to change the number of Ps (`sched/procresize.rs`): the M that
+//! completes a stop applies that first (`Shared::resize_stopped`), and a stop that only the
+//! scheduler asked for, outside marking, starts no cycle (`cycle_wanted`).
 //!
 //! An M with goroutines to run does not stop first to wait for another M's poll: it
 //! acknowledges the request and runs on until every other running M has acknowledged it too
@@ -108,6 +111,10 @@ struct History {
 pub(crate) struct Collector {
     pub(crate) world: Arc<World>,
     forced: AtomicBool,
+    /// A cycle was requested (`Heap::request`): a stop of the world while not marking starts
+    /// one only then, not when only the scheduler asked for it (a change of the number of
+    /// Ps, `sched/procresize.rs`).
+    cycle_wanted: AtomicBool,
     /// Between a cycle's two pauses (module header).
     marking: AtomicBool,
     /// Who ends marking (`markend.rs`).
@@ -143,6 +150,7 @@ impl Collector {
         Collector {
             world,
             forced: AtomicBool::new(false),
+            cycle_wanted: AtomicBool::new(false),
             marking: AtomicBool::new(false),
             end: MarkEnd::new(procs),
             completed: AtomicU32::new(0),
@@ -200,6 +208,7 @@ impl Heap {
         if forced {
             c.forced.store(true, Relaxed);
         }
+        c.cycle_wanted.store(true, Relaxed);
         c.world.request();
     }
 
@@ -375,15 +384,22 @@ fn stop(heap: &Heap, shared: &Shared, m: usize, delays_goroutines: bool) {
     if !c.world.arrive(m) {
         return; // The collection ran without this M (`sched/world.rs`).
     }
+    // The scheduler's own work with the world stopped: a change of the number of Ps.
+    shared.resize_stopped();
     if !delays_goroutines {
         // The world is stopped from the collector's arrival at the latest.
         c.stop_start.fetch_min(stopped, Relaxed);
     }
     if c.marking() {
         terminate_marking(heap, m);
-    } else {
+    } else if c.cycle_wanted.swap(false, Relaxed) {
         start_marking(heap, shared, m);
+    } else {
+        // Only the scheduler asked: no cycle, and no pause to count.
+        c.stop_start.store(u64::MAX, Relaxed);
+        c.world.restart(m);
     }
+    shared.resize_again_if_pending();
 }
 
 /// Step 1, by the collecting M `m`: finish the sweep, shade the roots, start marking.

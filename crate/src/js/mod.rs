@@ -152,8 +152,13 @@ impl Drop for RuntimeCore {
 impl RuntimeCore {
     #[wasm_bindgen(constructor)]
     /// `heap_limit` 0: none. `gc_percent` below 0: no paced collections (Go's GOGC=off).
-    pub fn new(procs: u32, gc_percent: i32, heap_limit: f64, gctrace: bool) -> RuntimeCore {
-        let mut b = crate::Builder::default().procs(procs as usize).gc_percent(gc_percent).gctrace(gctrace);
+    /// `max_procs`: the most Ps `rt.setProcs` may set (at least `procs`).
+    pub fn new(procs: u32, max_procs: u32, gc_percent: i32, heap_limit: f64, gctrace: bool) -> RuntimeCore {
+        let mut b = crate::Builder::default()
+            .procs(procs as usize)
+            .max_procs(max_procs as usize)
+            .gc_percent(gc_percent)
+            .gctrace(gctrace);
         if heap_limit > 0.0 {
             b = b.heap_limit(heap_limit as usize);
         }
@@ -162,19 +167,20 @@ impl RuntimeCore {
         let requests = Arc::new(crate::platform::lock::Lock::new(Vec::new()));
         // Without threads there are no spare Ms, so no monitor: the one M is the page's.
         if cfg!(target_feature = "atomics") {
-            Self::start_spares_through_page(&core, &requests);
+            Self::start_ms_through_page(&core, &requests);
         }
         RuntimeCore { core, m_requests: requests }
     }
 
-    /// The page starts every M's Worker: a spare M the monitor asks for is queued in
+    /// The page starts every M's Worker: a spare M the monitor asks for, or the M of a P that
+    /// `rt.setProcs` added, is queued in
     /// `requests`, and the page, woken through the events word, takes it (`take_m_requests`).
-    fn start_spares_through_page(
+    fn start_ms_through_page(
         core: &crate::runtime::Core,
         requests: &Arc<crate::platform::lock::Lock<Vec<u32>>>,
     ) {
         let (queue, shared) = (requests.clone(), Arc::downgrade(&core.shared));
-        core.shared.set_spare_starter(Box::new(move |index| {
+        core.shared.set_m_starter(Box::new(move |index| {
             queue.lock().push(index as u32);
             if let Some(shared) = shared.upgrade() {
                 shared.notify_event();
@@ -183,7 +189,8 @@ impl RuntimeCore {
     }
 
     /// Ms the page must start Workers for (their indices), once each: spare Ms, asked for by
-    /// the runtime's monitor (`sched/sysmon.rs`) when it hands its last pooled spare a P.
+    /// the runtime's monitor (`sched/sysmon.rs`) when it hands its last pooled spare a P, and
+    /// the Ms of Ps added by `rt.setProcs` (`sched/procresize.rs`).
     #[wasm_bindgen(js_name = takeMRequests)]
     pub fn take_m_requests(&self) -> Vec<u32> {
         std::mem::take(&mut *self.m_requests.lock())
@@ -200,8 +207,15 @@ impl RuntimeCore {
         Arc::into_raw(self.core.shared.clone()) as u32
     }
 
+    /// The number of Ps now (Go's `GOMAXPROCS(0)`).
     pub fn procs(&self) -> u32 {
-        self.core.shared.procs.len() as u32
+        self.core.shared.gomaxprocs() as u32
+    }
+
+    /// The most Ps `rt.setProcs` may set.
+    #[wasm_bindgen(js_name = maxProcs)]
+    pub fn max_procs(&self) -> u32 {
+        self.core.shared.max_procs() as u32
     }
 
     /// Starts a JS goroutine from outside the runtime; a `RangeError` if memory could not hold

@@ -258,6 +258,20 @@ impl Op {
         Op::unit("rt.gc", crate::gc::collect())
     }
 
+    /// `rt.setProcs(n)`: changes the number of Ps (Go's `GOMAXPROCS(n)`), with the world
+    /// stopped: the number before, or minus the most the runtime allows if `n` is beyond it
+    /// (a RangeError the caller words), or a RuntimeError if the runtime shut down first.
+    #[wasm_bindgen(js_name = setProcs)]
+    pub fn set_procs(n: u32) -> Op {
+        Op::new("rt.setProcs", async move {
+            match crate::set_procs(n as usize).await {
+                Ok(previous) => Message::number(previous as f64),
+                Err(crate::ProcsError::OutOfRange { max, .. }) => Message::number(-(max as f64)),
+                Err(e) => Message::text(OutcomeTag::RuntimeError, &e.to_string()),
+            }
+        })
+    }
+
     pub fn gosched() -> Op {
         Op::unit("rt.gosched", crate::gosched())
     }

@@ -61,7 +61,7 @@
 //!
 //! # Invariants
 //! * Every per-M record (`Lives`, the bound inboxes, the parkers) has one entry per M, spares
-//!   included (`procs + SPARE_MAX`).
+//!   included (`max_procs + SPARE_MAX`).
 //! * `states[m]` is written by M `m`'s thread while it lives, and by `m_died`/`m_gone` only
 //!   once that thread is dead, so the two never race; both read it after the death (SeqCst:
 //!   the facade learns of the death through the browser, which orders it after the thread's
@@ -364,7 +364,7 @@ mod tests {
 
     #[test]
     fn a_dead_m_is_replaced_and_only_its_goroutines_fail() {
-        let core = crate::Builder::default().procs(2).build();
+        let core = crate::Builder::default().procs(2).max_procs(2).build();
         let shared = core.shared.clone();
         let survivor = m_thread(&shared, 0, None);
         let ch = chan::<u32>(0);
@@ -401,7 +401,7 @@ mod tests {
 
     #[test]
     fn a_dead_m_is_written_off_at_shutdown() {
-        let core = crate::Builder::default().procs(2).build();
+        let core = crate::Builder::default().procs(2).max_procs(2).build();
         let shared = core.shared.clone();
         let survivor = m_thread(&shared, 0, None);
         let ch = chan::<u32>(0);
@@ -441,7 +441,7 @@ mod tests {
     #[test]
     fn a_p_is_given_back_for_a_killed_m_only_if_it_surely_held_it() {
         use crate::sched::world::PStatus;
-        let core = crate::Builder::default().procs(2).build();
+        let core = crate::Builder::default().procs(2).max_procs(2).build();
         let shared = core.shared.clone();
         let world = shared.world.clone();
         // Killed in a poll: it held its P, which is given back.

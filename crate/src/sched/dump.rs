@@ -153,7 +153,7 @@ impl Shared {
         let spawned = self.spawned.load(Relaxed);
         let completed = self.completed.load(Relaxed);
         SchedStats {
-            procs: self.procs.len(),
+            procs: self.gomaxprocs(),
             goroutines: spawned.saturating_sub(completed),
             spawned,
             completed,
@@ -164,8 +164,7 @@ impl Shared {
             spare_ms: self.spares.started.load(Relaxed) as usize,
             idle_spare_ms: self.spares.pooled() as usize,
             stack_inuse: self.stack_inuse.load(Relaxed),
-            per_p: self
-                .procs
+            per_p: self.procs[..self.gomaxprocs()]
                 .iter()
                 .map(|p| ProcStats {
                     runs: p.counters.runs.load(Relaxed),

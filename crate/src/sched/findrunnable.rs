@@ -9,6 +9,8 @@
 //!   or a stop of the world is never missed.
 //! * An M fires another P's timers only once they are overdue (`TAKEOVER_NS`), and keeps at
 //!   most `TIMER_WOKEN_MAX` timer-woken goroutines to itself.
+//! * Only active Ps are stolen from or have their timers fired by others; the M of a retired
+//!   P runs only its bound goroutines, its own queues and timers (`procresize.rs`).
 
 use super::current::{set_current_p, NO_P};
 use super::gstatus::GStatus;
@@ -96,11 +98,13 @@ impl M {
             }
             // Also the first thing an M does after waking from parking.
             self.shared.hooks.safepoint(&self.shared, self.p, false);
+            // A retired P's M runs only what is its own (`procresize.rs`).
+            let retired = self.shared.is_retired(self.p);
             // Every source is reached in bounded time, whichever queue stays busy (Go's
             // `schedule`): expired timers on every schedule, the global queue every 61st.
-            self.check_timers();
+            self.check_timers(retired);
             self.tick = self.tick.wrapping_add(1);
-            if self.tick.is_multiple_of(GLOBAL_CHECK_INTERVAL) {
+            if !retired && self.tick.is_multiple_of(GLOBAL_CHECK_INTERVAL) {
                 if let Some(g) = self.shared.globrunqget(self.p, 1).or_else(|| self.unstarted_next()) {
                     return Ok(g);
                 }
@@ -118,6 +122,12 @@ impl M {
             self.bound_runs = 0;
             if let Some(g) = self.local_next() {
                 return Ok(g);
+            }
+            if retired {
+                if let Some(exit) = self.park(host) {
+                    return Err(exit);
+                }
+                continue;
             }
             if let Some(g) = self.shared.globrunqget(self.p, usize::MAX) {
                 return Ok(g);
@@ -152,12 +162,13 @@ impl M {
     /// the OS is not running it: with more threads than cores, an M can be descheduled for
     /// tens of ms, and every timer of its P would wait for it). The clock is looked at only
     /// when some P has a timer, and a reading the last poll took serves
-    /// (`timer::recent_or_now`).
-    fn check_timers(&mut self) {
+    /// (`timer::recent_or_now`). Only the active Ps' timers, and those of `retired` P's own.
+    fn check_timers(&mut self, retired: bool) {
         let (procs, me) = (&self.shared.procs, self.p);
+        let active = if retired { 0 } else { self.shared.gomaxprocs() };
         let overdue_at = |v: usize| procs[v].timers.next_deadline().saturating_add(TAKEOVER_NS);
         let mine = procs[me].timers.next_deadline();
-        let others = (0..procs.len()).filter(|&v| v != me).map(overdue_at).min().unwrap_or(u64::MAX);
+        let others = (0..active).filter(|&v| v != me).map(overdue_at).min().unwrap_or(u64::MAX);
         if mine == u64::MAX && others == u64::MAX {
             return;
         }
@@ -166,7 +177,7 @@ impl M {
             fire_timers(&procs[me].timers, now, &mut self.timer_woken);
         }
         if others <= now {
-            for v in (0..procs.len()).filter(|&v| v != me && overdue_at(v) <= now) {
+            for v in (0..active).filter(|&v| v != me && overdue_at(v) <= now) {
                 fire_timers(&procs[v].timers, now, &mut self.timer_woken);
             }
         }
@@ -192,11 +203,15 @@ impl M {
         self.rng ^= self.rng << 5;
         self.rng
     }
-    /// Go's `stealWork`: a few passes over the other Ps in random order.
+    /// Go's `stealWork`: a few passes over the other active Ps in random order.
     fn steal(&mut self) -> Option<GRef> {
-        let n = self.shared.procs.len();
+        let n = self.shared.gomaxprocs();
         if n == 1 {
             return None;
+        }
+        // The strides are those of the last count of Ps (the largest is n - 1).
+        if self.coprimes.last() != Some(&(n - 1)) {
+            self.coprimes = coprimes(n);
         }
         let shared = self.shared.clone();
         for pass in 0..STEAL_PASSES {
@@ -247,16 +262,30 @@ impl M {
         }
         self.shared.unstarted_get(self.p)
     }
-    /// Is there anything this M could run, anywhere? (The parker's final look.)
-    fn work_anywhere(&self) -> bool {
+    /// Is there anything this M could run, anywhere? (The parker's final look; for a retired
+    /// P's M, anything of its own.)
+    fn work_anywhere(&self, retired: bool) -> bool {
+        if retired {
+            return !self.shared.bound[self.index].is_empty()
+                || self.p().has_work()
+                || self.shared.is_shut_down();
+        }
         !self.shared.bound[self.index].is_empty()
             || !self.shared.global_is_empty()
             || (!self.is_spare() && !self.shared.unstarted_is_empty())
-            || self.shared.procs.iter().any(P::has_work)
+            || self.active_procs().iter().any(P::has_work)
             || self.shared.is_shut_down()
     }
-    fn earliest_timer(&self) -> u64 {
-        self.shared.procs.iter().map(|p| p.timers.next_deadline()).min().unwrap_or(u64::MAX)
+    /// The earliest deadline of the timers this M fires (`check_timers`).
+    fn earliest_timer(&self, retired: bool) -> u64 {
+        let mine = self.p().timers.next_deadline();
+        if retired {
+            return mine;
+        }
+        self.active_procs().iter().map(|p| p.timers.next_deadline()).min().unwrap_or(u64::MAX).min(mine)
+    }
+    fn active_procs(&self) -> &[P] {
+        &self.shared.procs[..self.shared.gomaxprocs()]
     }
     /// Parks by the protocol in `idle.rs`. Returns `Some` when the caller must return to the
     /// Worker's event loop to wait; `None` to look for work again.
@@ -278,9 +307,10 @@ impl M {
             self.spinning = false;
             idle.stop_spinning();
         }
-        let deadline = self.earliest_timer();
+        let retired = self.shared.is_retired(self.p);
+        let deadline = self.earliest_timer(retired);
         let now = timer::now();
-        if self.work_anywhere() || deadline <= now {
+        if self.work_anywhere(retired) || deadline <= now {
             self.spinning = idle.leave_idle(self.index);
             return None;
         }
@@ -297,9 +327,9 @@ impl M {
         }
         let mut timeout_ns = (deadline != u64::MAX).then(|| deadline - now);
         self.watched.clear();
-        if idle.idle_count() < self.shared.procs.len() as u32 {
-            self.watched
-                .extend(self.shared.procs.iter().map(|p| (!p.runq.is_empty()).then(|| p.runq.taken())));
+        if !retired && idle.idle_count() < self.shared.gomaxprocs() as u32 {
+            let active = &self.shared.procs[..self.shared.gomaxprocs()];
+            self.watched.extend(active.iter().map(|p| (!p.runq.is_empty()).then(|| p.runq.taken())));
             timeout_ns = Some(timeout_ns.map_or(WATCH_NS, |t| t.min(WATCH_NS)));
         }
         self.p().counters.parks.fetch_add(1, Relaxed);
@@ -335,8 +365,8 @@ impl M {
     /// while it was parked).
     fn take_stuck(&self) {
         let mine = self.p();
-        for (v, victim) in self.shared.procs.iter().enumerate() {
-            let stuck = self.watched[v].is_some_and(|t| victim.runq.taken() == t && !victim.runq.is_empty());
+        for (v, (victim, watched)) in self.shared.procs.iter().zip(&self.watched).enumerate() {
+            let stuck = watched.is_some_and(|t| victim.runq.taken() == t && !victim.runq.is_empty());
             if v == self.p || !stuck {
                 continue;
             }
@@ -361,7 +391,12 @@ fn fire_timers(timers: &timer::Timers, now: u64, woken: &mut VecDeque<GRef>) {
     }
 }
 
-pub(super) fn gcd(a: usize, b: usize) -> usize {
+/// The numbers from 1 to `n` coprime with `n`: strides for random steal orders over `n` Ps.
+pub(super) fn coprimes(n: usize) -> Vec<usize> {
+    (1..=n).filter(|&c| gcd(c, n) == 1).collect()
+}
+
+fn gcd(a: usize, b: usize) -> usize {
     if b == 0 {
         a
     } else {

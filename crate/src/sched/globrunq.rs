@@ -28,7 +28,7 @@ impl Shared {
         p.runq.push_or_overflow(g, |batch| self.globrunqputbatch(batch));
     }
 
-    fn globrunqputbatch(&self, batch: Vec<GRef>) {
+    pub(super) fn globrunqputbatch(&self, batch: Vec<GRef>) {
         let mut q = self.global.lock().unwrap();
         self.global_len.fetch_add(batch.len(), Release);
         q.extend(batch);
@@ -53,7 +53,7 @@ impl Shared {
         }
         let mut q = self.global.lock().unwrap();
         self.drain_inbox(m, &mut q);
-        let n = q.len().min(q.len() / self.procs.len() + 1).min(max).min(runq::CAP as usize / 2);
+        let n = q.len().min(q.len() / self.gomaxprocs() + 1).min(max).min(runq::CAP as usize / 2);
         if n == 0 {
             return None;
         }

@@ -1,9 +1,12 @@
 //! Which Ms are idle, which are spinning, and how an M sleeps and is woken (Go's
 //! `nmspinning` protocol over per-M futex words).
 //!
-//! Each P has its own M, a Worker created once at start-up, so "an idle P" is "its parked M"
-//! and the idle set holds those Ms. Spare Ms (`sysmon.rs`) are never in it: one that runs out
-//! of work for the P it stands in for gives the P up instead of parking with it.
+//! Each P has its own M, a Worker created once (at start-up, or when `rt.setProcs` first adds
+//! the P), so "an idle P" is "its parked M" and the idle set holds those Ms. Spare Ms
+//! (`sysmon.rs`) are never in it: one that runs out of work for the P it stands in for gives
+//! the P up instead of parking with it. The Ms of retired Ps (`procresize.rs`) are members,
+//! counted by "every M idle", but never woken for work: `wake_one` and the spinning throttle
+//! look only at the Ms of active Ps (`active`, changed with the world stopped).
 //!
 //! # The protocol
 //! Work is published by pushing a G onto some queue, then calling [`Idle::wake_one`]:
@@ -129,28 +132,51 @@ pub(crate) struct Idle {
     mask: AtomicU64,
     /// How many times an M has left the idle set (see "Seeing the whole runtime idle").
     exits: AtomicU64,
-    procs: u32,
+    /// The Ms of Ps started (or asked to start): the idle set's members. Grows only, while
+    /// the world is stopped (`procresize.rs`).
+    members: AtomicU64,
+    /// The Ms of the active Ps: only these are woken for work (the others' Ps are retired).
+    /// Changed only while the world is stopped.
+    active: AtomicU64,
     pub(crate) parkers: Box<[Parker]>,
+}
+
+/// The bits of Ms `0..n`.
+fn first_bits(n: usize) -> u64 {
+    if n >= 64 {
+        u64::MAX
+    } else {
+        (1 << n) - 1
+    }
 }
 
 /// Ms are tracked in a 64-bit mask.
 pub(crate) const MAX_PROCS: usize = 64;
 
 impl Idle {
-    /// `procs` Ms of Ps (the idle set's members), `ms` Ms in all (spares too).
+    /// `procs` Ms of active Ps (the idle set's members), `ms` Ms in all (spares, and the Ms
+    /// of Ps that may be added later: `procresize.rs`).
     pub(crate) fn new(procs: usize, ms: usize) -> Self {
         assert!((1..=MAX_PROCS).contains(&procs));
         Idle {
             nmspinning: AtomicU32::new(0),
             mask: AtomicU64::new(0),
             exits: AtomicU64::new(0),
-            procs: procs as u32,
+            members: AtomicU64::new(first_bits(procs)),
+            active: AtomicU64::new(first_bits(procs)),
             parkers: (0..ms).map(|_| Parker::new()).collect(),
         }
     }
 
+    /// Ps `0..procs` are active, and their Ms members (with the world stopped).
+    pub(crate) fn set_active(&self, procs: usize) {
+        self.active.store(first_bits(procs), SeqCst);
+        self.members.fetch_or(first_bits(procs), SeqCst);
+    }
+
+    /// Idle Ms of active Ps.
     pub(crate) fn idle_count(&self) -> u32 {
-        self.mask.load(Relaxed).count_ones()
+        (self.mask.load(Relaxed) & self.active.load(Relaxed)).count_ones()
     }
 
     pub(crate) fn spinning_count(&self) -> u32 {
@@ -161,7 +187,8 @@ impl Idle {
     /// spinning. Lock-free, never blocks: safe on the page's main thread.
     pub(crate) fn wake_one(&self) -> bool {
         fence(SeqCst);
-        if self.nmspinning.load(SeqCst) != 0 || self.mask.load(SeqCst) == 0 {
+        let active = self.active.load(SeqCst);
+        if self.nmspinning.load(SeqCst) != 0 || self.mask.load(SeqCst) & active == 0 {
             return false;
         }
         if self.nmspinning.compare_exchange(0, 1, SeqCst, Relaxed).is_err() {
@@ -169,11 +196,11 @@ impl Idle {
         }
         let mut mask = self.mask.load(SeqCst);
         loop {
-            if mask == 0 {
+            if mask & active == 0 {
                 self.nmspinning.fetch_sub(1, SeqCst);
                 return false;
             }
-            let m = mask.trailing_zeros();
+            let m = (mask & active).trailing_zeros();
             match self.mask.compare_exchange(mask, mask & !(1 << m), SeqCst, SeqCst) {
                 Ok(_) => {
                     self.parkers[m as usize].unpark();
@@ -187,7 +214,7 @@ impl Idle {
     /// An M with nothing local to run may spin (steal) only while spinners are at most half
     /// of the busy Ms.
     pub(crate) fn try_start_spinning(&self) -> bool {
-        let busy = self.procs - self.idle_count();
+        let busy = self.active.load(Relaxed).count_ones() - self.idle_count();
         let spinning = self.nmspinning.load(SeqCst);
         if 2 * spinning >= busy {
             return false;
@@ -221,7 +248,7 @@ impl Idle {
     /// If every M is idle now, a token for [`Idle::idle_throughout`].
     pub(crate) fn all_idle(&self) -> Option<u64> {
         let exits = self.exits.load(SeqCst);
-        (self.mask.load(SeqCst).count_ones() == self.procs).then_some(exits)
+        (self.mask.load(SeqCst) == self.members.load(SeqCst)).then_some(exits)
     }
 
     /// Whether every M stayed idle since [`Idle::all_idle`] gave `token`.
@@ -231,6 +258,33 @@ impl Idle {
 
     pub(crate) fn unpark_all(&self) {
         self.parkers.iter().for_each(Parker::unpark);
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    /// The M of a retired P (`procresize.rs`) counts for "every M idle" but is never woken for
+    /// work, and counts as neither idle nor busy among the active Ps.
+    #[test]
+    fn a_retired_ms_is_a_member_never_woken() {
+        let idle = Idle::new(2, 2);
+        idle.set_active(1);
+        idle.announce_idle(1);
+        assert_eq!(idle.idle_count(), 0, "only active Ps' Ms count as idle Ps");
+        assert!(!idle.wake_one(), "the retired M is not woken");
+        assert_eq!(idle.spinning_count(), 0);
+        assert_eq!(idle.all_idle(), None, "M 0 is not idle yet");
+        idle.announce_idle(0);
+        assert!(idle.all_idle().is_some());
+        assert!(idle.wake_one(), "M 0 is woken");
+        assert!(idle.leave_idle(0), "by a waker's claim");
+        idle.stop_spinning();
+        assert!(!idle.leave_idle(1), "M 1 leaves on its own");
+        idle.set_active(2);
+        idle.announce_idle(1);
+        assert!(idle.wake_one(), "back among the active Ps, M 1 is woken");
     }
 }
 

@@ -24,7 +24,7 @@
 //! (`Shared::drop_if_stopped`).
 
 use super::current::NO_P;
-use super::findrunnable::{gcd, Chain};
+use super::findrunnable::{coprimes, Chain};
 use super::g::{Polled, UNBOUND};
 use super::syscall::{entersyscall, exitsyscall};
 use super::{coop, set_current_g, set_current_m, timer, GRef, Shared, P};
@@ -60,7 +60,7 @@ pub(crate) enum Exit {
 
 pub(crate) struct M {
     pub(super) shared: Arc<Shared>,
-    /// This M's number: its parker, its bound inbox and its Worker. Ms `0..procs` own P
+    /// This M's number: its parker, its bound inbox and its Worker. Ms `0..max_procs` own P
     /// `index`; the others are spares (`sysmon.rs`).
     pub(super) index: usize,
     /// The P this M holds, or `NO_P` (a spare in the pool).
@@ -81,7 +81,7 @@ pub(crate) struct M {
     /// Polls not yet added to the P's `runs`.
     pub(super) runs: u64,
     pub(super) rng: u32,
-    /// Numbers coprime with the number of Ps: strides for random steal orders.
+    /// Numbers coprime with the number of active Ps: strides for random steal orders.
     pub(super) coprimes: Vec<usize>,
     /// Bound Gs ready to run here.
     pub(super) bound_ready: VecDeque<GRef>,
@@ -104,7 +104,7 @@ impl M {
         set_current_m(Some((shared.clone(), index)));
         let n = shared.procs.len();
         let mut m = M {
-            coprimes: (1..=n).filter(|&c| gcd(c, n) == 1).collect(),
+            coprimes: coprimes(shared.gomaxprocs()),
             shared,
             index,
             p: NO_P,
@@ -245,6 +245,8 @@ impl M {
             Polled::Requeue if p.runq.is_empty() && !self.shared.global_is_empty() => {
                 self.shared.globrunqput_yielded(self.p, g.clone())
             }
+            // A retired P runs nothing but its M's own (`procresize.rs`).
+            Polled::Requeue if self.shared.is_retired(self.p) => Shared::ready(g.clone()),
             Polled::Requeue => self.shared.runqput(p, g.clone()),
         }
     }

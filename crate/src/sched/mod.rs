@@ -4,11 +4,15 @@
 //! # Design
 //! The model is Go's `proc.go`; the differences come from the platform:
 //! * **Each P has its own M, and spares stand in.** Ms `0..procs` are Workers created at
-//!   start-up, each the own M of one P; an idle P is a parked M (`idle.rs`), whose P a stop of
+//!   start-up (or when `rt.setProcs` adds their P: `procresize.rs`), each the own M of one P; an idle P is a parked M (`idle.rs`), whose P a stop of
 //!   the world claims instead of waiting for it (`world.rs`). An M that leaves the runtime (a
 //!   JS goroutine's code, its Worker's event loop, `gort::syscall`) gives its P up like a
 //!   parked one (`syscall.rs`); if it stays away with work waiting, the monitor hands the P to
 //!   a spare M until it comes back (`sysmon.rs`, Go's `retake` and `handoffp`).
+//! * **Ps retire rather than die.** Per-P structures are allocated for `max_procs` Ps at start;
+//!   changing the number of Ps (Go's `GOMAXPROCS(n)`) stops the world, moves the queues and
+//!   timers of the Ps removed to the others, and leaves their Ms idle but for the JS goroutines
+//!   bound to them (`procresize.rs`).
 //! * **Goroutines are futures.** A G is a heap task holding a pinned boxed future; `gopark` is
 //!   returning `Pending` and `goready` is waking its `Waker` (`g.rs`).
 //! * **Threads outside the runtime never block.** The page's main thread submits goroutines
@@ -42,7 +46,8 @@
 //!   `sysmon.rs` (the monitor and spare Ms);
 //! * the runtime: `shared.rs` (the state every M shares), `current.rs` (what this thread is),
 //!   `registry.rs` (every G), `world.rs` (who holds each P; stopping the world), `hooks.rs`
-//!   (what higher layers register), `checkdead.rs` (deadlocks), `dump.rs` (dumps and counters),
+//!   (what higher layers register), `procresize.rs` (changing the number of Ps),
+//!   `checkdead.rs` (deadlocks), `dump.rs` (dumps and counters),
 //!   `shutdown.rs`, `died.rs` (an M whose thread died).
 
 mod checkdead;
@@ -62,6 +67,7 @@ pub(crate) mod m;
 mod newproc;
 pub(crate) mod origin;
 mod p;
+mod procresize;
 mod ready;
 mod registry;
 pub(crate) mod runq;
@@ -86,6 +92,7 @@ pub use current::{goid, procid};
 pub(crate) use dump::SchedStats;
 pub use dump::{GoroutineInfo, ProcStats};
 pub(crate) use p::P;
+pub use procresize::{ProcsError, SetProcs};
 pub(crate) use ready::gather_timer_wakes;
 pub(crate) use shared::Shared;
 pub use syscall::syscall;
@@ -114,6 +121,26 @@ where
 {
     let shared = current_shared().expect("gort::go called outside a goroutine; use Runtime::go");
     shared.go(fut)
+}
+
+/// Changes the number of Ps of the current goroutine's runtime to `n` (Go's
+/// `runtime.GOMAXPROCS(n)`): resolves, once the world has stopped and the change is made, to
+/// the number before it. `n` must be within `1..=max_procs` ([`crate::Builder::max_procs`]).
+///
+/// # Panics
+/// Outside a goroutine; use [`crate::Runtime::set_procs`] there.
+pub fn set_procs(n: usize) -> SetProcs {
+    let shared =
+        current_shared().expect("gort::set_procs called outside a goroutine; use Runtime::set_procs");
+    SetProcs::new(shared.request_procs(n))
+}
+
+/// The number of Ps of the current goroutine's runtime (Go's `runtime.GOMAXPROCS(0)`).
+///
+/// # Panics
+/// Outside a goroutine; use [`crate::Runtime::procs`] there.
+pub fn procs() -> usize {
+    current_shared().expect("gort::procs called outside a goroutine; use Runtime::procs").gomaxprocs()
 }
 
 /// Yields the processor, letting other goroutines run (Go's `runtime.Gosched`).

@@ -6,8 +6,8 @@
 //!    slot (message-passing locality; Go's `runnext`); the G it displaces goes to the tail of
 //!    the P's ring, and a full ring moves half of itself to the global queue (`runq.rs`,
 //!    `globrunq.rs`).
-//! 2. A G made runnable from outside any M goes to the global inbox, drained into the global
-//!    queue by Ms.
+//! 2. A G made runnable from outside any M, or on the M of a retired P (`procresize.rs`), goes
+//!    to the global inbox, drained into the global queue by Ms.
 //! 3. A G bound to an M (a JS goroutine) goes to that M's bound inbox.
 //! 4. A G woken during its own poll (or yielding) is requeued at the tail of the ring, never
 //!    into the LIFO slot, so that yielding really lets others run. If the ring is empty but
@@ -107,7 +107,8 @@ impl Shared {
             return Placed::Bound;
         }
         match m {
-            Some(m) => {
+            // A retired P runs nothing but its M's own (`procresize.rs`): an active P takes it.
+            Some(m) if !self.is_retired(m) => {
                 if GATHERING_TIMER_WAKES.with(Cell::get) {
                     TIMER_WAKES.with(|t| t.borrow_mut().as_mut().expect("gathering").push(g));
                     return Placed::Lifo { crowded: false };
@@ -119,7 +120,7 @@ impl Shared {
                 });
                 Placed::Lifo { crowded }
             }
-            None => {
+            _ => {
                 self.inbox.push(g);
                 self.drop_if_stopped(&self.inbox);
                 Placed::Global

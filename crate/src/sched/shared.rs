@@ -1,8 +1,9 @@
 //! The state every M of one runtime shares (Go's `schedt`, plus the Ps and the world).
 //!
 //! # Invariants
-//! * `procs` and the world's per-P words have one entry per P, fixed at start; `bound` and the
-//!   parkers and `lives` one per M (the Ms of the Ps, then the spares: `sysmon.rs`).
+//! * `procs` and the world's per-P words have one entry per P that the runtime may have
+//!   (`max_procs`), fixed at start, of which `gomaxprocs` are active (`procresize.rs`); `bound`
+//!   and the parkers and `lives` one per M (the Ms of the Ps, then the spares: `sysmon.rs`).
 //! * `shutdown` only goes from false to true; `running_ms` counts the Ms that have not exited
 //!   and reaches 0 once, when the last one out releases everything (`shutdown.rs`).
 //! * Goroutine ids come from `next_goid` and are never reused.
@@ -14,6 +15,7 @@ use super::hooks::Hooks;
 use super::idle::Idle;
 use super::inbox::Inbox;
 use super::p::P;
+use super::procresize::Ticket;
 use super::sysmon::{Spares, SPARE_MAX};
 use super::world::World;
 use super::GRef;
@@ -30,7 +32,14 @@ use std::sync::Mutex;
 /// line with the fields every schedule reads.
 #[repr(align(128))]
 pub(crate) struct Shared {
+    /// Every P the runtime may have; the first `gomaxprocs` are active (`procresize.rs`).
     pub(crate) procs: Box<[P]>,
+    /// The number of active Ps (Go's `gomaxprocs`), changed with the world stopped.
+    pub(super) gomaxprocs: AtomicUsize,
+    /// Ps `0..started_procs` have an M (started, or asked to start); grows only.
+    pub(super) started_procs: AtomicUsize,
+    /// Changes of the number of Ps waiting for a stop of the world (`procresize.rs`).
+    pub(super) resizes: Lock<Vec<Arc<Ticket>>>,
     pub(crate) idle: Idle,
     /// The global run queue (Go's `sched.runq`); Ms only.
     pub(super) global: Mutex<VecDeque<GRef>>,
@@ -79,20 +88,28 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
-    /// A runtime of `procs` Ps, whose higher layers `hooks` builds (given the world they may
-    /// stop).
-    pub(crate) fn new(procs: usize, hooks: impl FnOnce(&Arc<World>) -> Arc<dyn Hooks>) -> Arc<Self> {
-        let world = Arc::new(World::new(procs));
+    /// A runtime of `procs` Ps, up to `max_procs` later, whose higher layers `hooks` builds
+    /// (given the world they may stop).
+    pub(crate) fn new(
+        procs: usize,
+        max_procs: usize,
+        hooks: impl FnOnce(&Arc<World>) -> Arc<dyn Hooks>,
+    ) -> Arc<Self> {
+        let max_procs = max_procs.max(procs);
+        let world = Arc::new(World::new(max_procs));
         Arc::new(Shared {
-            procs: (0..procs).map(|_| P::new()).collect(),
-            idle: Idle::new(procs, procs + SPARE_MAX),
+            procs: (0..max_procs).map(|_| P::new()).collect(),
+            gomaxprocs: AtomicUsize::new(procs),
+            started_procs: AtomicUsize::new(procs),
+            resizes: Lock::new(Vec::new()),
+            idle: Idle::new(procs, max_procs + SPARE_MAX),
             global: Mutex::new(VecDeque::new()),
             global_len: AtomicUsize::new(0),
             inbox: Inbox::new(),
             unstarted_inbox: Inbox::new(),
             unstarted: Mutex::new(VecDeque::new()),
             unstarted_len: AtomicUsize::new(0),
-            bound: (0..procs + SPARE_MAX).map(|_| Inbox::new()).collect(),
+            bound: (0..max_procs + SPARE_MAX).map(|_| Inbox::new()).collect(),
             shutdown: AtomicBool::new(false),
             running_ms: AtomicUsize::new(procs),
             next_goid: CachePadded(AtomicU64::new(1)),
@@ -105,8 +122,8 @@ impl Shared {
             events: AtomicU32::new(0),
             hooks: hooks(&world),
             world,
-            spares: Spares::new(procs),
-            lives: Lives::new(procs + SPARE_MAX),
+            spares: Spares::new(max_procs),
+            lives: Lives::new(max_procs + SPARE_MAX),
         })
     }
 

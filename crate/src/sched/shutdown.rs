@@ -79,6 +79,7 @@ impl Shared {
     pub(crate) fn begin_shutdown(&self) {
         self.shutdown.store(true, Release);
         self.idle.unpark_all();
+        self.cancel_resizes();
     }
 
     /// Called by the last M to exit: drops every remaining task and empties every queue,

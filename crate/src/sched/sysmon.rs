@@ -8,7 +8,7 @@
 //! to it, as with Go's `LockOSThread`), never its P.
 //!
 //! # Spare Ms
-//! Ms `procs..procs + spare_max` own no P. A spare waits in the *pool* (a bit of `pool` and
+//! Ms `max_procs..max_procs + spare_max` own no P. A spare waits in the *pool* (a bit of `pool` and
 //! its parker) until the monitor hands it a P (`assigned`), then runs that P's goroutines
 //! (`syscall.rs`, step 3) and comes back. `spare_warm` of them start with the runtime, so
 //! that a hand-off never waits for a Worker to boot; when the monitor takes the last pooled
@@ -55,8 +55,9 @@ pub(crate) const SPARE_MAX: usize = 4;
 /// In `Spares::holding`: the spare is taking the P (its CAS may fail), or giving it up.
 const TRYING: u32 = 1 << 31;
 
-/// Starts spare M number `index` (unwind-safe: a panic caught in a poll leaves it usable).
-pub(crate) type SpareStarter =
+/// Starts M number `index`: a spare, or the M of a P added while the runtime runs
+/// (`procresize.rs`). Unwind-safe: a panic caught in a poll leaves it usable.
+pub(crate) type MStarter =
     Box<dyn Fn(usize) + Send + Sync + std::panic::RefUnwindSafe + std::panic::UnwindSafe>;
 
 pub(crate) struct Spares {
@@ -83,11 +84,12 @@ pub(crate) struct Spares {
     seen_at: Box<[AtomicU64]>,
     /// Ps retaken from an M in a system call (Go's schedtrace has no such count; `retakes`).
     pub(super) retakes: AtomicU64,
-    /// How a new spare M is started (the layer that starts Ms registers it); `None`: never.
-    start: std::sync::OnceLock<SpareStarter>,
+    /// How a new M is started (the layer that starts Ms registers it); `None`: never.
+    start: std::sync::OnceLock<MStarter>,
 }
 
 impl Spares {
+    /// Spares for a runtime of at most `procs` Ps.
     pub(crate) fn new(procs: usize) -> Self {
         Spares {
             first: procs,
@@ -129,9 +131,9 @@ impl Spares {
 }
 
 impl Shared {
-    /// Registers how a spare M is started (given its M index), and starts the warm ones. The
+    /// Registers how an M is started (given its M index), and starts the warm spares. The
     /// starter runs on the thread that asks (the monitor's, or this one) and must not block.
-    pub(crate) fn set_spare_starter(&self, start: SpareStarter) {
+    pub(crate) fn set_m_starter(&self, start: MStarter) {
         if self.spares.start.set(start).is_ok() {
             for _ in 0..SPARE_WARM {
                 self.start_spare();
@@ -153,6 +155,15 @@ impl Shared {
             start(s.first + n as usize);
         } else {
             s.started.fetch_sub(1, AcqRel);
+        }
+    }
+
+    /// Starts the M of P `p`, added while the runtime runs (`procresize.rs`), by the M that
+    /// stopped the world: `running_ms` is not 0, and the new M is counted before it starts.
+    pub(super) fn start_p_m(&self, p: usize) {
+        if let Some(start) = self.spares.start.get() {
+            self.running_ms.fetch_add(1, AcqRel);
+            start(p);
         }
     }
 

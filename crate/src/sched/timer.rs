@@ -134,6 +134,19 @@ impl Timers {
         (entry, earliest)
     }
 
+    /// Moves every entry into `to` (a P retires, `procresize.rs`; with the world stopped).
+    pub(crate) fn move_into(&self, to: &Timers) {
+        let moved = std::mem::take(&mut *self.heap.lock().unwrap());
+        self.next.store(u64::MAX, Relaxed);
+        let mut heap = to.heap.lock().unwrap();
+        for Reverse(q) in moved.queue {
+            heap.seq += 1;
+            let seq = heap.seq;
+            heap.queue.push(Reverse(Queued { when: q.when, seq, entry: q.entry }));
+        }
+        to.next.store(heap.queue.peek().map_or(u64::MAX, |q| q.0.when), Relaxed);
+    }
+
     /// Drops every entry (shutdown).
     pub(crate) fn clear(&self) {
         std::mem::take(&mut *self.heap.lock().unwrap());

@@ -23,6 +23,8 @@ pub enum WaitReason {
     RwMutexRLock,
     RwMutexLock,
     CondWait,
+    /// `gort::set_procs`: until the world stops and the number of Ps changes.
+    StopTheWorld,
 }
 
 impl WaitReason {
@@ -44,13 +46,21 @@ impl WaitReason {
             14 => WaitReason::RwMutexRLock,
             15 => WaitReason::RwMutexLock,
             16 => WaitReason::CondWait,
+            17 => WaitReason::StopTheWorld,
             _ => WaitReason::None,
         }
     }
 
     /// Whether a goroutine waiting for this reason can only be woken through a runtime object.
     pub(crate) fn is_on_runtime_object(self) -> bool {
-        !matches!(self, WaitReason::None | WaitReason::Sleep | WaitReason::Yield | WaitReason::Promise)
+        !matches!(
+            self,
+            WaitReason::None
+                | WaitReason::Sleep
+                | WaitReason::Yield
+                | WaitReason::Promise
+                | WaitReason::StopTheWorld
+        )
     }
 
     /// The reason as a goroutine dump prints it.
@@ -73,6 +83,7 @@ impl WaitReason {
             WaitReason::RwMutexRLock => "sync.RWMutex.RLock",
             WaitReason::RwMutexLock => "sync.RWMutex.Lock",
             WaitReason::CondWait => "sync.Cond.Wait",
+            WaitReason::StopTheWorld => "stop the world",
         }
     }
 }
