@@ -150,6 +150,12 @@ export interface StartOptions {
    */
   procs?: number;
   /**
+   * The most Ps `setProcs` may set later: from `procs` to 64 (the default). What the runtime
+   * keeps per P is allocated for that many at start (a few KiB each); Workers start only for
+   * the Ps in use.
+   */
+  maxProcs?: number;
+  /**
    * URL of a wasm-bindgen glue module built from a crate that includes gort (with threads; on
    * a page that is not cross-origin isolated, one built without them). Default: this
    * package's own build; the page and every Worker import it.
@@ -809,6 +815,16 @@ export class Ticker {
 /** What the page's `rt` and a goroutine's `rt` have in common. */
 export interface GoroutineApi {
   /**
+   * Go's runtime.GOMAXPROCS(n): runs goroutines on `n` Ps from now on, with the world stopped
+   * for the change, and resolves to the previous count (`procs` then reads `n`). On the page it
+   * resolves once the Workers of added Ps run; Ps removed keep their Workers, idle, for later.
+   * @throws {TypeError} (rejects) for `n` not a number.
+   * @throws {RangeError} (rejects) for `n` not an integer from 1 to `maxProcs` (1 on a page
+   *   that is not cross-origin isolated).
+   * @throws {ShutdownError} (rejects) after the runtime's shutdown.
+   */
+  setProcs(n: number): Promise<number>;
+  /**
    * A channel with room for `cap` values (default 0: unbuffered), Go's `make(chan T, cap)`.
    * @throws {RangeError} unless `cap` is an integer from 0 to 2^32 - 1.
    */
@@ -950,13 +966,8 @@ export class Runtime extends EventTarget {
    * same API.
    */
   readonly threaded: boolean;
-  /**
-   * Go's runtime.GOMAXPROCS(n): runs goroutines on `n` Ps from now on (1 to 64), and resolves
-   * to the previous count (`procs` then reads `n`).
-   * @throws {RangeError} (rejects) for `n` not an integer from 1 to 64.
-   * @throws {ShutdownError} (rejects) after `shutdown()`.
-   */
-  setProcs(n: number): Promise<number>;
+  /** The most Ps `setProcs` may set (`maxProcs` of `start`; 1 without threads). */
+  readonly maxProcs: number;
   /**
    * Runs `fn(rt, ...args)` on a worker M; `fn` is shipped by source (no closures), the
    * arguments are copied (each must be sendable: see `Sendable`). A `FunctionTask` names it

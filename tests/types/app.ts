@@ -87,6 +87,7 @@ async function worker(rt: WorkerRuntime, jobs: Chan<Job>, wg: WaitGroup, stats: 
     for (;;) {
       const r = await rt.select([{ recv: jobs }, { recv: rt.done }]);
       if (r.index === 1) return done; // cancelled
+      if (done === 100) await rt.setProcs(1); // Go's GOMAXPROCS, from a goroutine too
       if (!r.ok) return done; // jobs closed
       const job: Job = r.value;
       const shape = job.shape;
@@ -112,6 +113,8 @@ async function main(): Promise<void> {
     gcPercent: 100,
     gctrace: false,
     requireThreads: false,
+    maxProcs: 8,
+    callSites: false,
     workerUrl: new URL('https://cdn.example/gort/src/worker.js'),
     wasmUrl: '/gort_bg.wasm',
   };
@@ -119,7 +122,15 @@ async function main(): Promise<void> {
   const threaded: boolean = rt.threaded;
   const procs: number = rt.procs;
   const previous: number = await rt.setProcs(2);
-  console.log(threaded, procs, previous);
+  const maxProcs: number = rt.maxProcs;
+  console.log(threaded, procs, previous, maxProcs);
+  const [info] = await rt.goroutines();
+  if (info !== undefined) {
+    const waited: number = info.waitMs;
+    const parent: string | null | undefined = info.createdBy?.name;
+    const at: string | null = info.createdAt;
+    console.log(waited, parent, at);
+  }
 
   // Events: typed details, by name.
   rt.addEventListener('deadlock', (e) => console.error(e.detail.message));
