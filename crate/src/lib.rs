@@ -88,10 +88,11 @@ mod sched;
 #[cfg(not(loom))]
 pub mod sync;
 
-/// The page-side handles of the JS facade, for crates that build their own wasm module with
-/// gort and start Rust goroutines from JS ([`RuntimeCore::go_json`]).
+/// The page-side handles of the JS facade and the typed bridge, for crates that build their own
+/// wasm module with gort and start Rust goroutines from JS ([`RuntimeCore::go_value`]; README,
+/// "Rust apps").
 #[cfg(all(target_arch = "wasm32", not(loom)))]
-pub use js::{JoinRef, RuntimeCore};
+pub use js::{JoinRef, JsChan, JsSendError, Message, Outcome, RuntimeCore};
 #[cfg(not(loom))]
 pub use platform::thread;
 #[cfg(not(loom))]
@@ -106,3 +107,5 @@ pub use sched::{
 
 #[cfg(not(loom))]
 pub mod time;
+#[cfg(not(loom))]
+pub mod value;

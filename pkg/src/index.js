@@ -576,10 +576,14 @@ export class Runtime extends RuntimeBase {
 
   /**
    * Runs a Rust goroutine defined by the wasm module this runtime was started with (the
-   * `wasm` glue of `Runtime.start`): calls that glue's export `name(core, ...args)`, which
-   * starts the goroutine with `RuntimeCore::go_json` and returns its `JoinRef`. `join()`
-   * resolves to the goroutine's JSON result, parsed; it rejects with a GoroutineError if the
-   * goroutine panicked.
+   * `wasm` glue of `Runtime.start`): calls that glue's export `name(core, args)`, where `args`
+   * is one Message holding the array of `args` (copied as `rt.go` copies arguments: channels
+   * and other handles are shared, anything that cannot be sent is a TypeError naming the
+   * argument). The export reads them as typed Rust values (`Message::decode_args`, a TypeError
+   * naming the argument that does not fit), starts the goroutine with
+   * `RuntimeCore::go_value` and returns its `JoinRef`. `join()` resolves to the goroutine's
+   * value, a JS value like any goroutine's (channels the goroutine returns arrive as `Chan`s);
+   * it rejects with a GoroutineError if the goroutine panicked or returned an `Err`.
    */
   goRust(name, ...args) {
     this.#check('rt.goRust');
@@ -587,7 +591,13 @@ export class Runtime extends RuntimeBase {
     if (typeof start !== 'function') {
       throw new TypeError(`rt.goRust: the wasm module has no exported function ${JSON.stringify(name)}`);
     }
-    const ref = start(this.#core, ...args);
+    const msg = this.#realm.args(args);
+    let ref;
+    try {
+      ref = start(this.#core, msg);
+    } finally {
+      msg.free(); // a no-op if the export took it (by value); frees it if it only borrowed it
+    }
     if (!(ref instanceof this.#glue.JoinRef)) {
       ref?.free?.();
       throw new TypeError(`rt.goRust: ${name} must return the JoinRef of the goroutine it started`);

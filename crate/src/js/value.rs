@@ -299,7 +299,7 @@ impl Message {
         Some(Message::outside(bytes, Vec::new()))
     }
 
-    fn push_handle(&mut self, h: Handle) {
+    pub(super) fn push_handle(&mut self, h: Handle) {
         match &mut self.repr {
             Repr::Outside { handles, .. } => handles.push(h),
             Repr::Heap(_) => unreachable!("JS adds handles only to messages it builds"),
