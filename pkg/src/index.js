@@ -591,13 +591,9 @@ export class Runtime extends RuntimeBase {
     if (typeof start !== 'function') {
       throw new TypeError(`rt.goRust: the wasm module has no exported function ${JSON.stringify(name)}`);
     }
-    const msg = this.#realm.args(args);
-    let ref;
-    try {
-      ref = start(this.#core, msg);
-    } finally {
-      msg.free(); // a no-op if the export took it (by value); frees it if it only borrowed it
-    }
+    // The export takes the Message (by value: wasm-bindgen frees it with the call); one that
+    // only borrows it leaves it to the glue's finalizer.
+    const ref = start(this.#core, this.#realm.args(args));
     if (!(ref instanceof this.#glue.JoinRef)) {
       ref?.free?.();
       throw new TypeError(`rt.goRust: ${name} must return the JoinRef of the goroutine it started`);

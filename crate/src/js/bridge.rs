@@ -14,11 +14,19 @@
 //! and the value is not sent. A received value that is not the type asked for is a
 //! [`DecodeError`] naming what it was and where; it was received (once), and is dropped.
 //! The operations are futures for goroutines (they park the goroutine, like [`Chan`]'s).
+//!
+//! A Rust goroutine's result that holds channels (a generator returning the channel its
+//! child goroutine sends on) holds them for the page, as a page's handle does, from when the
+//! goroutine ends until the result is dropped (the page has decoded it into its own handles,
+//! or nobody will): otherwise, between the two, the child blocked on a full channel that only
+//! the unjoined result refers to would look deadlocked (`sched/checkdead.rs`).
 
 use super::value::{Handle, Message, OutcomeTag};
 use crate::chan::{Chan, CloseError};
+use crate::sched::Shared;
 use crate::value::{self as codec, DecodeError, FromValue, IntoValue, Value};
 use std::fmt;
+use std::sync::{Arc, Weak};
 use wasm_bindgen::JsValue;
 
 /// A channel of JS values, for Rust goroutines: the same channel as a JS `Chan` (see the
@@ -130,7 +138,38 @@ impl<T: IntoValue, E: fmt::Display> Outcome for Result<T, E> {
     }
 }
 
+/// The channels of a goroutine's result held for its joiner (the module header), released as
+/// the result is dropped.
+pub(crate) struct JoinerHolds {
+    runtime: Weak<Shared>,
+    keys: Vec<usize>,
+}
+
+impl Drop for JoinerHolds {
+    fn drop(&mut self) {
+        if let Some(shared) = self.runtime.upgrade() {
+            self.keys.iter().for_each(|&k| shared.release_outside(k));
+        }
+    }
+}
+
 impl Message {
+    /// Holds this result's channels for the page that will join it, in `runtime`, until the
+    /// message is dropped (the module header says why).
+    pub(crate) fn hold_for_joiner(&mut self, runtime: &Arc<Shared>) {
+        let keys: Vec<usize> = self
+            .handles()
+            .iter()
+            .filter_map(|h| match h {
+                Handle::Chan(c) => Some(runtime.hold_outside(c.inner.clone())),
+                _ => None,
+            })
+            .collect();
+        if !keys.is_empty() {
+            self.set_joiner_holds(JoinerHolds { runtime: Arc::downgrade(runtime), keys });
+        }
+    }
+
     /// `v` in the codec's bytes behind `tag`, with its channels as the message's handles.
     pub(crate) fn of_value(tag: OutcomeTag, v: &Value) -> Message {
         let (body, chans) = codec::encode(v);

@@ -38,6 +38,12 @@
 //! …): while one of them has a blocked goroutine, no deadlock is reported, since the page
 //! could still wake it.
 //!
+//! # Rust apps
+//! A crate that builds its own wasm with gort exports entry points that take the
+//! [`RuntimeCore`] and the arguments of `rt.goRust` as one [`Message`], and start Rust
+//! goroutines whose results JS joins as JS values ([`RuntimeCore::go_value`]); Rust and JS
+//! goroutines share channels through [`JsChan`] (`bridge.rs`).
+//!
 //! # Timers
 //! `rt.timer`, `rt.afterFunc` and `rt.ticker` are the runtime's clocks (`time.rs`) over channels
 //! of JS values, made by the page or a Worker's goroutine (`timers.rs`).
@@ -351,8 +357,12 @@ impl RuntimeCore {
         F::Output: Outcome,
     {
         let handle = self.core.shared.go(async move {
+            let mut m = fut.await.into_message();
+            if let Some(shared) = sched::current_shared() {
+                m.hold_for_joiner(&shared);
+            }
             // The result waits for its joiner in the heap, as a JS goroutine's does.
-            fut.await.into_message().into_heap().await.unwrap_or_else(|failed| failed)
+            m.into_heap().await.unwrap_or_else(|failed| failed)
         });
         JoinRef::from(handle)
     }
