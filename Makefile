@@ -80,7 +80,7 @@ lint: fmt lint-js
 
 # ESLint and Prettier (npm dev dependencies) over the JavaScript: eslint.config.js and
 # .prettierignore say which files; generated code (pkg/wasm/, target/) is left out.
-JS_FILES := '{pkg,www,tests,bench,scripts,crate}/**/*.{js,mjs,ts}' '*.js'
+JS_FILES := '{pkg,www,tests,bench,scripts,crate,examples}/**/*.{js,mjs,ts}' '*.js'
 
 lint-js: setup
 	node_modules/.bin/eslint --max-warnings 0 .

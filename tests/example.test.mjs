@@ -25,9 +25,12 @@ function countPrimes(n) {
 test('the page counts primes in Rust goroutines fed by a JS goroutine and reads them with for await', async () => {
   const page = await openPage('/examples/primes/index.html');
   try {
-    await page.waitForSelector('[data-testid="status"][data-state="done"], [data-testid="status"][data-state="failed"]', {
-      timeout: 60_000,
-    });
+    await page.waitForSelector(
+      '[data-testid="status"][data-state="done"], [data-testid="status"][data-state="failed"]',
+      {
+        timeout: 60_000,
+      },
+    );
     assert.deepEqual(page.errors, [], `page errors:\n${page.errors.join('\n')}`);
     assert.equal(await page.getAttribute('[data-testid="status"]', 'data-state'), 'done');
     const { JOBS, procs, rows } = await page.evaluate(async () => ({
@@ -36,7 +39,10 @@ test('the page counts primes in Rust goroutines fed by a JS goroutine and reads 
       rows: [...document.querySelectorAll('[data-testid="results"] tr')].map((r) => ({ ...r.dataset })),
     }));
     // Every job once, with its count; the order is whatever the workers finished in.
-    assert.deepEqual(rows.map((r) => Number(r.n)).sort((a, b) => a - b), JOBS);
+    assert.deepEqual(
+      rows.map((r) => Number(r.n)).sort((a, b) => a - b),
+      JOBS,
+    );
     for (const r of rows) {
       assert.equal(Number(r.count), countPrimes(Number(r.n)), `primes below ${r.n}`);
       assert.ok(Number(r.proc) >= 0 && Number(r.proc) < procs, `proc ${r.proc}`);
@@ -134,10 +140,18 @@ test('arguments and values of the wrong type are typed errors naming what and wh
   assert.deepEqual(pick(r.notChan), typeError('gort: argument 1: expected a channel (a gort Chan), got a string'));
   assert.deepEqual(pick(r.missing), typeError('gort: argument 3: expected a u32 (an integer number), got undefined'));
   assert.deepEqual(pick(r.waitGroup), typeError('gort: argument 1: a WaitGroup cannot be read (only channels)'));
-  assert.deepEqual(pick(r.zero), { name: 'RangeError', ctor: 'RangeError', message: 'primeWorkers: workers must be at least 1' });
+  assert.deepEqual(pick(r.zero), {
+    name: 'RangeError',
+    ctor: 'RangeError',
+    message: 'primeWorkers: workers must be at least 1',
+  });
   assert.deepEqual(pick(r.noExport), typeError('rt.goRust: the wasm module has no exported function "nope"'));
   assert.equal(r.failed.name, 'GoroutineError');
-  assert.equal(r.failed.message.includes('a job: expected a u32 (an integer number), got an object'), true, r.failed.message);
+  assert.equal(
+    r.failed.message.includes('a job: expected a u32 (an integer number), got an object'),
+    true,
+    r.failed.message,
+  );
   assert.deepEqual(r.after, []);
 });
 

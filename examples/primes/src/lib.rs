@@ -89,7 +89,7 @@ pub fn primes_below(core: &RuntimeCore, args: Message) -> Result<JoinRef, JsValu
 }
 
 fn is_prime(n: u32) -> bool {
-    n >= 2 && (2..).take_while(|d| d * d <= n).all(|d| n % d != 0)
+    n >= 2 && (2..).take_while(|d| d * d <= n).all(|d| !n.is_multiple_of(d))
 }
 
 /// The number of primes below `n` (a sieve of Eratosthenes).
