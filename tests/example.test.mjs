@@ -170,3 +170,77 @@ test("the README's example: a Rust goroutine sends on a page's channel and ends 
   `);
   assert.deepEqual(r, { got: [0, 1, 4, 9, 16], result: '5 sent' });
 });
+
+test('JS values cross to Rust and back as themselves; what Rust cannot hold is named', async () => {
+  const r = await inPage(`
+    ${ATTEMPT}
+    const rt = await Runtime.start({ procs: 2, wasm: ${JSON.stringify(GLUE)} });
+    try {
+      const ch = rt.chan(1);
+      const value = {
+        undef: undefined, nul: null, t: true, f: false, small: -7, int: 70000, float: 0.1, negZero: -0,
+        nan: NaN, inf: -Infinity, big: -(2n ** 100n), zero: 0n, s: 'gort ✓ 𝄞', empty: '',
+        bytes: new Uint8Array([0, 1, 255]), list: [1, [2, [3]], {}], nested: { a: { b: 'c' } }, ch,
+      };
+      const back = await rt.goRust('echo', value).join();
+      await back.ch.send('through the echoed handle');
+      const viaOriginal = await ch.recv();
+      const map = attemptSync(() => rt.goRust('echo', { deep: [new Map()] }));
+      const lone = attemptSync(() => rt.goRust('echo', 'a\uD800'));
+      return {
+        same: Object.is(back.negZero, -0) && Number.isNaN(back.nan) && back.bytes instanceof Uint8Array,
+        keys: Object.keys(back),
+        back: { ...back, ch: back.ch instanceof gort.Chan, nan: null, negZero: null, bytes: [...back.bytes] },
+        viaOriginal,
+        map: map.message,
+        lone: lone.message,
+      };
+    } finally {
+      await rt.shutdown();
+    }
+  `);
+  assert.equal(r.same, true);
+  assert.deepEqual(r.keys, [
+    'undef',
+    'nul',
+    't',
+    'f',
+    'small',
+    'int',
+    'float',
+    'negZero',
+    'nan',
+    'inf',
+    'big',
+    'zero',
+    's',
+    'empty',
+    'bytes',
+    'list',
+    'nested',
+    'ch',
+  ]);
+  assert.deepEqual(r.back, {
+    undef: undefined,
+    nul: null,
+    t: true,
+    f: false,
+    small: -7,
+    int: 70000,
+    float: 0.1,
+    negZero: null,
+    nan: null,
+    inf: -Infinity,
+    big: -(2n ** 100n),
+    zero: 0n,
+    s: 'gort ✓ 𝄞',
+    empty: '',
+    bytes: [0, 1, 255],
+    list: [1, [2, [3]], {}],
+    nested: { a: { b: 'c' } },
+    ch: true,
+  });
+  assert.equal(r.viaOriginal, 'through the echoed handle');
+  assert.equal(r.map, 'gort: argument 1.deep[0]: a Map cannot be read');
+  assert.equal(r.lone, 'gort: argument 1: a string with lone surrogates cannot be a Rust String');
+});

@@ -13,6 +13,7 @@
 //!   a job that is not a u32 fails the goroutine, naming what it got.
 //! - `primesBelow(limit)`: a generator. Resolves at once to a channel made in Rust, on which a
 //!   goroutine sends every prime below `limit`, then closes it.
+//! - `squares(out, n)`: the README's example; `echo(value)`: `value` as Rust read it.
 //!
 //! Natively the crate is empty: it is a wasm app.
 #![cfg(target_arch = "wasm32")]
@@ -124,4 +125,12 @@ pub fn squares(core: &RuntimeCore, args: Message) -> Result<JoinRef, JsValue> {
         out.close().map_err(|e| e.to_string())?;
         Ok::<_, String>(format!("{n} sent")) // join() resolves to it; an Err rejects join()
     }))
+}
+
+/// `rt.goRust('echo', value)`: resolves to `value` as Rust read it (a [`Value`]) and wrote it
+/// back: what the bridge keeps of a JS value.
+#[wasm_bindgen]
+pub fn echo(core: &RuntimeCore, args: Message) -> Result<JoinRef, JsValue> {
+    let (value,): (Value,) = args.decode_args()?;
+    Ok(core.go_value(async move { value }))
 }
