@@ -6,7 +6,8 @@
 //! builds) → `sched` (the M/P/G work-stealing scheduler; Ms are Workers in the browser and std
 //! threads natively) → [`chan`], [`sync`], [`time`] → [`gc`] (a garbage-collected heap shared
 //! by every M, registered as the scheduler's hooks) → `js` (the JavaScript facade's Rust half,
-//! wasm only). `runtime.rs` assembles them.
+//! wasm only, with the typed bridge for apps that build their own wasm: [`value`] is its codec,
+//! platform-free). `runtime.rs` assembles them.
 //!
 //! ```no_run
 //! let rt = gort::Runtime::builder().procs(2).start();
