@@ -7,17 +7,17 @@ PORT ?= 8080
 WASM := target/wasm32-unknown-unknown/release/gort.wasm
 BENCH_WASM := target/wasm32-unknown-unknown/release/gort_bench.wasm
 
-.PHONY: setup pkg demo test test-wasm bench soak fmt lint lint-js
+.PHONY: setup pkg example demo test test-wasm bench soak fmt lint lint-js
 
 setup:
 	bash scripts/setup.sh
 
 # Two builds: with threads (shared memory, for cross-origin isolated pages) and without (one P
 # on the page's own thread, for pages that are not: pkg/src/local.js). RUSTFLAGS replaces the
-# threaded flags of .cargo/config.toml for the second; its own target directory keeps both
-# builds' artifacts.
+# threaded flags of .cargo/config.toml for the second (which says so with its cfg, for gort's
+# build script: crate/build_flags.rs); its own target directory keeps both builds' artifacts.
 ST_RUSTFLAGS := -C target-feature=+bulk-memory,+mutable-globals,+exception-handling -C panic=unwind \
-	-C link-arg=--max-memory=4294901760
+	-C link-arg=--max-memory=4294901760 --cfg gort_without_threads
 ST_WASM := target/st/wasm32-unknown-unknown/release/gort.wasm
 
 pkg: setup
@@ -26,10 +26,16 @@ pkg: setup
 	RUSTFLAGS="$(ST_RUSTFLAGS)" cargo wasm-build --target-dir target/st
 	wasm-bindgen --target web --out-dir pkg/wasm --out-name gort_st $(ST_WASM)
 
+# The example Rust app (examples/primes): its wasm, gort inside, and its glue in
+# examples/primes/wasm/, by the one command an app runs (its build.sh). It shares target/, so
+# the std that -Zbuild-std made for gort's own build is reused.
+example: setup
+	bash examples/primes/build.sh
+
 demo: pkg
 	PORT=$(PORT) node scripts/serve.mjs
 
-test: pkg lint test-wasm
+test: pkg example lint test-wasm
 	cargo test --release -p gort
 	RUSTFLAGS="--cfg loom" cargo test --release -p gort --lib --target-dir target/loom loom
 	node --test tests/
@@ -74,7 +80,7 @@ lint: fmt lint-js
 
 # ESLint and Prettier (npm dev dependencies) over the JavaScript: eslint.config.js and
 # .prettierignore say which files; generated code (pkg/wasm/, target/) is left out.
-JS_FILES := '{pkg,www,tests,bench,scripts,crate}/**/*.{js,mjs,ts}' '*.js'
+JS_FILES := '{pkg,www,tests,bench,scripts,crate,examples}/**/*.{js,mjs,ts}' '*.js'
 
 lint-js: setup
 	node_modules/.bin/eslint --max-warnings 0 .

@@ -8,7 +8,7 @@ import globals from 'globals';
 
 export default [
   {
-    ignores: ['pkg/wasm/', 'target/', 'node_modules/', 'bench/src/', 'tests/bundlers/*/dist/'],
+    ignores: ['pkg/wasm/', 'target/', 'node_modules/', 'bench/src/', 'tests/bundlers/*/dist/', 'examples/*/wasm/'],
   },
   js.configs.recommended,
   {
@@ -22,9 +22,16 @@ export default [
     },
   },
   {
-    // The facade and the crate's snippets run on the page and in module Workers; the demo and
-    // the bench page on the page.
-    files: ['pkg/src/**/*.js', 'crate/src/**/*.js', 'www/**/*.js', 'bench/web/**/*.js', 'tests/**/*.js'],
+    // The facade and the crate's snippets run on the page and in module Workers; the demo, the
+    // bench page and the example apps' pages on the page.
+    files: [
+      'pkg/src/**/*.js',
+      'crate/src/**/*.js',
+      'www/**/*.js',
+      'bench/web/**/*.js',
+      'examples/**/*.js',
+      'tests/**/*.js',
+    ],
     languageOptions: { globals: { ...globals.browser, ...globals.worker } },
   },
   {

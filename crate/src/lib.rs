@@ -6,7 +6,8 @@
 //! builds) → `sched` (the M/P/G work-stealing scheduler; Ms are Workers in the browser and std
 //! threads natively) → [`chan`], [`sync`], [`time`] → [`gc`] (a garbage-collected heap shared
 //! by every M, registered as the scheduler's hooks) → `js` (the JavaScript facade's Rust half,
-//! wasm only). `runtime.rs` assembles them.
+//! wasm only, with the typed bridge for apps that build their own wasm: [`value`] is its codec,
+//! platform-free). `runtime.rs` assembles them.
 //!
 //! ```no_run
 //! let rt = gort::Runtime::builder().procs(2).start();
@@ -88,10 +89,11 @@ mod sched;
 #[cfg(not(loom))]
 pub mod sync;
 
-/// The page-side handles of the JS facade, for crates that build their own wasm module with
-/// gort and start Rust goroutines from JS ([`RuntimeCore::go_json`]).
+/// The page-side handles of the JS facade and the typed bridge, for crates that build their own
+/// wasm module with gort and start Rust goroutines from JS ([`RuntimeCore::go_value`]; README,
+/// "Rust apps").
 #[cfg(all(target_arch = "wasm32", not(loom)))]
-pub use js::{JoinRef, RuntimeCore};
+pub use js::{JoinRef, JsChan, JsSendError, Message, Outcome, RuntimeCore};
 #[cfg(not(loom))]
 pub use platform::thread;
 #[cfg(not(loom))]
@@ -106,3 +108,5 @@ pub use sched::{
 
 #[cfg(not(loom))]
 pub mod time;
+#[cfg(not(loom))]
+pub mod value;

@@ -651,10 +651,14 @@ export class Runtime extends RuntimeBase {
 
   /**
    * Runs a Rust goroutine defined by the wasm module this runtime was started with (the
-   * `wasm` glue of `Runtime.start`): calls that glue's export `name(core, ...args)`, which
-   * starts the goroutine with `RuntimeCore::go_json` and returns its `JoinRef`. `join()`
-   * resolves to the goroutine's JSON result, parsed; it rejects with a GoroutineError if the
-   * goroutine panicked.
+   * `wasm` glue of `Runtime.start`): calls that glue's export `name(core, args)`, where `args`
+   * is one Message holding the array of `args` (copied as `rt.go` copies arguments: channels
+   * and other handles are shared, anything that cannot be sent is a TypeError naming the
+   * argument). The export reads them as typed Rust values (`Message::decode_args`, a TypeError
+   * naming the argument that does not fit), starts the goroutine with
+   * `RuntimeCore::go_value` and returns its `JoinRef`. `join()` resolves to the goroutine's
+   * value, a JS value like any goroutine's (channels the goroutine returns arrive as `Chan`s);
+   * it rejects with a GoroutineError if the goroutine panicked or returned an `Err`.
    */
   goRust(name, ...args) {
     this.#check('rt.goRust');
@@ -662,7 +666,9 @@ export class Runtime extends RuntimeBase {
     if (typeof start !== 'function') {
       throw new TypeError(`rt.goRust: the wasm module has no exported function ${JSON.stringify(name)}`);
     }
-    const ref = start(this.#core, ...args);
+    // The export takes the Message (by value: wasm-bindgen frees it with the call); one that
+    // only borrows it leaves it to the glue's finalizer.
+    const ref = start(this.#core, this.#realm.args(args));
     if (!(ref instanceof this.#glue.JoinRef)) {
       ref?.free?.();
       throw new TypeError(`rt.goRust: ${name} must return the JoinRef of the goroutine it started`);

@@ -38,10 +38,17 @@
 //! …): while one of them has a blocked goroutine, no deadlock is reported, since the page
 //! could still wake it.
 //!
+//! # Rust apps
+//! A crate that builds its own wasm with gort exports entry points that take the
+//! [`RuntimeCore`] and the arguments of `rt.goRust` as one [`Message`], and start Rust
+//! goroutines whose results JS joins as JS values ([`RuntimeCore::go_value`]); Rust and JS
+//! goroutines share channels through [`JsChan`] (`bridge.rs`).
+//!
 //! # Timers
 //! `rt.timer`, `rt.afterFunc` and `rt.ticker` are the runtime's clocks (`time.rs`) over channels
 //! of JS values, made by the page or a Worker's goroutine (`timers.rs`).
 
+mod bridge;
 mod cycles;
 mod faults;
 mod op;
@@ -49,6 +56,7 @@ mod target;
 mod timers;
 mod value;
 
+pub use bridge::{JsChan, JsSendError, Outcome};
 pub use op::{JoinRef, Op};
 pub use target::Target;
 pub use value::{ChanRef, CondRef, Message, MutexRef, OnceRef, RwMutexRef, WaitGroupRef};
@@ -369,14 +377,33 @@ impl RuntimeCore {
 }
 
 impl RuntimeCore {
-    /// Starts a Rust goroutine from the page's main thread and hands JS its result.
+    /// Starts a Rust goroutine from the page's main thread and hands JS its result as a JS
+    /// value (the typed bridge, `bridge.rs`).
     ///
     /// For crates that build their own wasm module with gort (and so carry gort's exports in
     /// their wasm-bindgen glue): an entry point of theirs, exported with `#[wasm_bindgen]`,
-    /// takes the `&RuntimeCore`, starts its future here and returns the `JoinRef`; the page
-    /// calls it through `rt.goRust(exportName, ...args)`, whose `join()` resolves to the JSON
-    /// value `fut` produced (a panic rejects it with a `GoroutineError`). `fut` runs on the
+    /// takes the `&RuntimeCore` and the arguments' [`Message`] ([`Message::decode_args`]),
+    /// starts its future here and returns the `JoinRef`; the page calls it through
+    /// `rt.goRust(exportName, ...args)`, whose `join()` resolves to the value `fut` produced
+    /// ([`Outcome`]: an `Err` or a panic rejects it with a `GoroutineError`). `fut` runs on the
     /// Worker Ms like a goroutine started with [`crate::go`]. Lock-free, like [`Self::go`].
+    pub fn go_value<F>(&self, fut: F) -> JoinRef
+    where
+        F: Future + Send + 'static,
+        F::Output: Outcome,
+    {
+        let handle = self.core.shared.go(async move {
+            let mut m = fut.await.into_message();
+            if let Some(shared) = sched::current_shared() {
+                m.hold_for_joiner(&shared);
+            }
+            // The result waits for its joiner in the heap, as a JS goroutine's does.
+            m.into_heap().await.unwrap_or_else(|failed| failed)
+        });
+        JoinRef::from(handle)
+    }
+
+    /// [`Self::go_value`] for a future that produces JSON text, which `join()` parses.
     pub fn go_json<F>(&self, fut: F) -> JoinRef
     where
         F: Future<Output = String> + Send + 'static,

@@ -126,11 +126,14 @@ enum Repr {
 #[wasm_bindgen]
 pub struct Message {
     repr: Repr,
+    /// On a Rust goroutine's result, the channels in it, held for the page that will join it
+    /// until the message is dropped (`bridge.rs`).
+    joiner_holds: Option<super::bridge::JoinerHolds>,
 }
 
 impl Message {
     fn outside(bytes: Vec<u8>, handles: Vec<Handle>) -> Message {
-        Message { repr: Repr::Outside { bytes, handles } }
+        Message { repr: Repr::Outside { bytes, handles }, joiner_holds: None }
     }
 
     pub(crate) fn tagged(tag: OutcomeTag, body: &[u8]) -> Message {
@@ -253,28 +256,28 @@ impl Message {
         if let Some(e) = self.admit_here() {
             return Err(Message::text(OutcomeTag::HeapLimit, &e));
         }
-        let Repr::Outside { bytes, handles } = self.repr else { return Ok(self) };
+        let Message { repr: Repr::Outside { bytes, handles }, joiner_holds } = self else { return Ok(self) };
         let obj = MessageObj { handles, len: bytes.len() };
         let obj = match gc::alloc_with_tail(obj, bytes.len()) {
-            Ok(gc) => return Ok(Message::filled(gc, &bytes)),
+            Ok(gc) => return Ok(Message::filled(gc, &bytes, joiner_holds)),
             Err((_, obj)) => obj,
         };
         gc::collect().await;
         match gc::alloc_with_tail(obj, bytes.len()) {
-            Ok(gc) => Ok(Message::filled(gc, &bytes)),
+            Ok(gc) => Ok(Message::filled(gc, &bytes, joiner_holds)),
             Err((e, _)) => Err(Message::text(OutcomeTag::HeapLimit, &e.to_string())),
         }
     }
 
     /// Copies `bytes` into the tail of a new object and roots it.
-    fn filled(gc: Gc<MessageObj>, bytes: &[u8]) -> Message {
+    fn filled(gc: Gc<MessageObj>, bytes: &[u8], joiner_holds: Option<super::bridge::JoinerHolds>) -> Message {
         // SAFETY: the object was allocated with `bytes.len()` bytes of tail, and nothing else
         // can see it yet.
         unsafe {
             let tail = Gc::as_ptr(gc).cast::<u8>().cast_mut().add(size_of::<MessageObj>());
             std::ptr::copy_nonoverlapping(bytes.as_ptr(), tail, bytes.len());
         }
-        Message { repr: Repr::Heap(Gc::root(gc)) }
+        Message { repr: Repr::Heap(Gc::root(gc)), joiner_holds }
     }
 }
 
@@ -301,7 +304,11 @@ impl Message {
         Some(Message::outside(bytes, Vec::new()))
     }
 
-    fn push_handle(&mut self, h: Handle) {
+    pub(super) fn set_joiner_holds(&mut self, holds: super::bridge::JoinerHolds) {
+        self.joiner_holds = Some(holds);
+    }
+
+    pub(super) fn push_handle(&mut self, h: Handle) {
         match &mut self.repr {
             Repr::Outside { handles, .. } => handles.push(h),
             Repr::Heap(_) => unreachable!("JS adds handles only to messages it builds"),
