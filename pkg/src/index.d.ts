@@ -991,11 +991,18 @@ export class Runtime extends EventTarget {
   ): Goroutine<R>;
   /**
    * Starts a Rust goroutine through an export of a custom wasm module (see `StartOptions.wasm`):
-   * `join()` resolves to its JSON result, parsed.
-   * @throws {TypeError} when the module has no such export, or it does not return the JoinRef
-   *   of the goroutine it started.
+   * calls the export `exportName(core, args)`, where `args` is one Message holding `args`,
+   * copied as `rt.go` copies arguments (handles are shared: a `Chan` arrives in Rust as a
+   * `gort::JsChan`). `join()` resolves to the goroutine's value, a JS value like any
+   * goroutine's; it rejects with a GoroutineError if the goroutine panicked or returned an
+   * `Err`.
+   * @throws {TypeError} when the module has no such export, it does not return the JoinRef of
+   *   the goroutine it started, an argument cannot be sent, or the export cannot read one (the
+   *   message names the argument).
+   * @throws {RangeError} when wasm memory cannot hold the arguments.
+   * @throws {ShutdownError} after `shutdown()`.
    */
-  goRust<R = unknown>(exportName: string, ...args: unknown[]): Goroutine<R>;
+  goRust<R = unknown, A extends unknown[] & Sendable<A> = any[]>(exportName: string, ...args: A): Goroutine<R>;
   /** Counters: the scheduler's and the collector's (Go's MemStats names). */
   stats(): Stats;
   /** Go's `GODEBUG=schedtrace` line for this moment: `SCHED 12ms: gomaxprocs=2 idleprocs=1 …`. */

@@ -124,6 +124,11 @@ async function main(): Promise<void> {
   const previous: number = await rt.setProcs(2);
   const maxProcs: number = rt.maxProcs;
   console.log(threaded, procs, previous, maxProcs);
+  // A Rust goroutine of an app's own wasm (StartOptions.wasm), with typed arguments.
+  const primes: number[] = await rt.goRust<number[]>('primes_below', 100).join();
+  // @ts-expect-error: a function cannot cross to Rust — 'NotSendable<"a function">'
+  rt.goRust('primes_below', () => 100);
+  console.log(primes);
   const [info] = await rt.goroutines();
   if (info !== undefined) {
     const waited: number = info.waitMs;
