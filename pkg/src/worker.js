@@ -54,10 +54,10 @@ async function runMachine({ glue: glueUrl, module, memory, reference, index, loc
   await driveMachine(glue, m, park, () => {
     m.free();
     // This thread's TLS block and stack are freed by the page once this Worker is dead
-    // (index.js, `freeThread`), not here: wasm-bindgen's finalizers may still run on this
-    // Worker (Chromium runs them even while it blocks below, until the Worker is gone), and
-    // wasm code on a thread whose TLS is freed reads out of bounds, which poisons the module
-    // for every thread sharing the memory, the page's later runtimes included.
+    // (index.js, `freeThread`), not here: wasm-bindgen's finalizers were seen to run on a
+    // Worker blocked below, before it was gone, and wasm code on a thread whose TLS is freed
+    // reads out of bounds, which poisons the module for every thread sharing the memory, the
+    // page's later runtimes included.
     postMessage({ type: 'stopped', thread: { tls: exports.__tls_base.value, stack: exports.__stack_alloc.value } });
     // Never return to the event loop: a JS goroutine's continuation queued before the M
     // stopped, or a timer, would find no M. The page terminates this Worker once every M has
