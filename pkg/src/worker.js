@@ -10,7 +10,9 @@
 // the shared memory, the runtime reference, this M's index, the name of the Web Lock this
 // Worker holds for its life, for a Worker that replaces a dead one, why that one died, and
 // whether `rt.go` records where it was called: `Runtime.start`'s option); it answers `ready`
-// (with `failed`, how many goroutines of the dead Worker failed), then `stopped` or `crash`. The page learns that this Worker died when it is granted `lock`
+// (with `failed`, how many goroutines of the dead Worker failed), then `stopped` (with
+// `thread`, its wasm thread's TLS and stack addresses, which the page frees once this Worker is
+// dead) or `crash`. The page learns that this Worker died when it is granted `lock`
 // (crate/src/js/faults.rs). The exit codes of `Machine.run` and the outcome tags come from
 // the glue (`RunExit`, `OutcomeTag`).
 
