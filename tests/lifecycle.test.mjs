@@ -385,3 +385,33 @@ describe('heapLimit', () => {
     assert.equal(r.stillWorks, 7);
   });
 });
+
+test("a stopped Worker's stack and thread-locals are freed once it is gone: start/shutdown cycles do not grow memory", async () => {
+  const grewMiB = await inPage(
+    `
+    const { gortSharedMemory } = await import('/pkg/wasm/gort.js');
+    const gortLocks = async () => {
+      const { held, pending } = await navigator.locks.query();
+      return [...held, ...pending].filter((l) => l.name.startsWith('gort:')).length;
+    };
+    // One runtime's life, until each of its Workers is known dead (its Web Lock went to the
+    // page, which then freed the Worker's thread memory and let the lock go).
+    const cycle = async () => {
+      const rt = await Runtime.start({ procs: 4 });
+      await rt.go((rt) => 1).join();
+      await rt.shutdown();
+      for (let i = 0; (await gortLocks()) > 0; i++) {
+        if (i === 1000) throw new Error('the Workers still hold their locks 10 s after shutdown');
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    };
+    await cycle();
+    const before = gortSharedMemory().buffer.byteLength;
+    for (let i = 0; i < 16; i++) await cycle();
+    return (gortSharedMemory().buffer.byteLength - before) / 2 ** 20;
+  `,
+    { timeout: 120_000 },
+  );
+  // Each Worker's stack is 2 MiB: were they kept, 16 runtimes of 4 Ps would take 128 MiB more.
+  assert.ok(grewMiB < 32, `wasm memory grew by ${grewMiB} MiB over 16 runtimes`);
+});

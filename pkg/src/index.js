@@ -9,7 +9,9 @@
 // too and is granted only once that Worker is dead (closed, crashed or terminated; unlike a
 // heartbeat, a busy Worker never looks dead). Then the runtime raises `error`, the goroutines
 // bound to that Worker fail, and a new Worker takes over its M (crate/src/js/faults.rs). At
-// shutdown, Workers that do not stop within `timeoutMs` are terminated and written off.
+// shutdown, Workers that do not stop within `timeoutMs` are terminated and written off. A
+// Worker that stopped is terminated too; this thread frees its wasm thread's stack and
+// thread-locals once its lock is granted (`freeThread`): only then can no code run there.
 //
 // On a page that is not cross-origin isolated there is no shared memory: the module built
 // without threads runs one P, whose M is this thread (local.js), and this thread's waits on
@@ -87,6 +89,8 @@ const ABANDONED = Symbol('abandoned');
 // module, its wasm module instantiated on this page (once: every runtime of the page on the
 // same glue shares its memory).
 const glues = new Map();
+// A threaded glue → its wasm instance's exports on this page (for `freeThread`).
+const glueExports = new WeakMap();
 let localRuntime = null; // while a runtime without threads runs: a promise (local.js)
 
 /**
@@ -109,16 +113,35 @@ function loadGlue(glueUrl, wasmUrl, threads) {
 async function instantiate(glueUrl, wasmUrl, threads) {
   if (glueUrl !== undefined) {
     const glue = await import(/* webpackIgnore: true */ /* @vite-ignore */ glueUrl);
-    await glue.default(wasmUrl === undefined ? undefined : { module_or_path: wasmUrl });
+    glueExports.set(glue, await glue.default(wasmUrl === undefined ? undefined : { module_or_path: wasmUrl }));
     return glue;
   }
   if (threads) {
-    await packageGlue.default({ module_or_path: wasmUrl ?? new URL('../wasm/gort_bg.wasm', import.meta.url) });
+    const exports = await packageGlue.default({
+      module_or_path: wasmUrl ?? new URL('../wasm/gort_bg.wasm', import.meta.url),
+    });
+    glueExports.set(packageGlue, exports);
     return packageGlue;
   }
   const glue = await import('../wasm/gort_st.js');
   await glue.default({ module_or_path: wasmUrl ?? new URL('../wasm/gort_st_bg.wasm', import.meta.url) });
   return glue;
+}
+
+/**
+ * Frees, from this page, the TLS block and stack of a Worker's wasm thread (`thread`: its
+ * `__tls_base` and `__stack_alloc`, which worker.js sends with `stopped`), once that Worker is
+ * dead: its Web Lock is granted only when no JS can run there any more. A Worker does not free
+ * them itself, because a stopped Worker may still run JS (wasm-bindgen's finalizers, which
+ * Chromium can run until the Worker is gone), and wasm code on a thread whose TLS is freed reads
+ * out of bounds, which poisons the module for every thread. Without Web Locks they stay
+ * allocated.
+ */
+function freeThread(glue, lock, { tls, stack }) {
+  const destroy = glueExports.get(glue)?.__wbindgen_thread_destroy;
+  // Both non-zero, or wasm-bindgen would free the calling (page's) thread's own.
+  if (!destroy || !globalThis.navigator?.locks || !tls || !stack) return;
+  navigator.locks.request(lock, () => destroy(tls, stack, 0)).catch(() => {});
 }
 
 /**
@@ -236,9 +259,10 @@ class WorkerM {
   /**
    * `init`: the first message (worker.js), but for the index, the lock's name and the shared
    * buffers; with the runtime's `id`, `workerUrl`, the worker script's URL (undefined: the
-   * package's own), and `hub`, the runtime's SharedHub (shared.js).
+   * package's own), `hub`, the runtime's SharedHub (shared.js), and `pageGlue`, the glue module
+   * the page runs the runtime on.
    */
-  constructor(index, { id, workerUrl, hub, ...init }) {
+  constructor(index, { id, workerUrl, hub, pageGlue, ...init }) {
     const serial = ++workerSerial;
     this.index = index;
     this.lock = `gort:${id}:m${index}:${serial}`;
@@ -255,6 +279,7 @@ class WorkerM {
           resolve();
         } else if (data.type === 'stopped') {
           this.hasStopped = true;
+          freeThread(pageGlue, this.lock, data.thread);
           this.#stop();
         } else if (data.type === 'shared') {
           hub.fromWorker(data.id, data.buffer, worker);
@@ -543,6 +568,7 @@ export class Runtime extends RuntimeBase {
       workerUrl: workerHref,
       callSites: !!callSites,
       hub: new SharedHub(),
+      pageGlue: glue,
     };
     // The Ps' Ms, and the warm spare M (sched/sysmon.rs) the runtime asked for already.
     const indices = [...Array.from({ length: procs }, (_, i) => i), ...core.takeMRequests()];

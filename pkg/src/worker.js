@@ -12,10 +12,12 @@
 // whether `rt.go` records where it was called (`Runtime.start`'s option), and `{ prefix,
 // buffers }`: the prefix of the ids of the buffers this Worker shares first and the `[id,
 // buffer]` pairs shared so far, shared.js); it answers `ready` (with `failed`, how many
-// goroutines of the dead Worker failed), then `stopped` or `crash`. Between them, both ways,
-// `{ type: 'shared', id, buffer }` publishes a SharedArrayBuffer (shared.js). The page learns
-// that this Worker died when it is granted `lock` (crate/src/js/faults.rs). The exit codes of
-// `Machine.run` and the outcome tags come from the glue (`RunExit`, `OutcomeTag`).
+// goroutines of the dead Worker failed), then `stopped` (with `thread`, its wasm thread's TLS
+// and stack addresses, which the page frees once this Worker is dead) or `crash`. Between
+// them, both ways, `{ type: 'shared', id, buffer }` publishes a SharedArrayBuffer (shared.js).
+// The page learns that this Worker died when it is granted `lock` (crate/src/js/faults.rs).
+// The exit codes of `Machine.run` and the outcome tags come from the glue (`RunExit`,
+// `OutcomeTag`).
 
 import { createHost, driveMachine } from './machine.js';
 import { SharedBuffers } from './shared.js';
@@ -61,13 +63,15 @@ async function runMachine({ glue: glueUrl, module, memory, reference, index, loc
   postMessage({ type: 'ready', failed: lost });
   await driveMachine(glue, m, park, () => {
     m.free();
-    exports.__wbindgen_thread_destroy();
-    postMessage({ type: 'stopped' });
+    // This thread's TLS block and stack are freed by the page once this Worker is dead
+    // (index.js, `freeThread`), not here: wasm-bindgen's finalizers were seen to run on a
+    // Worker blocked below, before it was gone, and wasm code on a thread whose TLS is freed
+    // reads out of bounds, which poisons the module for every thread sharing the memory, the
+    // page's later runtimes included.
+    postMessage({ type: 'stopped', thread: { tls: exports.__tls_base.value, stack: exports.__stack_alloc.value } });
     // Never return to the event loop: a JS goroutine's continuation queued before the M
-    // stopped, a timer, or a wasm-bindgen finalizer would call into the module after this
-    // thread's stack and TLS were freed (an out-of-bounds access, which wasm-bindgen turns into
-    // "Module terminated" for every thread sharing the memory, the page's later runtimes
-    // included). The page terminates this Worker once every M has stopped.
+    // stopped, or a timer, would find no M. The page terminates this Worker once every M has
+    // stopped.
     Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
   });
 }
