@@ -15,15 +15,18 @@
 //!   M, or a spare M standing in while the own M is in a system call (`syscall.rs`);
 //! * `IDLE`: its holder gave it up to park, or to enter a system call (or exited, or has not
 //!   started): claimable;
-//! * `STOPPED`: the current cycle holds it, and no M may touch it.
+//! * `STOPPED`: the current cycle holds it, and no M may touch it;
+//! * `HANDED`: as `STOPPED`, and the M that held it waits to have it back (it arrived itself,
+//!   step 3): the restart gives it back to that M, not to whoever takes it first.
 //!
-//! Only the holder moves a P from `RUNNING` to `IDLE`, or to `STOPPED` when it hands it over
+//! Only the holder moves a P from `RUNNING` to `IDLE`, or to `HANDED` when it hands it over
 //! at a safepoint (step 3); any M may move it from `IDLE` to `RUNNING` to hold it (its own M,
 //! a spare M it was handed to, or the own M for a call back from JS, `take_p_now`), and an
 //! arriving M moves it from `IDLE` to `STOPPED`: every take is a CAS from `IDLE`, so exactly
-//! one of racing takers wins. Only the collecting M moves it from `STOPPED` back to `IDLE`
-//! (step 5). `wanted` asks a spare M to give the P back to its own M (`take_own_p`): set by
-//! the own M before it waits on the state word (SeqCst), read by the holder at each schedule.
+//! one of racing takers wins. Only the collecting M moves it from `STOPPED` back to `IDLE`,
+//! and from `HANDED` to `RUNNING`, on behalf of the M that handed it over (step 5). `wanted`
+//! asks a spare M to give the P back to its own M (`take_own_p`): set by the own M before it
+//! waits on the state word (SeqCst), read by the holder at each schedule.
 //!
 //! # One collector per cycle
 //! The M that completes the count collects for every P; the others are not needed until the
@@ -42,15 +45,17 @@
 //!    (`IDLE` → `RUNNING`): on success it does not park but goes back to its safepoint and
 //!    arrives itself (step 3); if the CAS fails its P has been claimed, and the M parks.
 //! 3. **Arrive.** An M at a safepoint with a collection requested ([`World::arrive`]) claims
-//!    every `IDLE` P it sees (after a SeqCst fence: SeqCst loads and CASes), hands its own P
-//!    over (stores `STOPPED`), then adds one for itself and one per claimed P to `arrived`
-//!    (AcqRel).
+//!    every `IDLE` P it sees (after a SeqCst fence: SeqCst loads and CASes), hands the P it
+//!    holds over (stores `HANDED`), then adds one for itself and one per claimed P to
+//!    `arrived` (AcqRel).
 //! 4. **Collect.** The M that brings `arrived` to the number of Ps takes its own P back and
 //!    collects for every P (`collect.rs`). Every other M waits for its P, as a woken parker
 //!    does (step 6).
 //! 5. **Restart.** The collector ([`World::restart`]) clears `requested` and `arrived`, then
-//!    moves every other P back to `IDLE` (Release) and wakes its word.
-//! 6. **Take back.** An M that wakes from parking, or handed its P over, takes it back
+//!    moves every other P back (Release): a `HANDED` one to `RUNNING`, held again by the M
+//!    waiting for it, a claimed one to `IDLE`; and wakes its word.
+//! 6. **Take back.** An M that handed its P over waits on the P's word while it reads
+//!    `HANDED`, and then holds it (Acquire). An M that wakes from parking takes its P back
 //!    ([`World::try_acquire_p`]): a CAS `IDLE` → `RUNNING` (Acquire); while the P is `STOPPED`
 //!    it waits on the P's word.
 //!
@@ -68,6 +73,12 @@
 //!   `requested` older than the one the arriving M read before its fence, so it sees the
 //!   request and arrives itself (or finds its P claimed already). An M that exits parks for
 //!   good, so it is claimed from then on.
+//! * *A P handed over comes back to the M that handed it.* That M may be a spare M standing in
+//!   for the P's own M, which meanwhile may come back from its system call and try to take the
+//!   P (`take_own_p`, `take_p_now`); had the restart made the P `IDLE`, the own M could win it
+//!   before the spare woke, and both would then run the P's goroutines (and allocate from its
+//!   cache) as its holder. From `HANDED` the restart moves it to `RUNNING` directly, so the
+//!   own M finds it held and asks for it back (`wanted`) as it would have before the stop.
 //! * *Nobody touches a P's state but its holder.* An M's last access to its P (allocation
 //!   cache, ...) happens before its SeqCst store of `IDLE`, which the claiming CAS reads, or
 //!   before its own AcqRel add to `arrived`; the collector's add reads the count that add
@@ -100,7 +111,8 @@
 use crate::platform::shim::{fence, AtomicBool, AtomicU32};
 use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release, SeqCst};
 
-/// Who holds a P (Go's `_Prunning`, `_Pidle`, `_Pgcstop`), kept in the P's state word.
+/// Who holds a P (Go's `_Prunning`, `_Pidle`, `_Pgcstop`), kept in the P's state word (where
+/// `HANDED` reads as `Stopped`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u32)]
 pub(crate) enum PStatus {
@@ -115,6 +127,8 @@ pub(crate) enum PStatus {
 const RUNNING: u32 = PStatus::Running as u32;
 const IDLE: u32 = PStatus::Idle as u32;
 const STOPPED: u32 = PStatus::Stopped as u32;
+/// `STOPPED`, and the M that held the P waits for the restart to give it back (step 3).
+const HANDED: u32 = 3;
 
 /// Aligned to two cache lines: every M reads `requested` at every safepoint, so the world must
 /// not share a line with words that are written often (it is its own allocation).
@@ -226,6 +240,11 @@ impl World {
     /// `died.rs` says when that can happen. True if the P was `RUNNING`.
     #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
     pub(crate) fn release_dead(&self, p: usize) -> bool {
+        // Handed over by the dead thread at a stop still on: the restart makes it `IDLE` then.
+        // Tried first: the restart may move it from `HANDED` to `RUNNING` meanwhile.
+        if self.states[p].compare_exchange(HANDED, STOPPED, SeqCst, SeqCst).is_ok() {
+            return false;
+        }
         let released = self.states[p].compare_exchange(RUNNING, IDLE, SeqCst, SeqCst).is_ok();
         fence(SeqCst);
         if released {
@@ -242,9 +261,9 @@ impl World {
     }
 
     /// Step 6: an M takes P `p`, waiting while a collection holds it: its own P as it wakes
-    /// from parking (or starts, or handed its P over, or is back from a system call), or a P
-    /// handed to a spare M (`syscall.rs`). False if another M holds it (a spare M it was
-    /// handed to, or its own M back first): see [`World::wait_released`].
+    /// from parking (or starts, or is back from a system call), or a P handed to a spare M
+    /// (`syscall.rs`). False if another M holds it (a spare M it was handed to, or its own M
+    /// back first, or either of them waiting in a stop for the P it handed over).
     pub(crate) fn try_acquire_p(&self, p: usize) -> bool {
         let state = &self.states[p];
         loop {
@@ -262,7 +281,8 @@ impl World {
         self.states[p].compare_exchange(IDLE, RUNNING, Acquire, Relaxed).is_ok()
     }
 
-    /// Step 6 for a P nobody else can hold (an arriving M's own, handed over at step 3).
+    /// Takes P `p`, which no other M of the model can hold (its own M's, as it starts or wakes).
+    #[cfg(loom)]
     fn acquire_p(&self, p: usize) {
         let taken = self.try_acquire_p(p);
         debug_assert!(taken, "P {p} is held by another M");
@@ -277,7 +297,11 @@ impl World {
         }
         self.wanted[p].store(true, SeqCst);
         while !self.try_acquire_p(p) {
-            self.wait(&self.states[p], RUNNING);
+            // Held (`RUNNING`), or handed over at a stop by its holder (`HANDED`).
+            match self.states[p].load(Acquire) {
+                IDLE => {}
+                held => self.wait(&self.states[p], held),
+            }
         }
         self.wanted[p].store(false, Relaxed);
     }
@@ -300,9 +324,9 @@ impl World {
     }
 
     /// Steps 3 and 4, for M `m` at a safepoint with a collection requested. True if this M
-    /// completed the count: the world is stopped, every other P is `STOPPED`, and the M must
-    /// collect for all of them, then call [`World::restart`]. False once the collection ran
-    /// without it and it has its P back.
+    /// completed the count: the world is stopped, every other P is `STOPPED` or `HANDED`, and
+    /// the M must collect for all of them, then call [`World::restart`]. False once the
+    /// collection ran without it and it has its P back.
     pub(crate) fn arrive(&self, m: usize) -> bool {
         debug_assert!(self.is_running(m));
         debug_assert!(self.requested(), "an M arrives only for a requested collection");
@@ -318,13 +342,17 @@ impl World {
             }
         }
         // Handed over before it is counted: once counted, the collector may restart at once.
-        self.states[m].store(STOPPED, Relaxed);
+        self.states[m].store(HANDED, Relaxed);
         let procs = self.states.len() as u32;
         if self.arrived.fetch_add(counted, AcqRel) + counted == procs {
             self.states[m].store(RUNNING, Relaxed);
             return true;
         }
-        self.acquire_p(m);
+        // Step 6: the restart gives the P back to this M (Release), whoever else wants it.
+        while self.states[m].load(Acquire) == HANDED {
+            self.wait(&self.states[m], HANDED);
+        }
+        debug_assert!(self.is_running(m), "P {m} was handed over and not given back");
         false
     }
 
@@ -334,7 +362,10 @@ impl World {
         self.arrived.store(0, Release);
         for (i, state) in self.states.iter().enumerate() {
             if i != m {
-                state.store(IDLE, Release);
+                // A CAS: `release_dead` may turn `HANDED` into `STOPPED` meanwhile.
+                if state.compare_exchange(HANDED, RUNNING, Release, Relaxed).is_err() {
+                    state.store(IDLE, Release);
+                }
                 self.wake_all(state);
             }
         }
@@ -596,6 +627,48 @@ mod loom_tests {
             // P 0's own M: enter the system call (`entersyscall`), come back (`exitsyscall`).
             model.touch(0);
             model.release(0);
+            model.world.take_own_p(0);
+            model.touch(0);
+            model.release(0);
+            spare.join().unwrap();
+            model.assert_ran(collector, 1);
+        });
+    }
+
+    /// A spare M holding P 0 (its own M in a system call) arrives at a stop of the world that
+    /// M 1 completes, while P 0's own M comes back and takes its P back (`take_own_p`). The
+    /// restart gives P 0 back to the spare, which handed it over: had it made P 0 `IDLE`, the
+    /// own M could take it before the spare woke, and both would run P 0 as its holder (loom
+    /// reports their unordered touches).
+    #[test]
+    fn loom_world_stop_gives_the_p_back_to_the_spare_that_handed_it() {
+        check(2, || {
+            let model = Model::new(2);
+            model.world.acquire_p(1);
+            // P 0's own M is in a system call: P 0 is `IDLE`, and the monitor hands it to a
+            // spare, which takes it before the stop is requested.
+            assert!(model.world.try_acquire_p(0));
+            let spare = {
+                let model = model.clone();
+                loom::thread::spawn(move || {
+                    model.touch(0);
+                    while !model.world.requested() {
+                        loom::thread::yield_now();
+                    }
+                    model.safepoint(0);
+                    model.touch(0);
+                    // Its next schedule sees `wanted` (or no work left): it gives P 0 back.
+                    model.release(0);
+                    model.world.wake_released(0);
+                })
+            };
+            let collector = Model::spawn_ms(&model, 1..2, |model, m| {
+                model.world.request();
+                model.safepoint(m);
+                model.touch(m);
+                model.release(m);
+            });
+            // P 0's own M, back from its system call (`exitsyscall`).
             model.world.take_own_p(0);
             model.touch(0);
             model.release(0);
