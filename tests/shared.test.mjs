@@ -80,10 +80,12 @@ describe('SharedArrayBuffers cross goroutines by reference', () => {
           await started.send(rt.procid());
           const role = await roles.recv();
           if (role === 'a') {
-            // A makes a buffer, sends a view on it, and blocks its Worker until notified.
+            // A makes a buffer, sends a view on it, and waits until notified (without blocking
+            // its Worker: what a goroutine that blocks its Worker holds up is the hog tests').
             const flag = new Int32Array(new SharedArrayBuffer(16));
+            const waiting = Atomics.waitAsync(flag, 0, 0, 20000);
             await ch.send({ flag });
-            const woke = Atomics.wait(flag, 0, 0, 20000);
+            const woke = await waiting.value;
             return { role, woke, value: Atomics.load(flag, 1), proc: rt.procid(), flag };
           }
           if (role === 'b') {
