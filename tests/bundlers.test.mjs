@@ -49,11 +49,15 @@ const packed = once(async () => {
   return { tarball: join(dir, filename), files: files.map((f) => f.path).sort() };
 });
 
-/** A copy of the fixture app `name` with the packed package installed: its folder. */
+/**
+ * A copy of the fixture app `name`, with the sources both apps share (app-src) as its src/,
+ * and the packed package installed: its folder.
+ */
 async function install(name) {
   const [dir, { tarball }] = await Promise.all([work, packed()]);
   const app = join(dir, name);
   await cp(join(FIXTURES, name), app, { recursive: true });
+  await cp(join(FIXTURES, 'app-src'), join(app, 'src'), { recursive: true });
   await run('npm', ['install', tarball, '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'], {
     cwd: app,
   });

@@ -30,9 +30,12 @@ describe('timers against goroutines that keep each other runnable', () => {
               }
             }, c, done),
           );
+          // The race starts once the pingers run (starting them may take longer than 20 ms
+          // on a busy machine): one value first, then the timer.
+          await c.recv();
+          let received = 0;
           const timer = rt.after(20);
           const start = performance.now();
-          let received = 0;
           for (;;) {
             const { index } = await rt.select([{ recv: c }, { recv: timer }]);
             if (index === 1) break;

@@ -499,14 +499,16 @@ macro_rules! tuples {
 
 tuples!((1: A 0), (2: A 0, B 1), (3: A 0, B 1, C 2), (4: A 0, B 1, C 2, D 3));
 
-// The codec's tags (pkg/src/codec/format.js).
-const T_UNDEFINED: u8 = 0x00;
+// The codec's tags (pkg/src/codec/format.js); the facade's own results use a few of them too
+// (js/value.rs).
+pub(crate) const T_UNDEFINED: u8 = 0x00;
 const T_NULL: u8 = 0x01;
-const T_FALSE: u8 = 0x02;
-const T_TRUE: u8 = 0x03;
+pub(crate) const T_FALSE: u8 = 0x02;
+pub(crate) const T_TRUE: u8 = 0x03;
 const T_INT8: u8 = 0x04;
 const T_INT32: u8 = 0x05;
-const T_FLOAT64: u8 = 0x06;
+/// Followed by the number's 8 bytes, little-endian.
+pub(crate) const T_FLOAT64: u8 = 0x06;
 const T_BIGINT: u8 = 0x07;
 const T_NEG_BIGINT: u8 = 0x08;
 const T_STRING: u8 = 0x09;

@@ -41,6 +41,7 @@ use crate::chan::Chan;
 use crate::gc::{self, Gc, Root, Trace, Tracer};
 use crate::sched::Held;
 use crate::sync::{Cond, Once, RawMutex, RwMutex, WaitGroup};
+use crate::value::{T_FALSE, T_FLOAT64, T_TRUE, T_UNDEFINED};
 use std::sync::Arc;
 use wasm_bindgen::prelude::*;
 
@@ -83,15 +84,6 @@ pub enum TrySend {
     /// The channel is closed; the message is dropped.
     Closed = 2,
 }
-
-// The codec tags Rust writes itself (pkg/src/codec/format.js defines the codec).
-/// The codec's encoding of `undefined` (T_UNDEFINED), for results that carry no value.
-const CODEC_UNDEFINED: u8 = 0x00;
-/// The codec's encodings of `false` and `true` (T_FALSE, T_TRUE).
-const CODEC_FALSE: u8 = 0x02;
-const CODEC_TRUE: u8 = 0x03;
-/// The codec's tag of a float64 (T_FLOAT64), followed by its 8 bytes, little-endian.
-const CODEC_FLOAT64: u8 = 0x06;
 
 #[derive(Clone)]
 pub(crate) enum Handle {
@@ -144,7 +136,7 @@ impl Message {
     }
 
     pub(crate) fn undefined() -> Message {
-        Message::tagged(OutcomeTag::Value, &[CODEC_UNDEFINED])
+        Message::tagged(OutcomeTag::Value, &[T_UNDEFINED])
     }
 
     pub(crate) fn text(tag: OutcomeTag, text: &str) -> Message {
@@ -152,12 +144,12 @@ impl Message {
     }
 
     pub(crate) fn boolean(v: bool) -> Message {
-        Message::tagged(OutcomeTag::Value, &[if v { CODEC_TRUE } else { CODEC_FALSE }])
+        Message::tagged(OutcomeTag::Value, &[if v { T_TRUE } else { T_FALSE }])
     }
 
     /// The value the codec encodes for a float64.
     pub(crate) fn number(v: f64) -> Message {
-        let mut body = vec![CODEC_FLOAT64];
+        let mut body = vec![T_FLOAT64];
         body.extend_from_slice(&v.to_le_bytes());
         Message::tagged(OutcomeTag::Value, &body)
     }

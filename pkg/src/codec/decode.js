@@ -537,8 +537,10 @@ function input(bytes) {
  * decode will ask its `shared` hook for: an empty array if none. Reads only the table.
  */
 export function sharedIds(bytes) {
+  bytes = input(bytes);
+  if (bytes.length === 0 || bytes[0] !== T_SHARED_IDS) return []; // most values: no Decoder made
   const dec = new Decoder();
-  dec.load(input(bytes));
+  dec.load(bytes);
   return dec.sharedTable();
 }
 

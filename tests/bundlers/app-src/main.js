@@ -1,4 +1,5 @@
-// A page of a Vite app using gort from its npm package: a module task (tasks.js) sends the
+// A page of a bundled app (Vite or webpack: tests/bundlers.test.mjs copies this folder into each
+// app as src/) using gort from its npm package: a module task (tasks.js) sends the
 // squares of 1 to 10 on an unbuffered channel and returns their count, and the page sums what
 // it receives; then a function target adds two numbers, or fails where the page's CSP forbids
 // eval (EvalError). The result goes to #result (`data-state`: done or failed), which
